@@ -1,0 +1,1 @@
+// Kernel family: attention. See docs/KERNELS.md for the ABI.

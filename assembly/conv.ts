@@ -1,0 +1,1 @@
+// Kernel family: conv. See docs/KERNELS.md for the ABI.

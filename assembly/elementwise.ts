@@ -1,0 +1,1 @@
+// Kernel family: elementwise. See docs/KERNELS.md for the ABI.

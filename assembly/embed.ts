@@ -1,0 +1,1 @@
+// Kernel family: embed. See docs/KERNELS.md for the ABI.

@@ -1,0 +1,1 @@
+// Kernel family: gemm. See docs/KERNELS.md for the ABI.

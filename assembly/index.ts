@@ -1,0 +1,15 @@
+// Entry point of every kernel binary: one module re-exporting each op family.
+// The ABI (byte offsets into imported memory, plain integers, no allocation)
+// is described in docs/KERNELS.md.
+export { variant_has_relaxed_simd } from "./simd";
+export * from "./gemm";
+export * from "./conv";
+export * from "./pool";
+export * from "./elementwise";
+export * from "./reduce";
+export * from "./softmax";
+export * from "./norm";
+export * from "./embed";
+export * from "./attention";
+export * from "./optim";
+export * from "./random";

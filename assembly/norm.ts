@@ -1,0 +1,1 @@
+// Kernel family: norm. See docs/KERNELS.md for the ABI.

@@ -1,0 +1,1 @@
+// Kernel family: optim. See docs/KERNELS.md for the ABI.

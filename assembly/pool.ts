@@ -1,0 +1,1 @@
+// Kernel family: pool. See docs/KERNELS.md for the ABI.

@@ -1,0 +1,1 @@
+// Kernel family: random. See docs/KERNELS.md for the ABI.

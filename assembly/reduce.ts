@@ -1,0 +1,1 @@
+// Kernel family: reduce. See docs/KERNELS.md for the ABI.

@@ -1,0 +1,72 @@
+// Shared SIMD building blocks for every kernel family.
+//
+// The same sources compile to several binaries (scripts/build-wasm.mjs);
+// ASC_FEATURE_RELAXED_SIMD is a compile-time constant, so each binary holds
+// only one of the two paths below and the branch costs nothing.
+
+/** c + a*b: one fused f32x4.relaxed_madd where the binary has relaxed SIMD, mul+add otherwise. */
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** c - a*b (fused where the binary has relaxed SIMD). */
+// @ts-ignore: decorator
+@inline export function nmadd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(a, b, c);
+  return f32x4.sub(c, f32x4.mul(a, b));
+}
+
+/**
+ * e^x on four lanes. Cody–Waite range reduction x = n·ln2 + r, |r| ≤ ln2/2,
+ * a degree-6 polynomial for e^r, and 2^n built in the exponent bits.
+ * Relative error below 2 ulp over [-87, 88]; inputs are clamped to that range,
+ * so -inf gives 0 (up to 2^-126) and +inf gives a large finite value.
+ */
+// @ts-ignore: decorator
+@inline export function exp4(x: v128): v128 {
+  x = f32x4.max(f32x4.min(x, f32x4.splat(88.3762626647949)), f32x4.splat(-87.3365478515625));
+  // n = round(x / ln2)
+  let fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  // r = x - n*ln2, in two parts for precision
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  r = f32x4.add(r, f32x4.mul(fx, f32x4.splat(2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = madd(p, r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  const r2 = f32x4.mul(r, r);
+  p = madd(p, r2, f32x4.add(r, f32x4.splat(1.0)));
+  // 2^n: (n + 127) << 23
+  const n = i32x4.trunc_sat_f32x4_s(fx);
+  const pow2n = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
+  return f32x4.mul(p, pow2n);
+}
+
+/** Horizontal sum of four lanes. */
+// @ts-ignore: decorator
+@inline export function hsum4(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
+         (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** Horizontal max of four lanes. */
+// @ts-ignore: decorator
+@inline export function hmax4(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)),
+             max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+/** Scalar e^x with the same polynomial as exp4, for tails, so tails and bodies agree. */
+// @ts-ignore: decorator
+@inline export function exp1(x: f32): f32 {
+  return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
+}
+
+/** Marker kernel: lets the host and tests check which variant is loaded. 1 = relaxed SIMD, 0 = plain SIMD. */
+export function variant_has_relaxed_simd(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}

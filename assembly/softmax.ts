@@ -1,0 +1,1 @@
+// Kernel family: softmax. See docs/KERNELS.md for the ABI.

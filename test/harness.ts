@@ -1,0 +1,111 @@
+// Loads a built kernel binary directly (no host engine), for kernel tests:
+// a memory, a bump allocator and typed views. Kernel tests use this to check
+// each exported kernel against a plain TypeScript reference.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export type Variant = "simd" | "relaxed" | "simd-threads" | "relaxed-threads";
+
+export interface KernelBox {
+  variant: Variant;
+  /** The module's exports, called with byte offsets and integers. */
+  k: Record<string, (...args: number[]) => number>;
+  memory: WebAssembly.Memory;
+  /** Bump-allocates `bytes` (64-byte aligned) and returns the byte offset. */
+  alloc(bytes: number): number;
+  /** Allocates and fills float32 data; returns the byte offset. */
+  putF32(data: ArrayLike<number>): number;
+  putI32(data: ArrayLike<number>): number;
+  f32(ptr: number, n: number): Float32Array;
+  i32(ptr: number, n: number): Int32Array;
+  /** Frees everything allocated since the box was made. */
+  reset(): void;
+}
+
+const BASE = 65536; // the first page holds the module's static data
+
+/** Whether this runtime can run the variant (relaxed SIMD needs a flag on Node 20). */
+export function variantSupported(v: Variant): boolean {
+  try {
+    return WebAssembly.validate(readFileSync(wasmPath(v)));
+  } catch {
+    return false;
+  }
+}
+
+function wasmPath(v: Variant): string {
+  return fileURLToPath(new URL(`../../build/webgrad-${v}.wasm`, import.meta.url));
+}
+
+export function loadKernels(variant: Variant, pages = 256): KernelBox {
+  const shared = variant.endsWith("threads");
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
+  const mod = new WebAssembly.Module(readFileSync(wasmPath(variant)));
+  const inst = new WebAssembly.Instance(mod, { env: { memory } });
+  let top = BASE;
+  const box: KernelBox = {
+    variant,
+    k: inst.exports as any,
+    memory,
+    alloc(bytes: number) {
+      const p = top;
+      top = (top + bytes + 63) & ~63;
+      const need = Math.ceil(top / 65536) - memory.buffer.byteLength / 65536;
+      if (need > 0) memory.grow(need);
+      return p;
+    },
+    putF32(data) {
+      const p = box.alloc(data.length * 4);
+      box.f32(p, data.length).set(data);
+      return p;
+    },
+    putI32(data) {
+      const p = box.alloc(data.length * 4);
+      box.i32(p, data.length).set(data);
+      return p;
+    },
+    f32: (ptr, n) => new Float32Array(memory.buffer, ptr, n),
+    i32: (ptr, n) => new Int32Array(memory.buffer, ptr, n),
+    reset() {
+      top = BASE;
+    },
+  };
+  return box;
+}
+
+/** The variants a kernel test sweeps: plain SIMD always, relaxed SIMD where the runtime validates it. */
+export const KERNEL_VARIANTS: Variant[] = ["simd", "relaxed"];
+
+/** Deterministic pseudo-random floats in [-1, 1) (mulberry32), for test inputs. */
+export function randomF32(n: number, seed = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+/**
+ * The one tolerance check used everywhere: |a - b| ≤ atol + rtol·|b| for every
+ * element. Throws with the first offending index and values, so a failure says where.
+ */
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  { rtol = 1e-5, atol = 1e-6, what = "" }: { rtol?: number; atol?: number; what?: string } = {},
+): void {
+  if (actual.length !== expected.length) {
+    throw new Error(`${what}: length ${actual.length} != expected ${expected.length}`);
+  }
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], b = expected[i];
+    if (Number.isNaN(b) ? !Number.isNaN(a) : !(Math.abs(a - b) <= atol + rtol * Math.abs(b))) {
+      throw new Error(`${what}: element ${i}: got ${a}, expected ${b} (rtol ${rtol}, atol ${atol})`);
+    }
+  }
+}
