@@ -1,0 +1,159 @@
+// The worker pool: every worker instantiates the same kernel module over the
+// one shared memory, then parks on an atomic generation counter. The calling
+// thread writes each worker's kernel and arguments into a shared control
+// block, bumps the generation, does its own share, and spins until the
+// pending count reaches zero (no Atomics.wait: browser main threads may not block).
+// Work is always split along independent output ranges, so results are
+// bit-identical for every thread count.
+
+import type { Features } from "./features.js";
+
+// control block layout (bytes)
+export const GEN = 0, PENDING = 1, ERROR = 2, STOP = 3; // int32 indices
+export const SLOT_BASE = 64, SLOT_BYTES = 256, MAX_ARGS = 30;
+
+type AnyWorker = {
+  postMessage(m: unknown): void;
+  terminate(): unknown;
+  on?: (ev: string, fn: (m: any) => void) => void;
+  addEventListener?: (ev: string, fn: (e: any) => void) => void;
+  unref?: () => void;
+};
+
+export class ThreadPool {
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private errors: string[] = [];
+
+  private constructor(private readonly workers: AnyWorker[], private readonly ctrl: SharedArrayBuffer) {
+    this.i32 = new Int32Array(ctrl);
+    this.f64 = new Float64Array(ctrl);
+  }
+
+  /** Total threads, the calling one included. */
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  static async create(
+    n: number,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    names: string[],
+    runtime: Features["runtime"],
+  ): Promise<ThreadPool> {
+    const ctrl = new SharedArrayBuffer(SLOT_BASE + SLOT_BYTES * Math.max(1, n));
+    const url = new URL("./worker.js", import.meta.url);
+    const workers: AnyWorker[] = [];
+    const ready: Promise<void>[] = [];
+    for (let id = 0; id < n; id++) {
+      let w: AnyWorker;
+      if (runtime === "node" || runtime === "bun") {
+        const { Worker } = await import("node:worker_threads");
+        w = new Worker(url) as unknown as AnyWorker;
+      } else {
+        w = new (globalThis as any).Worker(url, { type: "module" }) as AnyWorker;
+      }
+      workers.push(w);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          const onMsg = (m: any) => {
+            const d = m?.data ?? m;
+            if (d === "ready") resolve();
+            else if (d?.error) reject(new Error(`webgrad worker ${id}: ${d.error}`));
+          };
+          const onErr = (e: any) => reject(new Error(`webgrad worker ${id} failed to start: ${e?.message ?? e}`));
+          if (w.on) {
+            w.on("message", onMsg);
+            w.on("error", onErr);
+          } else {
+            w.addEventListener!("message", onMsg);
+            w.addEventListener!("error", onErr);
+          }
+        }),
+      );
+      w.postMessage({ module, memory, ctrl, id, names });
+    }
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error("webgrad: workers did not start within 10 s")), 10000),
+    );
+    try {
+      await Promise.race([Promise.all(ready), timeout]);
+    } catch (e) {
+      for (const w of workers) w.terminate();
+      throw e;
+    }
+    // let the process exit while workers are parked
+    for (const w of workers) w.unref?.();
+    const d = (globalThis as any).Deno;
+    if (d?.unrefWorker) for (const w of workers) try { d.unrefWorker(w); } catch { /* older Deno */ }
+    return new ThreadPool(workers, ctrl);
+  }
+
+  /**
+   * Runs kernel `index` once per argument list: list 0 on the calling thread,
+   * list i on worker i-1. Blocks until all are done.
+   */
+  run(fn: (...a: number[]) => unknown, index: number, lists: number[][]): void {
+    const { i32, f64 } = this;
+    const nw = this.workers.length;
+    let pending = 0;
+    for (let w = 0; w < nw; w++) {
+      const slot = (SLOT_BASE + w * SLOT_BYTES) >> 2;
+      const args = lists[w + 1];
+      if (!args) {
+        i32[slot] = -1;
+        continue;
+      }
+      if (args.length > MAX_ARGS) throw new Error(`webgrad: kernel has ${args.length} args, max ${MAX_ARGS}`);
+      i32[slot] = index;
+      i32[slot + 1] = args.length;
+      const fbase = (SLOT_BASE + w * SLOT_BYTES + 16) >> 3;
+      for (let j = 0; j < args.length; j++) f64[fbase + j] = args[j];
+      pending++;
+    }
+    Atomics.store(i32, PENDING, pending);
+    Atomics.add(i32, GEN, 1);
+    Atomics.notify(i32, GEN);
+    let mainErr: unknown = null;
+    try {
+      fn(...lists[0]);
+    } catch (e) {
+      mainErr = e;
+    }
+    while (Atomics.load(i32, PENDING) > 0) {
+      /* spin: the share each worker got is sized to finish with ours */
+    }
+    if (mainErr) throw mainErr;
+    if (Atomics.load(i32, ERROR)) {
+      Atomics.store(i32, ERROR, 0);
+      throw new Error("webgrad: a kernel trapped in a worker thread");
+    }
+  }
+
+  terminate(): void {
+    Atomics.store(this.i32, STOP, 1);
+    Atomics.add(this.i32, GEN, 1);
+    Atomics.notify(this.i32, GEN);
+    for (const w of this.workers) w.terminate();
+  }
+}
+
+/**
+ * Splits [0, total) into at most `parts` ranges whose starts are multiples of
+ * `align` (a kernel's tile), sized by equal shares.
+ */
+export function splitRange(total: number, parts: number, align = 1): [number, number][] {
+  const out: [number, number][] = [];
+  if (total <= 0) return out;
+  const units = Math.ceil(total / align);
+  const n = Math.max(1, Math.min(parts, units));
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const endUnit = Math.round(((i + 1) * units) / n);
+    const end = Math.min(total, endUnit * align);
+    if (end > start) out.push([start, end]);
+    start = end;
+  }
+  return out;
+}

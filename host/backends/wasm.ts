@@ -1,0 +1,196 @@
+// The wasm backend: one linear memory owned by the host, the kernel binary
+// that feature detection picked, and (optionally) a worker pool over it.
+//
+// Contract (what ops see): alloc / free through the MemoryManager, typed
+// views made on demand (memory.grow detaches old views, so none is cached),
+// and run / split to call kernels.
+
+import * as bins from "./kernels.generated.js";
+import { detectFeatures, type Features } from "./features.js";
+import { SizeClassPool, pagesFor } from "../memory/pool.js";
+import { MemoryManager } from "../memory/scope.js";
+import { ThreadPool, splitRange } from "./threads.js";
+
+export type KernelFn = (...args: number[]) => number;
+
+export interface WasmBackendOptions {
+  /** Worker threads including the calling one; default: the cores there are (1 when threads are unavailable). */
+  threads?: number;
+  /** Force a kernel binary: "simd" or "relaxed" (default: the best this runtime validates). */
+  isa?: "simd" | "relaxed";
+  /** Cap on the linear memory in bytes (default and maximum 4 GiB). */
+  maxMemory?: number;
+  /** Print what was chosen (default true). */
+  verbose?: boolean;
+}
+
+const BASE = 65536; // page 0 holds the kernels' read-only static data
+const MAX_BYTES = 65536 * 65536;
+
+function decode(b64: string): Uint8Array {
+  const g = globalThis as any;
+  if (typeof g.Buffer === "function") return new Uint8Array(g.Buffer.from(b64, "base64"));
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+export class WasmBackend {
+  readonly name = "wasm";
+  readonly k: Record<string, KernelFn>;
+  readonly mm: MemoryManager;
+  private readonly index: Map<string, number>;
+  /** Human-readable summary of what init chose. */
+  readonly summary: string;
+
+  private constructor(
+    readonly memory: WebAssembly.Memory,
+    readonly module: WebAssembly.Module,
+    instance: WebAssembly.Instance,
+    readonly features: Features,
+    readonly variant: string,
+    readonly pool: ThreadPool | null,
+    maxBytes: number,
+    threadsWhy: string,
+  ) {
+    this.k = instance.exports as unknown as Record<string, KernelFn>;
+    const names = Object.keys(instance.exports).filter((n) => typeof (instance.exports as any)[n] === "function");
+    this.index = new Map(names.map((n, i) => [n, i]));
+    const grow = (end: number) => {
+      const have = memory.buffer.byteLength;
+      if (end <= have) return true;
+      // grow geometrically: fewer grows, fewer detached views
+      const want = Math.min(maxBytes, Math.max(end, have * 1.5));
+      try {
+        memory.grow(pagesFor(want) - have / 65536);
+        return true;
+      } catch {
+        try {
+          memory.grow(pagesFor(end) - have / 65536);
+          return true;
+        } catch {
+          return false;
+        }
+      }
+    };
+    this.mm = new MemoryManager(new SizeClassPool(BASE, maxBytes, grow));
+    this.mm.copy = (dst, src, bytes) => {
+      new Uint8Array(this.memory.buffer).copyWithin(dst, src, src + bytes);
+    };
+    this.summary =
+      `webgrad: wasm backend, ${variant} kernels, ` +
+      (pool ? `${pool.size} threads` : `1 thread${threadsWhy ? ` (${threadsWhy})` : ""}`);
+  }
+
+  static async create(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
+    const f = detectFeatures();
+    if (!f.simd) throw new Error("webgrad: this runtime has no WebAssembly SIMD (needs Chrome 91+, Firefox 89+, Safari 16.4+, Node 16.4+)");
+    if (opts.isa === "relaxed" && !f.relaxedSimd) {
+      throw new Error("webgrad: relaxed SIMD was asked for but this runtime does not validate it (Node 20: run with --experimental-wasm-relaxed-simd)");
+    }
+    const relaxed = opts.isa ? opts.isa === "relaxed" : f.relaxedSimd;
+    const cores = await coreCount(f);
+    let threads = Math.max(1, Math.floor(opts.threads ?? cores));
+    let why = "";
+    if (threads > 1 && !f.threads) {
+      why = f.threadsWhy;
+      threads = 1;
+    } else if (threads === 1 && opts.threads === undefined && cores === 1) {
+      why = "one core";
+    }
+    const shared = threads > 1;
+    const maxBytes = Math.min(MAX_BYTES, opts.maxMemory ?? MAX_BYTES);
+    const variant = (relaxed ? "relaxed" : "simd") + (shared ? "-threads" : "");
+    const b64 = (bins as Record<string, string>)[variant.replace("-", "_")];
+    const module = await WebAssembly.compile(decode(b64) as BufferSource);
+    const memory = new WebAssembly.Memory({
+      initial: 32,
+      maximum: shared ? 65536 : Math.max(32, pagesFor(maxBytes)),
+      shared,
+    } as WebAssembly.MemoryDescriptor);
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    let pool: ThreadPool | null = null;
+    if (shared) {
+      const names = Object.keys(instance.exports).filter((n) => typeof (instance.exports as any)[n] === "function");
+      try {
+        pool = await ThreadPool.create(threads - 1, module, memory, names, f.runtime);
+      } catch (e) {
+        why = `workers could not start: ${(e as Error).message}`;
+      }
+    }
+    const be = new WasmBackend(memory, module, instance, f, variant, pool, maxBytes, why);
+    if (opts.verbose !== false) console.log(be.summary);
+    return be;
+  }
+
+  get threads(): number {
+    return this.pool?.size ?? 1;
+  }
+
+  f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, n);
+  }
+  i32(ptr: number, n: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, n);
+  }
+
+  /**
+   * Calls `kernel` over [0, total) split into one range per thread (starts
+   * aligned to `align`) when the work is worth it (`flops` ≥ 2^17 per thread),
+   * else once over the whole range. `args(start, end)` builds each call's arguments.
+   */
+  split(kernel: string, total: number, flops: number, args: (start: number, end: number) => number[], align = 1): void {
+    const fn = this.k[kernel];
+    if (!fn) throw new Error(`webgrad: no kernel named ${kernel}`);
+    const t = this.threads;
+    if (t === 1 || total < 2 || flops < t * (1 << 17)) {
+      fn(...args(0, total));
+      return;
+    }
+    const ranges = splitRange(total, t, align);
+    if (ranges.length === 1) {
+      fn(...args(0, total));
+      return;
+    }
+    this.pool!.run(fn, this.index.get(kernel)!, ranges.map(([s, e]) => args(s, e)));
+  }
+
+  /** Runs a list of independent kernel calls, spread over the threads (one list entry = [kernel, ...args]). */
+  parallel(kernel: string, calls: number[][]): void {
+    const fn = this.k[kernel];
+    const t = this.threads;
+    if (t === 1 || calls.length < 2) {
+      for (const c of calls) fn(...c);
+      return;
+    }
+    // group calls per thread; each thread runs its group through repeated dispatches
+    const groups = splitRange(calls.length, t);
+    const rounds = Math.max(...groups.map(([s, e]) => e - s));
+    for (let r = 0; r < rounds; r++) {
+      const lists = groups.map(([s, e]) => (s + r < e ? calls[s + r] : null));
+      if (lists[0] === null) {
+        // the caller has no call this round: run the first available one itself
+        const j = lists.findIndex((x) => x !== null);
+        [lists[0], lists[j]] = [lists[j], null];
+      }
+      this.pool!.run(fn, this.index.get(kernel)!, lists.filter((x): x is number[] => x !== null));
+    }
+  }
+
+  shutdown(): void {
+    this.pool?.terminate();
+  }
+}
+
+async function coreCount(f: Features): Promise<number> {
+  if (f.runtime === "node" || f.runtime === "bun") {
+    try {
+      const os = await import("node:os");
+      return (os as any).availableParallelism?.() ?? os.cpus().length;
+    } catch {
+      /* fall through */
+    }
+  }
+  return f.cores;
+}

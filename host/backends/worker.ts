@@ -1,0 +1,64 @@
+// A kernel worker: instantiates the kernel module on the shared memory and
+// runs whatever the control block says, forever (see threads.ts).
+import { GEN, PENDING, ERROR, STOP, SLOT_BASE, SLOT_BYTES } from "./threads.js";
+
+interface Init {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  ctrl: SharedArrayBuffer;
+  id: number;
+  names: string[];
+}
+
+function serve(init: Init, post: (m: unknown) => void): void {
+  const inst = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
+  const exp = inst.exports as Record<string, (...a: number[]) => unknown>;
+  const fns = init.names.map((n) => exp[n]);
+  const i32 = new Int32Array(init.ctrl);
+  const f64 = new Float64Array(init.ctrl);
+  const slot = (SLOT_BASE + init.id * SLOT_BYTES) >> 2;
+  const fbase = (SLOT_BASE + init.id * SLOT_BYTES + 16) >> 3;
+  const args: number[] = [];
+  post("ready");
+  let seen = Atomics.load(i32, GEN);
+  for (;;) {
+    Atomics.wait(i32, GEN, seen);
+    const g = Atomics.load(i32, GEN);
+    if (g === seen) continue;
+    seen = g;
+    if (Atomics.load(i32, STOP)) return;
+    const k = i32[slot];
+    if (k < 0) continue;
+    const argc = i32[slot + 1];
+    args.length = argc;
+    for (let j = 0; j < argc; j++) args[j] = f64[fbase + j];
+    try {
+      fns[k](...args);
+    } catch {
+      Atomics.store(i32, ERROR, 1);
+    }
+    Atomics.sub(i32, PENDING, 1);
+  }
+}
+
+const g = globalThis as any;
+const isNodeLike = !!g.process?.versions?.node && !g.Deno;
+if (isNodeLike) {
+  const { parentPort } = await import("node:worker_threads");
+  parentPort!.once("message", (m: Init) => {
+    try {
+      serve(m, (x) => parentPort!.postMessage(x));
+    } catch (e) {
+      parentPort!.postMessage({ error: String((e as Error)?.message ?? e) });
+    }
+  });
+} else {
+  g.onmessage = (e: MessageEvent<Init>) => {
+    g.onmessage = null;
+    try {
+      serve(e.data, (x) => g.postMessage(x));
+    } catch (err) {
+      g.postMessage({ error: String((err as Error)?.message ?? err) });
+    }
+  };
+}

@@ -1,0 +1,109 @@
+// 2-D convolution (NCHW) through im2col + GEMM, and its gradients.
+//
+// Layout choice: the columns of every image sit side by side in one
+// [C·KH·KW, N·P] matrix (P = OH·OW). Forward runs one GEMM per image straight
+// into NCHW output (no transpose), split over threads by image; the weight
+// gradient is then a single GEMM over the whole batch (K = N·P), split over
+// output channels, so sums run in the same order for any thread count.
+// Kernels: assembly/conv.ts (im2col, col2im, bias) and assembly/gemm.ts.
+
+import { record } from "../autograd.js";
+import { backend, out, Tensor, requireFloat, shapeStr, scratch } from "./util.js";
+import { gemmRaw, TRANS_A, TRANS_B } from "./gemm.js";
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+}
+
+const pair = (v: number | [number, number] | undefined, d: number): [number, number] =>
+  v === undefined ? [d, d] : typeof v === "number" ? [v, v] : v;
+
+export function convOutSize(n: number, k: number, s: number, p: number, d: number): number {
+  return Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
+}
+
+/**
+ * 2-D convolution, PyTorch's conv2d: x [N, C, H, W], w [Cout, C, KH, KW], b [Cout].
+ *
+ * @example
+ * const y = wg.conv2d(wg.ones([1, 1, 4, 4]), wg.ones([2, 1, 3, 3]), null, { padding: 1 });
+ * y.shape; // [1, 2, 4, 4]
+ */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  requireFloat(x, "conv2d");
+  requireFloat(w, "conv2d");
+  if (x.rank !== 4) throw new Error(`conv2d: input must be [N, C, H, W], got ${shapeStr(x.shape)}`);
+  if (w.rank !== 4) throw new Error(`conv2d: weight must be [Cout, C, KH, KW], got ${shapeStr(w.shape)}`);
+  const [N, C, H, W] = x.shape;
+  const [Cout, Cw, KH, KW] = w.shape;
+  if (C !== Cw) throw new Error(`conv2d: input ${shapeStr(x.shape)} has ${C} channels, weight ${shapeStr(w.shape)} expects ${Cw}`);
+  if (b && (b.rank !== 1 || b.shape[0] !== Cout)) throw new Error(`conv2d: bias ${shapeStr(b.shape)} must be [${Cout}]`);
+  const [SH, SW] = pair(opts.stride, 1), [PH, PW] = pair(opts.padding, 0), [DH, DW] = pair(opts.dilation, 1);
+  if (SH < 1 || SW < 1 || DH < 1 || DW < 1 || PH < 0 || PW < 0) throw new Error(`conv2d: bad stride/padding/dilation ${JSON.stringify(opts)}`);
+  const OH = convOutSize(H, KH, SH, PH, DH), OW = convOutSize(W, KW, SW, PW, DW);
+  if (OH < 1 || OW < 1) throw new Error(`conv2d: input ${shapeStr(x.shape)} is smaller than the kernel ${KH}x${KW} (dilation ${DH},${DW}, padding ${PH},${PW})`);
+  const P = OH * OW, CKK = C * KH * KW, NP = N * P;
+  const geo = [C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW];
+  const be = backend();
+  const K = be.k;
+
+  const col = out([CKK, NP], "float32", "conv2d columns");
+  const imgs = [...Array(N).keys()];
+  be.parallel("im2col_f32", imgs.map((n) => [x.ptr + n * C * H * W * 4, col.ptr + n * P * 4, ...geo, NP]));
+  const y = out([N, Cout, OH, OW], "float32", "conv2d");
+  perImageGemm(imgs, (n, s) => [w.ptr, col.ptr + n * P * 4, y.ptr + n * Cout * P * 4, Cout, P, CKK, CKK, NP, P, 0, s], Cout, P, CKK);
+  if (b) K.bias_add_channels_f32(y.ptr, b.ptr, N, Cout, P);
+
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(y, "conv2d", inputs, (g) => {
+    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    if (x.requiresGrad) {
+      const dcol = out([CKK, NP], "float32", "conv2d backward");
+      perImageGemm(imgs, (n, s) => [w.ptr, g.ptr + n * Cout * P * 4, dcol.ptr + n * P * 4, CKK, P, Cout, CKK, P, NP, TRANS_A, s], CKK, P, Cout);
+      dx = out(x.shape, "float32", "conv2d backward");
+      K.fill_f32(dx.ptr, dx.size, 0);
+      be.parallel("col2im_f32", imgs.map((n) => [dcol.ptr + n * P * 4, dx!.ptr + n * C * H * W * 4, ...geo, NP]));
+      dcol.dispose();
+    }
+    if (w.requiresGrad || (b && b.requiresGrad)) {
+      // dY as [Cout, N·P]: one GEMM over the batch for dW, one row-sum for db
+      const gt = out([Cout, NP], "float32", "conv2d backward");
+      K.transpose_f32(g.ptr, gt.ptr, 1, N, Cout, P);
+      if (w.requiresGrad) {
+        dw = out(w.shape, "float32", "conv2d backward");
+        gemmRaw(gt.ptr, col.ptr, dw.ptr, Cout, CKK, NP, NP, NP, CKK, TRANS_B);
+      }
+      if (b && b.requiresGrad) {
+        db = out([Cout], "float32", "conv2d backward");
+        K.reduce_f32(0, gt.ptr, db.ptr, Cout, NP, 1);
+      }
+      gt.dispose();
+    }
+    return b ? [dx, dw, db] : [dx, dw];
+  }, [col]);
+}
+
+/** One GEMM per image, spread over threads; each call gets its own packing scratch. */
+function perImageGemm(imgs: number[], args: (n: number, scratchPtr: number) => number[], m: number, n: number, k: number): void {
+  const be = backend();
+  const per = be.k.gemm_packed_b_bytes(k, n) + 64;
+  const t = Math.min(be.threads, imgs.length);
+  const base = scratch(per * t);
+  // images are dealt to threads in contiguous groups; thread i uses scratch slot i
+  if (t === 1) {
+    for (const i of imgs) be.k.gemm_f32(...args(i, base));
+    return;
+  }
+  const groups = Math.ceil(imgs.length / t);
+  for (let r = 0; r < groups; r++) {
+    const calls: number[][] = [];
+    for (let i = 0; i < t; i++) {
+      const img = i * groups + r;
+      if (img < imgs.length && r < groups) calls.push(args(img, base + calls.length * per));
+    }
+    if (calls.length) be.parallel("gemm_f32", calls);
+  }
+  void m;
+}

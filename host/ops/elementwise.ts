@@ -1,0 +1,256 @@
+// Element-wise ops: unary maps, binary ops with NumPy broadcasting, scalar
+// forms, comparisons, where, clamp, casts and the in-place helpers optimizers use.
+// Kernels: assembly/elementwise.ts.
+
+import { record, isGradEnabled } from "../autograd.js";
+import { backend, out, Tensor, broadcastShapes, broadcastStrides, requireFloat, shapeStr, writeI32, type Shape } from "./util.js";
+import { sumTo } from "./reduce.js";
+
+// op codes: docs/KERNELS.md
+const U = { neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, relu: 5, sigmoid: 6, tanh: 7, gelu: 8, square: 9, rsqrt: 10, reciprocal: 11, sin: 12, cos: 13, gelu_tanh: 14, silu: 15, sign: 16 } as const;
+const B = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12 } as const;
+
+function unary(name: keyof typeof U, x: Tensor): Tensor {
+  requireFloat(x, name);
+  const be = backend();
+  const y = out(x.shape, "float32", name);
+  const code = U[name];
+  be.split("unary_f32", x.size, x.size * 4, (s, e) => [code, x.ptr + s * 4, y.ptr + s * 4, e - s], 4);
+  return record(y, name, [x], (g) => {
+    const dx = out(x.shape, "float32", `${name} backward`);
+    be.split("unary_backward_f32", x.size, x.size * 4, (s, e) => [code, x.ptr + s * 4, y.ptr + s * 4, g.ptr + s * 4, dx.ptr + s * 4, e - s], 4);
+    return [dx];
+  });
+}
+
+/** -x. @example wg.tensor([1, -2]).neg().toArray(); // [-1, 2] */
+export const neg = (x: Tensor) => unary("neg", x);
+/** e^x. @example wg.tensor([0]).exp().item(); // 1 */
+export const exp = (x: Tensor) => unary("exp", x);
+/** Natural log. @example wg.tensor([1]).log().item(); // 0 */
+export const log = (x: Tensor) => unary("log", x);
+/** Square root. @example wg.tensor([4]).sqrt().item(); // 2 */
+export const sqrt = (x: Tensor) => unary("sqrt", x);
+/** 1/√x. @example wg.tensor([4]).rsqrt().item(); // 0.5 */
+export const rsqrt = (x: Tensor) => unary("rsqrt", x);
+/** |x|. @example wg.tensor([-3]).abs().item(); // 3 */
+export const abs = (x: Tensor) => unary("abs", x);
+/** x². @example wg.tensor([3]).square().item(); // 9 */
+export const square = (x: Tensor) => unary("square", x);
+/** 1/x. @example wg.tensor([4]).reciprocal().item(); // 0.25 */
+export const reciprocal = (x: Tensor) => unary("reciprocal", x);
+/** max(x, 0). @example wg.tensor([-1, 2]).relu().toArray(); // [0, 2] */
+export const relu = (x: Tensor) => unary("relu", x);
+/** 1/(1+e^-x). @example wg.tensor([0]).sigmoid().item(); // 0.5 */
+export const sigmoid = (x: Tensor) => unary("sigmoid", x);
+/** tanh. @example wg.tensor([0]).tanh().item(); // 0 */
+export const tanh = (x: Tensor) => unary("tanh", x);
+/** x·sigmoid(x). @example wg.tensor([0]).silu().item(); // 0 */
+export const silu = (x: Tensor) => unary("silu", x);
+/** sin. @example wg.tensor([0]).sin().item(); // 0 */
+export const sin = (x: Tensor) => unary("sin", x);
+/** cos. @example wg.tensor([0]).cos().item(); // 1 */
+export const cos = (x: Tensor) => unary("cos", x);
+/** sign(x), gradient 0. @example wg.sign(wg.tensor([-2, 0, 3])).toArray(); // [-1, 0, 1] */
+export const sign = (x: Tensor) => unary("sign", x);
+/**
+ * GELU, the erf form by default (PyTorch's nn.GELU()), or the tanh approximation.
+ * @example wg.tensor([0]).gelu().item(); // 0
+ */
+export const gelu = (x: Tensor, approximate: "none" | "tanh" = "none") => unary(approximate === "tanh" ? "gelu_tanh" : "gelu", x);
+
+function scalarTensor(v: number): Tensor {
+  const t = out([], "float32", "scalar");
+  backend().f32(t.ptr, 1)[0] = v;
+  return t;
+}
+
+function binary(name: keyof typeof B, a: Tensor, b: Tensor | number, reversed = false): Tensor {
+  const be = backend();
+  const code = B[name];
+  if (typeof b === "number") {
+    requireFloat(a, name);
+    const y = out(a.shape, "float32", name);
+    be.split("binary_scalar_f32", a.size, a.size * 2, (s, e) => [code, a.ptr + s * 4, b, y.ptr + s * 4, e - s, reversed ? 1 : 0], 4);
+    return record(y, name, [a], (g) => [scalarBackward(name, a, b, y, g, reversed)]);
+  }
+  requireFloat(a, name);
+  requireFloat(b, name);
+  const shape = broadcastShapes(a.shape, b.shape, name);
+  const y = out(shape, "float32", name);
+  if (a.shape.join() === b.shape.join()) {
+    be.split("binary_f32", a.size, a.size * 2, (s, e) => [code, a.ptr + s * 4, b.ptr + s * 4, y.ptr + s * 4, e - s], 4);
+  } else {
+    strided(code, a, b, y);
+  }
+  return record(y, name, [a, b], (g) => binaryBackward(name, a, b, y, g));
+}
+
+/** Runs binary_strided_f32 over broadcast operands. */
+function strided(code: number, a: Tensor, b: Tensor, y: Tensor): void {
+  const shape = y.shape;
+  if (y.size === 0) return;
+  const sa = broadcastStrides(a.shape, shape);
+  const sb = broadcastStrides(b.shape, shape);
+  // split the outermost axis across threads when it is long enough
+  const rank = shape.length;
+  const desc = writeI32([...shape, ...sa, ...sb]);
+  backend().k.binary_strided_f32(code, a.ptr, b.ptr, y.ptr, rank, desc);
+}
+
+function scalarBackward(name: keyof typeof B, a: Tensor, s: number, y: Tensor, g: Tensor, reversed: boolean): Tensor | null {
+  switch (name) {
+    case "add": return g;
+    case "sub": return reversed ? neg(g) : g;
+    case "mul": return mul(g, s);
+    case "div": return reversed ? neg(mul(g, y).div(a)) : div(g, s); // d(s/a) = -s/a² = -y/a
+    case "pow":
+      // d(a^s) = s·a^(s-1);  d(s^a) = ln(s)·s^a
+      return reversed ? mul(g, y).mul(Math.log(s)) : mul(g, pow(a, s - 1)).mul(s);
+    case "max": case "min":
+      return mul(g, binary(name === "max" ? "ge" : "le", a, s));
+    default: return null;
+  }
+}
+
+function binaryBackward(name: keyof typeof B, a: Tensor, b: Tensor, y: Tensor, g: Tensor): (Tensor | null)[] {
+  const ga = (t: Tensor | null) => (t && a.requiresGrad ? sumTo(t, a.shape) : null);
+  const gb = (t: Tensor | null) => (t && b.requiresGrad ? sumTo(t, b.shape) : null);
+  switch (name) {
+    case "add": return [ga(g), gb(g)];
+    case "sub": return [ga(g), b.requiresGrad ? gb(neg(g)) : null];
+    case "mul": return [a.requiresGrad ? ga(mul(g, b)) : null, b.requiresGrad ? gb(mul(g, a)) : null];
+    case "div": return [
+      a.requiresGrad ? ga(div(g, b)) : null,
+      b.requiresGrad ? gb(neg(mul(g, y).div(b))) : null,
+    ];
+    case "pow": return [
+      a.requiresGrad ? ga(mul(g, b).mul(pow(a, sub(b, 1)))) : null,
+      b.requiresGrad ? gb(mul(g, y).mul(log(a))) : null,
+    ];
+    case "max": case "min": {
+      // ties send the gradient to a (as torch.maximum splits it; we pick one side to keep sums exact)
+      const ma = binary(name === "max" ? "ge" : "le", a, b);
+      return [a.requiresGrad ? ga(mul(g, ma)) : null, b.requiresGrad ? gb(mul(g, sub(1, ma))) : null];
+    }
+    default: return [null, null];
+  }
+}
+
+function bin(name: keyof typeof B) {
+  return (a: Tensor | number, b: Tensor | number): Tensor => {
+    if (typeof a === "number" && typeof b === "number") throw new Error(`${name}: needs at least one tensor`);
+    if (typeof a === "number") return binary(name, b as Tensor, a, true);
+    return binary(name, a, b);
+  };
+}
+
+/** a + b with broadcasting. @example wg.tensor([1, 2]).add(wg.tensor([10])).toArray(); // [11, 12] */
+export const add = bin("add");
+/** a − b with broadcasting. @example wg.sub(5, wg.tensor([1, 2])).toArray(); // [4, 3] */
+export const sub = bin("sub");
+/** a · b with broadcasting. @example wg.tensor([1, 2]).mul(3).toArray(); // [3, 6] */
+export const mul = bin("mul");
+/** a / b with broadcasting. @example wg.tensor([1, 2]).div(2).toArray(); // [0.5, 1] */
+export const div = bin("div");
+/** a^b. @example wg.tensor([2, 3]).pow(2).toArray(); // [4, 9] */
+export const pow = bin("pow");
+/** Element-wise max. @example wg.tensor([1, 5]).maximum(3).toArray(); // [3, 5] */
+export const maximum = bin("max");
+/** Element-wise min. @example wg.tensor([1, 5]).minimum(3).toArray(); // [1, 3] */
+export const minimum = bin("min");
+
+function cmp(name: "eq" | "ne" | "lt" | "le" | "gt" | "ge") {
+  return (a: Tensor, b: Tensor | number): Tensor => {
+    const x = a.dtype === "int32" ? cast(a, "float32") : a;
+    const y = typeof b !== "number" && b.dtype === "int32" ? cast(b, "float32") : b;
+    const r = binary(name, x, y);
+    r.requiresGrad = false;
+    r._node = null;
+    return r;
+  };
+}
+/** 1 where a == b else 0 (float32, no gradient). @example wg.tensor([1, 2]).eq(2).toArray(); // [0, 1] */
+export const eq = cmp("eq");
+export const ne = cmp("ne");
+export const lt = cmp("lt");
+export const le = cmp("le");
+export const gt = cmp("gt");
+export const ge = cmp("ge");
+
+/** a + b without recording (gradient accumulation). */
+export function addNoGrad(a: Tensor, b: Tensor): Tensor {
+  const y = out(a.shape, "float32", "add");
+  backend().k.binary_f32(B.add, a.ptr, b.ptr, y.ptr, a.size);
+  return y;
+}
+
+/**
+ * cond ≠ 0 ? a : b, all the same shape.
+ * @example wg.where(wg.tensor([1, 0]), wg.tensor([1, 2]), wg.tensor([9, 9])).toArray(); // [1, 9]
+ */
+export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
+  if (cond.shape.join() !== a.shape.join() || a.shape.join() !== b.shape.join()) {
+    throw new Error(`where: shapes ${shapeStr(cond.shape)}, ${shapeStr(a.shape)}, ${shapeStr(b.shape)} must match`);
+  }
+  const c = cond.dtype === "int32" ? cast(cond, "float32") : cond;
+  const y = out(a.shape, "float32", "where");
+  backend().k.where_f32(c.ptr, a.ptr, b.ptr, y.ptr, a.size);
+  return record(y, "where", [a, b], (g) => {
+    const z = zerosLikeRaw(g);
+    return [where(c, g, z), where(c, z, g)];
+  });
+}
+
+function zerosLikeRaw(t: Tensor): Tensor {
+  const z = out(t.shape, "float32", "zeros");
+  backend().k.fill_f32(z.ptr, z.size, 0);
+  return z;
+}
+
+/** Clamps to [lo, hi]; the gradient passes where lo < x < hi. @example wg.tensor([-2, 0.5, 3]).clamp(0, 1).toArray(); // [0, 0.5, 1] */
+export function clamp(x: Tensor, lo: number, hi: number): Tensor {
+  requireFloat(x, "clamp");
+  const y = out(x.shape, "float32", "clamp");
+  backend().k.clamp_f32(x.ptr, y.ptr, x.size, lo, hi);
+  return record(y, "clamp", [x], (g) => {
+    const dx = out(x.shape, "float32", "clamp backward");
+    backend().k.clamp_backward_f32(x.ptr, g.ptr, dx.ptr, x.size, lo, hi);
+    return [dx];
+  });
+}
+
+/** Converts between float32 and int32 (truncating toward zero). @example wg.tensor([1.7]).int().item(); // 1 */
+export function cast(x: Tensor, dtype: "float32" | "int32"): Tensor {
+  if (x.dtype === dtype) return x;
+  const y = out(x.shape, dtype, "cast");
+  if (dtype === "float32") backend().k.cast_i32_f32(x.ptr, y.ptr, x.size);
+  else backend().k.cast_f32_i32(x.ptr, y.ptr, x.size);
+  return y;
+}
+
+function sameShape(a: Tensor, b: Tensor, op: string): void {
+  if (a.shape.join() !== b.shape.join()) throw new Error(`${op}: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} differ`);
+}
+
+/** y += alpha·x in place (no tape). */
+export function axpyInPlace(y: Tensor, x: Tensor, alpha: number): void {
+  sameShape(y, x, "axpy");
+  backend().split("axpy_f32", y.size, y.size * 2, (s, e) => [x.ptr + s * 4, y.ptr + s * 4, e - s, alpha], 4);
+}
+/** Fills in place (no tape). */
+export function fillInPlace(y: Tensor, v: number): void {
+  if (y.dtype === "int32") backend().i32(y.ptr, y.size).fill(v);
+  else backend().k.fill_f32(y.ptr, y.size, v);
+}
+/** Copies x into y in place (no tape). */
+export function copyInPlace(y: Tensor, x: Tensor): void {
+  sameShape(y, x, "copy_");
+  if (y.ptr !== x.ptr) new Uint8Array(backend().memory.buffer).copyWithin(y.ptr, x.ptr, x.ptr + x.size * 4);
+}
+/** y *= s in place (no tape). */
+export function scaleInPlace(y: Tensor, s: number): void {
+  backend().k.scale_f32(y.ptr, y.ptr, y.size, s);
+}
+
+export { scalarTensor, isGradEnabled as _isGradEnabled, type Shape };

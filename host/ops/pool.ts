@@ -1,0 +1,71 @@
+// Max and average pooling over NCHW planes. Kernels: assembly/pool.ts.
+
+import { record } from "../autograd.js";
+import { backend, out, Tensor, requireFloat, shapeStr } from "./util.js";
+import { convOutSize } from "./conv.js";
+
+export interface Pool2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  /** avgPool2d only: count padded zeros in the divisor (PyTorch's default true). */
+  countIncludePad?: boolean;
+}
+
+const pair = (v: number | [number, number] | undefined, d: [number, number]): [number, number] =>
+  v === undefined ? d : typeof v === "number" ? [v, v] : v;
+
+function geometry(op: string, x: Tensor, kernel: number | [number, number], opts: Pool2dOptions) {
+  requireFloat(x, op);
+  if (x.rank !== 4) throw new Error(`${op}: input must be [N, C, H, W], got ${shapeStr(x.shape)}`);
+  const [N, C, H, W] = x.shape;
+  const [KH, KW] = pair(kernel, [0, 0]);
+  const [SH, SW] = pair(opts.stride, [KH, KW]);
+  const [PH, PW] = pair(opts.padding, [0, 0]);
+  if (PH * 2 > KH || PW * 2 > KW) throw new Error(`${op}: padding ${PH},${PW} must be at most half the kernel ${KH}x${KW}`);
+  const OH = convOutSize(H, KH, SH, PH, 1), OW = convOutSize(W, KW, SW, PW, 1);
+  if (KH < 1 || KW < 1 || SH < 1 || SW < 1 || OH < 1 || OW < 1) {
+    throw new Error(`${op}: kernel ${KH}x${KW} stride ${SH},${SW} does not fit input ${shapeStr(x.shape)}`);
+  }
+  return { N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, NC: N * C };
+}
+
+/**
+ * Max pooling, PyTorch's max_pool2d (stride defaults to the kernel size).
+ * @example wg.maxPool2d(wg.arange(16).reshape(1, 1, 4, 4), 2).toArray(); // [[[[5, 7], [13, 15]]]]
+ */
+export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Pool2dOptions = {}): Tensor {
+  const g = geometry("maxPool2d", x, kernel, opts);
+  const { NC, H, W, OH, OW } = g;
+  const be = backend();
+  const y = out([g.N, g.C, OH, OW], "float32", "maxPool2d");
+  const idx = out([g.N, g.C, OH, OW], "int32", "maxPool2d indices");
+  const plane = H * W * 4, oplane = OH * OW * 4;
+  be.split("maxpool2d_f32", NC, NC * OH * OW * g.KH * g.KW, (s, e) =>
+    [x.ptr + s * plane, y.ptr + s * oplane, idx.ptr + s * oplane, e - s, H, W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, OH, OW]);
+  return record(y, "maxPool2d", [x], (dy) => {
+    const dx = out(x.shape, "float32", "maxPool2d backward");
+    be.split("maxpool2d_backward_f32", NC, NC * H * W, (s, e) =>
+      [dy.ptr + s * oplane, idx.ptr + s * oplane, dx.ptr + s * plane, e - s, H, W, OH, OW]);
+    return [dx];
+  }, [idx]);
+}
+
+/**
+ * Average pooling, PyTorch's avg_pool2d.
+ * @example wg.avgPool2d(wg.ones([1, 1, 4, 4]), 2).shape; // [1, 1, 2, 2]
+ */
+export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: Pool2dOptions = {}): Tensor {
+  const g = geometry("avgPool2d", x, kernel, opts);
+  const { NC, H, W, OH, OW } = g;
+  const cip = opts.countIncludePad === false ? 0 : 1;
+  const be = backend();
+  const y = out([g.N, g.C, OH, OW], "float32", "avgPool2d");
+  const plane = H * W * 4, oplane = OH * OW * 4;
+  const geo = [H, W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, OH, OW, cip];
+  be.split("avgpool2d_f32", NC, NC * OH * OW * g.KH * g.KW, (s, e) => [x.ptr + s * plane, y.ptr + s * oplane, e - s, ...geo]);
+  return record(y, "avgPool2d", [x], (dy) => {
+    const dx = out(x.shape, "float32", "avgPool2d backward");
+    be.split("avgpool2d_backward_f32", NC, NC * H * W, (s, e) => [dy.ptr + s * oplane, dx.ptr + s * plane, e - s, ...geo]);
+    return [dx];
+  });
+}

@@ -1,0 +1,42 @@
+// Random tensors and dropout. Kernels: assembly/random.ts (counter-based, so
+// results are the same for any thread split).
+
+import { record } from "../autograd.js";
+import { backend, out, Tensor, type Shape } from "./util.js";
+import { draw } from "../random.js";
+import { mul } from "./elementwise.js";
+
+export interface RandomOptions {
+  /** A fixed seed for this call (otherwise the global stream set by manualSeed). */
+  seed?: number;
+  requiresGrad?: boolean;
+}
+
+function make(shape: Shape, opts: RandomOptions, kernel: "rand_uniform_f32" | "rand_normal_f32", a: number, b: number): Tensor {
+  const t = Tensor.empty(shape, "float32", kernel, opts.requiresGrad ? "persistent" : "temp");
+  t.requiresGrad = !!opts.requiresGrad;
+  const { seed, offset } = draw(t.size, opts.seed);
+  backend().split(kernel, t.size, t.size * 16, (s, e) => [t.ptr + s * 4, e - s, seed, offset + s, a, b], 4);
+  return t;
+}
+
+/** Normal(mean 0, std 1) samples. @example wg.randn([2, 3], { seed: 0 }).shape; // [2, 3] */
+export const randn = (shape: Shape, opts: RandomOptions = {}) => make(shape, opts, "rand_normal_f32", 0, 1);
+/** Normal(mean, std) samples. @example wg.normal([3], 0, 0.02, { seed: 1 }); */
+export const normal = (shape: Shape, mean: number, std: number, opts: RandomOptions = {}) => make(shape, opts, "rand_normal_f32", mean, std);
+/** Uniform [lo, hi) samples. @example wg.rand([3], { seed: 0 }).shape; // [3] */
+export const rand = (shape: Shape, opts: RandomOptions & { lo?: number; hi?: number } = {}) => make(shape, opts, "rand_uniform_f32", opts.lo ?? 0, opts.hi ?? 1);
+
+/**
+ * Zeroes each element with probability p and scales the rest by 1/(1-p) (only when `training`).
+ * @example wg.dropout(wg.ones([4]), 0.5, true, { seed: 3 }).toArray(); // zeros and twos
+ */
+export function dropout(x: Tensor, p = 0.5, training = true, opts: { seed?: number } = {}): Tensor {
+  if (p < 0 || p >= 1) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
+  if (!training || p === 0) return x;
+  const mask = out(x.shape, "float32", "dropout mask");
+  const { seed, offset } = draw(x.size, opts.seed);
+  backend().split("dropout_mask_f32", x.size, x.size * 16, (s, e) => [mask.ptr + s * 4, e - s, seed, offset + s, p], 4);
+  void record;
+  return mul(x, mask);
+}

@@ -1,0 +1,163 @@
+// Reductions along axes: sum, mean, max, min, argmax, argmin, and sumTo
+// (the broadcast gradient's way home). Kernels: assembly/reduce.ts, which see
+// a tensor as [outer, len, inner] and reduce over len.
+
+import { record } from "../autograd.js";
+import { backend, out, Tensor, axis, around, requireFloat, sizeOf, writeI32, type Shape } from "./util.js";
+import { reshape } from "./shape.js";
+
+const R = { sum: 0, mean: 1, max: 2, min: 3 } as const;
+
+function dimsOf(x: Tensor, dim: number | number[] | undefined, op: string): number[] {
+  if (dim === undefined) return x.shape.map((_, i) => i);
+  const ds = (Array.isArray(dim) ? dim : [dim]).map((d) => axis(d, x.rank, op));
+  return [...new Set(ds)].sort((a, b) => a - b);
+}
+
+function keptShape(shape: Shape, dims: number[], keepdim: boolean): number[] {
+  const s: number[] = [];
+  shape.forEach((d, i) => {
+    if (!dims.includes(i)) s.push(d);
+    else if (keepdim) s.push(1);
+  });
+  return s;
+}
+
+/** Reduces one axis with kernel op `code`, no tape. */
+function reduceAxis(x: Tensor, dim: number, code: number, what: string): Tensor {
+  const [outer, len, inner] = around(x.shape, dim);
+  const shape = x.shape.map((d, i) => (i === dim ? 1 : d));
+  const y = out(shape, "float32", what);
+  if (len === 0) {
+    backend().k.fill_f32(y.ptr, y.size, code === R.max ? -Infinity : code === R.min ? Infinity : code === R.mean ? NaN : 0);
+    return y;
+  }
+  backend().split("reduce_f32", outer, outer * len * inner, (s, e) => [code, x.ptr + s * len * inner * 4, y.ptr + s * inner * 4, e - s, len, inner]);
+  return y;
+}
+
+function sumOrMean(x: Tensor, dim: number | number[] | undefined, keepdim: boolean, mean: boolean): Tensor {
+  const op = mean ? "mean" : "sum";
+  requireFloat(x, op);
+  const dims = dimsOf(x, dim, op);
+  let y = x;
+  let count = 1;
+  if (dims.length === x.rank && x.rank > 0) {
+    // whole-tensor: one pass over contiguous memory
+    y = out([], "float32", op);
+    const s = backend().k.sum_all_f32(x.ptr, x.size);
+    backend().f32(y.ptr, 1)[0] = mean ? s / x.size : s;
+    count = x.size;
+  } else {
+    for (const d of dims) {
+      y = reduceAxis(y, d, R.sum, op);
+      count *= x.shape[d];
+    }
+    if (mean && dims.length) backend().k.scale_f32(y.ptr, y.ptr, y.size, 1 / count);
+  }
+  const result = reshape(y.detach(), keptShape(x.shape, dims, keepdim));
+  return record(result, op, [x], (g) => {
+    const gk = reshape(g, keptShape(x.shape, dims, true));
+    return [expandTo(gk, x.shape, mean ? 1 / count : 1)];
+  });
+}
+
+/**
+ * Sum over `dim` (all axes when omitted).
+ * @example wg.tensor([[1, 2], [3, 4]]).sum(1).toArray(); // [3, 7]
+ */
+export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  return sumOrMean(x, dim, keepdim, false);
+}
+
+/**
+ * Mean over `dim` (all axes when omitted).
+ * @example wg.tensor([[1, 2], [3, 4]]).mean().item(); // 2.5
+ */
+export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  return sumOrMean(x, dim, keepdim, true);
+}
+
+function maxMin(x: Tensor, dim: number | undefined, keepdim: boolean, isMax: boolean): Tensor {
+  const op = isMax ? "max" : "min";
+  requireFloat(x, op);
+  const flat = dim === undefined;
+  const src = flat ? reshape(x.detach(), [x.size]) : x;
+  const d = flat ? 0 : axis(dim!, x.rank, op);
+  if (src.shape[d] === 0) throw new Error(`${op}: cannot reduce an empty dimension of shape [${x.shape}]`);
+  const y = reduceAxis(src, d, isMax ? R.max : R.min, op);
+  const kept = flat ? (keepdim ? x.shape.map(() => 1) : []) : keptShape(x.shape, [d], keepdim);
+  const result = reshape(y.detach(), kept);
+  return record(result, op, [x], (g) => {
+    const [outer, len, inner] = around(src.shape, d);
+    const dx = out(x.shape, "float32", `${op} backward`);
+    backend().k.reduce_max_backward_f32(src.ptr, y.ptr, g.ptr, dx.ptr, outer, len, inner);
+    return [dx];
+  });
+}
+
+/** Max over `dim` (of everything when omitted); gradient to the first max. @example wg.tensor([1, 5, 2]).max().item(); // 5 */
+export function max(x: Tensor, dim?: number, keepdim = false): Tensor {
+  return maxMin(x, dim, keepdim, true);
+}
+/** Min over `dim` (of everything when omitted). @example wg.tensor([1, 5, 2]).min().item(); // 1 */
+export function min(x: Tensor, dim?: number, keepdim = false): Tensor {
+  return maxMin(x, dim, keepdim, false);
+}
+
+function argReduce(x: Tensor, dim: number, keepdim: boolean, kernel: "argmax_f32" | "argmin_f32"): Tensor {
+  const op = kernel === "argmax_f32" ? "argmax" : "argmin";
+  requireFloat(x, op);
+  const d = axis(dim, x.rank, op);
+  const [outer, len, inner] = around(x.shape, d);
+  if (len === 0) throw new Error(`${op}: cannot reduce an empty dimension of shape [${x.shape}]`);
+  const y = out(keptShape(x.shape, [d], keepdim), "int32", op);
+  backend().k[kernel](x.ptr, y.ptr, outer, len, inner);
+  return y;
+}
+
+/** Index of the max along `dim` (int32). @example wg.tensor([[1, 9], [8, 2]]).argmax(1).toArray(); // [1, 0] */
+export function argmax(x: Tensor, dim = -1, keepdim = false): Tensor {
+  return argReduce(x, dim, keepdim, "argmax_f32");
+}
+/** Index of the min along `dim` (int32). @example wg.tensor([3, 1, 2]).argmin().item(); // 1 */
+export function argmin(x: Tensor, dim = -1, keepdim = false): Tensor {
+  return argReduce(x, dim, keepdim, "argmin_f32");
+}
+
+/** Broadcasts g (same rank as shape, 1 on reduced axes) to `shape`, times `scale`; no tape. */
+export function expandTo(g: Tensor, shape: Shape, scale = 1): Tensor {
+  const y = out(shape, "float32", "expand");
+  const desc: number[] = [...shape];
+  if (g.size === 1) {
+    backend().k.fill_f32(y.ptr, y.size, backend().f32(g.ptr, 1)[0] * scale);
+    return y;
+  }
+  // y = g (broadcast) · scale, through binary_strided with a scalar operand
+  const st: number[] = [];
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = g.shape[i] === 1 && shape[i] !== 1 ? 0 : s;
+    s *= g.shape[i];
+  }
+  const sc = out([1], "float32", "scale");
+  backend().f32(sc.ptr, 1)[0] = scale;
+  const p = writeI32([...desc, ...st, ...shape.map(() => 0)]);
+  backend().k.binary_strided_f32(2 /* mul */, g.ptr, sc.ptr, y.ptr, shape.length, p);
+  sc.dispose();
+  return y;
+}
+
+/** Sums a broadcast result back down to `shape` (the gradient of broadcasting); no tape. */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (g.shape.join() === shape.join()) return g;
+  const lead = g.rank - shape.length;
+  let y = g;
+  for (let i = 0; i < g.rank; i++) {
+    const target = i < lead ? 1 : shape[i - lead];
+    if (g.shape[i] !== target) y = reduceAxis(y, i, R.sum, "sum (broadcast backward)");
+  }
+  return reshape(y.detach(), [...shape]);
+}
+
+export { sizeOf };

@@ -1,0 +1,208 @@
+// Shape ops: reshape shares storage; transpose, permute, slice, cat, stack and
+// expand copy (every tensor is contiguous, which keeps kernels simple).
+// Kernels: elementwise.ts's binary_strided_f32 serves as a strided copy.
+
+import { record } from "../autograd.js";
+import { backend, out, Tensor, axis, around, shapeStr, sizeOf, writeI32, type Shape } from "./util.js";
+import { expandTo, sumTo } from "./reduce.js";
+
+/**
+ * Same data, new shape (one dimension may be -1). Shares storage.
+ * @example wg.arange(6).reshape(2, 3).shape; // [2, 3]
+ */
+export function reshape(x: Tensor, shape: number[]): Tensor {
+  const s = [...shape];
+  const neg = s.indexOf(-1);
+  if (neg >= 0) {
+    const rest = sizeOf(s.filter((_, i) => i !== neg));
+    if (rest === 0 || x.size % rest !== 0) throw new Error(`reshape: cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
+    s[neg] = x.size / rest;
+  }
+  if (sizeOf(s) !== x.size || s.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`reshape: cannot reshape ${shapeStr(x.shape)} (${x.size} elements) to ${shapeStr(shape)}`);
+  }
+  x.ptr; // throws if released
+  const y = new Tensor(x._s, s, x.dtype);
+  return record(y, "reshape", [x], (g) => [reshape(g, [...x.shape])]);
+}
+
+/** Flattens dims startDim..endDim into one. @example wg.zeros([2, 3, 4]).flatten(1).shape; // [2, 12] */
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (x.rank === 0) return reshape(x, [1]);
+  const a = axis(startDim, x.rank, "flatten"), b = axis(endDim, x.rank, "flatten");
+  const s = [...x.shape.slice(0, a), sizeOf(x.shape.slice(a, b + 1)), ...x.shape.slice(b + 1)];
+  return reshape(x, s);
+}
+
+/** Inserts a size-1 dim. @example wg.zeros([3]).unsqueeze(0).shape; // [1, 3] */
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  const d = dim < 0 ? dim + x.rank + 1 : dim;
+  if (d < 0 || d > x.rank) throw new Error(`unsqueeze: dim ${dim} out of range for rank ${x.rank}`);
+  const s = [...x.shape];
+  s.splice(d, 0, 1);
+  return reshape(x, s);
+}
+
+/** Removes size-1 dims (or just `dim`). @example wg.zeros([1, 3, 1]).squeeze().shape; // [3] */
+export function squeeze(x: Tensor, dim?: number): Tensor {
+  if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  const d = axis(dim, x.rank, "squeeze");
+  if (x.shape[d] !== 1) return x;
+  return reshape(x, x.shape.filter((_, i) => i !== d));
+}
+
+/** Copies x viewed through `strides` (elements) into a contiguous tensor of `shape`. */
+function stridedCopy(x: Tensor, shape: number[], strides: number[], ptr = x.ptr): Tensor {
+  const y = out(shape, x.dtype, "copy");
+  if (y.size === 0) return y;
+  const zero = out([1], "float32", "zero");
+  backend().f32(zero.ptr, 1)[0] = 0;
+  const desc = writeI32([...shape, ...strides, ...shape.map(() => 0)]);
+  // add 0.0 through the broadcasting kernel: a strided gather (float32 bit patterns of int32 data
+  // would not survive +0.0 when they are NaNs, so int32 goes through the cast-free JS path)
+  if (x.dtype === "int32") {
+    const src = backend().i32(0, backend().memory.buffer.byteLength >> 2);
+    const dst = backend().i32(y.ptr, y.size);
+    const base = ptr >> 2;
+    const idx = new Array(shape.length).fill(0);
+    for (let i = 0; i < y.size; i++) {
+      let off = base;
+      for (let d = 0; d < shape.length; d++) off += idx[d] * strides[d];
+      dst[i] = src[off];
+      for (let d = shape.length - 1; d >= 0; d--) {
+        if (++idx[d] < shape[d]) break;
+        idx[d] = 0;
+      }
+    }
+  } else {
+    backend().k.binary_strided_f32(0, ptr, zero.ptr, y.ptr, shape.length, desc);
+  }
+  zero.dispose();
+  return y;
+}
+
+function contiguousStrides(shape: Shape): number[] {
+  const st = new Array(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = s;
+    s *= shape[i];
+  }
+  return st;
+}
+
+/**
+ * Reorders dims (copies).
+ * @example wg.zeros([2, 3, 4]).permute(2, 0, 1).shape; // [4, 2, 3]
+ */
+export function permute(x: Tensor, dims: number[]): Tensor {
+  if (dims.length !== x.rank) throw new Error(`permute: ${dims.length} dims given for a tensor of rank ${x.rank}`);
+  const p = dims.map((d) => axis(d, x.rank, "permute"));
+  if (new Set(p).size !== p.length) throw new Error(`permute: dims [${dims}] repeat an axis`);
+  const st = contiguousStrides(x.shape);
+  const y = stridedCopy(x, p.map((d) => x.shape[d]), p.map((d) => st[d]));
+  const inv = new Array(p.length);
+  p.forEach((d, i) => (inv[d] = i));
+  return record(y, "permute", [x], (g) => [permute(g, inv)]);
+}
+
+/** Swaps two dims (copies). @example wg.zeros([2, 3]).transpose(0, 1).shape; // [3, 2] */
+export function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
+  if (x.rank < 2) return x;
+  const a = axis(d0, x.rank, "transpose"), b = axis(d1, x.rank, "transpose");
+  const p = x.shape.map((_, i) => i);
+  [p[a], p[b]] = [p[b], p[a]];
+  return permute(x, p);
+}
+
+/** Copies `len·inner` runs from src to dst for each of `outer` rows (cat, slice and their gradients). */
+function copyRuns(src: number, srcRow: number, dst: number, dstRow: number, outer: number, run: number): void {
+  const u8 = new Uint8Array(backend().memory.buffer);
+  for (let o = 0; o < outer; o++) {
+    const s = src + o * srcRow * 4;
+    u8.copyWithin(dst + o * dstRow * 4, s, s + run * 4);
+  }
+}
+
+/**
+ * Elements start..end-1 along dim (copies; negative indices count from the end).
+ * @example wg.arange(5).slice(0, 1, 3).toArray(); // [1, 2]
+ */
+export function slice(x: Tensor, dim: number, start: number, end?: number): Tensor {
+  const d = axis(dim, x.rank, "slice");
+  const n = x.shape[d];
+  let s = start < 0 ? start + n : start;
+  let e = end === undefined ? n : end < 0 ? end + n : end;
+  s = Math.min(Math.max(s, 0), n);
+  e = Math.min(Math.max(e, s), n);
+  const [outer, len, inner] = around(x.shape, d);
+  const shape = x.shape.map((v, i) => (i === d ? e - s : v));
+  const y = out(shape, x.dtype, "slice");
+  copyRuns(x.ptr + s * inner * 4, len * inner, y.ptr, (e - s) * inner, outer, (e - s) * inner);
+  return record(y, "slice", [x], (g) => {
+    const dx = out(x.shape, "float32", "slice backward");
+    backend().k.fill_f32(dx.ptr, dx.size, 0);
+    copyRuns(g.ptr, (e - s) * inner, dx.ptr + s * inner * 4, len * inner, outer, (e - s) * inner);
+    return [dx];
+  });
+}
+
+/**
+ * Joins tensors along an existing dim.
+ * @example wg.cat([wg.zeros([2, 1]), wg.ones([2, 2])], 1).shape; // [2, 3]
+ */
+export function cat(xs: Tensor[], dim = 0): Tensor {
+  if (!xs.length) throw new Error("cat: needs at least one tensor");
+  const r = xs[0].rank;
+  const d = axis(dim, r, "cat");
+  for (const t of xs) {
+    if (t.rank !== r || t.shape.some((v, i) => i !== d && v !== xs[0].shape[i]) || t.dtype !== xs[0].dtype) {
+      throw new Error(`cat: shapes ${xs.map((t) => shapeStr(t.shape)).join(", ")} differ outside dim ${d} (or dtypes differ)`);
+    }
+  }
+  const total = xs.reduce((a, t) => a + t.shape[d], 0);
+  const shape = xs[0].shape.map((v, i) => (i === d ? total : v));
+  const y = out(shape, xs[0].dtype, "cat");
+  const [outer, , inner] = around(shape, d);
+  let at = 0;
+  for (const t of xs) {
+    const len = t.shape[d];
+    copyRuns(t.ptr, len * inner, y.ptr + at * inner * 4, total * inner, outer, len * inner);
+    at += len;
+  }
+  return record(y, "cat", xs, (g) => {
+    let off = 0;
+    return xs.map((t) => {
+      const len = t.shape[d];
+      const gi = out(t.shape, "float32", "cat backward");
+      copyRuns(g.ptr + off * inner * 4, total * inner, gi.ptr, len * inner, outer, len * inner);
+      off += len;
+      return gi;
+    });
+  });
+}
+
+/** Joins tensors along a new dim. @example wg.stack([wg.zeros([3]), wg.ones([3])]).shape; // [2, 3] */
+export function stack(xs: Tensor[], dim = 0): Tensor {
+  return cat(xs.map((t) => unsqueeze(t, dim < 0 ? dim + t.rank + 1 : dim)), dim);
+}
+
+/** Broadcasts to `shape` (copies). @example wg.tensor([1, 2]).expand([3, 2]).shape; // [3, 2] */
+export function expand(x: Tensor, shape: Shape): Tensor {
+  const s = [...shape];
+  if (s.length < x.rank) throw new Error(`expand: cannot expand ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
+  const lead = s.length - x.rank;
+  const xs = [...new Array(lead).fill(1), ...x.shape];
+  xs.forEach((v, i) => {
+    if (v !== 1 && v !== s[i]) throw new Error(`expand: cannot expand ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
+  });
+  const y = expandTo(reshape(x.detach(), xs), s);
+  return record(y, "expand", [x], (g) => [sumTo(g, x.shape)]);
+}
+
+/** A copy with its own storage. @example const c = t.clone(); */
+export function clone(x: Tensor): Tensor {
+  const y = out(x.shape, x.dtype, "clone");
+  new Uint8Array(backend().memory.buffer).copyWithin(y.ptr, x.ptr, x.ptr + x.size * 4);
+  return record(y, "clone", [x], (g) => [g]);
+}

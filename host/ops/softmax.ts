@@ -1,0 +1,88 @@
+// Softmax, log-softmax and the fused softmax + cross-entropy. Kernels:
+// assembly/softmax.ts work on rows × cols (softmax over the last axis);
+// another axis is moved last and back.
+
+import { record } from "../autograd.js";
+import { backend, out, Tensor, axis, requireFloat, shapeStr } from "./util.js";
+import { transpose } from "./shape.js";
+
+function lastAxis(x: Tensor, dim: number, op: string, f: (x: Tensor) => Tensor): Tensor {
+  requireFloat(x, op);
+  const d = axis(dim, x.rank, op);
+  if (d === x.rank - 1 || x.rank === 0) return f(x);
+  return transpose(f(transpose(x, d, -1)), d, -1);
+}
+
+function rowsCols(x: Tensor): [number, number] {
+  const cols = x.rank ? x.shape[x.rank - 1] : 1;
+  return [cols ? x.size / cols : 0, cols];
+}
+
+/**
+ * softmax along `dim`.
+ * @example wg.tensor([0, 0]).softmax().toArray(); // [0.5, 0.5]
+ */
+export function softmax(x: Tensor, dim = -1): Tensor {
+  return lastAxis(x, dim, "softmax", (x) => {
+    const [rows, cols] = rowsCols(x);
+    const be = backend();
+    const y = out(x.shape, "float32", "softmax");
+    be.split("softmax_f32", rows, rows * cols * 8, (s, e) => [x.ptr + s * cols * 4, y.ptr + s * cols * 4, e - s, cols]);
+    return record(y, "softmax", [x], (g) => {
+      const dx = out(x.shape, "float32", "softmax backward");
+      be.split("softmax_backward_f32", rows, rows * cols * 4, (s, e) => [y.ptr + s * cols * 4, g.ptr + s * cols * 4, dx.ptr + s * cols * 4, e - s, cols]);
+      return [dx];
+    });
+  });
+}
+
+/**
+ * log(softmax(x)) along `dim`, computed stably.
+ * @example wg.tensor([0, 0]).logSoftmax().toArray(); // [-0.693…, -0.693…]
+ */
+export function logSoftmax(x: Tensor, dim = -1): Tensor {
+  return lastAxis(x, dim, "logSoftmax", (x) => {
+    const [rows, cols] = rowsCols(x);
+    const be = backend();
+    const y = out(x.shape, "float32", "logSoftmax");
+    be.split("log_softmax_f32", rows, rows * cols * 8, (s, e) => [x.ptr + s * cols * 4, y.ptr + s * cols * 4, e - s, cols]);
+    return record(y, "logSoftmax", [x], (g) => {
+      const dx = out(x.shape, "float32", "logSoftmax backward");
+      be.split("log_softmax_backward_f32", rows, rows * cols * 4, (s, e) => [y.ptr + s * cols * 4, g.ptr + s * cols * 4, dx.ptr + s * cols * 4, e - s, cols]);
+      return [dx];
+    });
+  });
+}
+
+/** Checks int32 class labels against the number of classes before any kernel runs. */
+export function checkLabels(labels: Tensor, rows: number, classes: number, op: string, ignore?: number): void {
+  if (labels.dtype !== "int32") throw new Error(`${op}: labels must be int32 class indices, got ${labels.dtype} (use .int())`);
+  if (labels.size !== rows) throw new Error(`${op}: ${labels.size} labels ${shapeStr(labels.shape)} for ${rows} rows of logits`);
+  const v = labels.view() as Int32Array;
+  for (let i = 0; i < v.length; i++) {
+    if ((v[i] < 0 || v[i] >= classes) && v[i] !== ignore) {
+      throw new Error(`${op}: label ${v[i]} at position ${i} is out of range for ${classes} classes`);
+    }
+  }
+}
+
+/**
+ * Fused softmax + negative log-likelihood per row: logits [rows, classes],
+ * labels int32 [rows]; returns the per-row losses [rows].
+ * @example wg.softmaxCrossEntropy(wg.tensor([[0, 0]]), wg.tensor([1], { dtype: "int32" })).item(); // 0.693…
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  requireFloat(logits, "crossEntropy");
+  if (logits.rank !== 2) throw new Error(`crossEntropy: logits must be [batch, classes], got ${shapeStr(logits.shape)}`);
+  const [rows, cols] = logits.shape;
+  checkLabels(labels, rows, cols, "crossEntropy");
+  const be = backend();
+  const loss = out([rows], "float32", "crossEntropy");
+  const probs = out([rows, cols], "float32", "crossEntropy probabilities");
+  be.k.softmax_xent_f32(logits.ptr, labels.ptr, loss.ptr, probs.ptr, rows, cols);
+  return record(loss, "crossEntropy", [logits], (g) => {
+    const dx = out(logits.shape, "float32", "crossEntropy backward");
+    be.k.softmax_xent_backward_f32(probs.ptr, labels.ptr, g.ptr, 1, dx.ptr, rows, cols, 1);
+    return [dx];
+  }, [probs]);
+}

@@ -1,0 +1,1 @@
+export { Optimizer, SGD, Adam, AdamW, type SGDOptions, type AdamOptions } from "./optimizer.js";

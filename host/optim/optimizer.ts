@@ -1,0 +1,163 @@
+// Optimizers: one fused kernel pass per parameter (assembly/optim.ts), split
+// over threads by element range. State lives as long as the optimizer.
+
+import { Tensor } from "../tensor.js";
+import { backend } from "../engine.js";
+import { zeros } from "../ops/creation.js";
+
+export abstract class Optimizer {
+  readonly params: Tensor[];
+  /** Steps taken. */
+  stepCount = 0;
+  constructor(params: Iterable<Tensor>, public lr: number) {
+    this.params = [...params];
+    if (!this.params.length) throw new Error(`${this.constructor.name}: got no parameters`);
+    for (const p of this.params) {
+      if (p.dtype !== "float32") throw new Error(`${this.constructor.name}: parameter of dtype ${p.dtype} cannot be optimised`);
+    }
+    if (!(lr >= 0)) throw new Error(`${this.constructor.name}: lr must be ≥ 0, got ${lr}`);
+  }
+
+  /** Drops every parameter's gradient (set to none, as PyTorch's default). */
+  zeroGrad(): void {
+    for (const p of this.params) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /** Applies one update to every parameter that has a gradient. */
+  step(): void {
+    this.stepCount++;
+    for (const p of this.params) if (p.grad) this.update(p, p.grad);
+  }
+
+  protected abstract update(p: Tensor, g: Tensor): void;
+
+  /** Optimizer state by parameter index, for checkpoints. */
+  abstract stateTensors(): Record<string, Tensor>;
+
+  protected state(p: Tensor, key: string, map: Map<Tensor, Record<string, Tensor>>): Tensor {
+    let s = map.get(p);
+    if (!s) map.set(p, (s = {}));
+    return (s[key] ??= zeros(p.shape).keep());
+  }
+
+  /** Runs an element-wise update kernel over threads; args(s, e) gives one range's arguments. */
+  protected run(kernel: string, n: number, args: (s: number, e: number) => number[]): void {
+    backend().split(kernel, n, n * 16, args, 16);
+  }
+}
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+/**
+ * Stochastic gradient descent with momentum, dampening, Nesterov and weight
+ * decay, exactly as torch.optim.SGD.
+ *
+ * @example
+ * const opt = new wg.optim.SGD(net.parameters(), { lr: 0.01, momentum: 0.9 });
+ * opt.zeroGrad(); loss.backward(); opt.step();
+ */
+export class SGD extends Optimizer {
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  private readonly buf = new Map<Tensor, Record<string, Tensor>>();
+  private readonly started = new Set<Tensor>();
+  constructor(params: Iterable<Tensor>, opts: SGDOptions) {
+    super(params, opts.lr);
+    this.momentum = opts.momentum ?? 0;
+    this.dampening = opts.dampening ?? 0;
+    this.weightDecay = opts.weightDecay ?? 0;
+    this.nesterov = opts.nesterov ?? false;
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+      throw new Error("SGD: Nesterov momentum requires a momentum > 0 and zero dampening");
+    }
+  }
+  protected update(p: Tensor, g: Tensor): void {
+    const buf = this.momentum ? this.state(p, "momentum_buffer", this.buf) : null;
+    const first = this.started.has(p) ? 0 : 1;
+    this.started.add(p);
+    const { lr, momentum, dampening, weightDecay } = this;
+    const nest = this.nesterov ? 1 : 0;
+    this.run("sgd_f32", p.size, (s, e) =>
+      [p.ptr + s * 4, g.ptr + s * 4, buf ? buf.ptr + s * 4 : 0, e - s, lr, momentum, dampening, weightDecay, nest, first]);
+  }
+  stateTensors(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    this.params.forEach((p, i) => {
+      const s = this.buf.get(p);
+      if (s) out[`state.${i}.momentum_buffer`] = s.momentum_buffer;
+    });
+    return out;
+  }
+}
+
+export interface AdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+/**
+ * Adam (torch.optim.Adam: L2 weight decay added to the gradient).
+ * @example const opt = new wg.optim.Adam(net.parameters(), { lr: 1e-3 });
+ */
+export class Adam extends Optimizer {
+  readonly betas: [number, number];
+  readonly eps: number;
+  readonly weightDecay: number;
+  protected readonly decoupled: number = 0;
+  private readonly st = new Map<Tensor, Record<string, Tensor>>();
+  private readonly steps = new Map<Tensor, number>();
+  constructor(params: Iterable<Tensor>, opts: AdamOptions = {}) {
+    super(params, opts.lr ?? 1e-3);
+    this.betas = opts.betas ?? [0.9, 0.999];
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? this.defaultWeightDecay();
+  }
+  protected defaultWeightDecay(): number {
+    return 0;
+  }
+  protected update(p: Tensor, g: Tensor): void {
+    const m = this.state(p, "exp_avg", this.st), v = this.state(p, "exp_avg_sq", this.st);
+    const t = (this.steps.get(p) ?? 0) + 1;
+    this.steps.set(p, t);
+    const [b1, b2] = this.betas;
+    const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+    const { lr, eps, weightDecay, decoupled } = this;
+    this.run("adam_f32", p.size, (s, e) =>
+      [p.ptr + s * 4, g.ptr + s * 4, m.ptr + s * 4, v.ptr + s * 4, e - s, lr, b1, b2, eps, weightDecay, bc1, bc2, decoupled]);
+  }
+  stateTensors(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    this.params.forEach((p, i) => {
+      const s = this.st.get(p);
+      if (s) {
+        out[`state.${i}.exp_avg`] = s.exp_avg;
+        out[`state.${i}.exp_avg_sq`] = s.exp_avg_sq;
+      }
+    });
+    return out;
+  }
+}
+
+/**
+ * AdamW: decoupled weight decay (default 0.01), as torch.optim.AdamW.
+ * @example const opt = new wg.optim.AdamW(net.parameters(), { lr: 3e-4, weightDecay: 0.1 });
+ */
+export class AdamW extends Adam {
+  protected override readonly decoupled: number = 1;
+  protected override defaultWeightDecay(): number {
+    return 0.01;
+  }
+}

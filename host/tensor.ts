@@ -1,0 +1,251 @@
+// Tensor: (storage, shape, dtype) plus its place on the tape.
+//
+// A tensor never caches a typed-array view: memory.grow detaches old views,
+// so views are made on demand from the storage offset. Every tensor is
+// contiguous and row-major; reshape shares storage, everything else copies.
+
+import { backend } from "./engine.js";
+import type { Storage, Lifetime } from "./memory/scope.js";
+import { runBackward, hooks, type Node, type BackwardOptions } from "./autograd.js";
+import * as ops from "./ops/index.js";
+
+export type DType = "float32" | "int32";
+export type Shape = readonly number[];
+/** Nested arrays of numbers, as `toArray()` returns and `tensor()` takes. */
+export type NestedArray = number | NestedArray[];
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function checkShape(shape: Shape, what: string): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`${what}: shape [${shape}] must hold non-negative integers`);
+  }
+}
+
+export class Tensor {
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly size: number;
+  /** @internal */ _s: Storage;
+  requiresGrad = false;
+  /** Accumulated gradient (leaves only), persistent like the tensor it belongs to. */
+  grad: Tensor | null = null;
+  /** @internal the tape node that made this tensor */ _node: Node | null = null;
+
+  /** @internal Use wg.tensor(), wg.zeros() and the ops; this wraps existing storage. */
+  constructor(storage: Storage, shape: Shape, dtype: DType) {
+    this._s = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.size = sizeOf(shape);
+  }
+
+  /** @internal allocates an uninitialised tensor. */
+  static empty(shape: Shape, dtype: DType = "float32", what = "tensor", lifetime: Lifetime = "temp"): Tensor {
+    checkShape(shape, what);
+    const n = sizeOf(shape);
+    return new Tensor(backend().mm.alloc(n * 4, lifetime, what), shape, dtype);
+  }
+
+  /** Byte offset of the data in linear memory (throws if the tensor was released). */
+  get ptr(): number {
+    const s = this._s;
+    if (s.released) {
+      throw new Error(`webgrad: this ${this.dtype} tensor of shape [${this.shape}] was released: ${s.whyReleased()}`);
+    }
+    return s.offset;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** True once dispose() or an automatic rule gave its memory back. */
+  get isReleased(): boolean {
+    return this._s.released;
+  }
+
+  /** A live typed-array view (valid until the next allocation may grow memory: copy it if you keep it). */
+  view(): Float32Array | Int32Array {
+    const b = backend();
+    return this.dtype === "int32" ? b.i32(this.ptr, this.size) : b.f32(this.ptr, this.size);
+  }
+
+  /**
+   * A copy of the data as a typed array.
+   *
+   * @example
+   * wg.tensor([1, 2, 3]).dataSync(); // Float32Array [1, 2, 3]
+   */
+  dataSync(): Float32Array | Int32Array {
+    return this.view().slice();
+  }
+
+  /** Async form of dataSync(), the same on every backend (the WebGPU one must read back). */
+  async data(): Promise<Float32Array | Int32Array> {
+    return this.dataSync();
+  }
+
+  /**
+   * The data as nested arrays.
+   *
+   * @example
+   * wg.tensor([[1, 2], [3, 4]]).toArray(); // [[1, 2], [3, 4]]
+   */
+  toArray(): NestedArray {
+    const flat = Array.from(this.view());
+    if (this.rank === 0) return flat[0];
+    const build = (dim: number, off: number): NestedArray[] => {
+      const n = this.shape[dim];
+      if (dim === this.rank - 1) return flat.slice(off, off + n);
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      const out: NestedArray[] = [];
+      for (let i = 0; i < n; i++) out.push(build(dim + 1, off + i * stride));
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /**
+   * The single value of a one-element tensor.
+   *
+   * @example
+   * wg.tensor([[3]]).item(); // 3
+   */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: tensor has shape [${this.shape}], not one element`);
+    return this.view()[0];
+  }
+
+  /** Gives the memory back now. Later use throws. Safe to call twice. */
+  dispose(): void {
+    backend().mm.free(this._s);
+    this._node = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /**
+   * Makes this tensor persistent: it survives its scope and the automatic
+   * release of step temporaries (see docs/MEMORY.md). Returns this.
+   *
+   * @example
+   * const best = net.forward(x).keep();
+   */
+  keep(): this {
+    backend().mm.keep(this._s);
+    return this;
+  }
+
+  /** A tensor sharing this one's data with no tape history. */
+  detach(): Tensor {
+    return new Tensor(this._s, this.shape, this.dtype);
+  }
+
+  /**
+   * Backpropagates from this tensor, accumulating `.grad` on every leaf that requires grad.
+   *
+   * @example
+   * const w = wg.tensor([2], { requiresGrad: true });
+   * w.mul(w).sum().backward();
+   * w.grad.toArray(); // [4]
+   */
+  backward(opts: BackwardOptions = {}): void {
+    runBackward(this, opts);
+  }
+
+  toString(): string {
+    const body = this.size <= 64 ? JSON.stringify(this.toArray()) : `${this.size} elements`;
+    return `Tensor(${this.dtype} [${this.shape}]${this.requiresGrad ? " requiresGrad" : ""}) ${body}`;
+  }
+
+  // ---- element-wise ----
+  add(o: Tensor | number): Tensor { return ops.add(this, o); }
+  sub(o: Tensor | number): Tensor { return ops.sub(this, o); }
+  mul(o: Tensor | number): Tensor { return ops.mul(this, o); }
+  div(o: Tensor | number): Tensor { return ops.div(this, o); }
+  pow(o: Tensor | number): Tensor { return ops.pow(this, o); }
+  maximum(o: Tensor | number): Tensor { return ops.maximum(this, o); }
+  minimum(o: Tensor | number): Tensor { return ops.minimum(this, o); }
+  eq(o: Tensor | number): Tensor { return ops.eq(this, o); }
+  gt(o: Tensor | number): Tensor { return ops.gt(this, o); }
+  lt(o: Tensor | number): Tensor { return ops.lt(this, o); }
+  ge(o: Tensor | number): Tensor { return ops.ge(this, o); }
+  le(o: Tensor | number): Tensor { return ops.le(this, o); }
+  neg(): Tensor { return ops.neg(this); }
+  exp(): Tensor { return ops.exp(this); }
+  log(): Tensor { return ops.log(this); }
+  sqrt(): Tensor { return ops.sqrt(this); }
+  rsqrt(): Tensor { return ops.rsqrt(this); }
+  abs(): Tensor { return ops.abs(this); }
+  square(): Tensor { return ops.square(this); }
+  reciprocal(): Tensor { return ops.reciprocal(this); }
+  relu(): Tensor { return ops.relu(this); }
+  sigmoid(): Tensor { return ops.sigmoid(this); }
+  tanh(): Tensor { return ops.tanh(this); }
+  gelu(approximate: "none" | "tanh" = "none"): Tensor { return ops.gelu(this, approximate); }
+  silu(): Tensor { return ops.silu(this); }
+  sin(): Tensor { return ops.sin(this); }
+  cos(): Tensor { return ops.cos(this); }
+  clamp(lo: number, hi: number): Tensor { return ops.clamp(this, lo, hi); }
+  float(): Tensor { return ops.cast(this, "float32"); }
+  int(): Tensor { return ops.cast(this, "int32"); }
+
+  // ---- shape ----
+  reshape(...shape: (number | number[])[]): Tensor { return ops.reshape(this, shape.flat()); }
+  view_(...shape: (number | number[])[]): Tensor { return ops.reshape(this, shape.flat()); }
+  flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
+  unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
+  squeeze(dim?: number): Tensor { return ops.squeeze(this, dim); }
+  transpose(d0 = -2, d1 = -1): Tensor { return ops.transpose(this, d0, d1); }
+  get T(): Tensor { return ops.transpose(this, -2, -1); }
+  permute(...dims: (number | number[])[]): Tensor { return ops.permute(this, dims.flat()); }
+  slice(dim: number, start: number, end?: number): Tensor { return ops.slice(this, dim, start, end); }
+  expand(shape: Shape): Tensor { return ops.expand(this, shape); }
+  clone(): Tensor { return ops.clone(this); }
+
+  // ---- reductions ----
+  sum(dim?: number | number[], keepdim = false): Tensor { return ops.sum(this, dim, keepdim); }
+  mean(dim?: number | number[], keepdim = false): Tensor { return ops.mean(this, dim, keepdim); }
+  max(dim?: number, keepdim = false): Tensor { return ops.max(this, dim, keepdim); }
+  min(dim?: number, keepdim = false): Tensor { return ops.min(this, dim, keepdim); }
+  argmax(dim = -1, keepdim = false): Tensor { return ops.argmax(this, dim, keepdim); }
+  argmin(dim = -1, keepdim = false): Tensor { return ops.argmin(this, dim, keepdim); }
+
+  // ---- linear algebra and nn ----
+  matmul(o: Tensor): Tensor { return ops.matmul(this, o); }
+  softmax(dim = -1): Tensor { return ops.softmax(this, dim); }
+  logSoftmax(dim = -1): Tensor { return ops.logSoftmax(this, dim); }
+
+  // ---- in place (no tape: for optimizers and initialisers) ----
+  /** this -= alpha·o, in place. */
+  subInPlace(o: Tensor, alpha = 1): this { ops.axpyInPlace(this, o, -alpha); return this; }
+  /** this += alpha·o, in place. */
+  addInPlace(o: Tensor, alpha = 1): this { ops.axpyInPlace(this, o, alpha); return this; }
+  /** Sets every element to v, in place. */
+  fill_(v: number): this { ops.fillInPlace(this, v); return this; }
+  /** Copies o's data into this (same shape), in place. */
+  copy_(o: Tensor): this { ops.copyInPlace(this, o); return this; }
+  /** this *= s, in place. */
+  scale_(s: number): this { ops.scaleInPlace(this, s); return this; }
+}
+
+hooks.ones = (shape) => ops.full(shape, 1);
+hooks.addInto = (a, b, inPlace) => {
+  if (inPlace) {
+    ops.axpyInPlace(a, b, 1);
+    return a;
+  }
+  return ops.addNoGrad(a, b);
+};
+hooks.copyPersistent = (t) => {
+  const out = Tensor.empty(t.shape, t.dtype, "grad", "persistent");
+  ops.copyInPlace(out, t);
+  return out;
+};
