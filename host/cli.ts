@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// webgrad's command line: `webgrad train mnist-cnn [--epochs N] [--threads N]`.
+// Node only. On Node 20 it switches on relaxed SIMD (a V8 flag that newer
+// runtimes no longer need) before the engine looks for it.
+
+import v8 from "node:v8";
+import { parseArgs } from "node:util";
+
+v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+
+const USAGE = `usage: webgrad <command> [options]
+
+commands:
+  train mnist-cnn     train the seed's MNIST CNN (S1) and report held-out accuracy
+  info                show what the engine detected
+
+options:
+  --epochs N          epochs (default: the recipe's)
+  --threads N         worker threads including the main one (default: all cores)
+  --isa simd|relaxed  force a kernel binary
+  --seed N            random seed (default 0)
+  --no-augment        train without random rotations/scalings/shifts
+  -h, --help          this text`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      epochs: { type: "string" },
+      threads: { type: "string" },
+      isa: { type: "string" },
+      seed: { type: "string" },
+      "no-augment": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [cmd, what] = positionals;
+  if (values.help || !cmd) {
+    console.log(USAGE);
+    return cmd || values.help ? 0 : 2;
+  }
+  const wg = await import("./index.js");
+  const num = (v: string | undefined, name: string) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got "${v}"`);
+    return n;
+  };
+  const info = await wg.init({ threads: num(values.threads, "threads"), isa: values.isa as "simd" | "relaxed" | undefined, verbose: false });
+  console.log(info.summary);
+  if (cmd === "info") {
+    console.log(JSON.stringify(info, null, 2));
+    return 0;
+  }
+  if (cmd === "train" && what === "mnist-cnn") {
+    const { trainMnistCnn } = await import("./zoo/mnist-cnn.js");
+    const progress = await makeProgress();
+    const r = await trainMnistCnn({
+      epochs: num(values.epochs, "epochs"),
+      seed: num(values.seed, "seed"),
+      augment: !values["no-augment"],
+      onProgress: progress,
+    });
+    progress.stop();
+    console.log(`trained on ${r.trainCount} digits, ${r.secondsPerEpoch.toFixed(2)} s per epoch`);
+    console.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.testCount} held-out digits`);
+    wg.shutdown();
+    return 0;
+  }
+  console.error(`webgrad: unknown command "${positionals.join(" ")}"\n\n${USAGE}`);
+  return 2;
+}
+
+type Progress = ((p: { epoch: number; epochs: number; step: number; steps: number; loss: number; samplesPerSec: number; done?: boolean; testAccuracy?: number }) => void) & { stop(): void };
+
+/** A progress bar on terminals (cli-progress), a log line per epoch elsewhere. */
+async function makeProgress(): Promise<Progress> {
+  if (process.stdout.isTTY) {
+    const { SingleBar, Presets } = (await import("cli-progress")).default;
+    let bar: InstanceType<typeof SingleBar> | null = null;
+    const f = ((p) => {
+      if (!bar) {
+        bar = new SingleBar({ format: "epoch {ep} |{bar}| {value}/{total} steps · loss {loss} · {sps} samples/s", hideCursor: true }, Presets.shades_classic);
+        bar.start(p.steps, 0, { ep: `${p.epoch + 1}/${p.epochs}`, loss: "-", sps: "-" });
+      }
+      bar.update(p.step, { ep: `${p.epoch + 1}/${p.epochs}`, loss: p.loss.toFixed(4), sps: Math.round(p.samplesPerSec) });
+      if (p.done) {
+        bar.stop();
+        bar = null;
+      }
+    }) as Progress;
+    f.stop = () => bar?.stop();
+    return f;
+  }
+  const f = ((p) => {
+    if (p.done) console.log(`epoch ${p.epoch + 1}/${p.epochs}  loss ${p.loss.toFixed(4)}  ${Math.round(p.samplesPerSec)} samples/s`);
+  }) as Progress;
+  f.stop = () => {};
+  return f;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`webgrad: ${e?.message ?? e}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,62 @@
+// Threads: every threaded op gives bit-identical results for 1 and 2 threads
+// (work is split along independent outputs, never along a reduction).
+
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as wg from "../host/index.js";
+import { randomF32 } from "./harness.js";
+
+const f = (shape: number[], seed: number) => wg.tensor(randomF32(shape.reduce((a, b) => a * b, 1), seed), { shape, requiresGrad: true });
+
+/** Runs a forward+backward workload and returns every output and gradient as arrays. */
+function workload(): Record<string, Float32Array | Int32Array> {
+  return wg.scope(() => {
+    const out: Record<string, Float32Array | Int32Array> = {};
+    const a = f([130, 70], 1), b = f([70, 90], 2);
+    const c = a.matmul(b);
+    c.mul(f([130, 90], 3)).sum().backward();
+    out.gemm = c.dataSync(); out.gemm_da = a.grad!.dataSync(); out.gemm_db = b.grad!.dataSync();
+    const wide = f([8, 50], 4).matmul(f([50, 3000], 5)); // short and wide: column split
+    out.gemm_wide = wide.dataSync();
+    const x = f([6, 3, 20, 20], 6), w = f([8, 3, 3, 3], 7), bias = f([8], 8);
+    const y = wg.conv2d(x, w, bias, { padding: 1 });
+    const p = wg.maxPool2d(y.relu(), 2);
+    p.mul(f([...p.shape], 9)).sum().backward();
+    out.conv = y.dataSync(); out.conv_dx = x.grad!.dataSync(); out.conv_dw = w.grad!.dataSync(); out.conv_db = bias.grad!.dataSync();
+    const q = f([2, 4, 64, 32], 10), k = f([2, 4, 64, 32], 11), v = f([2, 4, 64, 32], 12);
+    const o = wg.scaledDotProductAttention(q, k, v, { causal: true });
+    o.mul(f([2, 4, 64, 32], 13)).sum().backward();
+    out.attn = o.dataSync(); out.attn_dq = q.grad!.dataSync(); out.attn_dk = k.grad!.dataSync(); out.attn_dv = v.grad!.dataSync();
+    const big = f([300000], 14);
+    out.unary = big.gelu().dataSync();
+    out.softmax = f([512, 300], 15).softmax().dataSync();
+    out.randn = wg.randn([300001], { seed: 5 }).dataSync();
+    const lnx = f([256, 512], 16);
+    out.layernorm = wg.layerNorm(lnx, [512]).dataSync();
+    const params = [f([400000], 17)];
+    params[0].grad = f([400000], 18).detach().keep();
+    const opt = new wg.optim.Adam(params, { lr: 0.01 });
+    opt.step(); opt.step();
+    out.adam = params[0].dataSync();
+    return out;
+  });
+}
+
+test("1 thread and 2 threads give bit-identical results", async () => {
+  await wg.init({ threads: 1, verbose: false });
+  const one = workload();
+  const info = await wg.init({ threads: 2, verbose: false });
+  assert.is(info.threads, 2, `two threads started (${info.summary})`);
+  assert.ok(info.kernels.endsWith("-threads"));
+  const two = workload();
+  for (const key of Object.keys(one)) {
+    const a = one[key], b = two[key];
+    assert.is(a.length, b.length, key);
+    for (let i = 0; i < a.length; i++) {
+      if (!Object.is(a[i], b[i])) assert.unreachable(`${key}[${i}]: 1 thread ${a[i]}, 2 threads ${b[i]}`);
+    }
+  }
+  wg.shutdown();
+});
+
+test.run();
