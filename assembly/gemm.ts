@@ -1,1 +1,459 @@
 // Kernel family: gemm. See docs/KERNELS.md for the ABI.
+//
+// C (=|+=) op(A)·op(B), row-major, f32. GotoBLAS-style:
+//   - B is packed once (gemm_pack_b_f32) into 8-column panels, zero padded to a
+//     multiple of 8 columns and blocked along k in KC-row blocks. A KC×8 panel is
+//     KC·32 bytes (8 KB at KC = 256), so it stays in L1 while every row group of
+//     an MC-row block of A streams past it.
+//   - A is not packed: the micro-kernel reads it with v128.load32_splat (one
+//     vbroadcastss on x64), straight from A or, with TRANS_A, from four adjacent
+//     floats of one row of the stored k×m matrix.
+//   - Loop order: KC block of k → MC block of rows → 8-column panel → 4-row group
+//     → 4×8 micro-kernel (8 v128 accumulators, 2 B loads + 4 splats + 8 madd per
+//     k step, k unrolled by 4 with immediate offsets). x64 has 16 xmm registers:
+//     8 accumulators + 2 B + 1 splat (+1 product temp for unfused mul+add) fit.
+//   - The first KC block writes C (or starts from C with ACCUMULATE); later blocks
+//     start their accumulators from C. So every element of C is one chain of
+//     madd(a, b, acc) over k = 0..k-1 in order, started from 0 or from C.
+//     The 1×8 kernel for the m % 4 leftover rows runs the very same chain, so a
+//     row range computed alone (a thread's share) has the same bits as in a
+//     whole-matrix call. Columns n % 8 use the zero-padded panel and partial
+//     loads/stores of C.
+//   The micro-kernels below are written out from one pattern (rows × unroll),
+//   since AssemblyScript has no macros and Binaryen does not unroll v128 code.
+import { madd } from "./simd";
+
+/** Rows of op(B) per packed block: a KC×8 panel (KC·32 bytes) stays in L1. */
+const KC: i32 = 256;
+/** Rows of C per block: MC rows × KC of A (MC·KC·4 bytes) stay in L2 across all panels. */
+const MC: i32 = 96;
+
+/** Bytes of packed op(B) for these k, n: k rows × n rounded up to 8 columns, as f32. */
+export function gemm_packed_b_bytes(k: i32, n: i32): i32 {
+  if (k <= 0 || n <= 0) return 0;
+  return k * (((n + 7) >> 3) << 3) * 4;
+}
+
+/**
+ * Packs op(B) (k×n; B stored n×k when flags & 2) into `packed`
+ * (gemm_packed_b_bytes(k, n) bytes). Layout: for each KC block starting at row k0
+ * (kc = min(KC, k − k0) rows), for each panel p of 8 columns, kc rows of 8 floats:
+ *   packed[k0·npad + p·kc·8 + (kk − k0)·8 + jj] = op(B)[kk, 8p + jj]   (0 past n)
+ * where npad = n rounded up to 8.
+ */
+export function gemm_pack_b_f32(b: usize, ldb: i32, k: i32, n: i32, flags: i32, packed: usize): void {
+  if (k <= 0 || n <= 0) return;
+  const transB = (flags & 2) != 0;
+  const np = (n + 7) >> 3;
+  const npad = np << 3;
+  const ldb4 = <usize>ldb << 2;
+  for (let k0 = 0; k0 < k; k0 += KC) {
+    const kc = min(KC, k - k0);
+    for (let p = 0; p < np; p++) {
+      const j = p << 3;
+      const nr = min(8, n - j);
+      let dst = packed + ((<usize>k0 * npad + <usize>p * kc * 8) << 2);
+      if (!transB) {
+        // op(B) rows are B rows: copy 8 floats per k (scalar with zero fill at the edge).
+        let src = b + ((<usize>k0 * ldb + j) << 2);
+        if (nr == 8) {
+          for (let kk = 0; kk < kc; kk++) {
+            v128.store(dst, v128.load(src));
+            v128.store(dst, v128.load(src, 16), 16);
+            dst += 32; src += ldb4;
+          }
+        } else {
+          for (let kk = 0; kk < kc; kk++) {
+            for (let jj = 0; jj < 8; jj++) {
+              store<f32>(dst + (<usize>jj << 2), jj < nr ? load<f32>(src + (<usize>jj << 2)) : 0);
+            }
+            dst += 32; src += ldb4;
+          }
+        }
+      } else {
+        // op(B)[kk, j] = B[j, kk]: the 8 columns are 8 rows of B. Take 4 k at a time
+        // from each and transpose two 4×4 blocks in registers.
+        let src = b + ((<usize>j * ldb + k0) << 2);
+        let kk = 0;
+        if (nr == 8) {
+          for (; kk + 4 <= kc; kk += 4) {
+            const s0 = src, s4 = src + 4 * ldb4;
+            transpose4(v128.load(s0), v128.load(s0 + ldb4), v128.load(s0 + 2 * ldb4), v128.load(s0 + 3 * ldb4), dst);
+            transpose4(v128.load(s4), v128.load(s4 + ldb4), v128.load(s4 + 2 * ldb4), v128.load(s4 + 3 * ldb4), dst + 16);
+            dst += 128; src += 16;
+          }
+        }
+        for (; kk < kc; kk++) {
+          for (let jj = 0; jj < 8; jj++) {
+            store<f32>(dst + (<usize>jj << 2), jj < nr ? load<f32>(src + <usize>jj * ldb4) : 0);
+          }
+          dst += 32; src += 4;
+        }
+      }
+    }
+  }
+}
+
+/** Transposes the 4×4 block (rows r0..r3) and stores its columns at dst, dst+32, dst+64, dst+96. */
+// @ts-ignore: decorator
+@inline function transpose4(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize): void {
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); // r0[0] r1[0] r0[1] r1[1]
+  const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t1, 0, 1, 4, 5), 0);
+  v128.store(dst, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 32);
+  v128.store(dst, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 64);
+  v128.store(dst, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 96);
+}
+
+/**
+ * C[m×n] (= or += when flags & 4) op(A)·op(B), with op(B) packed by gemm_pack_b_f32 for
+ * exactly these k, n. op(A) is m×k (A stored k×m when flags & 1). Rows of C are
+ * independent: a call on rows [r, r') with a and c offset gives the same bits.
+ */
+export function gemm_packed_f32(a: usize, lda: i32, packed: usize, c: usize, ldc: i32, m: i32, n: i32, k: i32, flags: i32): void {
+  if (m <= 0 || n <= 0) return;
+  const transA = (flags & 1) != 0;
+  const accumulate = (flags & 4) != 0;
+  const ldc4 = <usize>ldc << 2;
+  const lda4 = <usize>lda << 2;
+  if (k <= 0) {
+    if (!accumulate) {
+      for (let i = 0; i < m; i++) memory.fill(c + <usize>i * ldc4, 0, <usize>n << 2);
+    }
+    return;
+  }
+  const np = (n + 7) >> 3;
+  const npad = np << 3;
+  for (let k0 = 0; k0 < k; k0 += KC) {
+    const kc = min(KC, k - k0);
+    const load = k0 > 0 || accumulate;
+    const block = packed + (<usize>k0 * npad << 2);
+    for (let i0 = 0; i0 < m; i0 += MC) {
+      const mc = min(MC, m - i0);
+      // First A element of row i0 at column k0, and the step between consecutive rows.
+      const a0 = transA ? a + ((<usize>k0 * lda + i0) << 2) : a + ((<usize>i0 * lda + k0) << 2);
+      const rowStep: usize = transA ? 4 : lda4;
+      for (let p = 0; p < np; p++) {
+        const j = p << 3;
+        const nr = min(8, n - j);
+        const bp = block + (<usize>p * kc << 5);
+        let cp = c + ((<usize>i0 * ldc + j) << 2);
+        let ap = a0;
+        let i = 0;
+        if (transA) {
+          for (; i + 6 <= mc; i += 6) {
+            micro_6x8_t(ap, lda4, bp, kc, cp, ldc4, nr, load);
+            ap += 6 * rowStep; cp += 6 * ldc4;
+          }
+          for (; i < mc; i++) {
+            micro_1x8_t(ap, lda4, bp, kc, cp, ldc4, nr, load);
+            ap += rowStep; cp += ldc4;
+          }
+        } else {
+          for (; i + 6 <= mc; i += 6) {
+            micro_6x8_n(ap, lda4, bp, kc, cp, ldc4, nr, load);
+            ap += 6 * rowStep; cp += 6 * ldc4;
+          }
+          for (; i < mc; i++) {
+            micro_1x8_n(ap, lda4, bp, kc, cp, ldc4, nr, load);
+            ap += rowStep; cp += ldc4;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * C[m×n] (= or += when flags & 4) op(A)·op(B): packs op(B) into `scratch`
+ * (gemm_packed_b_bytes(k, n) bytes) and runs gemm_packed_f32.
+ */
+export function gemm_f32(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32, flags: i32, scratch: usize): void {
+  if (m <= 0 || n <= 0) return;
+  if (k > 0) gemm_pack_b_f32(b, ldb, k, n, flags, scratch);
+  gemm_packed_f32(a, lda, scratch, c, ldc, m, n, k, flags);
+}
+
+/** The first `cnt` floats at p (cnt ≤ 0: none, ≥ 4: all four), zeros after. */
+// @ts-ignore: decorator
+@inline function loadN(p: usize, cnt: i32): v128 {
+  if (cnt >= 4) return v128.load(p);
+  if (cnt == 3) return v128.load32_lane(p, v128.load64_zero(p), 2, 8);
+  if (cnt == 2) return v128.load64_zero(p);
+  if (cnt == 1) return v128.load32_zero(p);
+  return f32x4.splat(0);
+}
+
+/** Stores the first `cnt` lanes of v at p (cnt ≤ 0: none, ≥ 4: all four). */
+// @ts-ignore: decorator
+@inline function storeN(p: usize, v: v128, cnt: i32): void {
+  if (cnt >= 4) v128.store(p, v);
+  else if (cnt == 3) { v128.store64_lane(p, v, 0); v128.store32_lane(p, v, 2, 8); }
+  else if (cnt == 2) v128.store64_lane(p, v, 0);
+  else if (cnt == 1) v128.store32_lane(p, v, 0);
+}
+
+/** 6×8 tile of C, A row-major; k unrolled by 4. */
+function micro_6x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+  const r0 = c;
+  const r1 = c + 1 * ldc4;
+  const r2 = c + 2 * ldc4;
+  const r3 = c + 3 * ldc4;
+  const r4 = c + 4 * ldc4;
+  const r5 = c + 5 * ldc4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  if (load) {
+    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
+    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
+    c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
+    c30 = loadN(r3, nr); c31 = loadN(r3 + 16, nr - 4);
+    c40 = loadN(r4, nr); c41 = loadN(r4 + 16, nr - 4);
+    c50 = loadN(r5, nr); c51 = loadN(r5 + 16, nr - 4);
+  }
+  let p0 = a;
+  let p1 = a + 1 * lda4;
+  let p2 = a + 2 * lda4;
+  let p3 = a + 3 * lda4;
+  let p4 = a + 4 * lda4;
+  let p5 = a + 5 * lda4;
+  let bp = b;
+  let kk = kc;
+  let b0: v128, b1: v128, s: v128;
+  while (kk >= 4) {
+    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+    s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(p1, 0); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(p2, 0); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(p3, 0); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    s = v128.load32_splat(p4, 0); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+    s = v128.load32_splat(p5, 0); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
+    b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
+    s = v128.load32_splat(p0, 4); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(p1, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(p2, 4); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(p3, 4); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    s = v128.load32_splat(p4, 4); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+    s = v128.load32_splat(p5, 4); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
+    b0 = v128.load(bp, 64); b1 = v128.load(bp, 80);
+    s = v128.load32_splat(p0, 8); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(p1, 8); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(p2, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(p3, 8); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    s = v128.load32_splat(p4, 8); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+    s = v128.load32_splat(p5, 8); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
+    b0 = v128.load(bp, 96); b1 = v128.load(bp, 112);
+    s = v128.load32_splat(p0, 12); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(p1, 12); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(p2, 12); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(p3, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    s = v128.load32_splat(p4, 12); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+    s = v128.load32_splat(p5, 12); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
+    bp += 128;
+    p0 += 16; p1 += 16; p2 += 16; p3 += 16; p4 += 16; p5 += 16;
+    kk -= 4;
+  }
+  while (kk > 0) {
+    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+    s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(p1, 0); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(p2, 0); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(p3, 0); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    s = v128.load32_splat(p4, 0); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+    s = v128.load32_splat(p5, 0); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
+    bp += 32;
+    p0 += 4; p1 += 4; p2 += 4; p3 += 4; p4 += 4; p5 += 4;
+    kk--;
+  }
+  if (nr == 8) {
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+    v128.store(r1, c10); v128.store(r1, c11, 16);
+    v128.store(r2, c20); v128.store(r2, c21, 16);
+    v128.store(r3, c30); v128.store(r3, c31, 16);
+    v128.store(r4, c40); v128.store(r4, c41, 16);
+    v128.store(r5, c50); v128.store(r5, c51, 16);
+  } else {
+    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
+    storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
+    storeN(r3, c30, nr); storeN(r3 + 16, c31, nr - 4);
+    storeN(r4, c40, nr); storeN(r4 + 16, c41, nr - 4);
+    storeN(r5, c50, nr); storeN(r5 + 16, c51, nr - 4);
+  }
+}
+
+/** 6×8 tile of C, A stored k×m (TRANS_A); k unrolled by 4. */
+function micro_6x8_t(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+  const r0 = c;
+  const r1 = c + 1 * ldc4;
+  const r2 = c + 2 * ldc4;
+  const r3 = c + 3 * ldc4;
+  const r4 = c + 4 * ldc4;
+  const r5 = c + 5 * ldc4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  if (load) {
+    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
+    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
+    c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
+    c30 = loadN(r3, nr); c31 = loadN(r3 + 16, nr - 4);
+    c40 = loadN(r4, nr); c41 = loadN(r4 + 16, nr - 4);
+    c50 = loadN(r5, nr); c51 = loadN(r5 + 16, nr - 4);
+  }
+  let q = a;
+  let bp = b;
+  let kk = kc;
+  let b0: v128, b1: v128, s: v128;
+  while (kk >= 4) {
+    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(q, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    s = v128.load32_splat(q, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+    s = v128.load32_splat(q, 20); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
+    q += lda4;
+    b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
+    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(q, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    s = v128.load32_splat(q, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+    s = v128.load32_splat(q, 20); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
+    q += lda4;
+    b0 = v128.load(bp, 64); b1 = v128.load(bp, 80);
+    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(q, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    s = v128.load32_splat(q, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+    s = v128.load32_splat(q, 20); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
+    q += lda4;
+    b0 = v128.load(bp, 96); b1 = v128.load(bp, 112);
+    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(q, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    s = v128.load32_splat(q, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+    s = v128.load32_splat(q, 20); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
+    q += lda4;
+    bp += 128;
+    kk -= 4;
+  }
+  while (kk > 0) {
+    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(q, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    s = v128.load32_splat(q, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+    s = v128.load32_splat(q, 20); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
+    q += lda4;
+    bp += 32;
+    kk--;
+  }
+  if (nr == 8) {
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+    v128.store(r1, c10); v128.store(r1, c11, 16);
+    v128.store(r2, c20); v128.store(r2, c21, 16);
+    v128.store(r3, c30); v128.store(r3, c31, 16);
+    v128.store(r4, c40); v128.store(r4, c41, 16);
+    v128.store(r5, c50); v128.store(r5, c51, 16);
+  } else {
+    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
+    storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
+    storeN(r3, c30, nr); storeN(r3 + 16, c31, nr - 4);
+    storeN(r4, c40, nr); storeN(r4 + 16, c41, nr - 4);
+    storeN(r5, c50, nr); storeN(r5 + 16, c51, nr - 4);
+  }
+}
+
+/** 1×8 tile of C, A row-major; k unrolled by 4. */
+function micro_1x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+  const r0 = c;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  if (load) {
+    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
+  }
+  let p0 = a;
+  let bp = b;
+  let kk = kc;
+  let b0: v128, b1: v128, s: v128;
+  while (kk >= 4) {
+    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+    s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
+    s = v128.load32_splat(p0, 4); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    b0 = v128.load(bp, 64); b1 = v128.load(bp, 80);
+    s = v128.load32_splat(p0, 8); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    b0 = v128.load(bp, 96); b1 = v128.load(bp, 112);
+    s = v128.load32_splat(p0, 12); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    bp += 128;
+    p0 += 16;
+    kk -= 4;
+  }
+  while (kk > 0) {
+    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+    s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    bp += 32;
+    p0 += 4;
+    kk--;
+  }
+  if (nr == 8) {
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+  } else {
+    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+  }
+}
+
+/** 1×8 tile of C, A stored k×m (TRANS_A); k unrolled by 4. */
+function micro_1x8_t(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+  const r0 = c;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  if (load) {
+    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
+  }
+  let q = a;
+  let bp = b;
+  let kk = kc;
+  let b0: v128, b1: v128, s: v128;
+  while (kk >= 4) {
+    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    q += lda4;
+    b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
+    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    q += lda4;
+    b0 = v128.load(bp, 64); b1 = v128.load(bp, 80);
+    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    q += lda4;
+    b0 = v128.load(bp, 96); b1 = v128.load(bp, 112);
+    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    q += lda4;
+    bp += 128;
+    kk -= 4;
+  }
+  while (kk > 0) {
+    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    q += lda4;
+    bp += 32;
+    kk--;
+  }
+  if (nr == 8) {
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+  } else {
+    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+  }
+}

@@ -1,0 +1,63 @@
+// The machine's wasm SIMD ceiling for one thread: a register-only loop of
+// independent f32x4.mul + f32x4.add chains (and the same with
+// f32x4.relaxed_madd), generated as WAT and assembled with wabt. Every
+// GEMM figure is reported as a fraction of this.
+
+import initWabt from "wabt";
+
+const CHAINS = 12; // enough independent chains to hide mul+add latency; fits 16 xmm registers
+
+function wat(relaxed: boolean): string {
+  const locals = Array.from({ length: CHAINS }, (_, i) => `(local $a${i} v128)`).join(" ");
+  const init = Array.from({ length: CHAINS }, (_, i) => `(local.set $a${i} (f32x4.splat (f32.const ${1 + i * 0.001})))`).join("\n");
+  const body = Array.from({ length: CHAINS }, (_, i) =>
+    relaxed
+      ? `(local.set $a${i} (f32x4.relaxed_madd (local.get $a${i}) (local.get $m) (local.get $c)))`
+      : `(local.set $a${i} (f32x4.add (f32x4.mul (local.get $a${i}) (local.get $m)) (local.get $c)))`,
+  ).join("\n");
+  const sum = Array.from({ length: CHAINS }, (_, i) => `(local.get $a${i})`).reduce((acc, x) => `(f32x4.add ${acc} ${x})`);
+  return `(module (func (export "run") (param $n i32) (result f32)
+    (local $m v128) (local $c v128) ${locals}
+    (local.set $m (f32x4.splat (f32.const 0.999999)))
+    (local.set $c (f32x4.splat (f32.const 0.000001)))
+    ${init}
+    (block $done (loop $top
+      (br_if $done (i32.eqz (local.get $n)))
+      ${body}
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $top)))
+    (f32x4.extract_lane 0 ${sum})))`;
+}
+
+export interface Ceiling {
+  mulAddGflops: number;
+  relaxedGflops: number | null;
+}
+
+/** Measures both ceilings (best of several runs). */
+export async function measureCeiling(): Promise<Ceiling> {
+  const wabt = await initWabt();
+  const run = (relaxed: boolean): number | null => {
+    let bytes: Uint8Array;
+    try {
+      const m = wabt.parseWat("ceiling.wat", wat(relaxed), { simd: true, relaxed_simd: true } as any);
+      bytes = m.toBinary({}).buffer;
+      m.destroy();
+    } catch {
+      return null;
+    }
+    if (!WebAssembly.validate(bytes as BufferSource)) return null;
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource));
+    const f = inst.exports.run as (n: number) => number;
+    const n = 2_000_000;
+    f(n / 10);
+    let best = Infinity;
+    for (let r = 0; r < 7; r++) {
+      const t0 = performance.now();
+      f(n);
+      best = Math.min(best, performance.now() - t0);
+    }
+    return (n * CHAINS * 4 * 2) / (best * 1e6);
+  };
+  return { mulAddGflops: run(false)!, relaxedGflops: run(true) };
+}
