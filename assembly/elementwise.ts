@@ -1,1 +1,787 @@
 // Kernel family: elementwise. See docs/KERNELS.md for the ABI.
+//
+// Every kernel here maps element i of its inputs to element i of its output, so
+// the host can split any kernel into index ranges across threads. To make a
+// sub-range call give the same bits as a whole call, an element's value never
+// depends on where it sits: the 4-wide body and the scalar tail run the very
+// same v128 function (the tail on a splat, keeping lane 0).
+//
+// The exported kernels dispatch once on the op code and then run a loop
+// specialised for that op: each loop helper is @inline with the op as its first
+// argument, so Binaryen folds the per-op `if` chain away (no branch per vector).
+//
+// Transcendentals are SIMD polynomials (Cephes-style ranges and coefficients),
+// all within a few ulp on their documented ranges:
+//   exp         exp4 from simd.ts (< 2 ulp on [-87, 88], clamped outside).
+//   log         mantissa in [√½, √2), degree-9 polynomial for log(1+f) (Cephes logf).
+//   tanh        odd polynomial for |x| < 0.625, 1 − 2/(e^{2|x|}+1) above.
+//   sigmoid     1/(1 + e^{-x});  silu = x·sigmoid(x).
+//   sin, cos    reduction by π/4 in three parts (Cephes sinf/cosf, as in sse_mathfun);
+//               accurate for |x| up to about 8192 (the reduction loses bits beyond).
+//   gelu        x·Φ(x) with Φ from erfc (Numerical Recipes' erfcc Chebyshev fit,
+//               relative error < 1.2e-7 for every argument): Φ(x) = ½·erfc(|x|/√2)
+//               for x < 0 and 1 − that for x ≥ 0, so the negative tail keeps its
+//               relative accuracy instead of cancelling in 1 + erf(x/√2).
+//   gelu_tanh   0.5·x·(1 + tanh(u)) = x·sigmoid(2u), u = √(2/π)(x + 0.044715x³),
+//               written as a sigmoid for the same reason.
+//   pow         scalar Mathf.pow per element (rare; its tables are static, read-only).
+import { madd, exp4 } from "./simd";
+
+// Unary op codes.
+const UNARY_NEG = 0;
+const UNARY_EXP = 1;
+const UNARY_LOG = 2;
+const UNARY_SQRT = 3;
+const UNARY_ABS = 4;
+const UNARY_RELU = 5;
+const UNARY_SIGMOID = 6;
+const UNARY_TANH = 7;
+const UNARY_GELU = 8;
+const UNARY_SQUARE = 9;
+const UNARY_RSQRT = 10;
+const UNARY_RECIPROCAL = 11;
+const UNARY_SIN = 12;
+const UNARY_COS = 13;
+const UNARY_GELU_TANH = 14;
+const UNARY_SILU = 15;
+const UNARY_SIGN = 16;
+
+// Binary op codes.
+const BINARY_ADD = 0;
+const BINARY_SUB = 1;
+const BINARY_MUL = 2;
+const BINARY_DIV = 3;
+const BINARY_MAX = 4;
+const BINARY_MIN = 5;
+const BINARY_POW = 6;
+const BINARY_EQ = 7;
+const BINARY_NE = 8;
+const BINARY_LT = 9;
+const BINARY_LE = 10;
+const BINARY_GT = 11;
+const BINARY_GE = 12;
+
+const SIGN_MASK: i32 = 0x80000000;
+
+// ---------------------------------------------------------------------------
+// SIMD math (file-private)
+
+/** Natural log on four lanes: log(-x) = NaN, log(±0) = -inf, log(inf) = inf, subnormals handled. */
+// @ts-ignore: decorator
+@inline function log4(x: v128): v128 {
+  // Subnormals: scale by 2^23 so the exponent field is meaningful.
+  const tiny = f32x4.lt(x, f32x4.splat(1.17549435e-38));
+  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(8388608.0)), x, tiny);
+  let e = i32x4.sub(i32x4.shr_u(xs, 23), i32x4.splat(127));
+  e = i32x4.add(e, v128.and(tiny, i32x4.splat(-23)));
+  // Mantissa m in [1, 2); fold into [√½, √2] so log(1 + f) has |f| ≤ 0.42.
+  let m = v128.or(v128.and(xs, i32x4.splat(0x007fffff)), i32x4.splat(0x3f800000));
+  const big = f32x4.gt(m, f32x4.splat(1.41421356237));
+  m = v128.bitselect(f32x4.mul(m, f32x4.splat(0.5)), m, big);
+  e = i32x4.sub(e, big); // big lanes are -1
+  const f = f32x4.sub(m, f32x4.splat(1.0)); // exact (Sterbenz)
+  const ef = f32x4.convert_i32x4_s(e);
+  const z = f32x4.mul(f, f);
+  let p = f32x4.splat(7.0376836292e-2);
+  p = madd(p, f, f32x4.splat(-1.1514610310e-1));
+  p = madd(p, f, f32x4.splat(1.1676998740e-1));
+  p = madd(p, f, f32x4.splat(-1.2420140846e-1));
+  p = madd(p, f, f32x4.splat(1.4249322787e-1));
+  p = madd(p, f, f32x4.splat(-1.6668057665e-1));
+  p = madd(p, f, f32x4.splat(2.0000714765e-1));
+  p = madd(p, f, f32x4.splat(-2.4999993993e-1));
+  p = madd(p, f, f32x4.splat(3.3333331174e-1));
+  p = f32x4.mul(f32x4.mul(p, f), z);
+  p = madd(ef, f32x4.splat(-2.12194440e-4), p);
+  p = madd(z, f32x4.splat(-0.5), p);
+  let r = f32x4.add(f, p);
+  r = madd(ef, f32x4.splat(0.693359375), r);
+  // Special values.
+  r = v128.bitselect(f32x4.splat(-Infinity), r, f32x4.eq(x, f32x4.splat(0.0)));
+  r = v128.bitselect(x, r, f32x4.eq(x, f32x4.splat(Infinity)));
+  r = v128.bitselect(f32x4.splat(NaN), r, v128.or(f32x4.lt(x, f32x4.splat(0.0)), f32x4.ne(x, x)));
+  return r;
+}
+
+/** 1 / (1 + e^{-x}). */
+// @ts-ignore: decorator
+@inline function sigmoid4(x: v128): v128 {
+  const one = f32x4.splat(1.0);
+  return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(x))));
+}
+
+/** tanh on four lanes. */
+// @ts-ignore: decorator
+@inline function tanh4(x: v128): v128 {
+  const one = f32x4.splat(1.0);
+  const ax = f32x4.abs(x);
+  // |x| < 0.625: x + x·z·P(z), z = x² (Cephes tanhf).
+  const z = f32x4.mul(x, x);
+  let p = f32x4.splat(-5.70498872745e-3);
+  p = madd(p, z, f32x4.splat(2.06390887954e-2));
+  p = madd(p, z, f32x4.splat(-5.37397155531e-2));
+  p = madd(p, z, f32x4.splat(1.33314422036e-1));
+  p = madd(p, z, f32x4.splat(-3.33332819422e-1));
+  const small = madd(f32x4.mul(p, z), x, x);
+  // Otherwise 1 − 2/(e^{2|x|} + 1) with the sign of x (exp4 clamps, so large |x| gives ±1).
+  const e = exp4(f32x4.add(ax, ax));
+  let large = f32x4.sub(one, f32x4.div(f32x4.splat(2.0), f32x4.add(e, one)));
+  large = v128.or(large, v128.and(x, i32x4.splat(SIGN_MASK)));
+  return v128.bitselect(small, large, f32x4.lt(ax, f32x4.splat(0.625)));
+}
+
+/** sin (cos when IS_COS) on four lanes: Cephes sinf/cosf as in sse_mathfun. */
+// @ts-ignore: decorator
+@inline function sincos4(x: v128, isCos: bool): v128 {
+  let sign = isCos ? i32x4.splat(0) : v128.and(x, i32x4.splat(SIGN_MASK));
+  let ax = f32x4.abs(x);
+  // j = nearest even integer above ⌊|x|·4/π⌋: the octant pair.
+  let j = i32x4.trunc_sat_f32x4_s(f32x4.mul(ax, f32x4.splat(1.27323954473516)));
+  j = v128.and(i32x4.add(j, i32x4.splat(1)), i32x4.splat(~1));
+  const y = f32x4.convert_i32x4_s(j);
+  if (isCos) {
+    j = i32x4.sub(j, i32x4.splat(2));
+    sign = i32x4.shl(v128.andnot(i32x4.splat(4), j), 29);
+  } else {
+    sign = v128.xor(sign, i32x4.shl(v128.and(j, i32x4.splat(4)), 29));
+  }
+  const useSin = i32x4.eq(v128.and(j, i32x4.splat(2)), i32x4.splat(0));
+  // ax − y·π/4 in three parts.
+  ax = madd(y, f32x4.splat(-0.78515625), ax);
+  ax = madd(y, f32x4.splat(-2.4187564849853515625e-4), ax);
+  ax = madd(y, f32x4.splat(-3.77489497744594108e-8), ax);
+  const z = f32x4.mul(ax, ax);
+  let c = f32x4.splat(2.443315711809948e-5);
+  c = madd(c, z, f32x4.splat(-1.388731625493765e-3));
+  c = madd(c, z, f32x4.splat(4.166664568298827e-2));
+  c = f32x4.mul(f32x4.mul(c, z), z);
+  c = madd(z, f32x4.splat(-0.5), c);
+  c = f32x4.add(c, f32x4.splat(1.0));
+  let s = f32x4.splat(-1.9515295891e-4);
+  s = madd(s, z, f32x4.splat(8.3321608736e-3));
+  s = madd(s, z, f32x4.splat(-1.6666654611e-1));
+  s = madd(f32x4.mul(s, z), ax, ax);
+  return v128.xor(v128.bitselect(s, c, useSin), sign);
+}
+
+/** ½·erfc(|x|/√2) = Φ(−|x|), relative error ~2e-7 for every x (Numerical Recipes' erfcc). */
+// @ts-ignore: decorator
+@inline function phiNegAbs4(x: v128): v128 {
+  const z = f32x4.mul(f32x4.abs(x), f32x4.splat(0.70710678118654752));
+  const t = f32x4.div(f32x4.splat(1.0), madd(z, f32x4.splat(0.5), f32x4.splat(1.0)));
+  let p = f32x4.splat(0.17087277);
+  p = madd(p, t, f32x4.splat(-0.82215223));
+  p = madd(p, t, f32x4.splat(1.48851587));
+  p = madd(p, t, f32x4.splat(-1.13520398));
+  p = madd(p, t, f32x4.splat(0.27886807));
+  p = madd(p, t, f32x4.splat(-0.18628806));
+  p = madd(p, t, f32x4.splat(0.09678418));
+  p = madd(p, t, f32x4.splat(0.37409196));
+  p = madd(p, t, f32x4.splat(1.00002368));
+  p = madd(p, t, f32x4.splat(-1.26551223));
+  p = f32x4.sub(p, f32x4.mul(z, z));
+  return f32x4.mul(f32x4.mul(t, f32x4.splat(0.5)), exp4(p));
+}
+
+/** Φ(x), the standard normal CDF: ½·(1 + erf(x/√2)). */
+// @ts-ignore: decorator
+@inline function phi4(x: v128): v128 {
+  const h = phiNegAbs4(x);
+  return v128.bitselect(h, f32x4.sub(f32x4.splat(1.0), h), f32x4.lt(x, f32x4.splat(0.0)));
+}
+
+/** e^{-2u} for gelu_tanh, u = √(2/π)(x + 0.044715x³). */
+// @ts-ignore: decorator
+@inline function geluTanhExp4(x: v128): v128 {
+  // -2u = x·(-2√(2/π))·(1 + 0.044715x²)
+  const inner = madd(f32x4.mul(x, x), f32x4.splat(0.044715), f32x4.splat(1.0));
+  return exp4(f32x4.mul(f32x4.mul(x, f32x4.splat(-1.5957691216057308)), inner));
+}
+
+// ---------------------------------------------------------------------------
+// Unary
+
+// @ts-ignore: decorator
+@inline function unary4(op: i32, x: v128): v128 {
+  const one = f32x4.splat(1.0);
+  const zero = f32x4.splat(0.0);
+  if (op == UNARY_NEG) return f32x4.neg(x);
+  if (op == UNARY_EXP) return exp4(x);
+  if (op == UNARY_LOG) return log4(x);
+  if (op == UNARY_SQRT) return f32x4.sqrt(x);
+  if (op == UNARY_ABS) return f32x4.abs(x);
+  if (op == UNARY_RELU) return f32x4.pmax(x, zero); // x < 0 ? 0 : x, so NaN stays NaN
+  if (op == UNARY_SIGMOID) return sigmoid4(x);
+  if (op == UNARY_TANH) return tanh4(x);
+  if (op == UNARY_GELU) return f32x4.mul(x, phi4(x));
+  if (op == UNARY_SQUARE) return f32x4.mul(x, x);
+  if (op == UNARY_RSQRT) return f32x4.div(one, f32x4.sqrt(x));
+  if (op == UNARY_RECIPROCAL) return f32x4.div(one, x);
+  if (op == UNARY_SIN) return sincos4(x, false);
+  if (op == UNARY_COS) return sincos4(x, true);
+  // x/(1 + e^{…}): exp4 clamps its argument, so far left (where the true value is
+  // below 1e-36) the quotient would not vanish for huge |x|; those lanes give 0.
+  if (op == UNARY_GELU_TANH) {
+    const r = f32x4.div(x, f32x4.add(one, geluTanhExp4(x)));
+    return v128.andnot(r, f32x4.lt(x, f32x4.splat(-10.0)));
+  }
+  if (op == UNARY_SILU) {
+    const r = f32x4.div(x, f32x4.add(one, exp4(f32x4.neg(x))));
+    return v128.andnot(r, f32x4.lt(x, f32x4.splat(-88.0)));
+  }
+  if (op == UNARY_SIGN) {
+    const s = v128.or(v128.and(f32x4.gt(x, zero), one), v128.and(f32x4.lt(x, zero), f32x4.splat(-1.0)));
+    return v128.bitselect(x, s, f32x4.ne(x, x)); // NaN stays NaN
+  }
+  return f32x4.splat(NaN);
+}
+
+/** Whether the backward of `op` reads y = f(x) (it never reads y otherwise). */
+// @ts-ignore: decorator
+@inline function backwardReadsY(op: i32): bool {
+  return op == UNARY_EXP || op == UNARY_SQRT || op == UNARY_SIGMOID || op == UNARY_TANH ||
+    op == UNARY_RSQRT || op == UNARY_RECIPROCAL;
+}
+
+// @ts-ignore: decorator
+@inline function unaryBackward4(op: i32, x: v128, y: v128, dy: v128): v128 {
+  const one = f32x4.splat(1.0);
+  const zero = f32x4.splat(0.0);
+  if (op == UNARY_NEG) return f32x4.neg(dy);
+  if (op == UNARY_EXP) return f32x4.mul(dy, y);
+  if (op == UNARY_LOG) return f32x4.div(dy, x);
+  if (op == UNARY_SQRT) return f32x4.div(f32x4.mul(dy, f32x4.splat(0.5)), y);
+  if (op == UNARY_ABS) {
+    // dy·sign(x), sign(0) = 0 (as PyTorch)
+    const s = v128.or(v128.and(f32x4.gt(x, zero), one), v128.and(f32x4.lt(x, zero), f32x4.splat(-1.0)));
+    return f32x4.mul(dy, s);
+  }
+  if (op == UNARY_RELU) return v128.and(dy, f32x4.gt(x, zero));
+  if (op == UNARY_SIGMOID) return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(one, y)));
+  if (op == UNARY_TANH) return f32x4.mul(dy, nmadd1(y, y, one));
+  if (op == UNARY_GELU) {
+    // Φ(x) + x·φ(x), φ(x) = e^{-x²/2}/√(2π)
+    const pdf = f32x4.mul(exp4(f32x4.mul(f32x4.mul(x, x), f32x4.splat(-0.5))), f32x4.splat(0.3989422804014327));
+    return f32x4.mul(dy, madd(x, pdf, phi4(x)));
+  }
+  if (op == UNARY_SQUARE) return f32x4.mul(dy, f32x4.add(x, x));
+  if (op == UNARY_RSQRT) return f32x4.mul(f32x4.mul(dy, f32x4.splat(-0.5)), f32x4.mul(f32x4.mul(y, y), y));
+  if (op == UNARY_RECIPROCAL) return f32x4.neg(f32x4.mul(dy, f32x4.mul(y, y)));
+  if (op == UNARY_SIN) return f32x4.mul(dy, sincos4(x, true));
+  if (op == UNARY_COS) return f32x4.neg(f32x4.mul(dy, sincos4(x, false)));
+  if (op == UNARY_GELU_TANH) {
+    // s = sigmoid(2u), 1 − s = e·s with e = e^{-2u}: d/dx = s + 2x·s(1−s)·u'
+    const e = geluTanhExp4(x);
+    const s = f32x4.div(one, f32x4.add(one, e));
+    const du = madd(f32x4.mul(x, x), f32x4.splat(0.2140644427938225), f32x4.splat(1.5957691216057308)); // 2u'
+    return f32x4.mul(dy, madd(f32x4.mul(x, f32x4.mul(f32x4.mul(s, e), s)), du, s));
+  }
+  if (op == UNARY_SILU) {
+    // s·(1 + x·(1 − s)), 1 − s = e·s with e = e^{-x}
+    const e = exp4(f32x4.neg(x));
+    const s = f32x4.div(one, f32x4.add(one, e));
+    return f32x4.mul(dy, f32x4.mul(s, madd(x, f32x4.mul(e, s), one)));
+  }
+  if (op == UNARY_SIGN) return zero;
+  return f32x4.splat(NaN);
+}
+
+/** 1 − a·b, unfused (tanh' = 1 − y² near ±1 wants the same rounding in both binaries). */
+// @ts-ignore: decorator
+@inline function nmadd1(a: v128, b: v128, c: v128): v128 {
+  return f32x4.sub(c, f32x4.mul(a, b));
+}
+
+// @ts-ignore: decorator
+@inline function unaryLoop(op: i32, x: usize, y: usize, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  let i: usize = 0;
+  for (; i < n4; i += 16) v128.store(y + i, unary4(op, v128.load(x + i)));
+  for (; i < nb; i += 4) store<f32>(y + i, f32x4.extract_lane(unary4(op, f32x4.splat(load<f32>(x + i))), 0));
+}
+
+// @ts-ignore: decorator
+@inline function unaryBackwardLoop(op: i32, x: usize, y: usize, dy: usize, dx: usize, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  let i: usize = 0;
+  for (; i < n4; i += 16) {
+    const xv = v128.load(x + i);
+    const yv = backwardReadsY(op) ? v128.load(y + i) : xv;
+    v128.store(dx + i, unaryBackward4(op, xv, yv, v128.load(dy + i)));
+  }
+  for (; i < nb; i += 4) {
+    const xv = f32x4.splat(load<f32>(x + i));
+    const yv = backwardReadsY(op) ? f32x4.splat(load<f32>(y + i)) : xv;
+    store<f32>(dx + i, f32x4.extract_lane(unaryBackward4(op, xv, yv, f32x4.splat(load<f32>(dy + i))), 0));
+  }
+}
+
+/** y = f(x) elementwise, f chosen by the UNARY_* op code. y may equal x. */
+export function unary_f32(op: i32, x: usize, y: usize, n: i32): void {
+  switch (op) {
+    case UNARY_NEG: unaryLoop(UNARY_NEG, x, y, n); break;
+    case UNARY_EXP: unaryLoop(UNARY_EXP, x, y, n); break;
+    case UNARY_LOG: unaryLoop(UNARY_LOG, x, y, n); break;
+    case UNARY_SQRT: unaryLoop(UNARY_SQRT, x, y, n); break;
+    case UNARY_ABS: unaryLoop(UNARY_ABS, x, y, n); break;
+    case UNARY_RELU: unaryLoop(UNARY_RELU, x, y, n); break;
+    case UNARY_SIGMOID: unaryLoop(UNARY_SIGMOID, x, y, n); break;
+    case UNARY_TANH: unaryLoop(UNARY_TANH, x, y, n); break;
+    case UNARY_GELU: unaryLoop(UNARY_GELU, x, y, n); break;
+    case UNARY_SQUARE: unaryLoop(UNARY_SQUARE, x, y, n); break;
+    case UNARY_RSQRT: unaryLoop(UNARY_RSQRT, x, y, n); break;
+    case UNARY_RECIPROCAL: unaryLoop(UNARY_RECIPROCAL, x, y, n); break;
+    case UNARY_SIN: unaryLoop(UNARY_SIN, x, y, n); break;
+    case UNARY_COS: unaryLoop(UNARY_COS, x, y, n); break;
+    case UNARY_GELU_TANH: unaryLoop(UNARY_GELU_TANH, x, y, n); break;
+    case UNARY_SILU: unaryLoop(UNARY_SILU, x, y, n); break;
+    case UNARY_SIGN: unaryLoop(UNARY_SIGN, x, y, n); break;
+  }
+}
+
+/**
+ * dx = dy·f'(x) for the UNARY_* op. y = f(x) is read only by exp, sqrt, sigmoid,
+ * tanh, rsqrt and reciprocal (the others may pass any pointer). dx may equal dy.
+ */
+export function unary_backward_f32(op: i32, x: usize, y: usize, dy: usize, dx: usize, n: i32): void {
+  switch (op) {
+    case UNARY_NEG: unaryBackwardLoop(UNARY_NEG, x, y, dy, dx, n); break;
+    case UNARY_EXP: unaryBackwardLoop(UNARY_EXP, x, y, dy, dx, n); break;
+    case UNARY_LOG: unaryBackwardLoop(UNARY_LOG, x, y, dy, dx, n); break;
+    case UNARY_SQRT: unaryBackwardLoop(UNARY_SQRT, x, y, dy, dx, n); break;
+    case UNARY_ABS: unaryBackwardLoop(UNARY_ABS, x, y, dy, dx, n); break;
+    case UNARY_RELU: unaryBackwardLoop(UNARY_RELU, x, y, dy, dx, n); break;
+    case UNARY_SIGMOID: unaryBackwardLoop(UNARY_SIGMOID, x, y, dy, dx, n); break;
+    case UNARY_TANH: unaryBackwardLoop(UNARY_TANH, x, y, dy, dx, n); break;
+    case UNARY_GELU: unaryBackwardLoop(UNARY_GELU, x, y, dy, dx, n); break;
+    case UNARY_SQUARE: unaryBackwardLoop(UNARY_SQUARE, x, y, dy, dx, n); break;
+    case UNARY_RSQRT: unaryBackwardLoop(UNARY_RSQRT, x, y, dy, dx, n); break;
+    case UNARY_RECIPROCAL: unaryBackwardLoop(UNARY_RECIPROCAL, x, y, dy, dx, n); break;
+    case UNARY_SIN: unaryBackwardLoop(UNARY_SIN, x, y, dy, dx, n); break;
+    case UNARY_COS: unaryBackwardLoop(UNARY_COS, x, y, dy, dx, n); break;
+    case UNARY_GELU_TANH: unaryBackwardLoop(UNARY_GELU_TANH, x, y, dy, dx, n); break;
+    case UNARY_SILU: unaryBackwardLoop(UNARY_SILU, x, y, dy, dx, n); break;
+    case UNARY_SIGN: unaryBackwardLoop(UNARY_SIGN, x, y, dy, dx, n); break;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Binary
+
+/** a^b with C's (and PyTorch's) special cases: Mathf.pow gives NaN for 1^NaN, C gives 1. */
+function powf(a: f32, b: f32): f32 {
+  return a == 1 ? 1 : Mathf.pow(a, b);
+}
+
+// @ts-ignore: decorator
+@inline function pow4(a: v128, b: v128): v128 {
+  let r = f32x4.splat(powf(f32x4.extract_lane(a, 0), f32x4.extract_lane(b, 0)));
+  r = f32x4.replace_lane(r, 1, powf(f32x4.extract_lane(a, 1), f32x4.extract_lane(b, 1)));
+  r = f32x4.replace_lane(r, 2, powf(f32x4.extract_lane(a, 2), f32x4.extract_lane(b, 2)));
+  r = f32x4.replace_lane(r, 3, powf(f32x4.extract_lane(a, 3), f32x4.extract_lane(b, 3)));
+  return r;
+}
+
+// @ts-ignore: decorator
+@inline function binary4(op: i32, a: v128, b: v128): v128 {
+  const one = f32x4.splat(1.0);
+  if (op == BINARY_ADD) return f32x4.add(a, b);
+  if (op == BINARY_SUB) return f32x4.sub(a, b);
+  if (op == BINARY_MUL) return f32x4.mul(a, b);
+  if (op == BINARY_DIV) return f32x4.div(a, b);
+  if (op == BINARY_MAX) return f32x4.max(a, b); // NaN-propagating, as torch.maximum
+  if (op == BINARY_MIN) return f32x4.min(a, b);
+  if (op == BINARY_POW) return pow4(a, b);
+  if (op == BINARY_EQ) return v128.and(f32x4.eq(a, b), one);
+  if (op == BINARY_NE) return v128.and(f32x4.ne(a, b), one);
+  if (op == BINARY_LT) return v128.and(f32x4.lt(a, b), one);
+  if (op == BINARY_LE) return v128.and(f32x4.le(a, b), one);
+  if (op == BINARY_GT) return v128.and(f32x4.gt(a, b), one);
+  if (op == BINARY_GE) return v128.and(f32x4.ge(a, b), one);
+  return f32x4.splat(NaN);
+}
+
+/** One element, the same bits as a lane of binary4. */
+// @ts-ignore: decorator
+@inline function binary1(op: i32, a: f32, b: f32): f32 {
+  if (op == BINARY_POW) return powf(a, b);
+  return f32x4.extract_lane(binary4(op, f32x4.splat(a), f32x4.splat(b)), 0);
+}
+
+/** y[i] = a[i] op b[i]. */
+// @ts-ignore: decorator
+@inline function binaryLoopVV(op: i32, a: usize, b: usize, y: usize, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  let i: usize = 0;
+  for (; i < n4; i += 16) v128.store(y + i, binary4(op, v128.load(a + i), v128.load(b + i)));
+  for (; i < nb; i += 4) store<f32>(y + i, binary1(op, load<f32>(a + i), load<f32>(b + i)));
+}
+
+/** y[i] = a[i] op s. */
+// @ts-ignore: decorator
+@inline function binaryLoopVS(op: i32, a: usize, s: f32, y: usize, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  const sv = f32x4.splat(s);
+  let i: usize = 0;
+  for (; i < n4; i += 16) v128.store(y + i, binary4(op, v128.load(a + i), sv));
+  for (; i < nb; i += 4) store<f32>(y + i, binary1(op, load<f32>(a + i), s));
+}
+
+/** y[i] = s op b[i]. */
+// @ts-ignore: decorator
+@inline function binaryLoopSV(op: i32, s: f32, b: usize, y: usize, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  const sv = f32x4.splat(s);
+  let i: usize = 0;
+  for (; i < n4; i += 16) v128.store(y + i, binary4(op, sv, v128.load(b + i)));
+  for (; i < nb; i += 4) store<f32>(y + i, binary1(op, s, load<f32>(b + i)));
+}
+
+/** y[i] = a[i·sa] op b[i·sb] for any strides (in elements, may be 0 or negative). */
+// @ts-ignore: decorator
+@inline function binaryLoopStrided(op: i32, a: usize, sa: i32, b: usize, sb: i32, y: usize, n: i32): void {
+  const sab = <usize>(<isize>sa << 2);
+  const sbb = <usize>(<isize>sb << 2);
+  for (let i = 0; i < n; i++) {
+    store<f32>(y + (<usize>i << 2), binary1(op, load<f32>(a), load<f32>(b)));
+    a += sab;
+    b += sbb;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function binaryRowOp(op: i32, a: usize, sa: i32, b: usize, sb: i32, y: usize, n: i32): void {
+  if (sa == 1 && sb == 1) binaryLoopVV(op, a, b, y, n);
+  else if (sa == 1 && sb == 0) binaryLoopVS(op, a, load<f32>(b), y, n);
+  else if (sa == 0 && sb == 1) binaryLoopSV(op, load<f32>(a), b, y, n);
+  else if (sa == 0 && sb == 0) fillRow(y, n, binary1(op, load<f32>(a), load<f32>(b)));
+  else binaryLoopStrided(op, a, sa, b, sb, y, n);
+}
+
+/** One contiguous output row of a broadcast binary op; SIMD when the strides are (1,1), (1,0) or (0,1). */
+function binaryRow(op: i32, a: usize, sa: i32, b: usize, sb: i32, y: usize, n: i32): void {
+  switch (op) {
+    case BINARY_ADD: binaryRowOp(BINARY_ADD, a, sa, b, sb, y, n); break;
+    case BINARY_SUB: binaryRowOp(BINARY_SUB, a, sa, b, sb, y, n); break;
+    case BINARY_MUL: binaryRowOp(BINARY_MUL, a, sa, b, sb, y, n); break;
+    case BINARY_DIV: binaryRowOp(BINARY_DIV, a, sa, b, sb, y, n); break;
+    case BINARY_MAX: binaryRowOp(BINARY_MAX, a, sa, b, sb, y, n); break;
+    case BINARY_MIN: binaryRowOp(BINARY_MIN, a, sa, b, sb, y, n); break;
+    case BINARY_POW: binaryRowOp(BINARY_POW, a, sa, b, sb, y, n); break;
+    case BINARY_EQ: binaryRowOp(BINARY_EQ, a, sa, b, sb, y, n); break;
+    case BINARY_NE: binaryRowOp(BINARY_NE, a, sa, b, sb, y, n); break;
+    case BINARY_LT: binaryRowOp(BINARY_LT, a, sa, b, sb, y, n); break;
+    case BINARY_LE: binaryRowOp(BINARY_LE, a, sa, b, sb, y, n); break;
+    case BINARY_GT: binaryRowOp(BINARY_GT, a, sa, b, sb, y, n); break;
+    case BINARY_GE: binaryRowOp(BINARY_GE, a, sa, b, sb, y, n); break;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function binaryScalarOp(op: i32, a: usize, s: f32, y: usize, n: i32, reversed: i32): void {
+  if (reversed) binaryLoopSV(op, s, a, y, n);
+  else binaryLoopVS(op, a, s, y, n);
+}
+
+/** y = a op b, all contiguous with n elements. y may equal a or b. */
+export function binary_f32(op: i32, a: usize, b: usize, y: usize, n: i32): void {
+  binaryRow(op, a, 1, b, 1, y, n);
+}
+
+/** y = a op s (reversed ≠ 0: y = s op a). y may equal a. */
+export function binary_scalar_f32(op: i32, a: usize, s: f32, y: usize, n: i32, reversed: i32): void {
+  switch (op) {
+    case BINARY_ADD: binaryScalarOp(BINARY_ADD, a, s, y, n, reversed); break;
+    case BINARY_SUB: binaryScalarOp(BINARY_SUB, a, s, y, n, reversed); break;
+    case BINARY_MUL: binaryScalarOp(BINARY_MUL, a, s, y, n, reversed); break;
+    case BINARY_DIV: binaryScalarOp(BINARY_DIV, a, s, y, n, reversed); break;
+    case BINARY_MAX: binaryScalarOp(BINARY_MAX, a, s, y, n, reversed); break;
+    case BINARY_MIN: binaryScalarOp(BINARY_MIN, a, s, y, n, reversed); break;
+    case BINARY_POW: binaryScalarOp(BINARY_POW, a, s, y, n, reversed); break;
+    case BINARY_EQ: binaryScalarOp(BINARY_EQ, a, s, y, n, reversed); break;
+    case BINARY_NE: binaryScalarOp(BINARY_NE, a, s, y, n, reversed); break;
+    case BINARY_LT: binaryScalarOp(BINARY_LT, a, s, y, n, reversed); break;
+    case BINARY_LE: binaryScalarOp(BINARY_LE, a, s, y, n, reversed); break;
+    case BINARY_GT: binaryScalarOp(BINARY_GT, a, s, y, n, reversed); break;
+    case BINARY_GE: binaryScalarOp(BINARY_GE, a, s, y, n, reversed); break;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function descAt(desc: usize, i: i32): i32 {
+  return load<i32>(desc + (<usize>i << 2));
+}
+
+/**
+ * Broadcasting y = a op b. desc is i32[3·rank]: the output shape, a's strides,
+ * b's strides (elements; 0 on broadcast axes; any sign). y is contiguous.
+ *
+ * Trailing axes are first coalesced into one inner row while both operands stay
+ * "contiguous at their inner stride" (stride[d] = innerStride·rowLength, which
+ * also merges axes broadcast in both, stride 0), and size-1 axes are skipped.
+ * Each row then runs one SIMD loop (strides (1,1), (1,0), (0,1)) or a scalar
+ * one. The axis just outside the row is walked incrementally; the others are
+ * recomputed by division only when it wraps, so no index array is needed.
+ * Rank 0 (a scalar) writes one element.
+ */
+export function binary_strided_f32(op: i32, a: usize, b: usize, y: usize, rank: i32, desc: usize): void {
+  // The innermost axis with size > 1 (axes of size 1 contribute nothing).
+  let total: usize = 1;
+  for (let d = 0; d < rank; d++) {
+    const s = descAt(desc, d);
+    if (s <= 0) return; // empty output
+    total *= <usize>s;
+  }
+  let last = rank - 1;
+  while (last >= 0 && descAt(desc, last) == 1) last--;
+  if (last < 0) {
+    store<f32>(y, binary1Dispatch(op, load<f32>(a), load<f32>(b)));
+    return;
+  }
+  const sa = descAt(desc, rank + last);
+  const sb = descAt(desc, 2 * rank + last);
+  let rowLen = descAt(desc, last);
+  let d = last - 1;
+  for (; d >= 0; d--) {
+    const sz = descAt(desc, d);
+    if (sz == 1) continue;
+    if (descAt(desc, rank + d) != sa * rowLen || descAt(desc, 2 * rank + d) != sb * rowLen) break;
+    rowLen *= sz;
+  }
+  // Axes 0..d are the outer ones; `d` (if ≥ 0) is walked incrementally.
+  const rows = <i32>(total / <usize>rowLen);
+  if (d < 0) {
+    binaryRow(op, a, sa, b, sb, y, rowLen);
+    return;
+  }
+  const nd = descAt(desc, d);
+  const sad = <isize>descAt(desc, rank + d) << 2;
+  const sbd = <isize>descAt(desc, 2 * rank + d) << 2;
+  const rowBytes = <usize>rowLen << 2;
+  let cnt = 0;
+  let pa = a, pb = b, py = y;
+  for (let r = 0; r < rows; r++) {
+    binaryRow(op, pa, sa, pb, sb, py, rowLen);
+    py += rowBytes;
+    if (++cnt < nd) {
+      pa += <usize>sad;
+      pb += <usize>sbd;
+    } else if (r + 1 < rows) {
+      // Axis d wrapped: recompute the offsets of axes 0..d-1 from the row index.
+      cnt = 0;
+      let q = (r + 1) / nd;
+      let offA: isize = 0, offB: isize = 0;
+      for (let e = d - 1; e >= 0 && q > 0; e--) {
+        const sz = descAt(desc, e);
+        const c = q % sz;
+        q /= sz;
+        offA += <isize>c * <isize>descAt(desc, rank + e);
+        offB += <isize>c * <isize>descAt(desc, 2 * rank + e);
+      }
+      pa = a + <usize>(offA << 2);
+      pb = b + <usize>(offB << 2);
+    }
+  }
+}
+
+/** binary1 for a runtime op (the rank-0 case only). */
+function binary1Dispatch(op: i32, a: f32, b: f32): f32 {
+  switch (op) {
+    case BINARY_ADD: return binary1(BINARY_ADD, a, b);
+    case BINARY_SUB: return binary1(BINARY_SUB, a, b);
+    case BINARY_MUL: return binary1(BINARY_MUL, a, b);
+    case BINARY_DIV: return binary1(BINARY_DIV, a, b);
+    case BINARY_MAX: return binary1(BINARY_MAX, a, b);
+    case BINARY_MIN: return binary1(BINARY_MIN, a, b);
+    case BINARY_POW: return binary1(BINARY_POW, a, b);
+    case BINARY_EQ: return binary1(BINARY_EQ, a, b);
+    case BINARY_NE: return binary1(BINARY_NE, a, b);
+    case BINARY_LT: return binary1(BINARY_LT, a, b);
+    case BINARY_LE: return binary1(BINARY_LE, a, b);
+    case BINARY_GT: return binary1(BINARY_GT, a, b);
+    case BINARY_GE: return binary1(BINARY_GE, a, b);
+  }
+  return NaN;
+}
+
+// ---------------------------------------------------------------------------
+// BLAS-1 style and data movement
+
+// @ts-ignore: decorator
+@inline function fillRow(y: usize, n: i32, value: f32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  const v = f32x4.splat(value);
+  let i: usize = 0;
+  for (; i < n4; i += 16) v128.store(y + i, v);
+  for (; i < nb; i += 4) store<f32>(y + i, value);
+}
+
+/** y += alpha·x (one madd per element: fused in the relaxed binary). */
+export function axpy_f32(x: usize, y: usize, n: i32, alpha: f32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  const av = f32x4.splat(alpha);
+  let i: usize = 0;
+  for (; i < n4; i += 16) v128.store(y + i, madd(v128.load(x + i), av, v128.load(y + i)));
+  for (; i < nb; i += 4) {
+    store<f32>(y + i, f32x4.extract_lane(madd(f32x4.splat(load<f32>(x + i)), av, f32x4.splat(load<f32>(y + i))), 0));
+  }
+}
+
+/** y = alpha·x. */
+export function scale_f32(x: usize, y: usize, n: i32, alpha: f32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  const av = f32x4.splat(alpha);
+  let i: usize = 0;
+  for (; i < n4; i += 16) v128.store(y + i, f32x4.mul(v128.load(x + i), av));
+  for (; i < nb; i += 4) store<f32>(y + i, load<f32>(x + i) * alpha);
+}
+
+/** y[0..n) = value. */
+export function fill_f32(y: usize, n: i32, value: f32): void {
+  fillRow(y, n, value);
+}
+
+/** Tile edge (elements) of the blocked 2-D transpose: 32×32 floats = 4 KB per side. */
+const TB = 32;
+
+/** y[j·lda + i] = x[i·ldx + j] for a 4×4 block, via shuffles. */
+// @ts-ignore: decorator
+@inline function transpose4x4(x: usize, ldx: usize, y: usize, ldy: usize): void {
+  const r0 = v128.load(x);
+  const r1 = v128.load(x + ldx);
+  const r2 = v128.load(x + 2 * ldx);
+  const r3 = v128.load(x + 3 * ldx);
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); // a0 b0 a1 b1
+  const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5); // c0 d0 c1 d1
+  const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7); // a2 b2 a3 b3
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7); // c2 d2 c3 d3
+  v128.store(y, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(y + ldy, i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+  v128.store(y + 2 * ldy, i32x4.shuffle(t2, t3, 0, 1, 4, 5));
+  v128.store(y + 3 * ldy, i32x4.shuffle(t2, t3, 2, 3, 6, 7));
+}
+
+/** One [A, B] → [B, A] matrix of floats, tiled TB×TB with 4×4 SIMD blocks inside. */
+function transpose2d(x: usize, y: usize, A: i32, B: i32): void {
+  const ldx = <usize>B << 2;
+  const ldy = <usize>A << 2;
+  for (let i0 = 0; i0 < A; i0 += TB) {
+    const i1 = min(A, i0 + TB);
+    const i4 = i0 + ((i1 - i0) & ~3);
+    for (let j0 = 0; j0 < B; j0 += TB) {
+      const j1 = min(B, j0 + TB);
+      const j4 = j0 + ((j1 - j0) & ~3);
+      for (let i = i0; i < i4; i += 4) {
+        for (let j = j0; j < j4; j += 4) {
+          transpose4x4(x + (<usize>i * B + j << 2), ldx, y + (<usize>j * A + i << 2), ldy);
+        }
+        for (let j = j4; j < j1; j++) {
+          for (let ii = i; ii < i + 4; ii++) {
+            store<f32>(y + (<usize>j * A + ii << 2), load<f32>(x + (<usize>ii * B + j << 2)));
+          }
+        }
+      }
+      for (let i = i4; i < i1; i++) {
+        for (let j = j0; j < j1; j++) {
+          store<f32>(y + (<usize>j * A + i << 2), load<f32>(x + (<usize>i * B + j << 2)));
+        }
+      }
+    }
+  }
+}
+
+/** Copies n floats (SIMD body, scalar tail). */
+// @ts-ignore: decorator
+@inline function copyRow(x: usize, y: usize, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  let i: usize = 0;
+  for (; i < n4; i += 16) v128.store(y + i, v128.load(x + i));
+  for (; i < nb; i += 4) store<f32>(y + i, load<f32>(x + i));
+}
+
+/** x [outer, a, b, inner] → y [outer, b, a, inner]. x and y must not overlap. */
+export function transpose_f32(x: usize, y: usize, outer: i32, a: i32, b: i32, inner: i32): void {
+  if (outer <= 0 || a <= 0 || b <= 0 || inner <= 0) return;
+  const plane = <usize>a * <usize>b * <usize>inner << 2;
+  for (let o = 0; o < outer; o++) {
+    const xo = x + <usize>o * plane;
+    const yo = y + <usize>o * plane;
+    if (inner == 1) {
+      transpose2d(xo, yo, a, b);
+    } else {
+      const rowBytes = <usize>inner << 2;
+      for (let i = 0; i < a; i++) {
+        for (let j = 0; j < b; j++) {
+          copyRow(xo + (<usize>i * b + j) * rowBytes, yo + (<usize>j * a + i) * rowBytes, inner);
+        }
+      }
+    }
+  }
+}
+
+/** int32 → f32 (round to nearest). */
+export function cast_i32_f32(x: usize, y: usize, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  let i: usize = 0;
+  for (; i < n4; i += 16) v128.store(y + i, f32x4.convert_i32x4_s(v128.load(x + i)));
+  for (; i < nb; i += 4) store<f32>(y + i, <f32>load<i32>(x + i));
+}
+
+/** f32 → int32, truncating toward zero (saturating; NaN → 0). */
+export function cast_f32_i32(x: usize, y: usize, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  let i: usize = 0;
+  for (; i < n4; i += 16) v128.store(y + i, i32x4.trunc_sat_f32x4_s(v128.load(x + i)));
+  for (; i < nb; i += 4) store<i32>(y + i, i32x4.extract_lane(i32x4.trunc_sat_f32x4_s(f32x4.splat(load<f32>(x + i))), 0));
+}
+
+/** y = cond ≠ 0 ? a : b (cond is f32; NaN counts as ≠ 0). */
+export function where_f32(cond: usize, a: usize, b: usize, y: usize, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  const zero = f32x4.splat(0.0);
+  let i: usize = 0;
+  for (; i < n4; i += 16) {
+    v128.store(y + i, v128.bitselect(v128.load(a + i), v128.load(b + i), f32x4.ne(v128.load(cond + i), zero)));
+  }
+  for (; i < nb; i += 4) store<f32>(y + i, load<f32>(cond + i) != 0 ? load<f32>(a + i) : load<f32>(b + i));
+}
+
+/** y = min(max(x, lo), hi); NaN stays NaN (as torch.clamp). */
+export function clamp_f32(x: usize, y: usize, n: i32, lo: f32, hi: f32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  const lv = f32x4.splat(lo), hv = f32x4.splat(hi);
+  let i: usize = 0;
+  for (; i < n4; i += 16) v128.store(y + i, f32x4.min(f32x4.max(v128.load(x + i), lv), hv));
+  for (; i < nb; i += 4) {
+    store<f32>(y + i, f32x4.extract_lane(f32x4.min(f32x4.max(f32x4.splat(load<f32>(x + i)), lv), hv), 0));
+  }
+}
+
+/** dx = dy where lo ≤ x ≤ hi, else 0 (PyTorch: the bounds pass the gradient). */
+export function clamp_backward_f32(x: usize, dy: usize, dx: usize, n: i32, lo: f32, hi: f32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  const lv = f32x4.splat(lo), hv = f32x4.splat(hi);
+  let i: usize = 0;
+  for (; i < n4; i += 16) {
+    const xv = v128.load(x + i);
+    v128.store(dx + i, v128.and(v128.load(dy + i), v128.and(f32x4.ge(xv, lv), f32x4.le(xv, hv))));
+  }
+  for (; i < nb; i += 4) {
+    const xv = load<f32>(x + i);
+    store<f32>(dx + i, xv >= lo && xv <= hi ? load<f32>(dy + i) : 0);
+  }
+}

@@ -10,8 +10,11 @@
 //     floats of one row of the stored k×m matrix.
 //   - Loop order: KC block of k → MC block of rows → 8-column panel → 4-row group
 //     → 4×8 micro-kernel (8 v128 accumulators, 2 B loads + 4 splats + 8 madd per
-//     k step, k unrolled by 4 with immediate offsets). x64 has 16 xmm registers:
-//     8 accumulators + 2 B + 1 splat (+1 product temp for unfused mul+add) fit.
+//     k step). x64 has 16 xmm registers (V8 keeps xmm15 as scratch): 8
+//     accumulators + 2 B + 4 splats (+1 product temp for unfused mul+add) fit.
+//     The k loop is NOT unrolled, on purpose: TurboFan hoists every load of an
+//     unrolled body to its top, so ×2 or ×4 unrolling (and 6×8 tiles) spill
+//     accumulators to the stack and run 30–45% slower (measured on Node 20 / V8 11.3, x64 AMD EPYC).
 //   - The first KC block writes C (or starts from C with ACCUMULATE); later blocks
 //     start their accumulators from C. So every element of C is one chain of
 //     madd(a, b, acc) over k = 0..k-1 in order, started from 0 or from C.
@@ -19,14 +22,18 @@
 //     row range computed alone (a thread's share) has the same bits as in a
 //     whole-matrix call. Columns n % 8 use the zero-padded panel and partial
 //     loads/stores of C.
-//   The micro-kernels below are written out from one pattern (rows × unroll),
+//   Known slow case: TRANS_A with a power-of-two lda (e.g. 1024) runs ~40% slower;
+//   each k step reads a new line of A lda·4 bytes on, and those lines share L1/L2
+//   sets. Fixing it needs an A packing buffer, which this ABI does not give
+//   gemm_packed_f32 (sub-blocking k did not help).
+//   The micro-kernels below are written out from one pattern (tile rows × A layout),
 //   since AssemblyScript has no macros and Binaryen does not unroll v128 code.
 import { madd } from "./simd";
 
 /** Rows of op(B) per packed block: a KC×8 panel (KC·32 bytes) stays in L1. */
 const KC: i32 = 256;
 /** Rows of C per block: MC rows × KC of A (MC·KC·4 bytes) stay in L2 across all panels. */
-const MC: i32 = 96;
+const MC: i32 = 128;
 
 /** Bytes of packed op(B) for these k, n: k rows × n rounded up to 8 columns, as f32. */
 export function gemm_packed_b_bytes(k: i32, n: i32): i32 {
@@ -143,18 +150,18 @@ export function gemm_packed_f32(a: usize, lda: i32, packed: usize, c: usize, ldc
         let ap = a0;
         let i = 0;
         if (transA) {
-          for (; i + 6 <= mc; i += 6) {
-            micro_6x8_t(ap, lda4, bp, kc, cp, ldc4, nr, load);
-            ap += 6 * rowStep; cp += 6 * ldc4;
+          for (; i + 4 <= mc; i += 4) {
+            micro_4x8_t(ap, lda4, bp, kc, cp, ldc4, nr, load);
+            ap += 4 * rowStep; cp += 4 * ldc4;
           }
           for (; i < mc; i++) {
             micro_1x8_t(ap, lda4, bp, kc, cp, ldc4, nr, load);
             ap += rowStep; cp += ldc4;
           }
         } else {
-          for (; i + 6 <= mc; i += 6) {
-            micro_6x8_n(ap, lda4, bp, kc, cp, ldc4, nr, load);
-            ap += 6 * rowStep; cp += 6 * ldc4;
+          for (; i + 4 <= mc; i += 4) {
+            micro_4x8_n(ap, lda4, bp, kc, cp, ldc4, nr, load);
+            ap += 4 * rowStep; cp += 4 * ldc4;
           }
           for (; i < mc; i++) {
             micro_1x8_n(ap, lda4, bp, kc, cp, ldc4, nr, load);
@@ -195,80 +202,37 @@ export function gemm_f32(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, l
   else if (cnt == 1) v128.store32_lane(p, v, 0);
 }
 
-/** 6×8 tile of C, A row-major; k unrolled by 4. */
-function micro_6x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+/** 4×8 tile of C, A row-major. */
+function micro_4x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
   const r0 = c;
   const r1 = c + 1 * ldc4;
   const r2 = c + 2 * ldc4;
   const r3 = c + 3 * ldc4;
-  const r4 = c + 4 * ldc4;
-  const r5 = c + 5 * ldc4;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   if (load) {
     c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
     c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
     c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
     c30 = loadN(r3, nr); c31 = loadN(r3 + 16, nr - 4);
-    c40 = loadN(r4, nr); c41 = loadN(r4 + 16, nr - 4);
-    c50 = loadN(r5, nr); c51 = loadN(r5 + 16, nr - 4);
   }
   let p0 = a;
   let p1 = a + 1 * lda4;
   let p2 = a + 2 * lda4;
   let p3 = a + 3 * lda4;
-  let p4 = a + 4 * lda4;
-  let p5 = a + 5 * lda4;
   let bp = b;
   let kk = kc;
   let b0: v128, b1: v128, s: v128;
-  while (kk >= 4) {
-    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-    s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    s = v128.load32_splat(p1, 0); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-    s = v128.load32_splat(p2, 0); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-    s = v128.load32_splat(p3, 0); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    s = v128.load32_splat(p4, 0); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-    s = v128.load32_splat(p5, 0); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
-    b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
-    s = v128.load32_splat(p0, 4); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    s = v128.load32_splat(p1, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-    s = v128.load32_splat(p2, 4); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-    s = v128.load32_splat(p3, 4); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    s = v128.load32_splat(p4, 4); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-    s = v128.load32_splat(p5, 4); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
-    b0 = v128.load(bp, 64); b1 = v128.load(bp, 80);
-    s = v128.load32_splat(p0, 8); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    s = v128.load32_splat(p1, 8); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-    s = v128.load32_splat(p2, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-    s = v128.load32_splat(p3, 8); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    s = v128.load32_splat(p4, 8); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-    s = v128.load32_splat(p5, 8); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
-    b0 = v128.load(bp, 96); b1 = v128.load(bp, 112);
-    s = v128.load32_splat(p0, 12); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    s = v128.load32_splat(p1, 12); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-    s = v128.load32_splat(p2, 12); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-    s = v128.load32_splat(p3, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    s = v128.load32_splat(p4, 12); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-    s = v128.load32_splat(p5, 12); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
-    bp += 128;
-    p0 += 16; p1 += 16; p2 += 16; p3 += 16; p4 += 16; p5 += 16;
-    kk -= 4;
-  }
   while (kk > 0) {
     b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
     s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
     s = v128.load32_splat(p1, 0); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
     s = v128.load32_splat(p2, 0); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
     s = v128.load32_splat(p3, 0); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    s = v128.load32_splat(p4, 0); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-    s = v128.load32_splat(p5, 0); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
     bp += 32;
-    p0 += 4; p1 += 4; p2 += 4; p3 += 4; p4 += 4; p5 += 4;
+    p0 += 4; p1 += 4; p2 += 4; p3 += 4;
     kk--;
   }
   if (nr == 8) {
@@ -276,88 +240,40 @@ function micro_6x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: u
     v128.store(r1, c10); v128.store(r1, c11, 16);
     v128.store(r2, c20); v128.store(r2, c21, 16);
     v128.store(r3, c30); v128.store(r3, c31, 16);
-    v128.store(r4, c40); v128.store(r4, c41, 16);
-    v128.store(r5, c50); v128.store(r5, c51, 16);
   } else {
     storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
     storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
     storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
     storeN(r3, c30, nr); storeN(r3 + 16, c31, nr - 4);
-    storeN(r4, c40, nr); storeN(r4 + 16, c41, nr - 4);
-    storeN(r5, c50, nr); storeN(r5 + 16, c51, nr - 4);
   }
 }
 
-/** 6×8 tile of C, A stored k×m (TRANS_A); k unrolled by 4. */
-function micro_6x8_t(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+/** 4×8 tile of C, A stored k×m (TRANS_A). */
+function micro_4x8_t(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
   const r0 = c;
   const r1 = c + 1 * ldc4;
   const r2 = c + 2 * ldc4;
   const r3 = c + 3 * ldc4;
-  const r4 = c + 4 * ldc4;
-  const r5 = c + 5 * ldc4;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   if (load) {
     c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
     c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
     c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
     c30 = loadN(r3, nr); c31 = loadN(r3 + 16, nr - 4);
-    c40 = loadN(r4, nr); c41 = loadN(r4 + 16, nr - 4);
-    c50 = loadN(r5, nr); c51 = loadN(r5 + 16, nr - 4);
   }
   let q = a;
   let bp = b;
   let kk = kc;
   let b0: v128, b1: v128, s: v128;
-  while (kk >= 4) {
-    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-    s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-    s = v128.load32_splat(q, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    s = v128.load32_splat(q, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-    s = v128.load32_splat(q, 20); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
-    q += lda4;
-    b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
-    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-    s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-    s = v128.load32_splat(q, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    s = v128.load32_splat(q, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-    s = v128.load32_splat(q, 20); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
-    q += lda4;
-    b0 = v128.load(bp, 64); b1 = v128.load(bp, 80);
-    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-    s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-    s = v128.load32_splat(q, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    s = v128.load32_splat(q, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-    s = v128.load32_splat(q, 20); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
-    q += lda4;
-    b0 = v128.load(bp, 96); b1 = v128.load(bp, 112);
-    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-    s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-    s = v128.load32_splat(q, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    s = v128.load32_splat(q, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-    s = v128.load32_splat(q, 20); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
-    q += lda4;
-    bp += 128;
-    kk -= 4;
-  }
   while (kk > 0) {
     b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
     s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
     s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
     s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
     s = v128.load32_splat(q, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    s = v128.load32_splat(q, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-    s = v128.load32_splat(q, 20); c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
     q += lda4;
     bp += 32;
     kk--;
@@ -367,19 +283,15 @@ function micro_6x8_t(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: u
     v128.store(r1, c10); v128.store(r1, c11, 16);
     v128.store(r2, c20); v128.store(r2, c21, 16);
     v128.store(r3, c30); v128.store(r3, c31, 16);
-    v128.store(r4, c40); v128.store(r4, c41, 16);
-    v128.store(r5, c50); v128.store(r5, c51, 16);
   } else {
     storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
     storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
     storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
     storeN(r3, c30, nr); storeN(r3 + 16, c31, nr - 4);
-    storeN(r4, c40, nr); storeN(r4 + 16, c41, nr - 4);
-    storeN(r5, c50, nr); storeN(r5 + 16, c51, nr - 4);
   }
 }
 
-/** 1×8 tile of C, A row-major; k unrolled by 4. */
+/** 1×8 tile of C, A row-major. */
 function micro_1x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
   const r0 = c;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -390,19 +302,6 @@ function micro_1x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: u
   let bp = b;
   let kk = kc;
   let b0: v128, b1: v128, s: v128;
-  while (kk >= 4) {
-    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-    s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
-    s = v128.load32_splat(p0, 4); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    b0 = v128.load(bp, 64); b1 = v128.load(bp, 80);
-    s = v128.load32_splat(p0, 8); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    b0 = v128.load(bp, 96); b1 = v128.load(bp, 112);
-    s = v128.load32_splat(p0, 12); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    bp += 128;
-    p0 += 16;
-    kk -= 4;
-  }
   while (kk > 0) {
     b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
     s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
@@ -417,7 +316,7 @@ function micro_1x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: u
   }
 }
 
-/** 1×8 tile of C, A stored k×m (TRANS_A); k unrolled by 4. */
+/** 1×8 tile of C, A stored k×m (TRANS_A). */
 function micro_1x8_t(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
   const r0 = c;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -428,22 +327,6 @@ function micro_1x8_t(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: u
   let bp = b;
   let kk = kc;
   let b0: v128, b1: v128, s: v128;
-  while (kk >= 4) {
-    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    q += lda4;
-    b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
-    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    q += lda4;
-    b0 = v128.load(bp, 64); b1 = v128.load(bp, 80);
-    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    q += lda4;
-    b0 = v128.load(bp, 96); b1 = v128.load(bp, 112);
-    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    q += lda4;
-    bp += 128;
-    kk -= 4;
-  }
   while (kk > 0) {
     b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
     s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);

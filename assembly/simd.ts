@@ -26,7 +26,8 @@
  */
 // @ts-ignore: decorator
 @inline export function exp4(x: v128): v128 {
-  x = f32x4.max(f32x4.min(x, f32x4.splat(88.3762626647949)), f32x4.splat(-87.3365478515625));
+  // pmin/pmax (one instruction each on x86; min/max need several for their NaN rules); NaN passes through
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(88.3762626647949)), f32x4.splat(-87.3365478515625));
   // n = round(x / ln2)
   let fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
   // r = x - n*ln2, in two parts for precision

@@ -48,7 +48,9 @@ export class ThreadPool {
     const ready: Promise<void>[] = [];
     for (let id = 0; id < n; id++) {
       let w: AnyWorker;
-      if (runtime === "node" || runtime === "bun") {
+      // Deno too: its node:worker_threads workers can be unref()'d (its Web
+      // Workers cannot, so parked workers would keep the process alive forever)
+      if (runtime === "node" || runtime === "bun" || runtime === "deno") {
         const { Worker } = await import("node:worker_threads");
         w = new Worker(url) as unknown as AnyWorker;
       } else {
@@ -74,19 +76,22 @@ export class ThreadPool {
       );
       w.postMessage({ module, memory, ctrl, id, names });
     }
-    const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error("webgrad: workers did not start within 10 s")), 10000),
-    );
+    // the start-up deadline is cleared once the workers are ready: a pending
+    // timer would keep Node, Deno and Bun alive for 10 s after shutdown()
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("webgrad: workers did not start within 10 s")), 10000);
+    });
     try {
       await Promise.race([Promise.all(ready), timeout]);
     } catch (e) {
       for (const w of workers) w.terminate();
       throw e;
+    } finally {
+      clearTimeout(timer);
     }
     // let the process exit while workers are parked
     for (const w of workers) w.unref?.();
-    const d = (globalThis as any).Deno;
-    if (d?.unrefWorker) for (const w of workers) try { d.unrefWorker(w); } catch { /* older Deno */ }
     return new ThreadPool(workers, ctrl);
   }
 

@@ -19,8 +19,11 @@ function serve(init: Init, post: (m: unknown) => void): void {
   const slot = (SLOT_BASE + init.id * SLOT_BYTES) >> 2;
   const fbase = (SLOT_BASE + init.id * SLOT_BYTES + 16) >> 3;
   const args: number[] = [];
-  post("ready");
+  // read the generation BEFORE saying ready: once the host has every "ready" it
+  // may bump GEN at once, and a worker that read it after that bump would wait
+  // for the next one while the host spins on PENDING forever
   let seen = Atomics.load(i32, GEN);
+  post("ready");
   for (;;) {
     Atomics.wait(i32, GEN, seen);
     const g = Atomics.load(i32, GEN);
@@ -42,10 +45,11 @@ function serve(init: Init, post: (m: unknown) => void): void {
 }
 
 const g = globalThis as any;
-const isNodeLike = !!g.process?.versions?.node && !g.Deno;
-if (isNodeLike) {
-  const { parentPort } = await import("node:worker_threads");
-  parentPort!.once("message", (m: Init) => {
+// started by node:worker_threads (Node, Bun, Deno) when there is a parentPort;
+// else a Web Worker (browsers)
+const parentPort = g.process?.versions?.node ? (await import("node:worker_threads")).parentPort : null;
+if (parentPort) {
+  parentPort.once("message", (m: Init) => {
     try {
       serve(m, (x) => parentPort!.postMessage(x));
     } catch (e) {
