@@ -35,7 +35,7 @@ for (const v of ["simd", "relaxed", "simd-threads", "relaxed-threads"]) {
     assert.ok(loads > 100, `${v} holds v128 loads/stores (${loads})`);
     if (v.startsWith("relaxed")) assert.ok(madd > 20, `${v} holds f32x4.relaxed_madd (${madd})`);
     else assert.is(madd, 0, `${v} holds no relaxed instructions`);
-    const mem = text.match(/\(import "env" "memory" \(memory[^)]*\)\)/)?.[0] ?? "";
+    const mem = text.match(/\(import "env" "memory" \(memory [^\n]*\)\)/)?.[0] ?? "";
     assert.ok(mem, "memory is imported");
     assert.is(/shared/.test(mem), v.endsWith("threads"), `shared memory only in threaded variants: ${mem}`);
     for (const m of text.matchAll(/\(data \(;\d+;\) \(i32\.const (\d+)\) "((?:[^"\\]|\\.)*)"\)/g)) {

@@ -143,7 +143,9 @@ for (const v of KERNEL_VARIANTS) {
     const box = kernels(v);
     for (const p of [0, 0.1, 0.5, 0.9]) {
       const mask = gen(box, "dropout", N_STATS, 5, 3, p);
-      const keep = Math.fround(1 / Math.fround(1 - p));
+      // the kernel gets p as an f32 and computes 1/(1 − p) in f32
+      const pf = Math.fround(p);
+      const keep = Math.fround(1 / Math.fround(1 - pf));
       let dropped = 0;
       for (const mi of mask) {
         if (mi === 0) dropped++;
