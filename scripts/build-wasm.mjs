@@ -1,4 +1,6 @@
-// Compiles assembly/ into one binary per feature set and embeds them in the host.
+// Compiles assembly/ into one binary per target of asconfig.json and embeds them in the host.
+// Why several binaries: the same sources, with ASC_FEATURE_* constants picking
+// the code paths (plain SIMD or fused relaxed SIMD; unshared or shared memory).
 // Why embed: a base64 string imported as a module works the same in Node, Deno,
 // Bun, browsers and bundlers; only the variant that init() picks is decoded.
 import { spawnSync } from "node:child_process";
@@ -8,31 +10,16 @@ import { dirname, join } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const asc = join(root, "node_modules", ".bin", "asc");
-const MAX_PAGES = 65536; // 4 GiB: the wasm32 ceiling; shared memory must declare a maximum.
-
-// name → extra asc flags. Same sources; ASC_FEATURE_* constants pick the code paths.
-export const VARIANTS = {
-  simd: ["--enable", "simd"],
-  relaxed: ["--enable", "simd", "--enable", "relaxed-simd"],
-  "simd-threads": ["--enable", "simd", "--enable", "threads", "--sharedMemory"],
-  "relaxed-threads": ["--enable", "simd", "--enable", "relaxed-simd", "--enable", "threads", "--sharedMemory"],
-};
+const config = JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8"));
 
 mkdirSync(join(root, "build"), { recursive: true });
 const out = [];
-for (const [name, flags] of Object.entries(VARIANTS)) {
-  const file = join(root, "build", `webgrad-${name}.wasm`);
-  const args = [
-    join(root, "assembly", "index.ts"), "-O3", "--converge", "--noAssert",
-    "--runtime", "stub", "--importMemory", "--noExportMemory", "--use", "abort=",
-    "--initialMemory", "1", "--maximumMemory", String(MAX_PAGES),
-    ...flags, "-o", file,
-  ];
-  const r = spawnSync(asc, args, { stdio: "inherit", cwd: root });
+for (const [name, target] of Object.entries(config.targets)) {
+  const r = spawnSync(asc, ["--config", "asconfig.json", "--target", name], { stdio: "inherit", cwd: root });
   if (r.status !== 0) process.exit(r.status ?? 1);
-  const bytes = readFileSync(file);
-  out.push(`export const ${name.replace("-", "_")} = ${JSON.stringify(bytes.toString("base64"))};`);
-  console.log(`build/webgrad-${name}.wasm  ${statSync(file).size} bytes`);
+  const file = join(root, target.outFile);
+  out.push(`export const ${name.replace("-", "_")} = ${JSON.stringify(readFileSync(file).toString("base64"))};`);
+  console.log(`${target.outFile}  ${statSync(file).size} bytes`);
 }
 writeFileSync(
   join(root, "host", "backends", "kernels.generated.ts"),

@@ -82,6 +82,23 @@ test("a released tensor says why when it is used", () => {
   assert.throws(() => d.add(1), /released: it was disposed/);
 });
 
+test("a dropped persistent tensor is reclaimed by the FinalizationRegistry after a GC", async () => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) assert.unreachable("run with --expose-gc (scripts/test.mjs passes it)");
+  const before = wg.memory().inUse;
+  (() => {
+    for (let i = 0; i < 50; i++) wg.zeros([4096]).keep(); // 16 KiB each, dropped at once
+  })();
+  const held = wg.memory().inUse;
+  assert.ok(held >= before + 50 * 4096 * 4, `the tensors took memory (${before} → ${held})`);
+  // finalizers run on a later task after a GC; give them a few turns
+  for (let i = 0; i < 20 && wg.memory().inUse > before; i++) {
+    gc!();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.ok(wg.memory().inUse <= before, `reclaimed: ${held} → ${wg.memory().inUse} (started at ${before})`);
+});
+
 test("1,000 training steps with no dispose and no scope keep memory flat", () => {
   wg.manualSeed(1);
   const net = new wg.nn.Sequential(new wg.nn.Linear(32, 64), new wg.nn.ReLU(), new wg.nn.Linear(64, 10));
