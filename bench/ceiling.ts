@@ -32,6 +32,28 @@ function wat(relaxed: boolean): string {
 export interface Ceiling {
   mulAddGflops: number;
   relaxedGflops: number | null;
+  /** Bytes read + written per second by a large memory.copy (GB/s): what a streaming kernel can hope for. */
+  copyGBps: number;
+}
+
+/** memory.copy of 64 MiB, best of several: reads 64 MiB and writes 64 MiB. */
+function copyBandwidth(wabt: Awaited<ReturnType<typeof initWabt>>): number {
+  const MiB = 1 << 20, bytes = 64 * MiB;
+  const m = wabt.parseWat("copy.wat", `(module (memory (export "mem") ${(2 * bytes) / 65536 + 1})
+    (func (export "copy") (param $n i32) (memory.copy (i32.const ${bytes}) (i32.const 0) (local.get $n))))`, { bulk_memory: true } as any);
+  const bin = m.toBinary({}).buffer;
+  m.destroy();
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bin as BufferSource));
+  const copy = inst.exports.copy as (n: number) => void;
+  new Uint8Array((inst.exports.mem as WebAssembly.Memory).buffer).fill(1); // touch every page first
+  copy(bytes);
+  let best = Infinity;
+  for (let r = 0; r < 7; r++) {
+    const t0 = performance.now();
+    copy(bytes);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return (2 * bytes) / (best * 1e6);
 }
 
 /** Measures both ceilings (best of several runs). */
@@ -59,5 +81,5 @@ export async function measureCeiling(): Promise<Ceiling> {
     }
     return (n * CHAINS * 4 * 2) / (best * 1e6);
   };
-  return { mulAddGflops: run(false)!, relaxedGflops: run(true) };
+  return { mulAddGflops: run(false)!, relaxedGflops: run(true), copyGBps: copyBandwidth(wabt) };
 }

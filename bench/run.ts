@@ -1,94 +1,236 @@
-// npm run bench: webgrad's figures on this machine, each beside the SIMD
-// ceiling measured in the same run. Prints a table and writes bench/results.json.
-// `--quick` runs fewer sizes and rounds (CI runs it so the bench never rots).
+// npm run bench: webgrad beside its peers on identical, checked work, in one run.
+//
+//   npm run bench                      every workload, 7 rounds
+//   npm run bench -- --quick           a few small workloads, 3 rounds (< 3 minutes; CI runs it)
+//   npm run bench -- --engines webgrad,tfjs-wasm --only gemm
+//
+// Each engine runs in its own child process (bench/engine-child.ts). For each
+// workload every engine first runs once and has its result checked against a
+// float64 reference (bench/reference.ts); then rounds are interleaved across
+// engines (A B C A B C …) so a noisy neighbour hurts everyone alike, and the
+// median and best of the rounds are reported. Alongside: this machine's
+// single-thread ceilings measured in the same run (f32x4 mul+add,
+// relaxed_madd, memory copy bandwidth). Nothing here asserts a speed.
 
 import v8 from "node:v8";
 import os from "node:os";
-import { writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface, type Interface } from "node:readline";
+import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { measureCeiling, type Ceiling } from "./ceiling.js";
+import { flops, label, type Workload } from "./workloads.js";
 
-v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
-const wg = await import("../host/index.js");
-const { measureCeiling } = await import("./ceiling.js");
-const { gemmRaw } = await import("../host/ops/gemm.js");
+v8.setFlagsFromString("--experimental-wasm-relaxed-simd"); // Node 20: for the relaxed_madd ceiling
+const argv = process.argv.slice(2);
+const quick = argv.includes("--quick");
+const opt = (name: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const rounds = Number(opt("--rounds") ?? (quick ? 3 : 7));
+const only = opt("--only");
+const PEERS = ["tfjs-wasm", "onnxruntime-web", "jax-js"];
+const wanted = new Set((opt("--engines") ?? ["webgrad", ...PEERS].join(",")).split(","));
 
-const quick = process.argv.includes("--quick");
-const rounds = quick ? 3 : 7;
+/** One engine process: name, thread count and variant. */
+interface Config { engine: string; threads: number; variant?: string; key: string; gemmOnly?: boolean }
+const CONFIGS: Config[] = [
+  { engine: "webgrad", threads: 1, key: "webgrad 1t" },
+  { engine: "webgrad", threads: 1, variant: "simd", key: "webgrad 1t simd", gemmOnly: true },
+  { engine: "webgrad", threads: 2, key: "webgrad 2t" },
+  { engine: "tfjs-wasm", threads: 1, key: "tfjs-wasm 1t" },
+  { engine: "onnxruntime-web", threads: 1, key: "onnxruntime-web 1t" },
+  { engine: "onnxruntime-web", threads: 2, key: "onnxruntime-web 2t" },
+  { engine: "jax-js", threads: 1, key: "jax-js 1t" },
+].filter((c) => wanted.has(c.engine));
 
-function time(fn: () => void): { median: number; best: number } {
-  fn(); // warm-up
-  const ts: number[] = [];
+const gemm = (m: number, n = m, k = m): Workload => ({ kind: "gemm", m, n, k });
+const conv = (n: number, c: number, hw: number, oc: number, pad: number, backward: boolean): Workload =>
+  ({ kind: "conv", n, c, h: hw, w: hw, oc, kh: 3, kw: 3, pad, backward });
+const attn = (s: number, causal: boolean, backward: boolean): Workload => ({ kind: "attention", b: 1, h: 8, s, d: 64, causal, backward });
+
+const WORKLOADS: Workload[] = quick
+  ? [gemm(256), gemm(512), conv(64, 1, 28, 16, 0, false), conv(64, 1, 28, 16, 0, true), attn(128, false, false), attn(128, true, true),
+     { kind: "adam", n: 1_000_000 }, { kind: "train", model: "s1", batch: 64 }, { kind: "train", model: "mlp", batch: 64 }]
+  : [
+      gemm(128), gemm(256), gemm(512), gemm(1024), gemm(512, 3072, 768), gemm(127), gemm(1000),
+      ...[false, true].flatMap((b) => [conv(64, 1, 28, 16, 0, b), conv(64, 3, 32, 32, 1, b), conv(32, 32, 32, 64, 1, b)]),
+      ...[128, 512].flatMap((s) => [false, true].flatMap((causal) => [attn(s, causal, false), attn(s, causal, true)])),
+      { kind: "adam", n: 1_000_000 }, { kind: "adam", n: 10_000_000 },
+      { kind: "train", model: "s1", batch: 64 }, { kind: "train", model: "mlp", batch: 64 },
+    ];
+
+const childScript = fileURLToPath(new URL("./engine-child.js", import.meta.url));
+
+class Child {
+  private proc: ChildProcess;
+  private lines: Interface;
+  private waiting: ((v: any) => void)[] = [];
+  constructor(readonly cfg: Config) {
+    this.proc = spawn(process.execPath, ["--experimental-wasm-relaxed-simd", childScript, cfg.engine, String(cfg.threads), cfg.variant ?? ""], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    this.lines = createInterface({ input: this.proc.stdout! });
+    this.lines.on("line", (l) => {
+      let m: unknown;
+      try {
+        m = JSON.parse(l);
+      } catch {
+        process.stderr.write(`[${cfg.key}] ${l}\n`); // an engine's own chatter
+        return;
+      }
+      this.waiting.shift()?.(m);
+    });
+    this.proc.on("exit", (code) => {
+      for (const w of this.waiting.splice(0)) w({ ok: false, error: `${cfg.key} exited with code ${code}` });
+    });
+  }
+  ask(msg: unknown): Promise<any> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.proc.stdin!.write(JSON.stringify(msg) + "\n");
+    });
+  }
+  close(): void {
+    this.proc.stdin!.end();
+  }
+}
+
+function coldStart(engine: string): Promise<number | null> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ["--experimental-wasm-relaxed-simd", childScript, engine, "cold"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.on("exit", () => {
+      const line = out.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+      resolve(line ? JSON.parse(line).seconds : null);
+    });
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+interface Cell { medianMs: number; bestMs: number; gflops?: number; error?: string; unsupported?: boolean }
+type Row = { workload: string; flops: number; cells: Record<string, Cell> };
+
+async function runWorkload(children: Child[], w: Workload): Promise<Row> {
+  const row: Row = { workload: label(w), flops: flops(w), cells: {} };
+  const live: { c: Child; reps: number; ms: number[] }[] = [];
+  for (const c of children) {
+    if (c.cfg.gemmOnly && w.kind !== "gemm") continue;
+    const r = await c.ask({ op: "prepare", workload: w });
+    if (r.unsupported) row.cells[c.cfg.key] = { medianMs: NaN, bestMs: NaN, unsupported: true };
+    else if (!r.ok) row.cells[c.cfg.key] = { medianMs: NaN, bestMs: NaN, error: r.error ?? `wrong result: ${r.check?.detail}` };
+    // enough repetitions for ~40 ms a round (the first run includes warm-up, so this errs low)
+    else live.push({ c, reps: Math.max(1, Math.min(200, Math.round(40 / Math.max(r.firstMs, 0.01)))), ms: [] });
+  }
+  const roundMedians = new Map<Child, number[]>();
   for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    fn();
-    ts.push(performance.now() - t0);
-  }
-  ts.sort((a, b) => a - b);
-  return { median: ts[ts.length >> 1], best: ts[0] };
-}
-
-/** Checks a GEMM result against a float64 reference on a sample of entries before any time counts. */
-function checkGemm(a: Float32Array, b: Float32Array, c: Float32Array, n: number): void {
-  for (let s = 0; s < 64; s++) {
-    const i = (s * 7919) % n, j = (s * 104729) % n;
-    let ref = 0;
-    for (let p = 0; p < n; p++) ref += a[i * n + p] * b[p * n + j];
-    if (Math.abs(c[i * n + j] - ref) > 1e-3 * Math.sqrt(n) * (1 + Math.abs(ref))) {
-      throw new Error(`bench: GEMM ${n}³ result wrong at (${i},${j}): ${c[i * n + j]} vs ${ref}`);
+    for (const l of live) {
+      const res = await l.c.ask({ op: "run", reps: l.reps });
+      if (!res.ms) {
+        row.cells[l.c.cfg.key] = { medianMs: NaN, bestMs: NaN, error: res.error };
+        continue;
+      }
+      l.ms.push(...res.ms);
+      roundMedians.set(l.c, [...(roundMedians.get(l.c) ?? []), median(res.ms)]);
     }
   }
+  for (const l of live) {
+    if (row.cells[l.c.cfg.key]) continue;
+    const med = median(roundMedians.get(l.c)!), best = Math.min(...l.ms);
+    row.cells[l.c.cfg.key] = { medianMs: med, bestMs: best, gflops: row.flops ? row.flops / (med * 1e6) : undefined };
+  }
+  for (const c of children) if (!c.cfg.gemmOnly || w.kind === "gemm") await c.ask({ op: "dispose" });
+  return row;
 }
 
-const rows: Record<string, unknown>[] = [];
-const ceiling = await measureCeiling();
-console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}, ${os.cpus()[0]?.model}`);
-console.log(`SIMD ceiling, 1 thread: mul+add ${ceiling.mulAddGflops.toFixed(1)} GFLOPS, relaxed_madd ${ceiling.relaxedGflops?.toFixed(1) ?? "n/a"} GFLOPS`);
+function fmtCell(c: Cell | undefined): string {
+  if (!c) return "";
+  if (c.unsupported) return "n/a";
+  if (c.error) return "ERROR";
+  return `${c.medianMs < 10 ? c.medianMs.toFixed(3) : c.medianMs.toFixed(1)} ms${c.gflops ? ` ${c.gflops.toFixed(1)} GF` : ""}`;
+}
 
-for (const threads of [1, 2]) {
-  for (const isa of ["simd", "relaxed"] as const) {
-    const info = await wg.init({ threads, isa, verbose: false });
-    const roof = isa === "relaxed" ? ceiling.relaxedGflops! : ceiling.mulAddGflops;
-    for (const n of quick ? [256, 512] : [256, 512, 1024]) {
-      const r = wg.scope(() => {
-        const a = wg.randn([n, n], { seed: 1 }), b = wg.randn([n, n], { seed: 2 }), c = wg.zeros([n, n]);
-        gemmRaw(a.ptr, b.ptr, c.ptr, n, n, n, n, n, n, 0);
-        checkGemm(a.dataSync() as Float32Array, b.dataSync() as Float32Array, c.dataSync() as Float32Array, n);
-        return time(() => gemmRaw(a.ptr, b.ptr, c.ptr, n, n, n, n, n, n, 0));
-      });
-      const gflops = (2 * n ** 3) / (r.median * 1e6);
-      rows.push({ workload: `gemm ${n}³`, kernels: info.kernels, threads, medianMs: +r.median.toFixed(3), bestMs: +r.best.toFixed(3), gflops: +gflops.toFixed(1), ofCeiling: +(gflops / roof).toFixed(3) });
+/** webgrad's speed-up over the fastest peer with the same thread count (>1: webgrad is faster). */
+function vsPeers(row: Row, threads: number): { ratio: number; peer: string } | null {
+  const mine = row.cells[`webgrad ${threads}t`];
+  if (!mine || !Number.isFinite(mine.medianMs)) return null;
+  let best: [string, number] | null = null;
+  for (const [k, c] of Object.entries(row.cells)) {
+    if (k.startsWith("webgrad") || !k.endsWith(` ${threads}t`) || !Number.isFinite(c.medianMs)) continue;
+    if (!best || c.medianMs < best[1]) best = [k, c.medianMs];
+  }
+  return best ? { ratio: best[1] / mine.medianMs, peer: best[0] } : null;
+}
+
+function ceilingRatio(row: Row, w: Workload, key: string, ceil: Ceiling): string {
+  const c = row.cells[key];
+  if (!c || !Number.isFinite(c.medianMs)) return "";
+  const threads = key.includes("2t") ? 2 : 1;
+  if (w.kind === "adam") {
+    const gbps = (28 * w.n) / (c.medianMs * 1e6); // p, g, m, v read; p, m, v written
+    return `${((gbps / ceil.copyGBps) * 100).toFixed(0)}% of copy (${gbps.toFixed(1)} GB/s)`;
+  }
+  if (!c.gflops) return "";
+  const roof = (key.includes("simd") || ceil.relaxedGflops === null ? ceil.mulAddGflops : ceil.relaxedGflops) * threads;
+  return `${((c.gflops / roof) * 100).toFixed(0)}% of ${key.includes("simd") ? "mul+add" : "relaxed"} ceiling`;
+}
+
+async function main(): Promise<void> {
+  const load0 = os.loadavg();
+  console.log(`webgrad bench${quick ? " (quick)" : ""}: ${os.cpus()[0]?.model}, ${os.cpus().length} cores, Node ${process.version}, load average ${load0.map((x) => x.toFixed(2)).join(" ")}`);
+  const ceil = await measureCeiling();
+  console.log(`ceilings, 1 thread: f32x4 mul+add ${ceil.mulAddGflops.toFixed(1)} GFLOPS, relaxed_madd ${ceil.relaxedGflops?.toFixed(1) ?? "n/a"} GFLOPS, memory copy ${ceil.copyGBps.toFixed(1)} GB/s`);
+  console.log(`engines: ${CONFIGS.map((c) => c.key).join(", ")}; ${rounds} interleaved rounds per workload\n`);
+
+  const children = CONFIGS.map((c) => new Child(c));
+  const rows: Row[] = [];
+  for (const w of WORKLOADS) {
+    if (only && !label(w).includes(only)) continue;
+    const row = await runWorkload(children, w);
+    rows.push(row);
+    const r1 = vsPeers(row, 1), r2 = vsPeers(row, 2);
+    console.log(`${row.workload}`);
+    for (const c of CONFIGS) {
+      const cell = row.cells[c.key];
+      if (!cell) continue;
+      const extra = c.engine === "webgrad" ? ceilingRatio(row, w, c.key, ceil) : "";
+      const err = cell.error ? `  ${cell.error.split("\n")[0]}` : "";
+      console.log(`  ${c.key.padEnd(20)} ${fmtCell(cell).padEnd(22)} ${extra}${err}`);
     }
+    const ratios = [r1 && `1 thread: ${r1.ratio.toFixed(2)}× ${r1.peer}`, r2 && `2 threads: ${r2.ratio.toFixed(2)}× ${r2.peer}`].filter(Boolean);
+    if (ratios.length) console.log(`  webgrad vs best peer — ${ratios.join("; ")}`);
+  }
+  for (const c of children) c.close();
+
+  const cold: Record<string, number | null> = {};
+  for (const engine of new Set(CONFIGS.map((c) => c.engine))) {
+    const runs: number[] = [];
+    for (let i = 0; i < (quick ? 1 : 3); i++) {
+      const s = await coldStart(engine);
+      if (s !== null) runs.push(s * 1000);
+    }
+    cold[engine] = runs.length ? median(runs) : null;
+  }
+  console.log(`\ncold start (import + init + first 2×2 matmul), ms: ${Object.entries(cold).map(([k, v]) => `${k} ${v?.toFixed(1) ?? "n/a"}`).join(", ")}`);
+
+  const buildDir = fileURLToPath(new URL("../../build/", import.meta.url));
+  const sizes = Object.fromEntries(readdirSync(buildDir).filter((f) => f.endsWith(".wasm")).map((f) => [f, statSync(buildDir + f).size]));
+  console.log(`binaries: ${Object.entries(sizes).map(([f, s]) => `${f} ${(s / 1024).toFixed(1)} KB`).join(", ")}`);
+  const load1 = os.loadavg();
+  console.log(`load average at the end ${load1.map((x) => x.toFixed(2)).join(" ")}`);
+
+  const failed = rows.flatMap((r) => Object.entries(r.cells).filter(([, c]) => c.error).map(([k, c]) => `${r.workload} / ${k}: ${c.error?.split("\n")[0]}`));
+  const out = fileURLToPath(new URL("../../bench/results.json", import.meta.url));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), quick, cpu: os.cpus()[0]?.model, loadavg: [load0, load1], ceiling: ceil, rows, cold, sizes }, null, 2));
+  console.log(`wrote ${out}`);
+  if (failed.length) {
+    console.log(`\n${failed.length} engine results were wrong or failed:\n  ${failed.join("\n  ")}`);
+    // a wrong webgrad result is a bug; a peer failing is reported, not fatal
+    if (failed.some((f) => f.includes("/ webgrad"))) process.exitCode = 1;
   }
 }
 
-// S1 training step at batch 64 (forward, backward, SGD momentum)
-for (const threads of [1, 2]) {
-  await wg.init({ threads, verbose: false });
-  const { MnistCNN } = await import("../host/zoo/mnist-cnn.js");
-  wg.manualSeed(0);
-  const net = new MnistCNN();
-  const opt = new wg.optim.SGD(net.parameters(), { lr: 0.01, momentum: 0.9 });
-  const x = wg.randn([64, 1, 28, 28], { seed: 3 }).keep();
-  const y = wg.tensor(Array.from({ length: 64 }, (_, i) => i % 10), { dtype: "int32" }).keep();
-  const r = time(() => wg.scope(() => {
-    opt.zeroGrad();
-    wg.nn.crossEntropy(net.forward(x), y).backward();
-    opt.step();
-  }));
-  rows.push({ workload: "S1 train step, batch 64", kernels: wg.backend().variant, threads, medianMs: +r.median.toFixed(3), bestMs: +r.best.toFixed(3), samplesPerSec: Math.round(64000 / r.median) });
-}
-
-// cold start: init() to the first matmul result
-{
-  wg.shutdown();
-  const t0 = performance.now();
-  await wg.init({ threads: 1, verbose: false });
-  wg.tensor([[1, 2], [3, 4]]).matmul(wg.tensor([[1], [1]])).dataSync();
-  rows.push({ workload: "cold start: init() to first matmul", threads: 1, medianMs: +(performance.now() - t0).toFixed(2) });
-}
-wg.shutdown();
-
-console.table(rows);
-const out = fileURLToPath(new URL("../../bench/results.json", import.meta.url));
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), loadavg: os.loadavg(), cpu: os.cpus()[0]?.model, ceiling, rows }, null, 2));
-console.log(`wrote ${out}`);
+await main();
