@@ -61,21 +61,21 @@ export function sgd_f32(
 /**
  * Adam / AdamW as torch.optim: with decoupled = 0, g += wd·p (L2); with
  * decoupled = 1, p ·= 1 − lr·wd first. m = β1·m + (1 − β1)·g,
- * v = β2·v + (1 − β2)·g², p −= (lr / bc1)·m / (√v / √bc2 + eps), where the host
- * passes bc1 = 1 − β1^t and bc2 = 1 − β2^t for step t.
- * Example (host): adam_f32(p, g, m, v, n, 1e-3, 0.9, 0.999, 1e-8, 0, bc1, bc2, 0).
+ * v = β2·v + (1 − β2)·g², p −= stepSize·m / (√v / bc2Sqrt + eps).
+ * The host forms in float64, as torch does from Python floats: c1 = 1 − β1,
+ * c2 = 1 − β2 (1 − f32(0.999) would be 1.3e-5 off 0.001, biasing v),
+ * stepSize = lr / (1 − β1^t) and bc2Sqrt = √(1 − β2^t) for step t.
+ * Example (host): adam_f32(p, g, m, v, n, 1e-3, 0.9, 0.999, 0.1, 0.001, 1e-8, 0, stepSize, bc2Sqrt, 0).
  */
 export function adam_f32(
-  p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, beta1: f32, beta2: f32, eps: f32,
-  weightDecay: f32, bc1: f32, bc2: f32, decoupled: i32,
+  p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, beta1: f32, beta2: f32, c1: f32, c2: f32, eps: f32,
+  weightDecay: f32, stepSize: f32, bc2Sqrt: f32, decoupled: i32,
 ): void {
-  const stepSize = lr / bc1;
-  const rbc2: f32 = <f32>1 / Mathf.sqrt(bc2);
-  const decay: f32 = decoupled ? 1 - lr * weightDecay : 1;
+  const decay: f32 = decoupled ? <f32>1 - lr * weightDecay : 1;
   const l2: f32 = decoupled ? 0 : weightDecay;
-  const vb1 = f32x4.splat(beta1), vb1c = f32x4.splat(1 - beta1);
-  const vb2 = f32x4.splat(beta2), vb2c = f32x4.splat(1 - beta2);
-  const vstep = f32x4.splat(-stepSize), vrbc2 = f32x4.splat(rbc2), veps = f32x4.splat(eps);
+  const vb1 = f32x4.splat(beta1), vc1 = f32x4.splat(c1);
+  const vb2 = f32x4.splat(beta2), vc2 = f32x4.splat(c2);
+  const vstep = f32x4.splat(-stepSize), vbc2 = f32x4.splat(bc2Sqrt), veps = f32x4.splat(eps);
   const vdecay = f32x4.splat(decay), vl2 = f32x4.splat(l2);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -84,11 +84,11 @@ export function adam_f32(
     let gv = v128.load(at(g, i));
     if (l2 != 0) gv = madd(vl2, pv, gv);
     if (decay != 1) pv = f32x4.mul(pv, vdecay);
-    const mv = madd(vb1c, gv, f32x4.mul(vb1, v128.load(mi)));
-    const vv = madd(vb2c, f32x4.mul(gv, gv), f32x4.mul(vb2, v128.load(vi)));
+    const mv = madd(vc1, gv, f32x4.mul(vb1, v128.load(mi)));
+    const vv = madd(vc2, f32x4.mul(gv, gv), f32x4.mul(vb2, v128.load(vi)));
     v128.store(mi, mv);
     v128.store(vi, vv);
-    const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vrbc2), veps);
+    const denom = f32x4.add(f32x4.div(f32x4.sqrt(vv), vbc2), veps);
     v128.store(pi, madd(vstep, f32x4.div(mv, denom), pv));
   }
   for (; i < n; i++) {
@@ -97,10 +97,10 @@ export function adam_f32(
     let gv = load<f32>(at(g, i));
     if (l2 != 0) gv += l2 * pv;
     if (decay != 1) pv *= decay;
-    const mv = beta1 * load<f32>(mi) + (1 - beta1) * gv;
-    const vv = beta2 * load<f32>(vi) + (1 - beta2) * gv * gv;
+    const mv = beta1 * load<f32>(mi) + c1 * gv;
+    const vv = beta2 * load<f32>(vi) + c2 * (gv * gv);
     store<f32>(mi, mv);
     store<f32>(vi, vv);
-    store<f32>(pi, pv - stepSize * (mv / (Mathf.sqrt(vv) * rbc2 + eps)));
+    store<f32>(pi, pv - stepSize * (mv / (Mathf.sqrt(vv) / bc2Sqrt + eps)));
   }
 }

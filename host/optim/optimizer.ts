@@ -133,10 +133,11 @@ export class Adam extends Optimizer {
     const t = (this.steps.get(p) ?? 0) + 1;
     this.steps.set(p, t);
     const [b1, b2] = this.betas;
-    const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+    // formed in float64, as torch does with Python floats (see assembly/optim.ts)
+    const stepSize = this.lr / (1 - b1 ** t), bc2Sqrt = Math.sqrt(1 - b2 ** t);
     const { lr, eps, weightDecay, decoupled } = this;
     this.run("adam_f32", p.size, (s, e) =>
-      [p.ptr + s * 4, g.ptr + s * 4, m.ptr + s * 4, v.ptr + s * 4, e - s, lr, b1, b2, eps, weightDecay, bc1, bc2, decoupled]);
+      [p.ptr + s * 4, g.ptr + s * 4, m.ptr + s * 4, v.ptr + s * 4, e - s, lr, b1, b2, 1 - b1, 1 - b2, eps, weightDecay, stepSize, bc2Sqrt, decoupled]);
   }
   stateTensors(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
