@@ -5,11 +5,11 @@
 // every protobuf parser accepts). A well-kept library (e.g. `onnx-proto`) would do
 // the same; this avoids one more dependency.
 
-/** A float32 tensor with a fixed shape: an initializer, or the type of a graph input/output. */
+/** An initializer: float32, or int64 (e.g. the shape operand of Reshape). */
 export interface OnnxTensor {
   name: string;
   dims: number[];
-  data: Float32Array;
+  data: Float32Array | BigInt64Array;
 }
 
 export type OnnxAttr = number | number[] | string | { float: number } | { floats: number[] };
@@ -35,7 +35,7 @@ export interface OnnxGraph {
   extraOpsets?: Record<string, number>;
 }
 
-const FLOAT = 1; // TensorProto.DataType.FLOAT
+const FLOAT = 1, INT64 = 7; // TensorProto.DataType
 
 class Writer {
   private chunks: Uint8Array[] = [];
@@ -101,14 +101,15 @@ class Writer {
   }
 }
 
-// TensorProto: dims=1, data_type=2, name=8, raw_data=9 (little-endian floats).
+// TensorProto: dims=1, data_type=2, name=8, raw_data=9 (little-endian values).
 function tensorProto(w: Writer, t: OnnxTensor): void {
+  const count = t.dims.reduce((a, b) => a * b, 1);
+  if (count !== t.data.length) throw new Error(`onnx-model: initializer ${t.name}: ${t.data.length} values for shape [${t.dims}]`);
   for (const d of t.dims) w.int(1, d);
-  w.int(2, FLOAT);
+  w.int(2, t.data instanceof Float32Array ? FLOAT : INT64);
   w.string(8, t.name);
-  const raw = new Uint8Array(t.data.length * 4);
-  new Float32Array(raw.buffer).set(t.data); // wasm, x86 and ARM are little-endian
-  w.bytes(9, raw);
+  // A copy of the bytes: wasm, x86 and ARM are all little-endian, as ONNX's raw_data is.
+  w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice());
 }
 
 // ValueInfoProto: name=1, type=2 { tensor_type=1 { elem_type=1, shape=2 { dim=1 { dim_value=1 } } } }.

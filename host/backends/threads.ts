@@ -8,9 +8,15 @@
 
 import type { Features } from "./features.js";
 
-// control block layout (bytes)
+// control block layout (bytes). A worker's slot holds one group of calls to
+// one kernel: [kernel index, calls, args per call] as int32, then the
+// arguments of every call as float64 (pointers and sizes fit exactly).
 export const GEN = 0, PENDING = 1, ERROR = 2, STOP = 3; // int32 indices
-export const SLOT_BASE = 64, SLOT_BYTES = 256, MAX_ARGS = 30;
+export const SLOT_BASE = 64, SLOT_BYTES = 8192, SLOT_HEADER = 16;
+/** float64 arguments one slot holds: a group of calls must fit (larger groups are sent in several dispatches). */
+export const SLOT_ARGS = (SLOT_BYTES - SLOT_HEADER) / 8;
+/** How long a worker spins on the generation counter before it parks: back-to-back kernel calls then cost no wake-up. */
+export const SPIN_MS = 0.2;
 
 type AnyWorker = {
   postMessage(m: unknown): void;
@@ -96,25 +102,30 @@ export class ThreadPool {
   }
 
   /**
-   * Runs kernel `index` once per argument list: list 0 on the calling thread,
-   * list i on worker i-1. Blocks until all are done.
+   * Runs kernel `index` over groups of argument lists: group 0 on the calling
+   * thread, group i on worker i-1, each a loop over its calls. Blocks until all are done.
    */
-  run(fn: (...a: number[]) => unknown, index: number, lists: number[][]): void {
+  run(fn: (...a: number[]) => unknown, index: number, groups: number[][][]): void {
     const { i32, f64 } = this;
     const nw = this.workers.length;
     let pending = 0;
     for (let w = 0; w < nw; w++) {
       const slot = (SLOT_BASE + w * SLOT_BYTES) >> 2;
-      const args = lists[w + 1];
-      if (!args) {
+      const calls = groups[w + 1];
+      if (!calls || !calls.length) {
         i32[slot] = -1;
         continue;
       }
-      if (args.length > MAX_ARGS) throw new Error(`webgrad: kernel has ${args.length} args, max ${MAX_ARGS}`);
+      const argc = calls[0].length;
+      if (calls.length * argc > SLOT_ARGS) throw new Error(`webgrad: ${calls.length} calls of ${argc} args overflow a worker slot`);
       i32[slot] = index;
-      i32[slot + 1] = args.length;
-      const fbase = (SLOT_BASE + w * SLOT_BYTES + 16) >> 3;
-      for (let j = 0; j < args.length; j++) f64[fbase + j] = args[j];
+      i32[slot + 1] = calls.length;
+      i32[slot + 2] = argc;
+      let at = (SLOT_BASE + w * SLOT_BYTES + SLOT_HEADER) >> 3;
+      for (const args of calls) {
+        if (args.length !== argc) throw new Error("webgrad: calls in one group must take the same number of args");
+        for (let j = 0; j < argc; j++) f64[at++] = args[j];
+      }
       pending++;
     }
     Atomics.store(i32, PENDING, pending);
@@ -122,7 +133,7 @@ export class ThreadPool {
     Atomics.notify(i32, GEN);
     let mainErr: unknown = null;
     try {
-      fn(...lists[0]);
+      for (const args of groups[0] ?? []) fn(...args);
     } catch (e) {
       mainErr = e;
     }

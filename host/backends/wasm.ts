@@ -9,7 +9,7 @@ import * as bins from "./kernels.generated.js";
 import { detectFeatures, type Features } from "./features.js";
 import { SizeClassPool, pagesFor } from "../memory/pool.js";
 import { MemoryManager } from "../memory/scope.js";
-import { ThreadPool, splitRange } from "./threads.js";
+import { ThreadPool, splitRange, SLOT_ARGS } from "./threads.js";
 
 export type KernelFn = (...args: number[]) => number;
 
@@ -141,41 +141,41 @@ export class WasmBackend {
    * else once over the whole range. `args(start, end)` builds each call's arguments.
    */
   split(kernel: string, total: number, flops: number, args: (start: number, end: number) => number[], align = 1): void {
-    const fn = this.k[kernel];
-    if (!fn) throw new Error(`webgrad: no kernel named ${kernel}`);
+    const fn = this.kernel(kernel);
     const t = this.threads;
-    if (t === 1 || total < 2 || flops < t * (1 << 17)) {
+    const ranges = t === 1 || total < 2 || flops < t * (1 << 17) ? [] : splitRange(total, t, align);
+    if (ranges.length < 2) {
       fn(...args(0, total));
       return;
     }
-    const ranges = splitRange(total, t, align);
-    if (ranges.length === 1) {
-      fn(...args(0, total));
-      return;
-    }
-    this.pool!.run(fn, this.index.get(kernel)!, ranges.map(([s, e]) => args(s, e)));
+    this.pool!.run(fn, this.index.get(kernel)!, ranges.map(([s, e]) => [args(s, e)]));
   }
 
-  /** Runs a list of independent kernel calls, spread over the threads (one list entry = [kernel, ...args]). */
-  parallel(kernel: string, calls: number[][]): void {
-    const fn = this.k[kernel];
+  /**
+   * Runs a list of independent calls of one kernel, contiguous groups spread
+   * over the threads in one dispatch; on the calling thread alone when the
+   * whole list is under `flops` 2^17 per thread (default: always spread).
+   */
+  parallel(kernel: string, calls: number[][], flops = Infinity): void {
+    const fn = this.kernel(kernel);
     const t = this.threads;
-    if (t === 1 || calls.length < 2) {
+    if (t === 1 || calls.length < 2 || flops < t * (1 << 17)) {
       for (const c of calls) fn(...c);
       return;
     }
-    // group calls per thread; each thread runs its group through repeated dispatches
-    const groups = splitRange(calls.length, t);
-    const rounds = Math.max(...groups.map(([s, e]) => e - s));
+    const groups = splitRange(calls.length, t).map(([s, e]) => calls.slice(s, e));
+    // a slot holds SLOT_ARGS numbers: send oversized groups in several dispatches
+    const per = Math.max(1, Math.floor(SLOT_ARGS / Math.max(1, calls[0].length)));
+    const rounds = Math.ceil(Math.max(...groups.map((g) => g.length)) / per);
     for (let r = 0; r < rounds; r++) {
-      const lists = groups.map(([s, e]) => (s + r < e ? calls[s + r] : null));
-      if (lists[0] === null) {
-        // the caller has no call this round: run the first available one itself
-        const j = lists.findIndex((x) => x !== null);
-        [lists[0], lists[j]] = [lists[j], null];
-      }
-      this.pool!.run(fn, this.index.get(kernel)!, lists.filter((x): x is number[] => x !== null));
+      this.pool!.run(fn, this.index.get(kernel)!, groups.map((g) => g.slice(r * per, (r + 1) * per)));
     }
+  }
+
+  private kernel(name: string): KernelFn {
+    const fn = this.k[name];
+    if (!fn) throw new Error(`webgrad: no kernel named ${name}`);
+    return fn;
   }
 
   shutdown(): void {

@@ -1,6 +1,6 @@
 // A kernel worker: instantiates the kernel module on the shared memory and
 // runs whatever the control block says, forever (see threads.ts).
-import { GEN, PENDING, ERROR, STOP, SLOT_BASE, SLOT_BYTES } from "./threads.js";
+import { GEN, PENDING, ERROR, STOP, SLOT_BASE, SLOT_BYTES, SLOT_HEADER, SPIN_MS } from "./threads.js";
 
 interface Init {
   module: WebAssembly.Module;
@@ -17,7 +17,7 @@ function serve(init: Init, post: (m: unknown) => void): void {
   const i32 = new Int32Array(init.ctrl);
   const f64 = new Float64Array(init.ctrl);
   const slot = (SLOT_BASE + init.id * SLOT_BYTES) >> 2;
-  const fbase = (SLOT_BASE + init.id * SLOT_BYTES + 16) >> 3;
+  const fbase = (SLOT_BASE + init.id * SLOT_BYTES + SLOT_HEADER) >> 3;
   const args: number[] = [];
   // read the generation BEFORE saying ready: once the host has every "ready" it
   // may bump GEN at once, and a worker that read it after that bump would wait
@@ -25,18 +25,27 @@ function serve(init: Init, post: (m: unknown) => void): void {
   let seen = Atomics.load(i32, GEN);
   post("ready");
   for (;;) {
-    Atomics.wait(i32, GEN, seen);
-    const g = Atomics.load(i32, GEN);
-    if (g === seen) continue;
+    // spin a little first: a training step dispatches kernels back to back, and
+    // waking from Atomics.wait costs tens of microseconds each time
+    const until = performance.now() + SPIN_MS;
+    let g = Atomics.load(i32, GEN);
+    for (let spins = 0; g === seen; spins++) {
+      if ((spins & 255) === 255 && performance.now() > until) {
+        Atomics.wait(i32, GEN, seen);
+      }
+      g = Atomics.load(i32, GEN);
+    }
     seen = g;
     if (Atomics.load(i32, STOP)) return;
     const k = i32[slot];
     if (k < 0) continue;
-    const argc = i32[slot + 1];
+    const calls = i32[slot + 1], argc = i32[slot + 2];
     args.length = argc;
-    for (let j = 0; j < argc; j++) args[j] = f64[fbase + j];
     try {
-      fns[k](...args);
+      for (let c = 0; c < calls; c++) {
+        for (let j = 0; j < argc; j++) args[j] = f64[fbase + c * argc + j];
+        fns[k](...args);
+      }
     } catch {
       Atomics.store(i32, ERROR, 1);
     }
