@@ -16,7 +16,7 @@ export const SLOT_BASE = 64, SLOT_BYTES = 8192, SLOT_HEADER = 16;
 /** float64 arguments one slot holds: a group of calls must fit (larger groups are sent in several dispatches). */
 export const SLOT_ARGS = (SLOT_BYTES - SLOT_HEADER) / 8;
 /** How long a worker spins on the generation counter before it parks: back-to-back kernel calls then cost no wake-up. */
-export const SPIN_MS = 0.2;
+export const SPIN_MS = 0.5;
 
 type AnyWorker = {
   postMessage(m: unknown): void;

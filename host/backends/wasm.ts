@@ -25,6 +25,12 @@ export interface WasmBackendOptions {
 }
 
 const BASE = 65536; // page 0 holds the kernels' read-only static data
+/**
+ * Work below this per thread runs on the calling thread alone: a dispatch costs
+ * 5–25 µs on a 2-vCPU VM (wake-up, cache lines moving between cores, a
+ * descheduled vCPU), about 2^19 flops of kernel time.
+ */
+const MIN_FLOPS_PER_THREAD = 1 << 19;
 const MAX_BYTES = 65536 * 65536;
 
 function decode(b64: string): Uint8Array {
@@ -137,13 +143,13 @@ export class WasmBackend {
 
   /**
    * Calls `kernel` over [0, total) split into one range per thread (starts
-   * aligned to `align`) when the work is worth it (`flops` ≥ 2^17 per thread),
+   * aligned to `align`) when the work is worth it (`flops` ≥ MIN_FLOPS_PER_THREAD per thread),
    * else once over the whole range. `args(start, end)` builds each call's arguments.
    */
   split(kernel: string, total: number, flops: number, args: (start: number, end: number) => number[], align = 1): void {
     const fn = this.kernel(kernel);
     const t = this.threads;
-    const ranges = t === 1 || total < 2 || flops < t * (1 << 17) ? [] : splitRange(total, t, align);
+    const ranges = t === 1 || total < 2 || flops < t * MIN_FLOPS_PER_THREAD ? [] : splitRange(total, t, align);
     if (ranges.length < 2) {
       fn(...args(0, total));
       return;
@@ -154,12 +160,12 @@ export class WasmBackend {
   /**
    * Runs a list of independent calls of one kernel, contiguous groups spread
    * over the threads in one dispatch; on the calling thread alone when the
-   * whole list is under `flops` 2^17 per thread (default: always spread).
+   * whole list is under MIN_FLOPS_PER_THREAD `flops` per thread (default: always spread).
    */
   parallel(kernel: string, calls: number[][], flops = Infinity): void {
     const fn = this.kernel(kernel);
     const t = this.threads;
-    if (t === 1 || calls.length < 2 || flops < t * (1 << 17)) {
+    if (t === 1 || calls.length < 2 || flops < t * MIN_FLOPS_PER_THREAD) {
       for (const c of calls) fn(...c);
       return;
     }

@@ -10,6 +10,7 @@
 import { record } from "../autograd.js";
 import { backend, out, Tensor, requireFloat, shapeStr, scratch } from "./util.js";
 import { gemmRaw, TRANS_A, TRANS_B } from "./gemm.js";
+import { splitRange } from "../backends/threads.js";
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
@@ -51,7 +52,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
 
   const col = out([CKK, NP], "float32", "conv2d columns");
   const imgs = [...Array(N).keys()];
-  be.parallel("im2col_f32", imgs.map((n) => [x.ptr + n * C * H * W * 4, col.ptr + n * P * 4, ...geo, NP]));
+  be.parallel("im2col_f32", imgs.map((n) => [x.ptr + n * C * H * W * 4, col.ptr + n * P * 4, ...geo, NP]), NP * CKK);
   const y = out([N, Cout, OH, OW], "float32", "conv2d");
   perImageGemm(imgs, (n, s) => [w.ptr, col.ptr + n * P * 4, y.ptr + n * Cout * P * 4, Cout, P, CKK, CKK, NP, P, 0, s], Cout, P, CKK);
   if (b) K.bias_add_channels_f32(y.ptr, b.ptr, N, Cout, P);
@@ -64,7 +65,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
       perImageGemm(imgs, (n, s) => [w.ptr, g.ptr + n * Cout * P * 4, dcol.ptr + n * P * 4, CKK, P, Cout, CKK, P, NP, TRANS_A, s], CKK, P, Cout);
       dx = out(x.shape, "float32", "conv2d backward");
       K.fill_f32(dx.ptr, dx.size, 0);
-      be.parallel("col2im_f32", imgs.map((n) => [dcol.ptr + n * P * 4, dx!.ptr + n * C * H * W * 4, ...geo, NP]));
+      be.parallel("col2im_f32", imgs.map((n) => [dcol.ptr + n * P * 4, dx!.ptr + n * C * H * W * 4, ...geo, NP]), NP * CKK);
       dcol.dispose();
     }
     if (w.requiresGrad || (b && b.requiresGrad)) {
@@ -85,25 +86,13 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   }, [col]);
 }
 
-/** One GEMM per image, spread over threads; each call gets its own packing scratch. */
+/** One GEMM per image, spread over threads in one dispatch; each thread's calls share one packing scratch. */
 function perImageGemm(imgs: number[], args: (n: number, scratchPtr: number) => number[], m: number, n: number, k: number): void {
   const be = backend();
   const per = be.k.gemm_packed_b_bytes(k, n) + 64;
-  const t = Math.min(be.threads, imgs.length);
-  const base = scratch(per * t);
-  // images are dealt to threads in contiguous groups; thread i uses scratch slot i
-  if (t === 1) {
-    for (const i of imgs) be.k.gemm_f32(...args(i, base));
-    return;
-  }
-  const groups = Math.ceil(imgs.length / t);
-  for (let r = 0; r < groups; r++) {
-    const calls: number[][] = [];
-    for (let i = 0; i < t; i++) {
-      const img = i * groups + r;
-      if (img < imgs.length && r < groups) calls.push(args(img, base + calls.length * per));
-    }
-    if (calls.length) be.parallel("gemm_f32", calls);
-  }
-  void m;
+  const ranges = splitRange(imgs.length, be.threads);
+  const base = scratch(per * ranges.length);
+  // be.parallel deals calls to threads in these same contiguous ranges, so range i owns scratch slot i
+  const calls = ranges.flatMap(([s, e], i) => imgs.slice(s, e).map((img) => args(img, base + i * per)));
+  be.parallel("gemm_f32", calls, 2 * m * n * k * imgs.length);
 }
