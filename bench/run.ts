@@ -109,6 +109,8 @@ function coldStart(engine: string): Promise<number | null> {
   });
 }
 
+/** Idle time between two engines' turns. */
+const SETTLE_MS = 25;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 interface Cell { medianMs: number; bestMs: number; gflops?: number; error?: string; unsupported?: boolean }
@@ -128,6 +130,8 @@ async function runWorkload(children: Child[], w: Workload): Promise<Row> {
   const roundMedians = new Map<Child, number[]>();
   for (let r = 0; r < rounds; r++) {
     for (const l of live) {
+      // let the previous engine's thread pool stop spinning (ORT's and ours spin after work) before timing the next
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       const res = await l.c.ask({ op: "run", reps: l.reps });
       if (!res.ms) {
         row.cells[l.c.cfg.key] = { medianMs: NaN, bestMs: NaN, error: res.error };
