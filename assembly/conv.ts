@@ -20,6 +20,7 @@
 // row or plane), so a host that splits C across threads never has two threads
 // writing the same float, and a channel sub-range gives the same bits as a whole call.
 // Kernels never require alignment (v128.load/store are unaligned-safe).
+import { madd, hsum4, loadN } from "./simd";
 
 /** First output index o in [0, O] with o·S + off ≥ 0. */
 // @ts-ignore: decorator
@@ -220,6 +221,158 @@ export function bias_add_channels_f32(y: usize, bias: usize, n: i32, c: i32, inn
       if (k + 4 <= inner) { v128.store(q, f32x4.add(v128.load(q), bv)); q += 16; k += 4; }
       for (; k < inner; k++) { store<f32>(q, load<f32>(q) + b); q += 4; }
       p += row;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Direct convolution, stride 1 and no dilation (the common 3×3 and 5×5 case):
+// no im2col matrix and no packing. The input is first padded into its own
+// buffer (pad2d_f32), so every tap of every tile is in bounds. Then a 4×8
+// register tile — 4 output channels × 8 adjacent output columns — runs the
+// GEMM micro-kernel's chain straight over the image: for each tap
+// r = (c·KH + kh)·KW + kw, two v128 loads of 8 input floats (rows of one plane
+// stay in L1) and four weight splats, 8 madds. Every output is the same chain
+// of madd over r in order as gemm_f32 would compute from im2col columns, so a
+// tile that overlaps the previous one (the last tile of a row when OW % 8 ≠ 0)
+// rewrites the same bits. Needs OW ≥ 8; the host uses im2col otherwise.
+
+/**
+ * xp[nc, h + PH, w + PW] = x[nc, h, w] and 0 in the border, for NC planes H×W
+ * into (H + 2PH)×(W + 2PW). Example (host): pad2d_f32(x, xp, N·C, 32, 32, 1, 1).
+ */
+export function pad2d_f32(x: usize, xp: usize, NC: i32, H: i32, W: i32, PH: i32, PW: i32): void {
+  const Wp = W + 2 * PW, Hp = H + 2 * PH;
+  for (let p = 0; p < NC; p++) {
+    let dst = xp + (<usize>p * Hp * Wp << 2);
+    let src = x + (<usize>p * H * W << 2);
+    zeroF32(dst, PH * Wp + PW);
+    dst += <usize>(PH * Wp + PW) << 2;
+    for (let h = 0; h < H; h++) {
+      copyF32(dst, src, W);
+      dst += <usize>W << 2;
+      src += <usize>W << 2;
+      if (h < H - 1) {
+        zeroF32(dst, 2 * PW);
+        dst += <usize>(2 * PW) << 2;
+      }
+    }
+    zeroF32(dst, PW + PH * Wp);
+  }
+}
+
+/** One output row segment: `rows` (4 or 1) channels × 8 columns at (oh, ow). */
+// @ts-ignore: decorator
+@inline function directTile(
+  rows: i32, xrow: usize, w: usize, CKK4: usize, y: usize, P4: usize, C: i32, KH: i32, KW: i32, plane4: usize, Wp4: usize,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let wp = w;
+  for (let c = 0; c < C; c++) {
+    let rp = xrow + <usize>c * plane4;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const q = rp + (<usize>kw << 2);
+        const b0 = v128.load(q), b1 = v128.load(q, 16);
+        const a0 = v128.load32_splat(wp);
+        c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+        if (rows == 4) {
+          const a1 = v128.load32_splat(wp + CKK4);
+          c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+          const a2 = v128.load32_splat(wp + 2 * CKK4);
+          c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+          const a3 = v128.load32_splat(wp + 3 * CKK4);
+          c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
+        }
+        wp += 4;
+      }
+      rp += Wp4;
+    }
+  }
+  v128.store(y, c00); v128.store(y, c01, 16);
+  if (rows == 4) {
+    v128.store(y + P4, c10); v128.store(y + P4, c11, 16);
+    v128.store(y + 2 * P4, c20); v128.store(y + 2 * P4, c21, 16);
+    v128.store(y + 3 * P4, c30); v128.store(y + 3 * P4, c31, 16);
+  }
+}
+
+/**
+ * y[n, o, oh, ow] = Σ_r w[o, r]·xp[n, c, oh + kh, ow + kw] for N padded images
+ * xp [N, C, Hp, Wp] (stride 1, no dilation), weights [Cout, C, KH, KW], y
+ * [N, Cout, OH, OW] with OH = Hp − KH + 1, OW = Wp − KW + 1 ≥ 8. Images are
+ * independent (the host splits N). Example (host): conv2d_direct_f32(xp, w, y, 64, 3, 34, 34, 3, 3, 32).
+ */
+export function conv2d_direct_f32(xp: usize, w: usize, y: usize, N: i32, C: i32, Hp: i32, Wp: i32, KH: i32, KW: i32, Cout: i32): void {
+  const OH = Hp - KH + 1, OW = Wp - KW + 1;
+  const CKK4 = <usize>(C * KH * KW) << 2, P4 = <usize>(OH * OW) << 2;
+  const plane4 = <usize>(Hp * Wp) << 2, Wp4 = <usize>Wp << 2;
+  for (let n = 0; n < N; n++) {
+    const xn = xp + <usize>n * C * plane4;
+    const yn = y + <usize>n * Cout * P4;
+    for (let o = 0; o < Cout; ) {
+      const rows = Cout - o >= 4 ? 4 : 1;
+      const wo = w + <usize>o * CKK4;
+      for (let oh = 0; oh < OH; oh++) {
+        const xrow = xn + <usize>oh * Wp4;
+        const yrow = yn + <usize>o * P4 + (<usize>(oh * OW) << 2);
+        for (let ow = 0; ow < OW; ow += 8) {
+          const at = min(ow, OW - 8); // the last tile overlaps the previous one: same bits
+          if (rows == 4) directTile(4, xrow + (<usize>at << 2), wo, CKK4, yrow + (<usize>at << 2), P4, C, KH, KW, plane4, Wp4);
+          else directTile(1, xrow + (<usize>at << 2), wo, CKK4, yrow + (<usize>at << 2), P4, C, KH, KW, plane4, Wp4);
+        }
+      }
+      o += rows;
+    }
+  }
+}
+
+/**
+ * Weight gradient of conv2d_direct_f32: dw[o, c, kh, kw] = Σ_n Σ_{oh,ow} dy[n, o, oh, ow]·xp[n, c, oh + kh, ow + kw]
+ * for output channels [0, O) of Otot (dy points at channel 0 of the range in image 0; dw at its first row).
+ * Writes dw. A reduction over images and positions, so the host splits O (never N) across threads.
+ * Per element the order is fixed: one 8-lane partial sum over an image's rows, its lanes added, and the
+ * images' sums added in order. Images are the outer loop so one dy plane and one input plane stay in L1.
+ * Example (host): conv2d_wgrad_f32(xp, dy, dw, 64, 1, 28, 28, 3, 3, 16, 16).
+ */
+export function conv2d_wgrad_f32(xp: usize, dy: usize, dw: usize, N: i32, C: i32, Hp: i32, Wp: i32, KH: i32, KW: i32, O: i32, Otot: i32): void {
+  const OH = Hp - KH + 1, OW = Wp - KW + 1;
+  const P = OH * OW, plane4 = <usize>(Hp * Wp) << 2, Wp4 = <usize>Wp << 2, OW4 = <usize>OW << 2;
+  const full = OW & ~7, rest = OW - full;
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      const dyo = dy + (<usize>(n * Otot + o) * P << 2);
+      let wp = dw + (<usize>(o * C * KH * KW) << 2);
+      for (let c = 0; c < C; c++) {
+        const xc = xp + (<usize>(n * C + c)) * plane4;
+        for (let kh = 0; kh < KH; kh++) {
+          for (let kw = 0; kw < KW; kw++) {
+            let xr = xc + <usize>kh * Wp4 + (<usize>kw << 2);
+            let gr = dyo;
+            let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+            for (let oh = 0; oh < OH; oh++) {
+              let i = 0;
+              for (; i < full; i += 8) {
+                const q = <usize>i << 2;
+                a0 = madd(v128.load(gr + q), v128.load(xr + q), a0);
+                a1 = madd(v128.load(gr + q, 16), v128.load(xr + q, 16), a1);
+              }
+              if (rest) {
+                const q = <usize>i << 2;
+                // the last rest (< 8) columns: masked loads, so lanes past OW add 0
+                a0 = madd(loadN(gr + q, rest), loadN(xr + q, rest), a0);
+                a1 = madd(loadN(gr + q + 16, rest - 4), loadN(xr + q + 16, rest - 4), a1);
+              }
+              gr += OW4;
+              xr += Wp4;
+            }
+            const part = hsum4(f32x4.add(a0, a1));
+            store<f32>(wp, n == 0 ? part : load<f32>(wp) + part);
+            wp += 4;
+          }
+        }
+      }
     }
   }
 }

@@ -28,7 +28,7 @@
 //   gemm_packed_f32 (sub-blocking k did not help).
 //   The micro-kernels below are written out from one pattern (tile rows × A layout),
 //   since AssemblyScript has no macros and Binaryen does not unroll v128 code.
-import { madd } from "./simd";
+import { madd, loadN } from "./simd";
 
 /** Rows of op(B) per packed block: a KC×8 panel (KC·32 bytes) stays in L1. */
 const KC: i32 = 256;
@@ -181,16 +181,6 @@ export function gemm_f32(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, l
   if (m <= 0 || n <= 0) return;
   if (k > 0) gemm_pack_b_f32(b, ldb, k, n, flags, scratch);
   gemm_packed_f32(a, lda, scratch, c, ldc, m, n, k, flags);
-}
-
-/** The first `cnt` floats at p (cnt ≤ 0: none, ≥ 4: all four), zeros after. */
-// @ts-ignore: decorator
-@inline function loadN(p: usize, cnt: i32): v128 {
-  if (cnt >= 4) return v128.load(p);
-  if (cnt == 3) return v128.load32_lane(p, v128.load64_zero(p), 2, 8);
-  if (cnt == 2) return v128.load64_zero(p);
-  if (cnt == 1) return v128.load32_zero(p);
-  return f32x4.splat(0);
 }
 
 /** Stores the first `cnt` lanes of v at p (cnt ≤ 0: none, ≥ 4: all four). */

@@ -67,6 +67,16 @@
   return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
 }
 
+/** The first `cnt` floats at p (cnt ≤ 0: none, ≥ 4: all four), zeros after. */
+// @ts-ignore: decorator
+@inline export function loadN(p: usize, cnt: i32): v128 {
+  if (cnt >= 4) return v128.load(p);
+  if (cnt == 3) return v128.load32_lane(p, v128.load64_zero(p), 2, 8);
+  if (cnt == 2) return v128.load64_zero(p);
+  if (cnt == 1) return v128.load32_zero(p);
+  return f32x4.splat(0);
+}
+
 /** Marker kernel: lets the host and tests check which variant is loaded. 1 = relaxed SIMD, 0 = plain SIMD. */
 export function variant_has_relaxed_simd(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;

@@ -3,7 +3,10 @@
 // (so OW hits every remainder of the 4- and 8-float vector bodies), two images side
 // by side in one col matrix (ldcol > OH·OW, column offset, padding columns untouched),
 // unaligned pointers; col2im accumulating; the adjoint identity; a channel split
-// giving the same bits; bias_add_channels over every inner remainder.
+// giving the same bits; bias_add_channels over every inner remainder. The direct
+// path: pad2d_f32, conv2d_direct_f32 (Cout over every remainder of its 4-channel
+// tile, OW over every remainder of its 8-column tile, an image split giving the
+// same bits) and conv2d_wgrad_f32 (a channel split giving the same bits).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { KERNEL_VARIANTS, assertClose, loadKernels, randomF32, variantSupported } from "./harness.js";
@@ -247,6 +250,83 @@ for (const v of KERNEL_VARIANTS) {
       }
       assertClose(box.f32(py, y0.length), expect, { rtol: 0, atol: 0, what: `${v} bias_add n=${n} c=${c} inner=${inner}` });
       seed += 2;
+    }
+  });
+}
+
+/** Direct conv reference over a padded batch: y [N, Cout, OH, OW] and dw for a given dy, in float64. */
+function directReference(xp: Float32Array, w: Float32Array, dy: Float32Array, N: number, C: number, Hp: number, Wp: number, KH: number, KW: number, Cout: number) {
+  const OH = Hp - KH + 1, OW = Wp - KW + 1, P = OH * OW;
+  const y = new Float64Array(N * Cout * P), yAbs = new Float64Array(N * Cout * P);
+  const dw = new Float64Array(Cout * C * KH * KW), dwAbs = new Float64Array(Cout * C * KH * KW);
+  for (let n = 0; n < N; n++) for (let o = 0; o < Cout; o++) for (let c = 0; c < C; c++) for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
+    const wi = ((o * C + c) * KH + kh) * KW + kw;
+    for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+      const xv = xp[((n * C + c) * Hp + oh + kh) * Wp + ow + kw], yi = (n * Cout + o) * P + oh * OW + ow;
+      y[yi] += w[wi] * xv; yAbs[yi] += Math.abs(w[wi] * xv);
+      dw[wi] += dy[yi] * xv; dwAbs[wi] += Math.abs(dy[yi] * xv);
+    }
+  }
+  return { y, yAbs, dw, dwAbs };
+}
+
+const tol = (abs: Float64Array) => Float64Array.from(abs, (a) => 1e-6 * a + 1e-6);
+
+for (const v of KERNEL_VARIANTS) {
+  test(`${v}: pad2d_f32 copies each plane into the middle of a zero border`, () => {
+    const box = kernels(v);
+    for (const [NC, H, W, PH, PW] of [[3, 4, 5, 1, 1], [2, 7, 9, 2, 0], [1, 3, 3, 0, 3], [2, 5, 13, 1, 2]]) {
+      const Hp = H + 2 * PH, Wp = W + 2 * PW, x = randomF32(NC * H * W, 61);
+      const px = box.putF32(x), pp = box.alloc(NC * Hp * Wp * 4 + 16);
+      box.f32(pp, NC * Hp * Wp + 1).fill(9);
+      box.k.pad2d_f32(px, pp, NC, H, W, PH, PW);
+      const got = box.f32(pp, NC * Hp * Wp + 1);
+      assert.is(got[NC * Hp * Wp], 9, "wrote past the end");
+      for (let p = 0; p < NC; p++) for (let h = 0; h < Hp; h++) for (let w = 0; w < Wp; w++) {
+        const inside = h >= PH && h < PH + H && w >= PW && w < PW + W;
+        const want = inside ? x[(p * H + h - PH) * W + w - PW] : 0;
+        if (got[(p * Hp + h) * Wp + w] !== want) assert.unreachable(`${v} pad ${NC}×${H}×${W} p${PH},${PW} at [${p},${h},${w}]: ${got[(p * Hp + h) * Wp + w]} vs ${want}`);
+      }
+    }
+  });
+
+  test(`${v}: conv2d_direct_f32 and conv2d_wgrad_f32 match the reference; image and channel splits give the same bits`, () => {
+    const box = kernels(v);
+    const shapes: number[][] = []; // [N, C, Hp, Wp, KH, KW, Cout]
+    for (const Cout of [1, 3, 4, 5, 8, 9]) shapes.push([2, 2, 5, 10, 3, 3, Cout]);
+    for (let Wp = 10; Wp <= 20; Wp++) shapes.push([1, 3, 4, Wp, 3, 3, 4]); // OW 8..18: every tile remainder
+    shapes.push([3, 1, 30, 30, 3, 3, 16], [1, 2, 8, 12, 5, 5, 6], [2, 4, 6, 9, 1, 1, 7], [1, 1, 3, 11, 2, 3, 4]);
+    for (const [N, C, Hp, Wp, KH, KW, Cout] of shapes) {
+      const OH = Hp - KH + 1, OW = Wp - KW + 1, P = OH * OW, CKK = C * KH * KW;
+      const what = `${v} N${N} C${C} ${Hp}×${Wp} k${KH}×${KW} → ${Cout}×${OH}×${OW}`;
+      const xp = randomF32(N * C * Hp * Wp, 71), w = randomF32(Cout * CKK, 72), dy = randomF32(N * Cout * P, 73);
+      const ref = directReference(xp, w, dy, N, C, Hp, Wp, KH, KW, Cout);
+      box.reset();
+      const px = box.putF32(xp), pw = box.putF32(w), pdy = box.putF32(dy);
+      const py = box.alloc(N * Cout * P * 4 + 16), pdw = box.alloc(Cout * CKK * 4 + 16);
+      box.f32(py, N * Cout * P + 1)[N * Cout * P] = 5;
+      box.f32(pdw, Cout * CKK + 1)[Cout * CKK] = 5;
+      box.k.conv2d_direct_f32(px, pw, py, N, C, Hp, Wp, KH, KW, Cout);
+      box.k.conv2d_wgrad_f32(px, pdy, pdw, N, C, Hp, Wp, KH, KW, Cout, Cout);
+      assert.is(box.f32(py, N * Cout * P + 1)[N * Cout * P], 5, `${what}: y written past the end`);
+      assert.is(box.f32(pdw, Cout * CKK + 1)[Cout * CKK], 5, `${what}: dw written past the end`);
+      const y = box.f32(py, N * Cout * P).slice(), dw = box.f32(pdw, Cout * CKK).slice();
+      const ty = tol(ref.yAbs), tw = tol(ref.dwAbs);
+      for (let i = 0; i < y.length; i++) if (!(Math.abs(y[i] - ref.y[i]) <= ty[i])) assert.unreachable(`${what}: y[${i}] ${y[i]} vs ${ref.y[i]}`);
+      for (let i = 0; i < dw.length; i++) if (!(Math.abs(dw[i] - ref.dw[i]) <= tw[i])) assert.unreachable(`${what}: dw[${i}] ${dw[i]} vs ${ref.dw[i]}`);
+      // what the threads do: images split for the forward, output channels for the weight gradient
+      if (N > 1) {
+        const py2 = box.alloc(N * Cout * P * 4);
+        box.k.conv2d_direct_f32(px, pw, py2, 1, C, Hp, Wp, KH, KW, Cout);
+        box.k.conv2d_direct_f32(px + C * Hp * Wp * 4, pw, py2 + Cout * P * 4, N - 1, C, Hp, Wp, KH, KW, Cout);
+        assert.equal(Array.from(box.f32(py2, N * Cout * P)), Array.from(y), `${what}: image split`);
+      }
+      if (Cout > 1) {
+        const s = Cout >> 1, pdw2 = box.alloc(Cout * CKK * 4);
+        box.k.conv2d_wgrad_f32(px, pdy, pdw2, N, C, Hp, Wp, KH, KW, s, Cout);
+        box.k.conv2d_wgrad_f32(px, pdy + s * P * 4, pdw2 + s * CKK * 4, N, C, Hp, Wp, KH, KW, Cout - s, Cout);
+        assert.equal(Array.from(box.f32(pdw2, Cout * CKK)), Array.from(dw), `${what}: channel split`);
+      }
     }
   });
 }

@@ -101,6 +101,9 @@ gradcheck("linear", (x, w, b) => wg.linear(x, w, b), [rnd([4, 6], 38), rnd([3, 6
 
 // nn ops
 gradcheck("conv2d", (x, w, b) => wg.conv2d(x, w, b), [rnd([2, 2, 5, 5], 41), rnd([3, 2, 3, 3], 42), rnd([3], 43)]);
+// the direct path (stride 1, no dilation, OW ≥ 8): OW 10 makes the last tile overlap, Cout 5 leaves a 1-channel tile
+gradcheck("conv2d direct pad 1", (x, w, b) => wg.conv2d(x, w, b, { padding: 1 }), [rnd([2, 2, 4, 10], 141), rnd([5, 2, 3, 3], 142), rnd([5], 143)]);
+gradcheck("conv2d direct 2×3 kernel, no pad", (x, w) => wg.conv2d(x, w), [rnd([1, 3, 3, 11], 144), rnd([4, 3, 2, 3], 145)]);
 gradcheck("conv2d stride pad dilation", (x, w) => wg.conv2d(x, w, null, { stride: 2, padding: 1, dilation: [1, 2] }), [rnd([1, 2, 6, 7], 44), rnd([2, 2, 3, 2], 45)]);
 gradcheck("maxPool2d", (x) => wg.maxPool2d(x, 2), [distinct([1, 2, 4, 6], 46)]);
 gradcheck("maxPool2d stride pad", (x) => wg.maxPool2d(x, 3, { stride: 2, padding: 1 }), [distinct([1, 1, 5, 5], 47)]);

@@ -1,6 +1,15 @@
-// 2-D convolution (NCHW) through im2col + GEMM, and its gradients.
+// 2-D convolution (NCHW) and its gradients, two ways:
 //
-// Layout choice: the columns of every image sit side by side in one
+// Direct (stride 1, no dilation, OW ≥ 8: the usual 3×3 and 5×5 layers): the
+// input is padded once into its own buffer and conv2d_direct_f32 runs the GEMM
+// micro-kernel's 4×8 tile straight over it — no im2col matrix, no packing, and
+// the padded input (C·Hp·Wp floats, ~KH·KW times smaller than the columns) is
+// all the backward keeps. The weight gradient is conv2d_wgrad_f32, split over
+// output channels; the input gradient goes through GEMM + col2im as below.
+// Measured on S1 (64×1×28×28 → 16, 3×3), one thread: the step's conv forward
+// and weight gradient went from 1.2 ms to 0.5 ms.
+//
+// im2col + GEMM (every other case). Layout choice: the columns of every image sit side by side in one
 // [C·KH·KW, N·P] matrix (P = OH·OW). Forward runs one GEMM per image straight
 // into NCHW output (no transpose), split over threads by image; the weight
 // gradient is then a single GEMM over the whole batch (K = N·P), split over
@@ -49,6 +58,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   const geo = [C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW];
   const be = backend();
   const K = be.k;
+  if (SH === 1 && SW === 1 && DH === 1 && DW === 1 && OW >= 8) return conv2dDirect(x, w, b, PH, PW, OH, OW);
 
   const col = out([CKK, NP], "float32", "conv2d columns");
   const imgs = [...Array(N).keys()];
@@ -95,4 +105,52 @@ function perImageGemm(imgs: number[], args: (n: number, scratchPtr: number) => n
   // be.parallel deals calls to threads in these same contiguous ranges, so range i owns scratch slot i
   const calls = ranges.flatMap(([s, e], i) => imgs.slice(s, e).map((img) => args(img, base + i * per)));
   be.parallel("gemm_f32", calls, 2 * m * n * k * imgs.length);
+}
+
+/** The direct path (see the top of this file); same contract as conv2d. */
+function conv2dDirect(x: Tensor, w: Tensor, b: Tensor | null, PH: number, PW: number, OH: number, OW: number): Tensor {
+  const be = backend();
+  const K = be.k;
+  const [N, C, H, W] = x.shape;
+  const [Cout, , KH, KW] = w.shape;
+  const Hp = H + 2 * PH, Wp = W + 2 * PW, P = OH * OW, CKK = C * KH * KW;
+  let xp = x;
+  if (PH || PW) {
+    xp = out([N, C, Hp, Wp], "float32", "conv2d padded input");
+    be.split("pad2d_f32", N * C, N * C * Hp * Wp, (s, e) => [x.ptr + s * H * W * 4, xp.ptr + s * Hp * Wp * 4, e - s, H, W, PH, PW]);
+  }
+  const y = out([N, Cout, OH, OW], "float32", "conv2d");
+  be.split("conv2d_direct_f32", N, 2 * N * Cout * P * CKK, (s, e) =>
+    [xp.ptr + s * C * Hp * Wp * 4, w.ptr, y.ptr + s * Cout * P * 4, e - s, C, Hp, Wp, KH, KW, Cout]);
+  if (b) K.bias_add_channels_f32(y.ptr, b.ptr, N, Cout, P);
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(y, "conv2d", inputs, (g) => {
+    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    if (x.requiresGrad) {
+      // dcol = Wᵀ·dY per image, then col2im: the im2col path's input gradient
+      const NP = N * P;
+      const dcol = out([CKK, NP], "float32", "conv2d backward");
+      const imgs = [...Array(N).keys()];
+      perImageGemm(imgs, (n, s) => [w.ptr, g.ptr + n * Cout * P * 4, dcol.ptr + n * P * 4, CKK, P, Cout, CKK, P, NP, TRANS_A, s], CKK, P, Cout);
+      dx = out(x.shape, "float32", "conv2d backward");
+      K.fill_f32(dx.ptr, dx.size, 0);
+      const geo = [C, H, W, KH, KW, 1, 1, PH, PW, 1, 1, OH, OW];
+      be.parallel("col2im_f32", imgs.map((n) => [dcol.ptr + n * P * 4, dx!.ptr + n * C * H * W * 4, ...geo, NP]), NP * CKK);
+      dcol.dispose();
+    }
+    if (w.requiresGrad) {
+      dw = out(w.shape, "float32", "conv2d backward");
+      be.split("conv2d_wgrad_f32", Cout, 2 * N * Cout * P * CKK, (s, e) =>
+        [xp.ptr, g.ptr + s * P * 4, dw!.ptr + s * CKK * 4, N, C, Hp, Wp, KH, KW, e - s, Cout]);
+    }
+    if (b && b.requiresGrad) {
+      // Σ over positions, then over images (in order): [N·Cout, P] → [N, Cout] → [Cout]
+      const perImage = out([N, Cout], "float32", "conv2d backward");
+      db = out([Cout], "float32", "conv2d backward");
+      K.reduce_f32(0, g.ptr, perImage.ptr, N * Cout, P, 1);
+      K.reduce_f32(0, perImage.ptr, db.ptr, 1, N, Cout);
+      perImage.dispose();
+    }
+    return b ? [dx, dw, db] : [dx, dw];
+  }, xp === x ? [] : [xp]);
 }
