@@ -328,51 +328,103 @@ export function conv2d_direct_f32(xp: usize, w: usize, y: usize, N: i32, C: i32,
   }
 }
 
+/** dw[i] = part (first image) or dw[i] + part (later images, in order). */
+// @ts-ignore: decorator
+@inline function addPart(wp: usize, first: bool, part: f32): void {
+  store<f32>(wp, first ? part : load<f32>(wp) + part);
+}
+
+/**
+ * One image's contribution to dw for two output channels (g0, g1 are their dy planes;
+ * `two` false: g0 only) and the three taps kw = 0, 1, 2 of one (c, kh): the dy loads are
+ * shared by the three taps and the input loads by the two channels, 6 madds per 5 loads.
+ * Lanes past OW load as 0 (masked loads on both sides, so nothing past a row is read).
+ */
+// @ts-ignore: decorator
+@inline function wgradRow3(two: bool, g0: usize, g1: usize, xr: usize, OH: i32, OW: i32, Wp4: usize, w0: usize, w1: usize, first: bool): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
+  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0);
+  const full = OW & ~3, rest = OW - full, OW4 = <usize>OW << 2;
+  for (let oh = 0; oh < OH; oh++) {
+    let i = 0;
+    for (; i < full; i += 4) {
+      const q = <usize>i << 2;
+      const x0 = v128.load(xr + q), x1 = v128.load(xr + q, 4), x2 = v128.load(xr + q, 8);
+      const d0 = v128.load(g0 + q);
+      a0 = madd(d0, x0, a0); a1 = madd(d0, x1, a1); a2 = madd(d0, x2, a2);
+      if (two) {
+        const d1 = v128.load(g1 + q);
+        b0 = madd(d1, x0, b0); b1 = madd(d1, x1, b1); b2 = madd(d1, x2, b2);
+      }
+    }
+    if (rest) {
+      const q = <usize>i << 2;
+      const x0 = loadN(xr + q, rest), x1 = loadN(xr + q + 4, rest), x2 = loadN(xr + q + 8, rest);
+      const d0 = loadN(g0 + q, rest);
+      a0 = madd(d0, x0, a0); a1 = madd(d0, x1, a1); a2 = madd(d0, x2, a2);
+      if (two) {
+        const d1 = loadN(g1 + q, rest);
+        b0 = madd(d1, x0, b0); b1 = madd(d1, x1, b1); b2 = madd(d1, x2, b2);
+      }
+    }
+    g0 += OW4; g1 += OW4; xr += Wp4;
+  }
+  addPart(w0, first, hsum4(a0)); addPart(w0 + 4, first, hsum4(a1)); addPart(w0 + 8, first, hsum4(a2));
+  if (two) { addPart(w1, first, hsum4(b0)); addPart(w1 + 4, first, hsum4(b1)); addPart(w1 + 8, first, hsum4(b2)); }
+}
+
+/** One image's contribution to dw for one output channel and one tap (any KW). */
+// @ts-ignore: decorator
+@inline function wgradTap(g0: usize, xr: usize, OH: i32, OW: i32, Wp4: usize, wp: usize, first: bool): void {
+  let a = f32x4.splat(0);
+  const full = OW & ~3, rest = OW - full, OW4 = <usize>OW << 2;
+  for (let oh = 0; oh < OH; oh++) {
+    let i = 0;
+    for (; i < full; i += 4) {
+      const q = <usize>i << 2;
+      a = madd(v128.load(g0 + q), v128.load(xr + q), a);
+    }
+    if (rest) {
+      const q = <usize>i << 2;
+      a = madd(loadN(g0 + q, rest), loadN(xr + q, rest), a);
+    }
+    g0 += OW4; xr += Wp4;
+  }
+  addPart(wp, first, hsum4(a));
+}
+
 /**
  * Weight gradient of conv2d_direct_f32: dw[o, c, kh, kw] = Σ_n Σ_{oh,ow} dy[n, o, oh, ow]·xp[n, c, oh + kh, ow + kw]
  * for output channels [0, O) of Otot (dy points at channel 0 of the range in image 0; dw at its first row).
  * Writes dw. A reduction over images and positions, so the host splits O (never N) across threads.
- * Per element the order is fixed: one 8-lane partial sum over an image's rows, its lanes added, and the
- * images' sums added in order. Images are the outer loop so one dy plane and one input plane stay in L1.
+ * Per element the order is fixed whatever its neighbours: a 4-lane partial sum over one image's
+ * rows, its lanes added, the images' sums added in order. Images are the outer loop, so one image's
+ * dy planes and input planes stay in cache. KW = 3 (the common case) takes two channels × three
+ * taps per pass; other widths one channel × one tap.
  * Example (host): conv2d_wgrad_f32(xp, dy, dw, 64, 1, 28, 28, 3, 3, 16, 16).
  */
 export function conv2d_wgrad_f32(xp: usize, dy: usize, dw: usize, N: i32, C: i32, Hp: i32, Wp: i32, KH: i32, KW: i32, O: i32, Otot: i32): void {
   const OH = Hp - KH + 1, OW = Wp - KW + 1;
-  const P = OH * OW, plane4 = <usize>(Hp * Wp) << 2, Wp4 = <usize>Wp << 2, OW4 = <usize>OW << 2;
-  const full = OW & ~7, rest = OW - full;
+  const P4 = <usize>(OH * OW) << 2, plane4 = <usize>(Hp * Wp) << 2, Wp4 = <usize>Wp << 2;
+  const CKK4 = <usize>(C * KH * KW) << 2;
   for (let n = 0; n < N; n++) {
-    for (let o = 0; o < O; o++) {
-      const dyo = dy + (<usize>(n * Otot + o) * P << 2);
-      let wp = dw + (<usize>(o * C * KH * KW) << 2);
+    const first = n == 0;
+    for (let o = 0; o < O; ) {
+      const two = KW == 3 && O - o >= 2;
+      const g0 = dy + <usize>(n * Otot + o) * P4, g1 = g0 + P4;
+      const w0 = dw + <usize>o * CKK4;
       for (let c = 0; c < C; c++) {
-        const xc = xp + (<usize>(n * C + c)) * plane4;
+        const xc = xp + <usize>(n * C + c) * plane4;
         for (let kh = 0; kh < KH; kh++) {
-          for (let kw = 0; kw < KW; kw++) {
-            let xr = xc + <usize>kh * Wp4 + (<usize>kw << 2);
-            let gr = dyo;
-            let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-            for (let oh = 0; oh < OH; oh++) {
-              let i = 0;
-              for (; i < full; i += 8) {
-                const q = <usize>i << 2;
-                a0 = madd(v128.load(gr + q), v128.load(xr + q), a0);
-                a1 = madd(v128.load(gr + q, 16), v128.load(xr + q, 16), a1);
-              }
-              if (rest) {
-                const q = <usize>i << 2;
-                // the last rest (< 8) columns: masked loads, so lanes past OW add 0
-                a0 = madd(loadN(gr + q, rest), loadN(xr + q, rest), a0);
-                a1 = madd(loadN(gr + q + 16, rest - 4), loadN(xr + q + 16, rest - 4), a1);
-              }
-              gr += OW4;
-              xr += Wp4;
-            }
-            const part = hsum4(f32x4.add(a0, a1));
-            store<f32>(wp, n == 0 ? part : load<f32>(wp) + part);
-            wp += 4;
-          }
+          const xr = xc + <usize>kh * Wp4;
+          const wr = w0 + (<usize>((c * KH + kh) * KW) << 2);
+          // constant `two` in each call, so each inlined copy has no branch in its loop
+          if (KW == 3 && two) wgradRow3(true, g0, g1, xr, OH, OW, Wp4, wr, wr + CKK4, first);
+          else if (KW == 3) wgradRow3(false, g0, g1, xr, OH, OW, Wp4, wr, wr + CKK4, first);
+          else for (let kw = 0; kw < KW; kw++) wgradTap(g0, xr + (<usize>kw << 2), OH, OW, Wp4, wr + (<usize>kw << 2), first);
         }
       }
+      o += two ? 2 : 1;
     }
   }
 }

@@ -124,8 +124,8 @@ async function runWorkload(children: Child[], w: Workload): Promise<Row> {
     const r = await c.ask({ op: "prepare", workload: w });
     if (r.unsupported) row.cells[c.cfg.key] = { medianMs: NaN, bestMs: NaN, unsupported: true };
     else if (!r.ok) row.cells[c.cfg.key] = { medianMs: NaN, bestMs: NaN, error: r.error ?? `wrong result: ${r.check?.detail}` };
-    // enough repetitions for ~40 ms a round (the first run includes warm-up, so this errs low)
-    else live.push({ c, reps: Math.max(1, Math.min(200, Math.round(40 / Math.max(r.firstMs, 0.01)))), ms: [] });
+    // enough repetitions for ~40 ms a round, sized on a warm run
+    else live.push({ c, reps: Math.max(2, Math.min(200, Math.round(40 / Math.max(r.warmMs, 0.01)))), ms: [] });
   }
   const roundMedians = new Map<Child, number[]>();
   for (let r = 0; r < rounds; r++) {
