@@ -49,14 +49,24 @@ export function gemm_packed_b_bytes(k: i32, n: i32): i32 {
  * where npad = n rounded up to 8.
  */
 export function gemm_pack_b_f32(b: usize, ldb: i32, k: i32, n: i32, flags: i32, packed: usize): void {
+  gemm_pack_b_panels_f32(b, ldb, k, n, flags, packed, 0, (n + 7) >> 3);
+}
+
+/**
+ * Packs only the 8-column panels [p0, p1) of op(B) into their places in the
+ * gemm_pack_b_f32 layout (the rest of `packed` is not touched): threads pack
+ * disjoint panel ranges of one B in parallel, with the same bytes as one call.
+ */
+export function gemm_pack_b_panels_f32(b: usize, ldb: i32, k: i32, n: i32, flags: i32, packed: usize, p0: i32, p1: i32): void {
   if (k <= 0 || n <= 0) return;
   const transB = (flags & 2) != 0;
   const np = (n + 7) >> 3;
   const npad = np << 3;
   const ldb4 = <usize>ldb << 2;
+  p1 = min(p1, np);
   for (let k0 = 0; k0 < k; k0 += KC) {
     const kc = min(KC, k - k0);
-    for (let p = 0; p < np; p++) {
+    for (let p = p0; p < p1; p++) {
       const j = p << 3;
       const nr = min(8, n - j);
       let dst = packed + ((<usize>k0 * npad + <usize>p * kc * 8) << 2);

@@ -155,6 +155,15 @@ for (const v of KERNEL_VARIANTS) {
       box.k.gemm_pack_b_f32(btPtr, k + 2, k, n, TRANS_B, p2);
       const a = box.f32(p1, bytes / 4 + 16), b = box.f32(p2, bytes / 4 + 16);
       for (let i = bytes / 4; i < bytes / 4 + 16; i++) assert.ok(a[i] === 7 && b[i] === 7, `packing wrote past ${bytes} bytes`);
+      // what threads do: disjoint panel ranges packed separately give the same bytes
+      for (const flags of [0, TRANS_B]) {
+        const p3 = box.alloc(bytes + 64), half = np >> 1;
+        box.f32(p3, bytes / 4 + 16).fill(7);
+        const [src, ld] = flags ? [btPtr, k + 2] : [B.ptr, B.ld];
+        box.k.gemm_pack_b_panels_f32(src, ld, k, n, flags, p3, half, np + 3); // p1 past the end is clamped
+        box.k.gemm_pack_b_panels_f32(src, ld, k, n, flags, p3, 0, half);
+        assert.equal(Array.from(box.f32(p3, bytes / 4 + 16)), Array.from(flags ? b : a), `k=${k} n=${n} flags ${flags}: panel ranges`);
+      }
       // The documented layout: KC-row blocks, then 8-column panels of kc rows, zero past n.
       const npad = np * 8;
       for (let k0 = 0; k0 < k; k0 += KC) {
