@@ -9,8 +9,8 @@
 // same bits) and conv2d_wgrad_f32 (a channel split giving the same bits).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { KERNEL_VARIANTS, assertClose, loadKernels, randomF32, variantSupported } from "./harness.js";
-import type { KernelBox, Variant } from "./harness.js";
+import { KERNEL_VARIANTS, assertClose, randomF32, kernels } from "./harness.js";
+import type { KernelBox } from "./harness.js";
 
 interface Geo {
   C: number; H: number; W: number; KH: number; KW: number; SH: number; SW: number;
@@ -59,15 +59,6 @@ function refCol2im(g: Geo, col: ArrayLike<number>, ldcol: number, off: number, x
   const out = Float64Array.from(x0);
   taps(g, (r, p, xi) => { if (xi >= 0) out[xi] += col[r * ldcol + off + p]; });
   return out;
-}
-
-function kernels(v: Variant): KernelBox {
-  if (!variantSupported(v)) {
-    assert.unreachable(`variant ${v} does not validate here (build missing, or relaxed SIMD needs --experimental-wasm-relaxed-simd)`);
-  }
-  const box = loadKernels(v);
-  assert.is(box.k.variant_has_relaxed_simd(), v === "relaxed" ? 1 : 0, "loaded the wrong binary");
-  return box;
 }
 
 /** Allocates n floats at a byte offset shifted by `shift` floats (unaligned when shift % 4 ≠ 0). */

@@ -8,8 +8,8 @@
 // called on sub-ranges (a thread's share) as on the whole, and runs in place.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { KERNEL_VARIANTS, assertClose, loadKernels, randomF32, variantSupported } from "./harness.js";
-import type { KernelBox, Variant } from "./harness.js";
+import { KERNEL_VARIANTS, assertClose, randomF32, kernels } from "./harness.js";
+import type { KernelBox } from "./harness.js";
 
 const NS = [0, 1, 3, 4, 5, 7, 8, 9, 31, 33, 1000];
 
@@ -22,15 +22,6 @@ const BINARY = {
 } as const;
 type UnaryName = keyof typeof UNARY;
 type BinaryName = keyof typeof BINARY;
-
-function kernels(v: Variant): KernelBox {
-  if (!variantSupported(v)) {
-    assert.unreachable(`variant ${v} does not validate here (build missing, or relaxed SIMD needs --experimental-wasm-relaxed-simd)`);
-  }
-  const box = loadKernels(v);
-  assert.is(box.k.variant_has_relaxed_simd(), v === "relaxed" ? 1 : 0, "loaded the wrong binary");
-  return box;
-}
 
 // ---------------------------------------------------------------------------
 // float64 references

@@ -4,8 +4,8 @@
 // untouched, and bit-identical results when the host splits the rows.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { KERNEL_VARIANTS, assertClose, loadKernels, randomF32, variantSupported } from "./harness.js";
-import type { KernelBox, Variant } from "./harness.js";
+import { KERNEL_VARIANTS, assertClose, randomF32, kernels } from "./harness.js";
+import type { KernelBox } from "./harness.js";
 
 const TRANS_A = 1, TRANS_B = 2, ACCUMULATE = 4;
 const KC = 256; // must match assembly/gemm.ts (the packed layout test spells it out)
@@ -76,15 +76,6 @@ function runCase(box: KernelBox, m: number, n: number, k: number, flags: number,
   const scratch = box.alloc(box.k.gemm_packed_b_bytes(k, n) + 16) + 4;
   box.k.gemm_f32(A.ptr, B.ptr, C.ptr, m, n, k, A.ld, B.ld, C.ld, flags, scratch);
   checkC(box, C, reference(A, B, C, m, n, k, flags), m, n, k, `${box.variant} ${flagName(flags)} m=${m} n=${n} k=${k}`);
-}
-
-function kernels(v: Variant): KernelBox {
-  if (!variantSupported(v)) {
-    assert.unreachable(`variant ${v} does not validate here (build missing, or relaxed SIMD needs --experimental-wasm-relaxed-simd)`);
-  }
-  const box = loadKernels(v);
-  assert.is(box.k.variant_has_relaxed_simd(), v === "relaxed" ? 1 : 0, "loaded the wrong binary");
-  return box;
 }
 
 for (const v of KERNEL_VARIANTS) {

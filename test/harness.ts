@@ -73,6 +73,20 @@ export function loadKernels(variant: Variant, pages = 256): KernelBox {
   return box;
 }
 
+/**
+ * The kernel binary of variant `v`, checked: it must validate here and be the
+ * binary it claims to be (a relaxed build loaded as plain SIMD would test nothing).
+ */
+export function kernels(v: Variant): KernelBox {
+  if (!variantSupported(v)) {
+    throw new Error(`variant ${v} does not validate here (build missing, or relaxed SIMD needs --experimental-wasm-relaxed-simd)`);
+  }
+  const box = loadKernels(v);
+  const relaxed = box.k.variant_has_relaxed_simd();
+  if (relaxed !== (v.startsWith("relaxed") ? 1 : 0)) throw new Error(`loaded the wrong binary for ${v} (relaxed marker ${relaxed})`);
+  return box;
+}
+
 /** The variants a kernel test sweeps: plain SIMD always, relaxed SIMD where the runtime validates it. */
 export const KERNEL_VARIANTS: Variant[] = ["simd", "relaxed"];
 

@@ -14,22 +14,13 @@
 // the same bits.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { KERNEL_VARIANTS, assertClose, loadKernels, randomF32, variantSupported } from "./harness.js";
-import type { KernelBox, Variant } from "./harness.js";
+import { KERNEL_VARIANTS, assertClose, randomF32, kernels } from "./harness.js";
+import type { KernelBox } from "./harness.js";
 
 const COLS = [1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 15, 16, 17, 33, 100, 1000];
 const ROWS = [1, 3, 5];
 const EPS = 1e-5;
 const SENTINEL = 777;
-
-function kernels(v: Variant): KernelBox {
-  if (!variantSupported(v)) {
-    assert.unreachable(`variant ${v} does not validate here (build missing, or relaxed SIMD needs --experimental-wasm-relaxed-simd)`);
-  }
-  const box = loadKernels(v);
-  assert.is(box.k.variant_has_relaxed_simd(), v === "relaxed" ? 1 : 0, "loaded the wrong binary");
-  return box;
-}
 
 /** Row r mod 4: ±2; mean 1000 std 1 (uniform·√3); 0.5·u − 3; constant 2.5. */
 function inputs(rows: number, cols: number, seed: number): Float32Array {

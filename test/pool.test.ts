@@ -6,8 +6,8 @@
 // zeroing dx; a plane split giving the same bits.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { KERNEL_VARIANTS, assertClose, loadKernels, randomF32, variantSupported } from "./harness.js";
-import type { KernelBox, Variant } from "./harness.js";
+import { KERNEL_VARIANTS, assertClose, randomF32, kernels } from "./harness.js";
+import type { KernelBox } from "./harness.js";
 
 interface Geo {
   NC: number; H: number; W: number; KH: number; KW: number; SH: number; SW: number;
@@ -82,15 +82,6 @@ function refAvgBackward(g: Geo, dy: ArrayLike<number>, cip: boolean): Float64Arr
     for (let h = hs; h < he; h++) for (let w = ws; w < we; w++) dx[p * g.H * g.W + h * g.W + w] += d;
   }
   return dx;
-}
-
-function kernels(v: Variant): KernelBox {
-  if (!variantSupported(v)) {
-    assert.unreachable(`variant ${v} does not validate here (build missing, or relaxed SIMD needs --experimental-wasm-relaxed-simd)`);
-  }
-  const box = loadKernels(v);
-  assert.is(box.k.variant_has_relaxed_simd(), v === "relaxed" ? 1 : 0, "loaded the wrong binary");
-  return box;
 }
 
 /** Exact equality (infinities included; NaN matches NaN), for copies and maxima. */

@@ -7,20 +7,11 @@
 // with the value 1/(1 − p), and masks exactly where uniform(0, 1) < p.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { KERNEL_VARIANTS, loadKernels, variantSupported } from "./harness.js";
-import type { KernelBox, Variant } from "./harness.js";
+import { KERNEL_VARIANTS, kernels } from "./harness.js";
+import type { KernelBox } from "./harness.js";
 
 const NS = [0, 1, 3, 4, 5, 7, 8, 9, 31, 33, 1000];
 const N_STATS = 100_000;
-
-function kernels(v: Variant): KernelBox {
-  if (!variantSupported(v)) {
-    assert.unreachable(`variant ${v} does not validate here (build missing, or relaxed SIMD needs --experimental-wasm-relaxed-simd)`);
-  }
-  const box = loadKernels(v);
-  assert.is(box.k.variant_has_relaxed_simd(), v === "relaxed" ? 1 : 0, "loaded the wrong binary");
-  return box;
-}
 
 type Gen = "uniform" | "normal" | "dropout";
 

@@ -7,7 +7,7 @@
 // gives the same bits.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { KERNEL_VARIANTS, assertClose, loadKernels, randomF32, variantSupported } from "./harness.js";
+import { KERNEL_VARIANTS, assertClose, randomF32, kernels } from "./harness.js";
 import type { KernelBox, Variant } from "./harness.js";
 
 const OPS = { sum: 0, mean: 1, max: 2, min: 3 } as const;
@@ -15,15 +15,6 @@ type OpName = keyof typeof OPS;
 const LENS = [1, 3, 4, 5, 7, 8, 9, 16, 17, 31, 33, 200, 1000];
 const INNERS = [1, 2, 3, 4, 5, 7, 8, 16, 17, 20, 33];
 const OUTERS = [1, 3];
-
-function kernels(v: Variant): KernelBox {
-  if (!variantSupported(v)) {
-    assert.unreachable(`variant ${v} does not validate here (build missing, or relaxed SIMD needs --experimental-wasm-relaxed-simd)`);
-  }
-  const box = loadKernels(v);
-  assert.is(box.k.variant_has_relaxed_simd(), v === "relaxed" ? 1 : 0, "loaded the wrong binary");
-  return box;
-}
 
 /** Reference reduction in float64; also returns Σ|x| per output (for the sum tolerance) and the arg index. */
 function reference(x: ArrayLike<number>, outer: number, len: number, inner: number) {

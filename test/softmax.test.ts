@@ -12,21 +12,12 @@
 // end, and splitting rows (what the thread pool does) gives the same bits.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { KERNEL_VARIANTS, assertClose, loadKernels, randomF32, variantSupported } from "./harness.js";
-import type { KernelBox, Variant } from "./harness.js";
+import { KERNEL_VARIANTS, assertClose, randomF32, kernels } from "./harness.js";
+import type { KernelBox } from "./harness.js";
 
 const COLS = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 100, 1000];
 const ROWS = [1, 3, 5];
 const SENTINEL = 777;
-
-function kernels(v: Variant): KernelBox {
-  if (!variantSupported(v)) {
-    assert.unreachable(`variant ${v} does not validate here (build missing, or relaxed SIMD needs --experimental-wasm-relaxed-simd)`);
-  }
-  const box = loadKernels(v);
-  assert.is(box.k.variant_has_relaxed_simd(), v === "relaxed" ? 1 : 0, "loaded the wrong binary");
-  return box;
-}
 
 /** rows × cols logits; row r mod 3: ±4, 1000 ± 30, ±0.01. */
 function logits(rows: number, cols: number, seed: number): Float32Array {
