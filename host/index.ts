@@ -8,5 +8,6 @@ export { OutOfMemoryError } from "./memory/pool.js";
 export * from "./ops/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
+export * as metrics from "./metrics.js";
 
 export { scope } from "./scope.js";
