@@ -11,7 +11,9 @@ v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 const USAGE = `usage: webgrad <command> [options]
 
 commands:
-  train mnist-cnn     train the seed's MNIST CNN (S1) and report held-out accuracy
+  train mnist-cnn     S1: the seed's MNIST CNN, held-out accuracy
+  train logistic      S2: a two-input sigmoid unit trained through wg.grad (Adam, MSE), loss every 100 iterations
+  train mlp-tabular   S4: MLP 10→5→1 on a [0, 1]-scaled table; accuracy, precision, recall, F1
   info                show what the engine detected
 
 options:
@@ -64,6 +66,23 @@ async function main(): Promise<number> {
     progress.stop();
     console.log(`trained on ${r.trainCount} digits, ${r.secondsPerEpoch.toFixed(2)} s per epoch`);
     console.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.testCount} held-out digits`);
+    wg.shutdown();
+    return 0;
+  }
+  if (cmd === "train" && what === "logistic") {
+    const { trainLogistic } = await import("./zoo/logistic.js");
+    const r = await trainLogistic({ seed: num(values.seed, "seed"), onLog: (i, l) => console.log(`iteration ${i}  loss ${l.toFixed(4)}`) });
+    console.log(`test loss ${r.testLoss.toFixed(4)}, test accuracy ${(r.testAccuracy * 100).toFixed(1)}% on 200 points; w = [${r.w.map((v) => v.toFixed(3))}], b = ${r.b.toFixed(3)}`);
+    wg.shutdown();
+    return 0;
+  }
+  if (cmd === "train" && what === "mlp-tabular") {
+    const { trainTabular } = await import("./zoo/mlp-tabular.js");
+    const epochs = num(values.epochs, "epochs");
+    const r = await trainTabular({ epochs, seed: num(values.seed, "seed"), onEpoch: (e, l) => (e + 1) % 50 === 0 && console.log(`epoch ${e + 1}  loss ${l.toFixed(4)}`) });
+    const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+    console.log(`test (${r.testCount} samples): accuracy ${pct(r.accuracy)}, precision ${pct(r.precision)}, recall ${pct(r.recall)}, F1 ${pct(r.f1)}`);
+    console.log(`confusion matrix (rows: true 0/1, columns: predicted 0/1): ${JSON.stringify(r.confusion)}`);
     wg.shutdown();
     return 0;
   }

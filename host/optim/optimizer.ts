@@ -32,6 +32,28 @@ export abstract class Optimizer {
     for (const p of this.params) if (p.grad) this.update(p, p.grad);
   }
 
+  /**
+   * Applies one update with the given gradients, one per parameter in order
+   * (null skips one): the GradientTape style, Keras's apply_gradients.
+   *
+   * @example
+   * const { value, grads } = wg.grad(() => wg.nn.mseLoss(model.forward(x), y), opt.params);
+   * opt.applyGradients(grads);
+   */
+  applyGradients(grads: (Tensor | null)[]): void {
+    if (grads.length !== this.params.length) {
+      throw new Error(`${this.constructor.name}.applyGradients: ${grads.length} gradients for ${this.params.length} parameters`);
+    }
+    grads.forEach((g, i) => {
+      const p = this.params[i];
+      if (g && g.shape.join() !== p.shape.join()) {
+        throw new Error(`${this.constructor.name}.applyGradients: gradient ${i} has shape [${g.shape}], its parameter [${p.shape}]`);
+      }
+    });
+    this.stepCount++;
+    grads.forEach((g, i) => g && this.update(this.params[i], g));
+  }
+
   protected abstract update(p: Tensor, g: Tensor): void;
 
   /** Optimizer state by parameter index, for checkpoints. */
