@@ -12,6 +12,7 @@ const USAGE = `usage: webgrad <command> [options]
 
 commands:
   train mnist-cnn     S1: the seed's MNIST CNN, held-out accuracy
+  train mnist-binary  S3: Keras-style Conv2D(32) → MaxPool → Dense(1, sigmoid) through fit(), one digit vs the rest (--digit N)
   train logistic      S2: a two-input sigmoid unit trained through wg.grad (Adam, MSE), loss every 100 iterations
   train mlp-tabular   S4: MLP 10→5→1 on a [0, 1]-scaled table; accuracy, precision, recall, F1
   info                show what the engine detected
@@ -22,6 +23,7 @@ options:
   --isa simd|relaxed  force a kernel binary
   --seed N            random seed (default 0)
   --no-augment        train without random rotations/scalings/shifts
+  --digit N           mnist-binary's positive digit (default 0)
   -h, --help          this text`;
 
 async function main(): Promise<number> {
@@ -33,6 +35,7 @@ async function main(): Promise<number> {
       isa: { type: "string" },
       seed: { type: "string" },
       "no-augment": { type: "boolean" },
+      digit: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -66,6 +69,15 @@ async function main(): Promise<number> {
     progress.stop();
     console.log(`trained on ${r.trainCount} digits, ${r.secondsPerEpoch.toFixed(2)} s per epoch`);
     console.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.testCount} held-out digits`);
+    wg.shutdown();
+    return 0;
+  }
+  if (cmd === "train" && what === "mnist-binary") {
+    const { trainMnistBinary } = await import("./zoo/mnist-binary.js");
+    const { formatEpoch } = await import("./train.js");
+    const epochs = num(values.epochs, "epochs") ?? 5, digit = num(values.digit, "digit") ?? 0;
+    const r = await trainMnistBinary({ digit, epochs, seed: num(values.seed, "seed"), onEpoch: (l) => console.log(formatEpoch(l, epochs)) });
+    console.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% (digit ${digit} vs the rest) on ${r.testCount} held-out digits, test loss ${r.testLoss.toFixed(4)}`);
     wg.shutdown();
     return 0;
   }

