@@ -10,6 +10,7 @@ export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
 export * as metrics from "./metrics.js";
 export * as data from "./data/index.js";
+export * as io from "./io/index.js";
 export { fit, evaluate, predict, clipGradNorm, EarlyStopping, LearningRateSchedule, type FitOptions, type EpochLog, type Callback } from "./train.js";
 
 export { scope } from "./scope.js";

@@ -56,13 +56,52 @@ export abstract class Optimizer {
 
   protected abstract update(p: Tensor, g: Tensor): void;
 
-  /** Optimizer state by parameter index, for checkpoints. */
-  abstract stateTensors(): Record<string, Tensor>;
+  /** Per-parameter state tensors (momentum buffers, moments), persistent. */
+  protected readonly perParam = new Map<Tensor, Record<string, Tensor>>();
+  /** Per-parameter update counts (Adam's t; SGD's "has a momentum buffer started"). */
+  protected readonly counts = new Map<Tensor, number>();
 
-  protected state(p: Tensor, key: string, map: Map<Tensor, Record<string, Tensor>>): Tensor {
-    let s = map.get(p);
-    if (!s) map.set(p, (s = {}));
+  protected state(p: Tensor, key: string): Tensor {
+    let s = this.perParam.get(p);
+    if (!s) this.perParam.set(p, (s = {}));
     return (s[key] ??= zeros(p.shape).keep());
+  }
+
+  /** Counts one more update of p; returns the new count. */
+  protected count(p: Tensor): number {
+    const t = (this.counts.get(p) ?? 0) + 1;
+    this.counts.set(p, t);
+    return t;
+  }
+
+  /**
+   * The state as torch names it (`state.<param index>.<key>`), plus the counters,
+   * for checkpoints.
+   * @example const { tensors, meta } = opt.stateDict();
+   */
+  stateDict(): { tensors: Record<string, Tensor>; meta: { stepCount: number; lr: number; counts: number[] } } {
+    const tensors: Record<string, Tensor> = {};
+    this.params.forEach((p, i) => {
+      for (const [k, t] of Object.entries(this.perParam.get(p) ?? {})) tensors[`state.${i}.${k}`] = t;
+    });
+    return { tensors, meta: { stepCount: this.stepCount, lr: this.lr, counts: this.params.map((p) => this.counts.get(p) ?? 0) } };
+  }
+
+  /** Restores what stateDict() gave (tensors may be any {shape, data}); training resumes exactly. */
+  loadStateDict(tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, meta: { stepCount: number; lr: number; counts: number[] }): void {
+    if (meta.counts.length !== this.params.length) {
+      throw new Error(`${this.constructor.name}.loadStateDict: state for ${meta.counts.length} parameters, this optimizer has ${this.params.length}`);
+    }
+    for (const [name, src] of Object.entries(tensors)) {
+      const m = /^state\.(\d+)\.(\w+)$/.exec(name);
+      const p = m ? this.params[+m[1]] : undefined;
+      if (!m || !p) throw new Error(`${this.constructor.name}.loadStateDict: unexpected entry ${name}`);
+      if (src.shape.join() !== p.shape.join()) throw new Error(`${this.constructor.name}.loadStateDict: ${name} has shape [${src.shape}], parameter ${m[1]} [${p.shape}]`);
+      (this.state(p, m[2]).view() as Float32Array).set(src.data);
+    }
+    this.params.forEach((p, i) => (meta.counts[i] ? this.counts.set(p, meta.counts[i]) : this.counts.delete(p)));
+    this.stepCount = meta.stepCount;
+    this.lr = meta.lr;
   }
 
   /** Runs an element-wise update kernel over threads; args(s, e) gives one range's arguments. */
@@ -92,8 +131,6 @@ export class SGD extends Optimizer {
   readonly dampening: number;
   readonly weightDecay: number;
   readonly nesterov: boolean;
-  private readonly buf = new Map<Tensor, Record<string, Tensor>>();
-  private readonly started = new Set<Tensor>();
   constructor(params: Iterable<Tensor>, opts: SGDOptions) {
     super(params, opts.lr);
     this.momentum = opts.momentum ?? 0;
@@ -105,21 +142,12 @@ export class SGD extends Optimizer {
     }
   }
   protected update(p: Tensor, g: Tensor): void {
-    const buf = this.momentum ? this.state(p, "momentum_buffer", this.buf) : null;
-    const first = this.started.has(p) ? 0 : 1;
-    this.started.add(p);
+    const buf = this.momentum ? this.state(p, "momentum_buffer") : null;
+    const first = this.count(p) === 1 ? 1 : 0;
     const { lr, momentum, dampening, weightDecay } = this;
     const nest = this.nesterov ? 1 : 0;
     this.run("sgd_f32", p.size, (s, e) =>
       [p.ptr + s * 4, g.ptr + s * 4, buf ? buf.ptr + s * 4 : 0, e - s, lr, momentum, dampening, weightDecay, nest, first]);
-  }
-  stateTensors(): Record<string, Tensor> {
-    const out: Record<string, Tensor> = {};
-    this.params.forEach((p, i) => {
-      const s = this.buf.get(p);
-      if (s) out[`state.${i}.momentum_buffer`] = s.momentum_buffer;
-    });
-    return out;
   }
 }
 
@@ -139,8 +167,6 @@ export class Adam extends Optimizer {
   readonly eps: number;
   readonly weightDecay: number;
   protected readonly decoupled: number = 0;
-  private readonly st = new Map<Tensor, Record<string, Tensor>>();
-  private readonly steps = new Map<Tensor, number>();
   constructor(params: Iterable<Tensor>, opts: AdamOptions = {}) {
     super(params, opts.lr ?? 1e-3);
     this.betas = opts.betas ?? [0.9, 0.999];
@@ -151,26 +177,14 @@ export class Adam extends Optimizer {
     return 0;
   }
   protected update(p: Tensor, g: Tensor): void {
-    const m = this.state(p, "exp_avg", this.st), v = this.state(p, "exp_avg_sq", this.st);
-    const t = (this.steps.get(p) ?? 0) + 1;
-    this.steps.set(p, t);
+    const m = this.state(p, "exp_avg"), v = this.state(p, "exp_avg_sq");
+    const t = this.count(p);
     const [b1, b2] = this.betas;
     // formed in float64, as torch does with Python floats (see assembly/optim.ts)
     const stepSize = this.lr / (1 - b1 ** t), bc2Sqrt = Math.sqrt(1 - b2 ** t);
     const { lr, eps, weightDecay, decoupled } = this;
     this.run("adam_f32", p.size, (s, e) =>
       [p.ptr + s * 4, g.ptr + s * 4, m.ptr + s * 4, v.ptr + s * 4, e - s, lr, b1, b2, 1 - b1, 1 - b2, eps, weightDecay, stepSize, bc2Sqrt, decoupled]);
-  }
-  stateTensors(): Record<string, Tensor> {
-    const out: Record<string, Tensor> = {};
-    this.params.forEach((p, i) => {
-      const s = this.st.get(p);
-      if (s) {
-        out[`state.${i}.exp_avg`] = s.exp_avg;
-        out[`state.${i}.exp_avg_sq`] = s.exp_avg_sq;
-      }
-    });
-    return out;
   }
 }
 

@@ -1,0 +1,3 @@
+// wg.io: safetensors and checkpoints.
+export { parseSafetensors, serializeSafetensors, type StoredTensor } from "./safetensors.js";
+export { saveSafetensors, loadSafetensors, saveCheckpoint, loadCheckpoint } from "./checkpoint.js";
