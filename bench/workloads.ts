@@ -6,6 +6,8 @@
 // Layouts are PyTorch's: NCHW activations, conv weights [out, in, kh, kw],
 // attention tensors [batch, heads, seq, dim], Linear weights [out, in].
 
+import { rng } from "../host/random.js";
+
 export type Workload =
   /** C[m,n] = A[m,k]·B[k,n]; A = input(m·k, 1), B = input(k·n, 2). Result: C. */
   | { kind: "gemm"; m: number; n: number; k: number }
@@ -57,16 +59,8 @@ export interface Engine {
 
 /** Deterministic floats in [-1, 1) (mulberry32): the bench's only source of inputs. */
 export function input(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => r() * 2 - 1);
 }
 
 /** Initial weights of the train workloads, by PyTorch parameter name and layout. */

@@ -3,6 +3,7 @@
 // each exported kernel against a plain TypeScript reference.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { rng } from "../host/random.js";
 
 export type Variant = "simd" | "relaxed" | "simd-threads" | "relaxed-threads";
 
@@ -92,16 +93,8 @@ export const KERNEL_VARIANTS: Variant[] = ["simd", "relaxed"];
 
 /** Deterministic pseudo-random floats in [-1, 1) (mulberry32), for test inputs. */
 export function randomF32(n: number, seed = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => r() * 2 - 1);
 }
 
 /**
