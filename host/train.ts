@@ -86,8 +86,9 @@ function correct(name: LossName, out: Tensor, y: Tensor): number {
 
 /** Scales every gradient so the global L2 norm is at most maxNorm; returns the norm before clipping. */
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
+  // squares summed by the kernels, one number per parameter read back (not every gradient copied to JS)
   let sq = 0;
-  for (const p of params) if (p.grad) for (const g of p.grad.dataSync()) sq += g * g;
+  for (const p of params) if (p.grad) sq += scope(() => noGrad(() => p.grad!.square().sum().item()));
   const norm = Math.sqrt(sq);
   if (norm > maxNorm) for (const p of params) p.grad?.scale_(maxNorm / (norm + 1e-6));
   return norm;

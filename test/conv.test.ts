@@ -9,8 +9,7 @@
 // same bits) and conv2d_wgrad_f32 (a channel split giving the same bits).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { KERNEL_VARIANTS, assertClose, randomF32, kernels } from "./harness.js";
-import type { KernelBox } from "./harness.js";
+import { KERNEL_VARIANTS, assertClose, randomF32, kernels, putAt, putAtEnd } from "./harness.js";
 
 interface Geo {
   C: number; H: number; W: number; KH: number; KW: number; SH: number; SW: number;
@@ -62,20 +61,6 @@ function refCol2im(g: Geo, col: ArrayLike<number>, ldcol: number, off: number, x
 }
 
 /** Allocates n floats at a byte offset shifted by `shift` floats (unaligned when shift % 4 ≠ 0). */
-function putAt(box: KernelBox, data: ArrayLike<number>, shift: number): number {
-  const p = box.alloc((data.length + shift) * 4 + 16) + shift * 4;
-  box.f32(p, data.length).set(data);
-  return p;
-}
-
-/** Places data so that it ends exactly at the end of memory: a read or write past it traps. */
-function putAtEnd(box: KernelBox, data: ArrayLike<number>): number {
-  const p = box.memory.buffer.byteLength - data.length * 4;
-  if (p < box.alloc(0)) throw new Error("putAtEnd: memory too small");
-  box.f32(p, data.length).set(data);
-  return p;
-}
-
 /** The sweep: every kernel / stride / padding / dilation value, odd and even sizes, asymmetric mixes. */
 function sweep(): Geo[] {
   const out: Geo[] = [];

@@ -4,22 +4,8 @@
 // unaligned pointers, and an n split of the forward giving the same bits.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { KERNEL_VARIANTS, assertClose, randomF32, kernels } from "./harness.js";
+import { KERNEL_VARIANTS, assertClose, randomF32, kernels, putAt, putAtEnd } from "./harness.js";
 import type { KernelBox } from "./harness.js";
-
-/** Places data so that it ends exactly at the end of memory: a read or write past it traps. */
-function putAtEnd(box: KernelBox, data: ArrayLike<number>): number {
-  const p = box.memory.buffer.byteLength - data.length * 4;
-  if (p < box.alloc(0)) throw new Error("putAtEnd: memory too small");
-  box.f32(p, data.length).set(data);
-  return p;
-}
-
-function putAt(box: KernelBox, data: ArrayLike<number>, shift: number): number {
-  const p = box.alloc((data.length + shift) * 4 + 16) + shift * 4;
-  box.f32(p, data.length).set(data);
-  return p;
-}
 
 function putI32At(box: KernelBox, data: ArrayLike<number>, shift: number): number {
   const p = box.alloc((data.length + shift) * 4 + 16) + shift * 4;

@@ -88,6 +88,21 @@ export function kernels(v: Variant): KernelBox {
   return box;
 }
 
+/** Puts float32 data `shift` floats past a 64-byte boundary (kernels must not require alignment). */
+export function putAt(box: KernelBox, data: ArrayLike<number>, shift: number): number {
+  const p = box.alloc((data.length + shift) * 4 + 16) + shift * 4;
+  box.f32(p, data.length).set(data);
+  return p;
+}
+
+/** Places data so that it ends exactly at the end of memory: a read or write past it traps. */
+export function putAtEnd(box: KernelBox, data: ArrayLike<number>): number {
+  const p = box.memory.buffer.byteLength - data.length * 4;
+  if (p < box.alloc(0)) throw new Error("putAtEnd: memory too small");
+  box.f32(p, data.length).set(data);
+  return p;
+}
+
 /** The variants a kernel test sweeps: plain SIMD always, relaxed SIMD where the runtime validates it. */
 export const KERNEL_VARIANTS: Variant[] = ["simd", "relaxed"];
 

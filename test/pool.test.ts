@@ -6,8 +6,7 @@
 // zeroing dx; a plane split giving the same bits.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { KERNEL_VARIANTS, assertClose, randomF32, kernels } from "./harness.js";
-import type { KernelBox } from "./harness.js";
+import { KERNEL_VARIANTS, assertClose, randomF32, kernels, putAt, putAtEnd } from "./harness.js";
 
 interface Geo {
   NC: number; H: number; W: number; KH: number; KW: number; SH: number; SW: number;
@@ -91,20 +90,6 @@ function assertSame(actual: ArrayLike<number>, expected: ArrayLike<number>, what
     const a = actual[i], b = expected[i];
     if (!(a === b || (Number.isNaN(a) && Number.isNaN(b)))) throw new Error(`${what}: element ${i}: got ${a}, expected ${b}`);
   }
-}
-
-/** Places data so that it ends exactly at the end of memory: a read or write past it traps. */
-function putAtEnd(box: KernelBox, data: ArrayLike<number>): number {
-  const p = box.memory.buffer.byteLength - data.length * 4;
-  if (p < box.alloc(0)) throw new Error("putAtEnd: memory too small");
-  box.f32(p, data.length).set(data);
-  return p;
-}
-
-function putAt(box: KernelBox, data: ArrayLike<number>, shift: number): number {
-  const p = box.alloc((data.length + shift) * 4 + 16) + shift * 4;
-  box.f32(p, data.length).set(data);
-  return p;
 }
 
 function sweep(): Geo[] {

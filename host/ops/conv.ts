@@ -70,14 +70,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   const inputs = b ? [x, w, b] : [x, w];
   return record(y, "conv2d", inputs, (g) => {
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
-    if (x.requiresGrad) {
-      const dcol = out([CKK, NP], "float32", "conv2d backward");
-      perImageGemm(imgs, (n, s) => [w.ptr, g.ptr + n * Cout * P * 4, dcol.ptr + n * P * 4, CKK, P, Cout, CKK, P, NP, TRANS_A, s], CKK, P, Cout);
-      dx = out(x.shape, "float32", "conv2d backward");
-      K.fill_f32(dx.ptr, dx.size, 0);
-      be.parallel("col2im_f32", imgs.map((n) => [dcol.ptr + n * P * 4, dx!.ptr + n * C * H * W * 4, ...geo, NP]), NP * CKK);
-      dcol.dispose();
-    }
+    if (x.requiresGrad) dx = inputGrad(x, w, g, geo);
     if (w.requiresGrad || (b && b.requiresGrad)) {
       // dY as [Cout, N·P]: one GEMM over the batch for dW, one row-sum for db
       const gt = out([Cout, NP], "float32", "conv2d backward");
@@ -126,18 +119,7 @@ function conv2dDirect(x: Tensor, w: Tensor, b: Tensor | null, PH: number, PW: nu
   const inputs = b ? [x, w, b] : [x, w];
   return record(y, "conv2d", inputs, (g) => {
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
-    if (x.requiresGrad) {
-      // dcol = Wᵀ·dY per image, then col2im: the im2col path's input gradient
-      const NP = N * P;
-      const dcol = out([CKK, NP], "float32", "conv2d backward");
-      const imgs = [...Array(N).keys()];
-      perImageGemm(imgs, (n, s) => [w.ptr, g.ptr + n * Cout * P * 4, dcol.ptr + n * P * 4, CKK, P, Cout, CKK, P, NP, TRANS_A, s], CKK, P, Cout);
-      dx = out(x.shape, "float32", "conv2d backward");
-      K.fill_f32(dx.ptr, dx.size, 0);
-      const geo = [C, H, W, KH, KW, 1, 1, PH, PW, 1, 1, OH, OW];
-      be.parallel("col2im_f32", imgs.map((n) => [dcol.ptr + n * P * 4, dx!.ptr + n * C * H * W * 4, ...geo, NP]), NP * CKK);
-      dcol.dispose();
-    }
+    if (x.requiresGrad) dx = inputGrad(x, w, g, [C, H, W, KH, KW, 1, 1, PH, PW, 1, 1, OH, OW]);
     if (w.requiresGrad) {
       dw = out(w.shape, "float32", "conv2d backward");
       be.split("conv2d_wgrad_f32", Cout, 2 * N * Cout * P * CKK, (s, e) =>
@@ -153,4 +135,19 @@ function conv2dDirect(x: Tensor, w: Tensor, b: Tensor | null, PH: number, PW: nu
     }
     return b ? [dx, dw, db] : [dx, dw];
   }, xp === x ? [] : [xp]);
+}
+
+/** dx through GEMM + col2im (both paths): dcol = Wᵀ·dY per image, then the adjoint scatter. geo as im2col's. */
+function inputGrad(x: Tensor, w: Tensor, g: Tensor, geo: number[]): Tensor {
+  const be = backend();
+  const [N, C, H, W] = x.shape, Cout = w.shape[0];
+  const CKK = C * geo[3] * geo[4], P = geo[11] * geo[12], NP = N * P;
+  const dcol = out([CKK, NP], "float32", "conv2d backward");
+  const imgs = [...Array(N).keys()];
+  perImageGemm(imgs, (n, s) => [w.ptr, g.ptr + n * Cout * P * 4, dcol.ptr + n * P * 4, CKK, P, Cout, CKK, P, NP, TRANS_A, s], CKK, P, Cout);
+  const dx = out(x.shape, "float32", "conv2d backward");
+  be.k.fill_f32(dx.ptr, dx.size, 0);
+  be.parallel("col2im_f32", imgs.map((n) => [dcol.ptr + n * P * 4, dx.ptr + n * C * H * W * 4, ...geo, NP]), NP * CKK);
+  dcol.dispose();
+  return dx;
 }
