@@ -14,6 +14,7 @@ import { Adam } from "../optim/index.js";
 import { rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { Tensor } from "../tensor.js";
+import type { ZooCommand } from "./command.js";
 
 export interface LogisticOptions {
   iterations?: number;
@@ -90,3 +91,13 @@ export async function trainLogistic(opts: LogisticOptions = {}): Promise<Logisti
   b.dispose();
   return r;
 }
+
+/** `webgrad train logistic`: S2, the loss every 100 iterations. */
+export const cli: ZooCommand = {
+  summary: "S2: a two-input sigmoid unit trained through wg.grad (Adam, MSE), loss every 100 iterations",
+  verbs: ["train"],
+  async run(ctx) {
+    const r = await trainLogistic({ seed: ctx.seed, onLog: (i, l) => ctx.log(`iteration ${i}  loss ${l.toFixed(4)}`) });
+    ctx.log(`test loss ${r.testLoss.toFixed(4)}, test accuracy ${(r.testAccuracy * 100).toFixed(1)}% on 200 points; w = [${r.w.map((v) => v.toFixed(3))}], b = ${r.b.toFixed(3)}`);
+  },
+};

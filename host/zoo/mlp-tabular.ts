@@ -15,6 +15,7 @@ import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
 import * as metrics from "../metrics.js";
+import type { ZooCommand } from "./command.js";
 
 export class TabularMLP extends nn.Module {
   fc1 = new nn.Linear(10, 5);
@@ -88,3 +89,15 @@ export async function trainTabular(opts: TabularOptions = {}): Promise<TabularRe
   ytr.dispose();
   return { losses, accuracy: metrics.accuracy(pred, target), ...prf, confusion: metrics.confusionMatrix(pred, target, 2), testCount: 20 };
 }
+
+/** `webgrad train mlp-tabular`: S4 with accuracy, precision, recall, F1 and the confusion matrix. */
+export const cli: ZooCommand = {
+  summary: "S4: MLP 10→5→1 on a [0, 1]-scaled table; accuracy, precision, recall, F1",
+  verbs: ["train"],
+  async run(ctx) {
+    const r = await trainTabular({ epochs: ctx.epochs, seed: ctx.seed, onEpoch: (e, l) => (e + 1) % 50 === 0 && ctx.log(`epoch ${e + 1}  loss ${l.toFixed(4)}`) });
+    const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+    ctx.log(`test (${r.testCount} samples): accuracy ${pct(r.accuracy)}, precision ${pct(r.precision)}, recall ${pct(r.recall)}, F1 ${pct(r.f1)}`);
+    ctx.log(`confusion matrix (rows: true 0/1, columns: predicted 0/1): ${JSON.stringify(r.confusion)}`);
+  },
+};

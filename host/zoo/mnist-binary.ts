@@ -14,6 +14,8 @@ import { normalize } from "../data/transforms.js";
 import { fit, evaluate, type EpochLog } from "../train.js";
 import { splitHoldout, MNIST_MEAN, MNIST_STD } from "./mnist-cnn.js";
 import type { Tensor } from "../tensor.js";
+import type { ZooCommand } from "./command.js";
+import { formatEpoch } from "../train.js";
 
 export class MnistBinary extends nn.Module {
   conv = new nn.Conv2d(1, 32, 3);
@@ -73,3 +75,15 @@ export async function trainMnistBinary(opts: MnistBinaryOptions = {}) {
   const t = evaluate(model, new DataLoader(binarySet(set, test, digit), { batchSize: 500 }), { loss: "binaryCrossEntropy" });
   return { history, testLoss: t.loss, testAccuracy: t.accuracy, testCount: test.length, trainCount: trainSet.length, model };
 }
+
+/** `webgrad train mnist-binary [--digit N]`: S3 through fit(), a log line per epoch. */
+export const cli: ZooCommand = {
+  summary: "S3: Keras-style Conv2D(32) → MaxPool → Dense(1, sigmoid) through fit(), one digit vs the rest",
+  verbs: ["train"],
+  options: { digit: { type: "string", help: "N: the positive digit (default 0)" } },
+  async run(ctx) {
+    const epochs = ctx.epochs ?? 5, digit = ctx.num(ctx.values.digit, "digit") ?? 0;
+    const r = await trainMnistBinary({ digit, epochs, seed: ctx.seed, onEpoch: (l) => ctx.log(formatEpoch(l, epochs)) });
+    ctx.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% (digit ${digit} vs the rest) on ${r.testCount} held-out digits, test loss ${r.testLoss.toFixed(4)}`);
+  },
+};

@@ -20,6 +20,7 @@ import { loadMnistPackage, type ImageSet } from "../data/mnist.js";
 import { randomAffine, normalize, shuffled, type AffineAugment } from "../data/transforms.js";
 import { rng } from "../random.js";
 import { scope } from "../scope.js";
+import type { ZooCommand } from "./command.js";
 
 export class MnistCNN extends nn.Module {
   conv1 = new nn.Conv2d(1, 16, 3, 1);
@@ -170,3 +171,17 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
   void backend;
   return { testAccuracy, testCount: test.length, trainCount: train.length, secondsPerEpoch: seconds / epochs, losses, model };
 }
+
+/** `webgrad train mnist-cnn`: S1 with a progress bar, then the held-out accuracy. */
+export const cli: ZooCommand = {
+  summary: "S1: the seed's MNIST CNN, held-out accuracy",
+  verbs: ["train"],
+  options: { "no-augment": { type: "boolean", help: "train without random rotations/scalings/shifts" } },
+  async run(ctx) {
+    const progress = await ctx.progress();
+    const r = await trainMnistCnn({ epochs: ctx.epochs, seed: ctx.seed, augment: !ctx.values["no-augment"], onProgress: progress });
+    progress.stop();
+    ctx.log(`trained on ${r.trainCount} digits, ${r.secondsPerEpoch.toFixed(2)} s per epoch`);
+    ctx.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.testCount} held-out digits`);
+  },
+};

@@ -1,0 +1,44 @@
+// The contract between the CLI (host/cli.ts) and a zoo entry: each entry's
+// module exports `cli: ZooCommand`, so adding an entry touches no other file.
+
+/** Training progress for bars and log lines: after every step, and `done` at an epoch's end. */
+export interface ProgressEvent {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number;
+  samplesPerSec: number;
+  done?: boolean;
+  testAccuracy?: number;
+}
+
+/** A progress sink: a bar on terminals, a log line per epoch elsewhere; stop() clears the bar. */
+export type Progress = ((p: ProgressEvent) => void) & { stop(): void };
+
+/** What the CLI hands an entry: the parsed options and a few helpers. */
+export interface CliContext {
+  /** The verb the user typed: "train", "eval", "generate" or "bench". */
+  verb: string;
+  /** Every parsed option, the shared ones and the entry's own. */
+  values: Record<string, string | boolean | undefined>;
+  /** Parses a non-negative number option (undefined when absent), with a clear error otherwise. */
+  num(v: unknown, name: string): number | undefined;
+  epochs?: number;
+  seed?: number;
+  /** A fresh progress sink. */
+  progress(): Promise<Progress>;
+  log(line: string): void;
+}
+
+/** One zoo entry's command line. */
+export interface ZooCommand {
+  /** One line for `webgrad --help`. */
+  summary: string;
+  /** The verbs it answers, e.g. ["train"] or ["train", "generate"]. */
+  verbs: string[];
+  /** Its own options, beyond --epochs, --threads, --isa and --seed. */
+  options?: Record<string, { type: "string" | "boolean"; help: string }>;
+  /** Runs the verb; resolves to the exit code (0 when omitted). */
+  run(ctx: CliContext): Promise<number | void>;
+}
