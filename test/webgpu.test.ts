@@ -1,0 +1,268 @@
+// WebGPU kernel twins (shaders/*.wgsl) against their wasm twins on the same
+// inputs: gemm over every transpose / accumulate combination with m, n, k below,
+// at and above the 64×64×16 tile (strided, C padding left untouched);
+// every elementwise kernel over lengths hitting each remainder of the 256-wide
+// workgroup, plus one length past 65535 groups (the 2-D launch) that also grows
+// the heap; then the engine path: init({ backend: "webgpu" }), ops, await data().
+//
+// In Node the adapter comes from the `webgpu` package (Dawn); with no GPU,
+// scripts/test.mjs starts this file with SwiftShader (LD_LIBRARY_PATH and
+// VK_ICD_FILENAMES, see docs/WEBGPU.md). No adapter FAILS this file: it never skips.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { kernels, assertClose, randomF32 } from "./harness.js";
+import type { KernelBox } from "./harness.js";
+import { WebGpuBackend } from "../host/backends/webgpu/backend.js";
+import { detectFeatures } from "../host/backends/features.js";
+import * as wg from "../host/index.js";
+
+const TRANS_A = 1, TRANS_B = 2, ACCUMULATE = 4;
+let box: KernelBox;
+let gpu: WebGpuBackend;
+
+test.before(async () => {
+  box = kernels("simd");
+  gpu = await WebGpuBackend.create({ verbose: false }, { k: box.k, features: detectFeatures() });
+  console.log(`  ${gpu.summary}`);
+});
+test.after(() => gpu?.shutdown());
+
+/** The same data in both memories: returns [wasm ptr, gpu ptr]. */
+function put(data: Float32Array | Int32Array, shift = 0): [number, number] {
+  const bytes = (data.length + shift) * 4 + 16;
+  const w = box.alloc(bytes) + shift * 4;
+  (data instanceof Int32Array ? box.i32(w, data.length) : box.f32(w, data.length)).set(data as any);
+  const g = gpu.mm.pool.alloc(bytes) + shift * 4;
+  gpu.write(g, data);
+  return [w, g];
+}
+
+async function readF32(ptr: number, n: number): Promise<Float32Array> {
+  return new Float32Array(await gpu.read(ptr, n * 4));
+}
+
+// ---------------------------------------------------------------------------
+// gemm
+
+const M = [1, 5, 63, 64, 65, 130];
+const N = [1, 17, 64, 67];
+const K = [1, 15, 16, 17, 40];
+
+test("gemm_f32: every transpose and accumulate flag, m/n/k around the 64×64×16 tile, strided operands", async () => {
+  for (let flags = 0; flags < 8; flags++) {
+    box.reset();
+    const cases: { m: number; n: number; k: number; cw: number; cg: number; len: number }[] = [];
+    let seed = flags * 1000;
+    for (const m of M) for (const n of N) {
+      const k = K[(seed++) % K.length];
+      const lda = (flags & TRANS_A ? m : k) + (seed % 3), ldb = (flags & TRANS_B ? k : n) + (seed % 2), ldc = n + 1 + (seed % 4);
+      const [aw, ag] = put(randomF32((flags & TRANS_A ? k : m) * lda, seed), seed % 3);
+      const [bw, bg] = put(randomF32((flags & TRANS_B ? n : k) * ldb, seed + 1), (seed + 1) % 3);
+      const len = m * ldc;
+      const [cw, cg] = put(randomF32(len, seed + 2), 1);
+      const scratch = box.alloc(box.k.gemm_packed_b_bytes(k, n) + 16);
+      box.k.gemm_f32(aw, bw, cw, m, n, k, lda, ldb, ldc, flags, scratch);
+      gpu.k.gemm_f32(ag, bg, cg, m, n, k, lda, ldb, ldc, flags, 0);
+      cases.push({ m, n, k, cw, cg, len });
+    }
+    for (const c of cases) {
+      // the whole of C, padding columns included: they must keep their values
+      assertClose(await readF32(c.cg, c.len), box.f32(c.cw, c.len), {
+        rtol: 1e-5, atol: 1e-6 + 2e-7 * c.k, what: `gemm flags=${flags} m=${c.m} n=${c.n} k=${c.k}`,
+      });
+    }
+  }
+});
+
+test("gemm_f32: a larger product (257×300×129, NN and TT+=) matches the wasm twin", async () => {
+  box.reset();
+  for (const flags of [0, TRANS_A | TRANS_B | ACCUMULATE]) {
+    const m = 257, n = 129, k = 300;
+    const [aw, ag] = put(randomF32(m * k, 7));
+    const [bw, bg] = put(randomF32(k * n, 8));
+    const [cw, cg] = put(randomF32(m * n, 9));
+    box.k.gemm_f32(aw, bw, cw, m, n, k, flags & TRANS_A ? m : k, flags & TRANS_B ? k : n, n, flags, box.alloc(box.k.gemm_packed_b_bytes(k, n)));
+    gpu.k.gemm_f32(ag, bg, cg, m, n, k, flags & TRANS_A ? m : k, flags & TRANS_B ? k : n, n, flags, 0);
+    assertClose(await readF32(cg, m * n), box.f32(cw, m * n), { rtol: 1e-5, atol: 1e-4, what: `gemm 257×129×300 flags=${flags}` });
+  }
+});
+
+// ---------------------------------------------------------------------------
+// elementwise
+
+const NS = [0, 1, 3, 255, 256, 257, 1000];
+const UNARY = ["neg", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "gelu", "square", "rsqrt", "reciprocal", "sin", "cos", "gelu_tanh", "silu", "sign"];
+const POSITIVE = new Set([2, 3, 10]); // log, sqrt, rsqrt: inputs in (0.1, 3.1)
+
+function input(op: number, n: number, seed: number): Float32Array {
+  const x = randomF32(n, seed).map((v) => v * 3);
+  if (POSITIVE.has(op) || op === 11) return x.map((v) => Math.abs(v) + 0.1);
+  return x;
+}
+
+async function compare(gp: number, wp: number, n: number, what: string, tol = { rtol: 2e-5, atol: 2e-6 }): Promise<void> {
+  assertClose(await readF32(gp, n), box.f32(wp, n), { ...tol, what });
+}
+
+test("unary_f32 and unary_backward_f32: every op code, lengths around the workgroup size", async () => {
+  for (let op = 0; op < UNARY.length; op++) {
+    for (const n of NS) {
+      box.reset();
+      const x = input(op, n, op * 31 + n);
+      const [xw, xg] = put(x);
+      const [yw, yg] = put(new Float32Array(n));
+      const [dyw, dyg] = put(randomF32(n, n + 5));
+      const [dxw, dxg] = put(new Float32Array(n));
+      box.k.unary_f32(op, xw, yw, n);
+      gpu.k.unary_f32(op, xg, yg, n);
+      box.k.unary_backward_f32(op, xw, yw, dyw, dxw, n);
+      gpu.k.unary_backward_f32(op, xg, yg, dyg, dxg, n);
+      // WGSL's exp/log/tanh/sin are within a few ulp, not bit-equal to the wasm polynomials
+      await compare(yg, yw, n, `unary ${UNARY[op]} n=${n}`, { rtol: 3e-5, atol: 3e-6 });
+      await compare(dxg, dxw, n, `unary_backward ${UNARY[op]} n=${n}`, { rtol: 1e-4, atol: 1e-5 });
+    }
+  }
+});
+
+test("binary_f32, binary_scalar_f32 (both orders), every op code", async () => {
+  for (let op = 0; op <= 12; op++) {
+    for (const n of [0, 1, 257, 1000]) {
+      box.reset();
+      let a = randomF32(n, op + n), b = randomF32(n, op + n + 1);
+      if (op === 6) a = a.map((v) => Math.abs(v) + 0.5); // pow: positive bases (negative ones: integer exponents only)
+      if (op >= 7) b = b.map((v, i) => (i % 3 === 0 ? a[i] : v)); // comparisons see equal pairs too
+      const [aw, ag] = put(a), [bw, bg] = put(b);
+      const [yw, yg] = put(new Float32Array(n)), [sw, sg] = put(new Float32Array(n)), [rw, rg] = put(new Float32Array(n));
+      box.k.binary_f32(op, aw, bw, yw, n); gpu.k.binary_f32(op, ag, bg, yg, n);
+      box.k.binary_scalar_f32(op, aw, 0.75, sw, n, 0); gpu.k.binary_scalar_f32(op, ag, 0.75, sg, n, 0);
+      box.k.binary_scalar_f32(op, aw, 0.75, rw, n, 1); gpu.k.binary_scalar_f32(op, ag, 0.75, rg, n, 1);
+      await compare(yg, yw, n, `binary op=${op} n=${n}`);
+      await compare(sg, sw, n, `binary_scalar op=${op} n=${n}`);
+      await compare(rg, rw, n, `binary_scalar reversed op=${op} n=${n}`);
+    }
+  }
+  // pow with negative bases and integer exponents keeps the sign
+  box.reset();
+  const [aw, ag] = put(Float32Array.from([-2, -2, -1.5, 0, 3])), [bw, bg] = put(Float32Array.from([3, 2, 0, 2, -1]));
+  const [yw, yg] = put(new Float32Array(5));
+  box.k.binary_f32(6, aw, bw, yw, 5); gpu.k.binary_f32(6, ag, bg, yg, 5);
+  await compare(yg, yw, 5, "pow with negative bases");
+});
+
+test("binary_strided_f32: broadcast on first, middle and last axes, transposed and negative strides", async () => {
+  const cases: [number[], number[], number[]][] = [
+    [[], [], []],
+    [[7], [1], [0]],
+    [[2, 3, 4], [12, 4, 1], [0, 1, 0]],
+    [[3, 1, 5], [0, 0, 1], [5, 5, 1]],
+    [[4, 3], [1, 4], [3, 1]],
+    [[2, 2, 65], [130, 65, 1], [0, 0, 1]],
+    [[3, 4], [-4, 1], [0, -1]],
+  ];
+  for (const [shape, sa, sb] of cases) {
+    box.reset();
+    const total = shape.reduce((s, d) => s * d, 1);
+    const span = (st: number[]) => 1 + shape.reduce((s, d, i) => s + (d - 1) * Math.abs(st[i]), 0);
+    const la = span(sa), lb = span(sb);
+    // negative strides start at the far end
+    const startA = shape.reduce((s, d, i) => s + (sa[i] < 0 ? (d - 1) * -sa[i] : 0), 0);
+    const startB = shape.reduce((s, d, i) => s + (sb[i] < 0 ? (d - 1) * -sb[i] : 0), 0);
+    const [aw, ag] = put(randomF32(la, la)), [bw, bg] = put(randomF32(lb, lb + 1));
+    const [yw, yg] = put(new Float32Array(total));
+    const desc = Int32Array.from([...shape, ...sa, ...sb]);
+    const [dw, dg] = put(desc);
+    for (const op of [0, 3, 4, 11]) {
+      box.k.binary_strided_f32(op, aw + startA * 4, bw + startB * 4, yw, shape.length, dw);
+      gpu.k.binary_strided_f32(op, ag + startA * 4, bg + startB * 4, yg, shape.length, dg);
+      await compare(yg, yw, total, `binary_strided op=${op} shape=[${shape}] sa=[${sa}] sb=[${sb}]`);
+    }
+  }
+});
+
+test("axpy, scale, fill, transpose, casts, where, clamp and its backward", async () => {
+  for (const n of NS) {
+    box.reset();
+    const x = randomF32(n, n + 1).map((v) => v * 5);
+    const [xw, xg] = put(x);
+    const [yw, yg] = put(randomF32(n, n + 2));
+    box.k.axpy_f32(xw, yw, n, -0.3); gpu.k.axpy_f32(xg, yg, n, -0.3);
+    await compare(yg, yw, n, `axpy n=${n}`);
+    box.k.scale_f32(xw, yw, n, 1.7); gpu.k.scale_f32(xg, yg, n, 1.7);
+    await compare(yg, yw, n, `scale n=${n}`);
+    box.k.clamp_f32(xw, yw, n, -1, 2); gpu.k.clamp_f32(xg, yg, n, -1, 2);
+    await compare(yg, yw, n, `clamp n=${n}`);
+    const [dyw, dyg] = put(randomF32(n, 3));
+    box.k.clamp_backward_f32(xw, dyw, yw, n, -1, 2); gpu.k.clamp_backward_f32(xg, dyg, yg, n, -1, 2);
+    await compare(yg, yw, n, `clamp_backward n=${n}`);
+    const [iw, ig] = put(new Int32Array(n));
+    box.k.cast_f32_i32(xw, iw, n); gpu.k.cast_f32_i32(xg, ig, n);
+    assert.equal(Array.from(new Int32Array(await gpu.read(ig, n * 4))), Array.from(box.i32(iw, n)), `cast_f32_i32 n=${n}`);
+    box.k.cast_i32_f32(iw, yw, n); gpu.k.cast_i32_f32(ig, yg, n);
+    await compare(yg, yw, n, `cast_i32_f32 n=${n}`);
+    const [cw, cg] = put(randomF32(n, 9).map((v) => (v > 0 ? 1 : 0)));
+    const [zw, zg] = put(new Float32Array(n));
+    box.k.where_f32(cw, xw, yw, zw, n); gpu.k.where_f32(cg, xg, yg, zg, n);
+    await compare(zg, zw, n, `where n=${n}`);
+    box.k.fill_f32(zw, n, 2.5); gpu.k.fill_f32(zg, n, 2.5);
+    await compare(zg, zw, n, `fill n=${n}`);
+  }
+  for (const [outer, a, b, inner] of [[1, 3, 5, 1], [2, 33, 17, 1], [3, 4, 5, 6], [1, 1, 7, 2]]) {
+    box.reset();
+    const n = outer * a * b * inner;
+    const [xw, xg] = put(randomF32(n, n)), [yw, yg] = put(new Float32Array(n));
+    box.k.transpose_f32(xw, yw, outer, a, b, inner); gpu.k.transpose_f32(xg, yg, outer, a, b, inner);
+    await compare(yg, yw, n, `transpose [${outer},${a},${b},${inner}]`, { rtol: 0, atol: 0 });
+  }
+});
+
+test("a launch past 65535 workgroups (2-D grid) and heap growth keep every element", async () => {
+  const n = 256 * 65535 + 300; // 64 MiB: the heap grows from 16 MiB, the copy of what was there is ordered
+  const before = gpu.heapSize;
+  const keep = gpu.mm.pool.alloc(4096);
+  gpu.write(keep, Float32Array.from({ length: 1024 }, (_, i) => i));
+  const y = gpu.mm.pool.alloc(n * 4);
+  gpu.k.fill_f32(y, n, 3.25);
+  assert.ok(gpu.heapSize > before, `heap grew (${before} → ${gpu.heapSize})`);
+  const got = await readF32(y, n);
+  assert.equal(got[0], 3.25);
+  assert.equal(got[n - 1], 3.25);
+  assert.equal(got[256 * 65535 + 1], 3.25);
+  assert.ok(got.every((v) => v === 3.25), "every element filled");
+  const kept = await readF32(keep, 1024);
+  assert.equal(kept[1023], 1023, "data written before the heap grew survived the growth");
+  gpu.mm.pool.free(y, n * 4);
+  gpu.mm.pool.free(keep, 4096);
+});
+
+test("kernels with no WGSL twin yet, and sync views, fail with clear errors", () => {
+  assert.throws(() => gpu.k.conv2d_direct_f32(0), /no WebGPU twin yet/);
+  assert.throws(() => gpu.f32(65536, 1), /tensor lives on webgpu: use await t.data\(\)/);
+  assert.throws(() => gpu.k.fill_f32(65538, 1, 0), /not 4-aligned/);
+  assert.equal(gpu.k.gemm_packed_b_bytes(10, 9), box.k.gemm_packed_b_bytes(10, 9), "size queries answered by the wasm kernels");
+});
+
+// ---------------------------------------------------------------------------
+// engine path
+
+test("init({ backend: 'webgpu' }): tensors, matmul, broadcast add, relu and await data() agree with wasm", async () => {
+  const run = async () => {
+    const a = wg.tensor(Array.from(randomF32(70 * 33, 1)), { shape: [70, 33] });
+    const b = wg.tensor(Array.from(randomF32(33 * 20, 2)), { shape: [33, 20] });
+    const bias = wg.tensor(Array.from(randomF32(20, 3)));
+    return (await a.matmul(b).add(bias).relu().mul(2).data()) as Float32Array;
+  };
+  await wg.init({ backend: "wasm", threads: 1, verbose: false });
+  const expected = await run();
+  const info = await wg.init({ backend: "webgpu", verbose: false });
+  assert.is(info.backend, "webgpu");
+  const got = await run();
+  assertClose(got, expected, { rtol: 1e-5, atol: 1e-5, what: "relu(a@b + bias)·2 on webgpu" });
+  const t = wg.tensor([1, 2, 3]);
+  assert.throws(() => t.dataSync(), /tensor lives on webgpu/);
+  assert.equal(Array.from(await wg.tensor([4, 5], { dtype: "int32" }).data()), [4, 5]);
+  const auto = await wg.init({ backend: "auto", verbose: false });
+  assert.is(auto.backend, "webgpu", `auto picks WebGPU when an adapter exists (${auto.fallback ?? ""})`);
+  wg.shutdown();
+});
+
+test.run();
