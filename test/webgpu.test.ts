@@ -74,9 +74,9 @@ test("gemm_f32: every transpose and accumulate flag, m/n/k around the 64×64×16
   }
 });
 
-test("gemm_f32: a larger product (257×300×129, NN and TT+=) matches the wasm twin", async () => {
-  box.reset();
-  for (const flags of [0, TRANS_A | TRANS_B | ACCUMULATE]) {
+test("gemm_f32 with 128×128 tiles (m, n ≥ 128): 257×129×300, every flag, matches the wasm twin", async () => {
+  for (let flags = 0; flags < 8; flags++) {
+    box.reset();
     const m = 257, n = 129, k = 300;
     const [aw, ag] = put(randomF32(m * k, 7));
     const [bw, bg] = put(randomF32(k * n, 8));
@@ -239,6 +239,34 @@ test("kernels with no WGSL twin yet, and sync views, fail with clear errors", ()
   assert.throws(() => gpu.f32(65536, 1), /tensor lives on webgpu: use await t.data\(\)/);
   assert.throws(() => gpu.k.fill_f32(65538, 1, 0), /not 4-aligned/);
   assert.equal(gpu.k.gemm_packed_b_bytes(10, 9), box.k.gemm_packed_b_bytes(10, 9), "size queries answered by the wasm kernels");
+});
+
+// ---------------------------------------------------------------------------
+// optim
+
+test("sgd_f32 (plain, momentum first and later steps, Nesterov, weight decay) and adam_f32 / AdamW match wasm", async () => {
+  for (const n of [1, 257, 1000]) {
+    for (const [momentum, dampening, wd, nesterov, first] of [[0, 0, 0, 0, 0], [0.9, 0, 0, 0, 1], [0.9, 0.1, 0.01, 0, 0], [0.9, 0, 0.01, 1, 0]]) {
+      box.reset();
+      const [pw, pg] = put(randomF32(n, n)), [gw, gg] = put(randomF32(n, n + 1)), [bw, bg] = put(randomF32(n, n + 2));
+      box.k.sgd_f32(pw, gw, bw, n, 0.05, momentum, dampening, wd, nesterov, first);
+      gpu.k.sgd_f32(pg, gg, bg, n, 0.05, momentum, dampening, wd, nesterov, first);
+      await compare(pg, pw, n, `sgd p n=${n} momentum=${momentum} nesterov=${nesterov}`, { rtol: 1e-6, atol: 1e-7 });
+      await compare(bg, bw, n, `sgd buf n=${n} momentum=${momentum}`, { rtol: 1e-6, atol: 1e-7 });
+    }
+    for (const decoupled of [0, 1]) {
+      box.reset();
+      const [pw, pg] = put(randomF32(n, n)), [gw, gg] = put(randomF32(n, n + 1));
+      const [mw, mg] = put(randomF32(n, n + 2).map((v) => v * 0.1)), [vw, vg] = put(randomF32(n, n + 3).map((v) => v * v * 0.01));
+      const t = 3, lr = 1e-3, b1 = 0.9, b2 = 0.999;
+      const args = [n, lr, b1, b2, 1 - b1, 1 - b2, 1e-8, 0.01, lr / (1 - b1 ** t), Math.sqrt(1 - b2 ** t), decoupled];
+      box.k.adam_f32(pw, gw, mw, vw, ...args);
+      gpu.k.adam_f32(pg, gg, mg, vg, ...args);
+      await compare(pg, pw, n, `adam p n=${n} decoupled=${decoupled}`, { rtol: 1e-6, atol: 1e-7 });
+      await compare(mg, mw, n, `adam m n=${n}`, { rtol: 1e-6, atol: 1e-8 });
+      await compare(vg, vw, n, `adam v n=${n}`, { rtol: 1e-6, atol: 1e-9 });
+    }
+  }
 });
 
 // ---------------------------------------------------------------------------

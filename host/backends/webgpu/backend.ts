@@ -274,7 +274,7 @@ export class WebGpuBackend implements Backend {
       } else if (t === "f") f32[i] = v;
       else if (t === "i") this.staging[base + i] = v | 0;
     }
-    const pipeline = this.pipeline(name);
+    const pipeline = this.pipeline(twin.entry ? twin.entry(args) : name);
     if (!this.pass) {
       this.pass = this.enc().beginComputePass();
       this.bindGroup ??= this.device.createBindGroup({

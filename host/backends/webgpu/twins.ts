@@ -8,6 +8,8 @@
 
 export interface Twin {
   args: string;
+  /** The WGSL entry point when it depends on the arguments (default: the kernel's name). */
+  entry?(a: number[]): string;
   grid(a: number[], shadow: (ptr: number, n: number) => Int32Array): number | [number, number, number];
 }
 
@@ -15,7 +17,12 @@ const n1 = (i: number): Twin["grid"] => (a) => a[i];
 
 export const TWINS: Record<string, Twin> = {
   // gemm
-  gemm_f32: { args: "pppiiiiiii_", grid: (a) => [Math.ceil(a[4] / 64), Math.ceil(a[3] / 64), 1] },
+  // 128×128 tiles when both m and n fill one (more work per workgroup-memory read), else 64×64
+  gemm_f32: {
+    args: "pppiiiiiii_",
+    entry: (a) => (a[3] >= 128 && a[4] >= 128 ? "gemm_f32_128" : "gemm_f32"),
+    grid: (a) => (a[3] >= 128 && a[4] >= 128 ? [Math.ceil(a[4] / 128), Math.ceil(a[3] / 128), 1] : [Math.ceil(a[4] / 64), Math.ceil(a[3] / 64), 1]),
+  },
   // elementwise
   unary_f32: { args: "ippi", grid: n1(3) },
   unary_backward_f32: { args: "ippppi", grid: n1(5) },
@@ -35,6 +42,9 @@ export const TWINS: Record<string, Twin> = {
   where_f32: { args: "ppppi", grid: n1(4) },
   clamp_f32: { args: "ppiff", grid: n1(2) },
   clamp_backward_f32: { args: "pppiff", grid: n1(3) },
+  // optim
+  sgd_f32: { args: "pppiffffii", grid: n1(3) },
+  adam_f32: { args: "ppppifffffffffi", grid: n1(4) },
   // backend helper (no wasm twin): word copy inside the heap, for scope escapes
   copy_words: { args: "ppi", grid: n1(2) },
 };
