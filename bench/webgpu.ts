@@ -10,7 +10,8 @@
 // on a machine with no GPU too (slowly). Every engine's GEMM result is checked
 // against a float64 reference on sampled elements before it is timed.
 // Timing: `reps` calls recorded back to back, then one readback that waits for
-// all of them; the best of `rounds` such batches, in GFLOPS.
+// all of them (webgrad: sync(); tfjs: data() of the last); the best of
+// `rounds` such batches, in GFLOPS.
 
 import { WebGpuBackend } from "../host/backends/webgpu/backend.js";
 import { WasmBackend } from "../host/backends/wasm.js";
@@ -42,18 +43,6 @@ function checkGemm(a: Float32Array, b: Float32Array, c: Float32Array, n: number,
   }
 }
 
-async function best(run: () => Promise<void>, reps: number): Promise<number> {
-  await run(); // warm-up: pipelines compiled, buffers allocated
-  let t = Infinity;
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps - 1; i++) void run();
-    await run();
-    t = Math.min(t, (performance.now() - t0) / reps);
-  }
-  return t;
-}
-
 interface Row { workload: string; engine: string; ms: number; gflops?: number; note?: string }
 const rows: Row[] = [];
 
@@ -64,14 +53,14 @@ async function webgradGemm(gpu: WebGpuBackend, n: number): Promise<void> {
   gpu.k.gemm_f32(pa, pb, pc, n, n, n, n, n, n, 0, 0);
   checkGemm(a, b, new Float32Array(await gpu.read(pc, n * n * 4)), n, "webgrad-webgpu");
   const reps = Math.max(2, Math.min(50, Math.round(2e11 / (2 * n ** 3))));
-  const ms = await best(async () => {
-    gpu.k.gemm_f32(pa, pb, pc, n, n, n, n, n, n, 0, 0);
-  }, reps);
-  // best() awaits only the last call: sync so the time covers the GPU's work
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) gpu.k.gemm_f32(pa, pb, pc, n, n, n, n, n, n, 0, 0);
-  await gpu.sync();
-  const ms2 = Math.min(ms, (performance.now() - t0) / reps);
+  // recording returns at once: each round ends with sync(), which waits for the GPU
+  let ms2 = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) gpu.k.gemm_f32(pa, pb, pc, n, n, n, n, n, n, 0, 0);
+    await gpu.sync();
+    ms2 = Math.min(ms2, (performance.now() - t0) / reps);
+  }
   rows.push({ workload: `gemm ${n}³`, engine: "webgrad-webgpu", ms: ms2, gflops: (2 * n ** 3) / ms2 / 1e6 });
   for (const p of [pa, pb, pc]) gpu.mm.pool.free(p, n * n * 4);
 }
@@ -146,14 +135,14 @@ async function main(): Promise<void> {
     await tfjsGemm(n);
   }
   await webgradAdam(gpu, ADAM);
-  rows.push({ workload: "onnxruntime-web WebGPU EP", engine: "onnxruntime-web", ms: NaN, note: "not run: its WebGPU EP loads only in browsers (no Node build); run bench in headless Chromium for it" });
+  rows.push({ workload: "(all)", engine: "onnxruntime-web", ms: NaN, note: "not run: this bench does not drive onnxruntime-web's WebGPU EP yet (to do: an ONNX MatMul model through bench/engines/onnx-model.ts with executionProviders [\"webgpu\"])" });
   console.log("workload        engine            ms/op      GFLOPS   vs webgrad  note");
   for (const r of rows) {
     const mine = rows.find((x) => x.workload === r.workload && x.engine === "webgrad-webgpu");
     const ratio = r.gflops && mine?.gflops ? (mine.gflops / r.gflops).toFixed(2) + "×" : "";
     console.log(
       `${r.workload.padEnd(16)}${r.engine.padEnd(18)}${(Number.isNaN(r.ms) ? "-" : r.ms.toFixed(3)).padStart(9)}` +
-        `${(r.gflops ? r.gflops.toFixed(1) : "").padStart(12)}${(r.engine === "webgrad-webgpu" ? "" : ratio).padStart(12)}  ${r.note ?? ""}`,
+        `${(r.gflops ? r.gflops.toPrecision(3) : "").padStart(12)}${(r.engine === "webgrad-webgpu" ? "" : ratio).padStart(12)}  ${r.note ?? ""}`,
     );
   }
   gpu.shutdown();
