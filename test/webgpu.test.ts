@@ -270,6 +270,63 @@ test("sgd_f32 (plain, momentum first and later steps, Nesterov, weight decay) an
 });
 
 // ---------------------------------------------------------------------------
+// pool and softmax
+
+const outSize = (x: number, k: number, s: number, p: number) => Math.floor((x + 2 * p - k) / s) + 1;
+
+test("maxpool2d / avgpool2d forward and backward: 2×2 s2, 3×3 s1 padded, 3×2 s2 with odd sizes, both divisors", async () => {
+  const cases = [[3, 8, 8, 2, 2, 2, 2, 0, 0], [2, 7, 9, 3, 3, 1, 1, 1, 1], [5, 11, 6, 3, 2, 2, 2, 1, 0], [300, 4, 4, 2, 2, 2, 2, 0, 0]];
+  for (const [NC, H, W, KH, KW, SH, SW, PH, PW] of cases) {
+    box.reset();
+    const OH = outSize(H, KH, SH, PH), OW = outSize(W, KW, SW, PW);
+    const what = `pool NC=${NC} ${H}×${W} k${KH}×${KW} s${SH}×${SW} p${PH}×${PW}`;
+    const x = randomF32(NC * H * W, H * W).map((v, i) => (i % 7 === 0 ? 0.5 : v)); // ties: the first max wins
+    const [xw, xg] = put(x);
+    const [yw, yg] = put(new Float32Array(NC * OH * OW)), [iw, ig] = put(new Int32Array(NC * OH * OW));
+    box.k.maxpool2d_f32(xw, yw, iw, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW);
+    gpu.k.maxpool2d_f32(xg, yg, ig, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW);
+    await compare(yg, yw, NC * OH * OW, `max ${what}`, { rtol: 0, atol: 0 });
+    assert.equal(Array.from(new Int32Array(await gpu.read(ig, NC * OH * OW * 4))), Array.from(box.i32(iw, NC * OH * OW)), `argmax ${what}`);
+    const [dyw, dyg] = put(randomF32(NC * OH * OW, 3)), [dxw, dxg] = put(new Float32Array(NC * H * W));
+    box.k.maxpool2d_backward_f32(dyw, iw, dxw, NC, H, W, OH, OW);
+    gpu.k.maxpool2d_backward_f32(dyg, ig, dxg, NC, H, W, OH, OW);
+    await compare(dxg, dxw, NC * H * W, `max backward ${what}`, { rtol: 0, atol: 0 });
+    for (const cip of [0, 1]) {
+      box.k.avgpool2d_f32(xw, yw, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
+      gpu.k.avgpool2d_f32(xg, yg, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
+      await compare(yg, yw, NC * OH * OW, `avg ${what} countIncludePad=${cip}`, { rtol: 1e-6, atol: 1e-7 });
+      box.k.avgpool2d_backward_f32(dyw, dxw, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
+      gpu.k.avgpool2d_backward_f32(dyg, dxg, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
+      await compare(dxg, dxw, NC * H * W, `avg backward ${what} countIncludePad=${cip}`, { rtol: 1e-6, atol: 1e-7 });
+    }
+  }
+});
+
+test("softmax, log-softmax (forward and backward) and fused softmax cross-entropy match wasm", async () => {
+  for (const [rows, cols] of [[1, 1], [3, 10], [257, 7], [4, 300]]) {
+    box.reset();
+    const n = rows * cols, what = `${rows}×${cols}`;
+    const [xw, xg] = put(randomF32(n, n).map((v) => v * 8));
+    const [yw, yg] = put(new Float32Array(n)), [dyw, dyg] = put(randomF32(n, n + 1)), [dxw, dxg] = put(new Float32Array(n));
+    for (const [fwd, bwd] of [["softmax_f32", "softmax_backward_f32"], ["log_softmax_f32", "log_softmax_backward_f32"]]) {
+      box.k[fwd](xw, yw, rows, cols); gpu.k[fwd](xg, yg, rows, cols);
+      await compare(yg, yw, n, `${fwd} ${what}`, { rtol: 2e-5, atol: 1e-6 });
+      box.k[bwd](yw, dyw, dxw, rows, cols); gpu.k[bwd](yg, dyg, dxg, rows, cols);
+      await compare(dxg, dxw, n, `${bwd} ${what}`, { rtol: 1e-4, atol: 1e-5 });
+    }
+    const labels = Int32Array.from({ length: rows }, (_, r) => (r * 7) % cols);
+    const [lw, lg] = put(labels), [lossw, lossg] = put(new Float32Array(rows)), [pw, pg] = put(new Float32Array(n));
+    box.k.softmax_xent_f32(xw, lw, lossw, pw, rows, cols); gpu.k.softmax_xent_f32(xg, lg, lossg, pg, rows, cols);
+    await compare(lossg, lossw, rows, `softmax_xent loss ${what}`, { rtol: 1e-5, atol: 1e-5 });
+    await compare(pg, pw, n, `softmax_xent probs ${what}`, { rtol: 2e-5, atol: 1e-6 });
+    const [gw, gg] = put(Float32Array.from([0.5]));
+    box.k.softmax_xent_backward_f32(pw, lw, gw, 0, dxw, rows, cols, 1 / rows);
+    gpu.k.softmax_xent_backward_f32(pg, lg, gg, 0, dxg, rows, cols, 1 / rows);
+    await compare(dxg, dxw, n, `softmax_xent backward ${what}`, { rtol: 2e-5, atol: 1e-7 });
+  }
+});
+
+// ---------------------------------------------------------------------------
 // engine path
 
 test("init({ backend: 'webgpu' }): tensors, matmul, broadcast add, relu and await data() agree with wasm", async () => {

@@ -45,6 +45,18 @@ export const TWINS: Record<string, Twin> = {
   // optim
   sgd_f32: { args: "pppiffffii", grid: n1(3) },
   adam_f32: { args: "ppppifffffffffi", grid: n1(4) },
+  // pool: forward per output element, backward per plane (see shaders/pool.wgsl)
+  maxpool2d_f32: { args: "pppiiiiiiiiiii", grid: (a) => a[3] * a[12] * a[13] },
+  maxpool2d_backward_f32: { args: "pppiiiii", grid: n1(3) },
+  avgpool2d_f32: { args: "ppiiiiiiiiiiii", grid: (a) => a[2] * a[11] * a[12] },
+  avgpool2d_backward_f32: { args: "ppiiiiiiiiiiii", grid: n1(2) },
+  // softmax: one invocation per row
+  softmax_f32: { args: "ppii", grid: n1(2) },
+  log_softmax_f32: { args: "ppii", grid: n1(2) },
+  softmax_backward_f32: { args: "pppii", grid: n1(3) },
+  log_softmax_backward_f32: { args: "pppii", grid: n1(3) },
+  softmax_xent_f32: { args: "ppppii", grid: n1(4) },
+  softmax_xent_backward_f32: { args: "pppipiif", grid: n1(5) },
   // backend helper (no wasm twin): word copy inside the heap, for scope escapes
   copy_words: { args: "ppi", grid: n1(2) },
 };
