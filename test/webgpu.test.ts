@@ -326,6 +326,29 @@ test("softmax, log-softmax (forward and backward) and fused softmax cross-entrop
   }
 });
 
+test("reduce_f32 (sum, mean, max, min), argmax/argmin with ties, reduce_max_backward: inner 1, 3 and 5, long columns", async () => {
+  for (const [outer, len, inner] of [[1, 1, 1], [3, 7, 1], [2, 300, 3], [4, 5, 5], [1, 1000, 1], [70, 4, 1]]) {
+    box.reset();
+    const n = outer * len * inner, m = outer * inner, what = `[${outer},${len},${inner}]`;
+    const [xw, xg] = put(randomF32(n, n).map((v, i) => (i % 5 === 2 ? 0.25 : v))); // repeated values: ties
+    const [yw, yg] = put(new Float32Array(m));
+    for (let op = 0; op < 4; op++) {
+      box.k.reduce_f32(op, xw, yw, outer, len, inner); gpu.k.reduce_f32(op, xg, yg, outer, len, inner);
+      await compare(yg, yw, m, `reduce op=${op} ${what}`, { rtol: 1e-5, atol: 1e-5 });
+    }
+    const [iw, ig] = put(new Int32Array(m));
+    for (const k of ["argmax_f32", "argmin_f32"]) {
+      box.k[k](xw, iw, outer, len, inner); gpu.k[k](xg, ig, outer, len, inner);
+      assert.equal(Array.from(new Int32Array(await gpu.read(ig, m * 4))), Array.from(box.i32(iw, m)), `${k} ${what}`);
+    }
+    box.k.reduce_f32(2, xw, yw, outer, len, inner); gpu.k.reduce_f32(2, xg, yg, outer, len, inner);
+    const [dyw, dyg] = put(randomF32(m, 4)), [dxw, dxg] = put(new Float32Array(n));
+    box.k.reduce_max_backward_f32(xw, yw, dyw, dxw, outer, len, inner);
+    gpu.k.reduce_max_backward_f32(xg, yg, dyg, dxg, outer, len, inner);
+    await compare(dxg, dxw, n, `reduce_max_backward ${what}`, { rtol: 0, atol: 0 });
+  }
+});
+
 // ---------------------------------------------------------------------------
 // engine path
 
@@ -334,14 +357,16 @@ test("init({ backend: 'webgpu' }): tensors, matmul, broadcast add, relu and awai
     const a = wg.tensor(Array.from(randomF32(70 * 33, 1)), { shape: [70, 33] });
     const b = wg.tensor(Array.from(randomF32(33 * 20, 2)), { shape: [33, 20] });
     const bias = wg.tensor(Array.from(randomF32(20, 3)));
-    return (await a.matmul(b).add(bias).relu().mul(2).data()) as Float32Array;
+    const y = a.matmul(b).add(bias).relu().mul(2);
+    const s = y.sum(), m = y.max(0), e = y.mean(1).exp();
+    return Float32Array.from([...(await y.data()), ...(await s.data()), ...(await m.data()), ...(await e.data())]);
   };
   await wg.init({ backend: "wasm", threads: 1, verbose: false });
   const expected = await run();
   const info = await wg.init({ backend: "webgpu", verbose: false });
   assert.is(info.backend, "webgpu");
   const got = await run();
-  assertClose(got, expected, { rtol: 1e-5, atol: 1e-5, what: "relu(a@b + bias)·2 on webgpu" });
+  assertClose(got, expected, { rtol: 1e-5, atol: 1e-4, what: "relu(a@b + bias)·2, its sum, column max and exp(row mean) on webgpu" });
   const t = wg.tensor([1, 2, 3]);
   assert.throws(() => t.dataSync(), /tensor lives on webgpu/);
   assert.equal(Array.from(await wg.tensor([4, 5], { dtype: "int32" }).data()), [4, 5]);

@@ -57,6 +57,11 @@ export const TWINS: Record<string, Twin> = {
   log_softmax_backward_f32: { args: "pppii", grid: n1(3) },
   softmax_xent_f32: { args: "ppppii", grid: n1(4) },
   softmax_xent_backward_f32: { args: "pppipiif", grid: n1(5) },
+  // reduce: one invocation per output column (sum_all_f32 returns its value: the host uses reduce_f32 on WebGPU)
+  reduce_f32: { args: "ippiii", grid: (a) => a[3] * a[5] },
+  argmax_f32: { args: "ppiii", grid: (a) => a[2] * a[4] },
+  argmin_f32: { args: "ppiii", grid: (a) => a[2] * a[4] },
+  reduce_max_backward_f32: { args: "ppppiii", grid: (a) => a[4] * a[6] },
   // backend helper (no wasm twin): word copy inside the heap, for scope escapes
   copy_words: { args: "ppi", grid: n1(2) },
 };
