@@ -106,7 +106,7 @@ async function compare(gp: number, wp: number, n: number, what: string, tol = { 
 
 test("unary_f32 and unary_backward_f32: every op code, lengths around the workgroup size", async () => {
   for (let op = 0; op < UNARY.length; op++) {
-    for (const n of NS) {
+    for (const n of [0, 1, 255, 256, 257]) { // every remainder class of the 256-wide group; SwiftShader is slow
       box.reset();
       const x = input(op, n, op * 31 + n);
       const [xw, xg] = put(x);
