@@ -74,8 +74,10 @@ fn softmax_xent_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   for (var i = 0u; i < cols; i++) { let e = exp(mem[x + i] - mx); mem[p + i] = e; s += e; }
   let inv = 1.0 / s;
   for (var i = 0u; i < cols; i++) { mem[p + i] = mem[p + i] * inv; }
-  let label = u32(ldi(pu(1u) + r));
-  mem[pu(2u) + r] = mx + log(s) - mem[x + label];
+  // the host cannot check labels that live on the GPU: an out-of-range one gives a NaN loss
+  let lab = ldi(pu(1u) + r);
+  if (lab < 0 || u32(lab) >= cols) { mem[pu(2u) + r] = bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); return; }
+  mem[pu(2u) + r] = mx + log(s) - mem[x + u32(lab)];
 }
 
 // softmax_xent_backward_f32(probs, labels, dloss, dlossStride, dlogits, rows, cols, scale)
@@ -87,6 +89,7 @@ fn softmax_xent_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @bui
   let p = pu(0u) + r * cols; let d = pu(4u) + r * cols;
   let g = mem[pu(2u) + r * pu(3u)] * pf(7u);
   for (var i = 0u; i < cols; i++) { mem[d + i] = mem[p + i] * g; }
-  let label = u32(ldi(pu(1u) + r));
-  mem[d + label] = (mem[p + label] - 1.0) * g;
+  let lab = ldi(pu(1u) + r);
+  if (lab < 0 || u32(lab) >= cols) { return; }
+  mem[d + u32(lab)] = (mem[p + u32(lab)] - 1.0) * g;
 }
