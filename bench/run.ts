@@ -16,13 +16,26 @@ import v8 from "node:v8";
 import os from "node:os";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface, type Interface } from "node:readline";
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { measureCeiling, type Ceiling } from "./ceiling.js";
 import { flops, label, type Workload } from "./workloads.js";
 
 v8.setFlagsFromString("--experimental-wasm-relaxed-simd"); // Node 20: for the relaxed_madd ceiling
 const argv = process.argv.slice(2);
+if (argv.includes("--backend") && argv[argv.indexOf("--backend") + 1] === "webgpu") {
+  // the GPU bench (bench/webgpu.ts) in a child: Dawn's Vulkan loader reads its
+  // variables at process start, so SwiftShader is set up there when no driver is configured
+  const env = { ...process.env };
+  const icd = "/usr/lib/chromium/vk_swiftshader_icd.json";
+  if (!env.VK_ICD_FILENAMES && existsSync(icd) && !existsSync("/dev/nvidia0") && !existsSync("/dev/dri")) {
+    env.VK_ICD_FILENAMES = icd;
+    env.LD_LIBRARY_PATH = ["/usr/lib/chromium", env.LD_LIBRARY_PATH].filter(Boolean).join(":");
+  }
+  const child = spawn(process.execPath, [fileURLToPath(new URL("./webgpu.js", import.meta.url)), ...argv], { stdio: "inherit", env });
+  process.exitCode = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? 1)));
+  process.exit();
+}
 const quick = argv.includes("--quick");
 const opt = (name: string) => {
   const i = argv.indexOf(name);

@@ -1,46 +1,63 @@
 // The engine: which backend is live, and init() that picks it.
 
 import { WasmBackend, type WasmBackendOptions } from "./backends/wasm.js";
+import type { Backend } from "./backends/backend.js";
+import type { WebGpuBackendOptions } from "./backends/webgpu/backend.js";
+
+export type { Backend };
 
 export interface InitOptions extends WasmBackendOptions {
-  /** "auto" and "wasm" both give the wasm backend today (WebGPU arrives as an optional backend). */
-  backend?: "auto" | "wasm";
+  /**
+   * "wasm" (the default), "webgpu", or "auto": WebGPU when an adapter exists,
+   * wasm otherwise (the summary says which, and why).
+   */
+  backend?: "auto" | "wasm" | "webgpu";
+  /** For the webgpu backend: a GPUDevice, GPUAdapter or GPU object to use instead of navigator.gpu / Dawn. */
+  gpu?: unknown;
+  /** Dispatches the webgpu backend records before a submit (default 64). */
+  batch?: number;
 }
 
 export interface EngineInfo {
-  backend: "wasm";
-  /** The kernel binary chosen: "simd", "relaxed", "simd-threads" or "relaxed-threads". */
+  backend: "wasm" | "webgpu";
+  /** The kernel binary chosen: "simd", "relaxed", "simd-threads" or "relaxed-threads" ("webgpu" on the GPU). */
   kernels: string;
   threads: number;
   simd: boolean;
   relaxedSimd: boolean;
   runtime: string;
   summary: string;
+  /** With backend "auto": why wasm was picked when it was. */
+  fallback?: string;
 }
 
-let current: WasmBackend | null = null;
-let starting: Promise<WasmBackend> | null = null;
+let current: Backend | null = null;
+let starting: Promise<Backend> | null = null;
+let fallback: string | undefined;
 
 /**
  * Starts the engine: detects SIMD, relaxed SIMD and threads, compiles the
- * best kernel binary and starts the worker pool. Safe to call more than once
- * (later calls return the running engine unless `opts` differ, in which case
- * it restarts; tensors from before a restart are invalid).
+ * best kernel binary and starts the worker pool, or (backend "webgpu" /
+ * "auto") finds a GPU. Safe to call more than once (later calls return the
+ * running engine unless `opts` differ, in which case it restarts; tensors
+ * from before a restart are invalid).
  *
  * @example
  * import * as wg from "webgrad";
  * const info = await wg.init({ threads: 2 });
  * console.log(info.kernels, info.threads); // e.g. "relaxed-threads" 2
+ * const gpu = await wg.init({ backend: "auto" });
+ * console.log(gpu.backend, gpu.fallback ?? ""); // "webgpu", or "wasm" and why
  */
 export async function init(opts: InitOptions = {}): Promise<EngineInfo> {
-  if (opts.backend && opts.backend !== "auto" && opts.backend !== "wasm") {
-    throw new Error(`webgrad: init: unknown backend "${opts.backend}" (have: "auto", "wasm")`);
+  if (opts.backend && opts.backend !== "auto" && opts.backend !== "wasm" && opts.backend !== "webgpu") {
+    throw new Error(`webgrad: init: unknown backend "${opts.backend}" (have: "auto", "wasm", "webgpu")`);
   }
-  const key = JSON.stringify({ ...opts, verbose: undefined });
-  if (current && (current as any)._key === key) return info(current);
+  const key = JSON.stringify({ ...opts, verbose: undefined, gpu: opts.gpu ? "injected" : undefined });
+  if (current && (current as any)._key === key && !opts.gpu) return info(current);
   if (starting) await starting.catch(() => null);
   if (current) shutdown();
-  starting = WasmBackend.create(opts);
+  starting = create(opts);
   try {
     current = await starting;
     (current as any)._key = key;
@@ -50,26 +67,49 @@ export async function init(opts: InitOptions = {}): Promise<EngineInfo> {
   return info(current);
 }
 
-function info(b: WasmBackend): EngineInfo {
+async function create(opts: InitOptions): Promise<Backend> {
+  fallback = undefined;
+  if (opts.backend !== "webgpu" && opts.backend !== "auto") return WasmBackend.create(opts);
+  // the size queries (gemm_packed_b_bytes, …) come from a one-thread wasm instance of the same kernels
+  const queries = await WasmBackend.create({ threads: 1, isa: opts.isa, verbose: false });
+  try {
+    const { WebGpuBackend } = await import("./backends/webgpu/backend.js");
+    const gpuOpts: WebGpuBackendOptions = { gpu: opts.gpu, batch: opts.batch, maxMemory: opts.maxMemory, verbose: opts.verbose };
+    const be = await WebGpuBackend.create(gpuOpts, queries);
+    (be as any)._wasm = queries;
+    return be;
+  } catch (e) {
+    queries.shutdown();
+    if (opts.backend === "webgpu") throw e;
+    fallback = (e as Error).message;
+    const be = await WasmBackend.create({ ...opts, verbose: false });
+    if (opts.verbose !== false) console.log(`${be.summary} (auto: no WebGPU: ${fallback})`);
+    return be;
+  }
+}
+
+function info(b: Backend): EngineInfo {
   return {
-    backend: "wasm",
+    backend: b.name,
     kernels: b.variant,
     threads: b.threads,
     simd: b.features.simd,
     relaxedSimd: b.variant.startsWith("relaxed"),
     runtime: b.features.runtime,
     summary: b.summary,
+    ...(fallback ? { fallback } : {}),
   };
 }
 
 /** The live backend; throws if init() has not finished. */
-export function backend(): WasmBackend {
+export function backend(): Backend {
   if (!current) throw new Error("webgrad: call `await wg.init()` before creating tensors");
   return current;
 }
 
-/** Stops the worker pool and forgets the backend (tensors made before become invalid). */
+/** Stops the worker pool (or releases the GPU) and forgets the backend (tensors made before become invalid). */
 export function shutdown(): void {
+  (current as any)?._wasm?.shutdown();
   current?.shutdown();
   current = null;
 }

@@ -85,9 +85,18 @@ export class Tensor {
     return this.view().slice();
   }
 
-  /** Async form of dataSync(), the same on every backend (the WebGPU one must read back). */
+  /**
+   * A copy of the data, on every backend (the WebGPU one reads it back once the
+   * kernels that make it have run).
+   *
+   * @example
+   * await wg.tensor([1, 2, 3]).data(); // Float32Array [1, 2, 3]
+   */
   async data(): Promise<Float32Array | Int32Array> {
-    return this.dataSync();
+    const b = backend();
+    if (b.name === "wasm") return this.dataSync();
+    const bytes = await b.read(this.ptr, this.size * 4);
+    return this.dtype === "int32" ? new Int32Array(bytes) : new Float32Array(bytes);
   }
 
   /**

@@ -3,7 +3,7 @@
 // Relaxed SIMD needs a V8 flag on Node 20; it is switched on here (and in the
 // CLI) so the relaxed binary is tested too. Newer runtimes have it on already.
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
@@ -12,6 +12,21 @@ const filter = process.argv[2] ?? "";
 const files = readdirSync(join(root, "dist", "test"))
   .filter((f) => f.endsWith(".test.js") && f.includes(filter))
   .sort();
+
+// WebGPU in Node is Dawn (the `webgpu` package), which needs a Vulkan driver.
+// With no GPU, Debian's chromium ships SwiftShader and a libvulkan.so.1 next to
+// it; the loader reads these variables once, at process start, so the WebGPU
+// test files are started with them (unless the caller set them). No adapter
+// then means a failing file, never a skipped one.
+const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
+function envFor(f) {
+  const env = { ...process.env, FORCE_COLOR: "0" };
+  if (f.includes("webgpu") && !env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) {
+    env.VK_ICD_FILENAMES = SWIFTSHADER;
+    env.LD_LIBRARY_PATH = ["/usr/lib/chromium", env.LD_LIBRARY_PATH].filter(Boolean).join(":");
+  }
+  return env;
+}
 
 let passed = 0, failed = 0, skipped = 0;
 const failedFiles = [];
@@ -22,7 +37,7 @@ for (const f of files) {
     const child = spawn(process.execPath, [
       "--experimental-wasm-relaxed-simd", "--expose-gc",
       join(root, "node_modules", "uvu", "bin.js"), join("dist", "test"), `^${f.replace(/\./g, "\\.")}$`,
-    ], { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, FORCE_COLOR: "0" } });
+    ], { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: envFor(f) });
     let out = "";
     child.stdout.on("data", (d) => { out += d; process.stdout.write(d); });
     child.on("close", (c) => {

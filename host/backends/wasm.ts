@@ -10,8 +10,9 @@ import { detectFeatures, type Features } from "./features.js";
 import { SizeClassPool, pagesFor } from "../memory/pool.js";
 import { MemoryManager } from "../memory/scope.js";
 import { ThreadPool, splitRange, SLOT_ARGS } from "./threads.js";
+import type { Backend, KernelFn } from "./backend.js";
 
-export type KernelFn = (...args: number[]) => number;
+export type { KernelFn };
 
 export interface WasmBackendOptions {
   /** Worker threads including the calling one; default: the cores there are (1 when threads are unavailable). */
@@ -42,7 +43,7 @@ function decode(b64: string): Uint8Array {
   return out;
 }
 
-export class WasmBackend {
+export class WasmBackend implements Backend {
   readonly name = "wasm";
   readonly k: Record<string, KernelFn>;
   readonly mm: MemoryManager;
@@ -139,6 +140,16 @@ export class WasmBackend {
   }
   i32(ptr: number, n: number): Int32Array {
     return new Int32Array(this.memory.buffer, ptr, n);
+  }
+
+  /** Copies `data` to byte offset `ptr` (kernels run synchronously here, so no ordering to keep). */
+  write(ptr: number, data: Float32Array | Int32Array | Uint8Array): void {
+    new Uint8Array(this.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  /** A copy of `bytes` bytes at `ptr` (async only for symmetry with the WebGPU backend). */
+  async read(ptr: number, bytes: number): Promise<ArrayBuffer> {
+    return this.memory.buffer.slice(ptr, ptr + bytes) as ArrayBuffer;
   }
 
   /**

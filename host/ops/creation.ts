@@ -74,16 +74,21 @@ export function tensor(data: NestedArray | Float32Array | Int32Array | ArrayLike
     }
   }
   const t = alloc(shape, dtype, !!opts.requiresGrad, "tensor");
-  if (dtype === "int32") backend().i32(t.ptr, n).set(flat);
-  else backend().f32(t.ptr, n).set(flat);
+  const be = backend();
+  if (be.name !== "wasm") be.write(t.ptr, dtype === "int32" ? Int32Array.from(flat) : Float32Array.from(flat));
+  else if (dtype === "int32") be.i32(t.ptr, n).set(flat);
+  else be.f32(t.ptr, n).set(flat);
   return t;
 }
 
 /** A tensor filled with `value`. @example wg.full([2], 7).toArray(); // [7, 7] */
 export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
   const t = alloc(shape, opts.dtype ?? "float32", !!opts.requiresGrad, "full");
-  if (t.dtype === "int32") backend().i32(t.ptr, t.size).fill(value);
-  else backend().k.fill_f32(t.ptr, t.size, value);
+  if (t.dtype === "int32") {
+    const be = backend();
+    if (be.name !== "wasm") be.write(t.ptr, new Int32Array(t.size).fill(value));
+    else be.i32(t.ptr, t.size).fill(value);
+  } else backend().k.fill_f32(t.ptr, t.size, value);
   return t;
 }
 

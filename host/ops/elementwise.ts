@@ -61,7 +61,9 @@ export const gelu = (x: Tensor, approximate: "none" | "tanh" = "none") => unary(
 
 function scalarTensor(v: number): Tensor {
   const t = out([], "float32", "scalar");
-  backend().f32(t.ptr, 1)[0] = v;
+  const be = backend();
+  if (be.name !== "wasm") be.write(t.ptr, Float32Array.of(v));
+  else be.f32(t.ptr, 1)[0] = v;
   return t;
 }
 
@@ -240,13 +242,18 @@ export function axpyInPlace(y: Tensor, x: Tensor, alpha: number): void {
 }
 /** Fills in place (no tape). */
 export function fillInPlace(y: Tensor, v: number): void {
-  if (y.dtype === "int32") backend().i32(y.ptr, y.size).fill(v);
-  else backend().k.fill_f32(y.ptr, y.size, v);
+  const be = backend();
+  if (y.dtype !== "int32") be.k.fill_f32(y.ptr, y.size, v);
+  else if (be.name !== "wasm") be.write(y.ptr, new Int32Array(y.size).fill(v));
+  else be.i32(y.ptr, y.size).fill(v);
 }
 /** Copies x into y in place (no tape). */
 export function copyInPlace(y: Tensor, x: Tensor): void {
   sameShape(y, x, "copy_");
-  if (y.ptr !== x.ptr) new Uint8Array(backend().memory.buffer).copyWithin(y.ptr, x.ptr, x.ptr + x.size * 4);
+  if (y.ptr === x.ptr) return;
+  const be = backend();
+  if (be.name !== "wasm") be.mm.copy(y.ptr, x.ptr, x.size * 4); // a copy kernel, ordered with the GPU work
+  else new Uint8Array(be.memory.buffer).copyWithin(y.ptr, x.ptr, x.ptr + x.size * 4);
 }
 /** y *= s in place (no tape). */
 export function scaleInPlace(y: Tensor, s: number): void {

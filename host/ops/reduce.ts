@@ -45,8 +45,12 @@ function sumOrMean(x: Tensor, dim: number | number[] | undefined, keepdim: boole
   if (dims.length === x.rank && x.rank > 0) {
     // whole-tensor: one pass over contiguous memory
     y = out([], "float32", op);
-    const s = backend().k.sum_all_f32(x.ptr, x.size);
-    backend().f32(y.ptr, 1)[0] = mean ? s / x.size : s;
+    const be = backend();
+    if (be.name !== "wasm") be.k.reduce_f32(mean ? 1 : 0, x.ptr, y.ptr, 1, x.size, 1); // no value returned from the GPU
+    else {
+      const s = be.k.sum_all_f32(x.ptr, x.size);
+      be.f32(y.ptr, 1)[0] = mean ? s / x.size : s;
+    }
     count = x.size;
   } else {
     for (const d of dims) {
@@ -129,7 +133,8 @@ export function argmin(x: Tensor, dim = -1, keepdim = false): Tensor {
 export function expandTo(g: Tensor, shape: Shape, scale = 1): Tensor {
   const y = out(shape, "float32", "expand");
   const desc: number[] = [...shape];
-  if (g.size === 1) {
+  const onGpu = backend().name !== "wasm";
+  if (g.size === 1 && !onGpu) {
     backend().k.fill_f32(y.ptr, y.size, backend().f32(g.ptr, 1)[0] * scale);
     return y;
   }
@@ -141,7 +146,8 @@ export function expandTo(g: Tensor, shape: Shape, scale = 1): Tensor {
     s *= g.shape[i];
   }
   const sc = out([1], "float32", "scale");
-  backend().f32(sc.ptr, 1)[0] = scale;
+  if (onGpu) backend().write(sc.ptr, Float32Array.of(scale));
+  else backend().f32(sc.ptr, 1)[0] = scale;
   const p = writeI32([...desc, ...st, ...shape.map(() => 0)]);
   backend().k.binary_strided_f32(2 /* mul */, g.ptr, sc.ptr, y.ptr, shape.length, p);
   sc.dispose();

@@ -58,6 +58,8 @@ export function logSoftmax(x: Tensor, dim = -1): Tensor {
 export function checkLabels(labels: Tensor, rows: number, classes: number, op: string, ignore?: number): void {
   if (labels.dtype !== "int32") throw new Error(`${op}: labels must be int32 class indices, got ${labels.dtype} (use .int())`);
   if (labels.size !== rows) throw new Error(`${op}: ${labels.size} labels ${shapeStr(labels.shape)} for ${rows} rows of logits`);
+  // On WebGPU the labels are on the device: the kernels give a NaN loss for an out-of-range label instead
+  if (backend().name !== "wasm") return;
   const v = labels.view() as Int32Array;
   for (let i = 0; i < v.length; i++) {
     if ((v[i] < 0 || v[i] >= classes) && v[i] !== ignore) {

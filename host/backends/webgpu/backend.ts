@@ -1,0 +1,330 @@
+// The WebGPU backend: the same kernel ABI as the wasm backend, recorded as
+// compute dispatches of the kernels' WGSL twins (shaders/*.wgsl).
+//
+// - One storage buffer, "the GPU heap", holds every tensor; the MemoryManager
+//   hands out byte offsets into it exactly as into wasm linear memory, so host
+//   ops pass the same pointers. It grows by allocating a larger buffer and
+//   copying (ordered with the recorded work).
+// - Kernel arguments go into 256-byte slots of a uniform ring bound with a
+//   dynamic offset: one bind group for every dispatch of a batch.
+// - Dispatches are recorded into one command encoder (one compute pass) and
+//   submitted when the host writes or reads memory, or every `batch` dispatches.
+// - Uploads (write) submit what is recorded first, then queue.writeBuffer: the
+//   queue runs both in order, so scratch and descriptors reused from op to op
+//   are never overwritten under a kernel that has not run yet.
+// See docs/WEBGPU.md.
+
+import { FAMILIES, ENTRIES } from "./shaders.generated.js";
+import { TWINS, QUERIES } from "./twins.js";
+import { requestGpuDevice } from "./device.js";
+import { SizeClassPool, fmtBytes } from "../../memory/pool.js";
+import { MemoryManager } from "../../memory/scope.js";
+import type { Backend, KernelFn } from "../backend.js";
+import type { Features } from "../features.js";
+
+export interface WebGpuBackendOptions {
+  /** A GPUDevice, GPUAdapter or GPU (navigator.gpu-like) to use instead of finding one. */
+  gpu?: unknown;
+  /** Cap on the GPU heap in bytes (default: the device's largest storage binding). */
+  maxMemory?: number;
+  /** Dispatches recorded before a submit (default 64). */
+  batch?: number;
+  /** Print what was chosen (default true). */
+  verbose?: boolean;
+}
+
+/** The kernels' pure size queries (e.g. gemm_packed_b_bytes) come from a wasm instance, so both backends agree. */
+export interface QueryKernels {
+  k: Record<string, KernelFn>;
+  features: Features;
+}
+
+const BASE = 65536; // offset 0 stays invalid, as on wasm
+const SLOT = 256; // minUniformBufferOffsetAlignment on every adapter
+const PARAM_WORDS = 64; // the Params struct of shaders/common.wgsl
+const RING = 1024; // uniform slots per batch
+const MAX_GROUPS = 65535;
+const GPU_USAGE = () => (globalThis as any).GPUBufferUsage;
+const MAP_READ = () => (globalThis as any).GPUMapMode.READ;
+
+export class WebGpuBackend implements Backend {
+  readonly name = "webgpu";
+  readonly variant = "webgpu";
+  readonly threads = 1;
+  readonly k: Record<string, KernelFn>;
+  readonly mm: MemoryManager;
+  readonly summary: string;
+  readonly features: Features;
+  /** Adapter features used: "shader-f16", "subgroups", "timestamp-query" where present. */
+  readonly gpuFeatures: string[];
+
+  private heap: any;
+  private heapBytes: number;
+  private readonly limit: number;
+  private readonly params: any;
+  private readonly staging = new Uint32Array(RING * (SLOT / 4));
+  private slots = 0;
+  private encoder: any = null;
+  private pass: any = null;
+  private bindGroup: any = null;
+  private readonly layout: any;
+  private readonly pipelineLayout: any;
+  private readonly modules = new Map<string, any>();
+  private readonly pipelines = new Map<string, any>();
+  /** Buffers to destroy once the work that still reads them is submitted. */
+  private retired: any[] = [];
+  private readback: any = null;
+  private reading: Promise<unknown> = Promise.resolve();
+  /** CPU copies of small uploads (kernel descriptors) for dispatch sizing; see twins.ts. */
+  private readonly shadows = new Map<number, Int32Array>();
+  private fatal: Error | null = null;
+  private readonly batch: number;
+  private pending = 0;
+  private closed = false;
+
+  private constructor(readonly device: any, description: string, gpuFeatures: string[], private readonly queries: QueryKernels, opts: WebGpuBackendOptions) {
+    const U = GPU_USAGE();
+    this.features = queries.features;
+    this.gpuFeatures = gpuFeatures;
+    this.batch = Math.max(1, opts.batch ?? 64);
+    const L = device.limits;
+    this.limit = Math.min(opts.maxMemory ?? Infinity, L.maxStorageBufferBindingSize, L.maxBufferSize) & ~255;
+    this.heapBytes = Math.min(this.limit, 16 << 20);
+    this.heap = device.createBuffer({ size: this.heapBytes, usage: U.STORAGE | U.COPY_SRC | U.COPY_DST, label: "webgrad heap" });
+    this.params = device.createBuffer({ size: RING * SLOT, usage: U.UNIFORM | U.COPY_DST, label: "webgrad kernel arguments" });
+    this.layout = device.createBindGroupLayout({
+      entries: [
+        { binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: "storage" } },
+        { binding: 1, visibility: 4, buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: SLOT } },
+      ],
+    });
+    this.pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [this.layout] });
+    device.lost?.then((info: any) => {
+      if (!this.closed) this.fatal ??= new Error(`webgrad: the WebGPU device was lost (${info?.reason ?? "unknown"}: ${info?.message ?? ""}); tensors on it are gone: call wg.init() again`);
+    });
+    device.addEventListener?.("uncapturederror", (ev: any) => {
+      this.fatal ??= new Error(`webgrad: WebGPU error: ${ev.error?.message ?? ev.error}`);
+    });
+    this.mm = new MemoryManager(new SizeClassPool(BASE, this.limit, (end) => this.grow(end)));
+    this.mm.copy = (dst, src, bytes) => this.dispatch("copy_words", [src, dst, bytes >> 2]);
+    const k: Record<string, KernelFn> = {};
+    for (const name of Object.keys(TWINS)) k[name] = (...args: number[]) => (this.dispatch(name, args), 0);
+    for (const name of QUERIES) if (queries.k[name]) k[name] = queries.k[name];
+    this.k = new Proxy(k, {
+      get: (t, name: string) => {
+        const fn = t[name];
+        if (fn || typeof name !== "string") return fn;
+        throw new Error(`webgrad: kernel ${name} has no WebGPU twin yet (webgpu backend); use init({ backend: "wasm" }) for ops that need it`);
+      },
+    });
+    this.summary = `webgrad: webgpu backend on ${description}` + (gpuFeatures.length ? ` (${gpuFeatures.join(", ")})` : "") +
+      `, heap up to ${fmtBytes(this.limit)}`;
+  }
+
+  /**
+   * Finds a device (see device.ts) and builds the backend.
+   *
+   * @example
+   * const be = await WebGpuBackend.create({}, queries); // queries: a wasm instance's size kernels
+   */
+  static async create(opts: WebGpuBackendOptions, queries: QueryKernels): Promise<WebGpuBackend> {
+    const { device, description, features } = await requestGpuDevice(opts.gpu);
+    const be = new WebGpuBackend(device, description, features, queries, opts);
+    if (opts.verbose !== false) console.log(be.summary);
+    return be;
+  }
+
+  get memory(): WebAssembly.Memory {
+    throw new Error("webgrad: tensor lives on webgpu: this op reads memory directly on the host, which the webgpu backend cannot; use await t.data() or t.to(\"wasm\")");
+  }
+
+  f32(_ptr: number, _n: number): Float32Array {
+    throw new Error("webgrad: tensor lives on webgpu: use await t.data() (or t.to(\"wasm\")) to read it");
+  }
+  i32(_ptr: number, _n: number): Int32Array {
+    throw new Error("webgrad: tensor lives on webgpu: use await t.data() (or t.to(\"wasm\")) to read it");
+  }
+
+  /** The whole range runs as one dispatch: the GPU spreads it, not host threads. */
+  split(kernel: string, total: number, _flops: number, args: (start: number, end: number) => number[]): void {
+    this.k[kernel](...args(0, total));
+  }
+  parallel(kernel: string, calls: number[][]): void {
+    const fn = this.k[kernel];
+    for (const c of calls) fn(...c);
+  }
+
+  write(ptr: number, data: Float32Array | Int32Array | Uint8Array): void {
+    this.check();
+    if (ptr % 4 || data.byteLength % 4) throw new Error(`webgrad: webgpu write at byte ${ptr} of ${data.byteLength} bytes: both must be multiples of 4`);
+    if (data.byteLength === 0) return;
+    this.submit();
+    this.device.queue.writeBuffer(this.heap, ptr, data.buffer, data.byteOffset, data.byteLength);
+    if (data.byteLength <= 1024) this.shadows.set(ptr, new Int32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)));
+  }
+
+  read(ptr: number, bytes: number): Promise<ArrayBuffer> {
+    const run = async () => {
+      this.check();
+      const size = Math.max(256, Math.ceil(bytes / 256) * 256);
+      if (!this.readback || this.readback.size < size) {
+        this.readback?.destroy();
+        this.readback = this.device.createBuffer({ size, usage: GPU_USAGE().MAP_READ | GPU_USAGE().COPY_DST, label: "webgrad readback" });
+      }
+      const n = (bytes + 3) & ~3;
+      if (n) {
+        this.endPass();
+        this.enc().copyBufferToBuffer(this.heap, ptr, this.readback, 0, n);
+      }
+      this.submit();
+      await this.readback.mapAsync(MAP_READ(), 0, size);
+      const out = this.readback.getMappedRange(0, size).slice(0, bytes);
+      this.readback.unmap();
+      this.check();
+      return out as ArrayBuffer;
+    };
+    const p = this.reading.then(run, run);
+    this.reading = p.catch(() => null);
+    return p;
+  }
+
+  /** Waits for every recorded kernel (for timing). */
+  async sync(): Promise<void> {
+    this.submit();
+    await this.device.queue.onSubmittedWorkDone();
+    this.check();
+  }
+
+  /** Shadow of a small upload, for kernels whose launch size is in a descriptor. */
+  private shadow = (ptr: number, n: number): Int32Array => {
+    if (n === 0) return new Int32Array(0);
+    const s = this.shadows.get(ptr);
+    if (!s || s.length < n) throw new Error(`webgrad: webgpu: the descriptor at byte ${ptr} was not written through be.write()`);
+    return s.subarray(0, n);
+  };
+
+  private check(): void {
+    if (this.closed) throw new Error("webgrad: the webgpu backend was shut down (tensors from before are invalid)");
+    if (this.fatal) throw this.fatal;
+  }
+
+  private enc(): any {
+    return (this.encoder ??= this.device.createCommandEncoder({ label: "webgrad" }));
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  /** Submits what is recorded: the kernel arguments first, then the commands. */
+  private submit(): void {
+    this.endPass();
+    if (!this.encoder) return;
+    if (this.slots) this.device.queue.writeBuffer(this.params, 0, this.staging.buffer, 0, this.slots * SLOT);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.slots = 0;
+    this.pending = 0;
+    for (const b of this.retired) b.destroy(); // destroy waits for submitted work that uses it
+    this.retired = [];
+  }
+
+  private pipeline(entry: string, constants?: Record<string, number>): any {
+    const key = constants ? `${entry}|${JSON.stringify(constants)}` : entry;
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    const family = ENTRIES[entry];
+    let module = this.modules.get(family);
+    if (!module) {
+      module = this.device.createShaderModule({ code: FAMILIES[family], label: `shaders/${family}.wgsl` });
+      this.modules.set(family, module);
+      module.getCompilationInfo?.().then((info: any) => {
+        const errs = info.messages.filter((m: any) => m.type === "error");
+        if (errs.length) this.fatal ??= new Error(`webgrad: shaders/${family}.wgsl does not compile: ` + errs.map((m: any) => `line ${m.lineNum}: ${m.message}`).join("; "));
+      });
+    }
+    p = this.device.createComputePipeline({ layout: this.pipelineLayout, compute: { module, entryPoint: entry, constants }, label: key });
+    this.pipelines.set(key, p);
+    return p;
+  }
+
+  /** Records one dispatch of kernel `name` with the wasm-signature arguments `args`. */
+  private dispatch(name: string, args: number[]): void {
+    this.check();
+    const twin = TWINS[name];
+    const g = twin.grid(args, this.shadow);
+    let groups: [number, number, number];
+    if (typeof g === "number") {
+      if (g <= 0) return;
+      const wg = Math.ceil(g / 256);
+      groups = wg <= MAX_GROUPS ? [wg, 1, 1] : [MAX_GROUPS, Math.ceil(wg / MAX_GROUPS), 1];
+    } else {
+      if (g[0] <= 0 || g[1] <= 0 || g[2] <= 0) return;
+      groups = g;
+    }
+    if (this.slots === RING) this.submit();
+    const base = this.slots * (SLOT / 4);
+    const f32 = new Float32Array(this.staging.buffer, base * 4, PARAM_WORDS);
+    for (let i = 0; i < twin.args.length; i++) {
+      const t = twin.args[i], v = args[i];
+      if (t === "p") {
+        if (v % 4) throw new Error(`webgrad: ${name}: argument ${i} (byte offset ${v}) is not 4-aligned, which the GPU heap needs`);
+        this.staging[base + i] = v / 4;
+      } else if (t === "f") f32[i] = v;
+      else if (t === "i") this.staging[base + i] = v | 0;
+    }
+    const pipeline = this.pipeline(twin.entry ? twin.entry(args) : name);
+    if (!this.pass) {
+      this.pass = this.enc().beginComputePass();
+      this.bindGroup ??= this.device.createBindGroup({
+        layout: this.layout,
+        entries: [{ binding: 0, resource: { buffer: this.heap } }, { binding: 1, resource: { buffer: this.params, size: SLOT } }],
+      });
+    }
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, this.bindGroup, [this.slots * SLOT]);
+    this.pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    this.slots++;
+    if (++this.pending >= this.batch) this.submit();
+  }
+
+  /** Grows the heap to hold `end` bytes: a larger buffer, the old contents copied in order with recorded work. */
+  private grow(end: number): boolean {
+    if (end <= this.heapBytes) return true;
+    if (end > this.limit) return false;
+    const size = Math.min(this.limit, Math.max(Math.ceil(end / 256) * 256, Math.ceil((this.heapBytes * 1.5) / 256) * 256));
+    const U = GPU_USAGE();
+    this.device.pushErrorScope("out-of-memory");
+    const next = this.device.createBuffer({ size, usage: U.STORAGE | U.COPY_SRC | U.COPY_DST, label: "webgrad heap" });
+    this.device.popErrorScope().then((err: any) => {
+      if (err) this.fatal ??= new Error(`webgrad: webgpu out of memory growing the heap to ${fmtBytes(size)} (${err.message}); use smaller batches or init({ maxMemory })`);
+    });
+    this.endPass();
+    this.enc().copyBufferToBuffer(this.heap, 0, next, 0, this.heapBytes);
+    this.retired.push(this.heap);
+    this.heap = next;
+    this.heapBytes = size;
+    this.bindGroup = null;
+    return true;
+  }
+
+  /** Bytes of the GPU heap now (it grows on demand up to the limit). */
+  get heapSize(): number {
+    return this.heapBytes;
+  }
+
+  shutdown(): void {
+    if (this.closed) return;
+    try {
+      this.submit();
+    } catch {
+      /* shutting down anyway */
+    }
+    this.closed = true;
+    this.heap.destroy();
+    this.params.destroy();
+    this.readback?.destroy();
+    this.device.destroy?.();
+  }
+}

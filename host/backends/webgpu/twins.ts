@@ -1,0 +1,70 @@
+// How each kernel's wasm signature maps onto its WGSL twin's dispatch.
+//
+// `args` has one letter per argument of the wasm export, in order: p = byte
+// offset (passed to the shader as an element index, so it must be 4-aligned),
+// i = integer, f = f32 (bitcast into its uniform slot), _ = not used on the GPU
+// (e.g. gemm's packing scratch). `grid` gives the dispatch: a number is a count
+// of invocations for a 1-D kernel of 256-wide groups; a triple is workgroups.
+
+export interface Twin {
+  args: string;
+  /** The WGSL entry point when it depends on the arguments (default: the kernel's name). */
+  entry?(a: number[]): string;
+  grid(a: number[], shadow: (ptr: number, n: number) => Int32Array): number | [number, number, number];
+}
+
+const n1 = (i: number): Twin["grid"] => (a) => a[i];
+
+export const TWINS: Record<string, Twin> = {
+  // gemm
+  // 128×128 tiles when both m and n fill one (more work per workgroup-memory read), else 64×64
+  gemm_f32: {
+    args: "pppiiiiiii_",
+    entry: (a) => (a[3] >= 128 && a[4] >= 128 ? "gemm_f32_128" : "gemm_f32"),
+    grid: (a) => (a[3] >= 128 && a[4] >= 128 ? [Math.ceil(a[4] / 128), Math.ceil(a[3] / 128), 1] : [Math.ceil(a[4] / 64), Math.ceil(a[3] / 64), 1]),
+  },
+  // elementwise
+  unary_f32: { args: "ippi", grid: n1(3) },
+  unary_backward_f32: { args: "ippppi", grid: n1(5) },
+  binary_f32: { args: "ipppi", grid: n1(4) },
+  binary_scalar_f32: { args: "ipfpii", grid: n1(4) },
+  binary_strided_f32: {
+    args: "ipppip",
+    // the output size is in the descriptor the host just wrote: read its CPU copy
+    grid: (a, shadow) => shadow(a[5], a[4]).reduce((s, d) => s * Math.max(d, 0), 1),
+  },
+  axpy_f32: { args: "ppif", grid: n1(2) },
+  scale_f32: { args: "ppif", grid: n1(2) },
+  fill_f32: { args: "pif", grid: n1(1) },
+  transpose_f32: { args: "ppiiii", grid: (a) => (a[2] <= 0 || a[3] <= 0 || a[4] <= 0 || a[5] <= 0 ? 0 : a[2] * a[3] * a[4] * a[5]) },
+  cast_i32_f32: { args: "ppi", grid: n1(2) },
+  cast_f32_i32: { args: "ppi", grid: n1(2) },
+  where_f32: { args: "ppppi", grid: n1(4) },
+  clamp_f32: { args: "ppiff", grid: n1(2) },
+  clamp_backward_f32: { args: "pppiff", grid: n1(3) },
+  // optim
+  sgd_f32: { args: "pppiffffii", grid: n1(3) },
+  adam_f32: { args: "ppppifffffffffi", grid: n1(4) },
+  // pool: forward per output element, backward per plane (see shaders/pool.wgsl)
+  maxpool2d_f32: { args: "pppiiiiiiiiiii", grid: (a) => a[3] * a[12] * a[13] },
+  maxpool2d_backward_f32: { args: "pppiiiii", grid: n1(3) },
+  avgpool2d_f32: { args: "ppiiiiiiiiiiii", grid: (a) => a[2] * a[11] * a[12] },
+  avgpool2d_backward_f32: { args: "ppiiiiiiiiiiii", grid: n1(2) },
+  // softmax: one invocation per row
+  softmax_f32: { args: "ppii", grid: n1(2) },
+  log_softmax_f32: { args: "ppii", grid: n1(2) },
+  softmax_backward_f32: { args: "pppii", grid: n1(3) },
+  log_softmax_backward_f32: { args: "pppii", grid: n1(3) },
+  softmax_xent_f32: { args: "ppppii", grid: n1(4) },
+  softmax_xent_backward_f32: { args: "pppipiif", grid: n1(5) },
+  // reduce: one invocation per output column (sum_all_f32 returns its value: the host uses reduce_f32 on WebGPU)
+  reduce_f32: { args: "ippiii", grid: (a) => a[3] * a[5] },
+  argmax_f32: { args: "ppiii", grid: (a) => a[2] * a[4] },
+  argmin_f32: { args: "ppiii", grid: (a) => a[2] * a[4] },
+  reduce_max_backward_f32: { args: "ppppiii", grid: (a) => a[4] * a[6] },
+  // backend helper (no wasm twin): word copy inside the heap, for scope escapes
+  copy_words: { args: "ppi", grid: n1(2) },
+};
+
+/** Kernels whose return value the host reads and that only compute sizes: the wasm instance answers them. */
+export const QUERIES = new Set(["gemm_packed_b_bytes", "attention_scratch_bytes", "attention_backward_scratch_bytes"]);

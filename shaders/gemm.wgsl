@@ -1,0 +1,146 @@
+// Kernel family: gemm, twin of assembly/gemm.ts.
+//
+// gemm_f32(a, b, c, m, n, k, lda, ldb, ldc, flags, scratch):
+// C[m×n] (=, or += with flags & 4) op(A)·op(B); A stored k×m when flags & 1,
+// B stored n×k when flags & 2. scratch is unused here (the wasm twin packs B
+// into it; the GPU stages tiles in workgroup memory instead).
+//
+// Tiling: a workgroup of 16×16 invocations owns a BM×BN = 64×64 block of C;
+// each invocation keeps a 4×4 register block (rows ty + 16i, columns tx + 16j,
+// so neighbouring invocations read neighbouring workgroup-memory words: no bank
+// conflicts). k advances in BK = 16 slices staged in workgroup memory; every
+// element of C is one fma chain over k in order, started from 0 or from C, as
+// in the wasm twin. Edges (m, n, k not multiples of the tile) load zeros.
+const BM: u32 = 64u;
+const BN: u32 = 64u;
+const BK: u32 = 16u;
+
+var<workgroup> As: array<f32, 1024>; // [BK][BM]
+var<workgroup> Bs: array<f32, 1024>; // [BK][BN]
+
+@compute @workgroup_size(16, 16)
+fn gemm_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let a = pu(0u); let b = pu(1u); let c = pu(2u);
+  let m = pu(3u); let n = pu(4u); let k = pu(5u);
+  let lda = pu(6u); let ldb = pu(7u); let ldc = pu(8u); let flags = pu(9u);
+  let transA = (flags & 1u) != 0u;
+  let transB = (flags & 2u) != 0u;
+  let m0 = wid.y * BM;
+  let n0 = wid.x * BN;
+  let tx = lid.x; let ty = lid.y;
+  let t = ty * 16u + tx;
+  var acc: array<f32, 16>;
+  for (var i = 0u; i < 4u; i++) {
+    for (var j = 0u; j < 4u; j++) {
+      let r = m0 + ty + 16u * i; let cc = n0 + tx + 16u * j;
+      var v = 0.0;
+      if ((flags & 4u) != 0u && r < m && cc < n) { v = mem[c + r * ldc + cc]; }
+      acc[i * 4u + j] = v;
+    }
+  }
+  for (var k0 = 0u; k0 < k; k0 += BK) {
+    // 1024 words of each tile, 4 per invocation; the index order follows the
+    // stored layout so consecutive invocations read consecutive addresses.
+    for (var l = 0u; l < 4u; l++) {
+      let e = t + 256u * l;
+      var r: u32; var kk: u32;
+      if (transA) { r = e % BM; kk = e / BM; } else { kk = e % BK; r = e / BK; }
+      let gr = m0 + r; let gk = k0 + kk;
+      var v = 0.0;
+      if (gr < m && gk < k) {
+        if (transA) { v = mem[a + gk * lda + gr]; } else { v = mem[a + gr * lda + gk]; }
+      }
+      As[kk * BM + r] = v;
+      var cc: u32; var kb: u32;
+      if (transB) { kb = e % BK; cc = e / BK; } else { cc = e % BN; kb = e / BN; }
+      let gc = n0 + cc; let gkb = k0 + kb;
+      var w = 0.0;
+      if (gc < n && gkb < k) {
+        if (transB) { w = mem[b + gc * ldb + gkb]; } else { w = mem[b + gkb * ldb + gc]; }
+      }
+      Bs[kb * BN + cc] = w;
+    }
+    workgroupBarrier();
+    let kn = min(BK, k - k0);
+    for (var kk = 0u; kk < kn; kk++) {
+      var av: array<f32, 4>; var bv: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) { av[i] = As[kk * BM + ty + 16u * i]; }
+      for (var j = 0u; j < 4u; j++) { bv[j] = Bs[kk * BN + tx + 16u * j]; }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]); }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    for (var j = 0u; j < 4u; j++) {
+      let r = m0 + ty + 16u * i; let cc = n0 + tx + 16u * j;
+      if (r < m && cc < n) { mem[c + r * ldc + cc] = acc[i * 4u + j]; }
+    }
+  }
+}
+
+// gemm_f32_128: the same product for large matrices (chosen by the host when
+// m and n are both ≥ 128): 128×128 blocks of C per workgroup, an 8×8 register
+// block per invocation (rows ty + 16i, columns tx + 16j), BK = 8. Twice the
+// arithmetic per workgroup-memory read of the 64×64 kernel: what a real GPU
+// needs to approach its f32 peak; the edges load zeros as above.
+@compute @workgroup_size(16, 16)
+fn gemm_f32_128(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let a = pu(0u); let b = pu(1u); let c = pu(2u);
+  let m = pu(3u); let n = pu(4u); let k = pu(5u);
+  let lda = pu(6u); let ldb = pu(7u); let ldc = pu(8u); let flags = pu(9u);
+  let transA = (flags & 1u) != 0u;
+  let transB = (flags & 2u) != 0u;
+  let m0 = wid.y * 128u;
+  let n0 = wid.x * 128u;
+  let tx = lid.x; let ty = lid.y;
+  let t = ty * 16u + tx;
+  var acc: array<f32, 64>;
+  for (var i = 0u; i < 8u; i++) {
+    for (var j = 0u; j < 8u; j++) {
+      let r = m0 + ty + 16u * i; let cc = n0 + tx + 16u * j;
+      var v = 0.0;
+      if ((flags & 4u) != 0u && r < m && cc < n) { v = mem[c + r * ldc + cc]; }
+      acc[i * 8u + j] = v;
+    }
+  }
+  for (var k0 = 0u; k0 < k; k0 += 8u) {
+    for (var l = 0u; l < 4u; l++) {
+      let e = t + 256u * l;
+      var r: u32; var kk: u32;
+      if (transA) { r = e % 128u; kk = e / 128u; } else { kk = e % 8u; r = e / 8u; }
+      let gr = m0 + r; let gk = k0 + kk;
+      var v = 0.0;
+      if (gr < m && gk < k) {
+        if (transA) { v = mem[a + gk * lda + gr]; } else { v = mem[a + gr * lda + gk]; }
+      }
+      As[kk * 128u + r] = v;
+      var cc: u32; var kb: u32;
+      if (transB) { kb = e % 8u; cc = e / 8u; } else { cc = e % 128u; kb = e / 128u; }
+      let gc = n0 + cc; let gkb = k0 + kb;
+      var w = 0.0;
+      if (gc < n && gkb < k) {
+        if (transB) { w = mem[b + gc * ldb + gkb]; } else { w = mem[b + gkb * ldb + gc]; }
+      }
+      Bs[kb * 128u + cc] = w;
+    }
+    workgroupBarrier();
+    let kn = min(8u, k - k0);
+    for (var kk = 0u; kk < kn; kk++) {
+      var av: array<f32, 8>; var bv: array<f32, 8>;
+      for (var i = 0u; i < 8u; i++) { av[i] = As[kk * 128u + ty + 16u * i]; }
+      for (var j = 0u; j < 8u; j++) { bv[j] = Bs[kk * 128u + tx + 16u * j]; }
+      for (var i = 0u; i < 8u; i++) {
+        for (var j = 0u; j < 8u; j++) { acc[i * 8u + j] = fma(av[i], bv[j], acc[i * 8u + j]); }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 8u; i++) {
+    for (var j = 0u; j < 8u; j++) {
+      let r = m0 + ty + 16u * i; let cc = n0 + tx + 16u * j;
+      if (r < m && cc < n) { mem[c + r * ldc + cc] = acc[i * 8u + j]; }
+    }
+  }
+}

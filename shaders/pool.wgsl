@@ -1,0 +1,100 @@
+// Kernel family: pool, twin of assembly/pool.ts (NCHW planes, PyTorch
+// semantics, output sizes from the host). Forward: one invocation per output
+// element, the window scanned in the wasm twin's order (first max wins, NaN
+// propagates, padding never wins). Backward: one invocation per plane, adding
+// in order of the outputs as the wasm twin does (the max backward's ABI has no
+// window geometry, so a gather per input would scan the whole plane); planes
+// are N·C, enough parallel work for the small images this serves.
+
+// maxpool2d_f32(x, y, idx, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW)
+@compute @workgroup_size(256)
+fn maxpool2d_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let NC = pu(3u); let H = pi(4u); let W = pi(5u); let KH = pi(6u); let KW = pi(7u);
+  let SH = pi(8u); let SW = pi(9u); let PH = pi(10u); let PW = pi(11u); let OH = pu(12u); let OW = pu(13u);
+  let o = flat_index(gid, nwg);
+  if (o >= NC * OH * OW) { return; }
+  let p = o / (OH * OW);
+  let oh = i32((o / OW) % OH); let ow = i32(o % OW);
+  let xp = pu(0u) + p * u32(H * W);
+  var hs = oh * SH - PH; var ws = ow * SW - PW;
+  let he = min(hs + KH, H); let we = min(ws + KW, W);
+  hs = max(hs, 0); ws = max(ws, 0);
+  var best = -bitcast<f32>(0x7f800000u | (pu(63u) & 0u));
+  var bi = -1;
+  if (hs < he && ws < we) { bi = hs * W + ws; }
+  for (var h = hs; h < he; h++) {
+    for (var w = ws; w < we; w++) {
+      let v = mem[xp + u32(h * W + w)];
+      if (v > best || v != v) { best = v; bi = h * W + w; }
+    }
+  }
+  mem[pu(1u) + o] = best;
+  sti(pu(2u) + o, bi);
+}
+
+// maxpool2d_backward_f32(dy, idx, dx, NC, H, W, OH, OW)
+@compute @workgroup_size(256)
+fn maxpool2d_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let p = flat_index(gid, nwg);
+  if (p >= pu(3u)) { return; }
+  let hw = pu(4u) * pu(5u); let ohw = pu(6u) * pu(7u);
+  let dxp = pu(2u) + p * hw; let dyp = pu(0u) + p * ohw; let ip = pu(1u) + p * ohw;
+  for (var i = 0u; i < hw; i++) { mem[dxp + i] = 0.0; }
+  for (var o = 0u; o < ohw; o++) {
+    let i = ldi(ip + o);
+    if (i < 0) { continue; }
+    mem[dxp + u32(i)] = mem[dxp + u32(i)] + mem[dyp + o];
+  }
+}
+
+// avgpool2d_f32(x, y, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, countIncludePad)
+@compute @workgroup_size(256)
+fn avgpool2d_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let NC = pu(2u); let H = pi(3u); let W = pi(4u); let KH = pi(5u); let KW = pi(6u);
+  let SH = pi(7u); let SW = pi(8u); let PH = pi(9u); let PW = pi(10u); let OH = pu(11u); let OW = pu(12u);
+  let o = flat_index(gid, nwg);
+  if (o >= NC * OH * OW) { return; }
+  let p = o / (OH * OW);
+  let oh = i32((o / OW) % OH); let ow = i32(o % OW);
+  let xp = pu(0u) + p * u32(H * W);
+  var hs = oh * SH - PH; var ws = ow * SW - PW;
+  var he = min(hs + KH, H + PH); var we = min(ws + KW, W + PW);
+  let pool = (he - hs) * (we - ws);
+  hs = max(hs, 0); ws = max(ws, 0); he = min(he, H); we = min(we, W);
+  var r = 0.0;
+  if (hs < he && ws < we) {
+    var sum = 0.0;
+    for (var h = hs; h < he; h++) {
+      for (var w = ws; w < we; w++) { sum += mem[xp + u32(h * W + w)]; }
+    }
+    r = sum / f32(select((he - hs) * (we - ws), pool, pu(13u) != 0u));
+  }
+  mem[pu(1u) + o] = r;
+}
+
+// avgpool2d_backward_f32(dy, dx, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, countIncludePad)
+@compute @workgroup_size(256)
+fn avgpool2d_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let p = flat_index(gid, nwg);
+  if (p >= pu(2u)) { return; }
+  let H = pi(3u); let W = pi(4u); let KH = pi(5u); let KW = pi(6u);
+  let SH = pi(7u); let SW = pi(8u); let PH = pi(9u); let PW = pi(10u); let OH = pi(11u); let OW = pi(12u);
+  let dxp = pu(1u) + p * u32(H * W); let dyp = pu(0u) + p * u32(OH * OW);
+  for (var i = 0u; i < u32(H * W); i++) { mem[dxp + i] = 0.0; }
+  for (var oh = 0; oh < OH; oh++) {
+    for (var ow = 0; ow < OW; ow++) {
+      var hs = oh * SH - PH; var ws = ow * SW - PW;
+      var he = min(hs + KH, H + PH); var we = min(ws + KW, W + PW);
+      let pool = (he - hs) * (we - ws);
+      hs = max(hs, 0); ws = max(ws, 0); he = min(he, H); we = min(we, W);
+      if (hs >= he || ws >= we) { continue; }
+      let g = mem[dyp + u32(oh * OW + ow)] / f32(select((he - hs) * (we - ws), pool, pu(13u) != 0u));
+      for (var h = hs; h < he; h++) {
+        for (var w = ws; w < we; w++) {
+          let q = dxp + u32(h * W + w);
+          mem[q] = mem[q] + g;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,82 @@
+// Kernel family: reduce, twin of assembly/reduce.ts: [outer, len, inner]
+// reduced over len, one invocation per output (o, j) walking its column in
+// order. Sums add CHUNK-row partial sums into a running total (the wasm
+// twin's inner-vectorised order), so the error grows like CHUNK + len/CHUNK.
+// NaN propagates through sum/mean/max/min; argmax/argmin: the first extreme
+// wins and a NaN counts as the extreme (the first NaN wins).
+const CHUNK: u32 = 128u;
+
+fn is_nan(v: f32) -> bool { return v != v; }
+
+// reduce_f32(op, x, y, outer, len, inner): op 0 sum, 1 mean, 2 max, 3 min
+@compute @workgroup_size(256)
+fn reduce_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let op = pu(0u); let outer = pu(3u); let len = pu(4u); let inner = pu(5u);
+  let t = flat_index(gid, nwg);
+  if (t >= outer * inner) { return; }
+  let o = t / inner; let j = t % inner;
+  let base = pu(1u) + o * len * inner + j;
+  var r: f32;
+  if (op <= 1u) {
+    var total = 0.0;
+    for (var l0 = 0u; l0 < len; l0 += CHUNK) {
+      var part = 0.0;
+      for (var l = l0; l < min(len, l0 + CHUNK); l++) { part += mem[base + l * inner]; }
+      total += part;
+    }
+    r = select(total, total / f32(len), op == 1u);
+  } else {
+    let inf = bitcast<f32>(0x7f800000u | (pu(63u) & 0u));
+    r = select(inf, -inf, op == 2u);
+    for (var l = 0u; l < len; l++) {
+      let v = mem[base + l * inner];
+      if (is_nan(v) || (op == 2u && v > r) || (op == 3u && v < r)) { r = v; }
+      if (is_nan(r)) { break; }
+    }
+  }
+  mem[pu(2u) + t] = r;
+}
+
+fn arg_reduce(is_max: bool, gid: vec3<u32>, nwg: vec3<u32>) {
+  let outer = pu(2u); let len = pu(3u); let inner = pu(4u);
+  let t = flat_index(gid, nwg);
+  if (t >= outer * inner) { return; }
+  let o = t / inner; let j = t % inner;
+  let base = pu(0u) + o * len * inner + j;
+  var best = 0u;
+  if (len > 0u) {
+    var bv = mem[base];
+    for (var l = 1u; l < len && !is_nan(bv); l++) {
+      let v = mem[base + l * inner];
+      if (is_nan(v) || (is_max && v > bv) || (!is_max && v < bv)) { bv = v; best = l; }
+    }
+  }
+  sti(pu(1u) + t, i32(best));
+}
+
+// argmax_f32(x, y, outer, len, inner)
+@compute @workgroup_size(256)
+fn argmax_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) { arg_reduce(true, gid, nwg); }
+
+// argmin_f32(x, y, outer, len, inner)
+@compute @workgroup_size(256)
+fn argmin_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) { arg_reduce(false, gid, nwg); }
+
+// reduce_max_backward_f32(x, y, dy, dx, outer, len, inner): dy routed to the first l where x == y (NaN == NaN)
+@compute @workgroup_size(256)
+fn reduce_max_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let outer = pu(4u); let len = pu(5u); let inner = pu(6u);
+  let t = flat_index(gid, nwg);
+  if (t >= outer * inner) { return; }
+  let o = t / inner; let j = t % inner;
+  let base = o * len * inner + j;
+  let yv = mem[pu(1u) + t];
+  let g = mem[pu(2u) + t];
+  var found = false;
+  for (var l = 0u; l < len; l++) {
+    let v = mem[pu(0u) + base + l * inner];
+    let m = !found && (v == yv || (is_nan(v) && is_nan(yv)));
+    mem[pu(3u) + base + l * inner] = select(0.0, g, m);
+    if (m) { found = true; }
+  }
+}

@@ -1,0 +1,378 @@
+// WebGPU kernel twins (shaders/*.wgsl) against their wasm twins on the same
+// inputs: gemm over every transpose / accumulate combination with m, n, k below,
+// at and above the 64×64×16 tile (strided, C padding left untouched);
+// every elementwise kernel over lengths hitting each remainder of the 256-wide
+// workgroup, plus one length past 65535 groups (the 2-D launch) that also grows
+// the heap; then the engine path: init({ backend: "webgpu" }), ops, await data().
+//
+// In Node the adapter comes from the `webgpu` package (Dawn); with no GPU,
+// scripts/test.mjs starts this file with SwiftShader (LD_LIBRARY_PATH and
+// VK_ICD_FILENAMES, see docs/WEBGPU.md). No adapter FAILS this file: it never skips.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { kernels, assertClose, randomF32 } from "./harness.js";
+import type { KernelBox } from "./harness.js";
+import { WebGpuBackend } from "../host/backends/webgpu/backend.js";
+import { detectFeatures } from "../host/backends/features.js";
+import * as wg from "../host/index.js";
+
+const TRANS_A = 1, TRANS_B = 2, ACCUMULATE = 4;
+let box: KernelBox;
+let gpu: WebGpuBackend;
+
+test.before(async () => {
+  box = kernels("simd");
+  gpu = await WebGpuBackend.create({ verbose: false }, { k: box.k, features: detectFeatures() });
+  console.log(`  ${gpu.summary}`);
+});
+test.after(() => gpu?.shutdown());
+
+/** The same data in both memories: returns [wasm ptr, gpu ptr]. */
+function put(data: Float32Array | Int32Array, shift = 0): [number, number] {
+  const bytes = (data.length + shift) * 4 + 16;
+  const w = box.alloc(bytes) + shift * 4;
+  (data instanceof Int32Array ? box.i32(w, data.length) : box.f32(w, data.length)).set(data as any);
+  const g = gpu.mm.pool.alloc(bytes) + shift * 4;
+  gpu.write(g, data);
+  return [w, g];
+}
+
+async function readF32(ptr: number, n: number): Promise<Float32Array> {
+  return new Float32Array(await gpu.read(ptr, n * 4));
+}
+
+// ---------------------------------------------------------------------------
+// gemm
+
+const M = [1, 5, 63, 64, 65, 130];
+const N = [1, 17, 64, 67];
+const K = [1, 15, 16, 17, 40];
+
+test("gemm_f32: every transpose and accumulate flag, m/n/k around the 64×64×16 tile, strided operands", async () => {
+  for (let flags = 0; flags < 8; flags++) {
+    box.reset();
+    const cases: { m: number; n: number; k: number; cw: number; cg: number; len: number }[] = [];
+    let seed = flags * 1000;
+    for (const m of M) for (const n of N) {
+      const k = K[(seed++) % K.length];
+      const lda = (flags & TRANS_A ? m : k) + (seed % 3), ldb = (flags & TRANS_B ? k : n) + (seed % 2), ldc = n + 1 + (seed % 4);
+      const [aw, ag] = put(randomF32((flags & TRANS_A ? k : m) * lda, seed), seed % 3);
+      const [bw, bg] = put(randomF32((flags & TRANS_B ? n : k) * ldb, seed + 1), (seed + 1) % 3);
+      const len = m * ldc;
+      const [cw, cg] = put(randomF32(len, seed + 2), 1);
+      const scratch = box.alloc(box.k.gemm_packed_b_bytes(k, n) + 16);
+      box.k.gemm_f32(aw, bw, cw, m, n, k, lda, ldb, ldc, flags, scratch);
+      gpu.k.gemm_f32(ag, bg, cg, m, n, k, lda, ldb, ldc, flags, 0);
+      cases.push({ m, n, k, cw, cg, len });
+    }
+    for (const c of cases) {
+      // the whole of C, padding columns included: they must keep their values
+      assertClose(await readF32(c.cg, c.len), box.f32(c.cw, c.len), {
+        rtol: 1e-5, atol: 1e-6 + 2e-7 * c.k, what: `gemm flags=${flags} m=${c.m} n=${c.n} k=${c.k}`,
+      });
+    }
+  }
+});
+
+test("gemm_f32 with 128×128 tiles (m, n ≥ 128): 257×129×300, every flag, matches the wasm twin", async () => {
+  for (let flags = 0; flags < 8; flags++) {
+    box.reset();
+    const m = 257, n = 129, k = 300;
+    const [aw, ag] = put(randomF32(m * k, 7));
+    const [bw, bg] = put(randomF32(k * n, 8));
+    const [cw, cg] = put(randomF32(m * n, 9));
+    box.k.gemm_f32(aw, bw, cw, m, n, k, flags & TRANS_A ? m : k, flags & TRANS_B ? k : n, n, flags, box.alloc(box.k.gemm_packed_b_bytes(k, n)));
+    gpu.k.gemm_f32(ag, bg, cg, m, n, k, flags & TRANS_A ? m : k, flags & TRANS_B ? k : n, n, flags, 0);
+    assertClose(await readF32(cg, m * n), box.f32(cw, m * n), { rtol: 1e-5, atol: 1e-4, what: `gemm 257×129×300 flags=${flags}` });
+  }
+});
+
+// ---------------------------------------------------------------------------
+// elementwise
+
+const NS = [0, 1, 3, 255, 256, 257, 1000];
+const UNARY = ["neg", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "gelu", "square", "rsqrt", "reciprocal", "sin", "cos", "gelu_tanh", "silu", "sign"];
+const POSITIVE = new Set([2, 3, 10]); // log, sqrt, rsqrt: inputs in (0.1, 3.1)
+
+function input(op: number, n: number, seed: number): Float32Array {
+  const x = randomF32(n, seed).map((v) => v * 3);
+  if (POSITIVE.has(op) || op === 11) return x.map((v) => Math.abs(v) + 0.1);
+  return x;
+}
+
+async function compare(gp: number, wp: number, n: number, what: string, tol = { rtol: 2e-5, atol: 2e-6 }): Promise<void> {
+  assertClose(await readF32(gp, n), box.f32(wp, n), { ...tol, what });
+}
+
+test("unary_f32 and unary_backward_f32: every op code, lengths around the workgroup size", async () => {
+  for (let op = 0; op < UNARY.length; op++) {
+    for (const n of [0, 1, 255, 256, 257]) { // every remainder class of the 256-wide group; SwiftShader is slow
+      box.reset();
+      const x = input(op, n, op * 31 + n);
+      const [xw, xg] = put(x);
+      const [yw, yg] = put(new Float32Array(n));
+      const [dyw, dyg] = put(randomF32(n, n + 5));
+      const [dxw, dxg] = put(new Float32Array(n));
+      box.k.unary_f32(op, xw, yw, n);
+      gpu.k.unary_f32(op, xg, yg, n);
+      box.k.unary_backward_f32(op, xw, yw, dyw, dxw, n);
+      gpu.k.unary_backward_f32(op, xg, yg, dyg, dxg, n);
+      // WGSL's exp/log/tanh/sin are within a few ulp, not bit-equal to the wasm polynomials
+      await compare(yg, yw, n, `unary ${UNARY[op]} n=${n}`, { rtol: 3e-5, atol: 3e-6 });
+      await compare(dxg, dxw, n, `unary_backward ${UNARY[op]} n=${n}`, { rtol: 1e-4, atol: 1e-5 });
+    }
+  }
+});
+
+test("binary_f32, binary_scalar_f32 (both orders), every op code", async () => {
+  for (let op = 0; op <= 12; op++) {
+    for (const n of [0, 1, 257, 1000]) {
+      box.reset();
+      let a = randomF32(n, op + n), b = randomF32(n, op + n + 1);
+      if (op === 6) a = a.map((v) => Math.abs(v) + 0.5); // pow: positive bases (negative ones: integer exponents only)
+      if (op >= 7) b = b.map((v, i) => (i % 3 === 0 ? a[i] : v)); // comparisons see equal pairs too
+      const [aw, ag] = put(a), [bw, bg] = put(b);
+      const [yw, yg] = put(new Float32Array(n)), [sw, sg] = put(new Float32Array(n)), [rw, rg] = put(new Float32Array(n));
+      box.k.binary_f32(op, aw, bw, yw, n); gpu.k.binary_f32(op, ag, bg, yg, n);
+      box.k.binary_scalar_f32(op, aw, 0.75, sw, n, 0); gpu.k.binary_scalar_f32(op, ag, 0.75, sg, n, 0);
+      box.k.binary_scalar_f32(op, aw, 0.75, rw, n, 1); gpu.k.binary_scalar_f32(op, ag, 0.75, rg, n, 1);
+      await compare(yg, yw, n, `binary op=${op} n=${n}`);
+      await compare(sg, sw, n, `binary_scalar op=${op} n=${n}`);
+      await compare(rg, rw, n, `binary_scalar reversed op=${op} n=${n}`);
+    }
+  }
+  // pow with negative bases and integer exponents keeps the sign
+  box.reset();
+  const [aw, ag] = put(Float32Array.from([-2, -2, -1.5, 0, 3])), [bw, bg] = put(Float32Array.from([3, 2, 0, 2, -1]));
+  const [yw, yg] = put(new Float32Array(5));
+  box.k.binary_f32(6, aw, bw, yw, 5); gpu.k.binary_f32(6, ag, bg, yg, 5);
+  await compare(yg, yw, 5, "pow with negative bases");
+});
+
+test("binary_strided_f32: broadcast on first, middle and last axes, transposed and negative strides", async () => {
+  const cases: [number[], number[], number[]][] = [
+    [[], [], []],
+    [[7], [1], [0]],
+    [[2, 3, 4], [12, 4, 1], [0, 1, 0]],
+    [[3, 1, 5], [0, 0, 1], [5, 5, 1]],
+    [[4, 3], [1, 4], [3, 1]],
+    [[2, 2, 65], [130, 65, 1], [0, 0, 1]],
+    [[3, 4], [-4, 1], [0, -1]],
+  ];
+  for (const [shape, sa, sb] of cases) {
+    box.reset();
+    const total = shape.reduce((s, d) => s * d, 1);
+    const span = (st: number[]) => 1 + shape.reduce((s, d, i) => s + (d - 1) * Math.abs(st[i]), 0);
+    const la = span(sa), lb = span(sb);
+    // negative strides start at the far end
+    const startA = shape.reduce((s, d, i) => s + (sa[i] < 0 ? (d - 1) * -sa[i] : 0), 0);
+    const startB = shape.reduce((s, d, i) => s + (sb[i] < 0 ? (d - 1) * -sb[i] : 0), 0);
+    const [aw, ag] = put(randomF32(la, la)), [bw, bg] = put(randomF32(lb, lb + 1));
+    const [yw, yg] = put(new Float32Array(total));
+    const desc = Int32Array.from([...shape, ...sa, ...sb]);
+    const [dw, dg] = put(desc);
+    for (const op of [0, 3, 4, 11]) {
+      box.k.binary_strided_f32(op, aw + startA * 4, bw + startB * 4, yw, shape.length, dw);
+      gpu.k.binary_strided_f32(op, ag + startA * 4, bg + startB * 4, yg, shape.length, dg);
+      await compare(yg, yw, total, `binary_strided op=${op} shape=[${shape}] sa=[${sa}] sb=[${sb}]`);
+    }
+  }
+});
+
+test("axpy, scale, fill, transpose, casts, where, clamp and its backward", async () => {
+  for (const n of NS) {
+    box.reset();
+    const x = randomF32(n, n + 1).map((v) => v * 5);
+    const [xw, xg] = put(x);
+    const [yw, yg] = put(randomF32(n, n + 2));
+    box.k.axpy_f32(xw, yw, n, -0.3); gpu.k.axpy_f32(xg, yg, n, -0.3);
+    await compare(yg, yw, n, `axpy n=${n}`);
+    box.k.scale_f32(xw, yw, n, 1.7); gpu.k.scale_f32(xg, yg, n, 1.7);
+    await compare(yg, yw, n, `scale n=${n}`);
+    box.k.clamp_f32(xw, yw, n, -1, 2); gpu.k.clamp_f32(xg, yg, n, -1, 2);
+    await compare(yg, yw, n, `clamp n=${n}`);
+    const [dyw, dyg] = put(randomF32(n, 3));
+    box.k.clamp_backward_f32(xw, dyw, yw, n, -1, 2); gpu.k.clamp_backward_f32(xg, dyg, yg, n, -1, 2);
+    await compare(yg, yw, n, `clamp_backward n=${n}`);
+    const [iw, ig] = put(new Int32Array(n));
+    box.k.cast_f32_i32(xw, iw, n); gpu.k.cast_f32_i32(xg, ig, n);
+    assert.equal(Array.from(new Int32Array(await gpu.read(ig, n * 4))), Array.from(box.i32(iw, n)), `cast_f32_i32 n=${n}`);
+    box.k.cast_i32_f32(iw, yw, n); gpu.k.cast_i32_f32(ig, yg, n);
+    await compare(yg, yw, n, `cast_i32_f32 n=${n}`);
+    const [cw, cg] = put(randomF32(n, 9).map((v) => (v > 0 ? 1 : 0)));
+    const [zw, zg] = put(new Float32Array(n));
+    box.k.where_f32(cw, xw, yw, zw, n); gpu.k.where_f32(cg, xg, yg, zg, n);
+    await compare(zg, zw, n, `where n=${n}`);
+    box.k.fill_f32(zw, n, 2.5); gpu.k.fill_f32(zg, n, 2.5);
+    await compare(zg, zw, n, `fill n=${n}`);
+  }
+  for (const [outer, a, b, inner] of [[1, 3, 5, 1], [2, 33, 17, 1], [3, 4, 5, 6], [1, 1, 7, 2]]) {
+    box.reset();
+    const n = outer * a * b * inner;
+    const [xw, xg] = put(randomF32(n, n)), [yw, yg] = put(new Float32Array(n));
+    box.k.transpose_f32(xw, yw, outer, a, b, inner); gpu.k.transpose_f32(xg, yg, outer, a, b, inner);
+    await compare(yg, yw, n, `transpose [${outer},${a},${b},${inner}]`, { rtol: 0, atol: 0 });
+  }
+});
+
+test("a launch past 65535 workgroups (2-D grid) and heap growth keep every element", async () => {
+  const n = 256 * 65535 + 300; // 64 MiB: the heap grows from 16 MiB, the copy of what was there is ordered
+  const before = gpu.heapSize;
+  const keep = gpu.mm.pool.alloc(4096);
+  gpu.write(keep, Float32Array.from({ length: 1024 }, (_, i) => i));
+  const y = gpu.mm.pool.alloc(n * 4);
+  gpu.k.fill_f32(y, n, 3.25);
+  assert.ok(gpu.heapSize > before, `heap grew (${before} → ${gpu.heapSize})`);
+  const got = await readF32(y, n);
+  assert.equal(got[0], 3.25);
+  assert.equal(got[n - 1], 3.25);
+  assert.equal(got[256 * 65535 + 1], 3.25);
+  assert.ok(got.every((v) => v === 3.25), "every element filled");
+  const kept = await readF32(keep, 1024);
+  assert.equal(kept[1023], 1023, "data written before the heap grew survived the growth");
+  gpu.mm.pool.free(y, n * 4);
+  gpu.mm.pool.free(keep, 4096);
+});
+
+test("kernels with no WGSL twin yet, and sync views, fail with clear errors", () => {
+  assert.throws(() => gpu.k.conv2d_direct_f32(0), /no WebGPU twin yet/);
+  assert.throws(() => gpu.f32(65536, 1), /tensor lives on webgpu: use await t.data\(\)/);
+  assert.throws(() => gpu.k.fill_f32(65538, 1, 0), /not 4-aligned/);
+  assert.equal(gpu.k.gemm_packed_b_bytes(10, 9), box.k.gemm_packed_b_bytes(10, 9), "size queries answered by the wasm kernels");
+});
+
+// ---------------------------------------------------------------------------
+// optim
+
+test("sgd_f32 (plain, momentum first and later steps, Nesterov, weight decay) and adam_f32 / AdamW match wasm", async () => {
+  for (const n of [1, 257, 1000]) {
+    for (const [momentum, dampening, wd, nesterov, first] of [[0, 0, 0, 0, 0], [0.9, 0, 0, 0, 1], [0.9, 0.1, 0.01, 0, 0], [0.9, 0, 0.01, 1, 0]]) {
+      box.reset();
+      const [pw, pg] = put(randomF32(n, n)), [gw, gg] = put(randomF32(n, n + 1)), [bw, bg] = put(randomF32(n, n + 2));
+      box.k.sgd_f32(pw, gw, bw, n, 0.05, momentum, dampening, wd, nesterov, first);
+      gpu.k.sgd_f32(pg, gg, bg, n, 0.05, momentum, dampening, wd, nesterov, first);
+      await compare(pg, pw, n, `sgd p n=${n} momentum=${momentum} nesterov=${nesterov}`, { rtol: 1e-6, atol: 1e-7 });
+      await compare(bg, bw, n, `sgd buf n=${n} momentum=${momentum}`, { rtol: 1e-6, atol: 1e-7 });
+    }
+    for (const decoupled of [0, 1]) {
+      box.reset();
+      const [pw, pg] = put(randomF32(n, n)), [gw, gg] = put(randomF32(n, n + 1));
+      const [mw, mg] = put(randomF32(n, n + 2).map((v) => v * 0.1)), [vw, vg] = put(randomF32(n, n + 3).map((v) => v * v * 0.01));
+      const t = 3, lr = 1e-3, b1 = 0.9, b2 = 0.999;
+      const args = [n, lr, b1, b2, 1 - b1, 1 - b2, 1e-8, 0.01, lr / (1 - b1 ** t), Math.sqrt(1 - b2 ** t), decoupled];
+      box.k.adam_f32(pw, gw, mw, vw, ...args);
+      gpu.k.adam_f32(pg, gg, mg, vg, ...args);
+      await compare(pg, pw, n, `adam p n=${n} decoupled=${decoupled}`, { rtol: 1e-6, atol: 1e-7 });
+      await compare(mg, mw, n, `adam m n=${n}`, { rtol: 1e-6, atol: 1e-8 });
+      await compare(vg, vw, n, `adam v n=${n}`, { rtol: 1e-6, atol: 1e-9 });
+    }
+  }
+});
+
+// ---------------------------------------------------------------------------
+// pool and softmax
+
+const outSize = (x: number, k: number, s: number, p: number) => Math.floor((x + 2 * p - k) / s) + 1;
+
+test("maxpool2d / avgpool2d forward and backward: 2×2 s2, 3×3 s1 padded, 3×2 s2 with odd sizes, both divisors", async () => {
+  const cases = [[3, 8, 8, 2, 2, 2, 2, 0, 0], [2, 7, 9, 3, 3, 1, 1, 1, 1], [5, 11, 6, 3, 2, 2, 2, 1, 0], [300, 4, 4, 2, 2, 2, 2, 0, 0]];
+  for (const [NC, H, W, KH, KW, SH, SW, PH, PW] of cases) {
+    box.reset();
+    const OH = outSize(H, KH, SH, PH), OW = outSize(W, KW, SW, PW);
+    const what = `pool NC=${NC} ${H}×${W} k${KH}×${KW} s${SH}×${SW} p${PH}×${PW}`;
+    const x = randomF32(NC * H * W, H * W).map((v, i) => (i % 7 === 0 ? 0.5 : v)); // ties: the first max wins
+    const [xw, xg] = put(x);
+    const [yw, yg] = put(new Float32Array(NC * OH * OW)), [iw, ig] = put(new Int32Array(NC * OH * OW));
+    box.k.maxpool2d_f32(xw, yw, iw, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW);
+    gpu.k.maxpool2d_f32(xg, yg, ig, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW);
+    await compare(yg, yw, NC * OH * OW, `max ${what}`, { rtol: 0, atol: 0 });
+    assert.equal(Array.from(new Int32Array(await gpu.read(ig, NC * OH * OW * 4))), Array.from(box.i32(iw, NC * OH * OW)), `argmax ${what}`);
+    const [dyw, dyg] = put(randomF32(NC * OH * OW, 3)), [dxw, dxg] = put(new Float32Array(NC * H * W));
+    box.k.maxpool2d_backward_f32(dyw, iw, dxw, NC, H, W, OH, OW);
+    gpu.k.maxpool2d_backward_f32(dyg, ig, dxg, NC, H, W, OH, OW);
+    await compare(dxg, dxw, NC * H * W, `max backward ${what}`, { rtol: 0, atol: 0 });
+    for (const cip of [0, 1]) {
+      box.k.avgpool2d_f32(xw, yw, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
+      gpu.k.avgpool2d_f32(xg, yg, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
+      await compare(yg, yw, NC * OH * OW, `avg ${what} countIncludePad=${cip}`, { rtol: 1e-6, atol: 1e-7 });
+      box.k.avgpool2d_backward_f32(dyw, dxw, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
+      gpu.k.avgpool2d_backward_f32(dyg, dxg, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
+      await compare(dxg, dxw, NC * H * W, `avg backward ${what} countIncludePad=${cip}`, { rtol: 1e-6, atol: 1e-7 });
+    }
+  }
+});
+
+test("softmax, log-softmax (forward and backward) and fused softmax cross-entropy match wasm", async () => {
+  for (const [rows, cols] of [[1, 1], [3, 10], [257, 7], [4, 300]]) {
+    box.reset();
+    const n = rows * cols, what = `${rows}×${cols}`;
+    const [xw, xg] = put(randomF32(n, n).map((v) => v * 8));
+    const [yw, yg] = put(new Float32Array(n)), [dyw, dyg] = put(randomF32(n, n + 1)), [dxw, dxg] = put(new Float32Array(n));
+    for (const [fwd, bwd] of [["softmax_f32", "softmax_backward_f32"], ["log_softmax_f32", "log_softmax_backward_f32"]]) {
+      box.k[fwd](xw, yw, rows, cols); gpu.k[fwd](xg, yg, rows, cols);
+      await compare(yg, yw, n, `${fwd} ${what}`, { rtol: 2e-5, atol: 1e-6 });
+      box.k[bwd](yw, dyw, dxw, rows, cols); gpu.k[bwd](yg, dyg, dxg, rows, cols);
+      await compare(dxg, dxw, n, `${bwd} ${what}`, { rtol: 1e-4, atol: 1e-5 });
+    }
+    const labels = Int32Array.from({ length: rows }, (_, r) => (r * 7) % cols);
+    const [lw, lg] = put(labels), [lossw, lossg] = put(new Float32Array(rows)), [pw, pg] = put(new Float32Array(n));
+    box.k.softmax_xent_f32(xw, lw, lossw, pw, rows, cols); gpu.k.softmax_xent_f32(xg, lg, lossg, pg, rows, cols);
+    await compare(lossg, lossw, rows, `softmax_xent loss ${what}`, { rtol: 1e-5, atol: 1e-5 });
+    await compare(pg, pw, n, `softmax_xent probs ${what}`, { rtol: 2e-5, atol: 1e-6 });
+    const [gw, gg] = put(Float32Array.from([0.5]));
+    box.k.softmax_xent_backward_f32(pw, lw, gw, 0, dxw, rows, cols, 1 / rows);
+    gpu.k.softmax_xent_backward_f32(pg, lg, gg, 0, dxg, rows, cols, 1 / rows);
+    await compare(dxg, dxw, n, `softmax_xent backward ${what}`, { rtol: 2e-5, atol: 1e-7 });
+  }
+});
+
+test("reduce_f32 (sum, mean, max, min), argmax/argmin with ties, reduce_max_backward: inner 1, 3 and 5, long columns", async () => {
+  for (const [outer, len, inner] of [[1, 1, 1], [3, 7, 1], [2, 300, 3], [4, 5, 5], [1, 1000, 1], [70, 4, 1]]) {
+    box.reset();
+    const n = outer * len * inner, m = outer * inner, what = `[${outer},${len},${inner}]`;
+    const [xw, xg] = put(randomF32(n, n).map((v, i) => (i % 5 === 2 ? 0.25 : v))); // repeated values: ties
+    const [yw, yg] = put(new Float32Array(m));
+    for (let op = 0; op < 4; op++) {
+      box.k.reduce_f32(op, xw, yw, outer, len, inner); gpu.k.reduce_f32(op, xg, yg, outer, len, inner);
+      await compare(yg, yw, m, `reduce op=${op} ${what}`, { rtol: 1e-5, atol: 1e-5 });
+    }
+    const [iw, ig] = put(new Int32Array(m));
+    for (const k of ["argmax_f32", "argmin_f32"]) {
+      box.k[k](xw, iw, outer, len, inner); gpu.k[k](xg, ig, outer, len, inner);
+      assert.equal(Array.from(new Int32Array(await gpu.read(ig, m * 4))), Array.from(box.i32(iw, m)), `${k} ${what}`);
+    }
+    box.k.reduce_f32(2, xw, yw, outer, len, inner); gpu.k.reduce_f32(2, xg, yg, outer, len, inner);
+    const [dyw, dyg] = put(randomF32(m, 4)), [dxw, dxg] = put(new Float32Array(n));
+    box.k.reduce_max_backward_f32(xw, yw, dyw, dxw, outer, len, inner);
+    gpu.k.reduce_max_backward_f32(xg, yg, dyg, dxg, outer, len, inner);
+    await compare(dxg, dxw, n, `reduce_max_backward ${what}`, { rtol: 0, atol: 0 });
+  }
+});
+
+// ---------------------------------------------------------------------------
+// engine path
+
+test("init({ backend: 'webgpu' }): tensors, matmul, broadcast add, relu and await data() agree with wasm", async () => {
+  const run = async () => {
+    const a = wg.tensor(Array.from(randomF32(70 * 33, 1)), { shape: [70, 33] });
+    const b = wg.tensor(Array.from(randomF32(33 * 20, 2)), { shape: [33, 20] });
+    const bias = wg.tensor(Array.from(randomF32(20, 3)));
+    const y = a.matmul(b).add(bias).relu().mul(2);
+    const s = y.sum(), m = y.max(0), e = y.mean(1).exp();
+    return Float32Array.from([...(await y.data()), ...(await s.data()), ...(await m.data()), ...(await e.data())]);
+  };
+  await wg.init({ backend: "wasm", threads: 1, verbose: false });
+  const expected = await run();
+  const info = await wg.init({ backend: "webgpu", verbose: false });
+  assert.is(info.backend, "webgpu");
+  const got = await run();
+  assertClose(got, expected, { rtol: 1e-5, atol: 1e-4, what: "relu(a@b + bias)·2, its sum, column max and exp(row mean) on webgpu" });
+  const t = wg.tensor([1, 2, 3]);
+  assert.throws(() => t.dataSync(), /tensor lives on webgpu/);
+  assert.equal(Array.from(await wg.tensor([4, 5], { dtype: "int32" }).data()), [4, 5]);
+  const auto = await wg.init({ backend: "auto", verbose: false });
+  assert.is(auto.backend, "webgpu", `auto picks WebGPU when an adapter exists (${auto.fallback ?? ""})`);
+  wg.shutdown();
+});
+
+test.run();
