@@ -135,6 +135,84 @@ export function maxpool2d_backward_f32(
 }
 
 /**
+ * The gradient of maxpool(relu(z)) with respect to z, in one pass: dx [NC, H, W] = 0,
+ * then dx[p, idx[p, o]] += (y[p, o] > 0 ? dy[p, o] : 0) for every output o of plane p,
+ * in order of o, where y and idx are maxpool2d_f32's outputs on relu(z). (ReLU is
+ * monotone, so pool(relu(z)) = relu(pool(z)) and its derivative at the chosen tap is
+ * y > 0; a NaN y gives 0, as relu's backward does for a NaN z.)
+ * tiled ≠ 0 promises the pool was 2×2 stride 2 unpadded: the windows are disjoint, so
+ * every dx element is written once, straight, with no zeroing pass first.
+ * Example (host): maxpool2d_relu_backward_f32(dy, idx, y, dx, N·C, 26, 26, 13, 13, 1).
+ */
+export function maxpool2d_relu_backward_f32(
+  dy: usize, idx: usize, y: usize, dx: usize, NC: i32, H: i32, W: i32, OH: i32, OW: i32, tiled: i32,
+): void {
+  const hw = H * W, ohw = OH * OW;
+  const plane = <usize>hw << 2;
+  const oplane = <usize>ohw << 2;
+  const zero = f32x4.splat(0);
+  const lanes = i32x4(0, 2, 4, 6);
+  for (let p = 0; p < NC; p++) {
+    const dxp = dx + <usize>p * plane;
+    const dyp = dy + <usize>p * oplane;
+    const ip = idx + <usize>p * oplane;
+    const yp = y + <usize>p * oplane;
+    if (tiled == 0) {
+      zeroF32(dxp, hw);
+      for (let o = 0; o < ohw; o++) {
+        const at = <usize>o << 2;
+        const i = load<i32>(ip + at);
+        if (i < 0 || !(load<f32>(yp + at) > 0)) continue;
+        const q = dxp + (<usize>i << 2);
+        store<f32>(q, load<f32>(q) + load<f32>(dyp + at));
+      }
+      continue;
+    }
+    for (let oh = 0; oh < OH; oh++) {
+      const r0 = dxp + (<usize>(2 * oh * W) << 2);
+      const r1 = r0 + (<usize>W << 2);
+      const orow = <usize>(oh * OW) << 2;
+      let ow = 0;
+      // Four windows: the gradient (0 where y ≤ 0) lands on the tap idx names, 0 on the
+      // other three; "0 +" keeps the scatter-add's bits (a −0 gradient becomes +0).
+      for (; ow + 4 <= OW; ow += 4) {
+        const o = orow + (<usize>ow << 2);
+        const g = f32x4.add(zero, v128.and(v128.load(dyp + o), f32x4.gt(v128.load(yp + o), zero)));
+        const iv = v128.load(ip + o);
+        const i00 = i32x4.add(i32x4.splat(2 * oh * W + 2 * ow), lanes);
+        const t00 = v128.and(g, i32x4.eq(iv, i00));
+        const t01 = v128.and(g, i32x4.eq(iv, i32x4.add(i00, i32x4.splat(1))));
+        const t10 = v128.and(g, i32x4.eq(iv, i32x4.add(i00, i32x4.splat(W))));
+        const t11 = v128.and(g, i32x4.eq(iv, i32x4.add(i00, i32x4.splat(W + 1))));
+        const c = <usize>(2 * ow) << 2;
+        v128.store(r0 + c, i8x16.shuffle(t00, t01, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23));
+        v128.store(r0 + c, i8x16.shuffle(t00, t01, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31), 16);
+        v128.store(r1 + c, i8x16.shuffle(t10, t11, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23));
+        v128.store(r1 + c, i8x16.shuffle(t10, t11, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31), 16);
+      }
+      for (; ow < OW; ow++) {
+        const o = orow + (<usize>ow << 2);
+        const yv = load<f32>(yp + o);
+        const gv: f32 = yv > 0 ? 0 + load<f32>(dyp + o) : 0;
+        const i = load<i32>(ip + o), b = 2 * oh * W + 2 * ow;
+        const c = <usize>(2 * ow) << 2;
+        store<f32>(r0 + c, i == b ? gv : 0);
+        store<f32>(r0 + c + 4, i == b + 1 ? gv : 0);
+        store<f32>(r1 + c, i == b + W ? gv : 0);
+        store<f32>(r1 + c + 4, i == b + W + 1 ? gv : 0);
+      }
+      // An odd W leaves the last column outside every window.
+      for (let w = 2 * OW; w < W; w++) {
+        store<f32>(r0 + (<usize>w << 2), 0);
+        store<f32>(r1 + (<usize>w << 2), 0);
+      }
+    }
+    // An odd H leaves the last row outside every window.
+    if (2 * OH < H) zeroF32(dxp + (<usize>(2 * OH * W) << 2), (H - 2 * OH) * W);
+  }
+}
+
+/**
  * Average pooling x [NC, H, W] → y [NC, OH, OW] (PyTorch avg_pool2d; countIncludePad ≠ 0
  * divides by the window clipped to the padded image, else by its in-image taps).
  * Example (host): avgpool2d_f32(x, y, N·C, 8, 8, 3, 3, 1, 1, 1, 1, 8, 8, 1).
