@@ -130,12 +130,19 @@ function dots(s: usize, lds: usize, a: usize, nr: i32, b: usize, nc: i32, D: i32
   }
 }
 
+/** No causal band limit for accRows (offsets far outside any block). */
+const OPEN: i32 = 1 << 29;
+
 /**
- * c_r += Σ_{j<nj} w[r·wr + j·wj] · b_j for r < nr, where c and b are rows of D
- * floats and wr, wj are byte strides into the weights (so one routine does both
- * P·V, with w = P, and Pᵀ·dO, with w read down the columns of P).
+ * c_r += Σ_j w[r·wr + j·wj] · b_j for r < nr and max(0, r + lo) ≤ j < min(nj, r + hi),
+ * where c and b are rows of D floats and wr, wj are byte strides into the
+ * weights (so one routine does both P·V, with w = P, and Pᵀ·dO, with w read
+ * down the columns of P). The band [r + lo, r + hi) is the causal mask's
+ * nonzero part: weights outside it are exact zeros, so skipping them changes
+ * nothing but the time (a 4-row group takes the union of its rows' bands).
+ * Pass lo = -OPEN, hi = OPEN for no band.
  */
-function accRows(c: usize, w: usize, wr: usize, wj: usize, b: usize, nr: i32, nj: i32, D: i32): void {
+function accRows(c: usize, w: usize, wr: usize, wj: usize, b: usize, nr: i32, nj: i32, D: i32, lo: i32, hi: i32): void {
   if (nj <= 0) return;
   const ld = <usize>D << 2;
   const end = ld;
@@ -144,16 +151,19 @@ function accRows(c: usize, w: usize, wr: usize, wj: usize, b: usize, nr: i32, nj
   const wr2 = wr + wr, wr3 = wr2 + wr;
   let r = 0;
   for (; r + 4 <= nr; r += 4) {
+    const jb = max(0, r + lo), je = min(nj, r + 3 + hi);
+    if (je <= jb) continue;
     const c0 = c + <usize>r * ld, c1 = c0 + ld, c2 = c1 + ld, c3 = c2 + ld;
-    const w0 = w + <usize>r * wr;
+    const w0 = w + <usize>r * wr + <usize>jb * wj;
+    const b0 = b + <usize>jb * ld;
     let d: usize = 0;
     for (; d < end8; d += 32) {
       let a00 = v128.load(c0 + d), a01 = v128.load(c0 + d, 16);
       let a10 = v128.load(c1 + d), a11 = v128.load(c1 + d, 16);
       let a20 = v128.load(c2 + d), a21 = v128.load(c2 + d, 16);
       let a30 = v128.load(c3 + d), a31 = v128.load(c3 + d, 16);
-      let pw = w0, pb = b + d;
-      for (let j = 0; j < nj; j++) {
+      let pw = w0, pb = b0 + d;
+      for (let j = jb; j < je; j++) {
         const v0 = v128.load(pb), v1 = v128.load(pb, 16);
         const s0 = v128.load32_splat(pw), s1 = v128.load32_splat(pw + wr);
         a00 = madd(s0, v0, a00); a01 = madd(s0, v1, a01);
@@ -171,8 +181,8 @@ function accRows(c: usize, w: usize, wr: usize, wj: usize, b: usize, nr: i32, nj
     if (d < end4) {
       let a0 = v128.load(c0 + d), a1 = v128.load(c1 + d);
       let a2 = v128.load(c2 + d), a3 = v128.load(c3 + d);
-      let pw = w0, pb = b + d;
-      for (let j = 0; j < nj; j++) {
+      let pw = w0, pb = b0 + d;
+      for (let j = jb; j < je; j++) {
         const v0 = v128.load(pb);
         a0 = madd(v128.load32_splat(pw), v0, a0);
         a1 = madd(v128.load32_splat(pw + wr), v0, a1);
@@ -187,8 +197,8 @@ function accRows(c: usize, w: usize, wr: usize, wj: usize, b: usize, nr: i32, nj
     for (; d < end; d += 4) {
       let a0 = load<f32>(c0 + d), a1 = load<f32>(c1 + d);
       let a2 = load<f32>(c2 + d), a3 = load<f32>(c3 + d);
-      let pw = w0, pb = b + d;
-      for (let j = 0; j < nj; j++) {
+      let pw = w0, pb = b0 + d;
+      for (let j = jb; j < je; j++) {
         const x = load<f32>(pb);
         a0 += load<f32>(pw) * x;
         a1 += load<f32>(pw + wr) * x;
@@ -203,14 +213,17 @@ function accRows(c: usize, w: usize, wr: usize, wj: usize, b: usize, nr: i32, nj
   // Leftover rows (and the one-query decode case): one row, 16 floats at a time.
   const end16 = <usize>(D & ~15) << 2;
   for (; r < nr; r++) {
+    const jb = max(0, r + lo), je = min(nj, r + hi);
+    if (je <= jb) continue;
     const c0 = c + <usize>r * ld;
-    const w0 = w + <usize>r * wr;
+    const w0 = w + <usize>r * wr + <usize>jb * wj;
+    const b0 = b + <usize>jb * ld;
     let d: usize = 0;
     for (; d < end16; d += 64) {
       let a0 = v128.load(c0 + d), a1 = v128.load(c0 + d, 16);
       let a2 = v128.load(c0 + d, 32), a3 = v128.load(c0 + d, 48);
-      let pw = w0, pb = b + d;
-      for (let j = 0; j < nj; j++) {
+      let pw = w0, pb = b0 + d;
+      for (let j = jb; j < je; j++) {
         const s = v128.load32_splat(pw);
         a0 = madd(s, v128.load(pb), a0);
         a1 = madd(s, v128.load(pb, 16), a1);
@@ -223,8 +236,8 @@ function accRows(c: usize, w: usize, wr: usize, wj: usize, b: usize, nr: i32, nj
     }
     for (; d < end4; d += 16) {
       let a0 = v128.load(c0 + d);
-      let pw = w0, pb = b + d;
-      for (let j = 0; j < nj; j++) {
+      let pw = w0, pb = b0 + d;
+      for (let j = jb; j < je; j++) {
         a0 = madd(v128.load32_splat(pw), v128.load(pb), a0);
         pw += wj; pb += ld;
       }
@@ -232,8 +245,8 @@ function accRows(c: usize, w: usize, wr: usize, wj: usize, b: usize, nr: i32, nj
     }
     for (; d < end; d += 4) {
       let a0 = load<f32>(c0 + d);
-      let pw = w0, pb = b + d;
-      for (let j = 0; j < nj; j++) {
+      let pw = w0, pb = b0 + d;
+      for (let j = jb; j < je; j++) {
         a0 += load<f32>(pw) * load<f32>(pb);
         pw += wj; pb += ld;
       }
@@ -369,7 +382,8 @@ export function attention_f32(
           }
           store<f32>(M + (<usize>r << 2), mNew);
         }
-        accRows(OA, S, lds, 4, vh + <usize>j0 * ld, nq, jmax, D);
+        // Query row r sees keys j < r + (q0 + off − j0 + 1) of this block.
+        accRows(OA, S, lds, 4, vh + <usize>j0 * ld, nq, jmax, D, -OPEN, causal != 0 ? q0 + off - j0 + 1 : OPEN);
       }
       // o = acc / l, lse = m + log l; rows that saw no key give o = 0, lse = -inf (a NaN l stays NaN).
       for (let r = 0; r < nq; r++) {
@@ -424,26 +438,26 @@ export function attention_backward_f32(
     zeroF32(dqh, Sq * D);
     for (let j0 = 0; j0 < Sk; j0 += BK) {
       const nk = min(BK, Sk - j0);
-      const nk4 = ceil4(nk);
       zeroF32(DK, nk * D);
       zeroF32(DV, nk * D);
       // Queries above the diagonal of the block's first key see none of it.
       const qstart = causal != 0 ? max(0, j0 - off) : 0;
       for (let i0 = qstart; i0 < Sq; i0 += BQ) {
         const nq = min(BQ, Sq - i0);
-        dots(P, lds, qh + <usize>i0 * ld, nq, kh + <usize>j0 * ld, nk, D, scale);
-        dots(DS, lds, gh + <usize>i0 * ld, nq, vh + <usize>j0 * ld, nk, D, 1);
-        let jmax = 0;
+        // The block's last query sees the most keys; columns past them are all masked.
+        const jmax = visible(i0 + nq - 1, j0, nk, off, causal);
+        const nj4 = ceil4(jmax);
+        dots(P, lds, qh + <usize>i0 * ld, nq, kh + <usize>j0 * ld, jmax, D, scale);
+        dots(DS, lds, gh + <usize>i0 * ld, nq, vh + <usize>j0 * ld, jmax, D, 1);
         for (let r = 0; r < nq; r++) {
           const i = i0 + r;
           const c = visible(i, j0, nk, off, causal);
-          jmax = max(jmax, c);
           const cv = i32x4.splat(c);
           const di = f32x4.splat(dot(gh + <usize>i * ld, oh + <usize>i * ld, D));
           const mv = f32x4.splat(load<f32>(lh + (<usize>i << 2)));
           const pr = P + <usize>r * lds, dr = DS + <usize>r * lds;
           const cf = c & ~3;
-          for (let j = 0; j < nk4; j += 4) {
+          for (let j = 0; j < nj4; j += 4) {
             const at = <usize>j << 2;
             let p = exp4(f32x4.sub(v128.load(pr + at), mv));
             // Lanes at or past the last visible key are exactly 0 (exp4 never is).
@@ -453,11 +467,14 @@ export function attention_backward_f32(
             v128.store(dr + at, f32x4.mul(f32x4.mul(p, f32x4.sub(v128.load(dr + at), di)), sv));
           }
         }
+        // Causal band: key row r is seen by block queries j ≥ r + kLo; query row r sees keys j < r + qHi.
+        const kLo = causal != 0 ? j0 - off - i0 : -OPEN;
+        const qHi = causal != 0 ? i0 + off - j0 + 1 : OPEN;
         // dV += Pᵀ·dO and dK += (scale·dS)ᵀ·Q: rows are keys, weights read down P's columns.
-        accRows(DV, P, 4, lds, gh + <usize>i0 * ld, jmax, nq, D);
-        accRows(DK, DS, 4, lds, qh + <usize>i0 * ld, jmax, nq, D);
+        accRows(DV, P, 4, lds, gh + <usize>i0 * ld, jmax, nq, D, kLo, OPEN);
+        accRows(DK, DS, 4, lds, qh + <usize>i0 * ld, jmax, nq, D, kLo, OPEN);
         // dQ += (scale·dS)·K
-        accRows(dqh + <usize>i0 * ld, DS, lds, 4, kh + <usize>j0 * ld, nq, jmax, D);
+        accRows(dqh + <usize>i0 * ld, DS, lds, 4, kh + <usize>j0 * ld, nq, jmax, D, -OPEN, qHi);
       }
       memory.copy(dkh + <usize>j0 * ld, DK, <usize>nk * ld);
       memory.copy(dvh + <usize>j0 * ld, DV, <usize>nk * ld);

@@ -9,6 +9,16 @@ import { gemmRaw } from "../../host/ops/gemm.js";
 const t = (data: Float32Array, shape: number[], requiresGrad = false) => wg.tensor(data, { shape, requiresGrad }).keep();
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
+/**
+ * Drops a leaf's gradient the way optimizer.zeroGrad() does: its bytes go back
+ * now. (Only `t.grad = null` would leave them to the garbage collector, so every
+ * round would write its gradients into fresh, never-touched pages.)
+ */
+const clearGrad = (t: wg.Tensor) => {
+  t.grad?.dispose();
+  t.grad = null;
+};
+
 /** Runs `step` inside a scope; keeps a copy of the first run's result. */
 function prepared(step: () => wg.Tensor, owned: wg.Tensor[]): Prepared {
   let first: Float32Array | null = null;
@@ -75,8 +85,8 @@ const engine: Engine = {
         return prepared(() => {
           const y = wg.conv2d(x, wt, null, { padding: w.pad });
           if (!w.backward) return y;
-          x.grad = null;
-          wt.grad = null;
+          clearGrad(x);
+          clearGrad(wt);
           y.mul(r).sum().backward();
           return wt.grad!;
         }, [x, wt, r]);
@@ -88,7 +98,7 @@ const engine: Engine = {
         return prepared(() => {
           const o = wg.scaledDotProductAttention(q, k, v, { causal: w.causal });
           if (!w.backward) return o;
-          for (const p of [q, k, v]) p.grad = null;
+          for (const p of [q, k, v]) clearGrad(p);
           o.mul(r).sum().backward();
           return q.grad!;
         }, [q, k, v, r]);

@@ -42,6 +42,20 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Po
   const plane = H * W * 4, oplane = OH * OW * 4;
   be.split("maxpool2d_f32", NC, NC * OH * OW * g.KH * g.KW, (s, e) =>
     [x.ptr + s * plane, y.ptr + s * oplane, idx.ptr + s * oplane, e - s, H, W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, OH, OW]);
+  // pool(relu(z)) = relu(pool(z)) (ReLU is monotone), so when x is a ReLU's output the
+  // gradient goes straight to z through one fused kernel: the ReLU's backward and the
+  // dense gradient between the two ops are skipped. Safe because the gradient of an
+  // intermediate tensor is never observable (backward and wg.grad deliver to leaves only).
+  const z = x._node?.name === "relu" ? x._node.inputs[0] : null;
+  if (z) {
+    const tiled = g.KH === 2 && g.KW === 2 && g.SH === 2 && g.SW === 2 && g.PH === 0 && g.PW === 0 ? 1 : 0;
+    return record(y, "maxPool2d(relu)", [z], (dy) => {
+      const dz = out(z.shape, "float32", "maxPool2d(relu) backward");
+      be.split("maxpool2d_relu_backward_f32", NC, NC * H * W, (s, e) =>
+        [dy.ptr + s * oplane, idx.ptr + s * oplane, y.ptr + s * oplane, dz.ptr + s * plane, e - s, H, W, OH, OW, tiled]);
+      return [dz];
+    }, [idx]);
+  }
   return record(y, "maxPool2d", [x], (dy) => {
     const dx = out(x.shape, "float32", "maxPool2d backward");
     be.split("maxpool2d_backward_f32", NC, NC * H * W, (s, e) =>
