@@ -171,6 +171,8 @@ export interface GptTrainOptions {
   corpus?: CharCorpus;
   /** Evaluate on the validation split at the end (default true). */
   evaluate?: boolean;
+  /** Steps per progress round (default 50). */
+  logEvery?: number;
   onProgress?: (p: ProgressEvent) => void;
 }
 
@@ -201,7 +203,7 @@ export function warmupCosine(step: number, lr: number, warmup: number, total: nu
  * @example const r = await trainGptChar({ steps: 20 }); console.log(r.validationLoss, r.unigramLoss);
  */
 export async function trainGptChar(opts: GptTrainOptions = {}): Promise<GptTrainResult> {
-  const steps = opts.steps ?? 1500, B = opts.batchSize ?? 32, T = opts.context ?? 64, seed = opts.seed ?? 0;
+  const steps = opts.steps ?? 400, B = opts.batchSize ?? 32, T = opts.context ?? 64, seed = opts.seed ?? 0;
   const corpus = opts.corpus ?? loadFortuneCorpus({ maxChars: opts.maxChars });
   const { vocab, train, validation } = corpus;
   if (train.length < T + 2) throw new Error(`gpt: the training text has ${train.length} characters, fewer than the context ${T} + 2`);
@@ -239,8 +241,12 @@ export async function trainGptChar(opts: GptTrainOptions = {}): Promise<GptTrain
     });
     losses.push(loss);
     smooth = step === 0 ? loss : 0.95 * smooth + 0.05 * loss;
-    const el = (performance.now() - t0) / 1000;
-    opts.onProgress?.({ epoch: 0, epochs: 1, step: step + 1, steps, loss: smooth, samplesPerSec: ((step + 1) * B * T) / el });
+    // one pass over random windows has no epochs: report in rounds of logEvery steps
+    // (a bar per round on terminals, a log line per round elsewhere); samples are characters
+    const el = (performance.now() - t0) / 1000, every = opts.logEvery ?? 50;
+    const round = Math.floor(step / every), inRound = Math.min(every, steps - round * every);
+    opts.onProgress?.({ epoch: round, epochs: Math.ceil(steps / every), step: step - round * every + 1, steps: inRound, loss: smooth,
+      samplesPerSec: ((step + 1) * B * T) / el, done: step - round * every + 1 === inRound });
   }
   const seconds = (performance.now() - t0) / 1000;
   let validationLoss = NaN, validationTokens = 0;
@@ -328,7 +334,7 @@ export const cli: ZooCommand = {
   summary: "S7: GPT-2-style model, char-level on fortunes-zh; or HF GPT-2 weights",
   verbs: ["train", "generate"],
   options: {
-    steps: { type: "string", help: "gpt: training steps (default 1500)" },
+    steps: { type: "string", help: "gpt: training steps (default 400, about 11 min on 2 busy cores)" },
     weights: { type: "string", help: `gpt: safetensors file to save (train) or load (generate); default ${DEFAULT_WEIGHTS}` },
     prompt: { type: "string", help: `gpt: text to continue (default ${SEED_PROMPT})` },
     tokens: { type: "string", help: "gpt: how many tokens to generate (default 200)" },
