@@ -108,8 +108,11 @@ test("HF names: a GPT-2-shaped model (vocab 50257) saves with transformers' name
     for (const [k, t] of Object.entries(model.stateDict())) assert.equal(t.shape, want[k], k);
     assert.equal(model.stateDict()["h.1.attn.c_attn.weight"].shape, [16, 48], "Conv1D layout [in, out]");
     const path = join(dir, "tiny-gpt2.safetensors");
-    await saveGptChar(path, model, null);
-    const { model: back, tokenizer } = await loadGptFile(path);
+    // a plain transformers-style file: HF names, no config or vocabulary in the metadata
+    await wg.io.saveSafetensors(path, model.stateDict(), { format: "pt" });
+    const { model: back, tokenizer } = await loadGptFile(path, { nHead: 2 });
+    assert.equal(back.config, { ...cfg, dropout: 0, layerNormEps: 1e-5 });
+    assert.is(tokenizer.name, "GPT-2 BPE (r50k_base)");
     assert.equal(back.config.nEmbd, 16);
     const tok = await gpt2Tokenizer();
     const text = "Hello world, 今天天气很好。";
@@ -123,6 +126,13 @@ test("HF names: a GPT-2-shaped model (vocab 50257) saves with transformers' name
     const cont = generate(back, tokenizer.encode("Hello world"), { maxNewTokens: 5, temperature: 0 });
     assert.is(out, tokenizer.decode(cont));
     assert.ok(cont.every((i) => i >= 0 && i < 50257));
+    // our char-level files carry config and vocabulary in the metadata
+    const charPath = join(dir, "char.safetensors");
+    const small = new GPT(TINY);
+    await saveGptChar(charPath, small, CharVocab.fromText("天地玄黄宇宙洪荒".repeat(2)));
+    const loaded = await loadGptFile(charPath);
+    assert.equal(loaded.model.config.nHead, 4);
+    assert.is(loaded.tokenizer.decode(loaded.tokenizer.encode("天地")), "天地");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -182,6 +182,7 @@ export class GPT extends Module {
   /**
    * Logits [B, T, vocab] for int32 token ids [B, T]. With a cache, the ids are
    * the next tokens after the `cache.length` already seen, and the cache grows.
+   * @example const cache = new KVCache(2); gpt.forward(prompt, { cache }); gpt.forward(nextToken, { cache });
    */
   forward(ids: Tensor, opts: { cache?: KVCache } = {}): Tensor {
     if (ids.rank !== 2 || ids.dtype !== "int32") throw new Error(`GPT: ids must be int32 [B, T], got ${ids.dtype} [${ids.shape}]`);
@@ -432,7 +433,10 @@ export function loadGPT2Weights(model: GPT, tensors: Record<string, StoredTensor
   model.loadStateDict(t as Record<string, Tensor | StoredTensor>);
 }
 
-/** The model's tensors under HF's GPT2Model names (the tied head is not stored, as transformers does). */
+/**
+ * The model's tensors under HF's GPT2Model names (the tied head is not stored, as transformers does).
+ * @example await wg.io.saveSafetensors("model.safetensors", gpt2StateDict(gpt), { format: "pt" });
+ */
 export function gpt2StateDict(model: GPT): Record<string, Tensor> {
   return model.stateDict();
 }

@@ -121,6 +121,7 @@ export function unigramCrossEntropy(train: Int32Array, evaluate: Int32Array, voc
  * the first, in non-overlapping windows of `context` tokens (each window's
  * first target sees one token of context, as in nanoGPT's evaluation).
  * Returns the loss and how many tokens it averaged over.
+ * @example const { loss } = evaluateLoss(model, corpus.validation, 64); // nats per character
  */
 export function evaluateLoss(model: GPT, ids: Int32Array, context: number, batch = 16): { loss: number; tokens: number } {
   const windows: number[] = [];
@@ -366,6 +367,7 @@ export const cli: ZooCommand = {
       ctx.log(`${prompt}${generateText(r.model, charTokenizer(r.vocab), prompt, sampling)}`);
       return 0;
     }
+    if (!existsSync(weights)) throw new Error(`${weights} not found: train one with \`webgrad train gpt --weights ${weights}\`, or pass --weights FILE (ours or a Hugging Face GPT-2 model.safetensors)`);
     const { model, tokenizer } = await loadGptFile(weights, { nHead: ctx.num(v.heads, "heads") });
     ctx.log(`${weights}: ${model.config.nLayer} layers, width ${model.config.nEmbd}, vocabulary ${model.config.vocabSize}, tokenizer ${tokenizer.name}`);
     const t0 = performance.now();
