@@ -1,0 +1,379 @@
+// S7: a GPT (GPT-2's architecture, host/models/gpt.ts) trained character by
+// character on the Chinese text of Debian's fortunes-zh (the `chinese` fortunes
+// plus 300 Tang and 100 Song poems), then continuing the seed's prompt
+// 「今天天气很好，阳光明媚。」. It reports validation loss in nats per character
+// against a unigram baseline: the cross-entropy of the validation characters
+// under the training characters' frequencies.
+//
+// The same command also runs real GPT-2 weights: `webgrad generate gpt
+// --weights model.safetensors` with a Hugging Face GPT-2 file tokenises with
+// GPT-2's byte-level BPE (r50k_base, shipped inside the npm gpt-tokenizer
+// package: nothing is downloaded).
+//
+// Recipe (ours): 4 layers, 4 heads, width 128, context 64, batch 32, AdamW
+// (lr 3e-3, betas 0.9/0.95, weight decay 0.1 on matrices only), linear warm-up
+// then cosine to lr/10, gradient clipping at 1.0. Measured figures: docs/ZOO-GPT.md.
+
+import { readFileSync, existsSync } from "node:fs";
+import * as ops from "../ops/index.js";
+import { AdamW } from "../optim/index.js";
+import { noGrad } from "../autograd.js";
+import { manualSeed, rng } from "../random.js";
+import { scope } from "../scope.js";
+import { clipGradNorm } from "../train.js";
+import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
+import { GPT, generate, inferGPTConfig, loadGPT2Weights, type GPTConfig, type SamplingOptions } from "../models/gpt.js";
+import type { ZooCommand, ProgressEvent } from "./command.js";
+
+/** The seed's prompt. */
+export const SEED_PROMPT = "今天天气很好，阳光明媚。";
+/** Debian fortunes-zh's files, in the order they are read. */
+export const FORTUNES_ZH = ["chinese", "tang300", "song100"].map((f) => `/usr/share/games/fortunes/${f}`);
+
+/**
+ * The records of fortune files: text between lines holding only `%`, with
+ * terminal colour codes (ESC [ … m) removed and blank edges trimmed.
+ * @example readFortuneRecords(FORTUNES_ZH).length; // ≈ 6,000 records
+ */
+export function readFortuneRecords(paths: string[] = FORTUNES_ZH): string[] {
+  const records: string[] = [];
+  for (const path of paths) {
+    if (!existsSync(path)) throw new Error(`fortunes: ${path} not found (Debian/Ubuntu: apt-get install fortunes-zh)`);
+    let text = readFileSync(path, "utf8").replace(/\r\n/g, "\n");
+    // codes nest in a few records ("ESC[;ESC[34;1mm"): strip until none is left
+    for (let before = ""; before !== text; ) [before, text] = [text, text.replace(/\x1b\[[0-9;]*m/g, "")];
+    text = text.replace(/\x1b/g, "");
+    for (const r of text.split(/^%[ \t]*$/m)) {
+      const t = r.replace(/^\n+|\s+$/g, "");
+      if (t) records.push(t);
+    }
+  }
+  return records;
+}
+
+/**
+ * A character vocabulary: id 0 is `unk` (characters seen fewer than minCount
+ * times, or never), the rest are ordered by frequency in the text it was built from.
+ * @example const v = CharVocab.fromText("abca"); v.decode(v.encode("ab")); // "ab"
+ */
+export class CharVocab {
+  static readonly UNK = "\u0000";
+  readonly index = new Map<string, number>();
+  constructor(readonly chars: string[]) {
+    chars.forEach((c, i) => this.index.set(c, i));
+  }
+  static fromText(text: string, minCount = 1): CharVocab {
+    const counts = new Map<string, number>();
+    for (const c of text) counts.set(c, (counts.get(c) ?? 0) + 1);
+    const kept = [...counts].filter(([, n]) => n >= minCount).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([c]) => c);
+    return new CharVocab([CharVocab.UNK, ...kept.filter((c) => c !== CharVocab.UNK)]);
+  }
+  get size(): number {
+    return this.chars.length;
+  }
+  encode(text: string): Int32Array {
+    return Int32Array.from(text, (c) => this.index.get(c) ?? 0);
+  }
+  decode(ids: ArrayLike<number>): string {
+    let s = "";
+    for (let i = 0; i < ids.length; i++) s += ids[i] === 0 ? "�" : this.chars[ids[i]] ?? "�";
+    return s;
+  }
+}
+
+/** The corpus split by records (every 20th record to validation), encoded with a vocabulary built on the training part. */
+export interface CharCorpus {
+  vocab: CharVocab;
+  train: Int32Array;
+  validation: Int32Array;
+}
+
+/**
+ * Reads fortunes-zh, splits it 95/5 by record, and encodes both parts.
+ * Records are joined by a blank line, so the model sees where one ends.
+ * @example const { vocab, train, validation } = loadFortuneCorpus();
+ */
+export function loadFortuneCorpus(opts: { paths?: string[]; minCount?: number; maxChars?: number } = {}): CharCorpus {
+  const records = readFortuneRecords(opts.paths);
+  const trainText = records.filter((_, i) => i % 20 !== 0).join("\n\n") + "\n\n";
+  const valText = records.filter((_, i) => i % 20 === 0).join("\n\n") + "\n\n";
+  const cut = (s: string) => (opts.maxChars ? [...s].slice(0, opts.maxChars).join("") : s);
+  const vocab = CharVocab.fromText(trainText, opts.minCount ?? 2);
+  return { vocab, train: vocab.encode(cut(trainText)), validation: vocab.encode(cut(valText)) };
+}
+
+/**
+ * The unigram baseline: mean −log p(token) over `evaluate`, p being the token
+ * frequencies of `train` (add-one smoothed so no token has probability 0), in nats.
+ * @example unigramCrossEntropy(Int32Array.of(0, 0, 1), Int32Array.of(0, 1), 2); // ≈ 0.71
+ */
+export function unigramCrossEntropy(train: Int32Array, evaluate: Int32Array, vocabSize: number): number {
+  const counts = new Float64Array(vocabSize).fill(1);
+  for (const t of train) counts[t]++;
+  const total = train.length + vocabSize;
+  let nll = 0;
+  for (const t of evaluate) nll -= Math.log(counts[t] / total);
+  return nll / evaluate.length;
+}
+
+/**
+ * Mean loss (nats per token) of `model` predicting every token of `ids` after
+ * the first, in non-overlapping windows of `context` tokens (each window's
+ * first target sees one token of context, as in nanoGPT's evaluation).
+ * Returns the loss and how many tokens it averaged over.
+ * @example const { loss } = evaluateLoss(model, corpus.validation, 64); // nats per character
+ */
+export function evaluateLoss(model: GPT, ids: Int32Array, context: number, batch = 16): { loss: number; tokens: number } {
+  const windows: number[] = [];
+  for (let s = 0; s + 1 < ids.length; s += context) windows.push(s);
+  let nll = 0, count = 0;
+  model.eval();
+  for (let w = 0; w < windows.length; w += batch) {
+    const group = windows.slice(w, w + batch);
+    // windows of one batch must share T: the last, shorter window runs alone
+    const byLen = new Map<number, number[]>();
+    for (const s of group) {
+      const T = Math.min(context, ids.length - 1 - s);
+      byLen.set(T, [...(byLen.get(T) ?? []), s]);
+    }
+    for (const [T, starts] of byLen) {
+      nll += scope(() => noGrad(() => {
+        const x = new Int32Array(starts.length * T), y = new Int32Array(starts.length * T);
+        starts.forEach((s, b) => {
+          x.set(ids.subarray(s, s + T), b * T);
+          y.set(ids.subarray(s + 1, s + 1 + T), b * T);
+        });
+        const l = model.loss(ops.tensor(x, { dtype: "int32", shape: [starts.length, T] }), ops.tensor(y, { dtype: "int32", shape: [starts.length, T] }));
+        return l.item() * starts.length * T;
+      }));
+      count += starts.length * T;
+    }
+  }
+  model.train();
+  return { loss: nll / count, tokens: count };
+}
+
+export interface GptTrainOptions {
+  steps?: number;
+  batchSize?: number;
+  /** Context length (n_positions). */
+  context?: number;
+  nEmbd?: number;
+  nLayer?: number;
+  nHead?: number;
+  dropout?: number;
+  lr?: number;
+  warmupSteps?: number;
+  weightDecay?: number;
+  clip?: number;
+  seed?: number;
+  /** Use only the first N characters of each split (tests). */
+  maxChars?: number;
+  corpus?: CharCorpus;
+  /** Evaluate on the validation split at the end (default true). */
+  evaluate?: boolean;
+  /** Steps per progress round (default 50). */
+  logEvery?: number;
+  onProgress?: (p: ProgressEvent) => void;
+}
+
+export interface GptTrainResult {
+  model: GPT;
+  vocab: CharVocab;
+  /** Training loss of every step. */
+  losses: number[];
+  /** Validation loss in nats per character (NaN when not evaluated). */
+  validationLoss: number;
+  /** The unigram baseline on the same validation characters. */
+  unigramLoss: number;
+  validationTokens: number;
+  trainTokens: number;
+  seconds: number;
+  stepsPerSecond: number;
+}
+
+/** lr at `step`: linear warm-up to `lr` over `warmup` steps, then cosine down to lr/10 at `total`. */
+export function warmupCosine(step: number, lr: number, warmup: number, total: number): number {
+  if (step < warmup) return (lr * (step + 1)) / warmup;
+  const t = Math.min(1, (step - warmup) / Math.max(1, total - warmup));
+  return lr / 10 + ((lr - lr / 10) * (1 + Math.cos(Math.PI * t))) / 2;
+}
+
+/**
+ * Trains the character-level GPT on fortunes-zh and reports validation loss against the unigram baseline.
+ * @example const r = await trainGptChar({ steps: 20 }); console.log(r.validationLoss, r.unigramLoss);
+ */
+export async function trainGptChar(opts: GptTrainOptions = {}): Promise<GptTrainResult> {
+  const steps = opts.steps ?? 400, B = opts.batchSize ?? 32, T = opts.context ?? 64, seed = opts.seed ?? 0;
+  const corpus = opts.corpus ?? loadFortuneCorpus({ maxChars: opts.maxChars });
+  const { vocab, train, validation } = corpus;
+  if (train.length < T + 2) throw new Error(`gpt: the training text has ${train.length} characters, fewer than the context ${T} + 2`);
+  manualSeed(seed);
+  const config: GPTConfig = { vocabSize: vocab.size, nPositions: T, nEmbd: opts.nEmbd ?? 128, nLayer: opts.nLayer ?? 4, nHead: opts.nHead ?? 4, dropout: opts.dropout ?? 0 };
+  const model = new GPT(config);
+  // weight decay on matrices only (nanoGPT/GPT-2 practice): not on biases, LayerNorm gains
+  const named = model.namedParameters();
+  const decay = named.filter(([, p]) => p.rank >= 2).map(([, p]) => p);
+  const noDecay = named.filter(([, p]) => p.rank < 2).map(([, p]) => p);
+  const lr = opts.lr ?? 3e-3, warmup = opts.warmupSteps ?? Math.min(100, Math.ceil(steps / 10));
+  const optA = new AdamW(decay, { lr, betas: [0.9, 0.95], weightDecay: opts.weightDecay ?? 0.1 });
+  const optB = new AdamW(noDecay, { lr, betas: [0.9, 0.95], weightDecay: 0 });
+  const params = model.parameters();
+  const random = rng(seed + 7);
+  const x = new Int32Array(B * T), y = new Int32Array(B * T);
+  const losses: number[] = [];
+  const t0 = performance.now();
+  let smooth = 0;
+  for (let step = 0; step < steps; step++) {
+    for (let b = 0; b < B; b++) {
+      const s = Math.floor(random() * (train.length - T - 1));
+      x.set(train.subarray(s, s + T), b * T);
+      y.set(train.subarray(s + 1, s + 1 + T), b * T);
+    }
+    optA.lr = optB.lr = warmupCosine(step, lr, warmup, steps);
+    const loss = scope(() => {
+      model.zeroGrad();
+      const l = model.loss(ops.tensor(x, { dtype: "int32", shape: [B, T] }), ops.tensor(y, { dtype: "int32", shape: [B, T] }));
+      l.backward();
+      clipGradNorm(params, opts.clip ?? 1);
+      optA.step();
+      optB.step();
+      return l.item();
+    });
+    losses.push(loss);
+    smooth = step === 0 ? loss : 0.95 * smooth + 0.05 * loss;
+    // one pass over random windows has no epochs: report in rounds of logEvery steps
+    // (a bar per round on terminals, a log line per round elsewhere); samples are characters
+    const el = (performance.now() - t0) / 1000, every = opts.logEvery ?? 50;
+    const round = Math.floor(step / every), inRound = Math.min(every, steps - round * every);
+    opts.onProgress?.({ epoch: round, epochs: Math.ceil(steps / every), step: step - round * every + 1, steps: inRound, loss: smooth,
+      samplesPerSec: ((step + 1) * B * T) / el, done: step - round * every + 1 === inRound });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  let validationLoss = NaN, validationTokens = 0;
+  if (opts.evaluate !== false) ({ loss: validationLoss, tokens: validationTokens } = evaluateLoss(model, validation, T));
+  const unigramLoss = unigramCrossEntropy(train, validation.subarray(1), vocab.size);
+  return { model, vocab, losses, validationLoss, unigramLoss, validationTokens, trainTokens: train.length, seconds, stepsPerSecond: steps / seconds };
+}
+
+// ------------------------------------------------ saving and loading weights
+
+/**
+ * Saves the model with Hugging Face's GPT-2 names, and its config and character
+ * vocabulary in the file's metadata, so `webgrad generate gpt --weights FILE` can rebuild it.
+ */
+export async function saveGptChar(path: string, model: GPT, vocab: CharVocab | null): Promise<void> {
+  const meta: Record<string, string> = { format: "pt", config: JSON.stringify(model.config) };
+  if (vocab) meta.webgrad_char_vocab = JSON.stringify(vocab.chars);
+  await saveSafetensors(path, model.stateDict(), meta);
+}
+
+/** A way to turn text into ids and back. */
+export interface TextTokenizer {
+  name: string;
+  encode(text: string): number[];
+  decode(ids: number[]): string;
+  /** The end-of-text id, when the tokenizer has one. */
+  eot?: number;
+}
+
+/**
+ * GPT-2's byte-level BPE (r50k_base) from the npm gpt-tokenizer package, whose
+ * merge table ships inside the package (loaded on first use, no network).
+ * @example const tok = await gpt2Tokenizer(); tok.encode("Hello world"); // [15496, 995]
+ */
+export async function gpt2Tokenizer(): Promise<TextTokenizer> {
+  const bpe = await import("gpt-tokenizer/encoding/r50k_base");
+  return { name: "GPT-2 BPE (r50k_base)", encode: (t) => bpe.encode(t), decode: (ids) => bpe.decode(ids), eot: 50256 };
+}
+
+/** A character vocabulary as a TextTokenizer. */
+export function charTokenizer(vocab: CharVocab): TextTokenizer {
+  return { name: `characters (${vocab.size})`, encode: (t) => [...vocab.encode(t)], decode: (ids) => vocab.decode(ids) };
+}
+
+/**
+ * Loads a safetensors file with GPT-2's HF names: our character model (config and
+ * vocabulary in its metadata) or a Hugging Face GPT-2 (config read from the
+ * shapes, GPT-2's BPE as tokenizer).
+ * @example const { model, tokenizer } = await loadGptFile("gpt-zh.safetensors");
+ */
+export async function loadGptFile(path: string, opts: { nHead?: number } = {}): Promise<{ model: GPT; tokenizer: TextTokenizer }> {
+  const { tensors, metadata } = await loadSafetensors(path);
+  let config: GPTConfig;
+  try {
+    config = metadata.config ? (JSON.parse(metadata.config) as GPTConfig) : inferGPTConfig(tensors, opts.nHead);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  const model = new GPT({ ...config, dropout: 0 });
+  try {
+    loadGPT2Weights(model, tensors);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  const tokenizer = metadata.webgrad_char_vocab ? charTokenizer(new CharVocab(JSON.parse(metadata.webgrad_char_vocab))) : await gpt2Tokenizer();
+  if (!metadata.webgrad_char_vocab && config.vocabSize < 50257) {
+    throw new Error(`${path}: no character vocabulary in its metadata, and its vocabulary of ${config.vocabSize} is smaller than GPT-2's BPE (50257)`);
+  }
+  return { model, tokenizer };
+}
+
+/**
+ * Text in, text out: encodes the prompt, generates with the KV cache, decodes the new tokens.
+ * @example generateText(model, tok, "今天", { maxNewTokens: 50, temperature: 0.8, topK: 40, seed: 1 });
+ */
+export function generateText(model: GPT, tokenizer: TextTokenizer, prompt: string, opts: SamplingOptions & { maxNewTokens: number; seed?: number }): string {
+  const ids = generate(model, tokenizer.encode(prompt), { ...opts, stopToken: tokenizer.eot });
+  return tokenizer.decode(ids);
+}
+
+const DEFAULT_WEIGHTS = "gpt-zh.safetensors";
+
+/** `webgrad train gpt` and `webgrad generate gpt --prompt ...`. */
+export const cli: ZooCommand = {
+  summary: "S7: GPT-2-style model, char-level on fortunes-zh; or HF GPT-2 weights",
+  verbs: ["train", "generate"],
+  options: {
+    steps: { type: "string", help: "gpt: training steps (default 400, about 11 min on 2 busy cores)" },
+    weights: { type: "string", help: `gpt: safetensors file to save (train) or load (generate); default ${DEFAULT_WEIGHTS}` },
+    prompt: { type: "string", help: `gpt: text to continue (default ${SEED_PROMPT})` },
+    tokens: { type: "string", help: "gpt: how many tokens to generate (default 200)" },
+    temperature: { type: "string", help: "gpt: sampling temperature, 0 = greedy (default 0.8)" },
+    "top-k": { type: "string", help: "gpt: keep the k most likely tokens (default 40, 0 = all)" },
+    "top-p": { type: "string", help: "gpt: nucleus probability (default 0.95)" },
+    heads: { type: "string", help: "gpt: attention heads of a HF GPT-2 file (default width/64)" },
+  },
+  async run(ctx) {
+    const v = ctx.values;
+    const weights = (v.weights as string | undefined) ?? DEFAULT_WEIGHTS;
+    const sampling = {
+      temperature: ctx.num(v.temperature, "temperature") ?? 0.8,
+      topK: ctx.num(v["top-k"], "top-k") ?? 40,
+      topP: ctx.num(v["top-p"], "top-p") ?? 0.95,
+      seed: ctx.seed ?? 0,
+      maxNewTokens: ctx.num(v.tokens, "tokens") ?? 200,
+    };
+    const prompt = (v.prompt as string | undefined) ?? SEED_PROMPT;
+    if (ctx.verb === "train") {
+      const progress = await ctx.progress();
+      const r = await trainGptChar({ steps: ctx.num(v.steps, "steps"), seed: ctx.seed, onProgress: progress });
+      progress.stop();
+      ctx.log(`${r.model.numParameters()} parameters, vocabulary ${r.vocab.size} characters, ${r.trainTokens} training characters`);
+      ctx.log(`${r.losses.length} steps in ${r.seconds.toFixed(1)} s (${r.stepsPerSecond.toFixed(2)} steps/s)`);
+      ctx.log(`validation loss ${r.validationLoss.toFixed(3)} nats/char on ${r.validationTokens} characters; unigram baseline ${r.unigramLoss.toFixed(3)}`);
+      await saveGptChar(weights, r.model, r.vocab);
+      ctx.log(`saved ${weights}`);
+      ctx.log(`${prompt}${generateText(r.model, charTokenizer(r.vocab), prompt, sampling)}`);
+      return 0;
+    }
+    if (!existsSync(weights)) throw new Error(`${weights} not found: train one with \`webgrad train gpt --weights ${weights}\`, or pass --weights FILE (ours or a Hugging Face GPT-2 model.safetensors)`);
+    const { model, tokenizer } = await loadGptFile(weights, { nHead: ctx.num(v.heads, "heads") });
+    ctx.log(`${weights}: ${model.config.nLayer} layers, width ${model.config.nEmbd}, vocabulary ${model.config.vocabSize}, tokenizer ${tokenizer.name}`);
+    const t0 = performance.now();
+    const text = generateText(model, tokenizer, prompt, sampling);
+    ctx.log(`${prompt}${text}`);
+    ctx.log(`(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    return 0;
+  },
+};
