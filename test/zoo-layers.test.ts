@@ -33,7 +33,7 @@ test("S6 task targets", () => {
 test("lstm: a short run on the Tang poems beats the unigram baseline on validation, and samples", async () => {
   const poems = readFortunes();
   assert.ok(poems.length > 300 && !poems.some((p) => p.includes("\x1b")), `${poems.length} poems without colour escapes`);
-  const r = await trainLstm({ steps: 120, hidden: 64, logEvery: 40, poems });
+  const r = await trainLstm({ steps: 120, hidden: 64, logEvery: 40, evalEvery: 120, poems });
   assert.ok(r.losses[r.losses.length - 1] < 0.85 * r.losses[0], `loss ${r.losses[0]} → ${r.losses[r.losses.length - 1]}`);
   assert.ok(r.valLoss < r.unigramLoss, `validation ${r.valLoss} vs unigram ${r.unigramLoss}`);
   const s = sampleLstm(r.model, r.chars, "春", 10, { seed: 2 });
