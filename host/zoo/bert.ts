@@ -163,7 +163,7 @@ export async function trainBert(opts: BertTrainOptions = {}) {
 export const cli: ZooCommand = {
   summary: "BERT-style encoder classifier: is a 6–12 digit string a palindrome? Held-out accuracy",
   verbs: ["train"],
-  options: { steps: { type: "string", help: "training steps of 64 strings (default 1500)" } },
+  options: { steps: { type: "string", help: "training steps (default: the recipe's)" } },
   async run(ctx) {
     const steps = ctx.num(ctx.values.steps, "steps") ?? (ctx.epochs ? ctx.epochs * 500 : undefined);
     const r = await trainBert({ steps, seed: ctx.seed, onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(4)}  ${sec.toFixed(0)} s`) });

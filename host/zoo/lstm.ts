@@ -240,7 +240,7 @@ export function sampleLstm(model: CharLSTM, chars: CharVocab, prompt: string, le
 export const cli: ZooCommand = {
   summary: "LSTM character model on the Tang poems of fortunes-zh: validation nats/char against the unigram baseline",
   verbs: ["train"],
-  options: { steps: { type: "string", help: "training steps of 32 windows (default 600)" } },
+  options: { steps: { type: "string", help: "training steps (default: the recipe's)" } },
   async run(ctx) {
     const steps = ctx.num(ctx.values.steps, "steps") ?? (ctx.epochs ? ctx.epochs * 500 : undefined);
     const r = await trainLstm({ steps, seed: ctx.seed, onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(3)}  ${sec.toFixed(0)} s`),

@@ -238,7 +238,7 @@ export const cli: ZooCommand = {
   verbs: ["train"],
   options: {
     task: { type: "string", help: "reverse (default) or sort" },
-    steps: { type: "string", help: "training steps of 64 strings (default 2500)" },
+    steps: { type: "string", help: "training steps (default: the recipe's)" },
   },
   async run(ctx) {
     const task = (ctx.values.task as string | undefined) ?? "reverse";
