@@ -99,10 +99,10 @@ export interface BertTrainOptions {
 
 /**
  * Trains the classifier and reports held-out accuracy.
- * @example const r = await trainBert({ steps: 1500 }); console.log(r.testAccuracy);
+ * @example const r = await trainBert({ steps: 3000 }); console.log(r.testAccuracy);
  */
 export async function trainBert(opts: BertTrainOptions = {}) {
-  const steps = opts.steps ?? 1500, bs = opts.batchSize ?? 64, seed = opts.seed ?? 0, baseLr = opts.lr ?? 1e-3;
+  const steps = opts.steps ?? 3000, bs = opts.batchSize ?? 64, seed = opts.seed ?? 0, baseLr = opts.lr ?? 1e-3;
   const minLen = opts.minLen ?? 6, maxLen = opts.maxLen ?? 12, S = maxLen + 1;
   manualSeed(seed);
   const model = new BertClassifier(64, opts.layers ?? 2, 4, S);
