@@ -3,3 +3,10 @@ export { Module, parameter, isParameter } from "./module.js";
 export * from "./layers.js";
 export * as functional from "./functional.js";
 export { crossEntropy, binaryCrossEntropy, binaryCrossEntropyWithLogits, mseLoss, nllLoss } from "./functional.js";
+export { BatchNorm2d, type BatchNormOptions } from "./batchnorm.js";
+export { BasicBlock } from "./residual.js";
+export { LSTM, GRU, type RecurrentOptions } from "./recurrent.js";
+export {
+  MultiheadAttention, TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, Transformer,
+  PositionalEncoding, LearnedPositionalEmbedding, type AttentionCallOptions, type TransformerLayerOptions, type TransformerOptions, type DecoderCallOptions,
+} from "./transformer.js";

@@ -2,7 +2,6 @@
 // (so state dicts move between the two) and train/eval modes.
 
 import { Tensor } from "../tensor.js";
-import { backend } from "../engine.js";
 import { copyInPlace } from "../ops/elementwise.js";
 import { shapeStr } from "../ops/util.js";
 
@@ -100,7 +99,7 @@ export abstract class Module {
         throw new Error(`loadStateDict: ${k} has shape ${shapeStr(src.shape)}, this module expects ${shapeStr(t.shape)}`);
       }
       if (src instanceof Tensor) copyInPlace(t, src);
-      else backend().f32(t.ptr, t.size).set(src.data);
+      else t.view().set(src.data); // int32 buffers (num_batches_tracked) through an Int32Array view
     }
     return { missing, unexpected };
   }

@@ -1,0 +1,479 @@
+// Attention layers with PyTorch's names and layouts: MultiheadAttention
+// (in_proj_weight, in_proj_bias, out_proj.*), TransformerEncoderLayer /
+// TransformerDecoderLayer (self_attn, multihead_attn, linear1, linear2,
+// norm1..3), their stacks (layers.N.*, norm.*), Transformer (encoder.*,
+// decoder.*), and sinusoidal and learned positional encodings.
+//
+// Attention without masks (or with only a causal one) and without attention
+// dropout runs through the fused flash-style kernel; explicit masks, key
+// padding masks, attention dropout and needWeights take the composed path
+// (scores, softmax, dropout, product), whose gradient comes from those ops.
+
+import { Tensor } from "../tensor.js";
+import * as ops from "../ops/index.js";
+import { noGrad } from "../autograd.js";
+import { shapeStr } from "../ops/util.js";
+import { Module, parameter } from "./module.js";
+import { Linear, LayerNorm, Dropout } from "./layers.js";
+
+/** A large negative score for masked positions (finite, so a fully masked row gives a uniform average instead of NaN). */
+const MASKED = -1e9;
+
+export interface AttentionCallOptions {
+  /**
+   * [Sq, Sk] or [batch·heads, Sq, Sk]: float32 masks are added to the scores
+   * (−Infinity forbids), int32 masks forbid where nonzero (PyTorch's boolean True).
+   */
+  attnMask?: Tensor | null;
+  /** [batch, Sk]: int32 nonzero (or float32 added) marks padding keys to ignore. */
+  keyPaddingMask?: Tensor | null;
+  /** Forbid each query from attending to later keys. */
+  isCausal?: boolean;
+  /** Also return the attention weights averaged over heads ([batch, Sq, Sk]). */
+  needWeights?: boolean;
+}
+
+/** xavier_uniform_ (bound √(6/(fan_in + fan_out))). */
+function xavier(shape: [number, number]): Tensor {
+  const bound = Math.sqrt(6 / (shape[0] + shape[1]));
+  return parameter(ops.rand(shape, { lo: -bound, hi: bound }));
+}
+
+/** An additive float mask [B, 1 or heads, Sq, Sk] from PyTorch's mask forms, or null when there is none. */
+function additiveMask(B: number, heads: number, Sq: number, Sk: number, o: AttentionCallOptions): Tensor | null {
+  const { attnMask, keyPaddingMask } = o;
+  if (!attnMask && !keyPaddingMask && !o.isCausal) return null;
+  const perHead = !!attnMask && attnMask.rank === 3;
+  const H = perHead ? heads : 1;
+  const m = new Float32Array(B * H * Sq * Sk);
+  if (attnMask) {
+    const ok = (attnMask.rank === 2 && attnMask.shape[0] === Sq && attnMask.shape[1] === Sk) ||
+      (attnMask.rank === 3 && attnMask.shape[0] === B * heads && attnMask.shape[1] === Sq && attnMask.shape[2] === Sk);
+    if (!ok) throw new Error(`MultiheadAttention: attnMask ${shapeStr(attnMask.shape)} must be [${Sq}, ${Sk}] or [${B * heads}, ${Sq}, ${Sk}]`);
+    const v = attnMask.view();
+    const isInt = attnMask.dtype === "int32";
+    for (let i = 0; i < m.length; i++) {
+      const src = perHead ? v[i] : v[i % (Sq * Sk)];
+      m[i] = isInt ? (src ? MASKED : 0) : Math.max(src, MASKED);
+    }
+  }
+  if (keyPaddingMask) {
+    if (keyPaddingMask.rank !== 2 || keyPaddingMask.shape[0] !== B || keyPaddingMask.shape[1] !== Sk) {
+      throw new Error(`MultiheadAttention: keyPaddingMask ${shapeStr(keyPaddingMask.shape)} must be [${B}, ${Sk}]`);
+    }
+    const v = keyPaddingMask.view();
+    const isInt = keyPaddingMask.dtype === "int32";
+    for (let b = 0; b < B; b++) for (let r = 0; r < H * Sq; r++) for (let k = 0; k < Sk; k++) {
+      const src = v[b * Sk + k];
+      m[(b * H * Sq + r) * Sk + k] += isInt ? (src ? MASKED : 0) : Math.max(src, MASKED);
+    }
+  }
+  if (o.isCausal) {
+    // aligned bottom-right, as the fused kernel does
+    for (let p = 0; p < B * H; p++) for (let q = 0; q < Sq; q++) for (let k = q + Sk - Sq + 1; k < Sk; k++) m[(p * Sq + q) * Sk + k] += MASKED;
+  }
+  return ops.tensor(m, { shape: [B, H, Sq, Sk] });
+}
+
+/**
+ * torch.nn.MultiheadAttention: in_proj_weight [3E, E], in_proj_bias [3E],
+ * out_proj (Linear E→E). forward(query, key, value, opts) returns
+ * [output, weights | null]; inputs are [seq, batch, E] ([batch, seq, E] with
+ * batchFirst) or unbatched [seq, E]. Unlike PyTorch, weights are only
+ * computed when asked for (needWeights: true).
+ *
+ * @example
+ * const mha = new wg.nn.MultiheadAttention(16, 4, { batchFirst: true });
+ * const x = wg.randn([2, 5, 16]);
+ * const [y] = mha.forward(x, x, x, { isCausal: true });
+ * y.shape; // [2, 5, 16]
+ */
+export class MultiheadAttention extends Module {
+  in_proj_weight: Tensor;
+  in_proj_bias: Tensor | null;
+  out_proj: Linear;
+  readonly headDim: number;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  constructor(readonly embedDim: number, readonly numHeads: number, opts: { dropout?: number; bias?: boolean; batchFirst?: boolean } = {}) {
+    super();
+    if (embedDim % numHeads !== 0) throw new Error(`MultiheadAttention: embedDim ${embedDim} must be divisible by numHeads ${numHeads}`);
+    this.headDim = embedDim / numHeads;
+    this.batchFirst = opts.batchFirst ?? false;
+    this.dropout = opts.dropout ?? 0;
+    this.in_proj_weight = xavier([3 * embedDim, embedDim]);
+    this.in_proj_bias = opts.bias === false ? null : parameter(ops.zeros([3 * embedDim]));
+    this.out_proj = new Linear(embedDim, embedDim, { bias: opts.bias !== false });
+    if (this.out_proj.bias) this.out_proj.bias.fill_(0);
+  }
+
+  forward(query: Tensor, key: Tensor, value: Tensor, opts: AttentionCallOptions = {}): [Tensor, Tensor | null] {
+    const E = this.embedDim, nh = this.numHeads, hd = this.headDim;
+    for (const [t, n] of [[query, "query"], [key, "key"], [value, "value"]] as const) {
+      if ((t.rank !== 3 && t.rank !== 2) || t.shape[t.rank - 1] !== E || t.rank !== query.rank) {
+        throw new Error(`MultiheadAttention: ${n} must be ${this.batchFirst ? "[batch, seq" : "[seq, batch"}, ${E}] (or unbatched [seq, ${E}]), got ${shapeStr(t.shape)}`);
+      }
+    }
+    const batched = query.rank === 3;
+    // to [B, S, E]
+    const bsE = (t: Tensor) => (!batched ? t.unsqueeze(0) : this.batchFirst ? t : t.transpose(0, 1));
+    const q0 = bsE(query), k0 = bsE(key), v0 = bsE(value);
+    const B = q0.shape[0], Sq = q0.shape[1], Sk = k0.shape[1];
+    if (k0.shape[0] !== B || v0.shape[0] !== B || v0.shape[1] !== Sk) {
+      throw new Error(`MultiheadAttention: query ${shapeStr(query.shape)}, key ${shapeStr(key.shape)}, value ${shapeStr(value.shape)} disagree on batch or key length`);
+    }
+    const W = this.in_proj_weight, b = this.in_proj_bias;
+    let q: Tensor, k: Tensor, v: Tensor;
+    if (query === key && key === value) {
+      const qkv = ops.linear(q0, W, b); // one GEMM for self-attention
+      [q, k, v] = [0, 1, 2].map((i) => qkv.slice(2, i * E, (i + 1) * E));
+    } else {
+      const part = (i: number) => [W.slice(0, i * E, (i + 1) * E), b ? b.slice(0, i * E, (i + 1) * E) : null] as const;
+      const [wq, bq] = part(0), [wk, bk] = part(1), [wv, bv] = part(2);
+      q = ops.linear(q0, wq, bq);
+      if (key === value) {
+        const kv = ops.linear(k0, W.slice(0, E, 3 * E), b ? b.slice(0, E, 3 * E) : null);
+        k = kv.slice(2, 0, E);
+        v = kv.slice(2, E, 2 * E);
+      } else {
+        k = ops.linear(k0, wk, bk);
+        v = ops.linear(v0, wv, bv);
+      }
+    }
+    const heads = (t: Tensor, S: number) => t.reshape(B, S, nh, hd).permute(0, 2, 1, 3); // [B, nh, S, hd]
+    const qh = heads(q, Sq), kh = heads(k, Sk), vh = heads(v, Sk);
+    const dropP = this.training ? this.dropout : 0;
+    const composed = !!opts.attnMask || !!opts.keyPaddingMask || dropP > 0 || !!opts.needWeights;
+    let ctx: Tensor, weights: Tensor | null = null;
+    if (!composed) {
+      ctx = ops.scaledDotProductAttention(qh, kh, vh, { causal: !!opts.isCausal });
+    } else {
+      let scores = qh.matmul(kh.transpose(-2, -1)).mul(1 / Math.sqrt(hd)); // [B, nh, Sq, Sk]
+      const mask = additiveMask(B, nh, Sq, Sk, opts);
+      if (mask) scores = scores.add(mask);
+      let p = scores.softmax(-1);
+      if (opts.needWeights) weights = noGrad(() => p.detach().mean(1));
+      p = ops.dropout(p, dropP, dropP > 0);
+      ctx = p.matmul(vh);
+    }
+    let y = this.out_proj.forward(ctx.permute(0, 2, 1, 3).reshape(B, Sq, E));
+    if (!batched) {
+      y = y.reshape(Sq, E);
+      if (weights) weights = weights.reshape(Sq, Sk);
+    } else if (!this.batchFirst) y = y.transpose(0, 1);
+    return [y, weights];
+  }
+}
+
+export type Activation = "relu" | "gelu" | ((x: Tensor) => Tensor);
+
+function activate(a: Activation, x: Tensor): Tensor {
+  return a === "relu" ? x.relu() : a === "gelu" ? x.gelu() : a(x);
+}
+
+export interface TransformerLayerOptions {
+  dimFeedforward?: number;
+  dropout?: number;
+  activation?: Activation;
+  layerNormEps?: number;
+  batchFirst?: boolean;
+  /** Pre-norm (LayerNorm before attention and feed-forward) instead of post-norm. */
+  normFirst?: boolean;
+  bias?: boolean;
+}
+
+function layerDefaults(o: TransformerLayerOptions): Required<TransformerLayerOptions> {
+  return {
+    dimFeedforward: o.dimFeedforward ?? 2048, dropout: o.dropout ?? 0.1, activation: o.activation ?? "relu",
+    layerNormEps: o.layerNormEps ?? 1e-5, batchFirst: o.batchFirst ?? false, normFirst: o.normFirst ?? false, bias: o.bias ?? true,
+  };
+}
+
+/**
+ * torch.nn.TransformerEncoderLayer: self-attention and a feed-forward block,
+ * each with dropout, a residual connection and LayerNorm (after, or before
+ * with normFirst). forward(src, { srcMask, srcKeyPaddingMask, isCausal }).
+ *
+ * @example
+ * const layer = new wg.nn.TransformerEncoderLayer(16, 4, { dimFeedforward: 32, batchFirst: true });
+ * layer.forward(wg.randn([2, 5, 16])).shape; // [2, 5, 16]
+ */
+export class TransformerEncoderLayer extends Module {
+  self_attn: MultiheadAttention;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
+  readonly config: Required<TransformerLayerOptions>;
+  constructor(readonly dModel: number, readonly nhead: number, opts: TransformerLayerOptions = {}) {
+    super();
+    const c = (this.config = layerDefaults(opts));
+    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: c.dropout, bias: c.bias, batchFirst: c.batchFirst });
+    this.linear1 = new Linear(dModel, c.dimFeedforward, { bias: c.bias });
+    this.dropout = new Dropout(c.dropout);
+    this.linear2 = new Linear(c.dimFeedforward, dModel, { bias: c.bias });
+    this.norm1 = new LayerNorm(dModel, c.layerNormEps);
+    this.norm2 = new LayerNorm(dModel, c.layerNormEps);
+    this.dropout1 = new Dropout(c.dropout);
+    this.dropout2 = new Dropout(c.dropout);
+  }
+  private sa(x: Tensor, o: { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean }): Tensor {
+    const [y] = this.self_attn.forward(x, x, x, { attnMask: o.srcMask, keyPaddingMask: o.srcKeyPaddingMask, isCausal: o.isCausal });
+    return this.dropout1.forward(y);
+  }
+  private ff(x: Tensor): Tensor {
+    return this.dropout2.forward(this.linear2.forward(this.dropout.forward(activate(this.config.activation, this.linear1.forward(x)))));
+  }
+  forward(src: Tensor, o: { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
+    let x = src;
+    if (this.config.normFirst) {
+      x = x.add(this.sa(this.norm1.forward(x), o));
+      x = x.add(this.ff(this.norm2.forward(x)));
+    } else {
+      x = this.norm1.forward(x.add(this.sa(x, o)));
+      x = this.norm2.forward(x.add(this.ff(x)));
+    }
+    return x;
+  }
+}
+
+export interface DecoderCallOptions {
+  tgtMask?: Tensor | null;
+  memoryMask?: Tensor | null;
+  tgtKeyPaddingMask?: Tensor | null;
+  memoryKeyPaddingMask?: Tensor | null;
+  /** Causal self-attention over the target (instead of building a tgtMask). */
+  tgtIsCausal?: boolean;
+  memoryIsCausal?: boolean;
+}
+
+/**
+ * torch.nn.TransformerDecoderLayer: causal-capable self-attention, attention
+ * over the encoder's memory (multihead_attn), and a feed-forward block.
+ *
+ * @example
+ * const layer = new wg.nn.TransformerDecoderLayer(16, 4, { dimFeedforward: 32, batchFirst: true });
+ * layer.forward(wg.randn([2, 3, 16]), wg.randn([2, 5, 16]), { tgtIsCausal: true }).shape; // [2, 3, 16]
+ */
+export class TransformerDecoderLayer extends Module {
+  self_attn: MultiheadAttention;
+  multihead_attn: MultiheadAttention;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  norm3: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
+  dropout3: Dropout;
+  readonly config: Required<TransformerLayerOptions>;
+  constructor(readonly dModel: number, readonly nhead: number, opts: TransformerLayerOptions = {}) {
+    super();
+    const c = (this.config = layerDefaults(opts));
+    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: c.dropout, bias: c.bias, batchFirst: c.batchFirst });
+    this.multihead_attn = new MultiheadAttention(dModel, nhead, { dropout: c.dropout, bias: c.bias, batchFirst: c.batchFirst });
+    this.linear1 = new Linear(dModel, c.dimFeedforward, { bias: c.bias });
+    this.dropout = new Dropout(c.dropout);
+    this.linear2 = new Linear(c.dimFeedforward, dModel, { bias: c.bias });
+    this.norm1 = new LayerNorm(dModel, c.layerNormEps);
+    this.norm2 = new LayerNorm(dModel, c.layerNormEps);
+    this.norm3 = new LayerNorm(dModel, c.layerNormEps);
+    this.dropout1 = new Dropout(c.dropout);
+    this.dropout2 = new Dropout(c.dropout);
+    this.dropout3 = new Dropout(c.dropout);
+  }
+  private sa(x: Tensor, o: DecoderCallOptions): Tensor {
+    const [y] = this.self_attn.forward(x, x, x, { attnMask: o.tgtMask, keyPaddingMask: o.tgtKeyPaddingMask, isCausal: o.tgtIsCausal });
+    return this.dropout1.forward(y);
+  }
+  private mha(x: Tensor, mem: Tensor, o: DecoderCallOptions): Tensor {
+    const [y] = this.multihead_attn.forward(x, mem, mem, { attnMask: o.memoryMask, keyPaddingMask: o.memoryKeyPaddingMask, isCausal: o.memoryIsCausal });
+    return this.dropout2.forward(y);
+  }
+  private ff(x: Tensor): Tensor {
+    return this.dropout3.forward(this.linear2.forward(this.dropout.forward(activate(this.config.activation, this.linear1.forward(x)))));
+  }
+  forward(tgt: Tensor, memory: Tensor, o: DecoderCallOptions = {}): Tensor {
+    let x = tgt;
+    if (this.config.normFirst) {
+      x = x.add(this.sa(this.norm1.forward(x), o));
+      x = x.add(this.mha(this.norm2.forward(x), memory, o));
+      x = x.add(this.ff(this.norm3.forward(x)));
+    } else {
+      x = this.norm1.forward(x.add(this.sa(x, o)));
+      x = this.norm2.forward(x.add(this.mha(x, memory, o)));
+      x = this.norm3.forward(x.add(this.ff(x)));
+    }
+    return x;
+  }
+}
+
+/** N layers made by `make(i)`, or N copies of `layer` (same initial weights, as PyTorch's deepcopy gives). */
+function clones<T extends Module & { dModel: number; nhead: number; config: Required<TransformerLayerOptions> }>(
+  layer: T | ((i: number) => T), n: number, Ctor: new (d: number, h: number, o: TransformerLayerOptions) => T): T[] {
+  if (typeof layer === "function") return Array.from({ length: n }, (_, i) => layer(i));
+  return Array.from({ length: n }, (_, i) => {
+    if (i === 0) return layer;
+    const c = new Ctor(layer.dModel, layer.nhead, layer.config);
+    c.loadStateDict(layer.stateDict());
+    return c;
+  });
+}
+
+/**
+ * A stack of encoder layers (names layers.N.*) with an optional final norm.
+ * @example
+ * const enc = new wg.nn.TransformerEncoder(new wg.nn.TransformerEncoderLayer(16, 4, { batchFirst: true }), 2);
+ * enc.forward(wg.randn([2, 5, 16])).shape; // [2, 5, 16]
+ */
+export class TransformerEncoder extends Module {
+  layers: TransformerEncoderLayer[];
+  norm: LayerNorm | null;
+  constructor(encoderLayer: TransformerEncoderLayer | ((i: number) => TransformerEncoderLayer), readonly numLayers: number, norm: LayerNorm | null = null) {
+    super();
+    this.layers = clones(encoderLayer, numLayers, TransformerEncoderLayer);
+    this.norm = norm;
+  }
+  forward(src: Tensor, o: { mask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
+    let x = src;
+    for (const l of this.layers) x = l.forward(x, { srcMask: o.mask, srcKeyPaddingMask: o.srcKeyPaddingMask, isCausal: o.isCausal });
+    return this.norm ? this.norm.forward(x) : x;
+  }
+}
+
+/**
+ * A stack of decoder layers (names layers.N.*) with an optional final norm.
+ * @example
+ * const dec = new wg.nn.TransformerDecoder(new wg.nn.TransformerDecoderLayer(16, 4, { batchFirst: true }), 2);
+ * dec.forward(wg.randn([2, 3, 16]), wg.randn([2, 5, 16]), { tgtIsCausal: true }).shape; // [2, 3, 16]
+ */
+export class TransformerDecoder extends Module {
+  layers: TransformerDecoderLayer[];
+  norm: LayerNorm | null;
+  constructor(decoderLayer: TransformerDecoderLayer | ((i: number) => TransformerDecoderLayer), readonly numLayers: number, norm: LayerNorm | null = null) {
+    super();
+    this.layers = clones(decoderLayer, numLayers, TransformerDecoderLayer);
+    this.norm = norm;
+  }
+  forward(tgt: Tensor, memory: Tensor, o: DecoderCallOptions = {}): Tensor {
+    let x = tgt;
+    for (const l of this.layers) x = l.forward(x, memory, o);
+    return this.norm ? this.norm.forward(x) : x;
+  }
+}
+
+export interface TransformerOptions extends TransformerLayerOptions {
+  numEncoderLayers?: number;
+  numDecoderLayers?: number;
+}
+
+/**
+ * torch.nn.Transformer: encoder and decoder stacks, each ending in a LayerNorm
+ * (names encoder.layers.N.*, encoder.norm.*, decoder.layers.N.*, decoder.norm.*).
+ * Defaults as PyTorch's (dModel 512, 8 heads, 6 + 6 layers, feed-forward 2048).
+ *
+ * @example
+ * const t = new wg.nn.Transformer({ dModel: 16, nhead: 4, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 32, batchFirst: true });
+ * t.forward(wg.randn([2, 5, 16]), wg.randn([2, 3, 16]), { tgtIsCausal: true }).shape; // [2, 3, 16]
+ */
+export class Transformer extends Module {
+  encoder: TransformerEncoder;
+  decoder: TransformerDecoder;
+  readonly dModel: number;
+  readonly nhead: number;
+  readonly batchFirst: boolean;
+  constructor(opts: TransformerOptions & { dModel?: number; nhead?: number } = {}) {
+    super();
+    const d = (this.dModel = opts.dModel ?? 512), h = (this.nhead = opts.nhead ?? 8);
+    this.batchFirst = opts.batchFirst ?? false;
+    const eps = opts.layerNormEps ?? 1e-5;
+    this.encoder = new TransformerEncoder(() => new TransformerEncoderLayer(d, h, opts), opts.numEncoderLayers ?? 6, new LayerNorm(d, eps));
+    this.decoder = new TransformerDecoder(() => new TransformerDecoderLayer(d, h, opts), opts.numDecoderLayers ?? 6, new LayerNorm(d, eps));
+  }
+  forward(src: Tensor, tgt: Tensor, o: DecoderCallOptions & { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; srcIsCausal?: boolean } = {}): Tensor {
+    const memory = this.encoder.forward(src, { mask: o.srcMask, srcKeyPaddingMask: o.srcKeyPaddingMask, isCausal: o.srcIsCausal });
+    return this.decoder.forward(tgt, memory, o);
+  }
+  /**
+   * PyTorch's float causal mask: 0 on and below the diagonal, −Infinity above.
+   * @example wg.nn.Transformer.generateSquareSubsequentMask(2).toArray(); // [[0, -Infinity], [0, 0]]
+   */
+  static generateSquareSubsequentMask(size: number): Tensor {
+    const m = new Float32Array(size * size);
+    for (let i = 0; i < size; i++) for (let j = i + 1; j < size; j++) m[i * size + j] = -Infinity;
+    return ops.tensor(m, { shape: [size, size] });
+  }
+}
+
+/** The sinusoidal table [maxLen, dModel]: sin at even features, cos at odd, wavelengths 2π·10000^(2i/d). */
+function sinusoids(maxLen: number, dModel: number): Float32Array {
+  const pe = new Float32Array(maxLen * dModel);
+  for (let p = 0; p < maxLen; p++) {
+    for (let i = 0; i < dModel; i += 2) {
+      const angle = p * Math.exp((-i * Math.log(10000)) / dModel);
+      pe[p * dModel + i] = Math.sin(angle);
+      if (i + 1 < dModel) pe[p * dModel + i + 1] = Math.cos(angle);
+    }
+  }
+  return pe;
+}
+
+/**
+ * Adds the sinusoidal position encoding of "Attention Is All You Need", then
+ * dropout (the PyTorch tutorial's module; buffer "pe" [maxLen, 1, dModel]).
+ * x is [seq, batch, dModel], or [batch, seq, dModel] with batchFirst.
+ *
+ * @example
+ * const pe = new wg.nn.PositionalEncoding(16, { dropout: 0, batchFirst: true });
+ * pe.forward(wg.zeros([2, 5, 16])).shape; // [2, 5, 16]
+ */
+export class PositionalEncoding extends Module {
+  dropout: Dropout;
+  pe!: Tensor;
+  readonly batchFirst: boolean;
+  constructor(readonly dModel: number, opts: { dropout?: number; maxLen?: number; batchFirst?: boolean } = {}) {
+    super();
+    this.dropout = new Dropout(opts.dropout ?? 0.1);
+    this.batchFirst = opts.batchFirst ?? false;
+    const maxLen = opts.maxLen ?? 5000;
+    this.registerBuffer("pe", ops.tensor(sinusoids(maxLen, dModel), { shape: [maxLen, 1, dModel] }));
+  }
+  forward(x: Tensor): Tensor {
+    const S = x.shape[this.batchFirst ? 1 : 0];
+    if (x.rank !== 3 || x.shape[2] !== this.dModel || S > this.pe.shape[0]) {
+      throw new Error(`PositionalEncoding: input must be ${this.batchFirst ? "[batch, seq" : "[seq, batch"}, ${this.dModel}] with seq ≤ ${this.pe.shape[0]}, got ${shapeStr(x.shape)}`);
+    }
+    const pe = this.pe.slice(0, 0, S); // [S, 1, d]
+    return this.dropout.forward(x.add(this.batchFirst ? pe.reshape(1, S, this.dModel) : pe));
+  }
+}
+
+/**
+ * Learned absolute positions: weight [maxLen, dModel] (N(0, 1) as nn.Embedding,
+ * or a given std), added to [batch, seq, dModel] (or [seq, batch, dModel] without batchFirst).
+ *
+ * @example
+ * const pos = new wg.nn.LearnedPositionalEmbedding(32, 16);
+ * pos.forward(wg.zeros([2, 5, 16])).shape; // [2, 5, 16]
+ */
+export class LearnedPositionalEmbedding extends Module {
+  weight: Tensor;
+  readonly batchFirst: boolean;
+  constructor(readonly maxLen: number, readonly dModel: number, opts: { std?: number; batchFirst?: boolean } = {}) {
+    super();
+    this.batchFirst = opts.batchFirst ?? true;
+    this.weight = parameter(ops.normal([maxLen, dModel], 0, opts.std ?? 1));
+  }
+  forward(x: Tensor): Tensor {
+    const S = x.shape[this.batchFirst ? 1 : 0];
+    if (x.rank !== 3 || x.shape[2] !== this.dModel || S > this.maxLen) {
+      throw new Error(`LearnedPositionalEmbedding: input must be ${this.batchFirst ? "[batch, seq" : "[seq, batch"}, ${this.dModel}] with seq ≤ ${this.maxLen}, got ${shapeStr(x.shape)}`);
+    }
+    const w = this.weight.slice(0, 0, S);
+    return x.add(this.batchFirst ? w.reshape(1, S, this.dModel) : w.reshape(S, 1, this.dModel));
+  }
+}

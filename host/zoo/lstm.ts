@@ -1,0 +1,251 @@
+// An LSTM character-level language model on the Tang poems of Debian's
+// fortunes-zh (/usr/share/games/fortunes/tang300): Embedding → LSTM → Linear
+// over the characters, trained on the first 90% of the poems, validated on
+// the last 10%. The figure is validation cross-entropy (nats per character)
+// against the unigram baseline (the training text's character frequencies,
+// add-one smoothed), the best a model that ignores context can do.
+//
+// Recipe: characters seen at least twice in training form the vocabulary
+// (the rest map to UNK), embedding 64, one LSTM layer of 256, windows of 32
+// characters, batch 32, Adam lr 3e-3 with gradient-norm clipping at 1,
+// cosine decay to 10%. The corpus is small (35,000 characters), so the model
+// overfits within a few hundred steps: validation loss is measured every
+// `evalEvery` steps and the best weights are kept (early stopping).
+
+import { readFileSync } from "node:fs";
+import * as nn from "../nn/index.js";
+import { Adam } from "../optim/index.js";
+import { Tensor } from "../tensor.js";
+import { tensor } from "../ops/creation.js";
+import { noGrad } from "../autograd.js";
+import { manualSeed, rng } from "../random.js";
+import { scope } from "../scope.js";
+import { clipGradNorm } from "../train.js";
+import type { ZooCommand } from "./command.js";
+
+export const TANG300 = "/usr/share/games/fortunes/tang300";
+
+/** The poems' text without fortune's colour escapes and "%" separators (one blank line between poems). */
+export function readFortunes(path = TANG300): string[] {
+  let raw: string;
+  try {
+    raw = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`lstm: cannot read ${path} (Debian's fortunes-zh package installs it): ${(e as Error).message}`);
+  }
+  // eslint-disable-next-line no-control-regex
+  const clean = raw.replace(/\x1b\[[0-9;]*m/g, "");
+  return clean.split(/^%\s*$/m).map((p) => p.trim()).filter((p) => p.length > 0);
+}
+
+/** Characters seen at least `minCount` times, id 0 reserved for UNK. */
+export class CharVocab {
+  readonly chars: string[];
+  readonly index = new Map<string, number>();
+  constructor(text: string, minCount = 2) {
+    const counts = new Map<string, number>();
+    for (const c of text) counts.set(c, (counts.get(c) ?? 0) + 1);
+    this.chars = ["\u0000", ...[...counts].filter(([, n]) => n >= minCount).map(([c]) => c).sort()];
+    this.chars.forEach((c, i) => this.index.set(c, i));
+  }
+  get size(): number {
+    return this.chars.length;
+  }
+  encode(text: string): Int32Array {
+    return Int32Array.from([...text], (c) => this.index.get(c) ?? 0);
+  }
+  decode(ids: ArrayLike<number>): string {
+    return Array.from(ids, (i) => (i === 0 ? "□" : this.chars[i])).join("");
+  }
+}
+
+/**
+ * Embedding → LSTM (batch-first) → Linear to the vocabulary.
+ * @example const m = new CharLSTM(100); m.forward(ids)[0].shape; // [B, T, 100]
+ */
+export class CharLSTM extends nn.Module {
+  embed: nn.Embedding;
+  lstm: nn.LSTM;
+  head: nn.Linear;
+  constructor(readonly vocab: number, embedDim = 64, hidden = 256, layers = 1) {
+    super();
+    this.embed = new nn.Embedding(vocab, embedDim);
+    this.lstm = new nn.LSTM(embedDim, hidden, { numLayers: layers, batchFirst: true });
+    this.head = new nn.Linear(hidden, vocab);
+  }
+  forward(ids: Tensor, state?: [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
+    const [h, s] = this.lstm.forward(this.embed.forward(ids), state);
+    return [this.head.forward(h), s];
+  }
+}
+
+export interface LstmTrainOptions {
+  steps?: number;
+  batchSize?: number;
+  window?: number;
+  lr?: number;
+  hidden?: number;
+  seed?: number;
+  /** Use this text (poems) instead of tang300. */
+  poems?: string[];
+  onLog?: (step: number, loss: number, seconds: number) => void;
+  logEvery?: number;
+  /** Validation every this many steps; the best weights are kept (default 100). */
+  evalEvery?: number;
+  onEval?: (step: number, valLoss: number) => void;
+}
+
+export interface LstmResult {
+  /** The step whose weights gave valLoss. */
+  bestStep: number;
+  valLoss: number;
+  unigramLoss: number;
+  trainChars: number;
+  valChars: number;
+  vocab: number;
+  steps: number;
+  seconds: number;
+  losses: number[];
+  model: CharLSTM;
+  chars: CharVocab;
+}
+
+/** Mean cross-entropy of the model on `ids` in windows, without the tape (the state carries over from window to window). */
+function evaluateLm(model: CharLSTM, ids: Int32Array, window: number): number {
+  model.eval();
+  let total = 0, count = 0;
+  let state: [Tensor, Tensor] | undefined;
+  for (let i = 0; i + 1 < ids.length; i += window) {
+    const n = Math.min(window, ids.length - 1 - i);
+    const r = scope(() => noGrad(() => {
+      const x = tensor(ids.slice(i, i + n), { shape: [1, n], dtype: "int32" });
+      const y = tensor(ids.slice(i + 1, i + 1 + n), { dtype: "int32" });
+      const [logits, s] = model.forward(x, state);
+      const loss = nn.crossEntropy(logits.reshape(n, model.vocab), y, { reduction: "sum" }).item();
+      return { loss, s: [s[0].keep(), s[1].keep()] as [Tensor, Tensor] };
+    }));
+    state?.forEach((t) => t.dispose());
+    state = r.s;
+    total += r.loss;
+    count += n;
+  }
+  state?.forEach((t) => t.dispose());
+  model.train();
+  return total / count;
+}
+
+/**
+ * Trains the character LSTM and reports validation loss against the unigram baseline.
+ * @example const r = await trainLstm({ steps: 600 }); console.log(r.valLoss, r.unigramLoss);
+ */
+export async function trainLstm(opts: LstmTrainOptions = {}): Promise<LstmResult> {
+  const steps = opts.steps ?? 600, bs = opts.batchSize ?? 32, T = opts.window ?? 32, baseLr = opts.lr ?? 3e-3, seed = opts.seed ?? 0;
+  const poems = opts.poems ?? readFortunes();
+  const cut = Math.floor(poems.length * 0.9);
+  const trainText = poems.slice(0, cut).join("\n\n"), valText = poems.slice(cut).join("\n\n");
+  const chars = new CharVocab(trainText);
+  const train = chars.encode(trainText), val = chars.encode(valText);
+  if (train.length <= T + 1) throw new Error(`lstm: training text of ${train.length} characters is shorter than one window of ${T + 1}`);
+  // unigram baseline: add-one smoothed training frequencies, scored on validation
+  const freq = new Float64Array(chars.size).fill(1);
+  for (const c of train) freq[c]++;
+  const totalF = freq.reduce((a, b) => a + b, 0);
+  let uni = 0;
+  for (let i = 1; i < val.length; i++) uni -= Math.log(freq[val[i]] / totalF);
+  const unigramLoss = uni / (val.length - 1);
+
+  manualSeed(seed);
+  const model = new CharLSTM(chars.size, 64, opts.hidden ?? 256);
+  const params = model.parameters();
+  const opt = new Adam(params, { lr: baseLr });
+  const random = rng(seed + 3);
+  const losses: number[] = [];
+  const every = opts.logEvery ?? 100, evalEvery = opts.evalEvery ?? 100;
+  const best = noGrad(() => params.map((p) => p.clone().keep()));
+  let bestLoss = Infinity, bestStep = 0;
+  const t0 = performance.now();
+  let sum = 0;
+  for (let step = 1; step <= steps; step++) {
+    const x = new Int32Array(bs * T), y = new Int32Array(bs * T);
+    for (let b = 0; b < bs; b++) {
+      const at = Math.floor(random() * (train.length - T - 1));
+      x.set(train.subarray(at, at + T), b * T);
+      y.set(train.subarray(at + 1, at + 1 + T), b * T);
+    }
+    opt.lr = baseLr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / steps)));
+    sum += scope(() => {
+      const [logits] = model.forward(tensor(x, { shape: [bs, T], dtype: "int32" }));
+      const l = nn.crossEntropy(logits.reshape(bs * T, chars.size), tensor(y, { dtype: "int32" }));
+      opt.zeroGrad();
+      l.backward();
+      clipGradNorm(params, 1);
+      opt.step();
+      return l.item();
+    });
+    if (step % every === 0 || step === steps) {
+      const n = step % every === 0 ? every : step % every;
+      losses.push(sum / n);
+      opts.onLog?.(step, sum / n, (performance.now() - t0) / 1000);
+      sum = 0;
+    }
+    if (step % evalEvery === 0 || step === steps) {
+      const v = evaluateLm(model, val, 256);
+      opts.onEval?.(step, v);
+      if (v < bestLoss) {
+        bestLoss = v;
+        bestStep = step;
+        best.forEach((b, i) => b.copy_(params[i]));
+      }
+    }
+  }
+  params.forEach((p, i) => p.copy_(best[i]));
+  best.forEach((b) => b.dispose());
+  const seconds = (performance.now() - t0) / 1000;
+  const valLoss = bestLoss;
+  return { bestStep, valLoss, unigramLoss, trainChars: train.length, valChars: val.length, vocab: chars.size, steps, seconds, losses, model, chars };
+}
+
+/**
+ * Samples `length` characters after `prompt` (temperature, seeded).
+ * @example sampleLstm(r.model, r.chars, "春", 40, { temperature: 0.8, seed: 1 });
+ */
+export function sampleLstm(model: CharLSTM, chars: CharVocab, prompt: string, length: number, opts: { temperature?: number; seed?: number } = {}): string {
+  const temperature = opts.temperature ?? 0.8, random = rng(opts.seed ?? 1);
+  model.eval();
+  let state: [Tensor, Tensor] | undefined;
+  let ids = Array.from(chars.encode(prompt));
+  const out: number[] = [];
+  for (let i = 0; i < length; i++) {
+    const r = scope(() => noGrad(() => {
+      const [logits, s] = model.forward(tensor(Int32Array.from(ids), { shape: [1, ids.length], dtype: "int32" }), state);
+      const last = logits.slice(1, ids.length - 1, ids.length).reshape(chars.size).div(temperature).softmax(-1).dataSync();
+      return { p: last, s: [s[0].keep(), s[1].keep()] as [Tensor, Tensor] };
+    }));
+    state?.forEach((t) => t.dispose());
+    state = r.s;
+    let u = random(), next = r.p.length - 1;
+    for (let k = 1; k < r.p.length; k++) { // never sample UNK (id 0)
+      u -= r.p[k] / (1 - r.p[0]);
+      if (u <= 0) { next = k; break; }
+    }
+    out.push(next);
+    ids = [next];
+  }
+  state?.forEach((t) => t.dispose());
+  model.train();
+  return prompt + chars.decode(out);
+}
+
+/** `webgrad train lstm`: the character LSTM on tang300, validation loss against the unigram baseline, and a sample. */
+export const cli: ZooCommand = {
+  summary: "LSTM character model on the Tang poems of fortunes-zh: validation nats/char against the unigram baseline",
+  verbs: ["train"],
+  options: { steps: { type: "string", help: "training steps (default: the recipe's)" } },
+  async run(ctx) {
+    const steps = ctx.num(ctx.values.steps, "steps") ?? (ctx.epochs ? ctx.epochs * 500 : undefined);
+    const r = await trainLstm({ steps, seed: ctx.seed, onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(3)}  ${sec.toFixed(0)} s`),
+      onEval: (s, v) => ctx.log(`step ${s}  validation ${v.toFixed(3)}`) });
+    ctx.log(`sample: ${sampleLstm(r.model, r.chars, "春", 48, { seed: ctx.seed ?? 1 }).replace(/\n/g, " / ")}`);
+    ctx.log(`validation ${r.valLoss.toFixed(3)} nats/char (best, at step ${r.bestStep}) vs unigram baseline ${r.unigramLoss.toFixed(3)} (${r.vocab} characters, ${r.trainChars} train / ${r.valChars} validation), ${r.steps} steps in ${r.seconds.toFixed(0)} s`);
+  },
+};
