@@ -36,6 +36,7 @@ interface StepResult {
   matmulSum: number;
   ms: number;
   error?: string;
+  checkpoints?: Record<string, { step: number; maxDiff: number; gone: boolean }> | null;
 }
 
 const results: Record<string, StepResult> = {};
@@ -230,6 +231,17 @@ test("chromium: the cross-origin isolated page really ran with 2 threads", () =>
   assert.is(r.threads, 2, `the page ran with 2 threads (${r.summary})`);
   assert.ok(r.kernels.endsWith("-threads"), `the page picked a threads binary (${r.kernels})`);
   assert.ok(r.matmulMaxErr < 1e-3, "the worker-split matmul in the page is right");
+});
+
+test("chromium: checkpoints round-trip through the origin private file system and IndexedDB", () => {
+  const c = results.chromium?.checkpoints;
+  if (!c) return assert.unreachable("no chromium checkpoint result (the chromium test above failed)");
+  for (const store of ["opfs", "indexeddb"]) {
+    assert.ok(c[store], `${store} ran`);
+    assert.is(c[store].step, 10, `${store}: the step number came back`);
+    assert.is(c[store].maxDiff, 0, `${store}: the reloaded parameters equal the saved ones bit for bit`);
+    assert.ok(c[store].gone, `${store}: removeFile deleted it and reading it again is a clear "no such file" error`);
+  }
 });
 
 test("losses and results agree across runtimes", () => {

@@ -2,43 +2,33 @@
 // given, the optimizer's state and counters, in one safetensors file, so
 // training resumes exactly where it stopped. Files are written atomically
 // (a temporary file in the same folder, then a rename): a crash mid-write
-// leaves the previous checkpoint intact. Node, Deno and Bun (node:fs).
+// leaves the previous checkpoint intact. Node, Deno and Bun keep files on the
+// file system; browsers in the origin private file system or IndexedDB
+// (host/io/files.ts; pass `store` to choose).
 
 import type { Module } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { parseSafetensors, serializeSafetensors, type StoredTensor } from "./safetensors.js";
+import { writeFileAtomic, readFileBytes, type FileStore } from "./files.js";
 
 const FORMAT = "webgrad-checkpoint-1";
-
-/** Writes bytes to path atomically (temp file + rename). */
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const fs = await import("node:fs/promises");
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await fs.writeFile(tmp, bytes);
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
-}
 
 /**
  * Saves tensors to a safetensors file (atomically).
  * @example await wg.io.saveSafetensors("model.safetensors", net.stateDict());
  */
-export async function saveSafetensors(path: string, tensors: Parameters<typeof serializeSafetensors>[0], metadata: Record<string, string> = {}): Promise<void> {
-  await writeAtomic(path, serializeSafetensors(tensors, metadata));
+export async function saveSafetensors(path: string, tensors: Parameters<typeof serializeSafetensors>[0], metadata: Record<string, string> = {}, opts: { store?: FileStore } = {}): Promise<void> {
+  await writeFileAtomic(path, serializeSafetensors(tensors, metadata), opts.store);
 }
 
 /**
  * Reads and validates a safetensors file.
  * @example const { tensors } = await wg.io.loadSafetensors("model.safetensors"); net.loadStateDict(tensors);
  */
-export async function loadSafetensors(path: string): Promise<{ tensors: Record<string, StoredTensor>; metadata: Record<string, string> }> {
-  const fs = await import("node:fs/promises");
+export async function loadSafetensors(path: string, opts: { store?: FileStore } = {}): Promise<{ tensors: Record<string, StoredTensor>; metadata: Record<string, string> }> {
+  const bytes = await readFileBytes(path, opts.store);
   try {
-    return parseSafetensors(new Uint8Array(await fs.readFile(path)));
+    return parseSafetensors(bytes);
   } catch (e) {
     throw new Error(`${path}: ${(e as Error).message}`);
   }
@@ -48,7 +38,7 @@ export async function loadSafetensors(path: string): Promise<{ tensors: Record<s
  * Saves model (and optimizer) state with a step number and any JSON-able extra.
  * @example await wg.io.saveCheckpoint("ckpt.safetensors", { model: net, optimizer: opt, step: 1000 });
  */
-export async function saveCheckpoint(path: string, c: { model: Module; optimizer?: Optimizer; step?: number; extra?: unknown }): Promise<void> {
+export async function saveCheckpoint(path: string, c: { model: Module; optimizer?: Optimizer; step?: number; extra?: unknown; store?: FileStore }): Promise<void> {
   const tensors: Record<string, any> = {};
   for (const [k, t] of Object.entries(c.model.stateDict())) tensors[`model.${k}`] = t;
   const meta: Record<string, string> = { format: FORMAT, step: String(c.step ?? 0), extra: JSON.stringify(c.extra ?? null) };
@@ -57,15 +47,15 @@ export async function saveCheckpoint(path: string, c: { model: Module; optimizer
     for (const [k, t] of Object.entries(s.tensors)) tensors[`optimizer.${k}`] = t;
     meta.optimizer = JSON.stringify({ type: c.optimizer.constructor.name, ...s.meta });
   }
-  await saveSafetensors(path, tensors, meta);
+  await saveSafetensors(path, tensors, meta, { store: c.store });
 }
 
 /**
  * Restores a checkpoint into model (and optimizer); returns its step and extra.
  * @example const { step } = await wg.io.loadCheckpoint("ckpt.safetensors", { model: net, optimizer: opt });
  */
-export async function loadCheckpoint(path: string, c: { model: Module; optimizer?: Optimizer }): Promise<{ step: number; extra: unknown }> {
-  const { tensors, metadata } = await loadSafetensors(path);
+export async function loadCheckpoint(path: string, c: { model: Module; optimizer?: Optimizer; store?: FileStore }): Promise<{ step: number; extra: unknown }> {
+  const { tensors, metadata } = await loadSafetensors(path, { store: c.store });
   if (metadata.format !== FORMAT) throw new Error(`${path}: not a webgrad checkpoint (format ${JSON.stringify(metadata.format)}); use loadSafetensors for plain weights`);
   const pick = (prefix: string) => Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
   c.model.loadStateDict(pick("model."));

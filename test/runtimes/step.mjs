@@ -74,8 +74,33 @@ async function main() {
   }
   if (!(c.length === M * Nc)) matmulMaxErr = Infinity;
 
+  // browsers keep checkpoints in the origin private file system or IndexedDB:
+  // save the trained net with its optimizer, load into a fresh one, compare
+  let checkpoints = null;
+  if (isPage) {
+    checkpoints = {};
+    for (const store of ["opfs", "indexeddb"]) {
+      const path = "runs/step.safetensors";
+      await wg.io.saveCheckpoint(path, { model: net, optimizer: opt, step: 10, store });
+      wg.manualSeed(1);
+      const fresh = new wg.nn.Sequential(new wg.nn.Linear(4, 8), new wg.nn.ReLU(), new wg.nn.Linear(8, 3));
+      const freshOpt = new wg.optim.SGD(fresh.parameters(), { lr: 0.1 });
+      const { step } = await wg.io.loadCheckpoint(path, { model: fresh, optimizer: freshOpt, store });
+      let maxDiff = 0;
+      net.parameters().forEach((p, i) => {
+        const a = p.dataSync(), b = fresh.parameters()[i].dataSync();
+        for (let j = 0; j < a.length; j++) maxDiff = Math.max(maxDiff, Math.abs(a[j] - b[j]));
+      });
+      await wg.io.removeFile(path, store);
+      let gone = false;
+      try { await wg.io.readFileBytes(path, store); } catch (e) { gone = /no such file/.test(String(e.message)); }
+      checkpoints[store] = { step, maxDiff, gone };
+    }
+  }
+
   wg.shutdown();
   return {
+    checkpoints,
     runtime: runtimeName(),
     engineRuntime: info.runtime,
     kernels: info.kernels,

@@ -1,0 +1,151 @@
+// Where checkpoint and weight bytes live: the file system in Node, Deno and
+// Bun (node:fs), and in browsers the Origin Private File System when the page
+// has it, else IndexedDB. Every write is atomic — a crash or a closed tab
+// mid-write leaves the previous file intact:
+//  - node:fs: a temporary file in the same folder, then rename();
+//  - OPFS: createWritable() writes to a swap file that replaces the file only
+//    when close() succeeds (the File System Access spec's guarantee);
+//  - IndexedDB: one put() in one transaction, which commits whole or not at all.
+
+/** "fs" (node:fs), "opfs" (navigator.storage.getDirectory()), "indexeddb", or "auto" to pick the first that exists. */
+export type FileStore = "auto" | "fs" | "opfs" | "indexeddb";
+
+const IDB_NAME = "webgrad", IDB_STORE = "files";
+
+function hasNodeFs(): boolean {
+  // Node, Bun and Deno (whose node: compatibility layer includes node:fs) all set process.versions.node
+  return typeof (globalThis as any).process?.versions?.node === "string";
+}
+
+function hasOpfs(): boolean {
+  return typeof (globalThis as any).navigator?.storage?.getDirectory === "function";
+}
+
+/** The store "auto" resolves to in this runtime. */
+export function defaultStore(): Exclude<FileStore, "auto"> {
+  if (hasNodeFs()) return "fs";
+  if (hasOpfs()) return "opfs";
+  if (typeof (globalThis as any).indexedDB !== "undefined") return "indexeddb";
+  throw new Error("webgrad io: this runtime has no file system, OPFS or IndexedDB to keep files in");
+}
+
+function resolveStore(store: FileStore | undefined): Exclude<FileStore, "auto"> {
+  const s = store ?? "auto";
+  if (s === "auto") return defaultStore();
+  if (s === "fs" && !hasNodeFs()) throw new Error(`webgrad io: store "fs" needs Node, Deno or Bun`);
+  if (s === "opfs" && !hasOpfs()) throw new Error(`webgrad io: store "opfs" needs navigator.storage.getDirectory() (a secure browser context)`);
+  if (s === "indexeddb" && typeof (globalThis as any).indexedDB === "undefined") throw new Error(`webgrad io: store "indexeddb" needs indexedDB`);
+  return s;
+}
+
+/** OPFS: walks "a/b/c.safetensors" to c's directory handle, creating folders when asked. */
+async function opfsDir(path: string, create: boolean): Promise<{ dir: any; name: string }> {
+  const parts = path.split("/").filter((p) => p && p !== ".");
+  if (!parts.length || parts.includes("..")) throw new Error(`webgrad io: "${path}" is not a file path inside the origin's private file system`);
+  let dir = await (globalThis as any).navigator.storage.getDirectory();
+  for (const p of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(p, { create });
+  return { dir, name: parts[parts.length - 1] };
+}
+
+function idbOpen(): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const req = (globalThis as any).indexedDB.open(IDB_NAME, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(IDB_STORE);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(new Error(`webgrad io: IndexedDB "${IDB_NAME}" would not open: ${req.error?.message}`));
+  });
+}
+
+async function idb<T>(mode: "readonly" | "readwrite", op: (store: any) => any): Promise<T> {
+  const db = await idbOpen();
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const tx = db.transaction(IDB_STORE, mode);
+      const req = op(tx.objectStore(IDB_STORE));
+      let result: T;
+      req.onsuccess = () => (result = req.result);
+      tx.oncomplete = () => resolve(result);
+      tx.onerror = tx.onabort = () => reject(new Error(`webgrad io: IndexedDB ${mode} failed: ${tx.error?.message ?? "aborted"}`));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Writes bytes to `path` atomically in the chosen store (default: the runtime's own).
+ * @example await wg.io.writeFileAtomic("runs/model.bin", new Uint8Array([1, 2, 3]));
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array, store?: FileStore): Promise<void> {
+  const s = resolveStore(store);
+  if (s === "fs") {
+    const fs = await import("node:fs/promises");
+    const tmp = `${path}.tmp-${(globalThis as any).process?.pid ?? 0}-${Date.now()}`;
+    try {
+      await fs.writeFile(tmp, bytes);
+      await fs.rename(tmp, path);
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      throw e;
+    }
+  } else if (s === "opfs") {
+    const { dir, name } = await opfsDir(path, true);
+    const file = await dir.getFileHandle(name, { create: true });
+    const w = await file.createWritable();
+    try {
+      await w.write(bytes);
+      await w.close();
+    } catch (e) {
+      await w.abort?.().catch(() => {});
+      throw e;
+    }
+  } else {
+    await idb("readwrite", (st) => st.put(bytes.slice(), path));
+  }
+}
+
+/**
+ * Reads the bytes at `path` from the chosen store; a missing file is a clear error.
+ * @example const bytes = await wg.io.readFileBytes("runs/model.bin");
+ */
+export async function readFileBytes(path: string, store?: FileStore): Promise<Uint8Array> {
+  const s = resolveStore(store);
+  if (s === "fs") {
+    const fs = await import("node:fs/promises");
+    return new Uint8Array(await fs.readFile(path));
+  }
+  if (s === "opfs") {
+    try {
+      const { dir, name } = await opfsDir(path, false);
+      const file = await (await dir.getFileHandle(name)).getFile();
+      return new Uint8Array(await file.arrayBuffer());
+    } catch (e: any) {
+      if (e?.name === "NotFoundError") throw new Error(`no such file in the origin private file system: ${path}`);
+      throw e;
+    }
+  }
+  const v = await idb<Uint8Array | undefined>("readonly", (st) => st.get(path));
+  if (!v) throw new Error(`no such file in IndexedDB "${IDB_NAME}": ${path}`);
+  return new Uint8Array(v);
+}
+
+/**
+ * Deletes `path` from the chosen store (no error when it is absent).
+ * @example await wg.io.removeFile("runs/model.bin");
+ */
+export async function removeFile(path: string, store?: FileStore): Promise<void> {
+  const s = resolveStore(store);
+  if (s === "fs") {
+    const fs = await import("node:fs/promises");
+    await fs.rm(path, { force: true });
+  } else if (s === "opfs") {
+    try {
+      const { dir, name } = await opfsDir(path, false);
+      await dir.removeEntry(name);
+    } catch (e: any) {
+      if (e?.name !== "NotFoundError") throw e;
+    }
+  } else {
+    await idb("readwrite", (st) => st.delete(path));
+  }
+}
