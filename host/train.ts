@@ -11,6 +11,9 @@ import * as F from "./nn/functional.js";
 import { noGrad } from "./autograd.js";
 import { scope } from "./scope.js";
 import { backend } from "./engine.js";
+import { terminalBar, isTerminal } from "./progress.js";
+import { saveCheckpoint } from "./io/checkpoint.js";
+import type { FileStore } from "./io/files.js";
 
 export type LossName = "crossEntropy" | "binaryCrossEntropy" | "binaryCrossEntropyWithLogits" | "mse";
 
@@ -24,12 +27,12 @@ export interface EpochLog {
   seconds: number;
 }
 
-/** Hooks fit() calls; return "stop" from onEpochEnd to end training. */
+/** Hooks fit() calls; return "stop" from onEpochEnd to end training. fit() awaits the epoch-level hooks, so they may be async (saving a checkpoint). */
 export interface Callback {
-  onTrainBegin?(ctx: FitContext): void;
+  onTrainBegin?(ctx: FitContext): void | Promise<void>;
   onStepBegin?(ctx: FitContext, step: number): void;
-  onEpochEnd?(ctx: FitContext, log: EpochLog): void | "stop";
-  onTrainEnd?(ctx: FitContext): void;
+  onEpochEnd?(ctx: FitContext, log: EpochLog): void | "stop" | Promise<void | "stop">;
+  onTrainEnd?(ctx: FitContext): void | Promise<void>;
 }
 
 export interface FitContext {
@@ -53,6 +56,8 @@ export interface FitOptions {
   clipGradNorm?: number;
   /** Called after every step (progress bars). */
   onStep?: (epoch: number, step: number, steps: number, loss: number) => void;
+  /** A progress bar while each epoch runs: "auto" (default) shows one when stdout is a terminal and no onStep is given. */
+  progress?: boolean | "auto";
   /** Called after every epoch (default: a plain log line on the console; pass () => {} for silence). */
   onEpoch?: (log: EpochLog) => void;
 }
@@ -149,11 +154,13 @@ export async function fit(model: Module, train: DataLoader, opts: FitOptions): P
   const wantAcc = opts.metrics?.includes("accuracy") ?? false;
   const onEpoch = opts.onEpoch ?? ((l: EpochLog) => console.log(formatEpoch(l, epochs)));
   backend(); // fail now, not mid-epoch, when init() was not called
-  cbs.forEach((c) => c.onTrainBegin?.(ctx));
+  for (const c of cbs) await c.onTrainBegin?.(ctx);
+  const showBar = opts.progress === true || ((opts.progress ?? "auto") === "auto" && !opts.onStep && isTerminal());
   model.train();
   for (let epoch = 0; epoch < epochs; epoch++) {
     const t0 = performance.now();
     let lossSum = 0, right = 0, n = 0, step = 0;
+    const bar = showBar ? await terminalBar(ctx.steps, "epoch {epoch} |{bar}| {value}/{total} · loss {loss}", { epoch: `${epoch + 1}/${epochs}`, loss: "-" }) : null;
     for (const b of train) {
       cbs.forEach((c) => c.onStepBegin?.(ctx, epoch * ctx.steps + step));
       const l = scope(() => {
@@ -170,7 +177,9 @@ export async function fit(model: Module, train: DataLoader, opts: FitOptions): P
       n += b.size;
       step++;
       opts.onStep?.(epoch, step, ctx.steps, lossSum / n);
+      bar?.update(step, { epoch: `${epoch + 1}/${epochs}`, loss: (lossSum / n).toFixed(4) });
     }
+    bar?.stop();
     const log: EpochLog = { epoch: epoch + 1, loss: lossSum / n, lr: opt.lr, seconds: 0 };
     if (wantAcc) log.accuracy = right / n;
     if (opts.validation) {
@@ -182,11 +191,11 @@ export async function fit(model: Module, train: DataLoader, opts: FitOptions): P
     ctx.history.push(log);
     onEpoch(log);
     let stop = false;
-    for (const c of cbs) if (c.onEpochEnd?.(ctx, log) === "stop") stop = true;
+    for (const c of cbs) if ((await c.onEpochEnd?.(ctx, log)) === "stop") stop = true;
     if (stop) break;
     await new Promise((r) => setTimeout(r, 0)); // let a browser page breathe between epochs
   }
-  cbs.forEach((c) => c.onTrainEnd?.(ctx));
+  for (const c of cbs) await c.onTrainEnd?.(ctx);
   return ctx.history;
 }
 
@@ -271,5 +280,41 @@ export class LearningRateSchedule implements Callback {
   /** Linear warm-up from 0 over `steps`, then `then` (another schedule) or the base lr. */
   static warmup(steps: number, then?: LearningRateSchedule): LearningRateSchedule {
     return new LearningRateSchedule((s, b) => (s < steps ? (b * (s + 1)) / steps : then ? then.factor(s - steps, b) : b));
+  }
+}
+
+/**
+ * Saves a checkpoint (model, optimizer state and step: training resumes
+ * exactly) at the end of every epoch, or only when `monitor` improved
+ * (saveBestOnly). `path` may hold {epoch}, e.g. "ckpt-{epoch}.safetensors".
+ * Files are written atomically; browsers keep them in OPFS or IndexedDB.
+ * @example callbacks: [new wg.ModelCheckpoint({ path: "best.safetensors", monitor: "valLoss", saveBestOnly: true })]
+ */
+export class ModelCheckpoint implements Callback {
+  readonly path: string;
+  readonly monitor: Monitor;
+  readonly saveBestOnly: boolean;
+  readonly store?: FileStore;
+  best = Infinity;
+  /** Paths written so far, in order. */
+  readonly saved: string[] = [];
+  constructor(o: { path: string; monitor?: Monitor; saveBestOnly?: boolean; store?: FileStore }) {
+    if (!o?.path) throw new Error("ModelCheckpoint: a path is required");
+    this.path = o.path;
+    this.monitor = o.monitor ?? "valLoss";
+    this.saveBestOnly = o.saveBestOnly ?? false;
+    this.store = o.store;
+  }
+  async onEpochEnd(ctx: FitContext, log: EpochLog): Promise<void> {
+    if (this.saveBestOnly) {
+      const raw = log[this.monitor];
+      if (raw === undefined) throw new Error(`ModelCheckpoint: "${this.monitor}" is not logged (pass validation data / metrics: ["accuracy"])`);
+      const v = this.monitor.toLowerCase().includes("accuracy") ? -raw : raw;
+      if (!(v < this.best)) return;
+      this.best = v;
+    }
+    const path = this.path.replaceAll("{epoch}", String(log.epoch));
+    await saveCheckpoint(path, { model: ctx.model, optimizer: ctx.optimizer, step: log.epoch * ctx.steps, extra: { epoch: log.epoch, log }, store: this.store });
+    this.saved.push(path);
   }
 }

@@ -105,4 +105,39 @@ test("clipGradNorm rescales to the max norm and reports the norm before", () => 
   assert.ok(Math.abs(g[0] - 0.6) < 1e-5 && Math.abs(g[2] - 0.8) < 1e-5, `${g}`);
 });
 
+test("ModelCheckpoint: saves each epoch (or only improvements) atomically, and the file resumes the model and optimizer", async () => {
+  const { mkdtempSync, existsSync, readdirSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(`${tmpdir()}/wg-ckpt-`);
+  const xs = Float32Array.from({ length: 64 * 2 }, (_, i) => Math.sin(i));
+  const ys = Float32Array.from({ length: 64 }, (_, i) => (xs[2 * i] + xs[2 * i + 1] > 0 ? 1 : 0));
+  const data = new wg.data.ArrayDataset(xs, [2], ys);
+  wg.manualSeed(0);
+  const model = new wg.nn.Sequential(new wg.nn.Linear(2, 4), new wg.nn.ReLU(), new wg.nn.Linear(4, 1), new wg.nn.Sigmoid());
+  const optimizer = new wg.optim.Adam(model.parameters(), { lr: 0.05 });
+  const every = new wg.ModelCheckpoint({ path: `${dir}/e{epoch}.safetensors`, monitor: "loss" });
+  const best = new wg.ModelCheckpoint({ path: `${dir}/best.safetensors`, monitor: "valLoss", saveBestOnly: true });
+  const loader = new wg.data.DataLoader(data, { batchSize: 16 });
+  await wg.fit(model, loader, { optimizer, loss: "binaryCrossEntropy", epochs: 3, validation: loader, callbacks: [every, best], onEpoch: () => {}, progress: false });
+  assert.equal(every.saved, [1, 2, 3].map((e) => `${dir}/e${e}.safetensors`));
+  assert.ok(best.saved.length >= 1 && best.saved.every((p) => p === `${dir}/best.safetensors`));
+  assert.ok(existsSync(`${dir}/e3.safetensors`) && readdirSync(dir).every((f) => !f.includes(".tmp-")), "no temporary files left");
+  wg.manualSeed(5);
+  const fresh = new wg.nn.Sequential(new wg.nn.Linear(2, 4), new wg.nn.ReLU(), new wg.nn.Linear(4, 1), new wg.nn.Sigmoid());
+  const freshOpt = new wg.optim.Adam(fresh.parameters(), { lr: 0.05 });
+  const { step, extra } = await wg.io.loadCheckpoint(`${dir}/e3.safetensors`, { model: fresh, optimizer: freshOpt });
+  assert.is(step, 3 * loader.length);
+  assert.is((extra as { epoch: number }).epoch, 3);
+  model.parameters().forEach((p, i) => assert.equal(Array.from(fresh.parameters()[i].dataSync()), Array.from(p.dataSync())));
+  assert.throws(() => new wg.ModelCheckpoint({} as any), /a path is required/);
+  const noVal = new wg.ModelCheckpoint({ path: `${dir}/x.safetensors`, saveBestOnly: true });
+  let err = "";
+  try {
+    await wg.fit(model, loader, { optimizer, loss: "binaryCrossEntropy", epochs: 1, callbacks: [noVal], onEpoch: () => {}, progress: false });
+  } catch (e) {
+    err = (e as Error).message;
+  }
+  assert.match(err, /"valLoss" is not logged/);
+});
+
 test.run();
