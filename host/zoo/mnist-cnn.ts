@@ -21,6 +21,7 @@ import { randomAffine, normalize, shuffled, hflip, randomCropPad, type AffineAug
 import { rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
+import { quantizeModelInt8 } from "../deploy.js";
 
 export class MnistCNN extends nn.Module {
   conv1 = new nn.Conv2d(1, 16, 3, 1);
@@ -56,6 +57,8 @@ export interface MnistTrainOptions {
   testData?: ImageSet;
   /** Report the test accuracy after every epoch, not only the last (costs one pass over the test set each). */
   evalEveryEpoch?: boolean;
+  /** After training, also quantise the weights to int8 (in place) and report that accuracy as int8Accuracy. */
+  quantize?: boolean;
   /**
    * Average the weights over the last N epochs' ends and evaluate the average
    * (stochastic weight averaging; default 20, 0 to evaluate the last weights).
@@ -78,6 +81,8 @@ export interface MnistResult {
   secondsPerEpoch: number;
   losses: number[];
   model: MnistCNN;
+  /** Accuracy with int8 weights (when asked for with `quantize`). */
+  int8Accuracy?: number;
 }
 
 /** Splits the digits once with a fixed seed: the same 2,000 are always held out. */
@@ -206,8 +211,13 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
   }
   for (const a of averaged) a.dispose();
   const testAccuracy = evaluateMnist(model, testSet, test, 500, norm);
+  let int8Accuracy: number | undefined;
+  if (opts.quantize) {
+    quantizeModelInt8(model);
+    int8Accuracy = evaluateMnist(model, testSet, test, 500, norm);
+  }
   void backend;
-  return { testAccuracy, testCount: test.length, trainCount: train.length, secondsPerEpoch: seconds / epochs, losses, model };
+  return { int8Accuracy, testAccuracy, testCount: test.length, trainCount: train.length, secondsPerEpoch: seconds / epochs, losses, model };
 }
 
 /**
@@ -246,12 +256,13 @@ export const cli: ZooCommand = {
       progress(p);
       if (p.done && p.testAccuracy !== undefined) ctx.log(`epoch ${p.epoch + 1}: test accuracy ${(p.testAccuracy * 100).toFixed(2)}%${p.epoch === p.epochs - 1 ? " (averaged weights)" : ""}`);
     };
-    const common = { epochs: ctx.epochs, seed: ctx.seed, onProgress };
+    const common = { epochs: ctx.epochs, seed: ctx.seed, onProgress, quantize: true };
     const r = data === "fashion-mnist"
       ? await trainFashionMnistCnn({ ...common, augment: ctx.values["no-augment"] ? false : undefined, dir: ctx.values["data-dir"] as string | undefined, evalEveryEpoch: true })
       : await trainMnistCnn({ ...common, augment: !ctx.values["no-augment"] });
     progress.stop();
     ctx.log(`trained on ${r.trainCount} ${data === "mnist" ? "digits" : "Fashion-MNIST images"}, ${r.secondsPerEpoch.toFixed(2)} s per epoch`);
     ctx.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.testCount} ${data === "mnist" ? "held-out digits" : "Fashion-MNIST test images"}`);
+    ctx.log(`with int8 weights (per-channel symmetric): ${(r.int8Accuracy! * 100).toFixed(2)}% (${((r.int8Accuracy! - r.testAccuracy) * 100).toFixed(2)} points)`);
   },
 };
