@@ -70,7 +70,7 @@ export interface ConvNetTrainOptions {
   /** Where the trained weights go (default <folder>/convnet.safetensors). */
   weightsPath?: string;
   onStep?: (p: { epoch: number; epochs: number; step: number; steps: number; loss: number; samplesPerSec: number }) => void;
-  onEpoch?: (p: { epoch: number; epochs: number; loss: number; testAccuracy: number; seconds: number }) => void;
+  onEpoch?: (p: { epoch: number; epochs: number; loss: number; testAccuracy: number; seconds: number; samplesPerSec: number }) => void;
   log?: (line: string) => void;
 }
 
@@ -190,7 +190,7 @@ export async function trainConvNet(opts: ConvNetTrainOptions = {}): Promise<Conv
     seconds += sec;
     losses.push(sum / steps);
     accuracies.push(accuracyOn(model, test));
-    opts.onEpoch?.({ epoch, epochs, loss: sum / steps, testAccuracy: accuracies[epoch], seconds: sec });
+    opts.onEpoch?.({ epoch, epochs, loss: sum / steps, testAccuracy: accuracies[epoch], seconds: sec, samplesPerSec: seen / sec });
   }
   void rng;
 
@@ -229,7 +229,7 @@ export const cli: ZooCommand = {
       limitPerClass: ctx.num(ctx.values.limit, "limit"), weightsPath: ctx.values.weights as string | undefined,
       onStep: progress, log: ctx.log,
       onEpoch: (p) => {
-        progress({ ...p, step: 1, steps: 1, samplesPerSec: 0, done: true });
+        progress({ ...p, step: 1, steps: 1, done: true });
         ctx.log(`epoch ${p.epoch + 1}/${p.epochs}: loss ${p.loss.toFixed(4)}, test accuracy ${(p.testAccuracy * 100).toFixed(2)}% (${p.seconds.toFixed(1)} s)`);
       },
     });
