@@ -14,3 +14,4 @@ export * as io from "./io/index.js";
 export { fit, evaluate, predict, clipGradNorm, EarlyStopping, LearningRateSchedule, ModelCheckpoint, type FitOptions, type EpochLog, type Callback } from "./train.js";
 
 export { scope } from "./scope.js";
+export { quantizeInt8, dequantizeInt8, quantizeModelInt8, ensemblePredict, freeze, trainable, type Int8Weight, type QuantizedModel } from "./deploy.js";

@@ -78,6 +78,12 @@ export interface DataLoaderOptions {
   transform?: (sample: Float32Array, random: () => number) => void;
 }
 
+interface HostBatch {
+  x: Float32Array;
+  y: Int32Array | Float32Array;
+  size: number;
+}
+
 export interface Batch {
   x: Tensor;
   y: Tensor;
@@ -107,25 +113,69 @@ export class DataLoader {
   }
 
   *[Symbol.iterator](): Iterator<Batch> {
-    const ds = this.dataset, n = ds.length, s = ds.sampleSize, t = ds.y.length / n;
-    const seed = (this.opts.seed ?? 0) * 1000 + this.epoch++;
-    const order = this.opts.shuffle ? shuffled(n, seed) : null;
-    const random = rng(seed + 7);
-    for (let b = 0; b < this.length; b++) {
-      const from = b * this.batchSize, to = Math.min(n, from + this.batchSize), size = to - from;
-      const x = new Float32Array(size * s), y = new (ds.y.constructor as Int32ArrayConstructor | Float32ArrayConstructor)(size * t);
-      for (let i = 0; i < size; i++) {
-        const j = order ? order[from + i] : from + i;
-        const sample = x.subarray(i * s, i * s + s);
-        sample.set(ds.x.subarray(j * s, j * s + s));
-        this.opts.transform?.(sample, random);
-        y.set(ds.y.subarray(j * t, j * t + t), i * t);
-      }
-      yield {
-        x: tensor(x, { shape: [size, ...ds.sampleShape] }),
-        y: tensor(y, { shape: [size, ...ds.targetShape], dtype: y instanceof Int32Array ? "int32" : "float32" }),
-        size,
-      };
+    const plan = this.plan();
+    for (let b = 0; b < this.length; b++) yield this.toTensors(this.assemble(plan, b));
+  }
+
+  /**
+   * The same batches as the plain iterator (same order, same augmentation),
+   * with the next batch's host arrays assembled (gather + transform) in a
+   * macrotask queued when the current batch is handed out: an async double
+   * buffer. It overlaps the assembly with whatever the training step awaits
+   * (a WebGPU readback, a file read, a browser frame); a step that never
+   * awaits runs first and the assembly right after it, as without prefetch.
+   *
+   * @example
+   * for await (const { x, y } of loader) { ...; await somethingAsync(); }
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
+    const plan = this.plan(), n = this.length;
+    let next: Promise<HostBatch> | null = n > 0 ? Promise.resolve(this.assemble(plan, 0)) : null;
+    for (let b = 0; b < n; b++) {
+      const cur = await next!;
+      next = b + 1 < n ? new Promise((resolve, reject) => setTimeout(() => {
+        try {
+          resolve(this.assemble(plan, b + 1));
+        } catch (e) {
+          reject(e);
+        }
+      }, 0)) : null;
+      next?.catch(() => {}); // surfaced by the await above on the next turn
+      yield this.toTensors(cur);
     }
+  }
+
+  /** Batches assembled so far (host arrays), for tests and progress. */
+  assembled = 0;
+
+  /** One epoch's order and augmentation stream; each call starts a new epoch. */
+  private plan(): { order: Int32Array | null; random: () => number } {
+    const seed = (this.opts.seed ?? 0) * 1000 + this.epoch++;
+    return { order: this.opts.shuffle ? shuffled(this.dataset.length, seed) : null, random: rng(seed + 7) };
+  }
+
+  /** Gathers (and transforms) batch b's samples into fresh host arrays. */
+  private assemble(plan: { order: Int32Array | null; random: () => number }, b: number): HostBatch {
+    const ds = this.dataset, n = ds.length, s = ds.sampleSize, t = ds.y.length / n;
+    const from = b * this.batchSize, to = Math.min(n, from + this.batchSize), size = to - from;
+    const x = new Float32Array(size * s), y = new (ds.y.constructor as Int32ArrayConstructor | Float32ArrayConstructor)(size * t);
+    for (let i = 0; i < size; i++) {
+      const j = plan.order ? plan.order[from + i] : from + i;
+      const sample = x.subarray(i * s, i * s + s);
+      sample.set(ds.x.subarray(j * s, j * s + s));
+      this.opts.transform?.(sample, plan.random);
+      y.set(ds.y.subarray(j * t, j * t + t), i * t);
+    }
+    this.assembled++;
+    return { x, y, size };
+  }
+
+  private toTensors(h: HostBatch): Batch {
+    const ds = this.dataset;
+    return {
+      x: tensor(h.x, { shape: [h.size, ...ds.sampleShape] }),
+      y: tensor(h.y, { shape: [h.size, ...ds.targetShape], dtype: h.y instanceof Int32Array ? "int32" : "float32" }),
+      size: h.size,
+    };
   }
 }

@@ -72,22 +72,93 @@ export function parseIdx(bytes: Uint8Array): { dims: number[]; data: Uint8Array 
   return { dims, data: bytes.subarray(start) };
 }
 
+/** True when bytes start with gzip's magic number (1f 8b). */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
 /**
- * Reads an IDX image file and its label file into an ImageSet.
+ * Gunzips bytes in any runtime: node:zlib where there is one, else the
+ * platform's DecompressionStream (browsers, Deno). Bytes that are not gzip
+ * come back as they are, so raw and gzipped IDX files read the same way.
+ * @example const raw = await gunzipBytes(new Uint8Array(await (await fetch(url)).arrayBuffer()));
+ */
+export async function gunzipBytes(bytes: Uint8Array, name = "input"): Promise<Uint8Array> {
+  if (!isGzip(bytes)) return bytes;
+  try {
+    if (typeof process !== "undefined" && process.versions?.node) {
+      const { gunzipSync } = await import("node:zlib");
+      return new Uint8Array(gunzipSync(bytes));
+    }
+    const ds = new (globalThis as any).DecompressionStream("gzip");
+    const out = new Response(new Blob([bytes as BlobPart]).stream().pipeThrough(ds));
+    return new Uint8Array(await out.arrayBuffer());
+  } catch (e) {
+    throw new Error(`gunzip: ${name} is not a complete gzip stream (${(e as Error).message})`);
+  }
+}
+
+/**
+ * An ImageSet from the bytes of an IDX image file and its label file, each
+ * raw or gzipped. Works in browsers: fetch the two files, then call this.
+ * @example const test = await parseIdxPair(imageBytes, labelBytes, ["t10k-images", "t10k-labels"]);
+ */
+export async function parseIdxPair(imageBytes: Uint8Array, labelBytes: Uint8Array, names: [string, string] = ["images", "labels"]): Promise<ImageSet> {
+  const parse = async (bytes: Uint8Array, name: string) => {
+    const raw = await gunzipBytes(bytes, name);
+    try {
+      return parseIdx(raw);
+    } catch (e) {
+      throw new Error(`${name}: ${(e as Error).message}`);
+    }
+  };
+  const im = await parse(imageBytes, names[0]);
+  const lb = await parse(labelBytes, names[1]);
+  if (im.dims.length !== 3) throw new Error(`${names[0]}: dims [${im.dims}], expected N×H×W images (magic 0x803)`);
+  if (lb.dims.length !== 1 || lb.dims[0] !== im.dims[0]) throw new Error(`${names[1]}: dims [${lb.dims}], expected [${im.dims[0]}] labels to match ${names[0]}`);
+  const images = new Float32Array(im.data.length);
+  for (let i = 0; i < images.length; i++) images[i] = im.data[i] / 255;
+  return { images, labels: Int32Array.from(lb.data), count: im.dims[0], height: im.dims[1], width: im.dims[2] };
+}
+
+/**
+ * Reads an IDX image file and its label file (raw or gzipped) into an ImageSet. Node, Deno, Bun.
  * @example const train = await loadIdx("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", ".../train-labels-idx1-ubyte.gz");
  */
 export async function loadIdx(imagesPath: string, labelsPath: string): Promise<ImageSet> {
   const { readFileSync } = await import("node:fs");
-  const { gunzipSync } = await import("node:zlib");
   const read = (p: string) => {
-    const b = readFileSync(p);
-    return new Uint8Array(p.endsWith(".gz") ? gunzipSync(b) : b);
+    try {
+      return new Uint8Array(readFileSync(p));
+    } catch (e) {
+      throw new Error(`loadIdx: cannot read ${p} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
   };
-  const im = parseIdx(read(imagesPath));
-  const lb = parseIdx(read(labelsPath));
-  if (im.dims.length !== 3) throw new Error(`loadIdx: ${imagesPath} has dims [${im.dims}], expected N×H×W`);
-  if (lb.dims.length !== 1 || lb.dims[0] !== im.dims[0]) throw new Error(`loadIdx: ${labelsPath} has dims [${lb.dims}], expected [${im.dims[0]}]`);
-  const images = new Float32Array(im.data.length);
-  for (let i = 0; i < images.length; i++) images[i] = im.data[i] / 255;
-  return { images, labels: Int32Array.from(lb.data), count: im.dims[0], height: im.dims[1], width: im.dims[2] };
+  return parseIdxPair(read(imagesPath), read(labelsPath), [imagesPath, labelsPath]);
+}
+
+/** Where Debian's dataset-fashion-mnist package installs the IDX files. */
+export const FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
+/** Fashion-MNIST's class names, by label. */
+export const FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+/** Mean and std of Fashion-MNIST's training pixels in [0, 1]. */
+export const FASHION_MNIST_MEAN = 0.2860, FASHION_MNIST_STD = 0.3530;
+
+/**
+ * Fashion-MNIST's 60,000 training and 10,000 test images (28×28, [0, 1]) from
+ * the IDX files in `dir` (default: Debian's dataset-fashion-mnist,
+ * `apt install dataset-fashion-mnist`). Gzipped or raw files are both found.
+ * @example const { train, test } = await loadFashionMnist(); train.count; // 60000
+ */
+export async function loadFashionMnist(dir = FASHION_MNIST_DIR): Promise<{ train: ImageSet; test: ImageSet }> {
+  const { existsSync } = await import("node:fs");
+  const file = (stem: string) => {
+    for (const p of [`${dir}/${stem}.gz`, `${dir}/${stem}`]) if (existsSync(p)) return p;
+    throw new Error(`loadFashionMnist: neither ${dir}/${stem}.gz nor ${dir}/${stem} exists (install Debian's dataset-fashion-mnist, or pass the folder holding the IDX files)`);
+  };
+  const [train, test] = await Promise.all([
+    loadIdx(file("train-images-idx3-ubyte"), file("train-labels-idx1-ubyte")),
+    loadIdx(file("t10k-images-idx3-ubyte"), file("t10k-labels-idx1-ubyte")),
+  ]);
+  return { train, test };
 }

@@ -62,3 +62,102 @@ export function shuffled(n: number, seed: number): Int32Array {
   }
   return p;
 }
+
+/**
+ * Mirrors a C×H×W image left to right in place (torchvision's horizontal
+ * flip); used with probability 0.5 for augmentation.
+ * @example if (random() < 0.5) hflip(img, 3, 32, 32);
+ */
+export function hflip(img: Float32Array, c: number, h: number, w: number): Float32Array {
+  for (let r = 0; r < c * h; r++) {
+    const row = img.subarray(r * w, r * w + w);
+    row.reverse();
+  }
+  return img;
+}
+
+/**
+ * Random crop with zero padding (torchvision's RandomCrop(size, padding)):
+ * pads a C×H×W image by `pad` on every side and cuts an H×W window at a
+ * uniformly random offset, i.e. a shift of up to ±pad pixels. Writes into `out`.
+ * @example randomCropPad(img, out, 3, 32, 32, 4, Math.random);
+ */
+export function randomCropPad(src: Float32Array, out: Float32Array, c: number, h: number, w: number, pad: number, random: () => number): Float32Array {
+  const dy = Math.floor(random() * (2 * pad + 1)) - pad, dx = Math.floor(random() * (2 * pad + 1)) - pad;
+  out.fill(0);
+  const x0 = Math.max(0, -dx), x1 = Math.min(w, w - dx);
+  for (let ch = 0; ch < c; ch++) {
+    for (let y = 0; y < h; y++) {
+      const sy = y + dy;
+      if (sy < 0 || sy >= h || x1 <= x0) continue;
+      const o = (ch * h + y) * w, s = (ch * h + sy) * w + dx;
+      out.set(src.subarray(s + x0, s + x1), o + x0);
+    }
+  }
+  return out;
+}
+
+/**
+ * Bilinear resize of a C×H×W image to C×outH×outW, sampling at pixel centres
+ * as PyTorch's interpolate(mode="bilinear", align_corners=False) does
+ * (no antialiasing; for large downscales resize in steps).
+ * @example const small = resizeBilinear(img, 3, 64, 64, 32, 32);
+ */
+export function resizeBilinear(src: Float32Array, c: number, h: number, w: number, outH: number, outW: number): Float32Array {
+  if (src.length !== c * h * w) throw new Error(`resizeBilinear: ${src.length} values are not a ${c}×${h}×${w} image`);
+  if (!(outH >= 1 && outW >= 1)) throw new Error(`resizeBilinear: output size ${outH}×${outW} must be ≥ 1×1`);
+  const out = new Float32Array(c * outH * outW);
+  const sy = h / outH, sx = w / outW;
+  const xs0 = new Int32Array(outW), xs1 = new Int32Array(outW), fxs = new Float32Array(outW);
+  for (let x = 0; x < outW; x++) {
+    const fx = Math.max(0, (x + 0.5) * sx - 0.5);
+    xs0[x] = Math.min(w - 1, Math.floor(fx));
+    xs1[x] = Math.min(w - 1, xs0[x] + 1);
+    fxs[x] = fx - xs0[x];
+  }
+  for (let y = 0; y < outH; y++) {
+    const fy = Math.max(0, (y + 0.5) * sy - 0.5);
+    const y0 = Math.min(h - 1, Math.floor(fy)), y1 = Math.min(h - 1, y0 + 1), ty = fy - y0;
+    for (let ch = 0; ch < c; ch++) {
+      const r0 = (ch * h + y0) * w, r1 = (ch * h + y1) * w, o = (ch * outH + y) * outW;
+      for (let x = 0; x < outW; x++) {
+        const tx = fxs[x];
+        const top = src[r0 + xs0[x]] * (1 - tx) + src[r0 + xs1[x]] * tx;
+        const bot = src[r1 + xs0[x]] * (1 - tx) + src[r1 + xs1[x]] * tx;
+        out[o + x] = top * (1 - ty) + bot * ty;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Interleaved 8-bit pixels (H×W×channels, e.g. RGBA from a PNG decoder or a
+ * canvas) to a C×H×W float image in [0, 1] (torchvision's ToTensor), keeping
+ * the first `outChannels` channels; a 1-channel source is repeated into 3.
+ * @example const chw = toTensorChw(png.data, png.height, png.width, 4, 3);
+ */
+export function toTensorChw(pixels: Uint8Array | Uint8ClampedArray, h: number, w: number, channels: number, outChannels = 3): Float32Array {
+  if (pixels.length !== h * w * channels) throw new Error(`toTensorChw: ${pixels.length} bytes are not ${h}×${w}×${channels} pixels`);
+  const out = new Float32Array(outChannels * h * w), px = h * w;
+  for (let c = 0; c < outChannels; c++) {
+    const from = channels === 1 ? 0 : Math.min(c, channels - 1);
+    for (let i = 0; i < px; i++) out[c * px + i] = pixels[i * channels + from] / 255;
+  }
+  return out;
+}
+
+/**
+ * Per-channel (x − mean[c]) / std[c] in place over a batch of C×H×W images
+ * (torchvision's Normalize); C is mean.length, H·W is `pixels`.
+ * @example normalizeChannels(batch, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5], 32 * 32);
+ */
+export function normalizeChannels(data: Float32Array, mean: number[], std: number[], pixels: number): Float32Array {
+  const c = mean.length;
+  if (std.length !== c || data.length % (c * pixels) !== 0) throw new Error(`normalizeChannels: ${data.length} values are not images of ${c}×${pixels} pixels (${mean.length} means, ${std.length} stds)`);
+  for (let at = 0; at < data.length; at += pixels) {
+    const ch = (at / pixels) % c, m = mean[ch], inv = 1 / std[ch];
+    for (let i = at; i < at + pixels; i++) data[i] = (data[i] - m) * inv;
+  }
+  return data;
+}

