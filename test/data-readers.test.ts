@@ -5,7 +5,7 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
+import { rmSync, mkdtempSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -255,5 +255,8 @@ test("DataLoader: the async iterator yields the sync iterator's batches, with th
   assert.equal(got, plain);
   assert.is(got.length, 4);
 });
+
+// the temporary folder goes when the tests are done, passed or failed
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test.run();

@@ -18,7 +18,7 @@ import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
-import { saveEntryWeights, loadEntryModel, runBench, pct } from "./common.js";
+import { saveEntryWeights, loadEntryModel, runBench, pct, LossLog, warmupCosineFloor } from "./common.js";
 
 export const BERT_PAD = 0, BERT_CLS = 1, BERT_DIGIT0 = 2, BERT_VOCAB = 12;
 
@@ -143,10 +143,7 @@ export async function trainBert(opts: BertTrainOptions = {}) {
   const random = rng(seed + 13);
   const held = heldOutExamples(random, opts.testCount ?? 2000, minLen, maxLen);
   const warmup = Math.min(100, steps);
-  const losses: number[] = [];
-  const every = opts.logEvery ?? 100;
-  const t0 = performance.now();
-  let sum = 0;
+  const log = new LossLog(opts.logEvery ?? 100, steps, opts.onLog);
   for (let step = 1; step <= steps; step++) {
     const ex: { digits: number[]; label: number }[] = [];
     while (ex.length < bs) {
@@ -154,24 +151,17 @@ export async function trainBert(opts: BertTrainOptions = {}) {
       if (!held.has(e.digits.join(""))) ex.push(e);
     }
     const { ids, pad } = encodeBatch(ex, S);
-    opt.lr = step <= warmup ? (baseLr * step) / warmup : baseLr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - warmup)) / Math.max(1, steps - warmup))));
-    sum += scope(() => {
+    opt.lr = warmupCosineFloor(step, baseLr, warmup, steps);
+    log.add(step, scope(() => {
       opt.zeroGrad();
       const logits = model.forward(tensor(ids, { shape: [bs, S], dtype: "int32" }), tensor(pad, { shape: [bs, S], dtype: "int32" }));
       const l = nn.crossEntropy(logits, tensor(Int32Array.from(ex, (e) => e.label), { dtype: "int32" }));
       l.backward();
       opt.step();
       return l.item();
-    });
-    if (step % every === 0 || step === steps) {
-      const n = step % every === 0 ? every : step % every;
-      losses.push(sum / n);
-      opts.onLog?.(step, sum / n, (performance.now() - t0) / 1000);
-      sum = 0;
-    }
+    }));
   }
-  const seconds = (performance.now() - t0) / 1000;
-  return { ...scoreBert(model, [...held.values()], S), steps, seconds, losses, model };
+  return { ...scoreBert(model, [...held.values()], S), steps, seconds: log.seconds, losses: log.losses, model };
 }
 
 const figure = (r: { testAccuracy: number; testCount: number; majorityBaseline: number }) =>

@@ -153,3 +153,38 @@ export function classifierBench(model: Module, opt: Optimizer, shape: number[], 
 
 /** A percentage with two decimals. @example pct(0.98765); // "98.77%" */
 export const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
+
+/**
+ * The mean training loss over rounds of `every` steps (the last round may be
+ * shorter), kept in `losses` and reported through `onLog` with the seconds since the start.
+ * @example const log = new LossLog(100, steps, (s, l) => console.log(s, l)); log.add(step, loss);
+ */
+export class LossLog {
+  readonly losses: number[] = [];
+  private sum = 0;
+  private readonly t0 = performance.now();
+  constructor(readonly every: number, readonly steps: number, readonly onLog?: (step: number, loss: number, seconds: number) => void) {}
+  /** Adds the loss of `step` (1-based). */
+  add(step: number, loss: number): void {
+    this.sum += loss;
+    if (step % this.every === 0 || step === this.steps) {
+      const n = step % this.every === 0 ? this.every : step % this.every;
+      this.losses.push(this.sum / n);
+      this.onLog?.(step, this.sum / n, this.seconds);
+      this.sum = 0;
+    }
+  }
+  /** Seconds since the log was made. */
+  get seconds(): number {
+    return (performance.now() - this.t0) / 1000;
+  }
+}
+
+/**
+ * lr at `step` (1-based) of `steps`: a linear warm-up over `warmup` steps, then
+ * a cosine down to 5% of `lr` (the S6 and BERT recipes).
+ * @example warmupCosineFloor(1, 1e-3, 200, 2500); // 5e-6
+ */
+export function warmupCosineFloor(step: number, lr: number, warmup: number, steps: number): number {
+  return step <= warmup ? (lr * step) / warmup : lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - warmup)) / Math.max(1, steps - warmup))));
+}

@@ -25,6 +25,7 @@ import { ArrayDataset, DataLoader } from "../data/loader.js";
 import { hflip, randomCropPad, normalizeChannels } from "../data/transforms.js";
 import { readImageFolder, imageFolderDataset, writeFashionMnistFolder, defaultFashionFolder, type LabelledImages } from "../data/folder.js";
 import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
+import { evaluate } from "../train.js";
 import type { ZooCommand } from "./command.js";
 import { quantizeModelInt8 } from "../deploy.js";
 import { weightsPath, loadEntryModel, runBench, classifierBench, pct } from "./common.js";
@@ -115,19 +116,7 @@ function channelStats(set: LabelledImages): { mean: number[]; std: number[] } {
  * @example const acc = accuracyOn(model, testSet); // 0.92…
  */
 export function accuracyOn(model: nn.Module, ds: ArrayDataset, batch = 256): number {
-  model.eval();
-  let right = 0;
-  for (const b of new DataLoader(ds, { batchSize: batch })) {
-    right += scope(() => noGrad(() => {
-      const pred = model.forward(b.x).argmax(1).view() as Int32Array;
-      const y = b.y.view() as Int32Array;
-      let c = 0;
-      for (let i = 0; i < b.size; i++) c += pred[i] === y[i] ? 1 : 0;
-      return c;
-    }));
-  }
-  model.train();
-  return right / ds.length;
+  return evaluate(model, new DataLoader(ds, { batchSize: batch }), { loss: "crossEntropy" }).accuracy;
 }
 
 /** The test half of an image folder, as the recipe reads it (32×32, three channels). */

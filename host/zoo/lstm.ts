@@ -23,7 +23,7 @@ import { clipGradNorm } from "../train.js";
 import type { ZooCommand } from "./command.js";
 import { readFortunes, CharVocab } from "../data/text.js";
 import { unigramCrossEntropy } from "./gpt.js";
-import { saveEntryWeights, loadEntryModel, runBench } from "./common.js";
+import { saveEntryWeights, loadEntryModel, runBench, LossLog } from "./common.js";
 
 export const TANG300 = "/usr/share/games/fortunes/tang300";
 
@@ -126,12 +126,9 @@ export async function trainLstm(opts: LstmTrainOptions = {}): Promise<LstmResult
   const params = model.parameters();
   const opt = new Adam(params, { lr: baseLr });
   const random = rng(seed + 3);
-  const losses: number[] = [];
-  const every = opts.logEvery ?? 100, evalEvery = opts.evalEvery ?? 100;
+  const log = new LossLog(opts.logEvery ?? 100, steps, opts.onLog), evalEvery = opts.evalEvery ?? 100;
   const best = noGrad(() => params.map((p) => p.clone().keep()));
   let bestLoss = Infinity, bestStep = 0;
-  const t0 = performance.now();
-  let sum = 0;
   for (let step = 1; step <= steps; step++) {
     const x = new Int32Array(bs * T), y = new Int32Array(bs * T);
     for (let b = 0; b < bs; b++) {
@@ -140,7 +137,7 @@ export async function trainLstm(opts: LstmTrainOptions = {}): Promise<LstmResult
       y.set(train.subarray(at + 1, at + 1 + T), b * T);
     }
     opt.lr = baseLr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / steps)));
-    sum += scope(() => {
+    log.add(step, scope(() => {
       const [logits] = model.forward(tensor(x, { shape: [bs, T], dtype: "int32" }));
       const l = nn.crossEntropy(logits.reshape(bs * T, chars.size), tensor(y, { dtype: "int32" }));
       opt.zeroGrad();
@@ -148,13 +145,7 @@ export async function trainLstm(opts: LstmTrainOptions = {}): Promise<LstmResult
       clipGradNorm(params, 1);
       opt.step();
       return l.item();
-    });
-    if (step % every === 0 || step === steps) {
-      const n = step % every === 0 ? every : step % every;
-      losses.push(sum / n);
-      opts.onLog?.(step, sum / n, (performance.now() - t0) / 1000);
-      sum = 0;
-    }
+    }));
     if (step % evalEvery === 0 || step === steps) {
       const v = evaluateLm(model, val, 256);
       opts.onEval?.(step, v);
@@ -167,7 +158,7 @@ export async function trainLstm(opts: LstmTrainOptions = {}): Promise<LstmResult
   }
   params.forEach((p, i) => p.copy_(best[i]));
   best.forEach((b) => b.dispose());
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = log.seconds, losses = log.losses;
   const valLoss = bestLoss;
   return { bestStep, valLoss, unigramLoss, trainChars: train.length, valChars: val.length, vocab: chars.size, steps, seconds, losses, model, chars, hidden: opts.hidden ?? 256 };
 }

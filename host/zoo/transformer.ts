@@ -20,7 +20,7 @@ import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
-import { saveEntryWeights, loadEntryModel, runBench, pct } from "./common.js";
+import { saveEntryWeights, loadEntryModel, runBench, pct, LossLog, warmupCosineFloor } from "./common.js";
 
 /** Token ids: 0 padding, 1 begin, 2 end, 3..12 the digits 0..9. */
 export const PAD = 0, BOS = 1, EOS = 2, DIGIT0 = 3, VOCAB = 13;
@@ -214,10 +214,7 @@ export async function trainTransformer(opts: TransformerTrainOptions = {}): Prom
   // possibilities) are left to training, so the test is of lengths ≥ 5
   const random = rng(seed + 7);
   const heldOut = heldOutStrings(random, opts.testCount ?? 1000, minLen, maxLen);
-  const losses: number[] = [];
-  const t0 = performance.now();
-  const every = opts.logEvery ?? 100;
-  let sum = 0;
+  const log = new LossLog(opts.logEvery ?? 100, steps, opts.onLog);
   const T = maxLen + 1;
   for (let step = 1; step <= steps; step++) {
     const strings: number[][] = [];
@@ -226,7 +223,7 @@ export async function trainTransformer(opts: TransformerTrainOptions = {}): Prom
       if (!heldOut.has(s.join(""))) strings.push(s);
     }
     const b = makeBatch(task, strings, maxLen);
-    opt.lr = step <= warmup ? (baseLr * step) / warmup : baseLr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - warmup)) / Math.max(1, steps - warmup))));
+    opt.lr = warmupCosineFloor(step, baseLr, warmup, steps);
     const loss = scope(() => {
       const src = tensor(b.src, { shape: [bs, maxLen], dtype: "int32" });
       const tgtIn = tensor(b.tgtIn, { shape: [bs, T], dtype: "int32" });
@@ -238,15 +235,9 @@ export async function trainTransformer(opts: TransformerTrainOptions = {}): Prom
       opt.step();
       return l.item();
     });
-    sum += loss;
-    if (step % every === 0 || step === steps) {
-      const n = step % every === 0 ? every : step % every;
-      losses.push(sum / n);
-      opts.onLog?.(step, sum / n, (performance.now() - t0) / 1000);
-      sum = 0;
-    }
+    log.add(step, loss);
   }
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = log.seconds, losses = log.losses;
   const score = scoreSeq2Seq(model, task, [...heldOut.values()], maxLen);
   return { task, ...score, steps, seconds, losses, model };
 }
