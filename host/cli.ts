@@ -30,18 +30,16 @@ async function loadEntry(name: string): Promise<ZooCommand | null> {
 }
 
 async function usage(): Promise<string> {
-  const rows: string[] = [];
-  for (const name of ENTRIES) {
-    const c = await loadEntry(name);
-    if (c) rows.push(`  ${c.verbs.join("|").padEnd(15)} ${name.padEnd(13)} ${c.summary}`);
-  }
+  const entries = (await Promise.all(ENTRIES.map(async (name) => [name, await loadEntry(name)] as const))).filter(([, c]) => c);
+  const width = Math.max(...entries.map(([, c]) => c!.verbs.join("|").length));
+  const rows = entries.map(([name, c]) => `  ${c!.verbs.join("|").padEnd(width)} ${name.padEnd(13)} ${c!.summary}`);
   const opts = new Map<string, string>();
   for (const name of ENTRIES) for (const [k, v] of Object.entries((await loadEntry(name))?.options ?? {})) opts.set(k, v.help);
   return `usage: webgrad <command> <entry> [options]
 
 commands:
 ${rows.join("\n")}
-  info                          show what the engine detected
+  ${"info".padEnd(width + 14)} show what the engine detected
 
 options for every command:
   --epochs N          epochs (default: the recipe's)

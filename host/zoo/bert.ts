@@ -18,7 +18,7 @@ import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
-import { saveEntryWeights, loadEntryModel, runBench, pct, LossLog, warmupCosineFloor } from "./common.js";
+import { saveEntryWeights, loadEntryModel, runBench, lossStep, pct, LossLog, warmupCosineFloor } from "./common.js";
 
 export const BERT_PAD = 0, BERT_CLS = 1, BERT_DIGIT0 = 2, BERT_VOCAB = 12;
 
@@ -186,8 +186,8 @@ export const cli: ZooCommand = {
       const forward = () => model.forward(tensor(ids, { shape: [bs, S], dtype: "int32" }), tensor(pad, { shape: [bs, S], dtype: "int32" }));
       return runBench(ctx, "bert", {
         batchSize: bs,
-        trainStep: () => { opt.zeroGrad(); nn.crossEntropy(forward(), tensor(y, { dtype: "int32" })).backward(); opt.step(); },
-        infer: () => void forward().dataSync(),
+        trainStep: () => lossStep(opt, () => nn.crossEntropy(forward(), tensor(y, { dtype: "int32" }))),
+        infer: forward,
         unit: "strings",
       });
     }

@@ -94,22 +94,27 @@ export async function loadEntryModel<M extends Module>(ctx: Pick<CliContext, "va
 /** What `bench` times: one training step and one inference of `batchSize` samples. */
 export interface BenchSpec {
   batchSize: number;
-  /** Forward, backward and the optimizer's step on one batch. */
-  trainStep(): void;
-  /** One forward pass of a batch without the tape. */
-  infer(): void;
+  /** Forward, backward and the optimizer's step on one batch; returns the loss. */
+  trainStep(): Tensor;
+  /** One forward pass of a batch without the tape; returns the output. */
+  infer(): Tensor;
   /** What a "sample" is, for the rate (default "samples"). */
   unit?: string;
 }
 
-/** Median and best milliseconds of `fn` over `steps` runs after `warmup` runs (each in its own scope). */
-export function timeSteps(fn: () => void, steps: number, warmup: number): { median: number; best: number } {
-  for (let i = 0; i < warmup; i++) scope(fn);
+/**
+ * Median and best milliseconds of `fn` over `steps` runs after `warmup`
+ * runs, each in its own scope and counted until its result is read back
+ * (`await data()`), so a GPU's queued work is inside the time.
+ */
+export async function timeSteps(fn: () => Tensor, steps: number, warmup: number): Promise<{ median: number; best: number }> {
   const ms: number[] = [];
-  for (let i = 0; i < steps; i++) {
+  for (let i = 0; i < warmup + steps; i++) {
     const t0 = performance.now();
-    scope(fn);
-    ms.push(performance.now() - t0);
+    const out = scope(fn);
+    await out.data();
+    out.dispose();
+    if (i >= warmup) ms.push(performance.now() - t0);
   }
   ms.sort((a, b) => a - b);
   return { median: ms[ms.length >> 1], best: ms[0] };
@@ -125,8 +130,8 @@ export async function runBench(ctx: CliContext, entry: string, spec: BenchSpec):
   const steps = Math.max(1, ctx.num(ctx.values["bench-steps"], "bench-steps") ?? 10), warmup = 3, unit = spec.unit ?? "samples";
   const line = (what: string, t: { median: number; best: number }) =>
     `bench ${entry} ${what}: median ${t.median.toFixed(2)} ms, best ${t.best.toFixed(2)} ms per batch of ${spec.batchSize}, ${Math.round((spec.batchSize * 1000) / t.median)} ${unit}/s`;
-  ctx.log(line("train step", timeSteps(spec.trainStep, steps, warmup)));
-  ctx.log(line("inference", timeSteps(() => noGrad(spec.infer), steps, warmup)));
+  ctx.log(line("train step", await timeSteps(spec.trainStep, steps, warmup)));
+  ctx.log(line("inference", await timeSteps(() => noGrad(spec.infer), steps, warmup)));
   ctx.log(`(${steps} steps after ${warmup} warm-up; engine: ${ctx.engine ?? "unknown"})`);
 }
 
@@ -139,16 +144,25 @@ export function classifierBench(model: Module, opt: Optimizer, shape: number[], 
   const random = rng(seed), n = shape.reduce((a, b) => a * b, 1);
   const x = Float32Array.from({ length: n }, () => random() * 2 - 1);
   const y = Int32Array.from({ length: shape[0] }, () => Math.floor(random() * classes));
-  const forward = () => model.forward(tensor(x, { shape }));
+  const forward = (): Tensor => model.forward(tensor(x, { shape }));
   return {
     batchSize: shape[0],
-    trainStep: () => {
-      opt.zeroGrad();
-      crossEntropy(forward(), tensor(y, { dtype: "int32" })).backward();
-      opt.step();
-    },
-    infer: () => void forward().dataSync(),
+    trainStep: () => lossStep(opt, () => crossEntropy(forward(), tensor(y, { dtype: "int32" }))),
+    infer: forward,
   };
+}
+
+/**
+ * One optimizer step on `loss()`: zero the gradients, backward, step (after `beforeStep`, e.g. clipping); returns the loss.
+ * @example trainStep: () => lossStep(opt, () => nn.mseLoss(model.forward(x), y))
+ */
+export function lossStep(opt: Optimizer, loss: () => Tensor, beforeStep?: () => void): Tensor {
+  opt.zeroGrad();
+  const l = loss();
+  l.backward();
+  beforeStep?.();
+  opt.step();
+  return l;
 }
 
 /** A percentage with two decimals. @example pct(0.98765); // "98.77%" */

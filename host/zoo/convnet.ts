@@ -18,8 +18,7 @@ import * as nn from "../nn/index.js";
 import { Adam } from "../optim/index.js";
 import { Tensor } from "../tensor.js";
 import { tensor } from "../ops/creation.js";
-import { noGrad } from "../autograd.js";
-import { manualSeed, rng } from "../random.js";
+import { manualSeed } from "../random.js";
 import { scope } from "../scope.js";
 import { ArrayDataset, DataLoader } from "../data/loader.js";
 import { hflip, randomCropPad, normalizeChannels } from "../data/transforms.js";
@@ -187,7 +186,6 @@ export async function trainConvNet(opts: ConvNetTrainOptions = {}): Promise<Conv
     accuracies.push(accuracyOn(model, test));
     opts.onEpoch?.({ epoch, epochs, loss: sum / steps, testAccuracy: accuracies[epoch], seconds: sec, samplesPerSec: seen / sec });
   }
-  void rng;
 
   const weightsPath = opts.weightsPath ?? `${folder}/convnet.safetensors`;
   // the settings `webgrad eval convnet` needs to read and normalise the same test folder

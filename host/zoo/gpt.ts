@@ -25,7 +25,7 @@ import { clipGradNorm } from "../train.js";
 import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
 import { GPT, generate, inferGPTConfig, loadGPT2Weights, type GPTConfig, type SamplingOptions } from "../models/gpt.js";
 import type { ZooCommand, ProgressEvent } from "./command.js";
-import { requireWeights, runBench, weightsPath } from "./common.js";
+import { requireWeights, runBench, lossStep, weightsPath } from "./common.js";
 
 export { CharVocab };
 
@@ -348,8 +348,8 @@ export const cli: ZooCommand = {
       const ids = (a: Int32Array) => ops.tensor(a, { dtype: "int32", shape: [B, T] });
       return runBench(ctx, "gpt", {
         batchSize: B,
-        trainStep: () => { model.zeroGrad(); model.loss(ids(x), ids(y)).backward(); clipGradNorm(params, 1); opt.step(); },
-        infer: () => void model.forward(ids(x)).dataSync(),
+        trainStep: () => lossStep(opt, () => model.loss(ids(x), ids(y)), () => clipGradNorm(params, 1)),
+        infer: () => model.forward(ids(x)),
         unit: `windows of ${T} characters`,
       });
     }

@@ -126,6 +126,14 @@ export const cli: ZooCommand = {
     const w = zeros([2, 1]).keep(), b = zeros([1]).keep(), opt = new Adam([w, b], { lr: 0.01 });
     const { x, y } = linePoints(32, 1);
     const loss = () => mseLoss(tensor(x, { shape: [32, 2] }).matmul(w).add(b).sigmoid(), tensor(y, { shape: [32, 1] }));
-    await runBench(ctx, "logistic", { batchSize: 32, trainStep: () => opt.applyGradients(grad(loss, [w, b]).grads), infer: () => void loss().item() });
+    await runBench(ctx, "logistic", {
+      batchSize: 32,
+      trainStep: () => {
+        const { value, grads } = grad(loss, [w, b]);
+        opt.applyGradients(grads);
+        return value;
+      },
+      infer: loss,
+    });
   },
 };

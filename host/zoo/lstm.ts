@@ -23,7 +23,7 @@ import { clipGradNorm } from "../train.js";
 import type { ZooCommand } from "./command.js";
 import { readFortunes, CharVocab } from "../data/text.js";
 import { unigramCrossEntropy } from "./gpt.js";
-import { saveEntryWeights, loadEntryModel, runBench, LossLog } from "./common.js";
+import { saveEntryWeights, loadEntryModel, runBench, lossStep, LossLog } from "./common.js";
 
 export const TANG300 = "/usr/share/games/fortunes/tang300";
 
@@ -215,14 +215,8 @@ export const cli: ZooCommand = {
       const x = tensor(ids.slice(0, bs * T), { shape: [bs, T], dtype: "int32" }).keep(), y = tensor(ids.slice(1, bs * T + 1), { dtype: "int32" }).keep();
       return runBench(ctx, "lstm", {
         batchSize: bs,
-        trainStep: () => {
-          const [logits] = model.forward(x);
-          opt.zeroGrad();
-          nn.crossEntropy(logits.reshape(bs * T, chars.size), y).backward();
-          clipGradNorm(params, 1);
-          opt.step();
-        },
-        infer: () => void model.forward(x)[0].dataSync(),
+        trainStep: () => lossStep(opt, () => nn.crossEntropy(model.forward(x)[0].reshape(bs * T, chars.size), y), () => clipGradNorm(params, 1)),
+        infer: () => model.forward(x)[0],
         unit: `windows of ${T} characters`,
       });
     }

@@ -16,7 +16,7 @@ import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
 import * as metrics from "../metrics.js";
 import type { ZooCommand, CliContext } from "./command.js";
-import { saveEntryWeights, loadEntryModel, runBench } from "./common.js";
+import { saveEntryWeights, loadEntryModel, runBench, lossStep } from "./common.js";
 
 export class TabularMLP extends nn.Module {
   fc1 = new nn.Linear(10, 5);
@@ -119,8 +119,8 @@ export const cli: ZooCommand = {
       const xt = tensor(x, { shape: [80, 10] }).keep(), yt = tensor(y, { shape: [80, 1] }).keep();
       return runBench(ctx, "mlp-tabular", {
         batchSize: 80, // the recipe trains on the whole table at once
-        trainStep: () => { opt.zeroGrad(); nn.binaryCrossEntropyWithLogits(model.forward(xt), yt).backward(); opt.step(); },
-        infer: () => void model.forward(xt).dataSync(),
+        trainStep: () => lossStep(opt, () => nn.binaryCrossEntropyWithLogits(model.forward(xt), yt)),
+        infer: () => model.forward(xt),
       });
     }
     if (ctx.verb === "eval") {

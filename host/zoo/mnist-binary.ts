@@ -17,7 +17,7 @@ import type { Tensor } from "../tensor.js";
 import type { ZooCommand } from "./command.js";
 import { formatEpoch } from "../train.js";
 import { tensor } from "../ops/creation.js";
-import { saveEntryWeights, loadEntryModel, runBench, pct } from "./common.js";
+import { saveEntryWeights, loadEntryModel, runBench, lossStep, pct } from "./common.js";
 
 export class MnistBinary extends nn.Module {
   conv = new nn.Conv2d(1, 32, 3);
@@ -99,8 +99,8 @@ export const cli: ZooCommand = {
       const y = tensor(Float32Array.from({ length: 32 }, (_, i) => i % 2), { shape: [32, 1] }).keep();
       return runBench(ctx, "mnist-binary", {
         batchSize: 32,
-        trainStep: () => { opt.zeroGrad(); nn.binaryCrossEntropy(model.forward(x), y).backward(); opt.step(); },
-        infer: () => void model.forward(x).dataSync(),
+        trainStep: () => lossStep(opt, () => nn.binaryCrossEntropy(model.forward(x), y)),
+        infer: () => model.forward(x),
       });
     }
     if (ctx.verb === "eval") {

@@ -15,7 +15,6 @@ import { Tensor } from "../tensor.js";
 import { tensor } from "../ops/creation.js";
 import { noGrad } from "../autograd.js";
 import { manualSeed } from "../random.js";
-import { backend } from "../engine.js";
 import { loadMnistPackage, loadFashionMnist, FASHION_MNIST_MEAN, FASHION_MNIST_STD, type ImageSet } from "../data/mnist.js";
 import { randomAffine, normalize, shuffled, hflip, randomCropPad, type AffineAugment } from "../data/transforms.js";
 import { rng } from "../random.js";
@@ -220,7 +219,6 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
     quantizeModelInt8(copy);
     int8Accuracy = evaluateMnist(copy, testSet, test, 500, norm);
   }
-  void backend;
   return { int8Accuracy, testAccuracy, testCount: test.length, trainCount: train.length, secondsPerEpoch: seconds / epochs, losses, model };
 }
 

@@ -20,7 +20,7 @@ import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
-import { saveEntryWeights, loadEntryModel, runBench, pct, LossLog, warmupCosineFloor } from "./common.js";
+import { saveEntryWeights, loadEntryModel, runBench, lossStep, pct, LossLog, warmupCosineFloor } from "./common.js";
 
 /** Token ids: 0 padding, 1 begin, 2 end, 3..12 the digits 0..9. */
 export const PAD = 0, BOS = 1, EOS = 2, DIGIT0 = 3, VOCAB = 13;
@@ -267,13 +267,12 @@ export const cli: ZooCommand = {
       const b = makeBatch("reverse", strings, maxLen);
       return runBench(ctx, "transformer", {
         batchSize: bs,
-        trainStep: () => {
+        trainStep: () => lossStep(opt, () => {
           const logits = model.forward(tensor(b.src, { shape: [bs, maxLen], dtype: "int32" }), tensor(b.tgtIn, { shape: [bs, T], dtype: "int32" }));
-          opt.zeroGrad();
-          nn.crossEntropy(logits.reshape(bs * T, VOCAB), tensor(b.tgtOut, { dtype: "int32" })).backward();
-          opt.step();
-        },
-        infer: () => void greedyDecode(model, strings, maxLen), // greedy decoding of the whole batch, as eval runs it
+          return nn.crossEntropy(logits.reshape(bs * T, VOCAB), tensor(b.tgtOut, { dtype: "int32" }));
+        }),
+        // greedy decoding of the whole batch, as eval runs it (it reads each token back, so it is synchronous)
+        infer: () => tensor(greedyDecode(model, strings, maxLen).map((s) => s.length)),
         unit: "strings",
       });
     }
