@@ -86,6 +86,13 @@ test("--backend: a bad value is a clear error; wasm is what runs by default", ()
   assert.match(ok.stdout, /"backend": "wasm"/);
 });
 
+test("every zoo entry answers train, eval and bench", async () => {
+  for (const entry of ["mnist-cnn", "logistic", "mnist-binary", "mlp-tabular", "convnet", "transformer", "gpt", "lstm", "resnet", "vit", "bert"]) {
+    const { cli: c } = await import(`../host/zoo/${entry}.js`);
+    for (const verb of ["train", "eval", "bench"]) assert.ok(c.verbs.includes(verb), `${entry} answers ${verb}`);
+  }
+});
+
 test.after(() => rmSync(cwd, { recursive: true, force: true }));
 
 test.run();
