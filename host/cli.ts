@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // webgrad's command line: `webgrad train mnist-cnn [--epochs N] [--threads N]`,
-// `webgrad generate gpt --prompt ...`, `webgrad --help` for the list.
+// `webgrad eval mnist-cnn`, `webgrad bench mnist-cnn`, `webgrad generate gpt
+// --prompt ...`, `webgrad --help` for the list.
 // Node only. On Node 20 it switches on relaxed SIMD (a V8 flag that newer
 // runtimes no longer need) before the engine looks for it.
 
@@ -29,23 +30,25 @@ async function loadEntry(name: string): Promise<ZooCommand | null> {
 }
 
 async function usage(): Promise<string> {
-  const rows: string[] = [];
-  for (const name of ENTRIES) {
-    const c = await loadEntry(name);
-    if (c) rows.push(`  ${c.verbs.join("|").padEnd(15)} ${name.padEnd(13)} ${c.summary}`);
-  }
+  const entries = (await Promise.all(ENTRIES.map(async (name) => [name, await loadEntry(name)] as const))).filter(([, c]) => c);
+  const width = Math.max(...entries.map(([, c]) => c!.verbs.join("|").length));
+  const rows = entries.map(([name, c]) => `  ${c!.verbs.join("|").padEnd(width)} ${name.padEnd(13)} ${c!.summary}`);
   const opts = new Map<string, string>();
   for (const name of ENTRIES) for (const [k, v] of Object.entries((await loadEntry(name))?.options ?? {})) opts.set(k, v.help);
   return `usage: webgrad <command> <entry> [options]
 
 commands:
 ${rows.join("\n")}
-  info                          show what the engine detected
+  ${"info".padEnd(width + 14)} show what the engine detected
 
 options for every command:
   --epochs N          epochs (default: the recipe's)
   --threads N         worker threads including the main one (default: all cores)
   --isa simd|relaxed  force a kernel binary
+  --backend B         wasm (default), webgpu, or auto (WebGPU when a GPU is found, wasm otherwise)
+  --weights FILE      train: where the weights go; eval, generate: where they come from
+                      (default <entry>.safetensors in the current folder)
+  --bench-steps N     bench: timed steps after 3 warm-up steps (default 10)
   --seed N            random seed (default 0)
   -h, --help          this text
 
@@ -63,6 +66,9 @@ async function main(): Promise<number> {
       epochs: { type: "string" },
       threads: { type: "string" },
       isa: { type: "string" },
+      backend: { type: "string" },
+      weights: { type: "string" },
+      "bench-steps": { type: "string" },
       seed: { type: "string" },
       help: { type: "boolean", short: "h" },
       ...Object.fromEntries(Object.entries(entry?.options ?? {}).map(([k, v]) => [k, { type: v.type }])),
@@ -83,8 +89,11 @@ async function main(): Promise<number> {
     if (typeof v !== "string" || !Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got "${v}"`);
     return n;
   };
-  const info = await wg.init({ threads: num(values.threads, "threads"), isa: values.isa as "simd" | "relaxed" | undefined, verbose: false });
-  console.log(info.summary);
+  const backend = (values.backend as string | undefined) ?? "wasm";
+  if (!["wasm", "webgpu", "auto"].includes(backend)) throw new Error(`--backend must be wasm, webgpu or auto, got "${backend}"`);
+  const info = await wg.init({ threads: num(values.threads, "threads"), isa: values.isa as "simd" | "relaxed" | undefined, backend: backend as "wasm" | "webgpu" | "auto", verbose: false });
+  const engine = `${info.summary}${backend === "auto" ? ` (--backend auto picked ${info.backend}${info.fallback ? `: ${info.fallback}` : ""})` : ""}`;
+  console.log(engine);
   if (cmd === "info") {
     console.log(JSON.stringify(info, null, 2));
     return 0;
@@ -97,6 +106,7 @@ async function main(): Promise<number> {
     seed: num(values.seed, "seed"),
     progress: makeProgress,
     log: (line) => console.log(line),
+    engine,
   };
   try {
     return (await entry!.run(ctx)) ?? 0;

@@ -15,3 +15,4 @@ export { fit, evaluate, predict, clipGradNorm, EarlyStopping, LearningRateSchedu
 
 export { scope } from "./scope.js";
 export { quantizeInt8, dequantizeInt8, quantizeModelInt8, ensemblePredict, freeze, trainable, type Int8Weight, type QuantizedModel } from "./deploy.js";
+export * as models from "./models/gpt.js";

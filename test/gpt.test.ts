@@ -188,12 +188,12 @@ test("gradcheck: a GPT-2 block (attention, GELU-tanh MLP, two LayerNorms, residu
   });
 });
 
-test("fortunes-zh: records without colour codes or separators, a char vocabulary, the unigram baseline by hand", () => {
-  const records = readFortuneRecords();
+test("fortunes-zh: records without colour codes or separators, a char vocabulary, the unigram baseline by hand", async () => {
+  const records = await readFortuneRecords();
   assert.ok(records.length > 1000, `${records.length} records`);
   assert.ok(records.every((r) => !r.includes("\x1b") && !/^%$/m.test(r)), "no ESC, no % lines");
   assert.ok(records.some((r) => r.includes("作者：杜甫")), "the Tang poems are in");
-  const v = CharVocab.fromText("abcab", 2);
+  const v = CharVocab.fromText("abcab", { minCount: 2 });
   assert.equal(v.chars.slice(1), ["a", "b"], "c is seen once: unk");
   assert.equal([...v.encode("abcz")], [1, 2, 0, 0]);
   assert.is(v.decode(v.encode("ba")), "ba");
@@ -203,7 +203,7 @@ test("fortunes-zh: records without colour codes or separators, a char vocabulary
 });
 
 test("train: 40 steps on a slice of fortunes-zh bring the loss from ln(vocab) well down, and below the slice's unigram baseline", async () => {
-  const corpus = loadFortuneCorpus({ maxChars: 30000 });
+  const corpus = await loadFortuneCorpus({ maxChars: 30000 });
   const r = await trainGptChar({ corpus, steps: 40, nEmbd: 32, nLayer: 1, nHead: 2, context: 32, batchSize: 8, lr: 1e-2, warmupSteps: 5 });
   const first = r.losses[0], last = r.losses.slice(-5).reduce((a, b) => a + b) / 5;
   assert.ok(Math.abs(first - Math.log(corpus.vocab.size)) < 0.5, `initial loss ${first} ≈ ln ${corpus.vocab.size}`);

@@ -4,7 +4,7 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as wg from "../host/index.js";
@@ -131,5 +131,8 @@ test("checkpoints are written atomically and checked when read", async () => {
     assert.match((e as Error).message, /broken\.safetensors: .*too short/);
   }
 });
+
+// the temporary folder goes when the tests are done, passed or failed
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();

@@ -4,7 +4,7 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
@@ -71,5 +71,8 @@ test("S5 convnet: one epoch on 100 images per class of the Fashion-MNIST folder 
   assert.ok(r.testAccuracy > 0.5, `accuracy ${r.testAccuracy}`);
   assert.is(r.reloadedAccuracy, r.testAccuracy);
 });
+
+// the temporary folder goes when the tests are done, passed or failed
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test.run();

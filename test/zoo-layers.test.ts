@@ -6,7 +6,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as wg from "../host/index.js";
 import { trainTransformer, target, greedyDecode } from "../host/zoo/transformer.js";
-import { trainLstm, readFortunes, sampleLstm } from "../host/zoo/lstm.js";
+import { trainLstm, sampleLstm, TANG300 } from "../host/zoo/lstm.js";
+import { readFortunes } from "../host/data/text.js";
 import { trainResnet } from "../host/zoo/resnet.js";
 import { trainVit } from "../host/zoo/vit.js";
 import { trainBert, palindromeExample } from "../host/zoo/bert.js";
@@ -31,7 +32,7 @@ test("S6 task targets", () => {
 });
 
 test("lstm: a short run on the Tang poems beats the unigram baseline on validation, and samples", async () => {
-  const poems = readFortunes();
+  const poems = await readFortunes(TANG300);
   assert.ok(poems.length > 300 && !poems.some((p) => p.includes("\x1b")), `${poems.length} poems without colour escapes`);
   const r = await trainLstm({ steps: 120, hidden: 64, logEvery: 40, evalEvery: 120, poems });
   assert.ok(r.losses[r.losses.length - 1] < 0.85 * r.losses[0], `loss ${r.losses[0]} → ${r.losses[r.losses.length - 1]}`);

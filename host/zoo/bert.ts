@@ -18,6 +18,7 @@ import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
+import { saveEntryWeights, loadEntryModel, runBench, lossStep, pct, LossLog, warmupCosineFloor } from "./common.js";
 
 export const BERT_PAD = 0, BERT_CLS = 1, BERT_DIGIT0 = 2, BERT_VOCAB = 12;
 
@@ -84,6 +85,38 @@ function encodeBatch(examples: { digits: number[] }[], S: number): { ids: Int32A
   return { ids, pad };
 }
 
+type Example = { digits: number[]; label: number };
+
+/** The held-out examples, drawn first from the training stream's generator (so training can skip them by value). */
+function heldOutExamples(random: () => number, testCount: number, minLen: number, maxLen: number): Map<string, Example> {
+  const held = new Map<string, Example>();
+  for (let tries = 0; held.size < testCount && tries < testCount * 20; tries++) {
+    const e = palindromeExample(random, minLen, maxLen);
+    held.set(e.digits.join(""), e);
+  }
+  return held;
+}
+
+/**
+ * Accuracy of the classifier on `tests` (and the majority-class baseline), in eval mode.
+ * @example scoreBert(model, tests, 13).testAccuracy;
+ */
+export function scoreBert(model: BertClassifier, tests: Example[], S: number) {
+  model.eval();
+  let correct = 0, positives = 0;
+  for (let i = 0; i < tests.length; i += 500) {
+    const chunk = tests.slice(i, i + 500);
+    const { ids, pad } = encodeBatch(chunk, S);
+    correct += scope(() => noGrad(() => {
+      const pred = model.forward(tensor(ids, { shape: [chunk.length, S], dtype: "int32" }), tensor(pad, { shape: [chunk.length, S], dtype: "int32" })).argmax(1).view();
+      return chunk.reduce((c, e, j) => c + (pred[j] === e.label ? 1 : 0), 0);
+    }));
+    positives += chunk.filter((e) => e.label === 1).length;
+  }
+  model.train();
+  return { testAccuracy: correct / tests.length, majorityBaseline: Math.max(positives, tests.length - positives) / tests.length, testCount: tests.length };
+}
+
 export interface BertTrainOptions {
   steps?: number;
   batchSize?: number;
@@ -108,17 +141,9 @@ export async function trainBert(opts: BertTrainOptions = {}) {
   const model = new BertClassifier(64, opts.layers ?? 2, 4, S);
   const opt = new AdamW(model.parameters(), { lr: baseLr });
   const random = rng(seed + 13);
-  const held = new Map<string, { digits: number[]; label: number }>();
-  const testCount = opts.testCount ?? 2000;
-  for (let tries = 0; held.size < testCount && tries < testCount * 20; tries++) {
-    const e = palindromeExample(random, minLen, maxLen);
-    held.set(e.digits.join(""), e);
-  }
+  const held = heldOutExamples(random, opts.testCount ?? 2000, minLen, maxLen);
   const warmup = Math.min(100, steps);
-  const losses: number[] = [];
-  const every = opts.logEvery ?? 100;
-  const t0 = performance.now();
-  let sum = 0;
+  const log = new LossLog(opts.logEvery ?? 100, steps, opts.onLog);
   for (let step = 1; step <= steps; step++) {
     const ex: { digits: number[]; label: number }[] = [];
     while (ex.length < bs) {
@@ -126,47 +151,49 @@ export async function trainBert(opts: BertTrainOptions = {}) {
       if (!held.has(e.digits.join(""))) ex.push(e);
     }
     const { ids, pad } = encodeBatch(ex, S);
-    opt.lr = step <= warmup ? (baseLr * step) / warmup : baseLr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - warmup)) / Math.max(1, steps - warmup))));
-    sum += scope(() => {
+    opt.lr = warmupCosineFloor(step, baseLr, warmup, steps);
+    log.add(step, scope(() => {
       opt.zeroGrad();
       const logits = model.forward(tensor(ids, { shape: [bs, S], dtype: "int32" }), tensor(pad, { shape: [bs, S], dtype: "int32" }));
       const l = nn.crossEntropy(logits, tensor(Int32Array.from(ex, (e) => e.label), { dtype: "int32" }));
       l.backward();
       opt.step();
       return l.item();
-    });
-    if (step % every === 0 || step === steps) {
-      const n = step % every === 0 ? every : step % every;
-      losses.push(sum / n);
-      opts.onLog?.(step, sum / n, (performance.now() - t0) / 1000);
-      sum = 0;
-    }
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  const tests = [...held.values()];
-  model.eval();
-  let correct = 0, positives = 0;
-  for (let i = 0; i < tests.length; i += 500) {
-    const chunk = tests.slice(i, i + 500);
-    const { ids, pad } = encodeBatch(chunk, S);
-    correct += scope(() => noGrad(() => {
-      const pred = model.forward(tensor(ids, { shape: [chunk.length, S], dtype: "int32" }), tensor(pad, { shape: [chunk.length, S], dtype: "int32" })).argmax(1).view();
-      return chunk.reduce((c, e, j) => c + (pred[j] === e.label ? 1 : 0), 0);
     }));
-    positives += chunk.filter((e) => e.label === 1).length;
   }
-  model.train();
-  return { testAccuracy: correct / tests.length, majorityBaseline: Math.max(positives, tests.length - positives) / tests.length, testCount: tests.length, steps, seconds, losses, model };
+  return { ...scoreBert(model, [...held.values()], S), steps, seconds: log.seconds, losses: log.losses, model };
 }
 
-/** `webgrad train bert`: the BERT-style palindrome classifier, held-out accuracy. */
+const figure = (r: { testAccuracy: number; testCount: number; majorityBaseline: number }) =>
+  `test accuracy ${pct(r.testAccuracy)} on ${r.testCount} held-out strings (majority class ${(r.majorityBaseline * 100).toFixed(1)}%)`;
+
+/** `webgrad train|eval|bench bert`: the BERT-style palindrome classifier, held-out accuracy. */
 export const cli: ZooCommand = {
   summary: "BERT-style encoder classifier: is a 6–12 digit string a palindrome? Held-out accuracy",
-  verbs: ["train"],
+  verbs: ["train", "eval", "bench"],
   options: { steps: { type: "string", help: "training steps (default: the recipe's)" } },
   async run(ctx) {
-    const steps = ctx.num(ctx.values.steps, "steps") ?? (ctx.epochs ? ctx.epochs * 500 : undefined);
-    const r = await trainBert({ steps, seed: ctx.seed, onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(4)}  ${sec.toFixed(0)} s`) });
-    ctx.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.testCount} held-out strings (majority class ${(r.majorityBaseline * 100).toFixed(1)}%), ${r.steps} steps in ${r.seconds.toFixed(0)} s`);
+    if (ctx.verb === "eval") {
+      const { model, settings: s } = await loadEntryModel(ctx, "bert", (s) => new BertClassifier(64, s.layers, 4, s.maxLen + 1));
+      ctx.log(figure(scoreBert(model, [...heldOutExamples(rng(s.seed + 13), s.testCount, s.minLen, s.maxLen).values()], s.maxLen + 1)));
+      return;
+    }
+    if (ctx.verb === "bench") {
+      manualSeed(ctx.seed ?? 0);
+      const S = 13, bs = 64, model = new BertClassifier(64, 2, 4, S), opt = new AdamW(model.parameters(), { lr: 1e-3 });
+      const random = rng(1), ex = Array.from({ length: bs }, () => palindromeExample(random));
+      const { ids, pad } = encodeBatch(ex, S), y = Int32Array.from(ex, (e) => e.label);
+      const forward = () => model.forward(tensor(ids, { shape: [bs, S], dtype: "int32" }), tensor(pad, { shape: [bs, S], dtype: "int32" }));
+      return runBench(ctx, "bert", {
+        batchSize: bs,
+        trainStep: () => lossStep(opt, () => nn.crossEntropy(forward(), tensor(y, { dtype: "int32" }))),
+        infer: forward,
+        unit: "strings",
+      });
+    }
+    const steps = ctx.num(ctx.values.steps, "steps") ?? (ctx.epochs ? ctx.epochs * 500 : undefined), seed = ctx.seed ?? 0;
+    const r = await trainBert({ steps, seed, onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(4)}  ${sec.toFixed(0)} s`) });
+    ctx.log(`${figure(r)}, ${r.steps} steps in ${r.seconds.toFixed(0)} s`);
+    await saveEntryWeights(ctx, "bert", r.model.stateDict(), { seed, minLen: 6, maxLen: 12, layers: 2, testCount: r.testCount });
   },
 };

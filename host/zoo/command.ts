@@ -29,6 +29,8 @@ export interface CliContext {
   /** A fresh progress sink. */
   progress(): Promise<Progress>;
   log(line: string): void;
+  /** The engine's summary line (backend, kernels, threads), for `bench`. */
+  engine?: string;
 }
 
 /** One zoo entry's command line. */
@@ -37,7 +39,7 @@ export interface ZooCommand {
   summary: string;
   /** The verbs it answers, e.g. ["train"] or ["train", "generate"]. */
   verbs: string[];
-  /** Its own options, beyond --epochs, --threads, --isa and --seed. */
+  /** Its own options, beyond the shared ones (--epochs, --threads, --isa, --backend, --seed, --weights, --bench-steps). */
   options?: Record<string, { type: "string" | "boolean"; help: string }>;
   /** Runs the verb; resolves to the exit code (0 when omitted). */
   run(ctx: CliContext): Promise<number | void>;

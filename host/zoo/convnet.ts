@@ -18,15 +18,16 @@ import * as nn from "../nn/index.js";
 import { Adam } from "../optim/index.js";
 import { Tensor } from "../tensor.js";
 import { tensor } from "../ops/creation.js";
-import { noGrad } from "../autograd.js";
-import { manualSeed, rng } from "../random.js";
+import { manualSeed } from "../random.js";
 import { scope } from "../scope.js";
 import { ArrayDataset, DataLoader } from "../data/loader.js";
 import { hflip, randomCropPad, normalizeChannels } from "../data/transforms.js";
 import { readImageFolder, imageFolderDataset, writeFashionMnistFolder, defaultFashionFolder, type LabelledImages } from "../data/folder.js";
 import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
+import { evaluate } from "../train.js";
 import type { ZooCommand } from "./command.js";
 import { quantizeModelInt8 } from "../deploy.js";
+import { weightsPath, loadEntryModel, runBench, classifierBench, pct } from "./common.js";
 
 export class ConvNet extends nn.Module {
   conv1: nn.Conv2d;
@@ -114,19 +115,12 @@ function channelStats(set: LabelledImages): { mean: number[]; std: number[] } {
  * @example const acc = accuracyOn(model, testSet); // 0.92…
  */
 export function accuracyOn(model: nn.Module, ds: ArrayDataset, batch = 256): number {
-  model.eval();
-  let right = 0;
-  for (const b of new DataLoader(ds, { batchSize: batch })) {
-    right += scope(() => noGrad(() => {
-      const pred = model.forward(b.x).argmax(1).view() as Int32Array;
-      const y = b.y.view() as Int32Array;
-      let c = 0;
-      for (let i = 0; i < b.size; i++) c += pred[i] === y[i] ? 1 : 0;
-      return c;
-    }));
-  }
-  model.train();
-  return right / ds.length;
+  return evaluate(model, new DataLoader(ds, { batchSize: batch }), { loss: "crossEntropy" }).accuracy;
+}
+
+/** The test half of an image folder, as the recipe reads it (32×32, three channels). */
+function readTestFolder(folder: string, limitPerClass?: number): Promise<LabelledImages> {
+  return readImageFolder(`${folder}/test`, { size: [32, 32], channels: 3, limitPerClass });
 }
 
 /**
@@ -145,7 +139,7 @@ export async function trainConvNet(opts: ConvNetTrainOptions = {}): Promise<Conv
   }
   const t0 = performance.now();
   const trainImages = await readImageFolder(`${folder}/train`, { size: [32, 32], channels: 3, limitPerClass: opts.limitPerClass });
-  const testImages = await readImageFolder(`${folder}/test`, { size: [32, 32], channels: 3, limitPerClass: opts.limitPerClass });
+  const testImages = await readTestFolder(folder, opts.limitPerClass);
   if (trainImages.classes.join() !== testImages.classes.join()) {
     throw new Error(`convnet: ${folder}/train has classes [${trainImages.classes}] but ${folder}/test has [${testImages.classes}]`);
   }
@@ -192,10 +186,14 @@ export async function trainConvNet(opts: ConvNetTrainOptions = {}): Promise<Conv
     accuracies.push(accuracyOn(model, test));
     opts.onEpoch?.({ epoch, epochs, loss: sum / steps, testAccuracy: accuracies[epoch], seconds: sec, samplesPerSec: seen / sec });
   }
-  void rng;
 
   const weightsPath = opts.weightsPath ?? `${folder}/convnet.safetensors`;
-  await saveSafetensors(weightsPath, model.stateDict(), { classes: JSON.stringify(trainImages.classes), mean: JSON.stringify(mean), std: JSON.stringify(std) });
+  // the settings `webgrad eval convnet` needs to read and normalise the same test folder
+  const settings = { folder, limitPerClass: opts.limitPerClass, classes: trainImages.classes, mean, std };
+  await saveSafetensors(weightsPath, model.stateDict(), {
+    format: "pt", classes: JSON.stringify(trainImages.classes), mean: JSON.stringify(mean), std: JSON.stringify(std),
+    webgrad_entry: "convnet", webgrad_settings: JSON.stringify(settings),
+  });
   const fresh = new ConvNet(trainImages.classes.length);
   fresh.loadStateDict((await loadSafetensors(weightsPath)).tensors);
   const reloadedAccuracy = accuracyOn(fresh, test);
@@ -208,10 +206,12 @@ export async function trainConvNet(opts: ConvNetTrainOptions = {}): Promise<Conv
   };
 }
 
-/** `webgrad train convnet [--folder DIR]`: S5 with per-epoch test accuracy, then the save/reload check. */
+const figure = (acc: number, count: number) => `test accuracy ${pct(acc)} on ${count} test images`;
+
+/** `webgrad train|eval|bench convnet [--folder DIR]`: S5 with per-epoch test accuracy, then the save/reload check. */
 export const cli: ZooCommand = {
   summary: "S5: the seed's ConvNet on 32×32 colour images from class folders (default: Fashion-MNIST written as PNG)",
-  verbs: ["train"],
+  verbs: ["train", "eval", "bench"],
   options: {
     folder: { type: "string", help: "folder with train/ and test/, one sub-folder per class (default: Fashion-MNIST as PNG in the cache)" },
     cache: { type: "string", help: "where to write the Fashion-MNIST folder (default $WEBGRAD_CACHE or ~/.cache/webgrad/fashion-mnist-folder-32)" },
@@ -219,24 +219,40 @@ export const cli: ZooCommand = {
     shift: { type: "string", help: "also shift images by up to this many pixels (random crop with padding; default 0)" },
     "constant-lr": { type: "boolean", help: "keep lr 0.001 throughout (the seed's), no cosine decay" },
     limit: { type: "string", help: "read at most this many images per class (quick runs)" },
-    weights: { type: "string", help: "where to save the weights (default <folder>/convnet.safetensors)" },
   },
   async run(ctx) {
+    if (ctx.verb === "bench") {
+      manualSeed(ctx.seed ?? 0);
+      const model = new ConvNet(10);
+      return runBench(ctx, "convnet", classifierBench(model, new Adam(model.parameters(), { lr: 0.001 }), [64, 3, 32, 32], 10));
+    }
+    if (ctx.verb === "eval") {
+      const { model, settings } = await loadEntryModel(ctx, "convnet", (s) => new ConvNet((s.classes ?? []).length || 10));
+      const folder = (ctx.values.folder as string | undefined) ?? settings.folder;
+      if (!folder) throw new Error("convnet: the weights file does not say which folder it was trained on: pass --folder DIR");
+      const test = await readTestFolder(folder, ctx.num(ctx.values.limit, "limit") ?? settings.limitPerClass);
+      if (settings.classes && test.classes.join() !== settings.classes.join()) {
+        throw new Error(`convnet: ${folder}/test has classes [${test.classes}] but the weights were trained on [${settings.classes}]`);
+      }
+      normalizeChannels(test.images, settings.mean, settings.std, 32 * 32);
+      ctx.log(figure(accuracyOn(model, imageFolderDataset(test)), test.count));
+      return;
+    }
     const progress = await ctx.progress();
     const r = await trainConvNet({
       folder: ctx.values.folder as string | undefined, cacheDir: ctx.values.cache as string | undefined,
       epochs: ctx.epochs, seed: ctx.seed, augment: !ctx.values["no-augment"], shift: ctx.num(ctx.values.shift, "shift"), cosine: !ctx.values["constant-lr"],
-      limitPerClass: ctx.num(ctx.values.limit, "limit"), weightsPath: ctx.values.weights as string | undefined,
+      limitPerClass: ctx.num(ctx.values.limit, "limit"), weightsPath: weightsPath(ctx, "convnet"),
       onStep: progress, log: ctx.log,
       onEpoch: (p) => {
         progress({ ...p, step: 1, steps: 1, done: true });
-        ctx.log(`epoch ${p.epoch + 1}/${p.epochs}: loss ${p.loss.toFixed(4)}, test accuracy ${(p.testAccuracy * 100).toFixed(2)}% (${p.seconds.toFixed(1)} s)`);
+        ctx.log(`epoch ${p.epoch + 1}/${p.epochs}: loss ${p.loss.toFixed(4)}, test accuracy ${pct(p.testAccuracy)} (${p.seconds.toFixed(1)} s)`);
       },
     });
     progress.stop();
     ctx.log(`trained on ${r.trainCount} images, ${r.secondsPerEpoch.toFixed(1)} s per epoch`);
-    ctx.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.testCount} test images`);
-    ctx.log(`weights saved to ${r.weightsPath}; a fresh model loaded from it scores ${(r.reloadedAccuracy * 100).toFixed(2)}%`);
-    ctx.log(`with int8 weights (per-channel symmetric): ${(r.int8Accuracy * 100).toFixed(2)}% (${((r.int8Accuracy - r.reloadedAccuracy) * 100).toFixed(2)} points)`);
+    ctx.log(figure(r.testAccuracy, r.testCount));
+    ctx.log(`weights saved to ${r.weightsPath}; a fresh model loaded from it scores ${pct(r.reloadedAccuracy)}`);
+    ctx.log(`with int8 weights (per-channel symmetric): ${pct(r.int8Accuracy)} (${((r.int8Accuracy - r.reloadedAccuracy) * 100).toFixed(2)} points)`);
   },
 };

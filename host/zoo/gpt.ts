@@ -14,7 +14,8 @@
 // (lr 3e-3, betas 0.9/0.95, weight decay 0.1 on matrices only), linear warm-up
 // then cosine to lr/10, gradient clipping at 1.0. Measured figures: docs/ZOO-GPT.md.
 
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { readFortunes, CharVocab } from "../data/text.js";
 import * as ops from "../ops/index.js";
 import { AdamW } from "../optim/index.js";
 import { noGrad } from "../autograd.js";
@@ -24,6 +25,9 @@ import { clipGradNorm } from "../train.js";
 import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
 import { GPT, generate, inferGPTConfig, loadGPT2Weights, type GPTConfig, type SamplingOptions } from "../models/gpt.js";
 import type { ZooCommand, ProgressEvent } from "./command.js";
+import { requireWeights, runBench, lossStep, weightsPath } from "./common.js";
+
+export { CharVocab };
 
 /** The seed's prompt. */
 export const SEED_PROMPT = "今天天气很好，阳光明媚。";
@@ -31,54 +35,14 @@ export const SEED_PROMPT = "今天天气很好，阳光明媚。";
 export const FORTUNES_ZH = ["chinese", "tang300", "song100"].map((f) => `/usr/share/games/fortunes/${f}`);
 
 /**
- * The records of fortune files: text between lines holding only `%`, with
- * terminal colour codes (ESC [ … m) removed and blank edges trimmed.
- * @example readFortuneRecords(FORTUNES_ZH).length; // ≈ 6,000 records
+ * The records of fortune files (host/data/text.ts's reader: colour codes,
+ * nested ones too, stripped), one list for all the files.
+ * @example (await readFortuneRecords(FORTUNES_ZH)).length; // ≈ 5,700 records
  */
-export function readFortuneRecords(paths: string[] = FORTUNES_ZH): string[] {
-  const records: string[] = [];
-  for (const path of paths) {
-    if (!existsSync(path)) throw new Error(`fortunes: ${path} not found (Debian/Ubuntu: apt-get install fortunes-zh)`);
-    let text = readFileSync(path, "utf8").replace(/\r\n/g, "\n");
-    // codes nest in a few records ("ESC[;ESC[34;1mm"): strip until none is left
-    for (let before = ""; before !== text; ) [before, text] = [text, text.replace(/\x1b\[[0-9;]*m/g, "")];
-    text = text.replace(/\x1b/g, "");
-    for (const r of text.split(/^%[ \t]*$/m)) {
-      const t = r.replace(/^\n+|\s+$/g, "");
-      if (t) records.push(t);
-    }
-  }
-  return records;
-}
-
-/**
- * A character vocabulary: id 0 is `unk` (characters seen fewer than minCount
- * times, or never), the rest are ordered by frequency in the text it was built from.
- * @example const v = CharVocab.fromText("abca"); v.decode(v.encode("ab")); // "ab"
- */
-export class CharVocab {
-  static readonly UNK = "\u0000";
-  readonly index = new Map<string, number>();
-  constructor(readonly chars: string[]) {
-    chars.forEach((c, i) => this.index.set(c, i));
-  }
-  static fromText(text: string, minCount = 1): CharVocab {
-    const counts = new Map<string, number>();
-    for (const c of text) counts.set(c, (counts.get(c) ?? 0) + 1);
-    const kept = [...counts].filter(([, n]) => n >= minCount).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([c]) => c);
-    return new CharVocab([CharVocab.UNK, ...kept.filter((c) => c !== CharVocab.UNK)]);
-  }
-  get size(): number {
-    return this.chars.length;
-  }
-  encode(text: string): Int32Array {
-    return Int32Array.from(text, (c) => this.index.get(c) ?? 0);
-  }
-  decode(ids: ArrayLike<number>): string {
-    let s = "";
-    for (let i = 0; i < ids.length; i++) s += ids[i] === 0 ? "�" : this.chars[ids[i]] ?? "�";
-    return s;
-  }
+export async function readFortuneRecords(paths: string[] = FORTUNES_ZH): Promise<string[]> {
+  const missing = paths.find((p) => !existsSync(p));
+  if (missing) throw new Error(`fortunes: ${missing} not found (Debian/Ubuntu: apt-get install fortunes-zh)`);
+  return (await Promise.all(paths.map((p) => readFortunes(p)))).flat();
 }
 
 /** The corpus split by records (every 20th record to validation), encoded with a vocabulary built on the training part. */
@@ -91,14 +55,15 @@ export interface CharCorpus {
 /**
  * Reads fortunes-zh, splits it 95/5 by record, and encodes both parts.
  * Records are joined by a blank line, so the model sees where one ends.
- * @example const { vocab, train, validation } = loadFortuneCorpus();
+ * Pass `vocab` (a saved model's) to encode with it instead of building one.
+ * @example const { vocab, train, validation } = await loadFortuneCorpus();
  */
-export function loadFortuneCorpus(opts: { paths?: string[]; minCount?: number; maxChars?: number } = {}): CharCorpus {
-  const records = readFortuneRecords(opts.paths);
+export async function loadFortuneCorpus(opts: { paths?: string[]; minCount?: number; maxChars?: number; vocab?: CharVocab } = {}): Promise<CharCorpus> {
+  const records = await readFortuneRecords(opts.paths);
   const trainText = records.filter((_, i) => i % 20 !== 0).join("\n\n") + "\n\n";
   const valText = records.filter((_, i) => i % 20 === 0).join("\n\n") + "\n\n";
   const cut = (s: string) => (opts.maxChars ? [...s].slice(0, opts.maxChars).join("") : s);
-  const vocab = CharVocab.fromText(trainText, opts.minCount ?? 2);
+  const vocab = opts.vocab ?? CharVocab.fromText(trainText, { minCount: opts.minCount ?? 2, unk: true });
   return { vocab, train: vocab.encode(cut(trainText)), validation: vocab.encode(cut(valText)) };
 }
 
@@ -205,7 +170,7 @@ export function warmupCosine(step: number, lr: number, warmup: number, total: nu
  */
 export async function trainGptChar(opts: GptTrainOptions = {}): Promise<GptTrainResult> {
   const steps = opts.steps ?? 400, B = opts.batchSize ?? 32, T = opts.context ?? 64, seed = opts.seed ?? 0;
-  const corpus = opts.corpus ?? loadFortuneCorpus({ maxChars: opts.maxChars });
+  const corpus = opts.corpus ?? (await loadFortuneCorpus({ maxChars: opts.maxChars }));
   const { vocab, train, validation } = corpus;
   if (train.length < T + 2) throw new Error(`gpt: the training text has ${train.length} characters, fewer than the context ${T} + 2`);
   manualSeed(seed);
@@ -296,9 +261,9 @@ export function charTokenizer(vocab: CharVocab): TextTokenizer {
  * Loads a safetensors file with GPT-2's HF names: our character model (config and
  * vocabulary in its metadata) or a Hugging Face GPT-2 (config read from the
  * shapes, GPT-2's BPE as tokenizer).
- * @example const { model, tokenizer } = await loadGptFile("gpt-zh.safetensors");
+ * @example const { model, tokenizer } = await loadGptFile("gpt.safetensors");
  */
-export async function loadGptFile(path: string, opts: { nHead?: number } = {}): Promise<{ model: GPT; tokenizer: TextTokenizer }> {
+export async function loadGptFile(path: string, opts: { nHead?: number } = {}): Promise<{ model: GPT; tokenizer: TextTokenizer; vocab?: CharVocab }> {
   const { tensors, metadata } = await loadSafetensors(path);
   let config: GPTConfig;
   try {
@@ -312,11 +277,12 @@ export async function loadGptFile(path: string, opts: { nHead?: number } = {}): 
   } catch (e) {
     throw new Error(`${path}: ${(e as Error).message}`);
   }
-  const tokenizer = metadata.webgrad_char_vocab ? charTokenizer(new CharVocab(JSON.parse(metadata.webgrad_char_vocab))) : await gpt2Tokenizer();
+  const vocab = metadata.webgrad_char_vocab ? new CharVocab(JSON.parse(metadata.webgrad_char_vocab)) : undefined;
+  const tokenizer = vocab ? charTokenizer(vocab) : await gpt2Tokenizer();
   if (!metadata.webgrad_char_vocab && config.vocabSize < 50257) {
     throw new Error(`${path}: no character vocabulary in its metadata, and its vocabulary of ${config.vocabSize} is smaller than GPT-2's BPE (50257)`);
   }
-  return { model, tokenizer };
+  return { model, tokenizer, vocab };
 }
 
 /**
@@ -328,15 +294,16 @@ export function generateText(model: GPT, tokenizer: TextTokenizer, prompt: strin
   return tokenizer.decode(ids);
 }
 
-const DEFAULT_WEIGHTS = "gpt-zh.safetensors";
 
-/** `webgrad train gpt` and `webgrad generate gpt --prompt ...`. */
+const figure = (r: { validationLoss: number; validationTokens: number; unigramLoss: number }) =>
+  `validation loss ${r.validationLoss.toFixed(3)} nats/char on ${r.validationTokens} characters; unigram baseline ${r.unigramLoss.toFixed(3)}`;
+
+/** `webgrad train|eval|bench gpt` and `webgrad generate gpt --prompt ...`. */
 export const cli: ZooCommand = {
   summary: "S7: GPT-2-style model, char-level on fortunes-zh; or HF GPT-2 weights",
-  verbs: ["train", "generate"],
+  verbs: ["train", "eval", "generate", "bench"],
   options: {
     steps: { type: "string", help: "gpt: training steps (default 400, about 11 min on 2 busy cores)" },
-    weights: { type: "string", help: `gpt: safetensors file to save (train) or load (generate); default ${DEFAULT_WEIGHTS}` },
     prompt: { type: "string", help: `gpt: text to continue (default ${SEED_PROMPT})` },
     tokens: { type: "string", help: "gpt: how many tokens to generate (default 200)" },
     temperature: { type: "string", help: "gpt: sampling temperature, 0 = greedy (default 0.8)" },
@@ -346,7 +313,7 @@ export const cli: ZooCommand = {
   },
   async run(ctx) {
     const v = ctx.values;
-    const weights = (v.weights as string | undefined) ?? DEFAULT_WEIGHTS;
+    const weights = weightsPath(ctx, "gpt"), existing = () => requireWeights(ctx, "gpt", "pass --weights FILE (ours or a Hugging Face GPT-2 model.safetensors)");
     const sampling = {
       temperature: ctx.num(v.temperature, "temperature") ?? 0.8,
       topK: ctx.num(v["top-k"], "top-k") ?? 40,
@@ -361,14 +328,40 @@ export const cli: ZooCommand = {
       progress.stop();
       ctx.log(`${r.model.numParameters()} parameters, vocabulary ${r.vocab.size} characters, ${r.trainTokens} training characters`);
       ctx.log(`${r.losses.length} steps in ${r.seconds.toFixed(1)} s (${r.stepsPerSecond.toFixed(2)} steps/s)`);
-      ctx.log(`validation loss ${r.validationLoss.toFixed(3)} nats/char on ${r.validationTokens} characters; unigram baseline ${r.unigramLoss.toFixed(3)}`);
+      ctx.log(figure(r));
       await saveGptChar(weights, r.model, r.vocab);
-      ctx.log(`saved ${weights}`);
+      ctx.log(`weights saved to ${weights} (\`webgrad eval gpt\` scores them again, \`webgrad generate gpt\` continues a prompt)`);
       ctx.log(`${prompt}${generateText(r.model, charTokenizer(r.vocab), prompt, sampling)}`);
       return 0;
     }
-    if (!existsSync(weights)) throw new Error(`${weights} not found: train one with \`webgrad train gpt --weights ${weights}\`, or pass --weights FILE (ours or a Hugging Face GPT-2 model.safetensors)`);
-    const { model, tokenizer } = await loadGptFile(weights, { nHead: ctx.num(v.heads, "heads") });
+    if (ctx.verb === "bench") {
+      const B = 32, corpus = await loadFortuneCorpus();
+      manualSeed(ctx.seed ?? 0);
+      const model = new GPT({ vocabSize: corpus.vocab.size, nPositions: 64, nEmbd: 128, nLayer: 4, nHead: 4, dropout: 0 }), T = 64;
+      const opt = new AdamW(model.parameters(), { lr: 3e-3, betas: [0.9, 0.95], weightDecay: 0.1 }), params = model.parameters();
+      const random = rng(1), x = new Int32Array(B * T), y = new Int32Array(B * T);
+      for (let b = 0; b < B; b++) {
+        const s = Math.floor(random() * (corpus.train.length - T - 1));
+        x.set(corpus.train.subarray(s, s + T), b * T);
+        y.set(corpus.train.subarray(s + 1, s + 1 + T), b * T);
+      }
+      const ids = (a: Int32Array) => ops.tensor(a, { dtype: "int32", shape: [B, T] });
+      return runBench(ctx, "gpt", {
+        batchSize: B,
+        trainStep: () => lossStep(opt, () => model.loss(ids(x), ids(y)), () => clipGradNorm(params, 1)),
+        infer: () => model.forward(ids(x)),
+        unit: `windows of ${T} characters`,
+      });
+    }
+    if (ctx.verb === "eval") {
+      const { model, vocab } = await loadGptFile(existing(), { nHead: ctx.num(v.heads, "heads") });
+      if (!vocab) throw new Error(`gpt: ${weights} has no character vocabulary: \`eval gpt\` scores character models made by \`webgrad train gpt\` (use \`generate\` for GPT-2 files)`);
+      const corpus = await loadFortuneCorpus({ vocab });
+      const { loss, tokens } = evaluateLoss(model, corpus.validation, model.config.nPositions);
+      ctx.log(figure({ validationLoss: loss, validationTokens: tokens, unigramLoss: unigramCrossEntropy(corpus.train, corpus.validation.subarray(1), vocab.size) }));
+      return 0;
+    }
+    const { model, tokenizer } = await loadGptFile(existing(), { nHead: ctx.num(v.heads, "heads") });
     ctx.log(`${weights}: ${model.config.nLayer} layers, width ${model.config.nEmbd}, vocabulary ${model.config.vocabSize}, tokenizer ${tokenizer.name}`);
     const t0 = performance.now();
     const text = generateText(model, tokenizer, prompt, sampling);

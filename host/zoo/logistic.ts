@@ -15,6 +15,7 @@ import { rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { Tensor } from "../tensor.js";
 import type { ZooCommand } from "./command.js";
+import { saveEntryWeights, loadEntryWeights, runBench } from "./common.js";
 
 export interface LogisticOptions {
   iterations?: number;
@@ -33,6 +34,7 @@ export interface LogisticResult {
   testAccuracy: number;
   w: number[];
   b: number;
+  seed: number;
 }
 
 /** n points uniform in [0, 1]² and their labels (x0 + x1 > 1). */
@@ -47,12 +49,28 @@ export function linePoints(n: number, seed: number): { x: Float32Array; y: Float
 }
 
 /**
+ * MSE and accuracy of the unit (w [2, 1], b [1]) on the 200 test points of `seed`.
+ * @example scoreLogistic(w, b, 0); // { testLoss: 0.03…, testAccuracy: 0.98… }
+ */
+export function scoreLogistic(w: Tensor, b: Tensor, seed: number): { testLoss: number; testAccuracy: number } {
+  const test = linePoints(200, seed + 2);
+  return scope(() => {
+    const p = tensor(test.x, { shape: [200, 2] }).matmul(w).add(b).sigmoid();
+    const loss = mseLoss(p, tensor(test.y, { shape: [200, 1] })).item();
+    const pv = p.dataSync();
+    let correct = 0;
+    for (let i = 0; i < 200; i++) correct += (pv[i] > 0.5 ? 1 : 0) === test.y[i] ? 1 : 0;
+    return { testLoss: loss, testAccuracy: correct / 200 };
+  });
+}
+
+/**
  * Trains S2 and returns its loss log and test figures.
  * @example const r = await trainLogistic({ onLog: (i, l) => console.log(i, l) }); r.testLoss; // ≈ 0.03
  */
 export async function trainLogistic(opts: LogisticOptions = {}): Promise<LogisticResult> {
   const iterations = opts.iterations ?? 1000, bs = opts.batchSize ?? 32, every = opts.every ?? 100, seed = opts.seed ?? 0;
-  const train = linePoints(1000, seed + 1), test = linePoints(200, seed + 2);
+  const train = linePoints(1000, seed + 1);
   const w = zeros([2, 1]).keep(), b = zeros([1]).keep();
   const opt = new Adam([w, b], { lr: opts.lr ?? 0.01 });
   const predict = (x: Tensor) => x.matmul(w).add(b).sigmoid();
@@ -78,26 +96,44 @@ export async function trainLogistic(opts: LogisticOptions = {}): Promise<Logisti
       sum = 0;
     }
   }
-  const { testLoss, testAccuracy } = scope(() => {
-    const p = predict(tensor(test.x, { shape: [200, 2] }));
-    const loss = mseLoss(p, tensor(test.y, { shape: [200, 1] })).item();
-    const pv = p.dataSync();
-    let correct = 0;
-    for (let i = 0; i < 200; i++) correct += (pv[i] > 0.5 ? 1 : 0) === test.y[i] ? 1 : 0;
-    return { testLoss: loss, testAccuracy: correct / 200 };
-  });
-  const r = { log, testLoss, testAccuracy, w: Array.from(w.dataSync()), b: b.item() };
+  const { testLoss, testAccuracy } = scoreLogistic(w, b, seed);
+  const r = { log, testLoss, testAccuracy, w: Array.from(w.dataSync()), b: b.item(), seed };
   w.dispose();
   b.dispose();
   return r;
 }
 
-/** `webgrad train logistic`: S2, the loss every 100 iterations. */
+const figure = (r: { testLoss: number; testAccuracy: number }) => `test loss ${r.testLoss.toFixed(4)}, test accuracy ${(r.testAccuracy * 100).toFixed(1)}% on 200 points`;
+
+/** `webgrad train|eval|bench logistic`: S2, the loss every 100 iterations. The unit is saved as PyTorch's Linear(2, 1). */
 export const cli: ZooCommand = {
   summary: "S2: a two-input sigmoid unit trained through wg.grad (Adam, MSE), loss every 100 iterations",
-  verbs: ["train"],
+  verbs: ["train", "eval", "bench"],
   async run(ctx) {
-    const r = await trainLogistic({ seed: ctx.seed, onLog: (i, l) => ctx.log(`iteration ${i}  loss ${l.toFixed(4)}`) });
-    ctx.log(`test loss ${r.testLoss.toFixed(4)}, test accuracy ${(r.testAccuracy * 100).toFixed(1)}% on 200 points; w = [${r.w.map((v) => v.toFixed(3))}], b = ${r.b.toFixed(3)}`);
+    if (ctx.verb === "train") {
+      const r = await trainLogistic({ seed: ctx.seed, onLog: (i, l) => ctx.log(`iteration ${i}  loss ${l.toFixed(4)}`) });
+      ctx.log(`${figure(r)}; w = [${r.w.map((v) => v.toFixed(3))}], b = ${r.b.toFixed(3)}`);
+      await saveEntryWeights(ctx, "logistic", { weight: tensor(Float32Array.from(r.w), { shape: [1, 2] }), bias: tensor([r.b]) }, { seed: r.seed });
+      return;
+    }
+    if (ctx.verb === "eval") {
+      const { tensors, settings, path } = await loadEntryWeights(ctx, "logistic");
+      if (!tensors.weight || !tensors.bias) throw new Error(`logistic: ${path} lacks "weight" [1, 2] and "bias" [1]`);
+      const w = tensor(Float32Array.from(tensors.weight.data), { shape: [2, 1] }), b = tensor(Float32Array.from(tensors.bias.data), { shape: [1] });
+      ctx.log(figure(scoreLogistic(w, b, settings.seed ?? 0)));
+      return;
+    }
+    const w = zeros([2, 1]).keep(), b = zeros([1]).keep(), opt = new Adam([w, b], { lr: 0.01 });
+    const { x, y } = linePoints(32, 1);
+    const loss = () => mseLoss(tensor(x, { shape: [32, 2] }).matmul(w).add(b).sigmoid(), tensor(y, { shape: [32, 1] }));
+    await runBench(ctx, "logistic", {
+      batchSize: 32,
+      trainStep: () => {
+        const { value, grads } = grad(loss, [w, b]);
+        opt.applyGradients(grads);
+        return value;
+      },
+      infer: loss,
+    });
   },
 };

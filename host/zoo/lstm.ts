@@ -12,7 +12,6 @@
 // overfits within a few hundred steps: validation loss is measured every
 // `evalEvery` steps and the best weights are kept (early stopping).
 
-import { readFileSync } from "node:fs";
 import * as nn from "../nn/index.js";
 import { Adam } from "../optim/index.js";
 import { Tensor } from "../tensor.js";
@@ -22,42 +21,11 @@ import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
 import { clipGradNorm } from "../train.js";
 import type { ZooCommand } from "./command.js";
+import { readFortunes, CharVocab } from "../data/text.js";
+import { unigramCrossEntropy } from "./gpt.js";
+import { saveEntryWeights, loadEntryModel, runBench, lossStep, LossLog } from "./common.js";
 
 export const TANG300 = "/usr/share/games/fortunes/tang300";
-
-/** The poems' text without fortune's colour escapes and "%" separators (one blank line between poems). */
-export function readFortunes(path = TANG300): string[] {
-  let raw: string;
-  try {
-    raw = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new Error(`lstm: cannot read ${path} (Debian's fortunes-zh package installs it): ${(e as Error).message}`);
-  }
-  // eslint-disable-next-line no-control-regex
-  const clean = raw.replace(/\x1b\[[0-9;]*m/g, "");
-  return clean.split(/^%\s*$/m).map((p) => p.trim()).filter((p) => p.length > 0);
-}
-
-/** Characters seen at least `minCount` times, id 0 reserved for UNK. */
-export class CharVocab {
-  readonly chars: string[];
-  readonly index = new Map<string, number>();
-  constructor(text: string, minCount = 2) {
-    const counts = new Map<string, number>();
-    for (const c of text) counts.set(c, (counts.get(c) ?? 0) + 1);
-    this.chars = ["\u0000", ...[...counts].filter(([, n]) => n >= minCount).map(([c]) => c).sort()];
-    this.chars.forEach((c, i) => this.index.set(c, i));
-  }
-  get size(): number {
-    return this.chars.length;
-  }
-  encode(text: string): Int32Array {
-    return Int32Array.from([...text], (c) => this.index.get(c) ?? 0);
-  }
-  decode(ids: ArrayLike<number>): string {
-    return Array.from(ids, (i) => (i === 0 ? "□" : this.chars[i])).join("");
-  }
-}
 
 /**
  * Embedding → LSTM (batch-first) → Linear to the vocabulary.
@@ -108,10 +76,17 @@ export interface LstmResult {
   losses: number[];
   model: CharLSTM;
   chars: CharVocab;
+  hidden: number;
+}
+
+/** The first 90% of the poems for training, the last 10% for validation, a blank line between poems. */
+function splitPoems(poems: string[]): { trainText: string; valText: string } {
+  const cut = Math.floor(poems.length * 0.9);
+  return { trainText: poems.slice(0, cut).join("\n\n"), valText: poems.slice(cut).join("\n\n") };
 }
 
 /** Mean cross-entropy of the model on `ids` in windows, without the tape (the state carries over from window to window). */
-function evaluateLm(model: CharLSTM, ids: Int32Array, window: number): number {
+export function evaluateLm(model: CharLSTM, ids: Int32Array, window: number): number {
   model.eval();
   let total = 0, count = 0;
   let state: [Tensor, Tensor] | undefined;
@@ -140,31 +115,20 @@ function evaluateLm(model: CharLSTM, ids: Int32Array, window: number): number {
  */
 export async function trainLstm(opts: LstmTrainOptions = {}): Promise<LstmResult> {
   const steps = opts.steps ?? 600, bs = opts.batchSize ?? 32, T = opts.window ?? 32, baseLr = opts.lr ?? 3e-3, seed = opts.seed ?? 0;
-  const poems = opts.poems ?? readFortunes();
-  const cut = Math.floor(poems.length * 0.9);
-  const trainText = poems.slice(0, cut).join("\n\n"), valText = poems.slice(cut).join("\n\n");
-  const chars = new CharVocab(trainText);
+  const { trainText, valText } = splitPoems(opts.poems ?? (await readFortunes(TANG300)));
+  const chars = CharVocab.fromText(trainText, { minCount: 2 });
   const train = chars.encode(trainText), val = chars.encode(valText);
   if (train.length <= T + 1) throw new Error(`lstm: training text of ${train.length} characters is shorter than one window of ${T + 1}`);
-  // unigram baseline: add-one smoothed training frequencies, scored on validation
-  const freq = new Float64Array(chars.size).fill(1);
-  for (const c of train) freq[c]++;
-  const totalF = freq.reduce((a, b) => a + b, 0);
-  let uni = 0;
-  for (let i = 1; i < val.length; i++) uni -= Math.log(freq[val[i]] / totalF);
-  const unigramLoss = uni / (val.length - 1);
+  const unigramLoss = unigramCrossEntropy(train, val.subarray(1), chars.size);
 
   manualSeed(seed);
   const model = new CharLSTM(chars.size, 64, opts.hidden ?? 256);
   const params = model.parameters();
   const opt = new Adam(params, { lr: baseLr });
   const random = rng(seed + 3);
-  const losses: number[] = [];
-  const every = opts.logEvery ?? 100, evalEvery = opts.evalEvery ?? 100;
+  const log = new LossLog(opts.logEvery ?? 100, steps, opts.onLog), evalEvery = opts.evalEvery ?? 100;
   const best = noGrad(() => params.map((p) => p.clone().keep()));
   let bestLoss = Infinity, bestStep = 0;
-  const t0 = performance.now();
-  let sum = 0;
   for (let step = 1; step <= steps; step++) {
     const x = new Int32Array(bs * T), y = new Int32Array(bs * T);
     for (let b = 0; b < bs; b++) {
@@ -173,7 +137,7 @@ export async function trainLstm(opts: LstmTrainOptions = {}): Promise<LstmResult
       y.set(train.subarray(at + 1, at + 1 + T), b * T);
     }
     opt.lr = baseLr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / steps)));
-    sum += scope(() => {
+    log.add(step, scope(() => {
       const [logits] = model.forward(tensor(x, { shape: [bs, T], dtype: "int32" }));
       const l = nn.crossEntropy(logits.reshape(bs * T, chars.size), tensor(y, { dtype: "int32" }));
       opt.zeroGrad();
@@ -181,13 +145,7 @@ export async function trainLstm(opts: LstmTrainOptions = {}): Promise<LstmResult
       clipGradNorm(params, 1);
       opt.step();
       return l.item();
-    });
-    if (step % every === 0 || step === steps) {
-      const n = step % every === 0 ? every : step % every;
-      losses.push(sum / n);
-      opts.onLog?.(step, sum / n, (performance.now() - t0) / 1000);
-      sum = 0;
-    }
+    }));
     if (step % evalEvery === 0 || step === steps) {
       const v = evaluateLm(model, val, 256);
       opts.onEval?.(step, v);
@@ -200,9 +158,9 @@ export async function trainLstm(opts: LstmTrainOptions = {}): Promise<LstmResult
   }
   params.forEach((p, i) => p.copy_(best[i]));
   best.forEach((b) => b.dispose());
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = log.seconds, losses = log.losses;
   const valLoss = bestLoss;
-  return { bestStep, valLoss, unigramLoss, trainChars: train.length, valChars: val.length, vocab: chars.size, steps, seconds, losses, model, chars };
+  return { bestStep, valLoss, unigramLoss, trainChars: train.length, valChars: val.length, vocab: chars.size, steps, seconds, losses, model, chars, hidden: opts.hidden ?? 256 };
 }
 
 /**
@@ -236,16 +194,37 @@ export function sampleLstm(model: CharLSTM, chars: CharVocab, prompt: string, le
   return prompt + chars.decode(out);
 }
 
-/** `webgrad train lstm`: the character LSTM on tang300, validation loss against the unigram baseline, and a sample. */
+const figure = (valLoss: number, unigramLoss: number) => `validation ${valLoss.toFixed(3)} nats/char vs unigram baseline ${unigramLoss.toFixed(3)}`;
+
+/** `webgrad train|eval|bench lstm`: the character LSTM on tang300, validation loss against the unigram baseline, and a sample. */
 export const cli: ZooCommand = {
   summary: "LSTM character model on the Tang poems of fortunes-zh: validation nats/char against the unigram baseline",
-  verbs: ["train"],
+  verbs: ["train", "eval", "bench"],
   options: { steps: { type: "string", help: "training steps (default: the recipe's)" } },
   async run(ctx) {
+    if (ctx.verb === "eval") {
+      const { model, settings } = await loadEntryModel(ctx, "lstm", (s) => new CharLSTM(s.chars.length, 64, s.hidden));
+      const chars = new CharVocab(settings.chars), { trainText, valText } = splitPoems(await readFortunes(TANG300));
+      ctx.log(figure(evaluateLm(model, chars.encode(valText), 256), unigramCrossEntropy(chars.encode(trainText), chars.encode(valText).subarray(1), chars.size)));
+      return;
+    }
+    if (ctx.verb === "bench") {
+      const { trainText } = splitPoems(await readFortunes(TANG300)), chars = CharVocab.fromText(trainText, { minCount: 2 }), ids = chars.encode(trainText);
+      manualSeed(ctx.seed ?? 0);
+      const bs = 32, T = 32, model = new CharLSTM(chars.size), params = model.parameters(), opt = new Adam(params, { lr: 3e-3 });
+      const x = tensor(ids.slice(0, bs * T), { shape: [bs, T], dtype: "int32" }).keep(), y = tensor(ids.slice(1, bs * T + 1), { dtype: "int32" }).keep();
+      return runBench(ctx, "lstm", {
+        batchSize: bs,
+        trainStep: () => lossStep(opt, () => nn.crossEntropy(model.forward(x)[0].reshape(bs * T, chars.size), y), () => clipGradNorm(params, 1)),
+        infer: () => model.forward(x)[0],
+        unit: `windows of ${T} characters`,
+      });
+    }
     const steps = ctx.num(ctx.values.steps, "steps") ?? (ctx.epochs ? ctx.epochs * 500 : undefined);
     const r = await trainLstm({ steps, seed: ctx.seed, onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(3)}  ${sec.toFixed(0)} s`),
       onEval: (s, v) => ctx.log(`step ${s}  validation ${v.toFixed(3)}`) });
     ctx.log(`sample: ${sampleLstm(r.model, r.chars, "春", 48, { seed: ctx.seed ?? 1 }).replace(/\n/g, " / ")}`);
-    ctx.log(`validation ${r.valLoss.toFixed(3)} nats/char (best, at step ${r.bestStep}) vs unigram baseline ${r.unigramLoss.toFixed(3)} (${r.vocab} characters, ${r.trainChars} train / ${r.valChars} validation), ${r.steps} steps in ${r.seconds.toFixed(0)} s`);
+    ctx.log(`${figure(r.valLoss, r.unigramLoss)} (best, at step ${r.bestStep}; ${r.vocab} characters, ${r.trainChars} train / ${r.valChars} validation), ${r.steps} steps in ${r.seconds.toFixed(0)} s`);
+    await saveEntryWeights(ctx, "lstm", r.model.stateDict(), { chars: r.chars.chars, hidden: r.hidden });
   },
 };

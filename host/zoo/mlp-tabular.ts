@@ -15,7 +15,8 @@ import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
 import * as metrics from "../metrics.js";
-import type { ZooCommand } from "./command.js";
+import type { ZooCommand, CliContext } from "./command.js";
+import { saveEntryWeights, loadEntryModel, runBench, lossStep } from "./common.js";
 
 export class TabularMLP extends nn.Module {
   fc1 = new nn.Linear(10, 5);
@@ -41,6 +42,8 @@ export interface TabularResult {
   f1: number;
   confusion: number[][];
   testCount: number;
+  model: TabularMLP;
+  seed: number;
 }
 
 /** The seeded table: x [n, 10] in [0, 1], y ∈ {0, 1} from a hidden noisy linear rule. */
@@ -54,6 +57,20 @@ export function makeTable(n: number, seed: number): { x: Float32Array; y: Float3
   }
   const median = [...score].sort((a, b) => a - b)[n >> 1];
   return { x, y: Float32Array.from(score, (s) => (s > median ? 1 : 0)) };
+}
+
+/**
+ * The test metrics of `model` on the 20 held-out rows of the table of `seed`.
+ * @example scoreTabular(model, 0).f1;
+ */
+export function scoreTabular(model: TabularMLP, seed: number): Omit<TabularResult, "losses" | "model" | "seed"> {
+  const { x, y } = makeTable(100, seed + 11);
+  const pred = scope(() => noGrad(() => {
+    const logits = model.forward(tensor(x.subarray(800), { shape: [20, 10] })).dataSync();
+    return Array.from(logits, (v) => (v > 0 ? 1 : 0));
+  }));
+  const target = Array.from(y.subarray(80));
+  return { accuracy: metrics.accuracy(pred, target), ...metrics.precisionRecallF1(pred, target), confusion: metrics.confusionMatrix(pred, target, 2), testCount: 20 };
 }
 
 /**
@@ -79,25 +96,39 @@ export async function trainTabular(opts: TabularOptions = {}): Promise<TabularRe
     losses.push(loss);
     opts.onEpoch?.(e, loss);
   }
-  const pred = scope(() => noGrad(() => {
-    const logits = model.forward(tensor(x.subarray(800), { shape: [20, 10] })).dataSync();
-    return Array.from(logits, (v) => (v > 0 ? 1 : 0));
-  }));
-  const target = Array.from(y.subarray(80));
-  const prf = metrics.precisionRecallF1(pred, target);
   xtr.dispose();
   ytr.dispose();
-  return { losses, accuracy: metrics.accuracy(pred, target), ...prf, confusion: metrics.confusionMatrix(pred, target, 2), testCount: 20 };
+  return { losses, ...scoreTabular(model, seed), model, seed };
 }
 
-/** `webgrad train mlp-tabular`: S4 with accuracy, precision, recall, F1 and the confusion matrix. */
+function logFigure(ctx: CliContext, r: Omit<TabularResult, "losses" | "model" | "seed">): void {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  ctx.log(`test (${r.testCount} samples): accuracy ${pct(r.accuracy)}, precision ${pct(r.precision)}, recall ${pct(r.recall)}, F1 ${pct(r.f1)}`);
+  ctx.log(`confusion matrix (rows: true 0/1, columns: predicted 0/1): ${JSON.stringify(r.confusion)}`);
+}
+
+/** `webgrad train|eval|bench mlp-tabular`: S4 with accuracy, precision, recall, F1 and the confusion matrix. */
 export const cli: ZooCommand = {
   summary: "S4: MLP 10→5→1 on a [0, 1]-scaled table; accuracy, precision, recall, F1",
-  verbs: ["train"],
+  verbs: ["train", "eval", "bench"],
   async run(ctx) {
+    if (ctx.verb === "bench") {
+      manualSeed(ctx.seed ?? 0);
+      const model = new TabularMLP(), opt = new Adam(model.parameters(), { lr: 0.01 });
+      const { x, y } = makeTable(80, 1);
+      const xt = tensor(x, { shape: [80, 10] }).keep(), yt = tensor(y, { shape: [80, 1] }).keep();
+      return runBench(ctx, "mlp-tabular", {
+        batchSize: 80, // the recipe trains on the whole table at once
+        trainStep: () => lossStep(opt, () => nn.binaryCrossEntropyWithLogits(model.forward(xt), yt)),
+        infer: () => model.forward(xt),
+      });
+    }
+    if (ctx.verb === "eval") {
+      const { model, settings } = await loadEntryModel(ctx, "mlp-tabular", () => new TabularMLP());
+      return logFigure(ctx, scoreTabular(model, settings.seed ?? 0));
+    }
     const r = await trainTabular({ epochs: ctx.epochs, seed: ctx.seed, onEpoch: (e, l) => (e + 1) % 50 === 0 && ctx.log(`epoch ${e + 1}  loss ${l.toFixed(4)}`) });
-    const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-    ctx.log(`test (${r.testCount} samples): accuracy ${pct(r.accuracy)}, precision ${pct(r.precision)}, recall ${pct(r.recall)}, F1 ${pct(r.f1)}`);
-    ctx.log(`confusion matrix (rows: true 0/1, columns: predicted 0/1): ${JSON.stringify(r.confusion)}`);
+    logFigure(ctx, r);
+    await saveEntryWeights(ctx, "mlp-tabular", r.model.stateDict(), { seed: r.seed });
   },
 };

@@ -16,6 +16,8 @@ import { splitHoldout, MNIST_MEAN, MNIST_STD } from "./mnist-cnn.js";
 import type { Tensor } from "../tensor.js";
 import type { ZooCommand } from "./command.js";
 import { formatEpoch } from "../train.js";
+import { tensor } from "../ops/creation.js";
+import { saveEntryWeights, loadEntryModel, runBench, lossStep, pct } from "./common.js";
 
 export class MnistBinary extends nn.Module {
   conv = new nn.Conv2d(1, 32, 3);
@@ -51,6 +53,11 @@ function binarySet(set: ImageSet, idx: ArrayLike<number>, digit: number): ArrayD
   return new ArrayDataset(normalize(x, MNIST_MEAN, MNIST_STD), [1, set.height, set.width], y);
 }
 
+/** Loss and accuracy on the digits `idx` of `set` (one digit against the rest). */
+function scoreBinary(model: MnistBinary, set: ImageSet, idx: ArrayLike<number>, digit: number) {
+  return evaluate(model, new DataLoader(binarySet(set, idx, digit), { batchSize: 500 }), { loss: "binaryCrossEntropy" });
+}
+
 /**
  * Trains S3 through fit() and reports test accuracy.
  * @example const r = await trainMnistBinary({ digit: 3 }); r.testAccuracy; // ≈ 0.99
@@ -72,18 +79,40 @@ export async function trainMnistBinary(opts: MnistBinaryOptions = {}) {
     onEpoch: opts.onEpoch,
     onStep: opts.onStep,
   });
-  const t = evaluate(model, new DataLoader(binarySet(set, test, digit), { batchSize: 500 }), { loss: "binaryCrossEntropy" });
-  return { history, testLoss: t.loss, testAccuracy: t.accuracy, testCount: test.length, trainCount: trainSet.length, model };
+  const t = scoreBinary(model, set, test, digit);
+  return { digit, history, testLoss: t.loss, testAccuracy: t.accuracy, testCount: test.length, trainCount: trainSet.length, model };
 }
 
-/** `webgrad train mnist-binary [--digit N]`: S3 through fit(), a log line per epoch. */
+const figure = (acc: number, loss: number, digit: number, count: number) =>
+  `test accuracy ${pct(acc)} (digit ${digit} vs the rest) on ${count} held-out digits, test loss ${loss.toFixed(4)}`;
+
+/** `webgrad train|eval|bench mnist-binary [--digit N]`: S3 through fit(), a log line per epoch. */
 export const cli: ZooCommand = {
   summary: "S3: Keras-style Conv2D(32) → MaxPool → Dense(1, sigmoid) through fit(), one digit vs the rest",
-  verbs: ["train"],
+  verbs: ["train", "eval", "bench"],
   options: { digit: { type: "string", help: "N: the positive digit (default 0)" } },
   async run(ctx) {
+    if (ctx.verb === "bench") {
+      manualSeed(ctx.seed ?? 0);
+      const model = new MnistBinary(), opt = new Adam(model.parameters(), { lr: 1e-3 });
+      const x = tensor(new Float32Array(32 * 784).map((_, i) => Math.sin(i)), { shape: [32, 1, 28, 28] }).keep();
+      const y = tensor(Float32Array.from({ length: 32 }, (_, i) => i % 2), { shape: [32, 1] }).keep();
+      return runBench(ctx, "mnist-binary", {
+        batchSize: 32,
+        trainStep: () => lossStep(opt, () => nn.binaryCrossEntropy(model.forward(x), y)),
+        infer: () => model.forward(x),
+      });
+    }
+    if (ctx.verb === "eval") {
+      const { model, settings } = await loadEntryModel(ctx, "mnist-binary", () => new MnistBinary());
+      const set = await loadMnistPackage(), test = splitHoldout(set, 2000).test;
+      const t = scoreBinary(model, set, test, settings.digit ?? 0);
+      ctx.log(figure(t.accuracy, t.loss, settings.digit ?? 0, test.length));
+      return;
+    }
     const epochs = ctx.epochs ?? 5, digit = ctx.num(ctx.values.digit, "digit") ?? 0;
     const r = await trainMnistBinary({ digit, epochs, seed: ctx.seed, onEpoch: (l) => ctx.log(formatEpoch(l, epochs)) });
-    ctx.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% (digit ${digit} vs the rest) on ${r.testCount} held-out digits, test loss ${r.testLoss.toFixed(4)}`);
+    ctx.log(figure(r.testAccuracy, r.testLoss, digit, r.testCount));
+    await saveEntryWeights(ctx, "mnist-binary", r.model.stateDict(), { digit });
   },
 };

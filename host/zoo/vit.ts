@@ -11,14 +11,12 @@
 import * as nn from "../nn/index.js";
 import { AdamW } from "../optim/index.js";
 import { Tensor } from "../tensor.js";
-import { tensor } from "../ops/creation.js";
 import { normal } from "../ops/random.js";
 import { cat } from "../ops/shape.js";
-import { manualSeed, rng } from "../random.js";
-import { scope } from "../scope.js";
-import { shuffled } from "../data/transforms.js";
-import { loadFashionMnist, evaluateResnet, FASHION_MEAN, FASHION_STD } from "./resnet.js";
+import { manualSeed } from "../random.js";
+import { trainFashionSubset, fashionEvalOrBench, fashionFigure } from "./resnet.js";
 import type { ZooCommand } from "./command.js";
+import { saveEntryWeights } from "./common.js";
 
 /**
  * Patch embedding → [CLS] + positions → encoder → LayerNorm → head.
@@ -65,57 +63,33 @@ export interface VitTrainOptions {
  * @example const r = await trainVit({ epochs: 3 }); console.log(r.testAccuracy);
  */
 export async function trainVit(opts: VitTrainOptions = {}) {
-  const epochs = opts.epochs ?? 5, bs = opts.batchSize ?? 64, seed = opts.seed ?? 0, baseLr = opts.lr ?? 2e-3;
-  const train = await loadFashionMnist("train"), test = await loadFashionMnist("test");
-  const trainCount = Math.min(opts.trainCount ?? 12000, train.count), testCount = Math.min(opts.testCount ?? test.count, test.count);
-  const subset = shuffled(train.count, seed + 11).slice(0, trainCount);
+  const epochs = opts.epochs ?? 5, seed = opts.seed ?? 0, baseLr = opts.lr ?? 2e-3;
   manualSeed(seed);
   const model = new TinyViT();
-  const opt = new AdamW(model.parameters(), { lr: baseLr, weightDecay: 0.05 });
-  const flip = rng(seed + 5);
-  const steps = Math.floor(trainCount / bs), total = epochs * steps, warmup = Math.min(100, total);
-  const losses: number[] = [];
-  const t0 = performance.now();
-  const px = 28 * 28;
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const order = shuffled(trainCount, seed * 1000 + epoch);
-    let sum = 0;
-    for (let s = 0; s < steps; s++) {
-      const k = epoch * steps + s + 1;
-      opt.lr = k <= warmup ? (baseLr * k) / warmup : baseLr * 0.5 * (1 + Math.cos((Math.PI * (k - warmup)) / (total - warmup)));
-      const xb = new Float32Array(bs * px), yb = new Int32Array(bs);
-      for (let j = 0; j < bs; j++) {
-        const i = subset[order[s * bs + j]];
-        const src = train.images.subarray(i * px, (i + 1) * px), dst = xb.subarray(j * px, (j + 1) * px);
-        if (flip() < 0.5) for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++) dst[r * 28 + c] = src[r * 28 + 27 - c];
-        else dst.set(src);
-        yb[j] = train.labels[i];
-      }
-      for (let i = 0; i < xb.length; i++) xb[i] = (xb[i] - FASHION_MEAN) / FASHION_STD;
-      sum += scope(() => {
-        opt.zeroGrad();
-        const l = nn.crossEntropy(model.forward(tensor(xb, { shape: [bs, 1, 28, 28] })), tensor(yb, { dtype: "int32" }));
-        l.backward();
-        opt.step();
-        return l.item();
-      });
-    }
-    losses.push(sum / steps);
-    opts.onEpoch?.(epoch + 1, sum / steps, (performance.now() - t0) / 1000);
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  const testAccuracy = evaluateResnet(model, test, testCount); // same normalisation and batching as the ResNet's
-  return { testAccuracy, testCount, trainCount, seconds, losses, model };
+  const r = await trainFashionSubset(model, vitOptimizer(model, baseLr), {
+    epochs, seed, batchSize: opts.batchSize ?? 64, trainCount: opts.trainCount ?? 12000, testCount: opts.testCount, onEpoch: opts.onEpoch,
+    lrAt: (k0, total) => {
+      const k = k0 + 1, warmup = Math.min(100, total);
+      return k <= warmup ? (baseLr * k) / warmup : baseLr * 0.5 * (1 + Math.cos((Math.PI * (k - warmup)) / (total - warmup)));
+    },
+  });
+  return { ...r, model };
 }
 
-/** `webgrad train vit`: the tiny ViT on a Fashion-MNIST subset, accuracy on the 10,000 test images. */
+function vitOptimizer(model: nn.Module, lr = 2e-3) {
+  return new AdamW(model.parameters(), { lr, weightDecay: 0.05 });
+}
+
+/** `webgrad train|eval|bench vit`: the tiny ViT on a Fashion-MNIST subset, accuracy on the 10,000 test images. */
 export const cli: ZooCommand = {
   summary: "Tiny ViT (7×7 patches, 4 pre-norm layers) on a Fashion-MNIST subset, accuracy on the 10,000 test images",
-  verbs: ["train"],
+  verbs: ["train", "eval", "bench"],
   options: { "train-count": { type: "string", help: "training images used (default 12000 of 60000)" } },
   async run(ctx) {
+    if (ctx.verb !== "train") return fashionEvalOrBench(ctx, "vit", () => new TinyViT(), (m) => vitOptimizer(m));
     const trainCount = ctx.num(ctx.values["train-count"], "train-count");
     const r = await trainVit({ epochs: ctx.epochs, trainCount, seed: ctx.seed, onEpoch: (e, l, s) => ctx.log(`epoch ${e}  loss ${l.toFixed(4)}  ${s.toFixed(0)} s`) });
-    ctx.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.testCount} Fashion-MNIST test images, trained on ${r.trainCount} images, ${r.seconds.toFixed(0)} s`);
+    ctx.log(`${fashionFigure(r)}, trained on ${r.trainCount} images, ${r.seconds.toFixed(0)} s`);
+    await saveEntryWeights(ctx, "vit", r.model.stateDict(), { testCount: r.testCount });
   },
 };

@@ -1,0 +1,204 @@
+// What every zoo entry's `train`, `eval` and `bench` share: where the
+// weights go and how they come back (safetensors, PyTorch names, the recipe's
+// settings in the file's metadata so `eval` rebuilds the same model and test
+// set), and the timing loop behind `bench`. Each entry supplies only what is
+// its own: the model, one training step, one inference, the figure.
+
+import { existsSync } from "node:fs";
+import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
+import type { StoredTensor } from "../io/safetensors.js";
+import type { Module } from "../nn/module.js";
+import type { Tensor } from "../tensor.js";
+import type { Optimizer } from "../optim/optimizer.js";
+import { tensor } from "../ops/creation.js";
+import { crossEntropy } from "../nn/functional.js";
+import { noGrad } from "../autograd.js";
+import { scope } from "../scope.js";
+import { rng } from "../random.js";
+import type { CliContext } from "./command.js";
+
+/**
+ * The weights file of an entry: `--weights FILE`, or `<entry>.safetensors` in the current folder.
+ * @example weightsPath(ctx, "logistic"); // "logistic.safetensors"
+ */
+export function weightsPath(ctx: Pick<CliContext, "values">, entry: string): string {
+  return (ctx.values.weights as string | undefined) ?? `${entry}.safetensors`;
+}
+
+/**
+ * Saves a state dict with the recipe's settings (JSON strings) in the metadata, and says where.
+ * @example await saveEntryWeights(ctx, "mlp-tabular", model.stateDict(), { seed: 0 });
+ */
+export async function saveEntryWeights(ctx: Pick<CliContext, "values" | "log">, entry: string, tensors: Record<string, Tensor>, settings: Record<string, unknown> = {}): Promise<string> {
+  const path = weightsPath(ctx, entry);
+  await saveSafetensors(path, tensors, { format: "pt", webgrad_entry: entry, webgrad_settings: JSON.stringify(settings) });
+  ctx.log(`weights saved to ${path} (\`webgrad eval ${entry}${ctx.values.weights ? ` --weights ${path}` : ""}\` scores them again)`);
+  return path;
+}
+
+/**
+ * The weights file's path; a missing file is an error naming the command that makes it.
+ * @example requireWeights(ctx, "gpt"); // "gpt.safetensors", or throws "gpt: no weights at gpt.safetensors: train them first with `webgrad train gpt` …"
+ */
+export function requireWeights(ctx: Pick<CliContext, "values">, entry: string, alternative = "pass --weights FILE"): string {
+  const path = weightsPath(ctx, entry);
+  if (!existsSync(path)) {
+    throw new Error(`${entry}: no weights at ${path}: train them first with \`webgrad train ${entry}${ctx.values.weights ? ` --weights ${path}` : ""}\`, or ${alternative}`);
+  }
+  return path;
+}
+
+/** A weights file read back: its tensors, the settings it was trained with, and its path. */
+export interface EntryWeights {
+  path: string;
+  tensors: Record<string, StoredTensor>;
+  settings: Record<string, any>;
+  metadata: Record<string, string>;
+}
+
+/**
+ * Reads an entry's weights file (see requireWeights for a missing one).
+ * @example const { tensors, settings } = await loadEntryWeights(ctx, "mlp-tabular");
+ */
+export async function loadEntryWeights(ctx: Pick<CliContext, "values">, entry: string): Promise<EntryWeights> {
+  const path = requireWeights(ctx, entry);
+  const { tensors, metadata } = await loadSafetensors(path);
+  if (metadata.webgrad_entry && metadata.webgrad_entry !== entry) {
+    throw new Error(`${entry}: ${path} holds the weights of "${metadata.webgrad_entry}", not "${entry}"`);
+  }
+  let settings: Record<string, any> = {};
+  try {
+    settings = metadata.webgrad_settings ? JSON.parse(metadata.webgrad_settings) : {};
+  } catch {
+    throw new Error(`${entry}: ${path} has unreadable settings in its metadata`);
+  }
+  return { path, tensors, settings, metadata };
+}
+
+/**
+ * Builds a model with `build(settings)` and loads an entry's weights file into it.
+ * @example const { model, settings } = await loadEntryModel(ctx, "resnet", (s) => new SmallResNet(s.width));
+ */
+export async function loadEntryModel<M extends Module>(ctx: Pick<CliContext, "values" | "log">, entry: string, build: (settings: Record<string, any>) => M): Promise<{ model: M; settings: Record<string, any>; path: string }> {
+  const w = await loadEntryWeights(ctx, entry);
+  const model = build(w.settings);
+  try {
+    model.loadStateDict(w.tensors);
+  } catch (e) {
+    throw new Error(`${entry}: ${w.path} does not fit the model: ${(e as Error).message}`);
+  }
+  ctx.log(`loaded ${w.path}`);
+  return { model, settings: w.settings, path: w.path };
+}
+
+/** What `bench` times: one training step and one inference of `batchSize` samples. */
+export interface BenchSpec {
+  batchSize: number;
+  /** Forward, backward and the optimizer's step on one batch; returns the loss. */
+  trainStep(): Tensor;
+  /** One forward pass of a batch without the tape; returns the output. */
+  infer(): Tensor;
+  /** What a "sample" is, for the rate (default "samples"). */
+  unit?: string;
+}
+
+/**
+ * Median and best milliseconds of `fn` over `steps` runs after `warmup`
+ * runs, each in its own scope and counted until its result is read back
+ * (`await data()`), so a GPU's queued work is inside the time.
+ */
+export async function timeSteps(fn: () => Tensor, steps: number, warmup: number): Promise<{ median: number; best: number }> {
+  const ms: number[] = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const t0 = performance.now();
+    const out = scope(fn);
+    await out.data();
+    out.dispose();
+    if (i >= warmup) ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  return { median: ms[ms.length >> 1], best: ms[0] };
+}
+
+/**
+ * `webgrad bench <entry>`: times the training step and inference at the
+ * recipe's batch size (`--bench-steps N`, default 10, after 3 warm-up steps)
+ * and prints a line each, with the engine's summary.
+ * @example await runBench(ctx, "mnist-cnn", classifierBench(new MnistCNN(), opt, [64, 1, 28, 28], 10));
+ */
+export async function runBench(ctx: CliContext, entry: string, spec: BenchSpec): Promise<void> {
+  const steps = Math.max(1, ctx.num(ctx.values["bench-steps"], "bench-steps") ?? 10), warmup = 3, unit = spec.unit ?? "samples";
+  const line = (what: string, t: { median: number; best: number }) =>
+    `bench ${entry} ${what}: median ${t.median.toFixed(2)} ms, best ${t.best.toFixed(2)} ms per batch of ${spec.batchSize}, ${Math.round((spec.batchSize * 1000) / t.median)} ${unit}/s`;
+  ctx.log(line("train step", await timeSteps(spec.trainStep, steps, warmup)));
+  ctx.log(line("inference", await timeSteps(() => noGrad(spec.infer), steps, warmup)));
+  ctx.log(`(${steps} steps after ${warmup} warm-up; engine: ${ctx.engine ?? "unknown"})`);
+}
+
+/**
+ * A bench for a classifier of float inputs: random inputs of `shape` (batch
+ * first), random labels below `classes`, cross-entropy, the given optimizer.
+ * @example runBench(ctx, "vit", classifierBench(model, new AdamW(model.parameters()), [64, 1, 28, 28], 10));
+ */
+export function classifierBench(model: Module, opt: Optimizer, shape: number[], classes: number, seed = 0): BenchSpec {
+  const random = rng(seed), n = shape.reduce((a, b) => a * b, 1);
+  const x = Float32Array.from({ length: n }, () => random() * 2 - 1);
+  const y = Int32Array.from({ length: shape[0] }, () => Math.floor(random() * classes));
+  const forward = (): Tensor => model.forward(tensor(x, { shape }));
+  return {
+    batchSize: shape[0],
+    trainStep: () => lossStep(opt, () => crossEntropy(forward(), tensor(y, { dtype: "int32" }))),
+    infer: forward,
+  };
+}
+
+/**
+ * One optimizer step on `loss()`: zero the gradients, backward, step (after `beforeStep`, e.g. clipping); returns the loss.
+ * @example trainStep: () => lossStep(opt, () => nn.mseLoss(model.forward(x), y))
+ */
+export function lossStep(opt: Optimizer, loss: () => Tensor, beforeStep?: () => void): Tensor {
+  opt.zeroGrad();
+  const l = loss();
+  l.backward();
+  beforeStep?.();
+  opt.step();
+  return l;
+}
+
+/** A percentage with two decimals. @example pct(0.98765); // "98.77%" */
+export const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
+
+/**
+ * The mean training loss over rounds of `every` steps (the last round may be
+ * shorter), kept in `losses` and reported through `onLog` with the seconds since the start.
+ * @example const log = new LossLog(100, steps, (s, l) => console.log(s, l)); log.add(step, loss);
+ */
+export class LossLog {
+  readonly losses: number[] = [];
+  private sum = 0;
+  private readonly t0 = performance.now();
+  constructor(readonly every: number, readonly steps: number, readonly onLog?: (step: number, loss: number, seconds: number) => void) {}
+  /** Adds the loss of `step` (1-based). */
+  add(step: number, loss: number): void {
+    this.sum += loss;
+    if (step % this.every === 0 || step === this.steps) {
+      const n = step % this.every === 0 ? this.every : step % this.every;
+      this.losses.push(this.sum / n);
+      this.onLog?.(step, this.sum / n, this.seconds);
+      this.sum = 0;
+    }
+  }
+  /** Seconds since the log was made. */
+  get seconds(): number {
+    return (performance.now() - this.t0) / 1000;
+  }
+}
+
+/**
+ * lr at `step` (1-based) of `steps`: a linear warm-up over `warmup` steps, then
+ * a cosine down to 5% of `lr` (the S6 and BERT recipes).
+ * @example warmupCosineFloor(1, 1e-3, 200, 2500); // 5e-6
+ */
+export function warmupCosineFloor(step: number, lr: number, warmup: number, steps: number): number {
+  return step <= warmup ? (lr * step) / warmup : lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - warmup)) / Math.max(1, steps - warmup))));
+}
