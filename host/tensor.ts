@@ -106,7 +106,33 @@ export class Tensor {
    * wg.tensor([[1, 2], [3, 4]]).toArray(); // [[1, 2], [3, 4]]
    */
   toArray(): NestedArray {
-    const flat = Array.from(this.view());
+    return this.nest(Array.from(this.view()));
+  }
+
+  /**
+   * The data as nested arrays, on every backend: toArray() for a tensor that may
+   * live on the GPU (read back once the kernels that make it have run).
+   *
+   * @example
+   * await wg.tensor([[1, 2], [3, 4]]).toArrayAsync(); // [[1, 2], [3, 4]]
+   */
+  async toArrayAsync(): Promise<NestedArray> {
+    return this.nest(Array.from(await this.data()));
+  }
+
+  /**
+   * The single value of a one-element tensor, on every backend: item() for a
+   * tensor that may live on the GPU. On wasm it resolves at once.
+   *
+   * @example
+   * const loss = await wg.tensor([0.25]).itemAsync(); // 0.25
+   */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1) throw new Error(`itemAsync: tensor has shape [${this.shape}], not one element`);
+    return (await this.data())[0];
+  }
+
+  private nest(flat: number[]): NestedArray {
     if (this.rank === 0) return flat[0];
     const build = (dim: number, off: number): NestedArray[] => {
       const n = this.shape[dim];

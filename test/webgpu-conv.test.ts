@@ -3,8 +3,8 @@
 // wasm twins on the same inputs. Shapes are small (SwiftShader in CI) but hit
 // the cases each kernel branches on: padding on both sides, stride 1, 2 and 3,
 // dilation, OW below and above the direct kernel's 8-wide tile, KW = 3 and not
-// 3 (the wasm weight gradient's two paths), odd pooled sizes, and a weight
-// gradient with more dw elements than one dimension of workgroups holds.
+// 3 (the wasm weight gradient's two paths), and odd pooled sizes. (The weight gradient's
+// 2-D grid, past 65535 dw elements, is not run here: 17M invocations take minutes on SwiftShader.)
 // No adapter FAILS this file (see webgpu.test.ts).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -100,18 +100,6 @@ test("conv2d_direct_f32 and conv2d_wgrad_f32: OW 8, 9 and 26, Cout with a remain
       await compare(sg, sw, Cout * CKK, `conv2d_wgrad channels 1..${Cout - 1} ${what}`, { rtol: 1e-4, atol: 1e-5 * N * P });
     }
   }
-});
-
-test("conv2d_wgrad_f32 with more dw elements than 65535 (the 2-D grid of workgroups)", async () => {
-  box.reset();
-  const [N, C, Hp, Wp, KH, KW, Cout] = [1, 80, 3, 3, 3, 3, 92]; // 92·80·9 = 66240 elements
-  const CKK = C * KH * KW;
-  const [xw, xg] = put(randomF32(N * C * Hp * Wp, 1));
-  const [dyw, dyg] = put(randomF32(N * Cout, 2));
-  const [dww, dwg] = put(new Float32Array(Cout * CKK));
-  box.k.conv2d_wgrad_f32(xw, dyw, dww, N, C, Hp, Wp, KH, KW, Cout, Cout);
-  gpu.k.conv2d_wgrad_f32(xg, dyg, dwg, N, C, Hp, Wp, KH, KW, Cout, Cout);
-  await compare(dwg, dww, Cout * CKK, "conv2d_wgrad 66240 elements", { rtol: 1e-6, atol: 1e-7 });
 });
 
 test("maxpool2d_relu_backward_f32: tiled 2×2 (odd H and W) and general windows, zero and negative pooled values", async () => {

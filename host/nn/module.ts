@@ -100,6 +100,7 @@ export abstract class Module {
         throw new Error(`loadStateDict: ${k} has shape ${shapeStr(src.shape)}, this module expects ${shapeStr(t.shape)}`);
       }
       if (src instanceof Tensor) copyInPlace(t, src);
+      else if (backend().name !== "wasm") backend().write(t.ptr, Float32Array.from(src.data));
       else backend().f32(t.ptr, t.size).set(src.data);
     }
     return { missing, unexpected };
