@@ -3,8 +3,8 @@
 // L = Σ f(inputs)·r (fixed random r), every value read back asynchronously.
 // Ops: conv2d (direct path with padding and its input gradient through
 // GEMM + col2im; the im2col path with stride 2), matmul, linear, softmax
-// cross-entropy, max pooling, and max pooling of a ReLU (the fused backward).
-// Layer norm has no WGSL twin yet (docs/WEBGPU.md). Small shapes: SwiftShader.
+// cross-entropy, max pooling, max pooling of a ReLU (the fused backward),
+// layer norm, causal attention and embedding. Small shapes: SwiftShader.
 // No adapter FAILS this file.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -75,5 +75,8 @@ gradcheck("linear", (x, w, b) => wg.linear(x, w, b), [rnd([4, 6], 8), rnd([5, 6]
 gradcheck("softmax cross-entropy (logits)", (z, y) => wg.nn.functional.crossEntropy(z, y), [rnd([6, 5], 11, 2), labels(6, 5)]);
 gradcheck("maxPool2d 2×2 and 3×3 stride 2 padded", (x) => wg.maxPool2d(x, 2).sum().add(wg.maxPool2d(x, 3, { stride: 2, padding: 1 }).sum()), [distinct([1, 2, 5, 6], 12)], { atol: 3e-3 });
 gradcheck("maxPool2d(relu(x)), the fused backward (2×2 tiled)", (x) => wg.maxPool2d(wg.relu(x), 2), [distinct([2, 2, 4, 6], 13, 0.025)]);
+gradcheck("layerNorm with weight and bias (x, w, b)", (x, w, b) => wg.layerNorm(x, [6], w, b), [rnd([3, 6], 14), rnd([6], 15), rnd([6], 16)]);
+gradcheck("scaledDotProductAttention causal (q, k, v)", (q, k, v) => wg.scaledDotProductAttention(q, k, v, { causal: true }), [rnd([1, 2, 5, 3], 17), rnd([1, 2, 5, 3], 18), rnd([1, 2, 5, 3], 19)]);
+gradcheck("embedding (table)", (i, t) => wg.embedding(i, t), [labels(7, 4), rnd([4, 3], 20)]);
 
 test.run();

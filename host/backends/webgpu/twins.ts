@@ -16,6 +16,8 @@ export interface Twin {
 /** `count` workgroups of one item each, as a 2-D grid when past the 65535 limit of one dimension. */
 const groups2d = (count: number): [number, number, number] =>
   count <= 0 ? [0, 1, 1] : count <= 65535 ? [count, 1, 1] : [65535, Math.ceil(count / 65535), 1];
+/** Workgroups of 64 for `count` invocations (2-D past 65535 groups). */
+const groups64 = (count: number): [number, number, number] => groups2d(Math.ceil(count / 64));
 const n1 = (i: number): Twin["grid"] => (a) => a[i];
 
 export const TWINS: Record<string, Twin> = {
@@ -82,6 +84,16 @@ export const TWINS: Record<string, Twin> = {
   rand_uniform_f32: { args: "piiiff", grid: n1(1) },
   rand_normal_f32: { args: "piiiff", grid: n1(1) },
   dropout_mask_f32: { args: "piiif", grid: n1(1) },
+  // norm: forward and input gradient per row, parameter gradient per column
+  layernorm_f32: { args: "ppppppiif", grid: n1(6) },
+  layernorm_backward_f32: { args: "ppppppii", grid: n1(6) },
+  layernorm_param_grad_f32: { args: "ppppppii", grid: n1(7) },
+  // embed: gather per float; the scatter-add backward per table column
+  embedding_f32: { args: "pppii", grid: (a) => a[3] * a[4] },
+  embedding_backward_f32: { args: "pppii", grid: n1(4) },
+  // attention: 64-wide groups, one invocation per query row (and per key row in the backward)
+  attention_f32: { args: "pppppiiiifi_", grid: (a) => groups64(a[5] * a[6]) },
+  attention_backward_f32: { args: "pppppppppiiiifi_", grid: (a) => groups64(a[9] * (a[10] + a[11])) },
   // backend helper (no wasm twin): word copy inside the heap, for scope escapes
   copy_words: { args: "ppi", grid: n1(2) },
 };
