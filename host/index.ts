@@ -11,6 +11,6 @@ export * as optim from "./optim/index.js";
 export * as metrics from "./metrics.js";
 export * as data from "./data/index.js";
 export * as io from "./io/index.js";
-export { fit, evaluate, predict, clipGradNorm, EarlyStopping, LearningRateSchedule, type FitOptions, type EpochLog, type Callback } from "./train.js";
+export { fit, evaluate, predict, clipGradNorm, clipGradNormTensor, EarlyStopping, LearningRateSchedule, type FitOptions, type EpochLog, type Callback } from "./train.js";
 
 export { scope } from "./scope.js";

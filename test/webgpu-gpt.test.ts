@@ -13,6 +13,7 @@ import { WebGpuBackend } from "../host/backends/webgpu/backend.js";
 import { detectFeatures } from "../host/backends/features.js";
 import * as wg from "../host/index.js";
 import { GPT } from "../host/models/gpt.js";
+import { trainGptChar, loadFortuneCorpus } from "../host/zoo/gpt.js";
 
 let box: KernelBox;
 let gpu: WebGpuBackend;
@@ -127,6 +128,34 @@ test("a small GPT (2 layers, dropout 0.1, AdamW) trains on webgpu with wasm's lo
   const gpu = await trainGpt("webgpu");
   assertClose(gpu, cpu, { rtol: 2e-4, atol: 1e-4, what: "GPT losses webgpu vs wasm" });
   assert.ok(cpu[3] < cpu[0], `the loss falls: ${cpu.map((l) => l.toFixed(4)).join(" → ")}`);
+});
+
+test("S7 trainGptChar (clipping on the device, AdamW, validation) on webgpu: wasm's losses and validation loss", async () => {
+  const corpus = loadFortuneCorpus({ maxChars: 4000 });
+  const run = async (backend: "wasm" | "webgpu") => {
+    await wg.init({ backend, threads: 1, verbose: false });
+    const r = await trainGptChar({ corpus, steps: 6, nEmbd: 16, nLayer: 1, nHead: 2, context: 16, batchSize: 4, lr: 1e-2, warmupSteps: 2, clip: 0.5 });
+    wg.shutdown();
+    return r;
+  };
+  const cpu = await run("wasm");
+  const gpu = await run("webgpu");
+  assertClose(gpu.losses, cpu.losses, { rtol: 2e-4, atol: 1e-4, what: "S7 step losses webgpu vs wasm" });
+  assertClose([gpu.validationLoss], [cpu.validationLoss], { rtol: 2e-4, atol: 1e-4, what: "S7 validation loss" });
+  assert.ok(Number.isFinite(gpu.validationLoss), `validation loss ${gpu.validationLoss}`);
+});
+
+test("clipGradNormTensor clips on the device and gives clipGradNorm's norm (webgpu)", async () => {
+  await wg.init({ backend: "webgpu", verbose: false });
+  const a = wg.tensor([3, 0], { requiresGrad: true }).keep(), b = wg.tensor([4], { requiresGrad: true }).keep();
+  wg.scope(() => a.mul(a).sum().mul(0.5).add(b.mul(b).sum().mul(0.5)).backward()); // grads [3, 0] and [4]: norm 5
+  const norm = await wg.clipGradNormTensor([a, b], 1).itemAsync();
+  assert.ok(Math.abs(norm - 5) < 1e-5, `norm ${norm}`);
+  assertClose(await a.grad!.data(), [0.6, 0], { rtol: 1e-5, atol: 1e-6, what: "a.grad clipped" });
+  assertClose(await b.grad!.data(), [0.8], { rtol: 1e-5, atol: 1e-6, what: "b.grad clipped" });
+  assert.ok(Number.isNaN(wg.clipGradNorm([a, b], 10)), "clipGradNorm on webgpu returns NaN (the norm stays on the device)");
+  assertClose(await b.grad!.data(), [0.8], { rtol: 1e-5, atol: 1e-6, what: "under the limit: unchanged" });
+  wg.shutdown();
 });
 
 test.run();
