@@ -14,3 +14,4 @@ export * as io from "./io/index.js";
 export { fit, evaluate, predict, clipGradNorm, clipGradNormTensor, EarlyStopping, LearningRateSchedule, type FitOptions, type EpochLog, type Callback } from "./train.js";
 
 export { scope } from "./scope.js";
+export { backendNamed, withBackend } from "./engine.js";

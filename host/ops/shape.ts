@@ -22,7 +22,7 @@ export function reshape(x: Tensor, shape: number[]): Tensor {
     throw new Error(`reshape: cannot reshape ${shapeStr(x.shape)} (${x.size} elements) to ${shapeStr(shape)}`);
   }
   x.ptr; // throws if released
-  const y = new Tensor(x._s, s, x.dtype);
+  const y = new Tensor(x._s, s, x.dtype, x._be);
   return record(y, "reshape", [x], (g) => [reshape(g, [...x.shape])]);
 }
 
