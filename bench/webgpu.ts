@@ -1,6 +1,7 @@
 // npm run bench -- --backend webgpu: GPU workloads on webgrad's WebGPU backend
-// beside @tensorflow/tfjs-backend-webgpu (and onnxruntime-web's WebGPU EP where
-// it runs), in one process on one device, so the ratios compare like with like.
+// beside @tensorflow/tfjs-backend-webgpu and onnxruntime-web's WebGPU EP (GEMM), in
+// one process on one GPU, so the ratios compare like with like. onnxruntime-web runs
+// in Node on Dawn's navigator.gpu with one shim (see ensureNavigatorGpu).
 //
 //   npm run bench -- --backend webgpu            GEMM up to 4096³, Adam 10M, conv a/b/c,
 //                                                attention, the S1 training step at batch 64
@@ -96,15 +97,85 @@ async function webgradAdam(gpu: WebGpuBackend, n: number): Promise<void> {
   for (const p of ptrs) gpu.mm.pool.free(p, n * 4);
 }
 
+/** navigator.gpu from Dawn (the `webgpu` package) when the runtime has none, for tfjs and onnxruntime-web. */
+async function ensureNavigatorGpu(): Promise<void> {
+  const g = globalThis as any;
+  if (g.navigator?.gpu) return;
+  const { create, globals } = await import("webgpu" as string);
+  Object.assign(g, globals);
+  // onnxruntime-web's WebGPU EP calls writeBuffer with views of its wasm memory, a
+  // SharedArrayBuffer (the threaded build), and BigInt offsets, which Dawn for Node rejects
+  // ("Invalid argument"): those calls get a number and a copy (theirs only; the copies are
+  // of kernel uniforms and small inputs, outside the timed GEMM loop's data).
+  const write = globals.GPUQueue.prototype.writeBuffer;
+  globals.GPUQueue.prototype.writeBuffer = function (this: unknown, buf: unknown, off: number | bigint, data: any, dOff: number | bigint = 0, size?: number | bigint) {
+    const shared = typeof SharedArrayBuffer !== "undefined" && data?.buffer instanceof SharedArrayBuffer;
+    if (typeof off !== "bigint" && !shared) return write.call(this, buf, off, data, dOff, size);
+    const from = Number(dOff), n = size === undefined ? data.length - from : Number(size);
+    return write.call(this, buf, Number(off), data.slice(from, from + n));
+  };
+  Object.defineProperty(g, "navigator", { value: { ...(g.navigator ?? {}), gpu: create([]) }, configurable: true });
+}
+
+let ort: any = null;
+
+/** onnxruntime-web's WebGPU EP: a MatMul model, inputs and output kept in GPU buffers (no upload or readback timed). */
+async function ortGemm(n: number): Promise<void> {
+  let session: any, feeds: Record<string, any>, fetches: Record<string, any>, out: any;
+  try {
+    await ensureNavigatorGpu();
+    if (!ort) {
+      ort = await import("onnxruntime-web/webgpu" as string);
+      const { createRequire } = await import("node:module");
+      const { dirname } = await import("node:path");
+      const { pathToFileURL } = await import("node:url");
+      ort.env.wasm.wasmPaths = pathToFileURL(dirname(createRequire(import.meta.url).resolve("onnxruntime-web/webgpu")) + "/").href;
+      ort.env.wasm.numThreads = 1;
+      ort.env.wasm.proxy = false;
+      ort.env.logLevel = "error";
+    }
+    const { onnxModel } = await import("./engines/onnx-model.js");
+    const { gemmGraph } = await import("./engines/onnxruntime-web.js");
+    session = await ort.InferenceSession.create(onnxModel(gemmGraph(n, n, n)), { executionProviders: ["webgpu"], preferredOutputLocation: "gpu-buffer" });
+    const device = await ort.env.webgpu.device;
+    const U = (globalThis as any).GPUBufferUsage;
+    const a = randomF32(n * n, 1), b = randomF32(n * n, 2);
+    const gpuInput = (data: Float32Array) => {
+      const buf = device.createBuffer({ size: data.byteLength, usage: U.STORAGE | U.COPY_SRC | U.COPY_DST });
+      device.queue.writeBuffer(buf, 0, data);
+      return ort.Tensor.fromGpuBuffer(buf, { dataType: "float32", dims: [n, n] });
+    };
+    feeds = { A: gpuInput(a), B: gpuInput(b) };
+    out = (await session.run(feeds)).C;
+    checkGemm(a, b, (await out.getData()) as Float32Array, n, "onnxruntime-web-webgpu");
+    fetches = {};
+  } catch (e) {
+    rows.push({ workload: `gemm ${n}³`, engine: "ort-webgpu", ms: NaN, note: `not run: ${(e as Error).message.split("\n")[0].slice(0, 160)}` });
+    return;
+  }
+  const reps = Math.max(2, Math.min(50, Math.round(2e11 / (2 * n ** 3))));
+  let t = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    let last: any = null;
+    for (let i = 0; i < reps; i++) {
+      last?.dispose();
+      last = (await session.run(feeds)).C;
+    }
+    await last.getData(); // waits for the queue
+    last.dispose();
+    t = Math.min(t, (performance.now() - t0) / reps);
+  }
+  void fetches;
+  rows.push({ workload: `gemm ${n}³`, engine: "ort-webgpu", ms: t, gflops: (2 * n ** 3) / t / 1e6 });
+  out?.dispose?.();
+  await session.release();
+}
+
 async function tfjsGemm(n: number): Promise<void> {
   let tf: any;
   try {
-    const g = globalThis as any;
-    if (!g.navigator?.gpu) {
-      const { create, globals } = await import("webgpu" as string);
-      Object.assign(g, globals);
-      Object.defineProperty(g, "navigator", { value: { ...(g.navigator ?? {}), gpu: create([]) }, configurable: true });
-    }
+    await ensureNavigatorGpu();
     tf = await import("@tensorflow/tfjs-core");
     await import("@tensorflow/tfjs-backend-webgpu");
     if (!(await tf.setBackend("webgpu"))) throw new Error("setBackend('webgpu') returned false");
@@ -248,7 +319,7 @@ async function engineRows(): Promise<void> {
     }
     const gf = (ms: number) => (f ? f / ms / 1e6 : undefined);
     rows.push({ workload: name, engine: "webgrad-webgpu", ms: gpu.ms, gflops: gf(gpu.ms), note: "checked against wasm" });
-    rows.push({ workload: name, engine: "webgrad-wasm", ms: cpu[i].ms, gflops: gf(cpu[i].ms), vs: `${(cpu[i].ms / gpu.ms).toFixed(2)}×` });
+    rows.push({ workload: name, engine: "webgrad-wasm", ms: cpu[i].ms, gflops: gf(cpu[i].ms), vs: `${(cpu[i].ms / gpu.ms).toPrecision(3)}×` });
   }
   wg.shutdown();
 }
@@ -260,18 +331,19 @@ async function main(): Promise<void> {
   for (const n of GEMM) {
     await webgradGemm(gpu, n);
     await tfjsGemm(n);
+    await ortGemm(n);
   }
   await webgradAdam(gpu, ADAM);
   gpu.shutdown();
   wasm.shutdown();
   await engineRows();
-  rows.push({ workload: "(all)", engine: "onnxruntime-web", ms: NaN, note: "not run: this bench does not drive onnxruntime-web's WebGPU EP yet (to do: an ONNX MatMul model through bench/engines/onnx-model.ts with executionProviders [\"webgpu\"])" });
-  console.log("workload        engine            ms/op      GFLOPS   vs webgrad  note");
+  const wl = Math.max(16, ...rows.map((r) => r.workload.length + 2));
+  console.log(`${"workload".padEnd(wl)}engine            ms/op      GFLOPS   vs webgrad  note`);
   for (const r of rows) {
     const mine = rows.find((x) => x.workload === r.workload && x.engine === "webgrad-webgpu");
-    const ratio = r.vs ?? (r.gflops && mine?.gflops ? (mine.gflops / r.gflops).toFixed(2) + "×" : "");
+    const ratio = r.vs ?? (r.gflops && mine?.gflops ? (mine.gflops / r.gflops).toPrecision(3) + "×" : "");
     console.log(
-      `${r.workload.padEnd(16)}${r.engine.padEnd(18)}${(Number.isNaN(r.ms) ? "-" : r.ms.toFixed(3)).padStart(9)}` +
+      `${r.workload.padEnd(wl)}${r.engine.padEnd(18)}${(Number.isNaN(r.ms) ? "-" : r.ms.toFixed(3)).padStart(9)}` +
         `${(r.gflops ? r.gflops.toPrecision(3) : "").padStart(12)}${(r.engine === "webgrad-webgpu" ? "" : ratio).padStart(12)}  ${r.note ?? ""}`,
     );
   }
