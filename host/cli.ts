@@ -46,6 +46,7 @@ options for every command:
   --epochs N          epochs (default: the recipe's)
   --threads N         worker threads including the main one (default: all cores)
   --isa simd|relaxed  force a kernel binary
+  --backend B         wasm (default), webgpu, or auto (WebGPU when an adapter exists)
   --seed N            random seed (default 0)
   -h, --help          this text
 
@@ -63,6 +64,7 @@ async function main(): Promise<number> {
       epochs: { type: "string" },
       threads: { type: "string" },
       isa: { type: "string" },
+      backend: { type: "string" },
       seed: { type: "string" },
       help: { type: "boolean", short: "h" },
       ...Object.fromEntries(Object.entries(entry?.options ?? {}).map(([k, v]) => [k, { type: v.type }])),
@@ -83,7 +85,9 @@ async function main(): Promise<number> {
     if (typeof v !== "string" || !Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got "${v}"`);
     return n;
   };
-  const info = await wg.init({ threads: num(values.threads, "threads"), isa: values.isa as "simd" | "relaxed" | undefined, verbose: false });
+  const backendName = values.backend as "wasm" | "webgpu" | "auto" | undefined;
+  if (backendName !== undefined && !["wasm", "webgpu", "auto"].includes(backendName)) throw new Error(`--backend must be wasm, webgpu or auto, got "${backendName}"`);
+  const info = await wg.init({ threads: num(values.threads, "threads"), isa: values.isa as "simd" | "relaxed" | undefined, backend: backendName, verbose: false });
   console.log(info.summary);
   if (cmd === "info") {
     console.log(JSON.stringify(info, null, 2));

@@ -5,6 +5,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as wg from "../host/index.js";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
 test("t.to('wasm') and back, t.backend, mixed-backend ops throw naming both, withBackend", async () => {
   await wg.init({ backend: "webgpu", verbose: false });
@@ -52,6 +54,19 @@ test("on wasm alone: to('wasm') is the tensor, to('webgpu') says how to start We
   await wg.init({ backend: "webgpu", verbose: false });
   assert.throws(() => t.add(1), /belongs to a wasm backend that was shut down/);
   wg.shutdown();
+});
+
+test("the CLI's --backend webgpu starts the engine on the GPU; a bad name is refused", () => {
+  const cli = fileURLToPath(new URL("../host/cli.js", import.meta.url));
+  const out = execFileSync(process.execPath, [cli, "info", "--backend", "webgpu"], { encoding: "utf8" });
+  assert.match(out, /"backend": "webgpu"/);
+  let err = "";
+  try {
+    execFileSync(process.execPath, [cli, "info", "--backend", "cuda"], { encoding: "utf8", stdio: "pipe" });
+  } catch (e) {
+    err = String((e as { stderr?: string }).stderr);
+  }
+  assert.match(err, /--backend must be wasm, webgpu or auto, got "cuda"/);
 });
 
 test.run();
