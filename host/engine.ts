@@ -107,6 +107,43 @@ export function backend(): Backend {
   return current;
 }
 
+/**
+ * The running backend named `name`, or null: the current one, or the wasm backend
+ * kept beside WebGPU (one thread; it also answers the kernels' size queries).
+ *
+ * @example
+ * await wg.init({ backend: "webgpu" });
+ * wg.backendNamed("wasm")?.name; // "wasm"
+ */
+export function backendNamed(name: "wasm" | "webgpu"): Backend | null {
+  if (!current) return null;
+  if (current.name === name) return current;
+  const sibling = (current as any)._wasm as Backend | undefined;
+  return sibling && sibling.name === name ? sibling : null;
+}
+
+/**
+ * Runs fn with `name` as the current backend (ops in it run there and make tensors
+ * there), then switches back (fn is synchronous: an await inside it would run the rest
+ * on whichever backend is current then). With WebGPU current, "wasm" is the wasm backend kept
+ * beside it: host-side work on tensors moved with t.to("wasm").
+ *
+ * @example
+ * const cpu = await gpuTensor.to("wasm");
+ * const s = wg.withBackend("wasm", () => cpu.sum().item());
+ */
+export function withBackend<T>(name: "wasm" | "webgpu", fn: () => T): T {
+  const be = backendNamed(name);
+  if (!be) throw new Error(`withBackend("${name}"): no ${name} backend is running (the current one is ${current?.name ?? "none: call wg.init()"})`);
+  const prev = current;
+  current = be;
+  try {
+    return fn();
+  } finally {
+    current = prev;
+  }
+}
+
 /** Stops the worker pool (or releases the GPU) and forgets the backend (tensors made before become invalid). */
 export function shutdown(): void {
   (current as any)?._wasm?.shutdown();

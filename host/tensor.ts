@@ -4,7 +4,7 @@
 // so views are made on demand from the storage offset. Every tensor is
 // contiguous and row-major; reshape shares storage, everything else copies.
 
-import { backend } from "./engine.js";
+import { backend, backendNamed, type Backend } from "./engine.js";
 import type { Storage, Lifetime } from "./memory/scope.js";
 import { runBackward, hooks, type Node, type BackwardOptions } from "./autograd.js";
 import * as ops from "./ops/index.js";
@@ -35,9 +35,11 @@ export class Tensor {
   /** Accumulated gradient (leaves only), persistent like the tensor it belongs to. */
   grad: Tensor | null = null;
   /** @internal the tape node that made this tensor */ _node: Node | null = null;
+  /** @internal the backend whose memory holds the storage */ readonly _be: Backend;
 
-  /** @internal Use wg.tensor(), wg.zeros() and the ops; this wraps existing storage. */
-  constructor(storage: Storage, shape: Shape, dtype: DType) {
+  /** @internal Use wg.tensor(), wg.zeros() and the ops; this wraps existing storage (of `be`, default the current backend). */
+  constructor(storage: Storage, shape: Shape, dtype: DType, be: Backend = backend()) {
+    this._be = be;
     this._s = storage;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
@@ -51,9 +53,63 @@ export class Tensor {
     return new Tensor(backend().mm.alloc(n * 4, lifetime, what), shape, dtype);
   }
 
-  /** Byte offset of the data in linear memory (throws if the tensor was released). */
+  /**
+   * The backend whose memory holds this tensor: "wasm" or "webgpu".
+   *
+   * @example
+   * await wg.init({ backend: "webgpu" });
+   * wg.zeros([2]).backend; // "webgpu"
+   */
+  get backend(): "wasm" | "webgpu" {
+    return this._be.name;
+  }
+
+  /**
+   * A copy on backend `target` ("wasm" or "webgpu"), or this tensor when it is there
+   * already. Both backends are alive when WebGPU is current (a wasm one is kept beside
+   * it), so a GPU tensor can come to wasm for host-side reads (toArray(), item(), …) and
+   * back. Ops run on the current backend: an op given a tensor of the other one throws,
+   * naming both; wg.withBackend("wasm", fn) runs ops on wasm tensors. The copy is a temporary
+   * of the target backend (keep() it to hold it), with no tape history.
+   *
+   * @example
+   * await wg.init({ backend: "webgpu" });
+   * const y = wg.tensor([[1, 2]]).matmul(wg.tensor([[3], [4]]));
+   * const cpu = await y.to("wasm");
+   * cpu.toArray(); // [[11]]
+   * (await cpu.to("webgpu")).backend; // "webgpu"
+   */
+  async to(target: "wasm" | "webgpu"): Promise<Tensor> {
+    if (target !== "wasm" && target !== "webgpu") throw new Error(`to: unknown backend "${target}" (have: "wasm", "webgpu")`);
+    this.checkAlive();
+    if (this._be.name === target) return this;
+    const dst = backendNamed(target);
+    if (!dst) throw new Error(`to("${target}"): no ${target} backend is running (the current one is ${backend().name}); start it with await wg.init({ backend: "${target}" })`);
+    const bytes = await this._be.read(this._s.offset, this.size * 4);
+    const t = new Tensor(dst.mm.alloc(this.size * 4, "temp", "to"), this.shape, this.dtype, dst);
+    if (this.size) dst.write(t._s.offset, new Uint8Array(bytes));
+    return t;
+  }
+
+  private checkAlive(): void {
+    if (this._s.released) {
+      throw new Error(`webgrad: this ${this.dtype} tensor of shape [${this.shape}] was released: ${this._s.whyReleased()}`);
+    }
+    const live = backendNamed(this._be.name);
+    if (live !== this._be) {
+      throw new Error(`webgrad: this ${this.dtype} tensor of shape [${this.shape}] belongs to a ${this._be.name} backend that was shut down (init() restarted): its memory is gone`);
+    }
+  }
+
+  /** Byte offset of the data in linear memory (throws if the tensor was released, or lives on another backend than the current one). */
   get ptr(): number {
     const s = this._s;
+    const cur = backend();
+    if (this._be !== cur) {
+      this.checkAlive();
+      throw new Error(`webgrad: an op on the ${cur.name} backend was given a ${this.dtype} tensor of shape [${this.shape}] that lives on ${this._be.name}: ` +
+        `move it with await t.to("${cur.name}"), or run the op on ${this._be.name} with wg.withBackend("${this._be.name}", () => …)`);
+    }
     if (s.released) {
       throw new Error(`webgrad: this ${this.dtype} tensor of shape [${this.shape}] was released: ${s.whyReleased()}`);
     }
@@ -71,8 +127,10 @@ export class Tensor {
 
   /** A live typed-array view (valid until the next allocation may grow memory: copy it if you keep it). */
   view(): Float32Array | Int32Array {
-    const b = backend();
-    return this.dtype === "int32" ? b.i32(this.ptr, this.size) : b.f32(this.ptr, this.size);
+    this.checkAlive();
+    const b = this._be;
+    const ptr = this._s.offset;
+    return this.dtype === "int32" ? b.i32(ptr, this.size) : b.f32(ptr, this.size);
   }
 
   /**
@@ -93,9 +151,10 @@ export class Tensor {
    * await wg.tensor([1, 2, 3]).data(); // Float32Array [1, 2, 3]
    */
   async data(): Promise<Float32Array | Int32Array> {
-    const b = backend();
+    const b = this._be;
     if (b.name === "wasm") return this.dataSync();
-    const bytes = await b.read(this.ptr, this.size * 4);
+    this.checkAlive();
+    const bytes = await b.read(this._s.offset, this.size * 4);
     return this.dtype === "int32" ? new Int32Array(bytes) : new Float32Array(bytes);
   }
 
@@ -106,7 +165,33 @@ export class Tensor {
    * wg.tensor([[1, 2], [3, 4]]).toArray(); // [[1, 2], [3, 4]]
    */
   toArray(): NestedArray {
-    const flat = Array.from(this.view());
+    return this.nest(Array.from(this.view()));
+  }
+
+  /**
+   * The data as nested arrays, on every backend: toArray() for a tensor that may
+   * live on the GPU (read back once the kernels that make it have run).
+   *
+   * @example
+   * await wg.tensor([[1, 2], [3, 4]]).toArrayAsync(); // [[1, 2], [3, 4]]
+   */
+  async toArrayAsync(): Promise<NestedArray> {
+    return this.nest(Array.from(await this.data()));
+  }
+
+  /**
+   * The single value of a one-element tensor, on every backend: item() for a
+   * tensor that may live on the GPU. On wasm it resolves at once.
+   *
+   * @example
+   * const loss = await wg.tensor([0.25]).itemAsync(); // 0.25
+   */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1) throw new Error(`itemAsync: tensor has shape [${this.shape}], not one element`);
+    return (await this.data())[0];
+  }
+
+  private nest(flat: number[]): NestedArray {
     if (this.rank === 0) return flat[0];
     const build = (dim: number, off: number): NestedArray[] => {
       const n = this.shape[dim];
@@ -132,7 +217,7 @@ export class Tensor {
 
   /** Gives the memory back now. Later use throws. Safe to call twice. */
   dispose(): void {
-    backend().mm.free(this._s);
+    this._be.mm.free(this._s);
     this._node = null;
   }
 
@@ -148,13 +233,13 @@ export class Tensor {
    * const best = net.forward(x).keep();
    */
   keep(): this {
-    backend().mm.keep(this._s);
+    this._be.mm.keep(this._s);
     return this;
   }
 
   /** A tensor sharing this one's data with no tape history. */
   detach(): Tensor {
-    return new Tensor(this._s, this.shape, this.dtype);
+    return new Tensor(this._s, this.shape, this.dtype, this._be);
   }
 
   /**

@@ -14,6 +14,7 @@ import { backend } from "./engine.js";
 import { terminalBar, isTerminal } from "./progress.js";
 import { saveCheckpoint } from "./io/checkpoint.js";
 import type { FileStore } from "./io/files.js";
+import * as ops from "./ops/index.js";
 
 export type LossName = "crossEntropy" | "binaryCrossEntropy" | "binaryCrossEntropyWithLogits" | "mse";
 
@@ -89,13 +90,43 @@ function correct(name: LossName, out: Tensor, y: Tensor): number {
   return c;
 }
 
-/** Scales every gradient so the global L2 norm is at most maxNorm; returns the norm before clipping. */
+/**
+ * Scales every gradient so the global L2 norm is at most maxNorm; returns the norm before clipping.
+ * On WebGPU the norm stays on the device (reading it would stall the GPU every step): the
+ * clipping runs there and this returns NaN; use clipGradNormTensor for the norm.
+ * @example const norm = wg.clipGradNorm(model.parameters(), 1);
+ */
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
+  if (backend().name !== "wasm") {
+    clipGradNormTensor(params, maxNorm).dispose();
+    return NaN;
+  }
   // squares summed by the kernels, one number per parameter read back (not every gradient copied to JS)
   let sq = 0;
   for (const p of params) if (p.grad) sq += scope(() => noGrad(() => p.grad!.square().sum().item()));
   const norm = Math.sqrt(sq);
   if (norm > maxNorm) for (const p of params) p.grad?.scale_(maxNorm / (norm + 1e-6));
+  return norm;
+}
+
+/**
+ * clipGradNorm with the norm kept as a tensor: every gradient is scaled by
+ * min(1, maxNorm / (norm + 1e-6)) with kernels (no value read back), and the
+ * norm before clipping is returned as a 0-d tensor (temporary: read it with
+ * await norm.itemAsync() or keep() it). Works on every backend.
+ * @example const norm = await wg.clipGradNormTensor(model.parameters(), 1).itemAsync();
+ */
+export function clipGradNormTensor(params: Tensor[], maxNorm: number): Tensor {
+  const grads = params.map((p) => p.grad).filter((g): g is Tensor => !!g);
+  const norm = noGrad(() => scope(() => {
+    let sq: Tensor = ops.zeros([]);
+    for (const g of grads) sq = sq.add(g.square().sum());
+    return sq.sqrt();
+  }));
+  noGrad(() => scope(() => {
+    const factor = ops.minimum(norm.add(1e-6).reciprocal().mul(maxNorm), 1);
+    for (const g of grads) ops.copyInPlace(g, g.mul(factor));
+  }));
   return norm;
 }
 

@@ -98,3 +98,37 @@ fn avgpool2d_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builti
     }
   }
 }
+
+// maxpool2d_relu_backward_f32(dy, idx, y, dx, NC, H, W, OH, OW, tiled): the gradient of
+// maxpool(relu(z)) with respect to z; like maxpool2d_backward_f32, but an output whose
+// pooled value y is not > 0 passes no gradient. Per plane (any window), in order of o.
+@compute @workgroup_size(256)
+fn maxpool2d_relu_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let p = flat_index(gid, nwg);
+  if (p >= pu(4u)) { return; }
+  let hw = pu(5u) * pu(6u); let ohw = pu(7u) * pu(8u);
+  let dxp = pu(3u) + p * hw; let dyp = pu(0u) + p * ohw; let ip = pu(1u) + p * ohw; let yp = pu(2u) + p * ohw;
+  for (var i = 0u; i < hw; i++) { mem[dxp + i] = 0.0; }
+  for (var o = 0u; o < ohw; o++) {
+    let i = ldi(ip + o);
+    if (i < 0 || !(mem[yp + o] > 0.0)) { continue; }
+    mem[dxp + u32(i)] = mem[dxp + u32(i)] + mem[dyp + o];
+  }
+}
+
+// The same for tiled ≠ 0 (2×2 windows, stride 2, no padding: disjoint windows):
+// one invocation per input element, which is either its window's chosen tap or 0.
+@compute @workgroup_size(256)
+fn maxpool2d_relu_backward_tiled_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let H = pu(5u); let W = pu(6u); let OH = pu(7u); let OW = pu(8u);
+  let e = flat_index(gid, nwg);
+  if (e >= pu(4u) * H * W) { return; }
+  let p = e / (H * W); let h = (e / W) % H; let w = e % W;
+  var g = 0.0;
+  let oh = h / 2u; let ow = w / 2u;
+  if (oh < OH && ow < OW) {
+    let o = p * OH * OW + oh * OW + ow;
+    if (ldi(pu(1u) + o) == i32(h * W + w) && mem[pu(2u) + o] > 0.0) { g = 0.0 + mem[pu(0u) + o]; }
+  }
+  mem[pu(3u) + e] = g;
+}

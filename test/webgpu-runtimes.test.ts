@@ -1,5 +1,7 @@
 // The WebGPU backend in every runtime: test/runtimes/webgpu-step.mjs (a linear
-// layer, relu and sigmoid on the GPU, read back with await data()) in Node
+// layer, relu and sigmoid on the GPU, read back with await data(); a conv2d
+// checked against plain JS, and three training steps of a small
+// conv → relu → maxpool → linear network) in Node
 // (Dawn, the `webgpu` package), Deno (navigator.gpu) and headless Chromium
 // (--enable-unsafe-webgpu). With no GPU all three use SwiftShader;
 // scripts/test.mjs starts this file with its variables. A runtime that finds
@@ -18,13 +20,16 @@ const STEP = join(ROOT, "test", "runtimes", "webgpu-step.mjs");
 const CHROMIUM = "/usr/bin/chromium";
 const TIMEOUT_MS = 90_000;
 
-interface Result { backend?: string; summary?: string; maxErr?: number; n?: number; error?: string }
+interface Result { backend?: string; summary?: string; maxErr?: number; n?: number; convErr?: number; losses?: number[]; error?: string }
 
 function check(name: string, r: Result): void {
   if (r.error) assert.unreachable(`${name}: ${r.error}`);
   assert.is(r.backend, "webgpu", `${name} ran on ${r.backend}`);
   assert.is(r.n, 24);
   assert.ok(r.maxErr! < 1e-5, `${name}: max error ${r.maxErr}`);
+  assert.ok(r.convErr! < 1e-5, `${name}: conv2d max error ${r.convErr}`);
+  const l = r.losses ?? [];
+  assert.ok(l.length === 3 && l.every(Number.isFinite) && l[2] < l[0], `${name}: conv → relu → maxpool → linear trains: losses ${l.join(" → ")}`);
   console.log(`  ${name}: ${r.summary}`);
 }
 

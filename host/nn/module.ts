@@ -3,7 +3,7 @@
 
 import { Tensor } from "../tensor.js";
 import { copyInPlace } from "../ops/elementwise.js";
-import { shapeStr } from "../ops/util.js";
+import { shapeStr, backend } from "../ops/util.js";
 
 const PARAMS = new WeakSet<Tensor>();
 
@@ -99,6 +99,7 @@ export abstract class Module {
         throw new Error(`loadStateDict: ${k} has shape ${shapeStr(src.shape)}, this module expects ${shapeStr(t.shape)}`);
       }
       if (src instanceof Tensor) copyInPlace(t, src);
+      else if (t.backend !== "wasm") backend().write(t.ptr, t.dtype === "int32" ? Int32Array.from(src.data) : Float32Array.from(src.data));
       else t.view().set(src.data); // int32 buffers (num_batches_tracked) through an Int32Array view
     }
     return { missing, unexpected };

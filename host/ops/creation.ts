@@ -116,8 +116,7 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
 
 /** Identity matrix. @example wg.eye(2).toArray(); // [[1, 0], [0, 1]] */
 export function eye(n: number, opts: TensorOptions = {}): Tensor {
-  const t = zeros([n, n], opts);
-  const v = t.view();
+  const v = new Float32Array(n * n);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  return t;
+  return tensor(opts.dtype === "int32" ? Int32Array.from(v) : v, { ...opts, shape: [n, n] });
 }

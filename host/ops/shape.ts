@@ -22,7 +22,7 @@ export function reshape(x: Tensor, shape: number[]): Tensor {
     throw new Error(`reshape: cannot reshape ${shapeStr(x.shape)} (${x.size} elements) to ${shapeStr(shape)}`);
   }
   x.ptr; // throws if released
-  const y = new Tensor(x._s, s, x.dtype);
+  const y = new Tensor(x._s, s, x.dtype, x._be);
   return record(y, "reshape", [x], (g) => [reshape(g, [...x.shape])]);
 }
 
@@ -56,7 +56,8 @@ function stridedCopy(x: Tensor, shape: number[], strides: number[], ptr = x.ptr)
   const y = out(shape, x.dtype, "copy");
   if (y.size === 0) return y;
   const zero = out([1], "float32", "zero");
-  backend().f32(zero.ptr, 1)[0] = 0;
+  if (backend().name !== "wasm") backend().write(zero.ptr, Float32Array.of(0));
+  else backend().f32(zero.ptr, 1)[0] = 0;
   const desc = writeI32([...shape, ...strides, ...shape.map(() => 0)]);
   // add 0.0 through the broadcasting kernel: a strided gather (float32 bit patterns of int32 data
   // would not survive +0.0 when they are NaNs, so int32 goes through the cast-free JS path)
@@ -117,6 +118,13 @@ export function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
 
 /** Copies `len·inner` runs from src to dst for each of `outer` rows (cat, slice and their gradients). */
 function copyRuns(src: number, srcRow: number, dst: number, dstRow: number, outer: number, run: number): void {
+  const be = backend();
+  if (be.name !== "wasm") {
+    // copy kernels ordered with the GPU work (one dispatch per run; contiguous runs merge into one)
+    if (srcRow === run && dstRow === run) be.mm.copy(dst, src, outer * run * 4);
+    else for (let o = 0; o < outer; o++) be.mm.copy(dst + o * dstRow * 4, src + o * srcRow * 4, run * 4);
+    return;
+  }
   const u8 = new Uint8Array(backend().memory.buffer);
   for (let o = 0; o < outer; o++) {
     const s = src + o * srcRow * 4;
@@ -203,6 +211,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
 /** A copy with its own storage. @example const c = t.clone(); */
 export function clone(x: Tensor): Tensor {
   const y = out(x.shape, x.dtype, "clone");
-  new Uint8Array(backend().memory.buffer).copyWithin(y.ptr, x.ptr, x.ptr + x.size * 4);
+  if (backend().name !== "wasm") backend().mm.copy(y.ptr, x.ptr, x.size * 4);
+  else new Uint8Array(backend().memory.buffer).copyWithin(y.ptr, x.ptr, x.ptr + x.size * 4);
   return record(y, "clone", [x], (g) => [g]);
 }

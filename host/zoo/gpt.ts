@@ -86,9 +86,9 @@ export function unigramCrossEntropy(train: Int32Array, evaluate: Int32Array, voc
  * the first, in non-overlapping windows of `context` tokens (each window's
  * first target sees one token of context, as in nanoGPT's evaluation).
  * Returns the loss and how many tokens it averaged over.
- * @example const { loss } = evaluateLoss(model, corpus.validation, 64); // nats per character
+ * @example const { loss } = await evaluateLoss(model, corpus.validation, 64); // nats per character
  */
-export function evaluateLoss(model: GPT, ids: Int32Array, context: number, batch = 16): { loss: number; tokens: number } {
+export async function evaluateLoss(model: GPT, ids: Int32Array, context: number, batch = 16): Promise<{ loss: number; tokens: number }> {
   const windows: number[] = [];
   for (let s = 0; s + 1 < ids.length; s += context) windows.push(s);
   let nll = 0, count = 0;
@@ -102,15 +102,16 @@ export function evaluateLoss(model: GPT, ids: Int32Array, context: number, batch
       byLen.set(T, [...(byLen.get(T) ?? []), s]);
     }
     for (const [T, starts] of byLen) {
-      nll += scope(() => noGrad(() => {
+      const l = scope(() => noGrad(() => {
         const x = new Int32Array(starts.length * T), y = new Int32Array(starts.length * T);
         starts.forEach((s, b) => {
           x.set(ids.subarray(s, s + T), b * T);
           y.set(ids.subarray(s + 1, s + 1 + T), b * T);
         });
-        const l = model.loss(ops.tensor(x, { dtype: "int32", shape: [starts.length, T] }), ops.tensor(y, { dtype: "int32", shape: [starts.length, T] }));
-        return l.item() * starts.length * T;
+        return model.loss(ops.tensor(x, { dtype: "int32", shape: [starts.length, T] }), ops.tensor(y, { dtype: "int32", shape: [starts.length, T] }));
       }));
+      nll += (await l.itemAsync()) * starts.length * T; // read back on WebGPU, at once on wasm
+      l.dispose();
       count += starts.length * T;
     }
   }
@@ -196,15 +197,17 @@ export async function trainGptChar(opts: GptTrainOptions = {}): Promise<GptTrain
       y.set(train.subarray(s + 1, s + 1 + T), b * T);
     }
     optA.lr = optB.lr = warmupCosine(step, lr, warmup, steps);
-    const loss = scope(() => {
+    const lossT = scope(() => {
       model.zeroGrad();
       const l = model.loss(ops.tensor(x, { dtype: "int32", shape: [B, T] }), ops.tensor(y, { dtype: "int32", shape: [B, T] }));
       l.backward();
       clipGradNorm(params, opts.clip ?? 1);
       optA.step();
       optB.step();
-      return l.item();
+      return l;
     });
+    const loss = await lossT.itemAsync(); // the same code on wasm and WebGPU
+    lossT.dispose();
     losses.push(loss);
     smooth = step === 0 ? loss : 0.95 * smooth + 0.05 * loss;
     // one pass over random windows has no epochs: report in rounds of logEvery steps
@@ -216,7 +219,7 @@ export async function trainGptChar(opts: GptTrainOptions = {}): Promise<GptTrain
   }
   const seconds = (performance.now() - t0) / 1000;
   let validationLoss = NaN, validationTokens = 0;
-  if (opts.evaluate !== false) ({ loss: validationLoss, tokens: validationTokens } = evaluateLoss(model, validation, T));
+  if (opts.evaluate !== false) ({ loss: validationLoss, tokens: validationTokens } = await evaluateLoss(model, validation, T));
   const unigramLoss = unigramCrossEntropy(train, validation.subarray(1), vocab.size);
   return { model, vocab, losses, validationLoss, unigramLoss, validationTokens, trainTokens: train.length, seconds, stepsPerSecond: steps / seconds };
 }
@@ -357,7 +360,7 @@ export const cli: ZooCommand = {
       const { model, vocab } = await loadGptFile(existing(), { nHead: ctx.num(v.heads, "heads") });
       if (!vocab) throw new Error(`gpt: ${weights} has no character vocabulary: \`eval gpt\` scores character models made by \`webgrad train gpt\` (use \`generate\` for GPT-2 files)`);
       const corpus = await loadFortuneCorpus({ vocab });
-      const { loss, tokens } = evaluateLoss(model, corpus.validation, model.config.nPositions);
+      const { loss, tokens } = await evaluateLoss(model, corpus.validation, model.config.nPositions);
       ctx.log(figure({ validationLoss: loss, validationTokens: tokens, unigramLoss: unigramCrossEntropy(corpus.train, corpus.validation.subarray(1), vocab.size) }));
       return 0;
     }

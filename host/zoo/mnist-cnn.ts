@@ -136,21 +136,22 @@ function labelsOf(set: ImageSet, idx: Int32Array, from: number, to: number): Int
 
 /**
  * Accuracy of `model` on the digits `idx` of `set`, in batches, without the tape.
- * @example const acc = evaluateMnist(model, set, testIdx); // 0.97…
+ * Async because on WebGPU the predictions are read back from the GPU.
+ * @example const acc = await evaluateMnist(model, set, testIdx); // 0.97…
  */
-export function evaluateMnist(model: nn.Module, set: ImageSet, idx: Int32Array, batch = 500, norm: Norm = MNIST_NORM): number {
+export async function evaluateMnist(model: nn.Module, set: ImageSet, idx: Int32Array, batch = 500, norm: Norm = MNIST_NORM): Promise<number> {
   model.eval();
   let correct = 0;
   for (let i = 0; i < idx.length; i += batch) {
     const to = Math.min(idx.length, i + batch);
-    correct += scope(() => noGrad(() => {
+    const predT = scope(() => noGrad(() => {
       const x = tensor(batchImages(set, idx, i, to, null, norm), { shape: [to - i, 1, set.height, set.width] });
-      const pred = model.forward(x).argmax(1).view() as Int32Array;
-      const y = labelsOf(set, idx, i, to);
-      let c = 0;
-      for (let j = 0; j < y.length; j++) c += pred[j] === y[j] ? 1 : 0;
-      return c;
+      return model.forward(x).argmax(1);
     }));
+    const pred = await predT.data();
+    predT.dispose();
+    const y = labelsOf(set, idx, i, to);
+    for (let j = 0; j < y.length; j++) correct += pred[j] === y[j] ? 1 : 0;
   }
   model.train();
   return correct / idx.length;
@@ -187,16 +188,18 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
     let sum = 0;
     for (let s = 0; s < steps; s++) {
       const from = s * bs, to = Math.min(idx.length, from + bs);
-      const loss = scope(() => {
+      const lossT = scope(() => {
         const x = tensor(batchImages(set, idx, from, to, augRng, norm), { shape: [to - from, 1, set.height, set.width] });
         const y = tensor(labelsOf(set, idx, from, to), { dtype: "int32" });
         opt.zeroGrad();
         const l = nn.crossEntropy(model.forward(x), y);
         l.backward();
         opt.step();
-        return l.item();
+        return l;
       });
-      sum += loss;
+      // the same code on wasm and WebGPU: the loss is read back once the step's kernels ran
+      sum += await lossT.itemAsync();
+      lossT.dispose();
       const el = (performance.now() - t0) / 1000;
       opts.onProgress?.({ epoch, epochs, step: s + 1, steps, loss: sum / (s + 1), samplesPerSec: (to) / el });
     }
@@ -207,17 +210,17 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
       noGrad(() => averaged.forEach((a, i) => a.scale_(k / (k + 1)).addInPlace(params[i], 1 / (k + 1))));
     }
     if (epoch === epochs - 1 && averageFrom < epochs) noGrad(() => params.forEach((p, i) => p.copy_(averaged[i])));
-    const acc = epoch === epochs - 1 || opts.evalEveryEpoch ? evaluateMnist(model, testSet, test, 500, norm) : undefined;
+    const acc = epoch === epochs - 1 || opts.evalEveryEpoch ? await evaluateMnist(model, testSet, test, 500, norm) : undefined;
     opts.onProgress?.({ epoch, epochs, step: steps, steps, loss: sum / steps, samplesPerSec: train.length / ((performance.now() - t0) / 1000), done: true, testAccuracy: acc });
   }
   for (const a of averaged) a.dispose();
-  const testAccuracy = evaluateMnist(model, testSet, test, 500, norm);
+  const testAccuracy = await evaluateMnist(model, testSet, test, 500, norm);
   let int8Accuracy: number | undefined;
   if (opts.quantize) { // on a copy: the model itself keeps its float weights (to be saved)
     const copy = new MnistCNN();
     copy.loadStateDict(model.stateDict());
     quantizeModelInt8(copy);
-    int8Accuracy = evaluateMnist(copy, testSet, test, 500, norm);
+    int8Accuracy = await evaluateMnist(copy, testSet, test, 500, norm);
   }
   return { int8Accuracy, testAccuracy, testCount: test.length, trainCount: train.length, secondsPerEpoch: seconds / epochs, losses, model };
 }
@@ -272,7 +275,7 @@ export const cli: ZooCommand = {
     if (ctx.verb === "eval") {
       const { model, settings } = await loadEntryModel(ctx, "mnist-cnn", () => new MnistCNN());
       const t = await testSplit(settings.data ?? "mnist", dataDir ?? settings.dataDir);
-      ctx.log(figure(evaluateMnist(model, t.set, t.idx, 500, { mean: settings.mean ?? MNIST_MEAN, std: settings.std ?? MNIST_STD }), t.idx.length, t.what));
+      ctx.log(figure(await evaluateMnist(model, t.set, t.idx, 500, { mean: settings.mean ?? MNIST_MEAN, std: settings.std ?? MNIST_STD }), t.idx.length, t.what));
       return;
     }
     const data = (ctx.values.data as string | undefined) ?? "mnist";

@@ -55,9 +55,9 @@ export class SmallResNet extends nn.Module {
 
 /**
  * Accuracy over the first `limit` images of a set in eval mode (Fashion-MNIST's normalisation).
- * @example evaluateResnet(model, testSet); // 0.9…
+ * @example await evaluateResnet(model, testSet); // 0.9…
  */
-export function evaluateResnet(model: nn.Module, set: ImageSet, limit = set.count, batch = 250): number {
+export function evaluateResnet(model: nn.Module, set: ImageSet, limit = set.count, batch = 250): Promise<number> {
   return evaluateMnist(model, set, Int32Array.from({ length: limit }, (_, i) => i), batch, FASHION_NORM);
 }
 
@@ -109,7 +109,7 @@ export async function trainFashionSubset(model: nn.Module, opt: Optimizer, opts:
     opts.onEpoch?.(epoch + 1, sum / steps, (performance.now() - t0) / 1000);
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { testAccuracy: evaluateResnet(model, test, testCount), testCount, trainCount, seconds, losses };
+  return { testAccuracy: await evaluateResnet(model, test, testCount), testCount, trainCount, seconds, losses };
 }
 
 /** `eval` and `bench` of a Fashion-MNIST classifier entry (resnet, vit). */
@@ -120,7 +120,7 @@ export async function fashionEvalOrBench(ctx: CliContext, entry: string, build: 
     return runBench(ctx, entry, classifierBench(model, optimizer(model), [64, 1, 28, 28], 10));
   }
   const { model, settings } = await loadEntryModel(ctx, entry, build);
-  ctx.log(fashionFigure({ testAccuracy: evaluateResnet(model, (await loadFashionMnist()).test, settings.testCount), testCount: settings.testCount }));
+  ctx.log(fashionFigure({ testAccuracy: await evaluateResnet(model, (await loadFashionMnist()).test, settings.testCount), testCount: settings.testCount }));
 }
 
 /** The figure line of a Fashion-MNIST classifier entry. */

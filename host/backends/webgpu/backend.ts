@@ -139,10 +139,10 @@ export class WebGpuBackend implements Backend {
   }
 
   f32(_ptr: number, _n: number): Float32Array {
-    throw new Error("webgrad: tensor lives on webgpu: use await t.data() (or t.to(\"wasm\")) to read it");
+    throw new Error("webgrad: tensor lives on webgpu: use await t.data() (or t.itemAsync(), t.toArrayAsync(), t.to(\"wasm\")) to read it");
   }
   i32(_ptr: number, _n: number): Int32Array {
-    throw new Error("webgrad: tensor lives on webgpu: use await t.data() (or t.to(\"wasm\")) to read it");
+    throw new Error("webgrad: tensor lives on webgpu: use await t.data() (or t.itemAsync(), t.toArrayAsync(), t.to(\"wasm\")) to read it");
   }
 
   /** The whole range runs as one dispatch: the GPU spreads it, not host threads. */

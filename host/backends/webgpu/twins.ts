@@ -13,6 +13,11 @@ export interface Twin {
   grid(a: number[], shadow: (ptr: number, n: number) => Int32Array): number | [number, number, number];
 }
 
+/** `count` workgroups of one item each, as a 2-D grid when past the 65535 limit of one dimension. */
+const groups2d = (count: number): [number, number, number] =>
+  count <= 0 ? [0, 1, 1] : count <= 65535 ? [count, 1, 1] : [65535, Math.ceil(count / 65535), 1];
+/** Workgroups of 64 for `count` invocations (2-D past 65535 groups). */
+const groups64 = (count: number): [number, number, number] => groups2d(Math.ceil(count / 64));
 const n1 = (i: number): Twin["grid"] => (a) => a[i];
 
 export const TWINS: Record<string, Twin> = {
@@ -48,6 +53,12 @@ export const TWINS: Record<string, Twin> = {
   // pool: forward per output element, backward per plane (see shaders/pool.wgsl)
   maxpool2d_f32: { args: "pppiiiiiiiiiii", grid: (a) => a[3] * a[12] * a[13] },
   maxpool2d_backward_f32: { args: "pppiiiii", grid: n1(3) },
+  maxpool2d_relu_backward_f32: {
+    args: "ppppiiiiii",
+    // disjoint 2×2 windows: a gather per input element; else per plane as maxpool2d_backward_f32
+    entry: (a) => (a[9] ? "maxpool2d_relu_backward_tiled_f32" : "maxpool2d_relu_backward_f32"),
+    grid: (a) => (a[9] ? a[4] * a[5] * a[6] : a[4]),
+  },
   avgpool2d_f32: { args: "ppiiiiiiiiiiii", grid: (a) => a[2] * a[11] * a[12] },
   avgpool2d_backward_f32: { args: "ppiiiiiiiiiiii", grid: n1(2) },
   // softmax: one invocation per row
@@ -62,6 +73,27 @@ export const TWINS: Record<string, Twin> = {
   argmax_f32: { args: "ppiii", grid: (a) => a[2] * a[4] },
   argmin_f32: { args: "ppiii", grid: (a) => a[2] * a[4] },
   reduce_max_backward_f32: { args: "ppppiii", grid: (a) => a[4] * a[6] },
+  // conv: gathers (see shaders/conv.wgsl); the weight gradient runs one workgroup per dw element
+  im2col_f32: { args: "pp" + "i".repeat(14), grid: (a) => a[2] * a[5] * a[6] * a[13] * a[14] },
+  col2im_f32: { args: "pp" + "i".repeat(14), grid: (a) => a[2] * a[3] * a[4] },
+  bias_add_channels_f32: { args: "ppiii", grid: (a) => a[2] * a[3] * a[4] },
+  pad2d_f32: { args: "ppiiiii", grid: (a) => a[2] * (a[3] + 2 * a[5]) * (a[4] + 2 * a[6]) },
+  conv2d_direct_f32: { args: "pppiiiiiii", grid: (a) => a[3] * a[9] * (a[5] - a[7] + 1) * (a[6] - a[8] + 1) },
+  conv2d_wgrad_f32: { args: "pppiiiiiiii", grid: (a) => groups2d(a[9] * a[4] * a[7] * a[8]) },
+  // random: the wasm twin's counter-based generator (same bits)
+  rand_uniform_f32: { args: "piiiff", grid: n1(1) },
+  rand_normal_f32: { args: "piiiff", grid: n1(1) },
+  dropout_mask_f32: { args: "piiif", grid: n1(1) },
+  // norm: forward and input gradient per row, parameter gradient per column
+  layernorm_f32: { args: "ppppppiif", grid: n1(6) },
+  layernorm_backward_f32: { args: "ppppppii", grid: n1(6) },
+  layernorm_param_grad_f32: { args: "ppppppii", grid: n1(7) },
+  // embed: gather per float; the scatter-add backward per table column
+  embedding_f32: { args: "pppii", grid: (a) => a[3] * a[4] },
+  embedding_backward_f32: { args: "pppii", grid: n1(4) },
+  // attention: 64-wide groups, one invocation per query row (and per key row in the backward)
+  attention_f32: { args: "pppppiiiifi_", grid: (a) => groups64(a[5] * a[6]) },
+  attention_backward_f32: { args: "pppppppppiiiifi_", grid: (a) => groups64(a[9] * (a[10] + a[11])) },
   // backend helper (no wasm twin): word copy inside the heap, for scope escapes
   copy_words: { args: "ppi", grid: n1(2) },
 };

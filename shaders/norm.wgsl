@@ -1,0 +1,73 @@
+// Kernel family: norm, twin of assembly/norm.ts (layer norm over the last
+// `cols` values of each row; two-pass variance, as the wasm twin). Forward and
+// input gradient: one invocation per row. Parameter gradient: one invocation
+// per column, adding the rows in order (the wasm twin's order). gamma and beta
+// are optional: offset 0 means none (the heap never hands out offset 0).
+
+// layernorm_f32(x, gamma, beta, y, mean, rstd, rows, cols, eps)
+@compute @workgroup_size(256)
+fn layernorm_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = flat_index(gid, nwg);
+  let cols = pu(7u);
+  if (r >= pu(6u)) { return; }
+  let inv = select(0.0, 1.0 / f32(cols), cols > 0u);
+  let xr = pu(0u) + r * cols; let yr = pu(3u) + r * cols;
+  var s = 0.0;
+  for (var i = 0u; i < cols; i++) { s += mem[xr + i]; }
+  let m = s * inv;
+  var q = 0.0;
+  for (var i = 0u; i < cols; i++) { let d = mem[xr + i] - m; q = fma(d, d, q); }
+  let rs = 1.0 / sqrt(q * inv + pf(8u));
+  mem[pu(4u) + r] = m;
+  mem[pu(5u) + r] = rs;
+  let g = pu(1u); let b = pu(2u);
+  for (var i = 0u; i < cols; i++) {
+    var v = (mem[xr + i] - m) * rs;
+    if (g != 0u) { v *= mem[g + i]; }
+    if (b != 0u) { v += mem[b + i]; }
+    mem[yr + i] = v;
+  }
+}
+
+// layernorm_backward_f32(x, dy, gamma, mean, rstd, dx, rows, cols): dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·gamma
+@compute @workgroup_size(256)
+fn layernorm_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = flat_index(gid, nwg);
+  let cols = pu(7u);
+  if (r >= pu(6u)) { return; }
+  let inv = select(0.0, 1.0 / f32(cols), cols > 0u);
+  let xr = pu(0u) + r * cols; let gr = pu(1u) + r * cols; let dr = pu(5u) + r * cols;
+  let gam = pu(2u);
+  let m = mem[pu(3u) + r]; let rs = mem[pu(4u) + r];
+  var a = 0.0; var b = 0.0;
+  for (var i = 0u; i < cols; i++) {
+    var g = mem[gr + i];
+    if (gam != 0u) { g *= mem[gam + i]; }
+    a += g;
+    b = fma(g, (mem[xr + i] - m) * rs, b);
+  }
+  a *= inv; b *= inv;
+  for (var i = 0u; i < cols; i++) {
+    var g = mem[gr + i];
+    if (gam != 0u) { g *= mem[gam + i]; }
+    let xh = (mem[xr + i] - m) * rs;
+    mem[dr + i] = rs * ((g - a) - xh * b);
+  }
+}
+
+// layernorm_param_grad_f32(x, dy, mean, rstd, dgamma, dbeta, rows, cols): dgamma += Σ_r dy·x̂, dbeta += Σ_r dy
+@compute @workgroup_size(256)
+fn layernorm_param_grad_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat_index(gid, nwg);
+  let rows = pu(6u); let cols = pu(7u);
+  if (i >= cols) { return; }
+  var dg = mem[pu(4u) + i]; var db = mem[pu(5u) + i];
+  for (var r = 0u; r < rows; r++) {
+    let g = mem[pu(1u) + r * cols + i];
+    let xh = (mem[pu(0u) + r * cols + i] - mem[pu(2u) + r]) * mem[pu(3u) + r];
+    dg = fma(g, xh, dg);
+    db += g;
+  }
+  mem[pu(4u) + i] = dg;
+  mem[pu(5u) + i] = db;
+}
