@@ -27,12 +27,14 @@ const send = (m: unknown) => process.stdout.write(JSON.stringify(m) + "\n");
 const WARM_LIMIT_MS = 3000;
 /** Each warm-up round repeats the workload for about this long (as a timed round does). */
 const WARM_ROUND_MS = 40;
-/** Two consecutive warm-up rounds agreeing within this fraction count as settled. */
+/** Three consecutive warm-up rounds agreeing within this fraction count as settled... */
 const SETTLED = 0.1;
+/** ...after at least this long: Liftoff code runs steadily too, until TurboFan's background compile lands. */
+const WARM_MIN_MS = 250;
 
 /**
- * Runs `p` in rounds of ~WARM_ROUND_MS until two consecutive rounds' medians agree
- * within SETTLED (and at least 3 rounds ran), or `limitMs` has passed.
+ * Runs `p` in rounds of ~WARM_ROUND_MS until, after WARM_MIN_MS, the last three
+ * rounds' medians agree within SETTLED, or `limitMs` has passed.
  *
  * Why rounds until settled rather than a fixed count: V8 tiers up both JS
  * (Ignition → Sparkplug → TurboFan) and wasm (Liftoff → TurboFan, compiled in the
@@ -52,17 +54,17 @@ async function warmUp(p: Prepared, limitMs: number): Promise<{ warmMs: number; r
     return performance.now() - t0;
   };
   let best = await time();
-  let prev = Infinity, rounds = 0;
+  const medians: number[] = [];
   while (true) {
     const reps = Math.max(2, Math.min(200, Math.round(WARM_ROUND_MS / Math.max(best, 0.01))));
     const ms: number[] = [];
     for (let r = 0; r < reps; r++) ms.push(await time());
-    rounds++;
     best = Math.min(best, ...ms);
-    const med = [...ms].sort((a, b) => a - b)[ms.length >> 1];
-    const settled = rounds >= 3 && Math.abs(med - prev) <= SETTLED * Math.min(med, prev);
-    if (settled || performance.now() - start > limitMs) return { warmMs: Math.min(...ms), rounds, settled };
-    prev = med;
+    medians.push([...ms].sort((a, b) => a - b)[ms.length >> 1]);
+    const last = medians.slice(-3);
+    const elapsed = performance.now() - start;
+    const settled = elapsed >= WARM_MIN_MS && last.length === 3 && Math.max(...last) <= (1 + SETTLED) * Math.min(...last);
+    if (settled || elapsed > limitMs) return { warmMs: Math.min(...ms), rounds: medians.length, settled };
   }
 }
 

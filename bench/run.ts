@@ -125,7 +125,7 @@ function coldStart(engine: string): Promise<number | null> {
 
 /**
  * Longest warm-up per engine and workload. Every engine warms up by the same rule
- * (bench/engine-child.ts warmUp): rounds of ~40 ms until two consecutive rounds'
+ * (bench/engine-child.ts warmUp): rounds of ~40 ms until, after 250 ms, three consecutive rounds'
  * medians agree within 10%, because V8's JS and wasm tier-up made a child's first
  * rounds 5–25× slower for a while that differs per engine.
  */
