@@ -22,9 +22,9 @@
 //   - The first pair of KC blocks writes C (or starts from C with ACCUMULATE); later pairs
 //     start their accumulators from C. So every element of C is one chain of
 //     madd(a, b, acc) over k = 0..k-1 in order, started from 0 or from C.
-//     The 1×8 kernel for the m % 4 leftover rows runs the very same chain, so a
-//     row range computed alone (a thread's share) has the same bits as in a
-//     whole-matrix call. Columns n % 8 use the zero-padded panel and partial
+//     The 3×8, 2×8 and 1×8 kernels for the m % 4 leftover rows run the very same
+//     chain, so a row range computed alone (a thread's share) has the same bits as
+//     in a whole-matrix call. Columns n % 8 use the zero-padded panel and partial
 //     loads/stores of C.
 //   Known slow case: TRANS_A with a power-of-two lda (e.g. 1024) runs ~40% slower;
 //   each k step reads a new line of A lda·4 bytes on, and those lines share L1/L2
@@ -171,19 +171,21 @@ export function gemm_packed_f32(a: usize, lda: i32, packed: usize, c: usize, ldc
             micro_4x8_t(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
             ap += 4 * rowStep; cp += 4 * ldc4;
           }
-          for (; i < mc; i++) {
-            micro_1x8_t(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
-            ap += rowStep; cp += ldc4;
-          }
+          // m % 4 leftover rows in one tile: 6 or 4 chains run at 3 or 2 times the 1×8 rate
+          const left = mc - i;
+          if (left == 3) micro_3x8_t(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 2) micro_2x8_t(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 1) micro_1x8_t(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
         } else {
           for (; i + 4 <= mc; i += 4) {
             micro_4x8_n(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
             ap += 4 * rowStep; cp += 4 * ldc4;
           }
-          for (; i < mc; i++) {
-            micro_1x8_n(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
-            ap += rowStep; cp += ldc4;
-          }
+          // m % 4 leftover rows in one tile: 6 or 4 chains run at 3 or 2 times the 1×8 rate
+          const left = mc - i;
+          if (left == 3) micro_3x8_n(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 2) micro_2x8_n(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 1) micro_1x8_n(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
         }
       }
     }
@@ -303,6 +305,161 @@ function micro_4x8_t(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i
     storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
     storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
     storeN(r3, c30, nr); storeN(r3 + 16, c31, nr - 4);
+  }
+}
+
+/** 3×8 tile of C, A row-major. */
+function micro_3x8_n(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+  const r0 = c;
+  const r1 = c + 1 * ldc4;
+  const r2 = c + 2 * ldc4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  if (load) {
+    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
+    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
+    c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
+  }
+  let p0 = a;
+  let p1 = a + 1 * lda4;
+  let p2 = a + 2 * lda4;
+  let bp = b;
+  let kk = kc;
+  let b0: v128, b1: v128, s: v128;
+  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
+  for (let seg = 0; seg < 2; seg++) {
+    if (seg == 1) { bp = b2; kk = kc2; }
+    while (kk > 0) {
+      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+      s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+      s = v128.load32_splat(p1, 0); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+      s = v128.load32_splat(p2, 0); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+      bp += 32;
+      p0 += 4; p1 += 4; p2 += 4;
+      kk--;
+    }
+  }
+  if (nr == 8) {
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+    v128.store(r1, c10); v128.store(r1, c11, 16);
+    v128.store(r2, c20); v128.store(r2, c21, 16);
+  } else {
+    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
+    storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
+  }
+}
+
+/** 2×8 tile of C, A row-major. */
+function micro_2x8_n(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+  const r0 = c;
+  const r1 = c + 1 * ldc4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  if (load) {
+    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
+    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
+  }
+  let p0 = a;
+  let p1 = a + 1 * lda4;
+  let bp = b;
+  let kk = kc;
+  let b0: v128, b1: v128, s: v128;
+  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
+  for (let seg = 0; seg < 2; seg++) {
+    if (seg == 1) { bp = b2; kk = kc2; }
+    while (kk > 0) {
+      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+      s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+      s = v128.load32_splat(p1, 0); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+      bp += 32;
+      p0 += 4; p1 += 4;
+      kk--;
+    }
+  }
+  if (nr == 8) {
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+    v128.store(r1, c10); v128.store(r1, c11, 16);
+  } else {
+    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
+  }
+}
+
+/** 3×8 tile of C, A stored k×m (TRANS_A). */
+function micro_3x8_t(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+  const r0 = c;
+  const r1 = c + 1 * ldc4;
+  const r2 = c + 2 * ldc4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  if (load) {
+    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
+    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
+    c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
+  }
+  let q = a;
+  let bp = b;
+  let kk = kc;
+  let b0: v128, b1: v128, s: v128;
+  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
+  for (let seg = 0; seg < 2; seg++) {
+    if (seg == 1) { bp = b2; kk = kc2; }
+    while (kk > 0) {
+      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+      s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+      s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+      s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+      q += lda4;
+      bp += 32;
+      kk--;
+    }
+  }
+  if (nr == 8) {
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+    v128.store(r1, c10); v128.store(r1, c11, 16);
+    v128.store(r2, c20); v128.store(r2, c21, 16);
+  } else {
+    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
+    storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
+  }
+}
+
+/** 2×8 tile of C, A stored k×m (TRANS_A). */
+function micro_2x8_t(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+  const r0 = c;
+  const r1 = c + 1 * ldc4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  if (load) {
+    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
+    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
+  }
+  let q = a;
+  let bp = b;
+  let kk = kc;
+  let b0: v128, b1: v128, s: v128;
+  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
+  for (let seg = 0; seg < 2; seg++) {
+    if (seg == 1) { bp = b2; kk = kc2; }
+    while (kk > 0) {
+      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+      s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+      s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+      q += lda4;
+      bp += 32;
+      kk--;
+    }
+  }
+  if (nr == 8) {
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+    v128.store(r1, c10); v128.store(r1, c11, 16);
+  } else {
+    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
   }
 }
 
