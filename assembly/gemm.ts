@@ -620,13 +620,37 @@ function packA5(a: usize, lda4: usize, transA: bool, i0: i32, rows: i32, k0: i32
         src += lda4; d += 20;
       }
     } else {
-      for (let r = 0; r < 5; r++) {
-        let src = a + <usize>(i0 + g + r) * lda4 + (<usize>k0 << 2);
-        let d = base + (<usize>r << 2);
-        for (let kk = 0; kk < kt; kk++) {
-          store<f32>(d, load<f32>(src));
-          src += 4; d += 20;
-        }
+      // four k at a time: rows 0..3 as a 4×4 transpose (one v128 store per k), row 4 by lanes
+      const s0 = a + <usize>(i0 + g) * lda4 + (<usize>k0 << 2);
+      const s1 = s0 + lda4, s2 = s1 + lda4, s3 = s2 + lda4, s4 = s3 + lda4;
+      let d = base;
+      let kk = 0;
+      for (; kk + 4 <= kt; kk += 4) {
+        const q = <usize>kk << 2;
+        const r0 = v128.load(s0 + q), r1 = v128.load(s1 + q), r2 = v128.load(s2 + q), r3 = v128.load(s3 + q);
+        const r4 = v128.load(s4 + q);
+        const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); // r0[0] r1[0] r0[1] r1[1]
+        const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+        const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+        const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+        v128.store(d, i32x4.shuffle(t0, t1, 0, 1, 4, 5), 0);
+        v128.store32_lane(d, r4, 0, 16);
+        v128.store(d, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 20);
+        v128.store32_lane(d, r4, 1, 36);
+        v128.store(d, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 40);
+        v128.store32_lane(d, r4, 2, 56);
+        v128.store(d, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 60);
+        v128.store32_lane(d, r4, 3, 76);
+        d += 80;
+      }
+      for (; kk < kt; kk++) {
+        const q = <usize>kk << 2;
+        store<f32>(d, load<f32>(s0 + q), 0);
+        store<f32>(d, load<f32>(s1 + q), 4);
+        store<f32>(d, load<f32>(s2 + q), 8);
+        store<f32>(d, load<f32>(s3 + q), 12);
+        store<f32>(d, load<f32>(s4 + q), 16);
+        d += 20;
       }
     }
   }
