@@ -8,31 +8,36 @@
 //   - A is not packed: the micro-kernel reads it with v128.load32_splat (one
 //     vbroadcastss on x64), straight from A or, with TRANS_A, from four adjacent
 //     floats of one row of the stored k×m matrix.
-//   - Loop order: KC block of k → MC block of rows → 8-column panel → 4-row group
+//   - Loop order: pair of KC blocks of k → MC block of rows → 8-column panel → 4-row group
 //     → 4×8 micro-kernel (8 v128 accumulators, 2 B loads + 4 splats + 8 madd per
 //     k step). x64 has 16 xmm registers (V8 keeps xmm15 as scratch): 8
 //     accumulators + 2 B + 4 splats (+1 product temp for unfused mul+add) fit.
 //     The k loop is NOT unrolled, on purpose: TurboFan hoists every load of an
 //     unrolled body to its top, so ×2 or ×4 unrolling (and 6×8 tiles) spill
 //     accumulators to the stack and run 30–45% slower (measured on Node 20 / V8 11.3, x64 AMD EPYC).
-//   - The first KC block writes C (or starts from C with ACCUMULATE); later blocks
+//   - The micro-kernel runs a panel's rows of two consecutive KC blocks (2·KC of k)
+//     before it stores C: half the passes of C through the caches at large k
+//     (measured ~4% faster at 512³–1024³, CPU time, interleaved in one process),
+//     with the packed layout unchanged.
+//   - The first pair of KC blocks writes C (or starts from C with ACCUMULATE); later pairs
 //     start their accumulators from C. So every element of C is one chain of
 //     madd(a, b, acc) over k = 0..k-1 in order, started from 0 or from C.
-//     The 1×8 kernel for the m % 4 leftover rows runs the very same chain, so a
-//     row range computed alone (a thread's share) has the same bits as in a
-//     whole-matrix call. Columns n % 8 use the zero-padded panel and partial
+//     The 3×8, 2×8 and 1×8 kernels for the m % 4 leftover rows run the very same
+//     chain, so a row range computed alone (a thread's share) has the same bits as
+//     in a whole-matrix call. Columns n % 8 use the zero-padded panel and partial
 //     loads/stores of C.
 //   Known slow case: TRANS_A with a power-of-two lda (e.g. 1024) runs ~40% slower;
 //   each k step reads a new line of A lda·4 bytes on, and those lines share L1/L2
 //   sets. Fixing it needs an A packing buffer, which this ABI does not give
-//   gemm_packed_f32 (sub-blocking k did not help).
+//   gemm_packed_f32 (sub-blocking k did not help). gemm_packed_pa_f32 (below) has
+//   one: TRANS_A 1024³ there runs 48 GFLOPS where gemm_f32 ran 25 (CPU time, one process).
 //   The micro-kernels below are written out from one pattern (tile rows × A layout),
 //   since AssemblyScript has no macros and Binaryen does not unroll v128 code.
 import { madd, loadN } from "./simd";
 
 /** Rows of op(B) per packed block: a KC×8 panel (KC·32 bytes) stays in L1. */
 const KC: i32 = 256;
-/** Rows of C per block: MC rows × KC of A (MC·KC·4 bytes) stay in L2 across all panels. */
+/** Rows of C per block: MC rows × 2·KC of A (MC·KC·8 bytes) stay in L2 across all panels. */
 const MC: i32 = 128;
 
 /** Bytes of packed op(B) for these k, n: k rows × n rounded up to 8 columns, as f32. */
@@ -143,10 +148,12 @@ export function gemm_packed_f32(a: usize, lda: i32, packed: usize, c: usize, ldc
   }
   const np = (n + 7) >> 3;
   const npad = np << 3;
-  for (let k0 = 0; k0 < k; k0 += KC) {
+  for (let k0 = 0; k0 < k; k0 += 2 * KC) {
     const kc = min(KC, k - k0);
+    const kc2 = max(0, min(KC, k - k0 - KC));
     const load = k0 > 0 || accumulate;
     const block = packed + (<usize>k0 * npad << 2);
+    const block2 = packed + (<usize>(k0 + kc) * npad << 2);
     for (let i0 = 0; i0 < m; i0 += MC) {
       const mc = min(MC, m - i0);
       // First A element of row i0 at column k0, and the step between consecutive rows.
@@ -156,27 +163,30 @@ export function gemm_packed_f32(a: usize, lda: i32, packed: usize, c: usize, ldc
         const j = p << 3;
         const nr = min(8, n - j);
         const bp = block + (<usize>p * kc << 5);
+        const bp2 = block2 + (<usize>p * kc2 << 5);
         let cp = c + ((<usize>i0 * ldc + j) << 2);
         let ap = a0;
         let i = 0;
         if (transA) {
           for (; i + 4 <= mc; i += 4) {
-            micro_4x8_t(ap, lda4, bp, kc, cp, ldc4, nr, load);
+            micro_4x8_t(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
             ap += 4 * rowStep; cp += 4 * ldc4;
           }
-          for (; i < mc; i++) {
-            micro_1x8_t(ap, lda4, bp, kc, cp, ldc4, nr, load);
-            ap += rowStep; cp += ldc4;
-          }
+          // m % 4 leftover rows in one tile: 6 or 4 chains run at 3 or 2 times the 1×8 rate
+          const left = mc - i;
+          if (left == 3) micro_3x8_t(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 2) micro_2x8_t(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 1) micro_1x8_t(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
         } else {
           for (; i + 4 <= mc; i += 4) {
-            micro_4x8_n(ap, lda4, bp, kc, cp, ldc4, nr, load);
+            micro_4x8_n(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
             ap += 4 * rowStep; cp += 4 * ldc4;
           }
-          for (; i < mc; i++) {
-            micro_1x8_n(ap, lda4, bp, kc, cp, ldc4, nr, load);
-            ap += rowStep; cp += ldc4;
-          }
+          // m % 4 leftover rows in one tile: 6 or 4 chains run at 3 or 2 times the 1×8 rate
+          const left = mc - i;
+          if (left == 3) micro_3x8_n(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 2) micro_2x8_n(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 1) micro_1x8_n(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
         }
       }
     }
@@ -203,7 +213,7 @@ export function gemm_f32(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, l
 }
 
 /** 4×8 tile of C, A row-major. */
-function micro_4x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+function micro_4x8_n(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
   const r0 = c;
   const r1 = c + 1 * ldc4;
   const r2 = c + 2 * ldc4;
@@ -225,15 +235,19 @@ function micro_4x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: u
   let bp = b;
   let kk = kc;
   let b0: v128, b1: v128, s: v128;
-  while (kk > 0) {
-    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-    s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    s = v128.load32_splat(p1, 0); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-    s = v128.load32_splat(p2, 0); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-    s = v128.load32_splat(p3, 0); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    bp += 32;
-    p0 += 4; p1 += 4; p2 += 4; p3 += 4;
-    kk--;
+  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
+  for (let seg = 0; seg < 2; seg++) {
+    if (seg == 1) { bp = b2; kk = kc2; }
+    while (kk > 0) {
+      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+      s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+      s = v128.load32_splat(p1, 0); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+      s = v128.load32_splat(p2, 0); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+      s = v128.load32_splat(p3, 0); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+      bp += 32;
+      p0 += 4; p1 += 4; p2 += 4; p3 += 4;
+      kk--;
+    }
   }
   if (nr == 8) {
     v128.store(r0, c00); v128.store(r0, c01, 16);
@@ -249,7 +263,7 @@ function micro_4x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: u
 }
 
 /** 4×8 tile of C, A stored k×m (TRANS_A). */
-function micro_4x8_t(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+function micro_4x8_t(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
   const r0 = c;
   const r1 = c + 1 * ldc4;
   const r2 = c + 2 * ldc4;
@@ -268,15 +282,19 @@ function micro_4x8_t(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: u
   let bp = b;
   let kk = kc;
   let b0: v128, b1: v128, s: v128;
-  while (kk > 0) {
-    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-    s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-    s = v128.load32_splat(q, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    q += lda4;
-    bp += 32;
-    kk--;
+  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
+  for (let seg = 0; seg < 2; seg++) {
+    if (seg == 1) { bp = b2; kk = kc2; }
+    while (kk > 0) {
+      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+      s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+      s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+      s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+      s = v128.load32_splat(q, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+      q += lda4;
+      bp += 32;
+      kk--;
+    }
   }
   if (nr == 8) {
     v128.store(r0, c00); v128.store(r0, c01, 16);
@@ -291,8 +309,163 @@ function micro_4x8_t(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: u
   }
 }
 
+/** 3×8 tile of C, A row-major. */
+function micro_3x8_n(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+  const r0 = c;
+  const r1 = c + 1 * ldc4;
+  const r2 = c + 2 * ldc4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  if (load) {
+    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
+    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
+    c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
+  }
+  let p0 = a;
+  let p1 = a + 1 * lda4;
+  let p2 = a + 2 * lda4;
+  let bp = b;
+  let kk = kc;
+  let b0: v128, b1: v128, s: v128;
+  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
+  for (let seg = 0; seg < 2; seg++) {
+    if (seg == 1) { bp = b2; kk = kc2; }
+    while (kk > 0) {
+      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+      s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+      s = v128.load32_splat(p1, 0); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+      s = v128.load32_splat(p2, 0); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+      bp += 32;
+      p0 += 4; p1 += 4; p2 += 4;
+      kk--;
+    }
+  }
+  if (nr == 8) {
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+    v128.store(r1, c10); v128.store(r1, c11, 16);
+    v128.store(r2, c20); v128.store(r2, c21, 16);
+  } else {
+    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
+    storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
+  }
+}
+
+/** 2×8 tile of C, A row-major. */
+function micro_2x8_n(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+  const r0 = c;
+  const r1 = c + 1 * ldc4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  if (load) {
+    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
+    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
+  }
+  let p0 = a;
+  let p1 = a + 1 * lda4;
+  let bp = b;
+  let kk = kc;
+  let b0: v128, b1: v128, s: v128;
+  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
+  for (let seg = 0; seg < 2; seg++) {
+    if (seg == 1) { bp = b2; kk = kc2; }
+    while (kk > 0) {
+      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+      s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+      s = v128.load32_splat(p1, 0); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+      bp += 32;
+      p0 += 4; p1 += 4;
+      kk--;
+    }
+  }
+  if (nr == 8) {
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+    v128.store(r1, c10); v128.store(r1, c11, 16);
+  } else {
+    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
+  }
+}
+
+/** 3×8 tile of C, A stored k×m (TRANS_A). */
+function micro_3x8_t(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+  const r0 = c;
+  const r1 = c + 1 * ldc4;
+  const r2 = c + 2 * ldc4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  if (load) {
+    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
+    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
+    c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
+  }
+  let q = a;
+  let bp = b;
+  let kk = kc;
+  let b0: v128, b1: v128, s: v128;
+  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
+  for (let seg = 0; seg < 2; seg++) {
+    if (seg == 1) { bp = b2; kk = kc2; }
+    while (kk > 0) {
+      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+      s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+      s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+      s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+      q += lda4;
+      bp += 32;
+      kk--;
+    }
+  }
+  if (nr == 8) {
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+    v128.store(r1, c10); v128.store(r1, c11, 16);
+    v128.store(r2, c20); v128.store(r2, c21, 16);
+  } else {
+    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
+    storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
+  }
+}
+
+/** 2×8 tile of C, A stored k×m (TRANS_A). */
+function micro_2x8_t(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+  const r0 = c;
+  const r1 = c + 1 * ldc4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  if (load) {
+    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
+    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
+  }
+  let q = a;
+  let bp = b;
+  let kk = kc;
+  let b0: v128, b1: v128, s: v128;
+  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
+  for (let seg = 0; seg < 2; seg++) {
+    if (seg == 1) { bp = b2; kk = kc2; }
+    while (kk > 0) {
+      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+      s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+      s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+      q += lda4;
+      bp += 32;
+      kk--;
+    }
+  }
+  if (nr == 8) {
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+    v128.store(r1, c10); v128.store(r1, c11, 16);
+  } else {
+    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
+  }
+}
+
 /** 1×8 tile of C, A row-major. */
-function micro_1x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+function micro_1x8_n(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
   const r0 = c;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   if (load) {
@@ -302,12 +475,16 @@ function micro_1x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: u
   let bp = b;
   let kk = kc;
   let b0: v128, b1: v128, s: v128;
-  while (kk > 0) {
-    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-    s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    bp += 32;
-    p0 += 4;
-    kk--;
+  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
+  for (let seg = 0; seg < 2; seg++) {
+    if (seg == 1) { bp = b2; kk = kc2; }
+    while (kk > 0) {
+      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+      s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+      bp += 32;
+      p0 += 4;
+      kk--;
+    }
   }
   if (nr == 8) {
     v128.store(r0, c00); v128.store(r0, c01, 16);
@@ -317,7 +494,7 @@ function micro_1x8_n(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: u
 }
 
 /** 1×8 tile of C, A stored k×m (TRANS_A). */
-function micro_1x8_t(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+function micro_1x8_t(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
   const r0 = c;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   if (load) {
@@ -327,16 +504,207 @@ function micro_1x8_t(a: usize, lda4: usize, b: usize, kc: i32, c: usize, ldc4: u
   let bp = b;
   let kk = kc;
   let b0: v128, b1: v128, s: v128;
-  while (kk > 0) {
-    b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-    s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    q += lda4;
-    bp += 32;
-    kk--;
+  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
+  for (let seg = 0; seg < 2; seg++) {
+    if (seg == 1) { bp = b2; kk = kc2; }
+    while (kk > 0) {
+      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
+      s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+      q += lda4;
+      bp += 32;
+      kk--;
+    }
   }
   if (nr == 8) {
     v128.store(r0, c00); v128.store(r0, c01, 16);
   } else {
     storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+  }
+}
+
+// ---- gemm_packed_pa_f32: 5×8 tiles over A packed per block ----
+//
+// Why a second driver: the 4×8 tile has 8 madd chains, exactly latency × throughput
+// of this CPU's FMA units (4 cycles × 2 a cycle), so any hiccup stalls it (~88% of the
+// relaxed ceiling in L1). Taller tiles spill: TurboFan hoists every load of the loop
+// body to its top, and 6×8 with splat loads needs 12 accumulators + 8 loaded values
+// (measured 2× slower). A 5×8 tile fits when the five A values of one k come from ONE
+// v128 load (rows 0..3, lanes broadcast by i32x4.shuffle: pure, so not hoisted) plus
+// one splat: 10 accumulators + 2 B + 2 A = 14 of the 15 usable xmm registers. That needs
+// the five rows' values adjacent per k, so A is packed per (2·KC, MC5) block: 5-row
+// groups, k-major, 5 floats per k. Measured +12% over the 4×8 tile on L2-resident
+// blocks (54 vs 48 GFLOPS, one process, interleaved). Every element of C is still the
+// one madd chain over k in order, so the bits equal gemm_packed_f32's.
+
+/** Rows of C per block in gemm_packed_pa_f32: a multiple of 5 (its tile height). */
+const MC5: i32 = 130;
+
+/** Bytes of A scratch gemm_packed_pa_f32 needs (one block of packed A; per call, so per thread). */
+export function gemm_packed_a_bytes(): i32 {
+  return MC5 * 2 * KC * 4;
+}
+
+/**
+ * As gemm_packed_f32 (same arguments, same bits), plus `ascratch`
+ * (gemm_packed_a_bytes() bytes, one per concurrent call) where blocks of op(A)
+ * are packed for 5×8 tiles. Worth it when C has several 8-column panels (the
+ * packing is repaid once per panel).
+ */
+export function gemm_packed_pa_f32(a: usize, lda: i32, packed: usize, c: usize, ldc: i32, m: i32, n: i32, k: i32, flags: i32, ascratch: usize): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    gemm_packed_f32(a, lda, packed, c, ldc, m, n, k, flags);
+    return;
+  }
+  const transA = (flags & 1) != 0;
+  const accumulate = (flags & 4) != 0;
+  const ldc4 = <usize>ldc << 2;
+  const lda4 = <usize>lda << 2;
+  const np = (n + 7) >> 3;
+  const npad = np << 3;
+  for (let k0 = 0; k0 < k; k0 += 2 * KC) {
+    const kc = min(KC, k - k0);
+    const kc2 = max(0, min(KC, k - k0 - KC));
+    const kt = kc + kc2;
+    const load = k0 > 0 || accumulate;
+    const block = packed + (<usize>k0 * npad << 2);
+    const block2 = packed + (<usize>(k0 + kc) * npad << 2);
+    for (let i0 = 0; i0 < m; i0 += MC5) {
+      const mc = min(MC5, m - i0);
+      const full = mc - mc % 5;
+      packA5(a, lda4, transA, i0, full, k0, kt, ascratch);
+      // the m % 5 leftover rows read A in place, as gemm_packed_f32 does
+      const aLeft = transA ? a + ((<usize>k0 * lda + i0 + full) << 2) : a + ((<usize>(i0 + full) * lda + k0) << 2);
+      const left = mc - full;
+      for (let p = 0; p < np; p++) {
+        const j = p << 3;
+        const nr = min(8, n - j);
+        const bp = block + (<usize>p * kc << 5);
+        const bp2 = block2 + (<usize>p * kc2 << 5);
+        let cp = c + ((<usize>i0 * ldc + j) << 2);
+        let ap = ascratch;
+        for (let i = 0; i < full; i += 5) {
+          micro_5x8_p(ap, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          ap += <usize>kt * 20; cp += 5 * ldc4;
+        }
+        if (transA) {
+          if (left == 4) micro_4x8_t(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 3) micro_3x8_t(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 2) micro_2x8_t(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 1) micro_1x8_t(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+        } else {
+          if (left == 4) micro_4x8_n(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 3) micro_3x8_n(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 2) micro_2x8_n(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 1) micro_1x8_n(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Packs rows [i0, i0 + rows) (rows a multiple of 5) × columns [k0, k0 + kt) of op(A)
+ * into dst: 5-row groups, each kt × 5 floats (the group's five values of one k adjacent).
+ */
+function packA5(a: usize, lda4: usize, transA: bool, i0: i32, rows: i32, k0: i32, kt: i32, dst: usize): void {
+  const group = <usize>kt * 20;
+  for (let g = 0; g < rows; g += 5) {
+    const base = dst + <usize>(g / 5) * group;
+    if (transA) {
+      // op(A)[i, kk] = A[kk, i]: the five values of one k are adjacent already
+      let src = a + <usize>k0 * lda4 + (<usize>(i0 + g) << 2);
+      let d = base;
+      for (let kk = 0; kk < kt; kk++) {
+        v128.store(d, v128.load(src));
+        store<f32>(d, load<f32>(src, 16), 16);
+        src += lda4; d += 20;
+      }
+    } else {
+      // four k at a time: rows 0..3 as a 4×4 transpose (one v128 store per k), row 4 by lanes
+      const s0 = a + <usize>(i0 + g) * lda4 + (<usize>k0 << 2);
+      const s1 = s0 + lda4, s2 = s1 + lda4, s3 = s2 + lda4, s4 = s3 + lda4;
+      let d = base;
+      let kk = 0;
+      for (; kk + 4 <= kt; kk += 4) {
+        const q = <usize>kk << 2;
+        const r0 = v128.load(s0 + q), r1 = v128.load(s1 + q), r2 = v128.load(s2 + q), r3 = v128.load(s3 + q);
+        const r4 = v128.load(s4 + q);
+        const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); // r0[0] r1[0] r0[1] r1[1]
+        const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+        const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+        const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+        v128.store(d, i32x4.shuffle(t0, t1, 0, 1, 4, 5), 0);
+        v128.store32_lane(d, r4, 0, 16);
+        v128.store(d, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 20);
+        v128.store32_lane(d, r4, 1, 36);
+        v128.store(d, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 40);
+        v128.store32_lane(d, r4, 2, 56);
+        v128.store(d, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 60);
+        v128.store32_lane(d, r4, 3, 76);
+        d += 80;
+      }
+      for (; kk < kt; kk++) {
+        const q = <usize>kk << 2;
+        store<f32>(d, load<f32>(s0 + q), 0);
+        store<f32>(d, load<f32>(s1 + q), 4);
+        store<f32>(d, load<f32>(s2 + q), 8);
+        store<f32>(d, load<f32>(s3 + q), 12);
+        store<f32>(d, load<f32>(s4 + q), 16);
+        d += 20;
+      }
+    }
+  }
+}
+
+/** 5×8 tile of C over packed A (5 floats per k): rows 0..3 from one v128 load, lanes broadcast by shuffles. */
+function micro_5x8_p(a: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
+  const r0 = c;
+  const r1 = c + 1 * ldc4;
+  const r2 = c + 2 * ldc4;
+  const r3 = c + 3 * ldc4;
+  const r4 = c + 4 * ldc4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  if (load) {
+    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
+    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
+    c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
+    c30 = loadN(r3, nr); c31 = loadN(r3 + 16, nr - 4);
+    c40 = loadN(r4, nr); c41 = loadN(r4 + 16, nr - 4);
+  }
+  let q = a;
+  let bp = b;
+  let kk = kc;
+  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
+  for (let seg = 0; seg < 2; seg++) {
+    if (seg == 1) { bp = b2; kk = kc2; }
+    while (kk > 0) {
+      const b0 = v128.load(bp, 0), b1 = v128.load(bp, 16);
+      const av = v128.load(q, 0);
+      let s = i32x4.shuffle(av, av, 0, 0, 0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+      s = i32x4.shuffle(av, av, 1, 1, 1, 1); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+      s = i32x4.shuffle(av, av, 2, 2, 2, 2); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+      s = i32x4.shuffle(av, av, 3, 3, 3, 3); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+      s = v128.load32_splat(q, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+      q += 20; bp += 32;
+      kk--;
+    }
+  }
+  if (nr == 8) {
+    v128.store(r0, c00); v128.store(r0, c01, 16);
+    v128.store(r1, c10); v128.store(r1, c11, 16);
+    v128.store(r2, c20); v128.store(r2, c21, 16);
+    v128.store(r3, c30); v128.store(r3, c31, 16);
+    v128.store(r4, c40); v128.store(r4, c41, 16);
+  } else {
+    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
+    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
+    storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
+    storeN(r3, c30, nr); storeN(r3 + 16, c31, nr - 4);
+    storeN(r4, c40, nr); storeN(r4 + 16, c41, nr - 4);
   }
 }

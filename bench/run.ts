@@ -6,7 +6,8 @@
 //
 // Each engine runs in its own child process (bench/engine-child.ts). For each
 // workload every engine first runs once and has its result checked against a
-// float64 reference (bench/reference.ts); then rounds are interleaved across
+// float64 reference (bench/reference.ts) and warms up until its timings settle
+// (WARM_LIMIT_MS, the same rule for every engine); then rounds are interleaved across
 // engines (A B C A B C …) so a noisy neighbour hurts everyone alike, and the
 // median and best of the rounds are reported. Alongside: this machine's
 // single-thread ceilings measured in the same run (f32x4 mul+add,
@@ -122,23 +123,35 @@ function coldStart(engine: string): Promise<number | null> {
   });
 }
 
+/**
+ * Longest warm-up per engine and workload. Every engine warms up by the same rule
+ * (bench/engine-child.ts warmUp): rounds of ~40 ms until, after 250 ms, three consecutive rounds'
+ * medians agree within 10%, because V8's JS and wasm tier-up made a child's first
+ * rounds 5–25× slower for a while that differs per engine.
+ */
+const WARM_LIMIT_MS = quick ? 1500 : 3000;
 /** Idle time between two engines' turns. */
 const SETTLE_MS = 25;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 interface Cell { medianMs: number; bestMs: number; gflops?: number; error?: string; unsupported?: boolean }
-type Row = { workload: string; flops: number; cells: Record<string, Cell> };
+/** unsettled: engines whose warm-up hit WARM_LIMIT_MS before two rounds agreed within 10%. */
+type Row = { workload: string; flops: number; cells: Record<string, Cell>; unsettled?: string[] };
 
 async function runWorkload(children: Child[], w: Workload): Promise<Row> {
   const row: Row = { workload: label(w), flops: flops(w), cells: {} };
   const live: { c: Child; reps: number; ms: number[] }[] = [];
+  const unsettled: string[] = [];
   for (const c of children) {
     if (c.cfg.gemmOnly && w.kind !== "gemm") continue;
-    const r = await c.ask({ op: "prepare", workload: w });
+    const r = await c.ask({ op: "prepare", workload: w, warmLimitMs: WARM_LIMIT_MS });
     if (r.unsupported) row.cells[c.cfg.key] = { medianMs: NaN, bestMs: NaN, unsupported: true };
     else if (!r.ok) row.cells[c.cfg.key] = { medianMs: NaN, bestMs: NaN, error: r.error ?? `wrong result: ${r.check?.detail}` };
     // enough repetitions for ~40 ms a round, sized on a warm run
-    else live.push({ c, reps: Math.max(2, Math.min(200, Math.round(40 / Math.max(r.warmMs, 0.01)))), ms: [] });
+    else {
+      if (!r.warmSettled) unsettled.push(`${c.cfg.key} (${r.warmRounds} warm-up rounds)`);
+      live.push({ c, reps: Math.max(2, Math.min(200, Math.round(40 / Math.max(r.warmMs, 0.01)))), ms: [] });
+    }
   }
   const roundMedians = new Map<Child, number[]>();
   for (let r = 0; r < rounds; r++) {
@@ -160,6 +173,7 @@ async function runWorkload(children: Child[], w: Workload): Promise<Row> {
     row.cells[l.c.cfg.key] = { medianMs: med, bestMs: best, gflops: row.flops ? row.flops / (med * 1e6) : undefined };
   }
   for (const c of children) if (!c.cfg.gemmOnly || w.kind === "gemm") await c.ask({ op: "dispose" });
+  if (unsettled.length) row.unsettled = unsettled;
   return row;
 }
 
@@ -219,6 +233,7 @@ async function main(): Promise<void> {
     }
     const ratios = [r1 && `1 thread: ${r1.ratio.toFixed(2)}× ${r1.peer}`, r2 && `2 threads: ${r2.ratio.toFixed(2)}× ${r2.peer}`].filter(Boolean);
     if (ratios.length) console.log(`  webgrad vs best peer — ${ratios.join("; ")}`);
+    if (row.unsettled) console.log(`  timings still moving after warm-up: ${row.unsettled.join(", ")}`);
   }
   for (const c of children) c.close();
 

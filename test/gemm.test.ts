@@ -86,11 +86,13 @@ for (const v of KERNEL_VARIANTS) {
       for (const acc of [0, ACCUMULATE]) {
         for (const m of M_SWEEP) for (const n of N_SWEEP) for (const k of K_SWEEP) runCase(box, m, n, k, trans | acc, seed++);
       }
-      // Past MC (128 rows) and across two KC boundaries.
+      // Past MC (128 rows) and across KC boundaries.
       for (const acc of [0, ACCUMULATE]) {
         runCase(box, 131, 17, 300, trans | acc, seed++);
         runCase(box, 5, 33, 2 * KC + 1, trans | acc, seed++);
         runCase(box, 130, 24, 2 * KC + 7, trans | acc, seed++);
+        // the kernel runs KC blocks in pairs: a full second pair, then a half one
+        runCase(box, 6, 19, 4 * KC + 3, trans | acc, seed++);
       }
     });
   }
