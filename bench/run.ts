@@ -17,7 +17,7 @@ import v8 from "node:v8";
 import os from "node:os";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface, type Interface } from "node:readline";
-import { readdirSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { measureCeiling, type Ceiling } from "./ceiling.js";
 import { flops, label, type Workload } from "./workloads.js";
@@ -109,6 +109,52 @@ class Child {
   close(): void {
     this.proc.stdin!.end();
   }
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+}
+
+/**
+ * CPU nanoseconds used so far by all threads of these processes (Linux's
+ * /proc/<pid>/task/<tid>/schedstat), or null where /proc has no such files.
+ */
+function cpuNs(pids: number[]): number | null {
+  let sum = 0;
+  try {
+    for (const pid of pids) {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        sum += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      }
+    }
+  } catch {
+    return null;
+  }
+  return sum;
+}
+
+/**
+ * Waits until every engine process is idle: each child's threads together
+ * used under 0.5 ms of CPU in the last 10 ms (at most IDLE_LIMIT_MS, at least
+ * SETTLE_MS). An engine's background threads (ORT's spinning pool, V8's
+ * concurrent GC and compiler threads after a jax-js or tfjs round) otherwise
+ * could keep one of the two cores busy while the next engine is timed. The
+ * same wait precedes every engine's turn. (It did not explain the one gap
+ * still seen: webgrad's causal attention fwd+bwd at 512 reads ~31–34 ms when
+ * the peers run in the same bench and 24.5 ms when only webgrad's engines do.)
+ */
+async function settle(children: Child[]): Promise<void> {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  await sleep(SETTLE_MS);
+  const pids = children.map((c) => c.pid).filter((p): p is number => p !== undefined);
+  const t0 = performance.now();
+  let before = cpuNs(pids);
+  if (before === null) return;
+  while (performance.now() - t0 < IDLE_LIMIT_MS) {
+    await sleep(10);
+    const now = cpuNs(pids);
+    if (now === null || now - before < 0.5e6) return;
+    before = now;
+  }
 }
 
 function coldStart(engine: string): Promise<number | null> {
@@ -130,8 +176,8 @@ function coldStart(engine: string): Promise<number | null> {
  * rounds 5–25× slower for a while that differs per engine.
  */
 const WARM_LIMIT_MS = quick ? 1500 : 3000;
-/** Idle time between two engines' turns. */
-const SETTLE_MS = 25;
+/** Idle time between two engines' turns, and the longest wait for every engine process to go idle. */
+const SETTLE_MS = 25, IDLE_LIMIT_MS = 1000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 interface Cell { medianMs: number; bestMs: number; gflops?: number; error?: string; unsupported?: boolean }
@@ -156,8 +202,8 @@ async function runWorkload(children: Child[], w: Workload): Promise<Row> {
   const roundMedians = new Map<Child, number[]>();
   for (let r = 0; r < rounds; r++) {
     for (const l of live) {
-      // let the previous engine's thread pool stop spinning (ORT's and ours spin after work) before timing the next
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      // let the previous engine's threads (spinning pools, V8's background GC and compilers) go quiet before timing the next
+      await settle(children);
       const res = await l.c.ask({ op: "run", reps: l.reps });
       if (!res.ms) {
         row.cells[l.c.cfg.key] = { medianMs: NaN, bestMs: NaN, error: res.error };
