@@ -32,9 +32,11 @@ export function gemmRaw(a: number, b: number, c: number, m: number, n: number, k
   if (m === 0 || n === 0) return;
   const t = be.threads;
   const flops = 2 * m * n * k;
-  // wasm: 5×8 tiles over A packed per block (gemm_packed_pa_f32, same bits, ~10% faster)
-  // once C has enough 8-column panels to repay packing A
-  const packA = be.name === "wasm" && n >= PACK_A_MIN_N && m >= 5 && k > 0;
+  // relaxed wasm: 5×8 tiles over A packed per block (gemm_packed_pa_f32, same bits, ~5% faster)
+  // once C has enough 8-column panels to repay packing A. Not on the plain SIMD
+  // binary: without fused madd its 10 chains need temporaries and it runs
+  // 41 GFLOPS where the 4×8 kernel runs 46–48 (512³, 1000³, 512×768×3072, best of 8, one process)
+  const packA = be.name === "wasm" && be.variant.startsWith("relaxed") && n >= PACK_A_MIN_N && m >= 5 && k > 0;
   if (t === 1 || flops < 1 << 20) {
     if (!packA) {
       K.gemm_f32(a, b, c, m, n, k, lda, ldb, ldc, flags, scratch(K.gemm_packed_b_bytes(k, n)));
