@@ -9,38 +9,13 @@ import * as assert from "uvu/assert";
 import { KERNEL_VARIANTS, assertClose, randomF32, kernels } from "./harness.js";
 import type { KernelBox } from "./harness.js";
 
-const TRANS_A = 1, TRANS_B = 2, ACCUMULATE = 4;
+import { TRANS_A, TRANS_B, ACCUMULATE, flagName, place, reference, type Placed } from "./gemm-reference.js";
 const KC = 256; // must match assembly/gemm.ts
 const MC5 = 130; // must match assembly/gemm.ts
 
-const flagName = (f: number) => `${f & TRANS_A ? "T" : "N"}${f & TRANS_B ? "T" : "N"}${f & ACCUMULATE ? "+=" : "="}`;
 
-interface Placed { ptr: number; ld: number; data: Float32Array }
 
-/** rows×cols with leading dimension cols + pad, at a non-16-aligned offset. */
-function place(box: KernelBox, rows: number, cols: number, seed: number, pad: number, shift: number): Placed {
-  const ld = cols + pad;
-  const data = randomF32(rows * ld, seed);
-  const ptr = box.alloc((rows * ld + shift) * 4 + 16) + shift * 4;
-  box.f32(ptr, rows * ld).set(data);
-  return { ptr, ld, data };
-}
 
-function reference(A: Placed, B: Placed, C0: Placed, m: number, n: number, k: number, flags: number): Float64Array {
-  const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = flags & ACCUMULATE ? C0.data[i * C0.ld + j] : 0;
-      for (let kk = 0; kk < k; kk++) {
-        const a = flags & TRANS_A ? A.data[kk * A.ld + i] : A.data[i * A.ld + kk];
-        const b = flags & TRANS_B ? B.data[j * B.ld + kk] : B.data[kk * B.ld + j];
-        s += a * b;
-      }
-      out[i * n + j] = s;
-    }
-  }
-  return out;
-}
 
 /** Runs both kernels on one case; checks the float64 reference, the C padding and identical bits. */
 function runCase(box: KernelBox, m: number, n: number, k: number, flags: number, seed: number): void {

@@ -7,44 +7,16 @@ import * as assert from "uvu/assert";
 import { KERNEL_VARIANTS, assertClose, randomF32, kernels } from "./harness.js";
 import type { KernelBox } from "./harness.js";
 
-const TRANS_A = 1, TRANS_B = 2, ACCUMULATE = 4;
+import { TRANS_A, TRANS_B, ACCUMULATE, flagName, place, reference, type Placed } from "./gemm-reference.js";
 const KC = 256; // must match assembly/gemm.ts (the packed layout test spells it out)
 
 const M_SWEEP = [1, 2, 3, 4, 5, 7, 8, 13, 67];
 const N_SWEEP = [1, 7, 8, 9, 15, 16, 17, 33];
 const K_SWEEP = [1, 2, 3, 7, 8, 255, 256, 257, 300];
 
-function flagName(flags: number): string {
-  return `${flags & TRANS_A ? "T" : "N"}${flags & TRANS_B ? "T" : "N"}${flags & ACCUMULATE ? "+=" : "="}`;
-}
 
-/** A matrix placed in the box: `rows`×`cols` stored with leading dimension `ld`, at a non-16-aligned offset. */
-interface Placed { ptr: number; ld: number; data: Float32Array }
 
-function place(box: KernelBox, rows: number, cols: number, seed: number, pad: number, shift: number): Placed {
-  const ld = cols + pad;
-  const data = randomF32(rows * ld, seed);
-  const ptr = box.alloc((rows * ld + shift) * 4 + 16) + shift * 4;
-  box.f32(ptr, rows * ld).set(data);
-  return { ptr, ld, data };
-}
 
-/** op(A)·op(B) (+ C0) in float64. */
-function reference(A: Placed, B: Placed, C0: Placed, m: number, n: number, k: number, flags: number): Float64Array {
-  const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = flags & ACCUMULATE ? C0.data[i * C0.ld + j] : 0;
-      for (let kk = 0; kk < k; kk++) {
-        const a = flags & TRANS_A ? A.data[kk * A.ld + i] : A.data[i * A.ld + kk];
-        const b = flags & TRANS_B ? B.data[j * B.ld + kk] : B.data[kk * B.ld + j];
-        s += a * b;
-      }
-      out[i * n + j] = s;
-    }
-  }
-  return out;
-}
 
 /** Operands for one case; the pads and shifts vary with the seed so strides and misalignment vary too. */
 function operands(box: KernelBox, m: number, n: number, k: number, flags: number, seed: number) {
