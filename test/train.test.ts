@@ -138,6 +138,8 @@ test("ModelCheckpoint: saves each epoch (or only improvements) atomically, and t
     err = (e as Error).message;
   }
   assert.match(err, /"valLoss" is not logged/);
+  const { rmSync } = await import("node:fs");
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test.run();
