@@ -12,6 +12,7 @@ import { kernels, assertClose, randomF32 } from "./harness.js";
 import type { KernelBox } from "./harness.js";
 import { WebGpuBackend } from "../host/backends/webgpu/backend.js";
 import { detectFeatures } from "../host/backends/features.js";
+import { putBoth, compareTwins } from "./webgpu-twins.js";
 
 let box: KernelBox;
 let gpu: WebGpuBackend;
@@ -22,19 +23,9 @@ test.before(async () => {
 });
 test.after(() => gpu?.shutdown());
 
-/** The same data in both memories: returns [wasm ptr, gpu ptr]. */
-function put(data: Float32Array | Int32Array): [number, number] {
-  const bytes = data.length * 4 + 16;
-  const w = box.alloc(bytes);
-  (data instanceof Int32Array ? box.i32(w, data.length) : box.f32(w, data.length)).set(data as any);
-  const g = gpu.mm.pool.alloc(bytes);
-  gpu.write(g, data);
-  return [w, g];
-}
+const put = (data: Float32Array | Int32Array, shift = 0) => putBoth(box, gpu, data, shift);
 
-async function compare(g: number, w: number, n: number, what: string, tol: { rtol: number; atol: number }): Promise<void> {
-  assertClose(new Float32Array(await gpu.read(g, n * 4)), box.f32(w, n), { ...tol, what });
-}
+const compare = (g: number, w: number, n: number, what: string, tol: { rtol: number; atol: number }) => compareTwins(box, gpu, g, w, n, what, tol);
 
 const outSize = (n: number, k: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
 

@@ -15,6 +15,7 @@ import type { KernelBox } from "./harness.js";
 import { WebGpuBackend } from "../host/backends/webgpu/backend.js";
 import { detectFeatures } from "../host/backends/features.js";
 import * as wg from "../host/index.js";
+import { putBoth, compareTwins } from "./webgpu-twins.js";
 
 const TRANS_A = 1, TRANS_B = 2, ACCUMULATE = 4;
 let box: KernelBox;
@@ -27,15 +28,7 @@ test.before(async () => {
 });
 test.after(() => gpu?.shutdown());
 
-/** The same data in both memories: returns [wasm ptr, gpu ptr]. */
-function put(data: Float32Array | Int32Array, shift = 0): [number, number] {
-  const bytes = (data.length + shift) * 4 + 16;
-  const w = box.alloc(bytes) + shift * 4;
-  (data instanceof Int32Array ? box.i32(w, data.length) : box.f32(w, data.length)).set(data as any);
-  const g = gpu.mm.pool.alloc(bytes) + shift * 4;
-  gpu.write(g, data);
-  return [w, g];
-}
+const put = (data: Float32Array | Int32Array, shift = 0) => putBoth(box, gpu, data, shift);
 
 async function readF32(ptr: number, n: number): Promise<Float32Array> {
   return new Float32Array(await gpu.read(ptr, n * 4));
@@ -100,9 +93,7 @@ function input(op: number, n: number, seed: number): Float32Array {
   return x;
 }
 
-async function compare(gp: number, wp: number, n: number, what: string, tol = { rtol: 2e-5, atol: 2e-6 }): Promise<void> {
-  assertClose(await readF32(gp, n), box.f32(wp, n), { ...tol, what });
-}
+const compare = (gp: number, wp: number, n: number, what: string, tol?: { rtol: number; atol: number }) => compareTwins(box, gpu, gp, wp, n, what, tol);
 
 test("unary_f32 and unary_backward_f32: every op code, lengths around the workgroup size", async () => {
   for (let op = 0; op < UNARY.length; op++) {

@@ -4,7 +4,6 @@
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 import { shapeStr } from "../ops/util.js";
-import { backend } from "../engine.js";
 
 export type Reduction = "mean" | "sum" | "none";
 
@@ -32,17 +31,9 @@ export function nllLoss(logProbs: Tensor, labels: Tensor, opts: { reduction?: Re
   if (logProbs.rank !== 2) throw new Error(`nllLoss: input must be [batch, classes], got ${shapeStr(logProbs.shape)}`);
   const [n, c] = logProbs.shape;
   ops.checkLabels(labels, n, c, "nllLoss");
-  // pick with a one-hot mask: gradient flows only to the chosen entries
-  let mask: Tensor;
-  if (backend().name === "wasm") {
-    const lv = labels.view() as Int32Array;
-    const hot = new Float32Array(n * c);
-    for (let i = 0; i < n; i++) hot[i * c + lv[i]] = 1;
-    mask = ops.tensor(hot, { shape: [n, c] });
-  } else {
-    // labels on the GPU: the one-hot mask is made there (label == class index)
-    mask = ops.eq(ops.reshape(labels, [n, 1]), ops.reshape(ops.arange(c), [1, c]));
-  }
+  // pick with a one-hot mask (label == class index, made by kernels on either backend):
+  // gradient flows only to the chosen entries
+  const mask = ops.eq(ops.reshape(labels, [n, 1]), ops.reshape(ops.arange(c), [1, c]));
   const picked = logProbs.mul(mask).sum(1);
   return reduce(picked.neg(), opts.reduction ?? "mean");
 }

@@ -99,8 +99,11 @@ export abstract class Module {
         throw new Error(`loadStateDict: ${k} has shape ${shapeStr(src.shape)}, this module expects ${shapeStr(t.shape)}`);
       }
       if (src instanceof Tensor) copyInPlace(t, src);
-      else if (t.backend !== "wasm") backend().write(t.ptr, t.dtype === "int32" ? Int32Array.from(src.data) : Float32Array.from(src.data));
-      else t.view().set(src.data); // int32 buffers (num_batches_tracked) through an Int32Array view
+      else {
+        // in the tensor's own dtype: int32 buffers (num_batches_tracked) must not pass through a Float32Array
+        const Typed = t.dtype === "int32" ? Int32Array : Float32Array;
+        backend().write(t.ptr, src.data instanceof Typed ? src.data : Typed.from(src.data));
+      }
     }
     return { missing, unexpected };
   }

@@ -75,9 +75,8 @@ export function tensor(data: NestedArray | Float32Array | Int32Array | ArrayLike
   }
   const t = alloc(shape, dtype, !!opts.requiresGrad, "tensor");
   const be = backend();
-  if (be.name !== "wasm") be.write(t.ptr, dtype === "int32" ? Int32Array.from(flat) : Float32Array.from(flat));
-  else if (dtype === "int32") be.i32(t.ptr, n).set(flat);
-  else be.f32(t.ptr, n).set(flat);
+  const Typed = dtype === "int32" ? Int32Array : Float32Array;
+  be.write(t.ptr, flat instanceof Typed ? flat : Typed.from(flat));
   return t;
 }
 
@@ -85,9 +84,7 @@ export function tensor(data: NestedArray | Float32Array | Int32Array | ArrayLike
 export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
   const t = alloc(shape, opts.dtype ?? "float32", !!opts.requiresGrad, "full");
   if (t.dtype === "int32") {
-    const be = backend();
-    if (be.name !== "wasm") be.write(t.ptr, new Int32Array(t.size).fill(value));
-    else be.i32(t.ptr, t.size).fill(value);
+    backend().write(t.ptr, new Int32Array(t.size).fill(value));
   } else backend().k.fill_f32(t.ptr, t.size, value);
   return t;
 }

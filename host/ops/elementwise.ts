@@ -62,8 +62,7 @@ export const gelu = (x: Tensor, approximate: "none" | "tanh" = "none") => unary(
 function scalarTensor(v: number): Tensor {
   const t = out([], "float32", "scalar");
   const be = backend();
-  if (be.name !== "wasm") be.write(t.ptr, Float32Array.of(v));
-  else be.f32(t.ptr, 1)[0] = v;
+  be.write(t.ptr, Float32Array.of(v));
   return t;
 }
 
@@ -244,16 +243,13 @@ export function axpyInPlace(y: Tensor, x: Tensor, alpha: number): void {
 export function fillInPlace(y: Tensor, v: number): void {
   const be = backend();
   if (y.dtype !== "int32") be.k.fill_f32(y.ptr, y.size, v);
-  else if (be.name !== "wasm") be.write(y.ptr, new Int32Array(y.size).fill(v));
-  else be.i32(y.ptr, y.size).fill(v);
+  else be.write(y.ptr, new Int32Array(y.size).fill(v));
 }
 /** Copies x into y in place (no tape). */
 export function copyInPlace(y: Tensor, x: Tensor): void {
   sameShape(y, x, "copy_");
   if (y.ptr === x.ptr) return;
-  const be = backend();
-  if (be.name !== "wasm") be.mm.copy(y.ptr, x.ptr, x.size * 4); // a copy kernel, ordered with the GPU work
-  else new Uint8Array(be.memory.buffer).copyWithin(y.ptr, x.ptr, x.ptr + x.size * 4);
+  backend().mm.copy(y.ptr, x.ptr, x.size * 4); // on WebGPU a copy ordered with the recorded work
 }
 /** y *= s in place (no tape). */
 export function scaleInPlace(y: Tensor, s: number): void {

@@ -56,8 +56,7 @@ function stridedCopy(x: Tensor, shape: number[], strides: number[], ptr = x.ptr)
   const y = out(shape, x.dtype, "copy");
   if (y.size === 0) return y;
   const zero = out([1], "float32", "zero");
-  if (backend().name !== "wasm") backend().write(zero.ptr, Float32Array.of(0));
-  else backend().f32(zero.ptr, 1)[0] = 0;
+  backend().write(zero.ptr, Float32Array.of(0));
   const desc = writeI32([...shape, ...strides, ...shape.map(() => 0)]);
   // add 0.0 through the broadcasting kernel: a strided gather (float32 bit patterns of int32 data
   // would not survive +0.0 when they are NaNs, so int32 goes through the cast-free JS path)
@@ -211,7 +210,6 @@ export function expand(x: Tensor, shape: Shape): Tensor {
 /** A copy with its own storage. @example const c = t.clone(); */
 export function clone(x: Tensor): Tensor {
   const y = out(x.shape, x.dtype, "clone");
-  if (backend().name !== "wasm") backend().mm.copy(y.ptr, x.ptr, x.size * 4);
-  else new Uint8Array(backend().memory.buffer).copyWithin(y.ptr, x.ptr, x.ptr + x.size * 4);
+  backend().mm.copy(y.ptr, x.ptr, x.size * 4);
   return record(y, "clone", [x], (g) => [g]);
 }

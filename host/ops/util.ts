@@ -84,8 +84,6 @@ let scratchOwner: unknown = null;
 /** Writes int32 values into a small scratch region at byte offset `at` within scratch; returns its pointer. */
 export function writeI32(values: number[], at = 0): number {
   const p = scratch(at + values.length * 4 + 64) + at;
-  const be = backend();
-  if (be.name !== "wasm") be.write(p, Int32Array.from(values)); // ordered with the GPU work recorded before
-  else be.i32(p, values.length).set(values);
+  backend().write(p, Int32Array.from(values)); // on WebGPU ordered with the work recorded before
   return p;
 }

@@ -98,8 +98,7 @@ export abstract class Optimizer {
       if (!m || !p) throw new Error(`${this.constructor.name}.loadStateDict: unexpected entry ${name}`);
       if (src.shape.join() !== p.shape.join()) throw new Error(`${this.constructor.name}.loadStateDict: ${name} has shape [${src.shape}], parameter ${m[1]} [${p.shape}]`);
       const st = this.state(p, m[2]);
-      if (backend().name !== "wasm") backend().write(st.ptr, Float32Array.from(src.data));
-      else (st.view() as Float32Array).set(src.data);
+      backend().write(st.ptr, src.data instanceof Float32Array ? src.data : Float32Array.from(src.data));
     }
     this.params.forEach((p, i) => (meta.counts[i] ? this.counts.set(p, meta.counts[i]) : this.counts.delete(p)));
     this.stepCount = meta.stepCount;

@@ -1,0 +1,21 @@
+// What the WebGPU twin tests share: the same data placed in wasm memory and in
+// the GPU heap, and a GPU result read back and compared with its wasm twin's.
+import { assertClose } from "./harness.js";
+import type { KernelBox } from "./harness.js";
+import type { WebGpuBackend } from "../host/backends/webgpu/backend.js";
+
+/** The same data in both memories (each `shift` floats past a fresh block): returns [wasm ptr, gpu ptr]. */
+export function putBoth(box: KernelBox, gpu: WebGpuBackend, data: Float32Array | Int32Array, shift = 0): [number, number] {
+  const bytes = (data.length + shift) * 4 + 16;
+  const w = box.alloc(bytes) + shift * 4;
+  (data instanceof Int32Array ? box.i32(w, data.length) : box.f32(w, data.length)).set(data as any);
+  const g = gpu.mm.pool.alloc(bytes) + shift * 4;
+  gpu.write(g, data);
+  return [w, g];
+}
+
+/** Reads n floats at GPU offset g once its work ran, and compares them with the wasm twin's at w. */
+export async function compareTwins(box: KernelBox, gpu: WebGpuBackend, g: number, w: number, n: number, what: string,
+                                   tol = { rtol: 2e-5, atol: 2e-6 }): Promise<void> {
+  assertClose(new Float32Array(await gpu.read(g, n * 4)), box.f32(w, n), { ...tol, what });
+}
