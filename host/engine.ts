@@ -16,6 +16,10 @@ export interface InitOptions extends WasmBackendOptions {
   gpu?: unknown;
   /** Dispatches the webgpu backend records before a submit (default 64). */
   batch?: number;
+  /** For the webgpu backend: optional adapter features it may use (default all of "shader-f16", "subgroups" the adapter has). */
+  gpuFeatures?: string[];
+  /** For the webgpu backend: "f32" (default) or "f16" GEMM products with f32 sums (needs shader-f16). */
+  matmulPrecision?: "f32" | "f16";
 }
 
 export interface EngineInfo {
@@ -74,7 +78,10 @@ async function create(opts: InitOptions): Promise<Backend> {
   const queries = await WasmBackend.create({ threads: 1, isa: opts.isa, verbose: false });
   try {
     const { WebGpuBackend } = await import("./backends/webgpu/backend.js");
-    const gpuOpts: WebGpuBackendOptions = { gpu: opts.gpu, batch: opts.batch, maxMemory: opts.maxMemory, verbose: opts.verbose };
+    const gpuOpts: WebGpuBackendOptions = {
+      gpu: opts.gpu, batch: opts.batch, maxMemory: opts.maxMemory, verbose: opts.verbose,
+      features: opts.gpuFeatures, matmulPrecision: opts.matmulPrecision,
+    };
     const be = await WebGpuBackend.create(gpuOpts, queries);
     (be as any)._wasm = queries;
     return be;

@@ -14,8 +14,8 @@
 //   are never overwritten under a kernel that has not run yet.
 // See docs/WEBGPU.md.
 
-import { FAMILIES, ENTRIES } from "./shaders.generated.js";
-import { TWINS, QUERIES } from "./twins.js";
+import { FAMILIES, ENTRIES, REQUIRES } from "./shaders.generated.js";
+import { TWINS, QUERIES, type GpuCaps } from "./twins.js";
 import { requestGpuDevice } from "./device.js";
 import { SizeClassPool, fmtBytes } from "../../memory/pool.js";
 import { MemoryManager } from "../../memory/scope.js";
@@ -31,6 +31,19 @@ export interface WebGpuBackendOptions {
   batch?: number;
   /** Print what was chosen (default true). */
   verbose?: boolean;
+  /**
+   * Which optional adapter features webgrad may use, of "shader-f16" and
+   * "subgroups" (default: every one the adapter has). `[]` runs the plain f32
+   * kernels everywhere, as on an adapter with neither.
+   */
+  features?: string[];
+  /**
+   * "f32" (default), or "f16": GEMM tiles staged in workgroup memory as f16
+   * and multiplied in f16, sums kept in f32 (needs "shader-f16"; about 3
+   * decimal digits per product, so for inference and mixed-precision training
+   * that tolerates it). Convolutions through im2col use it too.
+   */
+  matmulPrecision?: "f32" | "f16";
 }
 
 /** The kernels' pure size queries (e.g. gemm_packed_b_bytes) come from a wasm instance, so both backends agree. */
@@ -57,6 +70,8 @@ export class WebGpuBackend implements Backend {
   readonly features: Features;
   /** Adapter features used: "shader-f16", "subgroups", "timestamp-query" where present. */
   readonly gpuFeatures: string[];
+  /** What the twins may use (from gpuFeatures and the options). */
+  readonly caps: GpuCaps;
 
   private heap: any;
   private heapBytes: number;
@@ -85,7 +100,19 @@ export class WebGpuBackend implements Backend {
   private constructor(readonly device: any, description: string, gpuFeatures: string[], private readonly queries: QueryKernels, opts: WebGpuBackendOptions) {
     const U = GPU_USAGE();
     this.features = queries.features;
-    this.gpuFeatures = gpuFeatures;
+    const allowed = opts.features ?? ["shader-f16", "subgroups"];
+    for (const f of allowed) {
+      if (f !== "shader-f16" && f !== "subgroups") throw new Error(`webgrad: webgpu backend: unknown feature "${f}" in features (have: "shader-f16", "subgroups")`);
+    }
+    this.gpuFeatures = gpuFeatures.filter((f) => f === "timestamp-query" || allowed.includes(f));
+    const precision = opts.matmulPrecision ?? "f32";
+    if (precision !== "f32" && precision !== "f16") throw new Error(`webgrad: webgpu backend: matmulPrecision must be "f32" or "f16", not "${precision}"`);
+    const f16 = this.gpuFeatures.includes("shader-f16");
+    if (precision === "f16" && !f16) {
+      throw new Error(`webgrad: webgpu backend: matmulPrecision "f16" needs the adapter feature shader-f16, which ${description} ` +
+        (gpuFeatures.includes("shader-f16") ? "has but the features option turned off" : "lacks") + `; use matmulPrecision "f32"`);
+    }
+    this.caps = { subgroups: this.gpuFeatures.includes("subgroups"), f16, matmulF16: precision === "f16" };
     this.batch = Math.max(1, opts.batch ?? 64);
     const L = device.limits;
     this.limit = Math.min(opts.maxMemory ?? Infinity, L.maxStorageBufferBindingSize, L.maxBufferSize) & ~255;
@@ -117,7 +144,8 @@ export class WebGpuBackend implements Backend {
         throw new Error(`webgrad: kernel ${name} has no WebGPU twin yet (webgpu backend); use init({ backend: "wasm" }) for ops that need it`);
       },
     });
-    this.summary = `webgrad: webgpu backend on ${description}` + (gpuFeatures.length ? ` (${gpuFeatures.join(", ")})` : "") +
+    this.summary = `webgrad: webgpu backend on ${description}` + (this.gpuFeatures.length ? ` (${this.gpuFeatures.join(", ")})` : "") +
+      (this.caps.matmulF16 ? ", f16 matmul" : "") +
       `, heap up to ${fmtBytes(this.limit)}`;
   }
 
@@ -235,6 +263,8 @@ export class WebGpuBackend implements Backend {
     let p = this.pipelines.get(key);
     if (p) return p;
     const family = ENTRIES[entry];
+    const need = REQUIRES[family];
+    if (need && !this.gpuFeatures.includes(need)) throw new Error(`webgrad: internal: ${entry} (shaders/${family}.wgsl) needs ${need}, which this device does not use`);
     let module = this.modules.get(family);
     if (!module) {
       module = this.device.createShaderModule({ code: FAMILIES[family], label: `shaders/${family}.wgsl` });
@@ -274,7 +304,7 @@ export class WebGpuBackend implements Backend {
       } else if (t === "f") f32[i] = v;
       else if (t === "i") this.staging[base + i] = v | 0;
     }
-    const pipeline = this.pipeline(twin.entry ? twin.entry(args) : name);
+    const pipeline = this.pipeline(twin.entry ? twin.entry(args, this.caps) : name);
     if (!this.pass) {
       this.pass = this.enc().beginComputePass();
       this.bindGroup ??= this.device.createBindGroup({

@@ -6,10 +6,20 @@
 // (e.g. gemm's packing scratch). `grid` gives the dispatch: a number is a count
 // of invocations for a 1-D kernel of 256-wide groups; a triple is workgroups.
 
+/** What the device lets a twin use beyond core WGSL (see WebGpuBackendOptions). */
+export interface GpuCaps {
+  /** The adapter has `subgroups` and it is not turned off: variants in `<family>.subgroups.wgsl` may run. */
+  subgroups: boolean;
+  /** The adapter has `shader-f16` and it is not turned off. */
+  f16: boolean;
+  /** The user asked for f16 GEMM products (init's matmulPrecision "f16"). */
+  matmulF16: boolean;
+}
+
 export interface Twin {
   args: string;
-  /** The WGSL entry point when it depends on the arguments (default: the kernel's name). */
-  entry?(a: number[]): string;
+  /** The WGSL entry point when it depends on the arguments or the device (default: the kernel's name). */
+  entry?(a: number[], caps: GpuCaps): string;
   grid(a: number[], shadow: (ptr: number, n: number) => Int32Array): number | [number, number, number];
 }
 
