@@ -264,10 +264,13 @@ export function pad2d_f32(x: usize, xp: usize, NC: i32, H: i32, W: i32, PH: i32,
 /** One output row segment: `rows` (4 or 1) channels × 8 columns at (oh, ow). */
 // @ts-ignore: decorator
 @inline function directTile(
-  rows: i32, xrow: usize, w: usize, CKK4: usize, y: usize, P4: usize, C: i32, KH: i32, KW: i32, plane4: usize, Wp4: usize,
+  rows: i32, xrow: usize, w: usize, CKK4: usize, y: usize, P4: usize, C: i32, KH: i32, KW: i32, plane4: usize, Wp4: usize, bias: usize,
 ): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  // with a bias, each chain starts from its channel's bias (the bias-add pass fused in)
+  let c00 = bias ? v128.load32_splat(bias) : f32x4.splat(0), c01 = c00;
+  let c10 = f32x4.splat(0), c20 = f32x4.splat(0), c30 = f32x4.splat(0);
+  if (rows == 4 && bias) { c10 = v128.load32_splat(bias, 4); c20 = v128.load32_splat(bias, 8); c30 = v128.load32_splat(bias, 12); }
+  let c11 = c10, c21 = c20, c31 = c30;
   let wp = w;
   for (let c = 0; c < C; c++) {
     let rp = xrow + <usize>c * plane4;
@@ -319,8 +322,107 @@ export function conv2d_direct_f32(xp: usize, w: usize, y: usize, N: i32, C: i32,
         const yrow = yn + <usize>o * P4 + (<usize>(oh * OW) << 2);
         for (let ow = 0; ow < OW; ow += 8) {
           const at = min(ow, OW - 8); // the last tile overlaps the previous one: same bits
-          if (rows == 4) directTile(4, xrow + (<usize>at << 2), wo, CKK4, yrow + (<usize>at << 2), P4, C, KH, KW, plane4, Wp4);
-          else directTile(1, xrow + (<usize>at << 2), wo, CKK4, yrow + (<usize>at << 2), P4, C, KH, KW, plane4, Wp4);
+          if (rows == 4) directTile(4, xrow + (<usize>at << 2), wo, CKK4, yrow + (<usize>at << 2), P4, C, KH, KW, plane4, Wp4, 0);
+          else directTile(1, xrow + (<usize>at << 2), wo, CKK4, yrow + (<usize>at << 2), P4, C, KH, KW, plane4, Wp4, 0);
+        }
+      }
+      o += rows;
+    }
+  }
+}
+
+/**
+ * Packs the first 5·groups output channels of weights w [Cout, CKK] for
+ * conv2d_direct_pw_f32: group g holds CKK taps × 5 floats, the five channels'
+ * weights of one tap adjacent (dst: groups·CKK·20 bytes). Example (host):
+ * conv_pack_w5_f32(w, 12, 288, dst).
+ */
+export function conv_pack_w5_f32(w: usize, groups: i32, CKK: i32, dst: usize): void {
+  const CKK4 = <usize>CKK << 2;
+  for (let g = 0; g < groups; g++) {
+    const src = w + <usize>(5 * g) * CKK4;
+    let d = dst + <usize>g * CKK4 * 5;
+    for (let r = 0; r < CKK; r++) {
+      const q = src + (<usize>r << 2);
+      store<f32>(d, load<f32>(q), 0);
+      store<f32>(d, load<f32>(q + CKK4), 4);
+      store<f32>(d, load<f32>(q + 2 * CKK4), 8);
+      store<f32>(d, load<f32>(q + 3 * CKK4), 12);
+      store<f32>(d, load<f32>(q + 4 * CKK4), 16);
+      d += 20;
+    }
+  }
+}
+
+/**
+ * Five channels × 8 columns at (oh, ow) over packed weights (5 floats per tap): the
+ * weights of channels 0..3 come from one v128 load, broadcast by shuffles, as in
+ * gemm.ts's micro_5x8_p (10 accumulators + 2 inputs + 2 weight registers fit x64's 15).
+ */
+// @ts-ignore: decorator
+@inline function directTile5(xrow: usize, wq: usize, y: usize, P4: usize, C: i32, KH: i32, KW: i32, plane4: usize, Wp4: usize, bias: usize): void {
+  let c00 = f32x4.splat(0), c10 = c00, c20 = c00, c30 = c00, c40 = c00;
+  if (bias) {
+    c00 = v128.load32_splat(bias); c10 = v128.load32_splat(bias, 4); c20 = v128.load32_splat(bias, 8);
+    c30 = v128.load32_splat(bias, 12); c40 = v128.load32_splat(bias, 16);
+  }
+  let c01 = c00, c11 = c10, c21 = c20, c31 = c30, c41 = c40;
+  let wp = wq;
+  for (let c = 0; c < C; c++) {
+    let rp = xrow + <usize>c * plane4;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const q = rp + (<usize>kw << 2);
+        const b0 = v128.load(q), b1 = v128.load(q, 16);
+        const av = v128.load(wp);
+        let s = i32x4.shuffle(av, av, 0, 0, 0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+        s = i32x4.shuffle(av, av, 1, 1, 1, 1); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+        s = i32x4.shuffle(av, av, 2, 2, 2, 2); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+        s = i32x4.shuffle(av, av, 3, 3, 3, 3); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+        s = v128.load32_splat(wp, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+        wp += 20;
+      }
+      rp += Wp4;
+    }
+  }
+  v128.store(y, c00); v128.store(y, c01, 16);
+  v128.store(y + P4, c10); v128.store(y + P4, c11, 16);
+  v128.store(y + 2 * P4, c20); v128.store(y + 2 * P4, c21, 16);
+  v128.store(y + 3 * P4, c30); v128.store(y + 3 * P4, c31, 16);
+  v128.store(y + 4 * P4, c40); v128.store(y + 4 * P4, c41, 16);
+}
+
+/**
+ * conv2d_direct_f32 with the first 5·groups output channels in 5×8 tiles over
+ * weights packed by conv_pack_w5_f32 (w5); the rest in 4×8 / 1×8 tiles over w;
+ * and the bias (bias [Cout], or 0 for none) fused in as each chain's start.
+ * Without a bias every output is the same madd chain over (c, kh, kw) as in
+ * conv2d_direct_f32, so the bits are equal. Worth it on the relaxed binary (fused
+ * madd: 14 registers; mul+add needs a 15th for the product). Example (host):
+ * conv2d_direct_pw_f32(xp, w, w5, bias, y, 32, 32, 34, 34, 3, 3, 64, 12).
+ */
+export function conv2d_direct_pw_f32(xp: usize, w: usize, w5: usize, bias: usize, y: usize, N: i32, C: i32, Hp: i32, Wp: i32, KH: i32, KW: i32, Cout: i32, groups: i32): void {
+  const OH = Hp - KH + 1, OW = Wp - KW + 1;
+  const CKK4 = <usize>(C * KH * KW) << 2, P4 = <usize>(OH * OW) << 2;
+  const plane4 = <usize>(Hp * Wp) << 2, Wp4 = <usize>Wp << 2;
+  for (let n = 0; n < N; n++) {
+    const xn = xp + <usize>n * C * plane4;
+    const yn = y + <usize>n * Cout * P4;
+    for (let o = 0; o < Cout; ) {
+      const g = o / 5;
+      const rows = g < groups ? 5 : Cout - o >= 4 ? 4 : 1;
+      const wo = w + <usize>o * CKK4;
+      const wq = w5 + <usize>g * CKK4 * 5;
+      const bo = bias ? bias + (<usize>o << 2) : 0;
+      for (let oh = 0; oh < OH; oh++) {
+        const xrow = xn + <usize>oh * Wp4;
+        const yrow = yn + <usize>o * P4 + (<usize>(oh * OW) << 2);
+        for (let ow = 0; ow < OW; ow += 8) {
+          const at = min(ow, OW - 8); // the last tile overlaps the previous one: same bits
+          const xa = xrow + (<usize>at << 2), ya = yrow + (<usize>at << 2);
+          if (rows == 5) directTile5(xa, wq, ya, P4, C, KH, KW, plane4, Wp4, bo);
+          else if (rows == 4) directTile(4, xa, wo, CKK4, ya, P4, C, KH, KW, plane4, Wp4, bo);
+          else directTile(1, xa, wo, CKK4, ya, P4, C, KH, KW, plane4, Wp4, bo);
         }
       }
       o += rows;

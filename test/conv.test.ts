@@ -305,6 +305,37 @@ for (const v of KERNEL_VARIANTS) {
       }
     }
   });
+
+  test(`${v}: conv2d_direct_pw_f32 (5-channel tiles over packed weights, fused bias) gives conv2d_direct_f32's bits, and the bias within rounding`, () => {
+    const box = kernels(v);
+    const shapes: number[][] = []; // [N, C, Hp, Wp, KH, KW, Cout, groups]
+    for (const Cout of [5, 6, 9, 10, 13, 14, 64]) for (let g = 0; 5 * g <= Cout; g++) shapes.push([2, 2, 5, 10, 3, 3, Cout, g]);
+    for (let Wp = 10; Wp <= 20; Wp++) shapes.push([1, 3, 4, Wp, 3, 3, 9, 1]); // OW 8..18: every tile remainder
+    shapes.push([1, 2, 8, 12, 5, 5, 10, 2], [2, 4, 6, 9, 1, 1, 5, 1], [3, 32, 6, 10, 3, 3, 64, 12]);
+    for (const [N, C, Hp, Wp, KH, KW, Cout, groups] of shapes) {
+      const OH = Hp - KH + 1, OW = Wp - KW + 1, P = OH * OW, CKK = C * KH * KW;
+      const what = `${v} N${N} C${C} ${Hp}×${Wp} k${KH}×${KW} → ${Cout} (${groups} groups of 5)`;
+      const xp = randomF32(N * C * Hp * Wp, 81), w = randomF32(Cout * CKK, 82), bias = randomF32(Cout, 83);
+      box.reset();
+      const px = box.putF32(xp), pw = box.putF32(w), pb = box.putF32(bias);
+      const pw5 = box.alloc(groups * 5 * CKK * 4 + 16), py = box.alloc(N * Cout * P * 4 + 16), py2 = box.alloc(N * Cout * P * 4 + 16);
+      box.f32(py2, N * Cout * P + 1)[N * Cout * P] = 5;
+      box.k.conv2d_direct_f32(px, pw, py, N, C, Hp, Wp, KH, KW, Cout);
+      box.k.conv_pack_w5_f32(pw, groups, CKK, pw5);
+      box.k.conv2d_direct_pw_f32(px, pw, pw5, 0, py2, N, C, Hp, Wp, KH, KW, Cout, groups);
+      assert.is(box.f32(py2, N * Cout * P + 1)[N * Cout * P], 5, `${what}: y written past the end`);
+      const y = box.f32(py, N * Cout * P).slice();
+      assert.equal(Array.from(box.f32(py2, N * Cout * P)), Array.from(y), `${what}: bits`);
+      // the fused bias: y + b within one rounding of each chain's start
+      box.k.conv2d_direct_pw_f32(px, pw, pw5, pb, py2, N, C, Hp, Wp, KH, KW, Cout, groups);
+      const yb = box.f32(py2, N * Cout * P);
+      const ref = directReference(xp, w, new Float32Array(N * Cout * P), N, C, Hp, Wp, KH, KW, Cout), ty = tol(ref.yAbs);
+      for (let i = 0; i < yb.length; i++) {
+        const want = ref.y[i] + bias[Math.floor(i / P) % Cout];
+        if (!(Math.abs(yb[i] - want) <= ty[i] + 1e-6 * Math.abs(want))) assert.unreachable(`${what}: y[${i}] ${yb[i]} vs ${want}`);
+      }
+    }
+  });
 }
 
 test.run();

@@ -100,6 +100,16 @@ function perImageGemm(imgs: number[], args: (n: number, scratchPtr: number) => n
   be.parallel("gemm_f32", calls, 2 * m * n * k * imgs.length);
 }
 
+/**
+ * How many output channels conv2d_direct_pw_f32 runs in 5-channel tiles: the most
+ * groups of 5 that leave a multiple of 4 (4-channel tiles) — a lone channel runs in
+ * the slow 1-row tile, so 16 channels stay 4 × 4 and 64 become 12 × 5 + 4.
+ */
+function fiveChannelGroups(cout: number): number {
+  for (let g = Math.floor(cout / 5); g > 0; g--) if ((cout - 5 * g) % 4 === 0) return g;
+  return 0;
+}
+
 /** The direct path (see the top of this file); same contract as conv2d. */
 function conv2dDirect(x: Tensor, w: Tensor, b: Tensor | null, PH: number, PW: number, OH: number, OW: number): Tensor {
   const be = backend();
@@ -113,9 +123,19 @@ function conv2dDirect(x: Tensor, w: Tensor, b: Tensor | null, PH: number, PW: nu
     be.split("pad2d_f32", N * C, N * C * Hp * Wp, (s, e) => [x.ptr + s * H * W * 4, xp.ptr + s * Hp * Wp * 4, e - s, H, W, PH, PW]);
   }
   const y = out([N, Cout, OH, OW], "float32", "conv2d");
-  be.split("conv2d_direct_f32", N, 2 * N * Cout * P * CKK, (s, e) =>
-    [xp.ptr + s * C * Hp * Wp * 4, w.ptr, y.ptr + s * Cout * P * 4, e - s, C, Hp, Wp, KH, KW, Cout]);
-  if (b) K.bias_add_channels_f32(y.ptr, b.ptr, N, Cout, P);
+  const groups = fiveChannelGroups(Cout);
+  if (be.name === "wasm" && be.variant.startsWith("relaxed") && groups > 0) {
+    // relaxed wasm: 5×8 tiles over weights packed 5 channels per tap, the bias fused in
+    // (conv 32×32×32×32→64: 25.5 → 24.4 ms alone, one thread, CPU time; see docs/speed-notes.md)
+    const w5 = scratch(groups * 5 * CKK * 4);
+    K.conv_pack_w5_f32(w.ptr, groups, CKK, w5);
+    be.split("conv2d_direct_pw_f32", N, 2 * N * Cout * P * CKK, (s, e) =>
+      [xp.ptr + s * C * Hp * Wp * 4, w.ptr, w5, b ? b.ptr : 0, y.ptr + s * Cout * P * 4, e - s, C, Hp, Wp, KH, KW, Cout, groups]);
+  } else {
+    be.split("conv2d_direct_f32", N, 2 * N * Cout * P * CKK, (s, e) =>
+      [xp.ptr + s * C * Hp * Wp * 4, w.ptr, y.ptr + s * Cout * P * 4, e - s, C, Hp, Wp, KH, KW, Cout]);
+    if (b) K.bias_add_channels_f32(y.ptr, b.ptr, N, Cout, P);
+  }
   const inputs = b ? [x, w, b] : [x, w];
   return record(y, "conv2d", inputs, (g) => {
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
