@@ -16,6 +16,8 @@
 // variables set when no GPU driver is configured (docs/WEBGPU.md), so it runs
 // on a machine with no GPU too (slowly). Every engine's GEMM result is checked
 // against a float64 reference on sampled elements before it is timed.
+// Where the adapter has shader-f16, webgrad's GEMM also runs with matmulPrecision
+// "f16" (rows webgrad-webgpu-f16, checked against the bound gemm.f16.wgsl states).
 // Timing: `reps` calls recorded back to back, then one readback that waits for
 // all of them (webgrad: sync(); tfjs: data() of the last); the best of
 // `rounds` such batches, in GFLOPS.
@@ -40,14 +42,22 @@ function randomF32(n: number, seed: number): Float32Array {
   return a;
 }
 
+/** What an f32 GEMM may be off by at an element (k = n terms, reference `ref`, Σ|a·b| = `sabs`). */
+const F32_TOL = (n: number, ref: number, _sabs: number) => 1e-4 * n + 1e-3 * Math.abs(ref);
+/** matmulPrecision "f16": the bound shaders/gemm.f16.wgsl states (f16 inputs and 4-term f16 runs, f32 sums). */
+const F16_TOL = (n: number, _ref: number, sabs: number) => 6.02 * 2 ** -11 * sabs + (Math.ceil(n / 4) + 1) * 2 ** -24 * 1.01 * sabs;
+
 /** Sampled elements of A·B (row-major n×n) in float64 against `c`. */
-function checkGemm(a: Float32Array, b: Float32Array, c: Float32Array, n: number, who: string): void {
+function checkGemm(a: Float32Array, b: Float32Array, c: Float32Array, n: number, who: string, tol = F32_TOL): void {
   const r = rng(99);
   for (let s = 0; s < 64; s++) {
     const i = Math.floor(r() * n), j = Math.floor(r() * n);
-    let ref = 0;
-    for (let k = 0; k < n; k++) ref += a[i * n + k] * b[k * n + j];
-    if (Math.abs(c[i * n + j] - ref) > 1e-4 * n + 1e-3 * Math.abs(ref)) {
+    let ref = 0, sabs = 0;
+    for (let k = 0; k < n; k++) {
+      ref += a[i * n + k] * b[k * n + j];
+      sabs += Math.abs(a[i * n + k] * b[k * n + j]);
+    }
+    if (!(Math.abs(c[i * n + j] - ref) <= tol(n, ref, sabs))) {
       throw new Error(`${who}: gemm ${n}³ wrong at [${i},${j}]: ${c[i * n + j]} vs ${ref}`);
     }
   }
@@ -56,12 +66,14 @@ function checkGemm(a: Float32Array, b: Float32Array, c: Float32Array, n: number,
 interface Row { workload: string; engine: string; ms: number; gflops?: number; note?: string; vs?: string }
 const rows: Row[] = [];
 
+/** `gpu` made with matmulPrecision "f16" gives the f16 rows (engine webgrad-webgpu-f16), checked with the f16 bound. */
 async function webgradGemm(gpu: WebGpuBackend, n: number): Promise<void> {
+  const f16 = gpu.caps.matmulF16, engine = f16 ? "webgrad-webgpu-f16" : "webgrad-webgpu";
   const a = randomF32(n * n, 1), b = randomF32(n * n, 2);
   const pa = gpu.mm.pool.alloc(n * n * 4), pb = gpu.mm.pool.alloc(n * n * 4), pc = gpu.mm.pool.alloc(n * n * 4);
   gpu.write(pa, a); gpu.write(pb, b);
   gpu.k.gemm_f32(pa, pb, pc, n, n, n, n, n, n, 0, 0);
-  checkGemm(a, b, new Float32Array(await gpu.read(pc, n * n * 4)), n, "webgrad-webgpu");
+  checkGemm(a, b, new Float32Array(await gpu.read(pc, n * n * 4)), n, engine, f16 ? F16_TOL : F32_TOL);
   const reps = Math.max(2, Math.min(50, Math.round(2e11 / (2 * n ** 3))));
   // recording returns at once: each round ends with sync(), which waits for the GPU
   let ms2 = Infinity;
@@ -71,7 +83,7 @@ async function webgradGemm(gpu: WebGpuBackend, n: number): Promise<void> {
     await gpu.sync();
     ms2 = Math.min(ms2, (performance.now() - t0) / reps);
   }
-  rows.push({ workload: `gemm ${n}³`, engine: "webgrad-webgpu", ms: ms2, gflops: (2 * n ** 3) / ms2 / 1e6 });
+  rows.push({ workload: `gemm ${n}³`, engine, ms: ms2, gflops: (2 * n ** 3) / ms2 / 1e6, note: f16 ? "f16 products, f32 sums (checked with the f16 bound)" : undefined });
   for (const p of [pa, pb, pc]) gpu.mm.pool.free(p, n * n * 4);
 }
 
@@ -328,11 +340,16 @@ async function main(): Promise<void> {
   const wasm = await WasmBackend.create({ threads: 1, verbose: false });
   const gpu = await WebGpuBackend.create({ verbose: false }, wasm);
   console.log(`webgrad bench --backend webgpu${quick ? " (quick)" : ""}: ${gpu.summary}`);
+  // a second device in f16 precision where the adapter has shader-f16, so f32 and f16 GEMM sit side by side
+  const gpu16 = gpu.caps.f16 ? await WebGpuBackend.create({ verbose: false, matmulPrecision: "f16" }, wasm) : null;
   for (const n of GEMM) {
     await webgradGemm(gpu, n);
+    if (gpu16) await webgradGemm(gpu16, n);
     await tfjsGemm(n);
     await ortGemm(n);
   }
+  if (!gpu16) rows.push({ workload: "gemm", engine: "webgrad-webgpu-f16", ms: NaN, note: "not run: the adapter has no shader-f16" });
+  gpu16?.shutdown();
   await webgradAdam(gpu, ADAM);
   gpu.shutdown();
   wasm.shutdown();

@@ -46,6 +46,9 @@ options for every command:
   --threads N         worker threads including the main one (default: all cores)
   --isa simd|relaxed  force a kernel binary
   --backend B         wasm (default), webgpu, or auto (WebGPU when a GPU is found, wasm otherwise)
+  --matmul-precision f16|f32
+                      webgpu: f16 GEMM tiles and products with f32 sums (about 3 significant
+                      digits per product; needs the adapter feature shader-f16); default f32
   --weights FILE      train: where the weights go; eval, generate: where they come from
                       (default <entry>.safetensors in the current folder)
   --bench-steps N     bench: timed steps after 3 warm-up steps (default 10)
@@ -67,6 +70,7 @@ async function main(): Promise<number> {
       threads: { type: "string" },
       isa: { type: "string" },
       backend: { type: "string" },
+      "matmul-precision": { type: "string" },
       weights: { type: "string" },
       "bench-steps": { type: "string" },
       seed: { type: "string" },
@@ -91,7 +95,14 @@ async function main(): Promise<number> {
   };
   const backend = (values.backend as string | undefined) ?? "wasm";
   if (!["wasm", "webgpu", "auto"].includes(backend)) throw new Error(`--backend must be wasm, webgpu or auto, got "${backend}"`);
-  const info = await wg.init({ threads: num(values.threads, "threads"), isa: values.isa as "simd" | "relaxed" | undefined, backend: backend as "wasm" | "webgpu" | "auto", verbose: false });
+  const precision = (values["matmul-precision"] as string | undefined) ?? "f32";
+  if (precision !== "f32" && precision !== "f16") throw new Error(`--matmul-precision must be f32 or f16, got "${precision}"`);
+  // the wasm kernels are f32 only: say so rather than ignore the option
+  if (precision === "f16" && backend === "wasm") throw new Error("--matmul-precision f16 is for the WebGPU backend: add --backend webgpu (or auto)");
+  const info = await wg.init({
+    threads: num(values.threads, "threads"), isa: values.isa as "simd" | "relaxed" | undefined, backend: backend as "wasm" | "webgpu" | "auto",
+    matmulPrecision: values["matmul-precision"] === undefined ? undefined : precision, verbose: false,
+  });
   const engine = `${info.summary}${backend === "auto" ? ` (--backend auto picked ${info.backend}${info.fallback ? `: ${info.fallback}` : ""})` : ""}`;
   console.log(engine);
   if (cmd === "info") {

@@ -32,10 +32,11 @@ const n1 = (i: number): Twin["grid"] => (a) => a[i];
 
 export const TWINS: Record<string, Twin> = {
   // gemm
-  // 128×128 tiles when both m and n fill one (more work per workgroup-memory read), else 64×64
+  // 128×128 tiles when both m and n fill one (more work per workgroup-memory read), else 64×64;
+  // with matmulPrecision "f16" the same tilings from shaders/gemm.f16.wgsl (f16 tiles and products, f32 sums)
   gemm_f32: {
     args: "pppiiiiiii_",
-    entry: (a) => (a[3] >= 128 && a[4] >= 128 ? "gemm_f32_128" : "gemm_f32"),
+    entry: (a, caps) => (a[3] >= 128 && a[4] >= 128 ? "gemm_f32_128" : "gemm_f32") + (caps.matmulF16 ? "_f16" : ""),
     grid: (a) => (a[3] >= 128 && a[4] >= 128 ? [Math.ceil(a[4] / 128), Math.ceil(a[3] / 128), 1] : [Math.ceil(a[4] / 64), Math.ceil(a[3] / 64), 1]),
   },
   // elementwise
