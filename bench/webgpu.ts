@@ -34,6 +34,24 @@ const quick = argv.includes("--quick");
 const rounds = quick ? 2 : 5;
 const GEMM = quick ? [64, 128] : [256, 512, 1024, 2048, 4096];
 const ADAM = quick ? 100_000 : 10_000_000;
+const opt = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+
+/**
+ * f32 (non-tensor-core) peak TFLOPS of GPUs the issue's targets name, by a
+ * pattern of the adapter description; `--peak-tflops N` overrides. WebGPU
+ * cannot report clocks or SM counts, so the share of peak needs this table.
+ * H100 SXM 66.9, H100 PCIe 51.2, H200 (SXM) 66.9: NVIDIA's datasheets.
+ */
+const F32_PEAK_TFLOPS: [RegExp, number][] = [
+  [/H100.*PCIe/i, 51.2],
+  [/H100|H200|GH100/i, 66.9],
+];
+function peakTflops(description: string): { tflops: number; source: string } | null {
+  const given = Number(opt("--peak-tflops"));
+  if (given > 0) return { tflops: given, source: "--peak-tflops" };
+  const hit = F32_PEAK_TFLOPS.find(([re]) => re.test(description));
+  return hit ? { tflops: hit[1], source: `datasheet figure for ${hit[0].source}` } : null;
+}
 
 function randomF32(n: number, seed: number): Float32Array {
   const r = rng(seed);
@@ -354,6 +372,12 @@ async function main(): Promise<void> {
   gpu.shutdown();
   wasm.shutdown();
   await engineRows();
+  const peak = peakTflops(gpu.summary);
+  for (const r of rows) {
+    if (peak && r.gflops && r.engine.startsWith("webgrad-webgpu") && r.workload.startsWith("gemm")) {
+      r.note = [r.note, `${((100 * r.gflops) / (peak.tflops * 1000)).toFixed(1)}% of f32 peak`].filter(Boolean).join("; ");
+    }
+  }
   const wl = Math.max(16, ...rows.map((r) => r.workload.length + 2));
   console.log(`${"workload".padEnd(wl)}engine            ms/op      GFLOPS   vs webgrad  note`);
   for (const r of rows) {
@@ -363,6 +387,13 @@ async function main(): Promise<void> {
       `${r.workload.padEnd(wl)}${r.engine.padEnd(18)}${(Number.isNaN(r.ms) ? "-" : r.ms.toFixed(3)).padStart(9)}` +
         `${(r.gflops ? r.gflops.toPrecision(3) : "").padStart(12)}${(r.engine === "webgrad-webgpu" ? "" : ratio).padStart(12)}  ${r.note ?? ""}`,
     );
+  }
+  console.log(peak ? `f32 peak: ${peak.tflops} TFLOPS (${peak.source})` : "f32 peak: unknown for this adapter (pass --peak-tflops N for the share of peak)");
+  const json = opt("--json");
+  if (json) {
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), quick, adapter: gpu.summary, peakTflops: peak?.tflops ?? null, rows }, null, 1));
+    console.log(`wrote ${json}`);
   }
 }
 
