@@ -88,18 +88,19 @@ fn softmax_xent_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   mem[pu(2u) + r] = mx + log(s) - mem[x + u32(lab)];
 }
 
-// softmax_xent_backward_f32(probs, labels, dloss, dlossStride, dlogits, rows, cols, scale)
+// softmax_xent_backward_f32(probs, labels, dloss, dlossStride, dlogits, rows, cols, scale):
+// no sum over the row, so one invocation per element (a wide row is spread over the GPU, not walked by one invocation)
 @compute @workgroup_size(256)
 fn softmax_xent_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let r = flat_index(gid, nwg);
-  let cols = pu(6u);
-  if (r >= pu(5u)) { return; }
-  let p = pu(0u) + r * cols; let d = pu(4u) + r * cols;
+  let t = flat_index(gid, nwg);
+  let rows = pu(5u); let cols = pu(6u);
+  if (t >= rows * cols) { return; }
+  let r = t / cols; let i = t % cols;
   let g = mem[pu(2u) + r * pu(3u)] * pf(7u);
-  for (var i = 0u; i < cols; i++) { mem[d + i] = mem[p + i] * g; }
+  let p = mem[pu(0u) + t];
   let lab = ldi(pu(1u) + r);
-  if (lab < 0 || u32(lab) >= cols) { return; }
-  mem[d + u32(lab)] = (mem[p + u32(lab)] - 1.0) * g;
+  // an out-of-range label (the host cannot check labels on the GPU) leaves the row at probs·g
+  mem[pu(4u) + t] = select(p * g, (p - 1.0) * g, lab >= 0 && u32(lab) == i);
 }
 
 // ---------------------------------------------------------------------------

@@ -60,6 +60,13 @@ async function sweep(pass: string): Promise<void> {
     box.k.softmax_xent_f32(xw, lw, lossw, pw, rows, cols); gpu.k.softmax_xent_f32(xg, lg, lossg, pg, rows, cols);
     await compare(lossg, lossw, rows, `softmax_xent loss ${what}`, { rtol: 1e-5, atol: 2e-5 });
     await compare(pg, pw, n, `softmax_xent probs ${what}`, { rtol: 5e-5, atol: 1e-6 });
+    // its backward has no row sum (one invocation per element, whatever the variant): per-row and broadcast dloss
+    const [gw, gg] = put(randomF32(rows, 9));
+    for (const stride of [1, 0]) {
+      box.k.softmax_xent_backward_f32(pw, lw, gw, stride, dxw, rows, cols, 0.5);
+      gpu.k.softmax_xent_backward_f32(pg, lg, gg, stride, dxg, rows, cols, 0.5);
+      await compare(dxg, dxw, n, `softmax_xent_backward dlossStride=${stride} ${what}`, { rtol: 5e-5, atol: 1e-7 });
+    }
     // layer norm, with gamma and beta on even widths, without on odd ones
     const affine = cols % 2 === 0;
     const [gamw, gamg] = affine ? put(randomF32(cols, 5)) : [0, 0], [betw, betg] = affine ? put(randomF32(cols, 6)) : [0, 0];
@@ -108,6 +115,16 @@ async function edges(pass: string): Promise<void> {
   }
   box.k.argmax_f32(ew, iw, rows, 0, 1); gpu.k.argmax_f32(eg, ig, rows, 0, 1);
   assert.equal(Array.from(new Int32Array(await gpu.read(ig, rows * 4))), Array.from(box.i32(iw, rows)), `${pass} argmax over empty rows`);
+  // −0 and +0 tie as the extreme (the first wins): rows of 200 spread over many lanes and subgroups
+  const zeros = new Float32Array(400);
+  for (let i = 0; i < 200; i++) { zeros[i] = -5; zeros[200 + i] = 5; }
+  zeros[70] = -0; zeros[150] = 0; zeros[190] = -0; // argmax of row 0: 70
+  zeros[240] = 0; zeros[241] = -0; zeros[399] = -0; // argmin of row 1: 40
+  const [zw, zg] = put(zeros), [zaw, zag] = put(new Int32Array(2));
+  for (const k of ["argmax_f32", "argmin_f32"]) {
+    box.k[k](zw, zaw, 2, 200, 1); gpu.k[k](zg, zag, 2, 200, 1);
+    assert.equal(Array.from(new Int32Array(await gpu.read(zag, 8))), Array.from(box.i32(zaw, 2)), `${pass} ${k} with −0 and +0 tied`);
+  }
   // the 2-D grid of the workgroup kernels (row = x + y·groups in x), with at most 7 groups in x:
   // 40 rows → 7×6 groups, the last 2 past the end. (65536 real workgroups take SwiftShader 30 s.)
   ROW_REDUCTION.maxGroupsX = 7;

@@ -113,8 +113,8 @@ export const TWINS: Record<string, Twin> = {
   softmax_backward_f32: rowReduction("softmax_backward_f32", "pppii", 3, 4),
   log_softmax_backward_f32: rowReduction("log_softmax_backward_f32", "pppii", 3, 4),
   softmax_xent_f32: rowReduction("softmax_xent_f32", "ppppii", 4, 5),
-  // elementwise in effect (no sum over the row): one invocation per row is enough
-  softmax_xent_backward_f32: { args: "pppipiif", grid: n1(5) },
+  // no sum over the row: one invocation per element
+  softmax_xent_backward_f32: { args: "pppipiif", grid: (a) => a[5] * a[6] },
   // reduce: per output column; when the reduced axis is contiguous (inner 1) per row as softmax
   // (sum_all_f32 returns its value: the host uses reduce_f32 on WebGPU)
   reduce_f32: contiguousReduction("reduce_f32", "ippiii", 3, 4, 5),
