@@ -5,7 +5,7 @@
 // lanes in registers (subgroupAdd / subgroupMax), its first lane writes one
 // partial to workgroup memory, and every invocation adds those few partials
 // in slot order (so the result is the same in every invocation and from run
-// to run): 2 barriers per reduction instead of the tree's 8.
+// to run): 2 barriers per reduction instead of the tree's 9.
 //
 // The subgroup size is the adapter's (4 on SwiftShader, 32 on NVIDIA, 64 on
 // AMD, up to 128): any power of two from 1 to ROW_WG works. Slot
