@@ -1,8 +1,12 @@
 // Kernel family: norm, twin of assembly/norm.ts (layer norm over the last
 // `cols` values of each row; two-pass variance, as the wasm twin). Forward and
-// input gradient: one invocation per row. Parameter gradient: one invocation
-// per column, adding the rows in order (the wasm twin's order). gamma and beta
-// are optional: offset 0 means none (the heap never hands out offset 0).
+// input gradient: one invocation per row (many short rows), or
+// `<kernel>_workgroup`, one workgroup per row striding over it with a
+// workgroup-memory tree for its sums (wide rows; norm.subgroups.wgsl has
+// subgroup versions; twins.ts picks, see docs/WEBGPU.md). Parameter gradient:
+// one invocation per column, adding the rows in order (the wasm twin's order).
+// gamma and beta are optional: offset 0 means none (the heap never hands out
+// offset 0).
 
 // layernorm_f32(x, gamma, beta, y, mean, rstd, rows, cols, eps)
 @compute @workgroup_size(256)
@@ -70,4 +74,77 @@ fn layernorm_param_grad_f32(@builtin(global_invocation_id) gid: vec3<u32>, @buil
   }
   mem[pu(4u) + i] = dg;
   mem[pu(5u) + i] = db;
+}
+
+// ---------------------------------------------------------------------------
+// One workgroup per row. The row index comes from workgroup_id, so the early
+// returns are uniform across the workgroup, as the barriers need. The same
+// bodies are in norm.subgroups.wgsl.
+
+const ROW_WG: u32 = 128u;
+var<private> row_lane: u32;
+var<workgroup> wg_sum_part: array<vec2<f32>, ROW_WG>;
+
+// Two sums at once (the backward's Σ g and Σ g·x̂): one tree, one set of barriers.
+fn workgroup_sum2(v: vec2<f32>) -> vec2<f32> {
+  wg_sum_part[row_lane] = v;
+  workgroupBarrier();
+  for (var s = ROW_WG / 2u; s > 0u; s >>= 1u) {
+    if (row_lane < s) { wg_sum_part[row_lane] += wg_sum_part[row_lane + s]; }
+    workgroupBarrier();
+  }
+  let t = wg_sum_part[0];
+  workgroupBarrier(); // the next reduction reuses wg_sum_part
+  return t;
+}
+
+// layernorm_f32(x, gamma, beta, y, mean, rstd, rows, cols, eps), one workgroup per row
+@compute @workgroup_size(ROW_WG)
+fn layernorm_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  row_lane = lid;
+  let r = wid.x + wid.y * nwg.x;
+  let cols = pu(7u);
+  if (r >= pu(6u)) { return; }
+  let inv = select(0.0, 1.0 / f32(cols), cols > 0u);
+  let xr = pu(0u) + r * cols; let yr = pu(3u) + r * cols;
+  var s = 0.0;
+  for (var i = lid; i < cols; i += ROW_WG) { s += mem[xr + i]; }
+  let m = workgroup_sum2(vec2(s, 0.0)).x * inv;
+  var q = 0.0;
+  for (var i = lid; i < cols; i += ROW_WG) { let d = mem[xr + i] - m; q = fma(d, d, q); }
+  let rs = 1.0 / sqrt(workgroup_sum2(vec2(q, 0.0)).x * inv + pf(8u));
+  if (lid == 0u) { mem[pu(4u) + r] = m; mem[pu(5u) + r] = rs; }
+  let g = pu(1u); let b = pu(2u);
+  for (var i = lid; i < cols; i += ROW_WG) {
+    var v = (mem[xr + i] - m) * rs;
+    if (g != 0u) { v *= mem[g + i]; }
+    if (b != 0u) { v += mem[b + i]; }
+    mem[yr + i] = v;
+  }
+}
+
+// layernorm_backward_f32(x, dy, gamma, mean, rstd, dx, rows, cols), one workgroup per row
+@compute @workgroup_size(ROW_WG)
+fn layernorm_backward_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  row_lane = lid;
+  let r = wid.x + wid.y * nwg.x;
+  let cols = pu(7u);
+  if (r >= pu(6u)) { return; }
+  let inv = select(0.0, 1.0 / f32(cols), cols > 0u);
+  let xr = pu(0u) + r * cols; let gr = pu(1u) + r * cols; let dr = pu(5u) + r * cols;
+  let gam = pu(2u);
+  let m = mem[pu(3u) + r]; let rs = mem[pu(4u) + r];
+  var ab = vec2(0.0, 0.0);
+  for (var i = lid; i < cols; i += ROW_WG) {
+    var g = mem[gr + i];
+    if (gam != 0u) { g *= mem[gam + i]; }
+    ab = vec2(ab.x + g, fma(g, (mem[xr + i] - m) * rs, ab.y));
+  }
+  ab = workgroup_sum2(ab) * inv;
+  for (var i = lid; i < cols; i += ROW_WG) {
+    var g = mem[gr + i];
+    if (gam != 0u) { g *= mem[gam + i]; }
+    let xh = (mem[xr + i] - m) * rs;
+    mem[dr + i] = rs * ((g - ab.x) - xh * ab.y);
+  }
 }

@@ -1,6 +1,8 @@
 // Kernel family: reduce, twin of assembly/reduce.ts: [outer, len, inner]
 // reduced over len, one invocation per output (o, j) walking its column in
-// order. Sums add CHUNK-row partial sums into a running total (the wasm
+// order. When the reduced axis is contiguous (inner 1) and long, twins.ts runs
+// `<kernel>_workgroup` instead (one workgroup per row, at the end of this
+// file; reduce.subgroups.wgsl has subgroup versions; see docs/WEBGPU.md). Sums add CHUNK-row partial sums into a running total (the wasm
 // twin's inner-vectorised order), so the error grows like CHUNK + len/CHUNK.
 // NaN propagates through sum/mean/max/min; argmax/argmin: the first extreme
 // wins and a NaN counts as the extreme (the first NaN wins).
@@ -79,4 +81,131 @@ fn reduce_max_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @built
     mem[pu(3u) + base + l * inner] = select(0.0, g, m);
     if (m) { found = true; }
   }
+}
+
+// ---------------------------------------------------------------------------
+// One workgroup per row when inner is 1: the lanes stride over the row, then
+// combine through workgroup memory. The row index comes from workgroup_id, so
+// the early returns are uniform across the workgroup, as the barriers need.
+// The same bodies are in reduce.subgroups.wgsl.
+
+const ROW_WG: u32 = 128u;
+const NO_INDEX: u32 = 0xffffffffu;
+var<private> row_lane: u32;
+var<workgroup> wg_sum_part: array<f32, ROW_WG>;
+var<workgroup> wg_key_part: array<u32, ROW_WG>;
+var<workgroup> wg_index_part: array<u32, ROW_WG>;
+
+fn workgroup_sum(v: f32) -> f32 {
+  wg_sum_part[row_lane] = v;
+  workgroupBarrier();
+  for (var s = ROW_WG / 2u; s > 0u; s >>= 1u) {
+    if (row_lane < s) { wg_sum_part[row_lane] += wg_sum_part[row_lane + s]; }
+    workgroupBarrier();
+  }
+  let t = wg_sum_part[0];
+  workgroupBarrier(); // the next reduction reuses wg_sum_part
+  return t;
+}
+
+fn workgroup_max_key(k: u32) -> u32 {
+  wg_key_part[row_lane] = k;
+  workgroupBarrier();
+  for (var s = ROW_WG / 2u; s > 0u; s >>= 1u) {
+    if (row_lane < s) { wg_key_part[row_lane] = max(wg_key_part[row_lane], wg_key_part[row_lane + s]); }
+    workgroupBarrier();
+  }
+  let t = wg_key_part[0];
+  workgroupBarrier();
+  return t;
+}
+
+// The index of the best (largest key; on equal keys the lowest index, as the
+// wasm twin's "first extreme wins") of the lanes' (key, index) candidates.
+fn workgroup_best(k: u32, i: u32) -> u32 {
+  wg_key_part[row_lane] = k;
+  wg_index_part[row_lane] = i;
+  workgroupBarrier();
+  for (var s = ROW_WG / 2u; s > 0u; s >>= 1u) {
+    if (row_lane < s) {
+      let ko = wg_key_part[row_lane + s]; let io = wg_index_part[row_lane + s];
+      let kb = wg_key_part[row_lane]; let ib = wg_index_part[row_lane];
+      if (ko > kb || (ko == kb && io < ib)) { wg_key_part[row_lane] = ko; wg_index_part[row_lane] = io; }
+    }
+    workgroupBarrier();
+  }
+  let t = wg_index_part[0];
+  workgroupBarrier();
+  return t;
+}
+
+// Order-preserving u32 keys, so that max/min with NaN propagation become an
+// exact integer max (WGSL's float max/min leave NaN unspecified): a larger key
+// is a larger value (`largest`) or a smaller one (not `largest`), a NaN has the
+// largest key either way, and −0 counts as +0.
+const NO_VALUE_KEY: u32 = 0x007fffffu; // the key of −inf (largest) or +inf (not largest)
+fn order_key(v: f32, largest: bool) -> u32 {
+  var b = bitcast<u32>(v);
+  if ((b & 0x7fffffffu) > 0x7f800000u) { return 0xffffffffu; }
+  if (b == 0x80000000u) { b = 0u; }
+  let k = select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
+  return select(~k, k, largest);
+}
+fn key_value(key: u32, largest: bool) -> f32 {
+  if (key == 0xffffffffu) { return bitcast<f32>(key & 0x7fc00000u); } // a quiet NaN (a constant NaN is a WGSL error)
+  let k = select(~key, key, largest);
+  return bitcast<f32>(select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u));
+}
+
+// reduce_f32(op, x, y, outer, len, inner) with inner 1, one workgroup per output
+@compute @workgroup_size(ROW_WG)
+fn reduce_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  row_lane = lid;
+  let op = pu(0u); let outer = pu(3u); let len = pu(4u);
+  let o = wid.x + wid.y * nwg.x;
+  if (o >= outer) { return; }
+  let base = pu(1u) + o * len;
+  var r: f32;
+  if (op <= 1u) {
+    var part = 0.0;
+    for (var l = lid; l < len; l += ROW_WG) { part += mem[base + l]; }
+    let total = workgroup_sum(part);
+    r = select(total, total / f32(len), op == 1u);
+  } else {
+    let largest = op == 2u;
+    var k = NO_VALUE_KEY;
+    for (var l = lid; l < len; l += ROW_WG) { k = max(k, order_key(mem[base + l], largest)); }
+    r = key_value(workgroup_max_key(k), largest);
+  }
+  if (lid == 0u) { mem[pu(2u) + o] = r; }
+}
+
+// Each lane keeps the first best of its strided indices (they rise, so a
+// strictly larger key is needed to replace it); the combine breaks key ties
+// by index. A NaN has the largest key: the first NaN wins, as in wasm.
+fn arg_reduce_row(largest: bool, wid: vec3<u32>, nwg: vec3<u32>, lid: u32) {
+  row_lane = lid;
+  let outer = pu(2u); let len = pu(3u);
+  let o = wid.x + wid.y * nwg.x;
+  if (o >= outer) { return; }
+  let base = pu(0u) + o * len;
+  var bk = 0u; var bi = NO_INDEX; // key 0 is below every value's key
+  for (var l = lid; l < len; l += ROW_WG) {
+    let k = order_key(mem[base + l], largest);
+    if (k > bk) { bk = k; bi = l; }
+  }
+  let best = workgroup_best(bk, bi);
+  if (lid == 0u) { sti(pu(1u) + o, i32(select(best, 0u, len == 0u))); }
+}
+
+// argmax_f32(x, y, outer, len, inner) with inner 1, one workgroup per output
+@compute @workgroup_size(ROW_WG)
+fn argmax_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  arg_reduce_row(true, wid, nwg, lid);
+}
+
+// argmin_f32(x, y, outer, len, inner) with inner 1, one workgroup per output
+@compute @workgroup_size(ROW_WG)
+fn argmin_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  arg_reduce_row(false, wid, nwg, lid);
 }

@@ -1,8 +1,16 @@
 // Kernel family: softmax, twin of assembly/softmax.ts: rows × cols, softmax
-// over cols, one invocation per row (max, then e^(x − max) and its sum, then
-// the scaling, as the wasm twin). A workgroup-per-row reduction is the next
-// step for wide rows (attention, vocabularies); the classifier heads this
-// serves have a few to a few hundred columns.
+// over cols (max, then e^(x − max) and its sum, then the scaling, as the wasm
+// twin). Two shapes of each row kernel:
+// - `<kernel>`: one invocation per row walking it in order. Best for many
+//   short rows (classifier heads: a few to a few dozen columns), where a
+//   workgroup per row would leave most of its invocations idle.
+// - `<kernel>_workgroup`: one workgroup of ROW_WG invocations per row, each
+//   striding over the columns (neighbours read neighbouring words), partial
+//   results combined by a tree in workgroup memory. For wide rows (attention,
+//   vocabularies), where one invocation per row serialises the whole row.
+//   softmax.subgroups.wgsl has the same kernels combining through subgroups.
+// twins.ts picks between them by cols and the device (see docs/WEBGPU.md,
+// "Row reductions: workgroups and subgroups").
 
 fn row_max(x: u32, n: u32) -> f32 {
   var m = mem[x];
@@ -80,16 +88,153 @@ fn softmax_xent_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   mem[pu(2u) + r] = mx + log(s) - mem[x + u32(lab)];
 }
 
-// softmax_xent_backward_f32(probs, labels, dloss, dlossStride, dlogits, rows, cols, scale)
+// softmax_xent_backward_f32(probs, labels, dloss, dlossStride, dlogits, rows, cols, scale):
+// no sum over the row, so one invocation per element (a wide row is spread over the GPU, not walked by one invocation)
 @compute @workgroup_size(256)
 fn softmax_xent_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let r = flat_index(gid, nwg);
-  let cols = pu(6u);
-  if (r >= pu(5u)) { return; }
-  let p = pu(0u) + r * cols; let d = pu(4u) + r * cols;
+  let t = flat_index(gid, nwg);
+  let rows = pu(5u); let cols = pu(6u);
+  if (t >= rows * cols) { return; }
+  let r = t / cols; let i = t % cols;
   let g = mem[pu(2u) + r * pu(3u)] * pf(7u);
-  for (var i = 0u; i < cols; i++) { mem[d + i] = mem[p + i] * g; }
+  let p = mem[pu(0u) + t];
   let lab = ldi(pu(1u) + r);
-  if (lab < 0 || u32(lab) >= cols) { return; }
-  mem[d + u32(lab)] = (mem[p + u32(lab)] - 1.0) * g;
+  // an out-of-range label (the host cannot check labels on the GPU) leaves the row at probs·g
+  mem[pu(4u) + t] = select(p * g, (p - 1.0) * g, lab >= 0 && u32(lab) == i);
+}
+
+// ---------------------------------------------------------------------------
+// One workgroup per row. The row index comes from workgroup_id, so every
+// early return below is uniform across the workgroup, as the barriers in the
+// reductions need. The same bodies are in softmax.subgroups.wgsl.
+
+const ROW_WG: u32 = 128u;
+var<private> row_lane: u32;
+var<workgroup> wg_sum_part: array<f32, ROW_WG>;
+var<workgroup> wg_key_part: array<u32, ROW_WG>;
+
+fn workgroup_sum(v: f32) -> f32 {
+  wg_sum_part[row_lane] = v;
+  workgroupBarrier();
+  for (var s = ROW_WG / 2u; s > 0u; s >>= 1u) {
+    if (row_lane < s) { wg_sum_part[row_lane] += wg_sum_part[row_lane + s]; }
+    workgroupBarrier();
+  }
+  let t = wg_sum_part[0];
+  workgroupBarrier(); // the next reduction reuses wg_sum_part
+  return t;
+}
+
+fn workgroup_max_key(k: u32) -> u32 {
+  wg_key_part[row_lane] = k;
+  workgroupBarrier();
+  for (var s = ROW_WG / 2u; s > 0u; s >>= 1u) {
+    if (row_lane < s) { wg_key_part[row_lane] = max(wg_key_part[row_lane], wg_key_part[row_lane + s]); }
+    workgroupBarrier();
+  }
+  let t = wg_key_part[0];
+  workgroupBarrier();
+  return t;
+}
+
+// Order-preserving u32 keys, so that max/min with NaN propagation become an
+// exact integer max (WGSL's float max/min leave NaN unspecified): a larger key
+// is a larger value (`largest`) or a smaller one (not `largest`), a NaN has the
+// largest key either way, and −0 counts as +0.
+const NO_VALUE_KEY: u32 = 0x007fffffu; // the key of −inf (largest) or +inf (not largest)
+fn order_key(v: f32, largest: bool) -> u32 {
+  var b = bitcast<u32>(v);
+  if ((b & 0x7fffffffu) > 0x7f800000u) { return 0xffffffffu; }
+  if (b == 0x80000000u) { b = 0u; }
+  let k = select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
+  return select(~k, k, largest);
+}
+fn key_value(key: u32, largest: bool) -> f32 {
+  if (key == 0xffffffffu) { return bitcast<f32>(key & 0x7fc00000u); } // a quiet NaN (a constant NaN is a WGSL error)
+  let k = select(~key, key, largest);
+  return bitcast<f32>(select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u));
+}
+
+fn workgroup_row_max(x: u32, n: u32) -> f32 {
+  var k = NO_VALUE_KEY;
+  for (var i = row_lane; i < n; i += ROW_WG) { k = max(k, order_key(mem[x + i], true)); }
+  return key_value(workgroup_max_key(k), true);
+}
+
+// softmax_f32(x, y, rows, cols), one workgroup per row
+@compute @workgroup_size(ROW_WG)
+fn softmax_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  row_lane = lid;
+  let r = wid.x + wid.y * nwg.x;
+  let cols = pu(3u);
+  if (r >= pu(2u) || cols == 0u) { return; }
+  let x = pu(0u) + r * cols; let y = pu(1u) + r * cols;
+  let mx = workgroup_row_max(x, cols);
+  var s = 0.0;
+  for (var i = lid; i < cols; i += ROW_WG) { let e = exp(mem[x + i] - mx); mem[y + i] = e; s += e; }
+  let inv = 1.0 / workgroup_sum(s);
+  for (var i = lid; i < cols; i += ROW_WG) { mem[y + i] = mem[y + i] * inv; }
+}
+
+// log_softmax_f32(x, y, rows, cols), one workgroup per row
+@compute @workgroup_size(ROW_WG)
+fn log_softmax_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  row_lane = lid;
+  let r = wid.x + wid.y * nwg.x;
+  let cols = pu(3u);
+  if (r >= pu(2u) || cols == 0u) { return; }
+  let x = pu(0u) + r * cols; let y = pu(1u) + r * cols;
+  let mx = workgroup_row_max(x, cols);
+  var s = 0.0;
+  for (var i = lid; i < cols; i += ROW_WG) { s += exp(mem[x + i] - mx); }
+  let lse = mx + log(workgroup_sum(s));
+  for (var i = lid; i < cols; i += ROW_WG) { mem[y + i] = mem[x + i] - lse; }
+}
+
+// softmax_backward_f32(y, dy, dx, rows, cols), one workgroup per row
+@compute @workgroup_size(ROW_WG)
+fn softmax_backward_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  row_lane = lid;
+  let r = wid.x + wid.y * nwg.x;
+  let cols = pu(4u);
+  if (r >= pu(3u)) { return; }
+  let y = pu(0u) + r * cols; let g = pu(1u) + r * cols; let d = pu(2u) + r * cols;
+  var s = 0.0;
+  for (var i = lid; i < cols; i += ROW_WG) { s = fma(mem[y + i], mem[g + i], s); }
+  s = workgroup_sum(s);
+  for (var i = lid; i < cols; i += ROW_WG) { mem[d + i] = mem[y + i] * (mem[g + i] - s); }
+}
+
+// log_softmax_backward_f32(y, dy, dx, rows, cols), one workgroup per row
+@compute @workgroup_size(ROW_WG)
+fn log_softmax_backward_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  row_lane = lid;
+  let r = wid.x + wid.y * nwg.x;
+  let cols = pu(4u);
+  if (r >= pu(3u)) { return; }
+  let y = pu(0u) + r * cols; let g = pu(1u) + r * cols; let d = pu(2u) + r * cols;
+  var s = 0.0;
+  for (var i = lid; i < cols; i += ROW_WG) { s += mem[g + i]; }
+  s = workgroup_sum(s);
+  for (var i = lid; i < cols; i += ROW_WG) { mem[d + i] = mem[g + i] - exp(mem[y + i]) * s; }
+}
+
+// softmax_xent_f32(logits, labels, loss, probs, rows, cols), one workgroup per row
+@compute @workgroup_size(ROW_WG)
+fn softmax_xent_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  row_lane = lid;
+  let r = wid.x + wid.y * nwg.x;
+  let cols = pu(5u);
+  if (r >= pu(4u) || cols == 0u) { return; }
+  let x = pu(0u) + r * cols; let p = pu(3u) + r * cols;
+  let mx = workgroup_row_max(x, cols);
+  var s = 0.0;
+  for (var i = lid; i < cols; i += ROW_WG) { let e = exp(mem[x + i] - mx); mem[p + i] = e; s += e; }
+  s = workgroup_sum(s);
+  let inv = 1.0 / s;
+  for (var i = lid; i < cols; i += ROW_WG) { mem[p + i] = mem[p + i] * inv; }
+  if (lid != 0u) { return; }
+  let lab = ldi(pu(1u) + r);
+  if (lab < 0 || u32(lab) >= cols) { mem[pu(2u) + r] = bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); return; }
+  mem[pu(2u) + r] = mx + log(s) - mem[x + u32(lab)];
 }

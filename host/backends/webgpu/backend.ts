@@ -339,6 +339,11 @@ export class WebGpuBackend implements Backend {
     return true;
   }
 
+  /** The pipelines compiled so far, as "entry point" (or "entry|constants"): which kernel variants ran. */
+  compiledEntries(): string[] {
+    return [...this.pipelines.keys()];
+  }
+
   /** Bytes of the GPU heap now (it grows on demand up to the limit). */
   get heapSize(): number {
     return this.heapBytes;

@@ -23,12 +23,48 @@ export interface Twin {
   grid(a: number[], shadow: (ptr: number, n: number) => Int32Array): number | [number, number, number];
 }
 
-/** `count` workgroups of one item each, as a 2-D grid when past the 65535 limit of one dimension. */
-const groups2d = (count: number): [number, number, number] =>
-  count <= 0 ? [0, 1, 1] : count <= 65535 ? [count, 1, 1] : [65535, Math.ceil(count / 65535), 1];
+/** `count` workgroups of one item each, as a 2-D grid when past `maxX` (the 65535 limit of one dimension). */
+const groups2d = (count: number, maxX = 65535): [number, number, number] =>
+  count <= 0 ? [0, 1, 1] : count <= maxX ? [count, 1, 1] : [maxX, Math.ceil(count / maxX), 1];
 /** Workgroups of 64 for `count` invocations (2-D past 65535 groups). */
 const groups64 = (count: number): [number, number, number] => groups2d(Math.ceil(count / 64));
 const n1 = (i: number): Twin["grid"] => (a) => a[i];
+
+/**
+ * Row reductions (softmax, layer norm, contiguous reduce / argmax): below
+ * `workgroupFromCols` columns one invocation walks each row (kernel `<name>`):
+ * a short row is a few dozen loads, and a 128-wide workgroup per row would
+ * leave most of its invocations idle and pay its barriers for nothing, while
+ * many short rows already fill the GPU one per invocation. From there on, one
+ * workgroup per row (`<name>_subgroup` where the device has subgroups, else
+ * `<name>_workgroup`): the row's loads are spread over 128 invocations and
+ * coalesce, instead of one invocation walking a 50k-entry vocabulary row.
+ * Settings (not constants) so tests can send every width through the
+ * workgroup kernels, and reach the 2-D grid (row = x + y·groups in x) with a
+ * few hundred rows instead of 65536 workgroups, which take SwiftShader half a
+ * minute; see docs/WEBGPU.md, "Row reductions".
+ */
+export const ROW_REDUCTION = { workgroupFromCols: 32, maxGroupsX: 65535 };
+
+/** One workgroup per row: a 2-D grid past maxGroupsX rows (the kernels skip the rows past the end). */
+const rowGroups = (rows: number) => groups2d(rows, ROW_REDUCTION.maxGroupsX);
+
+const rowEntry = (name: string, cols: number, caps: GpuCaps): string =>
+  cols < ROW_REDUCTION.workgroupFromCols ? name : `${name}_${caps.subgroups ? "subgroup" : "workgroup"}`;
+
+/** A kernel over `a[rows]` rows of `a[cols]` columns: per-row invocations or one workgroup per row. */
+const rowReduction = (name: string, args: string, rows: number, cols: number): Twin => ({
+  args,
+  entry: (a, caps) => rowEntry(name, a[cols], caps),
+  grid: (a) => (a[cols] < ROW_REDUCTION.workgroupFromCols ? a[rows] : rowGroups(a[rows])),
+});
+
+/** reduce_f32 / argmax / argmin over [outer, len, inner]: per output column, or per row when inner is 1. */
+const contiguousReduction = (name: string, args: string, outer: number, len: number, inner: number): Twin => ({
+  args,
+  entry: (a, caps) => (a[inner] === 1 ? rowEntry(name, a[len], caps) : name),
+  grid: (a) => (a[inner] === 1 && a[len] >= ROW_REDUCTION.workgroupFromCols ? rowGroups(a[outer]) : a[outer] * a[inner]),
+});
 
 export const TWINS: Record<string, Twin> = {
   // gemm
@@ -72,17 +108,19 @@ export const TWINS: Record<string, Twin> = {
   },
   avgpool2d_f32: { args: "ppiiiiiiiiiiii", grid: (a) => a[2] * a[11] * a[12] },
   avgpool2d_backward_f32: { args: "ppiiiiiiiiiiii", grid: n1(2) },
-  // softmax: one invocation per row
-  softmax_f32: { args: "ppii", grid: n1(2) },
-  log_softmax_f32: { args: "ppii", grid: n1(2) },
-  softmax_backward_f32: { args: "pppii", grid: n1(3) },
-  log_softmax_backward_f32: { args: "pppii", grid: n1(3) },
-  softmax_xent_f32: { args: "ppppii", grid: n1(4) },
-  softmax_xent_backward_f32: { args: "pppipiif", grid: n1(5) },
-  // reduce: one invocation per output column (sum_all_f32 returns its value: the host uses reduce_f32 on WebGPU)
-  reduce_f32: { args: "ippiii", grid: (a) => a[3] * a[5] },
-  argmax_f32: { args: "ppiii", grid: (a) => a[2] * a[4] },
-  argmin_f32: { args: "ppiii", grid: (a) => a[2] * a[4] },
+  // softmax: per row, one invocation or one workgroup (rowReduction below)
+  softmax_f32: rowReduction("softmax_f32", "ppii", 2, 3),
+  log_softmax_f32: rowReduction("log_softmax_f32", "ppii", 2, 3),
+  softmax_backward_f32: rowReduction("softmax_backward_f32", "pppii", 3, 4),
+  log_softmax_backward_f32: rowReduction("log_softmax_backward_f32", "pppii", 3, 4),
+  softmax_xent_f32: rowReduction("softmax_xent_f32", "ppppii", 4, 5),
+  // no sum over the row: one invocation per element
+  softmax_xent_backward_f32: { args: "pppipiif", grid: (a) => a[5] * a[6] },
+  // reduce: per output column; when the reduced axis is contiguous (inner 1) per row as softmax
+  // (sum_all_f32 returns its value: the host uses reduce_f32 on WebGPU)
+  reduce_f32: contiguousReduction("reduce_f32", "ippiii", 3, 4, 5),
+  argmax_f32: contiguousReduction("argmax_f32", "ppiii", 2, 3, 4),
+  argmin_f32: contiguousReduction("argmin_f32", "ppiii", 2, 3, 4),
   reduce_max_backward_f32: { args: "ppppiii", grid: (a) => a[4] * a[6] },
   // conv: gathers (see shaders/conv.wgsl); the weight gradient runs one workgroup per dw element
   im2col_f32: { args: "pp" + "i".repeat(14), grid: (a) => a[2] * a[5] * a[6] * a[13] * a[14] },
@@ -95,9 +133,9 @@ export const TWINS: Record<string, Twin> = {
   rand_uniform_f32: { args: "piiiff", grid: n1(1) },
   rand_normal_f32: { args: "piiiff", grid: n1(1) },
   dropout_mask_f32: { args: "piiif", grid: n1(1) },
-  // norm: forward and input gradient per row, parameter gradient per column
-  layernorm_f32: { args: "ppppppiif", grid: n1(6) },
-  layernorm_backward_f32: { args: "ppppppii", grid: n1(6) },
+  // norm: forward and input gradient per row (rowReduction), parameter gradient per column
+  layernorm_f32: rowReduction("layernorm_f32", "ppppppiif", 6, 7),
+  layernorm_backward_f32: rowReduction("layernorm_backward_f32", "ppppppii", 6, 7),
   layernorm_param_grad_f32: { args: "ppppppii", grid: n1(7) },
   // embed: gather per float; the scatter-add backward per table column
   embedding_f32: { args: "pppii", grid: (a) => a[3] * a[4] },
