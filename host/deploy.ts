@@ -5,6 +5,7 @@
 import { Module } from "./nn/module.js";
 import { Linear, Conv2d } from "./nn/layers.js";
 import type { Tensor } from "./tensor.js";
+import { tensor } from "./ops/creation.js";
 import { noGrad } from "./autograd.js";
 import { scope } from "./scope.js";
 
@@ -64,22 +65,51 @@ export interface QuantizedModel {
  * const after = accuracyOn(model, test); // usually within a few tenths of a percent
  */
 export function quantizeModelInt8(model: Module): QuantizedModel {
-  const weights: Record<string, Int8Weight> = {};
-  let int8Bytes = 0, f32Bytes = 0;
+  const result: QuantizedModel = { weights: {}, int8Bytes: 0, f32Bytes: 0 };
+  for (const [name, w] of int8Layers(model, "quantizeModelInt8")) {
+    const v = w.view() as Float32Array; // wasm memory: dequantised in place
+    addWeight(result, name, v, w.shape);
+  }
+  return result;
+}
+
+/**
+ * quantizeModelInt8 on every backend: weights that live on the GPU are read
+ * back, quantised on the host and the dequantised values written back.
+ * @example
+ * await wg.init({ backend: "webgpu" });
+ * const { int8Bytes } = await quantizeModelInt8Async(model);
+ */
+export async function quantizeModelInt8Async(model: Module): Promise<QuantizedModel> {
+  const result: QuantizedModel = { weights: {}, int8Bytes: 0, f32Bytes: 0 };
+  for (const [name, w] of int8Layers(model, "quantizeModelInt8Async")) {
+    if (w.backend === "wasm") { addWeight(result, name, w.view() as Float32Array, w.shape); continue; }
+    const v = Float32Array.from(await w.data());
+    addWeight(result, name, v, w.shape);
+    scope(() => noGrad(() => w.copy_(tensor(v, { shape: [...w.shape] }))));
+  }
+  return result;
+}
+
+/** The weights quantizeModelInt8 quantises (Linear and Conv2d), by state-dict name. */
+function int8Layers(model: Module, who: string): [string, Tensor][] {
+  const found: [string, Tensor][] = [];
   const visit = (m: Module, prefix: string) => {
-    if (m instanceof Linear || m instanceof Conv2d) {
-      const w = m.weight, v = w.view() as Float32Array;
-      const qw = quantizeInt8(v, w.shape);
-      dequantizeInt8(qw, v);
-      weights[`${prefix}weight`] = qw;
-      int8Bytes += qw.q.length + 4 * qw.scales.length;
-      f32Bytes += 4 * v.length;
-    }
+    if (m instanceof Linear || m instanceof Conv2d) found.push([`${prefix}weight`, m.weight]);
     for (const [k, c] of m.namedChildren()) visit(c, `${prefix}${k}.`);
   };
   visit(model, "");
-  if (Object.keys(weights).length === 0) throw new Error("quantizeModelInt8: the model has no Linear or Conv2d layer");
-  return { weights, int8Bytes, f32Bytes };
+  if (found.length === 0) throw new Error(`${who}: the model has no Linear or Conv2d layer`);
+  return found;
+}
+
+/** Quantises v (dequantised back into v) and records it. */
+function addWeight(result: QuantizedModel, name: string, v: Float32Array, shape: readonly number[]): void {
+  const qw = quantizeInt8(v, shape);
+  dequantizeInt8(qw, v);
+  result.weights[name] = qw;
+  result.int8Bytes += qw.q.length + 4 * qw.scales.length;
+  result.f32Bytes += 4 * v.length;
 }
 
 /**

@@ -14,6 +14,6 @@ export * as io from "./io/index.js";
 export { fit, evaluate, predict, clipGradNorm, clipGradNormTensor, EarlyStopping, LearningRateSchedule, ModelCheckpoint, type FitOptions, type EpochLog, type Callback } from "./train.js";
 
 export { scope } from "./scope.js";
-export { quantizeInt8, dequantizeInt8, quantizeModelInt8, ensemblePredict, freeze, trainable, type Int8Weight, type QuantizedModel } from "./deploy.js";
+export { quantizeInt8, dequantizeInt8, quantizeModelInt8, quantizeModelInt8Async, ensemblePredict, freeze, trainable, type Int8Weight, type QuantizedModel } from "./deploy.js";
 export * as models from "./models/gpt.js";
 export { backendNamed, withBackend } from "./engine.js";

@@ -11,13 +11,16 @@ import * as wg from "../host/index.js";
 import { trainMnistCnn } from "../host/zoo/mnist-cnn.js";
 import { loadMnistPackage, type ImageSet } from "../host/data/mnist.js";
 import { assertClose } from "./harness.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
 
 async function run(backend: "wasm" | "webgpu", data: ImageSet) {
   await wg.init({ backend, threads: 1, verbose: false });
   const stepLosses: number[] = [];
   let prev = 0;
   const r = await trainMnistCnn({
-    data, epochs: 2, batchSize: 40, holdout: 100, augment: false, averageLast: 2, seed: 3,
+    data, epochs: 2, batchSize: 40, holdout: 100, augment: false, averageLast: 2, seed: 3, quantize: true,
     onProgress: (p) => {
       if (p.done) return;
       stepLosses.push(p.loss * p.step - prev * (p.step - 1)); // onProgress gives the epoch's running mean
@@ -26,8 +29,13 @@ async function run(backend: "wasm" | "webgpu", data: ImageSet) {
   });
   const weights = await r.model.conv1.weight.data();
   const fc = await r.model.fc.weight.data();
+  // what `webgrad train mnist-cnn` does last: save the weights (read back from the GPU first)
+  const file = join(mkdtempSync(join(tmpdir(), "webgrad-s1-")), "s1.safetensors");
+  await wg.io.saveSafetensors(file, r.model.stateDict());
+  const saved = (await wg.io.loadSafetensors(file)).tensors["fc.weight"].data;
+  rmSync(dirname(file), { recursive: true });
   wg.shutdown();
-  return { stepLosses, accuracy: r.testAccuracy, epochLosses: r.losses, weights, fc };
+  return { stepLosses, accuracy: r.testAccuracy, int8Accuracy: r.int8Accuracy, epochLosses: r.losses, weights, fc, saved };
 }
 
 test("S1 mnist-cnn: trainMnistCnn on webgpu gives wasm's step losses, weights and held-out accuracy", async () => {
@@ -41,6 +49,8 @@ test("S1 mnist-cnn: trainMnistCnn on webgpu gives wasm's step losses, weights an
   assertClose(gpu.weights, cpu.weights, { rtol: 1e-3, atol: 1e-5, what: "conv1.weight after training (averaged)" });
   assertClose(gpu.fc, cpu.fc, { rtol: 1e-3, atol: 1e-5, what: "fc.weight after training (averaged)" });
   assert.is(gpu.accuracy, cpu.accuracy, "held-out accuracy");
+  assert.ok(gpu.int8Accuracy !== undefined && Math.abs(gpu.int8Accuracy - cpu.int8Accuracy!) <= 0.02, `int8 accuracy ${gpu.int8Accuracy} vs ${cpu.int8Accuracy}`);
+  assert.equal(Array.from(gpu.saved), Array.from(gpu.fc), "fc.weight saved from the GPU");
   assert.ok(cpu.stepLosses[9] < cpu.stepLosses[0], `the loss falls: ${cpu.stepLosses.map((l) => l.toFixed(3)).join(" ")}`);
   assert.ok(gpu.accuracy > 0.3, `held-out accuracy after 10 small steps ${gpu.accuracy} beats chance`);
 });

@@ -18,7 +18,13 @@ const FORMAT = "webgrad-checkpoint-1";
  * @example await wg.io.saveSafetensors("model.safetensors", net.stateDict());
  */
 export async function saveSafetensors(path: string, tensors: Parameters<typeof serializeSafetensors>[0], metadata: Record<string, string> = {}, opts: { store?: FileStore } = {}): Promise<void> {
-  await writeFileAtomic(path, serializeSafetensors(tensors, metadata), opts.store);
+  // serializeSafetensors reads synchronously: tensors that live on the GPU are read back first
+  const readable: Parameters<typeof serializeSafetensors>[0] = {};
+  for (const [k, t] of Object.entries(tensors)) {
+    const gpu = "backend" in t && (t as { backend: string }).backend !== "wasm";
+    readable[k] = gpu ? { dtype: t.dtype, shape: [...t.shape], data: await (t as unknown as { data(): Promise<Float32Array | Int32Array> }).data() } : t;
+  }
+  await writeFileAtomic(path, serializeSafetensors(readable, metadata), opts.store);
 }
 
 /**

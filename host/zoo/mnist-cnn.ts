@@ -20,7 +20,7 @@ import { randomAffine, normalize, shuffled, hflip, randomCropPad, type AffineAug
 import { rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
-import { quantizeModelInt8 } from "../deploy.js";
+import { quantizeModelInt8Async } from "../deploy.js";
 import { saveEntryWeights, loadEntryModel, runBench, classifierBench, pct } from "./common.js";
 
 export class MnistCNN extends nn.Module {
@@ -219,7 +219,7 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
   if (opts.quantize) { // on a copy: the model itself keeps its float weights (to be saved)
     const copy = new MnistCNN();
     copy.loadStateDict(model.stateDict());
-    quantizeModelInt8(copy);
+    await quantizeModelInt8Async(copy);
     int8Accuracy = await evaluateMnist(copy, testSet, test, 500, norm);
   }
   return { int8Accuracy, testAccuracy, testCount: test.length, trainCount: train.length, secondsPerEpoch: seconds / epochs, losses, model };
