@@ -22,12 +22,42 @@ const families = {};
 const entries = {};
 const requires = {};
 const ADAPTER_FEATURE = { subgroups: "subgroups", f16: "shader-f16" };
-for (const f of readdirSync(dir).filter((f) => f.endsWith(".wgsl") && f !== "common.wgsl").sort()) {
+const names = readdirSync(dir).filter((f) => f.endsWith(".wgsl")).sort();
+const read = (f) => readFileSync(join(dir, f), "utf8");
+
+// Partials (`_<name>.wgsl`, not families) are pulled in by `//#include <name>`
+// lines; a module built for a feature takes `_<name>.<feature>.wgsl` where one
+// exists. So the one-workgroup-per-row kernels are written once and their
+// reductions come as a tree in core WGSL or through subgroup operations.
+function expand(src, feature, from, seen = []) {
+  return src.replace(/^\/\/#include (\w+)[^\n]*$/gm, (_, name) => {
+    const file = [feature && `_${name}.${feature}.wgsl`, `_${name}.wgsl`].find((f) => f && names.includes(f));
+    if (!file) throw new Error(`build-shaders: ${from}: //#include ${name}: no shaders/_${name}.wgsl`);
+    if (seen.includes(file)) throw new Error(`build-shaders: ${from}: ${file} includes itself`);
+    return expand(read(file), feature, file, [...seen, file]);
+  });
+}
+
+// `//#row-kernels-of <family>` in a variant file: that family's region between
+// `//#begin row-kernels` and `//#end row-kernels`, its `<name>_workgroup`
+// entry points renamed `<name>_subgroup` (the variant's kernels: same bodies).
+function rowKernelsOf(family, from) {
+  const src = read(`${family}.wgsl`);
+  const m = src.match(/^\/\/#begin row-kernels[^\n]*\n([\s\S]*?)^\/\/#end row-kernels/m);
+  if (!m) throw new Error(`build-shaders: ${from}: ${family}.wgsl has no //#begin row-kernels … //#end row-kernels region`);
+  return m[1].replace(/\b(\w+)_workgroup\b/g, "$1_subgroup");
+}
+
+for (const f of names.filter((f) => !f.startsWith("_") && f !== "common.wgsl")) {
   const family = f.slice(0, -5);
-  const src = readFileSync(join(dir, f), "utf8");
   const feature = family.includes(".") ? family.slice(family.indexOf(".") + 1) : null;
   if (feature && !ADAPTER_FEATURE[feature]) throw new Error(`build-shaders: ${f}: unknown feature "${feature}" (have: ${Object.keys(ADAPTER_FEATURE).join(", ")})`);
   if (feature) requires[family] = ADAPTER_FEATURE[feature];
+  let src = read(f).replace(/^\/\/#row-kernels-of (\w+)[^\n]*$/gm, (_, base) => {
+    if (feature !== "subgroups") throw new Error(`build-shaders: ${f}: //#row-kernels-of is for .subgroups.wgsl variants`);
+    return rowKernelsOf(base, f);
+  });
+  src = expand(src, feature, f);
   families[family] = (feature ? `enable ${feature};\n` : "") + common + "\n" + src;
   for (const m of src.matchAll(/@compute[^\n]*\n\s*fn\s+(\w+)/g)) {
     if (entries[m[1]]) throw new Error(`build-shaders: entry point ${m[1]} is in both ${entries[m[1]]}.wgsl and ${f}`);

@@ -77,26 +77,12 @@ fn layernorm_param_grad_f32(@builtin(global_invocation_id) gid: vec3<u32>, @buil
 }
 
 // ---------------------------------------------------------------------------
-// One workgroup per row. The row index comes from workgroup_id, so the early
-// returns are uniform across the workgroup, as the barriers need. The same
-// bodies are in norm.subgroups.wgsl.
-
-const ROW_WG: u32 = 128u;
-var<private> row_lane: u32;
-var<workgroup> wg_sum_part: array<vec2<f32>, ROW_WG>;
-
-// Two sums at once (the backward's Σ g and Σ g·x̂): one tree, one set of barriers.
-fn workgroup_sum2(v: vec2<f32>) -> vec2<f32> {
-  wg_sum_part[row_lane] = v;
-  workgroupBarrier();
-  for (var s = ROW_WG / 2u; s > 0u; s >>= 1u) {
-    if (row_lane < s) { wg_sum_part[row_lane] += wg_sum_part[row_lane + s]; }
-    workgroupBarrier();
-  }
-  let t = wg_sum_part[0];
-  workgroupBarrier(); // the next reduction reuses wg_sum_part
-  return t;
-}
+// One workgroup per row (rows of 32+ columns; see twins.ts). The region below is
+// also norm.subgroups.wgsl: scripts/build-shaders.mjs copies it there with
+// `_workgroup` entry points renamed `_subgroup` and the reductions of
+// _row_reduce.subgroups.wgsl in place of _row_reduce.wgsl's tree.
+//#begin row-kernels
+//#include rows
 
 // layernorm_f32(x, gamma, beta, y, mean, rstd, rows, cols, eps), one workgroup per row
 @compute @workgroup_size(ROW_WG)
@@ -148,3 +134,4 @@ fn layernorm_backward_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @buil
     mem[dr + i] = rs * ((g - ab.x) - xh * ab.y);
   }
 }
+//#end row-kernels

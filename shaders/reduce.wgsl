@@ -84,78 +84,12 @@ fn reduce_max_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @built
 }
 
 // ---------------------------------------------------------------------------
-// One workgroup per row when inner is 1: the lanes stride over the row, then
-// combine through workgroup memory. The row index comes from workgroup_id, so
-// the early returns are uniform across the workgroup, as the barriers need.
-// The same bodies are in reduce.subgroups.wgsl.
-
-const ROW_WG: u32 = 128u;
-const NO_INDEX: u32 = 0xffffffffu;
-var<private> row_lane: u32;
-var<workgroup> wg_sum_part: array<f32, ROW_WG>;
-var<workgroup> wg_key_part: array<u32, ROW_WG>;
-var<workgroup> wg_index_part: array<u32, ROW_WG>;
-
-fn workgroup_sum(v: f32) -> f32 {
-  wg_sum_part[row_lane] = v;
-  workgroupBarrier();
-  for (var s = ROW_WG / 2u; s > 0u; s >>= 1u) {
-    if (row_lane < s) { wg_sum_part[row_lane] += wg_sum_part[row_lane + s]; }
-    workgroupBarrier();
-  }
-  let t = wg_sum_part[0];
-  workgroupBarrier(); // the next reduction reuses wg_sum_part
-  return t;
-}
-
-fn workgroup_max_key(k: u32) -> u32 {
-  wg_key_part[row_lane] = k;
-  workgroupBarrier();
-  for (var s = ROW_WG / 2u; s > 0u; s >>= 1u) {
-    if (row_lane < s) { wg_key_part[row_lane] = max(wg_key_part[row_lane], wg_key_part[row_lane + s]); }
-    workgroupBarrier();
-  }
-  let t = wg_key_part[0];
-  workgroupBarrier();
-  return t;
-}
-
-// The index of the best (largest key; on equal keys the lowest index, as the
-// wasm twin's "first extreme wins") of the lanes' (key, index) candidates.
-fn workgroup_best(k: u32, i: u32) -> u32 {
-  wg_key_part[row_lane] = k;
-  wg_index_part[row_lane] = i;
-  workgroupBarrier();
-  for (var s = ROW_WG / 2u; s > 0u; s >>= 1u) {
-    if (row_lane < s) {
-      let ko = wg_key_part[row_lane + s]; let io = wg_index_part[row_lane + s];
-      let kb = wg_key_part[row_lane]; let ib = wg_index_part[row_lane];
-      if (ko > kb || (ko == kb && io < ib)) { wg_key_part[row_lane] = ko; wg_index_part[row_lane] = io; }
-    }
-    workgroupBarrier();
-  }
-  let t = wg_index_part[0];
-  workgroupBarrier();
-  return t;
-}
-
-// Order-preserving u32 keys, so that max/min with NaN propagation become an
-// exact integer max (WGSL's float max/min leave NaN unspecified): a larger key
-// is a larger value (`largest`) or a smaller one (not `largest`), a NaN has the
-// largest key either way, and −0 counts as +0.
-const NO_VALUE_KEY: u32 = 0x007fffffu; // the key of −inf (largest) or +inf (not largest)
-fn order_key(v: f32, largest: bool) -> u32 {
-  var b = bitcast<u32>(v);
-  if ((b & 0x7fffffffu) > 0x7f800000u) { return 0xffffffffu; }
-  if (b == 0x80000000u) { b = 0u; }
-  let k = select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
-  return select(~k, k, largest);
-}
-fn key_value(key: u32, largest: bool) -> f32 {
-  if (key == 0xffffffffu) { return bitcast<f32>(key & 0x7fc00000u); } // a quiet NaN (a constant NaN is a WGSL error)
-  let k = select(~key, key, largest);
-  return bitcast<f32>(select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u));
-}
+// One workgroup per row (rows of 32+ columns; see twins.ts). The region below is
+// also reduce.subgroups.wgsl: scripts/build-shaders.mjs copies it there with
+// `_workgroup` entry points renamed `_subgroup` and the reductions of
+// _row_reduce.subgroups.wgsl in place of _row_reduce.wgsl's tree.
+//#begin row-kernels
+//#include rows
 
 // reduce_f32(op, x, y, outer, len, inner) with inner 1, one workgroup per output
 @compute @workgroup_size(ROW_WG)
@@ -209,3 +143,4 @@ fn argmax_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_work
 fn argmin_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   arg_reduce_row(false, wid, nwg, lid);
 }
+//#end row-kernels

@@ -104,62 +104,12 @@ fn softmax_xent_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @bui
 }
 
 // ---------------------------------------------------------------------------
-// One workgroup per row. The row index comes from workgroup_id, so every
-// early return below is uniform across the workgroup, as the barriers in the
-// reductions need. The same bodies are in softmax.subgroups.wgsl.
-
-const ROW_WG: u32 = 128u;
-var<private> row_lane: u32;
-var<workgroup> wg_sum_part: array<f32, ROW_WG>;
-var<workgroup> wg_key_part: array<u32, ROW_WG>;
-
-fn workgroup_sum(v: f32) -> f32 {
-  wg_sum_part[row_lane] = v;
-  workgroupBarrier();
-  for (var s = ROW_WG / 2u; s > 0u; s >>= 1u) {
-    if (row_lane < s) { wg_sum_part[row_lane] += wg_sum_part[row_lane + s]; }
-    workgroupBarrier();
-  }
-  let t = wg_sum_part[0];
-  workgroupBarrier(); // the next reduction reuses wg_sum_part
-  return t;
-}
-
-fn workgroup_max_key(k: u32) -> u32 {
-  wg_key_part[row_lane] = k;
-  workgroupBarrier();
-  for (var s = ROW_WG / 2u; s > 0u; s >>= 1u) {
-    if (row_lane < s) { wg_key_part[row_lane] = max(wg_key_part[row_lane], wg_key_part[row_lane + s]); }
-    workgroupBarrier();
-  }
-  let t = wg_key_part[0];
-  workgroupBarrier();
-  return t;
-}
-
-// Order-preserving u32 keys, so that max/min with NaN propagation become an
-// exact integer max (WGSL's float max/min leave NaN unspecified): a larger key
-// is a larger value (`largest`) or a smaller one (not `largest`), a NaN has the
-// largest key either way, and −0 counts as +0.
-const NO_VALUE_KEY: u32 = 0x007fffffu; // the key of −inf (largest) or +inf (not largest)
-fn order_key(v: f32, largest: bool) -> u32 {
-  var b = bitcast<u32>(v);
-  if ((b & 0x7fffffffu) > 0x7f800000u) { return 0xffffffffu; }
-  if (b == 0x80000000u) { b = 0u; }
-  let k = select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
-  return select(~k, k, largest);
-}
-fn key_value(key: u32, largest: bool) -> f32 {
-  if (key == 0xffffffffu) { return bitcast<f32>(key & 0x7fc00000u); } // a quiet NaN (a constant NaN is a WGSL error)
-  let k = select(~key, key, largest);
-  return bitcast<f32>(select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u));
-}
-
-fn workgroup_row_max(x: u32, n: u32) -> f32 {
-  var k = NO_VALUE_KEY;
-  for (var i = row_lane; i < n; i += ROW_WG) { k = max(k, order_key(mem[x + i], true)); }
-  return key_value(workgroup_max_key(k), true);
-}
+// One workgroup per row (rows of 32+ columns; see twins.ts). The region below is
+// also softmax.subgroups.wgsl: scripts/build-shaders.mjs copies it there with
+// `_workgroup` entry points renamed `_subgroup` and the reductions of
+// _row_reduce.subgroups.wgsl in place of _row_reduce.wgsl's tree.
+//#begin row-kernels
+//#include rows
 
 // softmax_f32(x, y, rows, cols), one workgroup per row
 @compute @workgroup_size(ROW_WG)
@@ -238,3 +188,4 @@ fn softmax_xent_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(nu
   if (lab < 0 || u32(lab) >= cols) { mem[pu(2u) + r] = bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); return; }
   mem[pu(2u) + r] = mx + log(s) - mem[x + u32(lab)];
 }
+//#end row-kernels
