@@ -1,6 +1,7 @@
 // Loads a built kernel binary directly (no host engine), for kernel tests:
 // a memory, a bump allocator and typed views. Kernel tests use this to check
 // each exported kernel against a plain TypeScript reference.
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { rng } from "../host/random.js";
@@ -130,4 +131,27 @@ export function assertClose(
       throw new Error(`${what}: element ${i}: got ${a}, expected ${b} (rtol ${rtol}, atol ${atol})`);
     }
   }
+}
+
+/**
+ * Runs a child process (a runtime running a test script) and resolves to the
+ * JSON after the first output line starting with `marker ` (the child's
+ * result), or to `{ error }` with the exit code and the output's tail when it
+ * printed none or ran past timeoutMs (then it is killed).
+ */
+export function runForResult<R extends { error?: string }>(
+  cmd: string, args: string[], opts: { cwd: string; marker: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
+): Promise<R> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env });
+    let out = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (out += d));
+    const guard = setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs);
+    p.on("close", (code) => {
+      clearTimeout(guard);
+      const line = out.split("\n").find((l) => l.startsWith(opts.marker + " "));
+      resolve(line ? JSON.parse(line.slice(opts.marker.length + 1)) : ({ error: `exit ${code}, no result:\n${out.slice(-2000)}` } as R));
+    });
+  });
 }

@@ -9,7 +9,8 @@
 // No lavapipe means a FAILING test that says what to install, never a skip.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
+import { runForResult } from "./harness.js";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -65,28 +66,17 @@ test("cli: --matmul-precision f16|f32 reaches init (help, bad values, wasm, Swif
   assert.match(f32.stdout, /webgpu backend/);
 });
 
-function runChild(): Promise<Result> {
-  return new Promise((resolve) => {
-    const deno = join(ROOT, "node_modules", ".bin", "deno");
-    if (!existsSync(deno)) return resolve({ error: `deno not found at ${deno}: run npm install` });
-    // lavapipe, not the SwiftShader that scripts/test.mjs set for this file (and not chromium's Vulkan loader)
-    const env = {
-      ...process.env,
-      VK_ICD_FILENAMES: LAVAPIPE_ICD,
-      XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? "/tmp",
-      LD_LIBRARY_PATH: (process.env.LD_LIBRARY_PATH ?? "").split(":").filter((p) => p && p !== "/usr/lib/chromium").join(":"),
-    };
-    const p = spawn(deno, ["run", "--allow-read", "--allow-env", CHILD], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env });
-    let out = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (out += d));
-    const guard = setTimeout(() => p.kill("SIGKILL"), TIMEOUT_MS);
-    p.on("close", (code) => {
-      clearTimeout(guard);
-      const line = out.split("\n").find((l) => l.startsWith("WEBGPU_F16_RESULT "));
-      resolve(line ? JSON.parse(line.slice(18)) : { error: `exit ${code}, no result:\n${out.slice(-2000)}` });
-    });
-  });
+async function runChild(): Promise<Result> {
+  const deno = join(ROOT, "node_modules", ".bin", "deno");
+  if (!existsSync(deno)) return { error: `deno not found at ${deno}: run npm install` };
+  // lavapipe, not the SwiftShader that scripts/test.mjs set for this file (and not chromium's Vulkan loader)
+  const env = {
+    ...process.env,
+    VK_ICD_FILENAMES: LAVAPIPE_ICD,
+    XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? "/tmp",
+    LD_LIBRARY_PATH: (process.env.LD_LIBRARY_PATH ?? "").split(":").filter((p) => p && p !== "/usr/lib/chromium").join(":"),
+  };
+  return runForResult<Result>(deno, ["run", "--allow-read", "--allow-env", CHILD], { cwd: ROOT, marker: "WEBGPU_F16_RESULT", timeoutMs: TIMEOUT_MS, env });
 }
 
 const name = (c: GemmCase) => `${c.m}×${c.n}×${c.k} ${c.flags & 1 ? "T" : "N"}${c.flags & 2 ? "T" : "N"}${c.flags & 4 ? "+=" : "="}`;

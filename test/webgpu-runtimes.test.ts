@@ -8,7 +8,7 @@
 // no adapter FAILS here: nothing is skipped.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
+import { runForResult } from "./harness.js";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -34,18 +34,7 @@ function check(name: string, r: Result): void {
 }
 
 function runChild(cmd: string, args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (out += d));
-    const guard = setTimeout(() => p.kill("SIGKILL"), TIMEOUT_MS);
-    p.on("close", (code) => {
-      clearTimeout(guard);
-      const line = out.split("\n").find((l) => l.startsWith("WEBGPU_RESULT "));
-      resolve(line ? JSON.parse(line.slice(14)) : { error: `exit ${code}, no result:\n${out.slice(-2000)}` });
-    });
-  });
+  return runForResult<Result>(cmd, args, { cwd: ROOT, marker: "WEBGPU_RESULT", timeoutMs: TIMEOUT_MS });
 }
 
 test("node: the webgpu backend through the `webgpu` package (Dawn)", async () => {
