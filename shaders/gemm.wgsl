@@ -144,3 +144,31 @@ fn gemm_f32_128(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     }
   }
 }
+
+// gemm_f32_small(same arguments): one invocation per element of C, its fma
+// chain over k read straight from the heap: no tiles, no barriers. For thin
+// products (m or n under 32: a linear layer at batch 64 with 10 outputs, its
+// gradients) and short k, where a 64×64 tile is mostly padding and one or two
+// workgroups would walk all of k alone. The chain is the same as the tiled
+// kernels' (over k in order, from 0 or from C), so are the bits.
+@compute @workgroup_size(256)
+fn gemm_f32_small(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let m = pu(3u); let n = pu(4u);
+  let e = flat_index(gid, nwg);
+  if (e >= m * n) { return; }
+  let a = pu(0u); let b = pu(1u); let c = pu(2u); let k = pu(5u);
+  let lda = pu(6u); let ldb = pu(7u); let ldc = pu(8u); let flags = pu(9u);
+  let r = e / n; let col = e % n;
+  // element strides of op(A) row r and op(B) column col along k
+  let sa = select(1u, lda, (flags & 1u) != 0u);
+  let sb = select(ldb, 1u, (flags & 2u) != 0u);
+  var pa = a + select(r * lda, r, (flags & 1u) != 0u);
+  var pb = b + select(col, col * ldb, (flags & 2u) != 0u);
+  var acc = 0.0;
+  if ((flags & 4u) != 0u) { acc = mem[c + r * ldc + col]; }
+  for (var kk = 0u; kk < k; kk++) {
+    acc = fma(mem[pa], mem[pb], acc);
+    pa += sa; pb += sb;
+  }
+  mem[c + r * ldc + col] = acc;
+}

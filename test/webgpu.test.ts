@@ -13,6 +13,7 @@ import * as assert from "uvu/assert";
 import { kernels, assertClose, randomF32 } from "./harness.js";
 import type { KernelBox } from "./harness.js";
 import { WebGpuBackend } from "../host/backends/webgpu/backend.js";
+import { GEMM_SMALL } from "../host/backends/webgpu/twins.js";
 import { detectFeatures } from "../host/backends/features.js";
 import * as wg from "../host/index.js";
 import { putBoth, compareTwins } from "./webgpu-twins.js";
@@ -41,7 +42,13 @@ const M = [1, 5, 63, 64, 65, 130];
 const N = [1, 17, 64, 67];
 const K = [1, 15, 16, 17, 40];
 
-test("gemm_f32: every transpose and accumulate flag, m/n/k around the 64×64×16 tile, strided operands", async () => {
+// twice: every shape through the 64×64 tiles (the thin-product threshold at 0), then with the
+// default thresholds, where the thin ones (m or n < 32, k < 16) take gemm_f32_small
+for (const [what, small] of [["64×64 tiles for every shape", { belowMN: 0, belowK: 0 }], ["default thresholds: thin shapes through gemm_f32_small", { ...GEMM_SMALL }]] as const) {
+test(`gemm_f32 (${what}): every transpose and accumulate flag, m/n/k around the 64×64×16 tile, strided operands`, async () => {
+  const saved = { ...GEMM_SMALL };
+  Object.assign(GEMM_SMALL, small);
+  const before = new Set(gpu.compiledEntries());
   for (let flags = 0; flags < 8; flags++) {
     box.reset();
     const cases: { m: number; n: number; k: number; cw: number; cg: number; len: number }[] = [];
@@ -65,7 +72,12 @@ test("gemm_f32: every transpose and accumulate flag, m/n/k around the 64×64×16
       });
     }
   }
+  Object.assign(GEMM_SMALL, saved);
+  const ran = gpu.compiledEntries().filter((e) => !before.has(e));
+  if (small.belowMN > 0) assert.ok(gpu.compiledEntries().includes("gemm_f32_small"), "thin shapes ran gemm_f32_small");
+  else assert.ok(!ran.includes("gemm_f32_small") && gpu.compiledEntries().includes("gemm_f32"), `every shape through the tiles: compiled ${ran.join(", ")}`);
 });
+}
 
 test("gemm_f32 with 128×128 tiles (m, n ≥ 128): 257×129×300, every flag, matches the wasm twin", async () => {
   for (let flags = 0; flags < 8; flags++) {

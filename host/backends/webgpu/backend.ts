@@ -283,7 +283,7 @@ export class WebGpuBackend implements Backend {
   private dispatch(name: string, args: number[]): void {
     this.check();
     const twin = TWINS[name];
-    const g = twin.grid(args, this.shadow);
+    const g = twin.grid(args, this.shadow, this.caps);
     let groups: [number, number, number];
     if (typeof g === "number") {
       if (g <= 0) return;

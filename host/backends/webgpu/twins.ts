@@ -20,7 +20,7 @@ export interface Twin {
   args: string;
   /** The WGSL entry point when it depends on the arguments or the device (default: the kernel's name). */
   entry?(a: number[], caps: GpuCaps): string;
-  grid(a: number[], shadow: (ptr: number, n: number) => Int32Array): number | [number, number, number];
+  grid(a: number[], shadow: (ptr: number, n: number) => Int32Array, caps: GpuCaps): number | [number, number, number];
 }
 
 /** `count` workgroups of one item each, as a 2-D grid when past `maxX` (the 65535 limit of one dimension). */
@@ -66,14 +66,28 @@ const contiguousReduction = (name: string, args: string, outer: number, len: num
   grid: (a) => (a[inner] === 1 && a[len] >= ROW_REDUCTION.workgroupFromCols ? rowGroups(a[outer]) : a[outer] * a[inner]),
 });
 
+/**
+ * gemm_f32_small's shapes: a 64×64 tile of a product with m or n under 32 is
+ * mostly padding, and one or two workgroups would walk all of k alone (the S1
+ * linear layer at batch 64: 64×10×2704, a single workgroup); with k under 16
+ * there is little for workgroup memory to reuse. Settable for tests.
+ */
+export const GEMM_SMALL = { belowMN: 32, belowK: 16 };
+const gemmSmall = (a: number[], caps: GpuCaps): boolean =>
+  !caps.matmulF16 && (a[3] < GEMM_SMALL.belowMN || a[4] < GEMM_SMALL.belowMN || a[5] < GEMM_SMALL.belowK);
+
 export const TWINS: Record<string, Twin> = {
   // gemm
   // 128×128 tiles when both m and n fill one (more work per workgroup-memory read), else 64×64;
   // with matmulPrecision "f16" the same tilings from shaders/gemm.f16.wgsl (f16 tiles and products, f32 sums)
+  // thin products (m or n under 32, or k under 16) one invocation per element of C, unless f16 products were asked for
   gemm_f32: {
     args: "pppiiiiiii_",
-    entry: (a, caps) => (a[3] >= 128 && a[4] >= 128 ? "gemm_f32_128" : "gemm_f32") + (caps.matmulF16 ? "_f16" : ""),
-    grid: (a) => (a[3] >= 128 && a[4] >= 128 ? [Math.ceil(a[4] / 128), Math.ceil(a[3] / 128), 1] : [Math.ceil(a[4] / 64), Math.ceil(a[3] / 64), 1]),
+    entry: (a, caps) =>
+      gemmSmall(a, caps) ? "gemm_f32_small" : (a[3] >= 128 && a[4] >= 128 ? "gemm_f32_128" : "gemm_f32") + (caps.matmulF16 ? "_f16" : ""),
+    grid: (a, _, caps) =>
+      gemmSmall(a, caps) ? a[3] * a[4]
+      : a[3] >= 128 && a[4] >= 128 ? [Math.ceil(a[4] / 128), Math.ceil(a[3] / 128), 1] : [Math.ceil(a[4] / 64), Math.ceil(a[3] / 64), 1],
   },
   // elementwise
   unary_f32: { args: "ippi", grid: n1(3) },
