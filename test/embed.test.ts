@@ -34,7 +34,7 @@ for (const v of KERNEL_VARIANTS) {
       const guard = randomF32(n * dim + 2, seed + 2);
       const py = putAt(box, guard, (seed + 2) % 4) + 4;
       const pt = putAtEnd(box, table); // a read past the last row traps
-      box.k.embedding_f32(pt, pi, py, n, dim);
+      box.k.embedding_f32(pt, pi, py, n, dim, rows);
       const expect = Float64Array.from(guard);
       for (let i = 0; i < n; i++) for (let k = 0; k < dim; k++) expect[1 + i * dim + k] = table[idx[i] * dim + k];
       assertClose(box.f32(py - 4, n * dim + 2), expect, { rtol: 0, atol: 0, what: `${v} embedding n=${n} dim=${dim} rows=${rows}` });
@@ -50,7 +50,7 @@ for (const v of KERNEL_VARIANTS) {
       const dy = randomF32(n * dim, seed), idx = indices(n, rows, seed + 1);
       const dt0 = randomF32(rows * dim, seed + 2); // nonzero: the kernel adds onto dtable
       const pdy = putAt(box, dy, seed % 4), pi = putI32At(box, idx, (seed + 1) % 4), pdt = putAtEnd(box, dt0);
-      box.k.embedding_backward_f32(pdy, pi, pdt, n, dim);
+      box.k.embedding_backward_f32(pdy, pi, pdt, n, dim, rows);
       // In order of i, in f32: the exact bits of the sequential sum.
       const expect = Float32Array.from(dt0);
       for (let i = 0; i < n; i++) for (let k = 0; k < dim; k++) expect[idx[i] * dim + k] += dy[i * dim + k];
@@ -64,10 +64,28 @@ for (const v of KERNEL_VARIANTS) {
     const rows = 20, dim = 37, n = 23;
     const pt = putAt(box, randomF32(rows * dim, 5), 0), pi = putI32At(box, indices(n, rows, 6), 0);
     const whole = putAt(box, new Float32Array(n * dim), 0), split = putAt(box, new Float32Array(n * dim), 0);
-    box.k.embedding_f32(pt, pi, whole, n, dim);
-    box.k.embedding_f32(pt, pi, split, 9, dim);
-    box.k.embedding_f32(pt, pi + 9 * 4, split + 9 * dim * 4, n - 9, dim);
+    box.k.embedding_f32(pt, pi, whole, n, dim, rows);
+    box.k.embedding_f32(pt, pi, split, 9, dim, rows);
+    box.k.embedding_f32(pt, pi + 9 * 4, split + 9 * dim * 4, n - 9, dim, rows);
     assert.equal(Array.from(box.f32(split, n * dim)), Array.from(box.f32(whole, n * dim)));
+  });
+
+  test(`${v}: an index outside [0, rows) gives a NaN row forward and no gradient backward (nothing outside the table is touched)`, () => {
+    const box = kernels(v);
+    const rows = 4, dim = 9, idx = Int32Array.from([1, -1, 4, 3, 2147483647, 0]), n = idx.length;
+    const table = randomF32(rows * dim, 11), dy = randomF32(n * dim, 12), dt0 = randomF32(rows * dim, 13);
+    const pt = putAtEnd(box, table), pi = putI32At(box, idx, 0), py = putAt(box, new Float32Array(n * dim), 0);
+    box.k.embedding_f32(pt, pi, py, n, dim, rows);
+    const y = box.f32(py, n * dim);
+    for (let i = 0; i < n; i++) for (let k = 0; k < dim; k++) {
+      const ok = idx[i] >= 0 && idx[i] < rows, got = y[i * dim + k];
+      if (ok ? got !== table[idx[i] * dim + k] : !Number.isNaN(got)) assert.unreachable(`${v} y[${i}, ${k}] = ${got} for index ${idx[i]}`);
+    }
+    const pdy = putAt(box, dy, 0), pdt = putAtEnd(box, dt0);
+    box.k.embedding_backward_f32(pdy, pi, pdt, n, dim, rows);
+    const expect = Float32Array.from(dt0);
+    idx.forEach((t, i) => { if (t >= 0 && t < rows) for (let k = 0; k < dim; k++) expect[t * dim + k] += dy[i * dim + k]; });
+    assert.equal(Array.from(box.f32(pdt, rows * dim)), Array.from(expect));
   });
 }
 

@@ -14,7 +14,8 @@ export function embedding(indices: Tensor, table: Tensor): Tensor {
   const [num, dim] = table.shape;
   const n = indices.size;
   const be = backend();
-  // indices on the GPU cannot be read here without a sync: there they are not range-checked (docs/WEBGPU.md)
+  // indices on the GPU cannot be read here without a sync: there the kernels give an out-of-range
+  // index a row of NaNs (and no gradient), which shows as a NaN loss (docs/WEBGPU.md)
   if (be.name === "wasm") {
     const iv = indices.view() as Int32Array;
     for (let i = 0; i < iv.length; i++) {
@@ -22,11 +23,11 @@ export function embedding(indices: Tensor, table: Tensor): Tensor {
     }
   }
   const y = out([...indices.shape, dim], "float32", "embedding");
-  be.split("embedding_f32", n, n * dim, (s, e) => [table.ptr, indices.ptr + s * 4, y.ptr + s * dim * 4, e - s, dim]);
+  be.split("embedding_f32", n, n * dim, (s, e) => [table.ptr, indices.ptr + s * 4, y.ptr + s * dim * 4, e - s, dim, num]);
   return record(y, "embedding", [table], (g) => {
     const dt = out(table.shape, "float32", "embedding backward");
     be.k.fill_f32(dt.ptr, dt.size, 0);
-    be.k.embedding_backward_f32(g.ptr, indices.ptr, dt.ptr, n, dim);
+    be.k.embedding_backward_f32(g.ptr, indices.ptr, dt.ptr, n, dim, num);
     return [dt];
   });
 }

@@ -152,8 +152,8 @@ export const TWINS: Record<string, Twin> = {
   layernorm_backward_f32: rowReduction("layernorm_backward_f32", "ppppppii", 6, 7),
   layernorm_param_grad_f32: { args: "ppppppii", grid: n1(7) },
   // embed: gather per float; the scatter-add backward per table column
-  embedding_f32: { args: "pppii", grid: (a) => a[3] * a[4] },
-  embedding_backward_f32: { args: "pppii", grid: n1(4) },
+  embedding_f32: { args: "pppiii", grid: (a) => a[3] * a[4] },
+  embedding_backward_f32: { args: "pppiii", grid: n1(4) },
   // attention: 64-wide groups, one invocation per query row (and per key row in the backward)
   attention_f32: { args: "pppppiiiifi_", grid: (a) => groups64(a[5] * a[6]) },
   attention_backward_f32: { args: "pppppppppiiiifi_", grid: (a) => groups64(a[9] * (a[10] + a[11])) },
