@@ -2,8 +2,9 @@
 // splat loads) on the bench's conv shapes, one thread, in one process: CPU time
 // (process.cpuUsage: time slices given to other processes do not count), best of R,
 // interleaved A B A B; checks identical bits.
-// Usage: node --experimental-wasm-relaxed-simd bench/conv-direct-ab.mjs [relaxed|simd] [rounds]
+// Usage: npm run build && node --experimental-wasm-relaxed-simd bench/conv-direct-ab.mjs [relaxed|simd] [rounds]
 import { readFileSync } from "node:fs";
+import { fiveChannelGroups } from "../dist/host/ops/conv.js";
 const isa = process.argv[2] ?? "relaxed", R = Number(process.argv[3] ?? 15);
 const memory = new WebAssembly.Memory({ initial: 4096, maximum: 65536 });
 const { exports: k } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(`build/webgrad-${isa}.wasm`)), { env: { memory, abort() {} } });
@@ -13,7 +14,7 @@ const cpu = (fn) => { const t0 = process.cpuUsage(); fn(); const d = process.cpu
 // [N, C, H, W, Cout, pad]
 for (const [N, C, H, W, Cout, pad] of [[64, 1, 28, 28, 16, 0], [64, 3, 32, 32, 32, 1], [32, 32, 32, 32, 64, 1]]) {
   const Hp = H + 2 * pad, Wp = W + 2 * pad, OH = Hp - 2, OW = Wp - 2, CKK = C * 9;
-  let g = Math.floor(Cout / 5); while (g > 0 && (Cout - 5 * g) % 4) g--; // as host/ops/conv.ts fiveChannelGroups
+  const g = fiveChannelGroups(Cout);
   const xp = take(N * C * Hp * Wp), w = take(Cout * CKK), w5 = take(g * 5 * CKK), y1 = take(N * Cout * OH * OW), y2 = take(N * Cout * OH * OW);
   for (let i = 0; i < N * C * Hp * Wp; i++) f[xp / 4 + i] = Math.sin(i * 0.37);
   for (let i = 0; i < Cout * CKK; i++) f[w / 4 + i] = Math.cos(i * 0.91);

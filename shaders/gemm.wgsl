@@ -18,13 +18,41 @@ const BK: u32 = 16u;
 var<workgroup> As: array<f32, 1024>; // [BK][BM]
 var<workgroup> Bs: array<f32, 1024>; // [BK][BN]
 
+// Stages slice k0 of the A and B tiles of the block at (m0, n0) into As
+// ([bk][bm]) and Bs ([bk][bn]): both tilings make each tile 1024 words, 4 per
+// invocation t; the index order follows the stored layout, so consecutive
+// invocations read consecutive addresses. Zeros past the matrix.
+fn stage_tiles(t: u32, m0: u32, n0: u32, k0: u32, bm: u32, bn: u32, bk: u32) {
+  let a = pu(0u); let b = pu(1u);
+  let m = pu(3u); let n = pu(4u); let k = pu(5u);
+  let lda = pu(6u); let ldb = pu(7u);
+  let transA = (pu(9u) & 1u) != 0u;
+  let transB = (pu(9u) & 2u) != 0u;
+  for (var l = 0u; l < 4u; l++) {
+    let e = t + 256u * l;
+    var r: u32; var kk: u32;
+    if (transA) { r = e % bm; kk = e / bm; } else { kk = e % bk; r = e / bk; }
+    let gr = m0 + r; let gk = k0 + kk;
+    var v = 0.0;
+    if (gr < m && gk < k) {
+      if (transA) { v = mem[a + gk * lda + gr]; } else { v = mem[a + gr * lda + gk]; }
+    }
+    As[kk * bm + r] = v;
+    var cc: u32; var kb: u32;
+    if (transB) { kb = e % bk; cc = e / bk; } else { cc = e % bn; kb = e / bn; }
+    let gc = n0 + cc; let gkb = k0 + kb;
+    var w = 0.0;
+    if (gc < n && gkb < k) {
+      if (transB) { w = mem[b + gc * ldb + gkb]; } else { w = mem[b + gkb * ldb + gc]; }
+    }
+    Bs[kb * bn + cc] = w;
+  }
+}
+
 @compute @workgroup_size(16, 16)
 fn gemm_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let a = pu(0u); let b = pu(1u); let c = pu(2u);
-  let m = pu(3u); let n = pu(4u); let k = pu(5u);
-  let lda = pu(6u); let ldb = pu(7u); let ldc = pu(8u); let flags = pu(9u);
-  let transA = (flags & 1u) != 0u;
-  let transB = (flags & 2u) != 0u;
+  let c = pu(2u); let m = pu(3u); let n = pu(4u); let k = pu(5u);
+  let ldc = pu(8u); let flags = pu(9u);
   let m0 = wid.y * BM;
   let n0 = wid.x * BN;
   let tx = lid.x; let ty = lid.y;
@@ -39,27 +67,7 @@ fn gemm_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
     }
   }
   for (var k0 = 0u; k0 < k; k0 += BK) {
-    // 1024 words of each tile, 4 per invocation; the index order follows the
-    // stored layout so consecutive invocations read consecutive addresses.
-    for (var l = 0u; l < 4u; l++) {
-      let e = t + 256u * l;
-      var r: u32; var kk: u32;
-      if (transA) { r = e % BM; kk = e / BM; } else { kk = e % BK; r = e / BK; }
-      let gr = m0 + r; let gk = k0 + kk;
-      var v = 0.0;
-      if (gr < m && gk < k) {
-        if (transA) { v = mem[a + gk * lda + gr]; } else { v = mem[a + gr * lda + gk]; }
-      }
-      As[kk * BM + r] = v;
-      var cc: u32; var kb: u32;
-      if (transB) { kb = e % BK; cc = e / BK; } else { cc = e % BN; kb = e / BN; }
-      let gc = n0 + cc; let gkb = k0 + kb;
-      var w = 0.0;
-      if (gc < n && gkb < k) {
-        if (transB) { w = mem[b + gc * ldb + gkb]; } else { w = mem[b + gkb * ldb + gc]; }
-      }
-      Bs[kb * BN + cc] = w;
-    }
+    stage_tiles(t, m0, n0, k0, BM, BN, BK);
     workgroupBarrier();
     let kn = min(BK, k - k0);
     for (var kk = 0u; kk < kn; kk++) {
@@ -87,11 +95,8 @@ fn gemm_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
 // needs to approach its f32 peak; the edges load zeros as above.
 @compute @workgroup_size(16, 16)
 fn gemm_f32_128(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let a = pu(0u); let b = pu(1u); let c = pu(2u);
-  let m = pu(3u); let n = pu(4u); let k = pu(5u);
-  let lda = pu(6u); let ldb = pu(7u); let ldc = pu(8u); let flags = pu(9u);
-  let transA = (flags & 1u) != 0u;
-  let transB = (flags & 2u) != 0u;
+  let c = pu(2u); let m = pu(3u); let n = pu(4u); let k = pu(5u);
+  let ldc = pu(8u); let flags = pu(9u);
   let m0 = wid.y * 128u;
   let n0 = wid.x * 128u;
   let tx = lid.x; let ty = lid.y;
@@ -106,25 +111,7 @@ fn gemm_f32_128(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     }
   }
   for (var k0 = 0u; k0 < k; k0 += 8u) {
-    for (var l = 0u; l < 4u; l++) {
-      let e = t + 256u * l;
-      var r: u32; var kk: u32;
-      if (transA) { r = e % 128u; kk = e / 128u; } else { kk = e % 8u; r = e / 8u; }
-      let gr = m0 + r; let gk = k0 + kk;
-      var v = 0.0;
-      if (gr < m && gk < k) {
-        if (transA) { v = mem[a + gk * lda + gr]; } else { v = mem[a + gr * lda + gk]; }
-      }
-      As[kk * 128u + r] = v;
-      var cc: u32; var kb: u32;
-      if (transB) { kb = e % 8u; cc = e / 8u; } else { cc = e % 128u; kb = e / 128u; }
-      let gc = n0 + cc; let gkb = k0 + kb;
-      var w = 0.0;
-      if (gc < n && gkb < k) {
-        if (transB) { w = mem[b + gc * ldb + gkb]; } else { w = mem[b + gkb * ldb + gc]; }
-      }
-      Bs[kb * 128u + cc] = w;
-    }
+    stage_tiles(t, m0, n0, k0, 128u, 128u, 8u);
     workgroupBarrier();
     let kn = min(8u, k - k0);
     for (var kk = 0u; kk < kn; kk++) {

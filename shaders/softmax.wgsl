@@ -18,18 +18,24 @@ fn row_max(x: u32, n: u32) -> f32 {
   return m;
 }
 
+// Softmax of one row of cols floats at x into p, walked by one invocation;
+// returns (max, Σ e^(x − max)) for the callers that also want log-sum-exp.
+fn softmax_row(x: u32, p: u32, cols: u32) -> vec2<f32> {
+  let mx = row_max(x, cols);
+  var s = 0.0;
+  for (var i = 0u; i < cols; i++) { let e = exp(mem[x + i] - mx); mem[p + i] = e; s += e; }
+  let inv = 1.0 / s;
+  for (var i = 0u; i < cols; i++) { mem[p + i] = mem[p + i] * inv; }
+  return vec2(mx, s);
+}
+
 // softmax_f32(x, y, rows, cols)
 @compute @workgroup_size(256)
 fn softmax_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let r = flat_index(gid, nwg);
   let cols = pu(3u);
   if (r >= pu(2u) || cols == 0u) { return; }
-  let x = pu(0u) + r * cols; let y = pu(1u) + r * cols;
-  let mx = row_max(x, cols);
-  var s = 0.0;
-  for (var i = 0u; i < cols; i++) { let e = exp(mem[x + i] - mx); mem[y + i] = e; s += e; }
-  let inv = 1.0 / s;
-  for (var i = 0u; i < cols; i++) { mem[y + i] = mem[y + i] * inv; }
+  _ = softmax_row(pu(0u) + r * cols, pu(1u) + r * cols, cols);
 }
 
 // log_softmax_f32(x, y, rows, cols)
@@ -76,16 +82,12 @@ fn softmax_xent_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   let r = flat_index(gid, nwg);
   let cols = pu(5u);
   if (r >= pu(4u) || cols == 0u) { return; }
-  let x = pu(0u) + r * cols; let p = pu(3u) + r * cols;
-  let mx = row_max(x, cols);
-  var s = 0.0;
-  for (var i = 0u; i < cols; i++) { let e = exp(mem[x + i] - mx); mem[p + i] = e; s += e; }
-  let inv = 1.0 / s;
-  for (var i = 0u; i < cols; i++) { mem[p + i] = mem[p + i] * inv; }
+  let x = pu(0u) + r * cols;
+  let ms = softmax_row(x, pu(3u) + r * cols, cols);
   // the host cannot check labels that live on the GPU: an out-of-range one gives a NaN loss
   let lab = ldi(pu(1u) + r);
   if (lab < 0 || u32(lab) >= cols) { mem[pu(2u) + r] = bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); return; }
-  mem[pu(2u) + r] = mx + log(s) - mem[x + u32(lab)];
+  mem[pu(2u) + r] = ms.x + log(ms.y) - mem[x + u32(lab)];
 }
 
 // softmax_xent_backward_f32(probs, labels, dloss, dlossStride, dlogits, rows, cols, scale):
@@ -111,6 +113,18 @@ fn softmax_xent_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @bui
 //#begin row-kernels
 //#include rows
 
+// softmax_row for one workgroup per row: each lane writes and scales its own
+// columns (no barrier between), the max and the sum go through the reductions.
+fn workgroup_softmax_row(x: u32, p: u32, cols: u32) -> vec2<f32> {
+  let mx = workgroup_row_max(x, cols);
+  var s = 0.0;
+  for (var i = row_lane; i < cols; i += ROW_WG) { let e = exp(mem[x + i] - mx); mem[p + i] = e; s += e; }
+  s = workgroup_sum(s);
+  let inv = 1.0 / s;
+  for (var i = row_lane; i < cols; i += ROW_WG) { mem[p + i] = mem[p + i] * inv; }
+  return vec2(mx, s);
+}
+
 // softmax_f32(x, y, rows, cols), one workgroup per row
 @compute @workgroup_size(ROW_WG)
 fn softmax_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -118,12 +132,7 @@ fn softmax_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
   let r = wid.x + wid.y * nwg.x;
   let cols = pu(3u);
   if (r >= pu(2u) || cols == 0u) { return; }
-  let x = pu(0u) + r * cols; let y = pu(1u) + r * cols;
-  let mx = workgroup_row_max(x, cols);
-  var s = 0.0;
-  for (var i = lid; i < cols; i += ROW_WG) { let e = exp(mem[x + i] - mx); mem[y + i] = e; s += e; }
-  let inv = 1.0 / workgroup_sum(s);
-  for (var i = lid; i < cols; i += ROW_WG) { mem[y + i] = mem[y + i] * inv; }
+  _ = workgroup_softmax_row(pu(0u) + r * cols, pu(1u) + r * cols, cols);
 }
 
 // log_softmax_f32(x, y, rows, cols), one workgroup per row
@@ -176,16 +185,11 @@ fn softmax_xent_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(nu
   let r = wid.x + wid.y * nwg.x;
   let cols = pu(5u);
   if (r >= pu(4u) || cols == 0u) { return; }
-  let x = pu(0u) + r * cols; let p = pu(3u) + r * cols;
-  let mx = workgroup_row_max(x, cols);
-  var s = 0.0;
-  for (var i = lid; i < cols; i += ROW_WG) { let e = exp(mem[x + i] - mx); mem[p + i] = e; s += e; }
-  s = workgroup_sum(s);
-  let inv = 1.0 / s;
-  for (var i = lid; i < cols; i += ROW_WG) { mem[p + i] = mem[p + i] * inv; }
+  let x = pu(0u) + r * cols;
+  let ms = workgroup_softmax_row(x, pu(3u) + r * cols, cols);
   if (lid != 0u) { return; }
   let lab = ldi(pu(1u) + r);
   if (lab < 0 || u32(lab) >= cols) { mem[pu(2u) + r] = bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); return; }
-  mem[pu(2u) + r] = mx + log(s) - mem[x + u32(lab)];
+  mem[pu(2u) + r] = ms.x + log(ms.y) - mem[x + u32(lab)];
 }
 //#end row-kernels

@@ -7,6 +7,7 @@
 // (host/io/files.ts; pass `store` to choose).
 
 import type { Module } from "../nn/module.js";
+import { Tensor } from "../tensor.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { parseSafetensors, serializeSafetensors, type StoredTensor } from "./safetensors.js";
 import { writeFileAtomic, readFileBytes, type FileStore } from "./files.js";
@@ -21,8 +22,7 @@ export async function saveSafetensors(path: string, tensors: Parameters<typeof s
   // serializeSafetensors reads synchronously: tensors that live on the GPU are read back first
   const readable: Parameters<typeof serializeSafetensors>[0] = {};
   for (const [k, t] of Object.entries(tensors)) {
-    const gpu = "backend" in t && (t as { backend: string }).backend !== "wasm";
-    readable[k] = gpu ? { dtype: t.dtype, shape: [...t.shape], data: await (t as unknown as { data(): Promise<Float32Array | Int32Array> }).data() } : t;
+    readable[k] = t instanceof Tensor && t.backend !== "wasm" ? { dtype: t.dtype, shape: [...t.shape], data: await t.data() } : t;
   }
   await writeFileAtomic(path, serializeSafetensors(readable, metadata), opts.store);
 }

@@ -17,7 +17,7 @@
 // Kernels: assembly/conv.ts (im2col, col2im, bias) and assembly/gemm.ts.
 
 import { record } from "../autograd.js";
-import { backend, out, Tensor, requireFloat, shapeStr, scratch } from "./util.js";
+import { backend, out, Tensor, requireFloat, shapeStr, scratch, fusedMaddWasm } from "./util.js";
 import { gemmRaw, TRANS_A, TRANS_B } from "./gemm.js";
 import { splitRange } from "../backends/threads.js";
 
@@ -105,7 +105,7 @@ function perImageGemm(imgs: number[], args: (n: number, scratchPtr: number) => n
  * groups of 5 that leave a multiple of 4 (4-channel tiles) — a lone channel runs in
  * the slow 1-row tile, so 16 channels stay 4 × 4 and 64 become 12 × 5 + 4.
  */
-function fiveChannelGroups(cout: number): number {
+export function fiveChannelGroups(cout: number): number {
   for (let g = Math.floor(cout / 5); g > 0; g--) if ((cout - 5 * g) % 4 === 0) return g;
   return 0;
 }
@@ -124,7 +124,7 @@ function conv2dDirect(x: Tensor, w: Tensor, b: Tensor | null, PH: number, PW: nu
   }
   const y = out([N, Cout, OH, OW], "float32", "conv2d");
   const groups = fiveChannelGroups(Cout);
-  if (be.name === "wasm" && be.variant.startsWith("relaxed") && groups > 0) {
+  if (fusedMaddWasm(be) && groups > 0) {
     // relaxed wasm: 5×8 tiles over weights packed 5 channels per tap, the bias fused in
     // (conv 32×32×32×32→64: 25.5 → 24.4 ms alone, one thread, CPU time; see docs/speed-notes.md)
     const w5 = scratch(groups * 5 * CKK * 4);

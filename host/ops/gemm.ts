@@ -3,7 +3,7 @@
 // Kernels: assembly/gemm.ts.
 
 import { record } from "../autograd.js";
-import { backend, out, Tensor, requireFloat, shapeStr, scratch, sizeOf } from "./util.js";
+import { backend, out, Tensor, requireFloat, shapeStr, scratch, sizeOf, fusedMaddWasm } from "./util.js";
 import { reshape } from "./shape.js";
 import { add } from "./elementwise.js";
 import { sumTo } from "./reduce.js";
@@ -36,7 +36,7 @@ export function gemmRaw(a: number, b: number, c: number, m: number, n: number, k
   // once C has enough 8-column panels to repay packing A. Not on the plain SIMD
   // binary: without fused madd its 10 chains need temporaries and it runs
   // 41 GFLOPS where the 4×8 kernel runs 46–48 (512³, 1000³, 512×768×3072, best of 8, one process)
-  const packA = be.name === "wasm" && be.variant.startsWith("relaxed") && n >= PACK_A_MIN_N && m >= 5 && k > 0;
+  const packA = fusedMaddWasm(be) && n >= PACK_A_MIN_N && m >= 5 && k > 0;
   if (t === 1 || flops < 1 << 20) {
     if (!packA) {
       K.gemm_f32(a, b, c, m, n, k, lda, ldb, ldc, flags, scratch(K.gemm_packed_b_bytes(k, n)));

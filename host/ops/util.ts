@@ -1,7 +1,7 @@
 // Small helpers every op file uses: output allocation, axis handling,
 // broadcasting rules, and reducing a broadcast gradient back to its shape.
 
-import { backend } from "../engine.js";
+import { backend, type Backend } from "../engine.js";
 import { Tensor, sizeOf, type Shape, type DType } from "../tensor.js";
 
 export { backend, Tensor, sizeOf };
@@ -64,6 +64,17 @@ export function around(shape: Shape, dim: number): [number, number, number] {
 
 let scratchPtr = 0;
 let scratchBytes = 0;
+
+/**
+ * Whether the running backend is the relaxed-SIMD wasm binary, whose fused
+ * madd leaves registers for the 5-row tiles over packed operands
+ * (gemm_packed_pa_f32, conv2d_direct_pw_f32); on the plain SIMD binary the
+ * mul+add temporaries make those tiles spill and run slower than 4-row ones.
+ * @example if (fusedMaddWasm(backend())) K.gemm_packed_pa_f32(...);
+ */
+export function fusedMaddWasm(be: Backend): boolean {
+  return be.name === "wasm" && be.variant.startsWith("relaxed");
+}
 
 /**
  * Scratch bytes for one kernel call (packed panels, descriptors). One buffer,

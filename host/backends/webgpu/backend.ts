@@ -52,6 +52,8 @@ export interface QueryKernels {
   features: Features;
 }
 
+/** Adapter features webgrad has kernel variants for (WebGpuBackendOptions.features). */
+const OPTIONAL_FEATURES = ["shader-f16", "subgroups"];
 const BASE = 65536; // offset 0 stays invalid, as on wasm
 const SLOT = 256; // minUniformBufferOffsetAlignment on every adapter
 const PARAM_WORDS = 64; // the Params struct of shaders/common.wgsl
@@ -100,19 +102,10 @@ export class WebGpuBackend implements Backend {
   private constructor(readonly device: any, description: string, gpuFeatures: string[], private readonly queries: QueryKernels, opts: WebGpuBackendOptions) {
     const U = GPU_USAGE();
     this.features = queries.features;
-    const allowed = opts.features ?? ["shader-f16", "subgroups"];
-    for (const f of allowed) {
-      if (f !== "shader-f16" && f !== "subgroups") throw new Error(`webgrad: webgpu backend: unknown feature "${f}" in features (have: "shader-f16", "subgroups")`);
-    }
+    const allowed = opts.features ?? OPTIONAL_FEATURES;
     this.gpuFeatures = gpuFeatures.filter((f) => f === "timestamp-query" || allowed.includes(f));
-    const precision = opts.matmulPrecision ?? "f32";
-    if (precision !== "f32" && precision !== "f16") throw new Error(`webgrad: webgpu backend: matmulPrecision must be "f32" or "f16", not "${precision}"`);
     const f16 = this.gpuFeatures.includes("shader-f16");
-    if (precision === "f16" && !f16) {
-      throw new Error(`webgrad: webgpu backend: matmulPrecision "f16" needs the adapter feature shader-f16, which ${description} ` +
-        (gpuFeatures.includes("shader-f16") ? "has but the features option turned off" : "lacks") + `; use matmulPrecision "f32"`);
-    }
-    this.caps = { subgroups: this.gpuFeatures.includes("subgroups"), f16, matmulF16: precision === "f16" };
+    this.caps = { subgroups: this.gpuFeatures.includes("subgroups"), f16, matmulF16: opts.matmulPrecision === "f16" };
     this.batch = Math.max(1, opts.batch ?? 64);
     const L = device.limits;
     this.limit = Math.min(opts.maxMemory ?? Infinity, L.maxStorageBufferBindingSize, L.maxBufferSize) & ~255;
@@ -156,7 +149,18 @@ export class WebGpuBackend implements Backend {
    * const be = await WebGpuBackend.create({}, queries); // queries: a wasm instance's size kernels
    */
   static async create(opts: WebGpuBackendOptions, queries: QueryKernels): Promise<WebGpuBackend> {
+    // the options are checked before a device is asked for, so a bad one leaves no device behind
+    for (const f of opts.features ?? []) {
+      if (!OPTIONAL_FEATURES.includes(f)) throw new Error(`webgrad: webgpu backend: unknown feature "${f}" in features (have: ${OPTIONAL_FEATURES.map((x) => `"${x}"`).join(", ")})`);
+    }
+    const precision = opts.matmulPrecision ?? "f32";
+    if (precision !== "f32" && precision !== "f16") throw new Error(`webgrad: webgpu backend: matmulPrecision must be "f32" or "f16", not "${precision}"`);
     const { device, description, features } = await requestGpuDevice(opts.gpu);
+    if (precision === "f16" && !(features.includes("shader-f16") && (opts.features ?? OPTIONAL_FEATURES).includes("shader-f16"))) {
+      if (!opts.gpu) device.destroy?.(); // ours: an injected device stays the caller's
+      throw new Error(`webgrad: webgpu backend: matmulPrecision "f16" needs the adapter feature shader-f16, which ${description} ` +
+        (features.includes("shader-f16") ? "has but the features option turned off" : "lacks") + `; use matmulPrecision "f32"`);
+    }
     const be = new WebGpuBackend(device, description, features, queries, opts);
     if (opts.verbose !== false) console.log(be.summary);
     return be;

@@ -73,22 +73,21 @@ const contiguousReduction = (name: string, args: string, outer: number, len: num
  * there is little for workgroup memory to reuse. Settable for tests.
  */
 export const GEMM_SMALL = { belowMN: 32, belowK: 16 };
-const gemmSmall = (a: number[], caps: GpuCaps): boolean =>
-  !caps.matmulF16 && (a[3] < GEMM_SMALL.belowMN || a[4] < GEMM_SMALL.belowMN || a[5] < GEMM_SMALL.belowK);
 
-export const TWINS: Record<string, Twin> = {
-  // gemm
+/** Which GEMM kernel runs a product of gemm_f32's arguments `a`, and its launch. */
+function gemmPlan(a: number[], caps: GpuCaps): { entry: string; grid: number | [number, number, number] } {
+  const m = a[3], n = a[4], k = a[5];
+  // thin products one invocation per element of C, unless f16 products were asked for
+  if (!caps.matmulF16 && (m < GEMM_SMALL.belowMN || n < GEMM_SMALL.belowMN || k < GEMM_SMALL.belowK)) return { entry: "gemm_f32_small", grid: m * n };
   // 128×128 tiles when both m and n fill one (more work per workgroup-memory read), else 64×64;
   // with matmulPrecision "f16" the same tilings from shaders/gemm.f16.wgsl (f16 tiles and products, f32 sums)
-  // thin products (m or n under 32, or k under 16) one invocation per element of C, unless f16 products were asked for
-  gemm_f32: {
-    args: "pppiiiiiii_",
-    entry: (a, caps) =>
-      gemmSmall(a, caps) ? "gemm_f32_small" : (a[3] >= 128 && a[4] >= 128 ? "gemm_f32_128" : "gemm_f32") + (caps.matmulF16 ? "_f16" : ""),
-    grid: (a, _, caps) =>
-      gemmSmall(a, caps) ? a[3] * a[4]
-      : a[3] >= 128 && a[4] >= 128 ? [Math.ceil(a[4] / 128), Math.ceil(a[3] / 128), 1] : [Math.ceil(a[4] / 64), Math.ceil(a[3] / 64), 1],
-  },
+  const tile = m >= 128 && n >= 128 ? 128 : 64;
+  return { entry: (tile === 128 ? "gemm_f32_128" : "gemm_f32") + (caps.matmulF16 ? "_f16" : ""), grid: [Math.ceil(n / tile), Math.ceil(m / tile), 1] };
+}
+
+export const TWINS: Record<string, Twin> = {
+  // gemm (gemmPlan above)
+  gemm_f32: { args: "pppiiiiiii_", entry: (a, caps) => gemmPlan(a, caps).entry, grid: (a, _, caps) => gemmPlan(a, caps).grid },
   // elementwise
   unary_f32: { args: "ippi", grid: n1(3) },
   unary_backward_f32: { args: "ippppi", grid: n1(5) },
