@@ -189,6 +189,16 @@ function layerDefaults(o: TransformerLayerOptions): Required<TransformerLayerOpt
   };
 }
 
+/** One residual sub-block: x + f(norm(x)) (pre-norm, PyTorch's norm_first) or norm(x + f(x)). */
+function residual(x: Tensor, norm: LayerNorm, normFirst: boolean, f: (h: Tensor) => Tensor): Tensor {
+  return normFirst ? x.add(f(norm.forward(x))) : norm.forward(x.add(f(x)));
+}
+
+/** The feed-forward sub-block both layers share: out(linear2(dropout(act(linear1(x))))). */
+function feedForward(l: { linear1: Linear; linear2: Linear; dropout: Dropout; config: Required<TransformerLayerOptions> }, out: Dropout, x: Tensor): Tensor {
+  return out.forward(l.linear2.forward(l.dropout.forward(activate(l.config.activation, l.linear1.forward(x)))));
+}
+
 /**
  * torch.nn.TransformerEncoderLayer: self-attention and a feed-forward block,
  * each with dropout, a residual connection and LayerNorm (after, or before
@@ -224,19 +234,10 @@ export class TransformerEncoderLayer extends Module {
     const [y] = this.self_attn.forward(x, x, x, { attnMask: o.srcMask, keyPaddingMask: o.srcKeyPaddingMask, isCausal: o.isCausal });
     return this.dropout1.forward(y);
   }
-  private ff(x: Tensor): Tensor {
-    return this.dropout2.forward(this.linear2.forward(this.dropout.forward(activate(this.config.activation, this.linear1.forward(x)))));
-  }
   forward(src: Tensor, o: { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
-    let x = src;
-    if (this.config.normFirst) {
-      x = x.add(this.sa(this.norm1.forward(x), o));
-      x = x.add(this.ff(this.norm2.forward(x)));
-    } else {
-      x = this.norm1.forward(x.add(this.sa(x, o)));
-      x = this.norm2.forward(x.add(this.ff(x)));
-    }
-    return x;
+    const pre = this.config.normFirst;
+    const x = residual(src, this.norm1, pre, (h) => this.sa(h, o));
+    return residual(x, this.norm2, pre, (h) => feedForward(this, this.dropout2, h));
   }
 }
 
@@ -294,21 +295,11 @@ export class TransformerDecoderLayer extends Module {
     const [y] = this.multihead_attn.forward(x, mem, mem, { attnMask: o.memoryMask, keyPaddingMask: o.memoryKeyPaddingMask, isCausal: o.memoryIsCausal });
     return this.dropout2.forward(y);
   }
-  private ff(x: Tensor): Tensor {
-    return this.dropout3.forward(this.linear2.forward(this.dropout.forward(activate(this.config.activation, this.linear1.forward(x)))));
-  }
   forward(tgt: Tensor, memory: Tensor, o: DecoderCallOptions = {}): Tensor {
-    let x = tgt;
-    if (this.config.normFirst) {
-      x = x.add(this.sa(this.norm1.forward(x), o));
-      x = x.add(this.mha(this.norm2.forward(x), memory, o));
-      x = x.add(this.ff(this.norm3.forward(x)));
-    } else {
-      x = this.norm1.forward(x.add(this.sa(x, o)));
-      x = this.norm2.forward(x.add(this.mha(x, memory, o)));
-      x = this.norm3.forward(x.add(this.ff(x)));
-    }
-    return x;
+    const pre = this.config.normFirst;
+    let x = residual(tgt, this.norm1, pre, (h) => this.sa(h, o));
+    x = residual(x, this.norm2, pre, (h) => this.mha(h, memory, o));
+    return residual(x, this.norm3, pre, (h) => feedForward(this, this.dropout3, h));
   }
 }
 
