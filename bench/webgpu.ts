@@ -102,7 +102,7 @@ async function webgradGemm(gpu: WebGpuBackend, n: number): Promise<void> {
     ms2 = Math.min(ms2, (performance.now() - t0) / reps);
   }
   rows.push({ workload: `gemm ${n}³`, engine, ms: ms2, gflops: (2 * n ** 3) / ms2 / 1e6, note: f16 ? "f16 products, f32 sums (checked with the f16 bound)" : undefined });
-  for (const p of [pa, pb, pc]) gpu.mm.pool.free(p, n * n * 4);
+  for (const p of [pa, pb, pc]) gpu.mm.pool.free(p);
 }
 
 async function webgradAdam(gpu: WebGpuBackend, n: number): Promise<void> {
@@ -124,7 +124,7 @@ async function webgradAdam(gpu: WebGpuBackend, n: number): Promise<void> {
   }
   // 16n bytes read, 12n written
   rows.push({ workload: `adam ${n}`, engine: "webgrad-webgpu", ms: t, note: `${((28 * n) / t / 1e6).toFixed(1)} GB/s` });
-  for (const p of ptrs) gpu.mm.pool.free(p, n * 4);
+  for (const p of ptrs) gpu.mm.pool.free(p);
 }
 
 /** navigator.gpu from Dawn (the `webgpu` package) when the runtime has none, for tfjs and onnxruntime-web. */

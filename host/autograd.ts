@@ -8,6 +8,7 @@
 
 import type { Tensor } from "./tensor.js";
 import { backend } from "./engine.js";
+import type { CallRecord, Storage } from "./memory/manager.js";
 
 export interface Node {
   name: string;
@@ -16,6 +17,8 @@ export interface Node {
   backward: ((g: Tensor) => (Tensor | null)[]) | null;
   /** Tensors only this node holds (saved indices, statistics): freed after backward. */
   owned: Tensor[];
+  /** The top-level module call that recorded it, while backward() has still to use it. */
+  call: CallRecord | null;
 }
 
 let gradEnabled = true;
@@ -49,12 +52,14 @@ export function record(
   backward: (g: Tensor) => (Tensor | null)[],
   owned: Tensor[] = [],
 ): Tensor {
+  const mm = out._be.mm;
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out._node = { name, inputs, backward, owned };
+    out._node = { name, inputs, backward, owned, call: mm.call };
   } else {
     for (const t of owned) t.dispose();
   }
+  mm.maybeSweep(4); // the op is done with its operands' offsets: a safe point
   return out;
 }
 
@@ -93,6 +98,12 @@ export interface BackwardOptions {
 /**
  * Accumulates d(root)/d(leaf) into leaf.grad for every leaf that requires grad,
  * or, when `capture` is given, returns the gradients of those tensors instead.
+ *
+ * All or nothing: the gradients are summed in temporaries and written to the
+ * leaves' .grad only once every rule has run, and the graph is freed only
+ * then. An error on the way (out of memory, a disposed tensor a rule needs)
+ * leaves every .grad and the graph as they were and gives back what the
+ * failed pass took, so the step can be retried or made smaller.
  */
 export function runBackward(root: Tensor, opts: BackwardOptions = {}, capture?: Tensor[]): Map<Tensor, Tensor> {
   const { ones, addInto, copyPersistent } = hooks;
@@ -105,52 +116,110 @@ export function runBackward(root: Tensor, opts: BackwardOptions = {}, capture?: 
   if (!opts.grad && root.size !== 1) {
     throw new Error(`backward: output has shape [${root.shape}]; pass { grad } for a non-scalar output`);
   }
-  const seed = opts.grad ?? ones(root.shape);
   if (opts.grad && opts.grad.shape.join() !== root.shape.join()) {
     throw new Error(`backward: grad shape [${opts.grad.shape}] differs from output shape [${root.shape}]`);
   }
-  const captured = new Map<Tensor, Tensor>();
-  const captureSet = capture ? new Set(capture) : null;
-  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  const mm = root._be.mm;
   const order = topoOrder(root);
-  const deliver = (t: Tensor, g: Tensor) => {
-    if (t._node) {
-      const prev = grads.get(t);
-      grads.set(t, prev ? addInto(prev, g) : g);
-    } else if (captureSet) {
-      if (!captureSet.has(t)) return;
-      const prev = captured.get(t);
-      captured.set(t, prev ? addInto(prev, g) : g);
-    } else {
-      // a leaf: the gradient lives as long as the parameter, not the step
-      if (t.grad) addInto(t.grad, g, true);
-      else t.grad = copyPersistent(g);
+  for (const t of order) {
+    if (t._node && !t._node.backward) throw new Error(`backward: ${t._node.name}'s graph was already freed; use { retainGraph: true }`);
+  }
+  const collected = mm.beginCollect();
+  const keep = new Set<Storage>();
+  const captured = new Map<Tensor, Tensor>();
+  const leafGrads = new Map<Tensor, Tensor>();
+  try {
+    const seed = opts.grad ?? ones(root.shape);
+    const captureSet = capture ? new Set(capture) : null;
+    const grads = new Map<Tensor, Tensor>([[root, seed]]);
+    // sums made here may be added into in place; a rule's own result may be shared, so it is not
+    const owned = new Set<Tensor>();
+    const sumInto = (m: Map<Tensor, Tensor>, t: Tensor, g: Tensor) => {
+      const prev = m.get(t);
+      if (!prev) m.set(t, g);
+      else if (owned.has(prev)) addInto(prev, g, true);
+      else {
+        const sum = addInto(prev, g);
+        owned.add(sum);
+        m.set(t, sum);
+      }
+    };
+    const deliver = (t: Tensor, g: Tensor) => {
+      if (t._node) sumInto(grads, t, g);
+      else if (captureSet) {
+        if (captureSet.has(t)) sumInto(captured, t, g);
+      } else sumInto(leafGrads, t, g);
+    };
+    if (!root._node) deliver(root, seed);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i];
+      const node = t._node;
+      if (!node) continue;
+      const g = grads.get(t);
+      grads.delete(t);
+      if (!g) continue;
+      owned.delete(g); // handed to a rule, which may pass it on as another input's gradient
+      const bw = node.backward!;
+      const gs = noGrad(() => bw(g));
+      for (let j = 0; j < node.inputs.length; j++) {
+        const x = node.inputs[j];
+        const gx = gs[j];
+        if (gx && x.requiresGrad) deliver(x, gx);
+      }
     }
-  };
-  if (!root._node) deliver(root, seed);
-  for (let i = order.length - 1; i >= 0; i--) {
-    const t = order[i];
-    const node = t._node;
-    if (!node) continue;
-    const g = grads.get(t);
-    grads.delete(t);
-    if (!g) continue;
-    if (!node.backward) throw new Error(`backward: ${node.name}'s graph was already freed; use { retainGraph: true }`);
-    const bw = node.backward;
-    const gs = noGrad(() => bw(g));
-    for (let j = 0; j < node.inputs.length; j++) {
-      const x = node.inputs[j];
-      const gx = gs[j];
-      if (gx && x.requiresGrad) deliver(x, gx);
+    // commit: first every block a new .grad needs (the one step here that can run out of memory), then the writes
+    const fresh = new Map<Tensor, Tensor>();
+    try {
+      for (const [leaf, g] of leafGrads) if (!leaf.grad) fresh.set(leaf, copyPersistent(g));
+    } catch (e) {
+      for (const f of fresh.values()) f.dispose();
+      throw e;
     }
-    if (!opts.retainGraph) {
+    for (const [leaf, g] of leafGrads) {
+      if (leaf.grad) addInto(leaf.grad, g, true);
+      else leaf.grad = fresh.get(leaf)!;
+    }
+    for (const g of captured.values()) keep.add(g._s);
+  } catch (e) {
+    mm.endCollect(collected, keep);
+    mm.trimScratch();
+    throw e;
+  }
+  mm.endCollect(collected, keep);
+  if (!opts.retainGraph) {
+    for (const t of order) {
+      const node = t._node;
+      if (!node) continue;
       node.backward = null;
       for (const o of node.owned) o.dispose();
       node.owned = [];
+      const call = node.call;
+      if (call) {
+        node.call = null;
+        mm.nodeUsed(call);
+      }
     }
   }
-  backend().mm.stepDone();
+  mm.maybeSweep();
   return captured;
+}
+
+/**
+ * The nodes a module call made that backward() can reach from what the call
+ * returned: backward must use each of them before the call's internals go.
+ */
+export function countCallNodes(call: CallRecord, outputs: Tensor[]): number {
+  const seen = new Set<Node>();
+  const stack = outputs.map((t) => t._node).filter((n): n is Node => !!n && n.call === call);
+  let count = 0;
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    count++;
+    for (const x of n.inputs) if (x._node && x._node.call === call && !seen.has(x._node)) stack.push(x._node);
+  }
+  return count;
 }
 
 /** Set by tensor.ts / ops (late-bound so the tape does not import ops). */
@@ -162,6 +231,7 @@ export const hooks = {
   addInto: (_a: Tensor, _b: Tensor, _inPlace?: boolean): Tensor => {
     throw new Error("autograd hooks not installed");
   },
+  /** A persistent copy of a gradient, to become a leaf's .grad. */
   copyPersistent: (_t: Tensor): Tensor => {
     throw new Error("autograd hooks not installed");
   },

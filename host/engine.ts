@@ -2,9 +2,10 @@
 
 import { WasmBackend, type WasmBackendOptions } from "./backends/wasm.js";
 import type { Backend } from "./backends/backend.js";
+import type { MemoryStats } from "./memory/manager.js";
 import type { WebGpuBackendOptions } from "./backends/webgpu/backend.js";
 
-export type { Backend };
+export type { Backend, MemoryStats };
 
 export interface InitOptions extends WasmBackendOptions {
   /**
@@ -158,7 +159,15 @@ export function shutdown(): void {
   current = null;
 }
 
-/** Memory in use, free in pools and touched, for reports and leak tests. */
-export function memory(): { inUse: number; free: number; high: number; text: string } {
+/**
+ * The engine's memory: bytes in use by tensors, pooled (free below the
+ * high-water mark, reused before memory grows) and the limit, plus the loose
+ * temporaries sweeps may spill (docs/MEMORY.md).
+ *
+ * @example
+ * const { inUse, pooled, limit, text } = wg.memory();
+ * console.log(text); // "1.20 MiB in use, 3.00 MiB pooled, limit 4.00 GiB"
+ */
+export function memory(): MemoryStats {
   return backend().mm.stats();
 }

@@ -5,7 +5,7 @@
 // contiguous and row-major; reshape shares storage, everything else copies.
 
 import { backend, backendNamed, type Backend } from "./engine.js";
-import type { Storage, Lifetime } from "./memory/scope.js";
+import type { Storage, Lifetime } from "./memory/manager.js";
 import { runBackward, hooks, type Node, type BackwardOptions } from "./autograd.js";
 import * as ops from "./ops/index.js";
 
@@ -85,7 +85,7 @@ export class Tensor {
     if (this._be.name === target) return this;
     const dst = backendNamed(target);
     if (!dst) throw new Error(`to("${target}"): no ${target} backend is running (the current one is ${backend().name}); start it with await wg.init({ backend: "${target}" })`);
-    const bytes = await this._be.read(this._s.offset, this.size * 4);
+    const bytes = await this._be.read(this._be.mm.touch(this._s), this.size * 4);
     const t = new Tensor(dst.mm.alloc(this.size * 4, "temp", "to"), this.shape, this.dtype, dst);
     if (this.size) dst.write(t._s.offset, new Uint8Array(bytes));
     return t;
@@ -113,7 +113,7 @@ export class Tensor {
     if (s.released) {
       throw new Error(`webgrad: this ${this.dtype} tensor of shape [${this.shape}] was released: ${s.whyReleased()}`);
     }
-    return s.offset;
+    return cur.mm.touch(s);
   }
 
   get rank(): number {
@@ -129,8 +129,14 @@ export class Tensor {
   view(): Float32Array | Int32Array {
     this.checkAlive();
     const b = this._be;
-    const ptr = this._s.offset;
-    return this.dtype === "int32" ? b.i32(ptr, this.size) : b.f32(ptr, this.size);
+    const s = this._s;
+    // a spilled tensor is read (and written) where it lies, in the JavaScript heap
+    const host = b.mm.spilledBytes(s);
+    if (host) return this.dtype === "int32" ? new Int32Array(host.buffer, host.byteOffset, this.size) : new Float32Array(host.buffer, host.byteOffset, this.size);
+    const ptr = b.mm.touch(s);
+    const v = this.dtype === "int32" ? b.i32(ptr, this.size) : b.f32(ptr, this.size);
+    b.mm.maybeSweep(); // a read is a safe point: no kernel is waiting on an offset
+    return v;
   }
 
   /**
@@ -154,7 +160,7 @@ export class Tensor {
     const b = this._be;
     if (b.name === "wasm") return this.dataSync();
     this.checkAlive();
-    const bytes = await b.read(this._s.offset, this.size * 4);
+    const bytes = await b.read(b.mm.touch(this._s), this.size * 4);
     return this.dtype === "int32" ? new Int32Array(bytes) : new Float32Array(bytes);
   }
 
@@ -215,10 +221,18 @@ export class Tensor {
     return this.view()[0];
   }
 
-  /** Gives the memory back now. Later use throws. Safe to call twice. */
+  /**
+   * Gives the memory back now; later use throws. Safe to call twice. The tape
+   * keeps its place: a backward() that needs this tensor's values says so,
+   * one that does not (it only passes gradients through) still runs.
+   *
+   * @example
+   * const t = wg.ones([1024]);
+   * t.dispose();
+   * t.isReleased; // true
+   */
   dispose(): void {
     this._be.mm.free(this._s);
-    this._node = null;
   }
 
   [Symbol.dispose](): void {

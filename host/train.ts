@@ -130,6 +130,12 @@ export function clipGradNormTensor(params: Tensor[], maxNorm: number): Tensor {
   return norm;
 }
 
+/** The loops below made each batch through the loader and hand it to no one else: it goes once used. */
+function disposeBatch(b: { x: Tensor; y: Tensor }): void {
+  b.x.dispose();
+  b.y.dispose();
+}
+
 /**
  * Loss (and accuracy) of `model` over every batch of `loader`, without the tape.
  *
@@ -147,6 +153,7 @@ export function evaluate(model: Module, loader: DataLoader, opts: { loss: LossNa
       right += correct(opts.loss, out, b.y);
       n += b.size;
     }));
+    disposeBatch(b);
   }
   if (was) model.train();
   return { loss: loss / n, accuracy: right / n };
@@ -160,7 +167,10 @@ export function predict(model: Module, loader: DataLoader): Float32Array {
   const was = model.training;
   model.eval();
   const parts: Float32Array[] = [];
-  for (const b of loader) parts.push(scope(() => noGrad(() => model.forward(b.x).dataSync() as Float32Array)));
+  for (const b of loader) {
+    parts.push(scope(() => noGrad(() => model.forward(b.x).dataSync() as Float32Array)));
+    disposeBatch(b);
+  }
   if (was) model.train();
   const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
@@ -204,6 +214,7 @@ export async function fit(model: Module, train: DataLoader, opts: FitOptions): P
         if (wantAcc) right += correct(opts.loss, out, b.y);
         return loss.item();
       });
+      disposeBatch(b);
       lossSum += l * b.size;
       n += b.size;
       step++;

@@ -2,7 +2,7 @@
 // byte offsets and numbers, one MemoryManager for storage, and explicit
 // uploads/readbacks. Ops and autograd are written once against this.
 
-import type { MemoryManager } from "../memory/scope.js";
+import type { MemoryManager } from "../memory/manager.js";
 import type { Features } from "./features.js";
 
 export type KernelFn = (...args: number[]) => number;

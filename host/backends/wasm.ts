@@ -7,8 +7,8 @@
 
 import * as bins from "./kernels.generated.js";
 import { detectFeatures, type Features } from "./features.js";
-import { SizeClassPool, pagesFor } from "../memory/pool.js";
-import { MemoryManager } from "../memory/scope.js";
+import { BlockPool, pagesFor } from "../memory/pool.js";
+import { MemoryManager } from "../memory/manager.js";
 import { ThreadPool, splitRange, SLOT_ARGS } from "./threads.js";
 import type { Backend, KernelFn } from "./backend.js";
 
@@ -81,10 +81,13 @@ export class WasmBackend implements Backend {
         }
       }
     };
-    this.mm = new MemoryManager(new SizeClassPool(BASE, maxBytes, grow));
+    this.mm = new MemoryManager(new BlockPool(BASE, maxBytes, grow));
     this.mm.copy = (dst, src, bytes) => {
       new Uint8Array(this.memory.buffer).copyWithin(dst, src, src + bytes);
     };
+    // linear memory is readable synchronously: loose temporaries can be spilled to the JS heap
+    this.mm.readBytes = (ptr, bytes) => new Uint8Array(this.memory.buffer, ptr, bytes).slice();
+    this.mm.writeBytes = (ptr, data) => new Uint8Array(this.memory.buffer, ptr, data.length).set(data);
     this.summary =
       `webgrad: wasm backend, ${variant} kernels, ` +
       (pool ? `${pool.size} threads` : `1 thread${threadsWhy ? ` (${threadsWhy})` : ""}`);

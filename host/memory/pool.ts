@@ -1,12 +1,19 @@
-// Long-lived storage: a size-class allocator over one wasm linear memory.
+// The block allocator under every tensor: one linear memory (wasm) or one GPU
+// heap buffer, handed out in 64-byte-aligned blocks.
 //
-// Why size classes and free lists (not a general-purpose malloc): a training
-// loop asks for the same few sizes every step, so a freed block is almost
-// always reused by the next request of its class, and memory stays flat
-// without coalescing. Classes are four per power of two (at most 25% waste),
-// every block is 64-byte aligned (a cache line, and any v128 load).
+// Why segregated fits with coalescing (and not the size-class free lists this
+// file held before): a training loop asks for the same few sizes every step,
+// which free lists serve well, but a program that frees many small blocks and
+// then asks for one large block (a second model, a bigger batch, evaluation
+// after training) must get it whenever a free range can hold it. Free blocks
+// therefore merge with their neighbours on free, and a free block that reaches
+// the top of the heap gives its bytes back to the untouched tail. Lookups stay
+// O(1) amortised: free blocks sit in bins, four per power of two, and a request
+// takes the first block of the smallest bin whose blocks are all big enough,
+// splitting off what it does not need. Every block is 64-byte aligned (a cache
+// line, and any v128 load).
 
-/** Error thrown when the linear memory cannot hold a request. Nothing was written; the engine stays usable. */
+/** Error thrown when the memory cannot hold a request. Nothing was written; the engine stays usable. */
 export class OutOfMemoryError extends Error {
   constructor(
     readonly requestedBytes: number,
@@ -34,38 +41,53 @@ export function fmtBytes(n: number): string {
 const ALIGN = 64;
 const PAGE = 65536;
 
-/** Rounds a byte count up to its size class; returns [class index, class bytes]. */
+/** Rounds a byte count up to its size class; returns [class index, class bytes]. Four classes per power of two. */
 export function sizeClass(bytes: number): [number, number] {
   const b = Math.max(ALIGN, bytes);
   if (b <= 256) {
     const c = Math.ceil(b / ALIGN); // 64, 128, 192, 256
     return [c - 1, c * ALIGN];
   }
-  // four classes per power of two above 256
   const e = Math.floor(Math.log2(b - 1));
   const step = 2 ** (e - 2);
   const q = Math.ceil(b / step);
-  const bytesOut = q * step;
-  return [4 + (e - 8) * 4 + (q - 4), bytesOut];
+  return [4 + (e - 8) * 4 + (q - 4), q * step];
 }
 
-/** The grower: makes the linear memory at least `bytes` long, or returns false. */
+/** The bin a free block of `size` bytes lives in: the largest class not above it. */
+function binOf(size: number): number {
+  const [c, bytes] = sizeClass(size);
+  return bytes > size ? c - 1 : c;
+}
+
+/** Bytes a request really takes: a multiple of 64, at least 64. */
+export function blockBytes(bytes: number): number {
+  return Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+}
+
+/** The grower: makes the memory at least `bytes` long, or returns false. */
 export type Grow = (bytes: number) => boolean;
 
 /**
- * SizeClassPool hands out 64-byte-aligned blocks of [base, limit) and takes them back.
+ * BlockPool hands out 64-byte-aligned blocks of [base, limit) and takes them
+ * back, merging neighbours, so a request fails only when no free range can hold it.
  *
  * @example
- * const pool = new SizeClassPool(65536, 1 << 30, (n) => true);
+ * const pool = new BlockPool(65536, 1 << 30, () => true);
  * const p = pool.alloc(1000);   // a 1024-byte block
- * pool.free(p, 1000);           // back on its class's free list
+ * pool.free(p);                 // merged back into the untouched tail
  */
-export class SizeClassPool {
+export class BlockPool {
   private top: number;
-  private readonly lists: number[][] = [];
-  /** Bytes handed out and not yet freed (class-rounded). */
+  /** Allocated blocks: start → bytes (also catches a double free). */
+  private readonly used = new Map<number, number>();
+  /** Free blocks below top: start → bytes, and end → start for merging. */
+  private readonly freeAt = new Map<number, number>();
+  private readonly freeEnd = new Map<number, number>();
+  private readonly bins: Set<number>[] = [];
+  /** Bytes handed out and not yet freed. */
   inUse = 0;
-  /** Bytes sitting on free lists. */
+  /** Bytes in free blocks below the top. */
   freeBytes = 0;
   /** Highest `top` ever reached: the memory actually touched. */
   peak: number;
@@ -75,37 +97,95 @@ export class SizeClassPool {
     this.peak = base;
   }
 
-  /** Allocates a block for `bytes`; throws OutOfMemoryError (naming `what`) when none can be had. */
+  /** Allocates a block for `bytes`; throws OutOfMemoryError (naming `what`) when no free range or growth can hold it. */
   alloc(bytes: number, what = ""): number {
-    const [cls, size] = sizeClass(bytes);
-    const list = this.lists[cls];
-    if (list && list.length) {
-      this.freeBytes -= size;
+    const size = blockBytes(bytes);
+    const p = this.takeFree(size);
+    if (p >= 0) {
+      this.used.set(p, size);
       this.inUse += size;
-      return list.pop()!;
+      return p;
     }
-    const p = this.top;
-    const end = p + size;
+    const start = this.top;
+    const end = start + size;
     if (end > this.limit || !this.grow(end)) {
       throw new OutOfMemoryError(size, this.inUse, this.freeBytes, this.limit, what);
     }
     this.top = end;
     if (end > this.peak) this.peak = end;
+    this.used.set(start, size);
     this.inUse += size;
+    return start;
+  }
+
+  /** Returns a block obtained from alloc(). */
+  free(ptr: number): void {
+    let size = this.used.get(ptr);
+    if (size === undefined) throw new Error(`webgrad: internal: free of ${ptr}, which is not an allocated block`);
+    this.used.delete(ptr);
+    this.inUse -= size;
+    let start = ptr;
+    const before = this.freeEnd.get(start);
+    if (before !== undefined) {
+      size += this.unlinkFree(before);
+      start = before;
+    }
+    const after = this.freeAt.get(start + size);
+    if (after !== undefined) size += this.unlinkFree(start + size);
+    if (start + size === this.top) this.top = start; // back to the untouched tail
+    else this.linkFree(start, size);
+  }
+
+  /** Byte size of an allocated block. */
+  sizeOf(ptr: number): number {
+    return this.used.get(ptr) ?? 0;
+  }
+
+  /** End of the highest block now handed out (the tail above is untouched). */
+  get high(): number {
+    return this.top;
+  }
+
+  private takeFree(size: number): number {
+    if (this.freeAt.size === 0) return -1;
+    const first = binOf(size);
+    // the request's own bin holds blocks both smaller and larger than it: look at a few
+    const own = this.bins[first];
+    if (own && own.size) {
+      let tries = 0;
+      for (const p of own) {
+        if (this.freeAt.get(p)! >= size) return this.split(p, size);
+        if (++tries === 8) break;
+      }
+    }
+    // every block in a higher bin is at least as large as that bin's class, which is above the request
+    for (let b = first + 1; b < this.bins.length; b++) {
+      const bin = this.bins[b];
+      if (bin && bin.size) return this.split(bin.values().next().value as number, size);
+    }
+    return -1;
+  }
+
+  private split(p: number, size: number): number {
+    const have = this.unlinkFree(p);
+    if (have > size) this.linkFree(p + size, have - size);
     return p;
   }
 
-  /** Returns a block obtained from alloc(bytes) with the same byte count. */
-  free(ptr: number, bytes: number): void {
-    const [cls, size] = sizeClass(bytes);
-    (this.lists[cls] ??= []).push(ptr);
-    this.inUse -= size;
+  private linkFree(start: number, size: number): void {
+    this.freeAt.set(start, size);
+    this.freeEnd.set(start + size, start);
+    (this.bins[binOf(size)] ??= new Set()).add(start);
     this.freeBytes += size;
   }
 
-  /** End of the highest block ever handed out. */
-  get high(): number {
-    return this.top;
+  private unlinkFree(start: number): number {
+    const size = this.freeAt.get(start)!;
+    this.freeAt.delete(start);
+    this.freeEnd.delete(start + size);
+    this.bins[binOf(size)].delete(start);
+    this.freeBytes -= size;
+    return size;
   }
 }
 

@@ -4,6 +4,9 @@
 import { Tensor } from "../tensor.js";
 import { copyInPlace } from "../ops/elementwise.js";
 import { shapeStr, backend } from "../ops/util.js";
+import { countCallNodes } from "../autograd.js";
+import { tensorsIn } from "../scope.js";
+import type { MemoryManager } from "../memory/manager.js";
 
 const PARAMS = new WeakSet<Tensor>();
 
@@ -22,10 +25,64 @@ export function isParameter(t: unknown): t is Tensor {
   return t instanceof Tensor && PARAMS.has(t);
 }
 
+/** Tensors a module tree holds in its own fields (a cache a forward() stored): they escape its call. */
+function heldTensors(m: Module, out: Tensor[] = []): Tensor[] {
+  for (const v of Object.values(m)) {
+    if (v instanceof Tensor) out.push(v);
+    else if (v instanceof Module) heldTensors(v, out);
+    else if (Array.isArray(v)) for (const x of v) x instanceof Module ? heldTensors(x, out) : x instanceof Tensor && out.push(x);
+  }
+  return out;
+}
+
+/**
+ * One top-level module call (see host/memory/manager.ts): what it returns,
+ * and what the module tree holds afterwards, escape; the temporaries it made
+ * otherwise are released as soon as no backward() can need them.
+ */
+function callModule(m: Module, forward: (...a: any[]) => any, args: any[]): any {
+  let mm: MemoryManager;
+  try {
+    mm = backend().mm;
+  } catch {
+    return forward.apply(m, args); // no engine yet: the forward's first op says so
+  }
+  const rec = mm.beginCall(`${m.constructor.name}.forward()`);
+  if (!rec) return forward.apply(m, args);
+  let result: any;
+  try {
+    result = forward.apply(m, args);
+  } catch (e) {
+    mm.endCall(rec, []);
+    mm.trimScratch();
+    throw e;
+  }
+  if (result && typeof result.then === "function") {
+    mm.endCall(rec, rec.storages.slice()); // an async forward: everything made so far may still be used
+    return result;
+  }
+  const outs = tensorsIn(result);
+  heldTensors(m, outs);
+  rec.pending = countCallNodes(rec, outs);
+  mm.endCall(rec, outs.map((t) => t._s));
+  return result;
+}
+
 export abstract class Module {
   training = true;
   /** Names of tensor fields that are state but not parameters (running statistics). */
   protected _buffers = new Set<string>();
+
+  constructor() {
+    // this.forward is the most derived class's method here: wrap it so each top-level call is tracked
+    const forward = this.forward;
+    Object.defineProperty(this, "forward", {
+      value: (...args: any[]) => callModule(this, forward, args),
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
 
   abstract forward(...args: any[]): any;
 
@@ -126,6 +183,23 @@ export abstract class Module {
       p.grad?.dispose();
       p.grad = null;
     }
+  }
+
+  /**
+   * Frees every parameter, its gradient and every buffer now (the module is
+   * unusable afterwards). Without it they go when the module is collected.
+   *
+   * @example
+   * const net = new wg.nn.Linear(784, 10);
+   * net.dispose();
+   */
+  dispose(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+      p.dispose();
+    }
+    for (const [, b] of this.namedBuffers()) b.dispose();
   }
 
   /** Number of trainable values. */

@@ -62,9 +62,6 @@ export function around(shape: Shape, dim: number): [number, number, number] {
   return [sizeOf(shape.slice(0, dim)), shape[dim], sizeOf(shape.slice(dim + 1))];
 }
 
-let scratchPtr = 0;
-let scratchBytes = 0;
-
 /**
  * Whether the running backend is the relaxed-SIMD wasm binary, whose fused
  * madd leaves registers for the 5-row tiles over packed operands
@@ -76,21 +73,10 @@ export function fusedMaddWasm(be: Backend): boolean {
   return be.name === "wasm" && be.variant.startsWith("relaxed");
 }
 
-/**
- * Scratch bytes for one kernel call (packed panels, descriptors). One buffer,
- * grown when needed and reused: kernels run one at a time on the caller.
- */
+/** Scratch bytes for one kernel call (packed panels, descriptors), from the current backend's one reused block. */
 export function scratch(bytes: number): number {
-  const mm = backend().mm;
-  if (bytes > scratchBytes || scratchPtr === 0 || (scratchOwner !== mm)) {
-    if (scratchPtr && scratchOwner === mm) mm.pool.free(scratchPtr, scratchBytes);
-    scratchBytes = Math.max(bytes, scratchBytes * 1.5, 1 << 16);
-    scratchPtr = mm.pool.alloc(scratchBytes, "scratch");
-    scratchOwner = mm;
-  }
-  return scratchPtr;
+  return backend().mm.scratch(bytes);
 }
-let scratchOwner: unknown = null;
 
 /** Writes int32 values into a small scratch region at byte offset `at` within scratch; returns its pointer. */
 export function writeI32(values: number[], at = 0): number {

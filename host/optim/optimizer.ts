@@ -28,8 +28,57 @@ export abstract class Optimizer {
 
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
+    const ps = this.params.filter((p) => p.grad);
+    this.prepare(ps);
     this.stepCount++;
-    for (const p of this.params) if (p.grad) this.update(p, p.grad);
+    for (const p of ps) this.update(p, p.grad!);
+  }
+
+  /** State keys update() uses for a parameter (made before any update runs). */
+  protected stateKeys(): string[] {
+    return [];
+  }
+
+  /**
+   * Makes every state tensor the coming updates need, before any of them
+   * runs: running out of memory then leaves every parameter and every state
+   * as it was, instead of a step applied to half the model.
+   */
+  private prepare(ps: Tensor[]): void {
+    const keys = this.stateKeys();
+    const made: [Tensor, string][] = [];
+    try {
+      for (const p of ps) {
+        for (const k of keys) {
+          if (!this.perParam.get(p)?.[k]) {
+            this.state(p, k);
+            made.push([p, k]);
+          }
+        }
+      }
+    } catch (e) {
+      for (const [p, k] of made) {
+        const s = this.perParam.get(p)!;
+        s[k].dispose();
+        delete s[k];
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Frees the optimizer's state (momentum buffers, moments) now; the
+   * parameters are untouched. Without it the state goes when the optimizer
+   * is collected.
+   *
+   * @example
+   * const opt = new wg.optim.Adam(net.parameters());
+   * opt.dispose();
+   */
+  dispose(): void {
+    for (const s of this.perParam.values()) for (const t of Object.values(s)) t.dispose();
+    this.perParam.clear();
+    this.counts.clear();
   }
 
   /**
@@ -50,6 +99,7 @@ export abstract class Optimizer {
         throw new Error(`${this.constructor.name}.applyGradients: gradient ${i} has shape [${g.shape}], its parameter [${p.shape}]`);
       }
     });
+    this.prepare(this.params.filter((_, i) => grads[i]));
     this.stepCount++;
     grads.forEach((g, i) => g && this.update(this.params[i], g));
   }
@@ -142,6 +192,9 @@ export class SGD extends Optimizer {
       throw new Error("SGD: Nesterov momentum requires a momentum > 0 and zero dampening");
     }
   }
+  protected override stateKeys(): string[] {
+    return this.momentum ? ["momentum_buffer"] : [];
+  }
   protected update(p: Tensor, g: Tensor): void {
     const buf = this.momentum ? this.state(p, "momentum_buffer") : null;
     const first = this.count(p) === 1 ? 1 : 0;
@@ -176,6 +229,9 @@ export class Adam extends Optimizer {
   }
   protected defaultWeightDecay(): number {
     return 0;
+  }
+  protected override stateKeys(): string[] {
+    return ["exp_avg", "exp_avg_sq"];
   }
   protected update(p: Tensor, g: Tensor): void {
     const m = this.state(p, "exp_avg"), v = this.state(p, "exp_avg_sq");

@@ -17,8 +17,8 @@
 import { FAMILIES, ENTRIES, REQUIRES } from "./shaders.generated.js";
 import { TWINS, QUERIES, type GpuCaps } from "./twins.js";
 import { requestGpuDevice } from "./device.js";
-import { SizeClassPool, fmtBytes } from "../../memory/pool.js";
-import { MemoryManager } from "../../memory/scope.js";
+import { BlockPool, fmtBytes } from "../../memory/pool.js";
+import { MemoryManager } from "../../memory/manager.js";
 import type { Backend, KernelFn } from "../backend.js";
 import type { Features } from "../features.js";
 
@@ -125,7 +125,7 @@ export class WebGpuBackend implements Backend {
     device.addEventListener?.("uncapturederror", (ev: any) => {
       this.fatal ??= new Error(`webgrad: WebGPU error: ${ev.error?.message ?? ev.error}`);
     });
-    this.mm = new MemoryManager(new SizeClassPool(BASE, this.limit, (end) => this.grow(end)));
+    this.mm = new MemoryManager(new BlockPool(BASE, this.limit, (end) => this.grow(end)));
     this.mm.copy = (dst, src, bytes) => this.dispatch("copy_words", [src, dst, bytes >> 2]);
     const k: Record<string, KernelFn> = {};
     for (const name of Object.keys(TWINS)) k[name] = (...args: number[]) => (this.dispatch(name, args), 0);
