@@ -114,14 +114,23 @@ export class ScopeArena {
   }
 }
 
+/** How a pool block is counted: not at all (persistent, or backward's own), loose, or a call internal. */
+const enum Kind {
+  None = 0,
+  Loose = 1,
+  Internal = 2,
+}
+
 interface Held {
   offset: number;
   freed: boolean;
+  /** The storage's entry in the resident set, and how its bytes are counted. */
   ref: WeakRef<Storage> | null;
+  kind: Kind;
   bytes: number;
 }
 
-/** Loose temporaries may take this much linear memory before the first sweep. */
+/** Loose temporaries may take this much linear memory before a sweep, at the least. */
 export const SWEEP_FLOOR = 2 << 20;
 
 /**
@@ -133,12 +142,16 @@ export class MemoryManager {
   private scopes: ScopeArena[] = [];
   /** The top-level module call running now, if any. */
   call: CallRecord | null = null;
+  /** The last call that returned with its tape nodes still pending. */
+  private lastPending: CallRecord | null = null;
   /** Temporaries made during backward(), released when it ends. */
   private collecting: Storage[] | null = null;
   /** Advances at each sweep; storages remember the epoch of their last use. */
   epoch = 2;
+  /** Loose temporaries and call internals in linear memory: what sweeps look at. */
   private readonly resident = new Set<WeakRef<Storage>>();
-  private residentBytes = 0;
+  private looseBytes = 0;
+  private internalBytes = 0;
   private budget = SWEEP_FLOOR;
   /**
    * Off: only scopes, dispose() and the FinalizationRegistry release memory
@@ -157,7 +170,7 @@ export class MemoryManager {
       if (held.freed) return;
       held.freed = true;
       pool.free(held.offset);
-      if (held.ref && this.resident.delete(held.ref)) this.residentBytes -= held.bytes;
+      if (held.ref && this.resident.delete(held.ref)) this.count(held.kind, -held.bytes);
     });
   }
 
@@ -174,8 +187,8 @@ export class MemoryManager {
     try {
       return this.pool.alloc(bytes, what);
     } catch (e) {
-      if (!(e instanceof OutOfMemoryError) || !this.readBytes || this.residentBytes === 0) throw e;
-      this.sweep();
+      if (!(e instanceof OutOfMemoryError) || !this.readBytes || this.resident.size === 0) throw e;
+      this.sweep(true);
       return this.pool.alloc(bytes, what);
     }
   }
@@ -186,43 +199,71 @@ export class MemoryManager {
       if (scope) return scope.alloc(bytes, what);
     }
     const s = this.adopt(this.block(bytes, what), lifetime === "persistent");
-    if (!s.persistent) {
-      if (this.collecting) this.collecting.push(s);
-      else if (this.call) {
-        s.call = this.call;
-        this.call.storages.push(s);
-      }
-    }
+    if (!s.persistent) this.place(s);
     return s;
   }
 
-  /** Wraps a fresh pool block in a Storage registered for finalization (and, when loose, in the resident set). */
+  /** Files a fresh loose storage: backward's own, a call's internal, or loose. */
+  private place(s: Storage): void {
+    if (this.collecting) this.collecting.push(s);
+    else if (this.call) {
+      s.call = this.call;
+      this.call.storages.push(s);
+      this.track(s, Kind.Internal);
+    } else this.track(s, Kind.Loose);
+  }
+
+  /** Wraps a fresh pool block in a Storage registered for finalization. */
   private adopt(ptr: number, persistent: boolean, s?: Storage): Storage {
     const bytes = this.pool.sizeOf(ptr);
     if (s) s.offset = ptr;
     else s = new Storage(ptr, bytes, null, persistent, this.epoch);
-    const held: Held = { offset: ptr, freed: false, ref: null, bytes };
-    if (!s.persistent) {
-      s.ref = held.ref = new WeakRef(s);
-      this.resident.add(s.ref);
-      this.residentBytes += bytes;
-    }
+    const held: Held = { offset: ptr, freed: false, ref: null, kind: Kind.None, bytes };
     this.tokens.set(s, held);
     this.registry.register(s, held, s);
     return s;
   }
 
+  private count(kind: Kind, bytes: number): void {
+    if (kind === Kind.Loose) this.looseBytes += bytes;
+    else if (kind === Kind.Internal) this.internalBytes += bytes;
+  }
+
+  /** Puts a storage in the resident set, counted as `kind`. */
+  private track(s: Storage, kind: Kind): void {
+    const held = this.tokens.get(s)!;
+    s.ref = held.ref = new WeakRef(s);
+    held.kind = kind;
+    this.resident.add(s.ref);
+    this.count(kind, s.bytes);
+  }
+
+  /** Takes a storage out of the resident set. */
+  private untrack(s: Storage): void {
+    if (!s.ref) return;
+    const held = this.tokens.get(s)!;
+    if (this.resident.delete(s.ref)) this.count(held.kind, -s.bytes);
+    s.ref = held.ref = null;
+    held.kind = Kind.None;
+  }
+
+  /** A call internal becomes loose: counted against the sweep budget, and spillable. */
+  private demote(s: Storage): void {
+    const held = this.tokens.get(s);
+    if (!s.ref || !held || held.kind !== Kind.Internal) return;
+    held.kind = Kind.Loose;
+    this.internalBytes -= s.bytes;
+    this.looseBytes += s.bytes;
+  }
+
   /** Gives a pool storage's block back (it stays a Storage: released, or spilled). */
   private dropBlock(s: Storage): void {
+    this.untrack(s);
     const held = this.tokens.get(s);
     if (held && !held.freed) {
       held.freed = true;
       this.registry.unregister(s);
       this.pool.free(s.offset);
-    }
-    if (s.ref) {
-      if (this.resident.delete(s.ref)) this.residentBytes -= s.bytes;
-      s.ref = null;
     }
   }
 
@@ -247,10 +288,7 @@ export class MemoryManager {
       return;
     }
     this.touch(s);
-    if (s.ref && this.resident.delete(s.ref)) this.residentBytes -= s.bytes;
-    s.ref = null;
-    const held = this.tokens.get(s);
-    if (held) held.ref = null;
+    this.untrack(s);
     s.persistent = true;
     s.call = null;
   }
@@ -273,6 +311,7 @@ export class MemoryManager {
     this.writeBytes!(ptr, data);
     s.host = null;
     this.adopt(ptr, false, s);
+    this.track(s, Kind.Loose);
     this.counters.restored++;
   }
 
@@ -287,14 +326,16 @@ export class MemoryManager {
 
   /**
    * Moves the loose temporaries no op has used since the last sweep out of
-   * linear memory (see the top of this file), then starts a new epoch.
+   * linear memory (see the top of this file), then starts a new epoch. Call
+   * internals whose call is the latest stay (backward() is about to need
+   * them), unless memory has run out.
    *
    * The next budget is twice what was both used this epoch and made before
    * it: the temporaries a program really reuses (its data, a kept output).
    * What an epoch merely made and dropped does not count, or each budget
    * would hold the last one's garbage and grow without end.
    */
-  sweep(): void {
+  sweep(emergency = false): void {
     this.counters.sweeps++;
     const epoch = this.epoch;
     const canSpill = this.readBytes !== null;
@@ -303,7 +344,7 @@ export class MemoryManager {
       const s = ref.deref();
       if (!s) continue; // collected: its finalizer frees the block
       if (s.lastUse < epoch) {
-        if (canSpill) this.spill(s);
+        if (canSpill && (emergency || this.tokens.get(s)!.kind === Kind.Loose)) this.spill(s);
       } else if (s.born < epoch) reused += s.bytes;
     }
     this.epoch++;
@@ -316,7 +357,7 @@ export class MemoryManager {
    * module calls, backward() and reads rather than inside a step).
    */
   maybeSweep(slack = 1): void {
-    if (this.residentBytes > slack * this.budget && this.scopes.length === 0 && this.autoRelease) this.sweep();
+    if (this.looseBytes > slack * this.budget && this.scopes.length === 0 && this.autoRelease) this.sweep();
   }
 
   /** Gives the scratch block back (after a failed step, so memory returns to what it was). */
@@ -333,10 +374,7 @@ export class MemoryManager {
     s.arena = null;
     s.persistent = persistent;
     this.adopt(ptr, persistent, s);
-    if (!persistent && this.call) {
-      s.call = this.call;
-      this.call.storages.push(s);
-    }
+    if (!persistent) this.place(s);
   }
 
   /** Runs fn inside a new scope; storages reachable from its result escape to the enclosing lifetime. */
@@ -378,15 +416,30 @@ export class MemoryManager {
   /** Starts a top-level module call (none inside another call or a scope): returns its record, or null. */
   beginCall(name: string): CallRecord | null {
     if (this.call || this.scopes.length || this.collecting || !this.autoRelease) return null;
+    // a call before the last one's backward(): the last one's internals may never be needed (inference
+    // with the tape on), so from now on they count against the sweep budget like any loose temporary
+    const last = this.lastPending;
+    if (last) {
+      this.lastPending = null;
+      if (last.pending > 0) for (const s of last.storages) if (s.call === last) this.demote(s);
+    }
     return (this.call = new CallRecord(name));
   }
 
   /** Ends the call: `escaped` storages become loose temporaries; with nothing pending, the rest go now. */
   endCall(rec: CallRecord, escaped: Storage[]): void {
     this.call = null;
-    for (const s of escaped) if (s.call === rec) s.call = null;
+    for (const s of escaped) {
+      if (s.call === rec) {
+        s.call = null;
+        this.demote(s);
+      }
+    }
     if (rec.pending === 0) this.releaseCall(rec, `it was an intermediate of ${rec.name} and was not returned`);
-    else this.maybeSweep();
+    else {
+      this.lastPending = rec;
+      this.maybeSweep();
+    }
   }
 
   /** Backward has used one more of the call's nodes; at the last one its internals go. */
@@ -395,6 +448,7 @@ export class MemoryManager {
   }
 
   private releaseCall(rec: CallRecord, why: string): void {
+    if (this.lastPending === rec) this.lastPending = null;
     for (const s of rec.storages) {
       if (s.call === rec) {
         s.call = null;
@@ -415,7 +469,10 @@ export class MemoryManager {
   endCollect(list: Storage[] | null, keep: Set<Storage>): void {
     if (!list) return;
     this.collecting = null;
-    for (const s of list) if (!keep.has(s)) this.free(s, "it was a gradient inside backward()");
+    for (const s of list) {
+      if (!keep.has(s)) this.free(s, "it was a gradient inside backward()");
+      else if (!s.released) this.place(s); // a gradient wg.grad() returns: loose from now on
+    }
   }
 
   /**
@@ -442,7 +499,7 @@ export class MemoryManager {
       free: p.freeBytes,
       limit: p.limit,
       high: p.high,
-      loose: this.residentBytes,
+      loose: this.looseBytes,
       sweeps: this.counters.sweeps,
       spilled: this.counters.spilled,
       text: `${fmtBytes(p.inUse)} in use, ${fmtBytes(p.freeBytes)} pooled, limit ${fmtBytes(p.limit)}`,
@@ -462,7 +519,7 @@ export interface MemoryStats {
   limit: number;
   /** End of the highest block handed out. */
   high: number;
-  /** Bytes of loose temporaries in memory (the part sweeps may spill). */
+  /** Bytes of loose temporaries in memory (what sweeps may spill; call internals not counted). */
   loose: number;
   /** Sweeps so far, and tensors spilled to the JavaScript heap by them. */
   sweeps: number;

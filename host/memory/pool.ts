@@ -1,17 +1,18 @@
 // The block allocator under every tensor: one linear memory (wasm) or one GPU
 // heap buffer, handed out in 64-byte-aligned blocks.
 //
-// Why segregated fits with coalescing (and not the size-class free lists this
-// file held before): a training loop asks for the same few sizes every step,
-// which free lists serve well, but a program that frees many small blocks and
-// then asks for one large block (a second model, a bigger batch, evaluation
-// after training) must get it whenever a free range can hold it. Free blocks
-// therefore merge with their neighbours on free, and a free block that reaches
-// the top of the heap gives its bytes back to the untouched tail. Lookups stay
-// O(1) amortised: free blocks sit in bins, four per power of two, and a request
-// takes the first block of the smallest bin whose blocks are all big enough,
-// splitting off what it does not need. Every block is 64-byte aligned (a cache
-// line, and any v128 load).
+// A training loop asks for the same few sizes every step, and a freed block
+// of the exact size, still warm in cache, is the best answer: freed blocks
+// first go on a last-in-first-out list per exact size ("quick lists", as in
+// dlmalloc), which costs a push and a pop. But a program that frees many
+// small blocks and then asks for one large block (a second model, a bigger
+// batch, evaluation after training) must get it whenever a free range can
+// hold it. So before the heap would grow or a request fail, the quick lists
+// are merged: each block with its free neighbours, into bins of segregated
+// fits (four per power of two), where a request takes the first block of the
+// smallest bin whose blocks are all big enough and splits off the rest; a
+// free range that reaches the top gives its bytes back to the untouched tail.
+// Every block is 64-byte aligned (a cache line, and any v128 load).
 
 /** Error thrown when the memory cannot hold a request. Nothing was written; the engine stays usable. */
 export class OutOfMemoryError extends Error {
@@ -75,7 +76,8 @@ export type Grow = (bytes: number) => boolean;
  * @example
  * const pool = new BlockPool(65536, 1 << 30, () => true);
  * const p = pool.alloc(1000);   // a 1024-byte block
- * pool.free(p);                 // merged back into the untouched tail
+ * pool.free(p);                 // on the 1024-byte quick list
+ * pool.compact();               // merged back into the untouched tail
  */
 export class BlockPool {
   private top: number;
@@ -85,6 +87,9 @@ export class BlockPool {
   private readonly freeAt = new Map<number, number>();
   private readonly freeEnd = new Map<number, number>();
   private readonly bins: Set<number>[] = [];
+  /** Freed blocks not merged yet: exact size → starts, last freed on top. */
+  private readonly quick = new Map<number, number[]>();
+  private quickCount = 0;
   /** Bytes handed out and not yet freed. */
   inUse = 0;
   /** Bytes in free blocks below the top. */
@@ -100,7 +105,18 @@ export class BlockPool {
   /** Allocates a block for `bytes`; throws OutOfMemoryError (naming `what`) when no free range or growth can hold it. */
   alloc(bytes: number, what = ""): number {
     const size = blockBytes(bytes);
-    const p = this.takeFree(size);
+    const q = this.quick.get(size);
+    let p = q && q.length ? q.pop()! : -1;
+    if (p >= 0) {
+      this.quickCount--;
+      this.freeBytes -= size;
+    } else {
+      p = this.takeFree(size);
+      if (p < 0 && this.quickCount) {
+        this.compact();
+        p = this.takeFree(size);
+      }
+    }
     if (p >= 0) {
       this.used.set(p, size);
       this.inUse += size;
@@ -120,10 +136,30 @@ export class BlockPool {
 
   /** Returns a block obtained from alloc(). */
   free(ptr: number): void {
-    let size = this.used.get(ptr);
+    const size = this.used.get(ptr);
     if (size === undefined) throw new Error(`webgrad: internal: free of ${ptr}, which is not an allocated block`);
     this.used.delete(ptr);
     this.inUse -= size;
+    this.freeBytes += size;
+    let q = this.quick.get(size);
+    if (!q) this.quick.set(size, (q = []));
+    q.push(ptr);
+    this.quickCount++;
+  }
+
+  /** Merges every freed block with its free neighbours (done before the heap grows or a request fails). */
+  compact(): void {
+    for (const [size, q] of this.quick) {
+      for (const p of q) {
+        this.freeBytes -= size;
+        this.merge(p, size);
+      }
+    }
+    this.quick.clear();
+    this.quickCount = 0;
+  }
+
+  private merge(ptr: number, size: number): void {
     let start = ptr;
     const before = this.freeEnd.get(start);
     if (before !== undefined) {
@@ -132,8 +168,16 @@ export class BlockPool {
     }
     const after = this.freeAt.get(start + size);
     if (after !== undefined) size += this.unlinkFree(start + size);
-    if (start + size === this.top) this.top = start; // back to the untouched tail
-    else this.linkFree(start, size);
+    if (start + size !== this.top) {
+      this.linkFree(start, size);
+      return;
+    }
+    // back to the untouched tail, with any free range that now ends at the top
+    this.top = start;
+    for (let below = this.freeEnd.get(this.top); below !== undefined; below = this.freeEnd.get(this.top)) {
+      this.unlinkFree(below);
+      this.top = below;
+    }
   }
 
   /** Byte size of an allocated block. */
@@ -141,7 +185,7 @@ export class BlockPool {
     return this.used.get(ptr) ?? 0;
   }
 
-  /** End of the highest block now handed out (the tail above is untouched). */
+  /** End of the highest block handed out (the tail above is untouched; freed blocks count until compact()). */
   get high(): number {
     return this.top;
   }
