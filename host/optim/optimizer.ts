@@ -87,22 +87,60 @@ export abstract class Optimizer {
     return { tensors, meta: { stepCount: this.stepCount, lr: this.lr, counts: this.params.map((p) => this.counts.get(p) ?? 0) } };
   }
 
-  /** Restores what stateDict() gave (tensors may be any {shape, data}); training resumes exactly. */
+  /** The names of the state tensors this optimizer keeps per parameter (exp_avg, momentum_buffer, ...). */
+  protected abstract stateKeys(): string[];
+
+  /**
+   * Restores what stateDict() gave (tensors may be any {shape, data}); training
+   * resumes exactly. Everything is checked before anything is written.
+   * @example opt.loadStateDict(saved.tensors, saved.meta);
+   */
   loadStateDict(tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, meta: { stepCount: number; lr: number; counts: number[] }): void {
-    if (meta.counts.length !== this.params.length) {
-      throw new Error(`${this.constructor.name}.loadStateDict: state for ${meta.counts.length} parameters, this optimizer has ${this.params.length}`);
-    }
-    for (const [name, src] of Object.entries(tensors)) {
-      const m = /^state\.(\d+)\.(\w+)$/.exec(name);
-      const p = m ? this.params[+m[1]] : undefined;
-      if (!m || !p) throw new Error(`${this.constructor.name}.loadStateDict: unexpected entry ${name}`);
-      if (src.shape.join() !== p.shape.join()) throw new Error(`${this.constructor.name}.loadStateDict: ${name} has shape [${src.shape}], parameter ${m[1]} [${p.shape}]`);
-      const st = this.state(p, m[2]);
-      backend().write(st.ptr, src.data instanceof Float32Array ? src.data : Float32Array.from(src.data));
+    const writes = this.checkStateDict(tensors, meta);
+    for (const [p, key, data] of writes) {
+      const st = this.state(p, key);
+      backend().write(st.ptr, data instanceof Float32Array ? data : Float32Array.from(data));
     }
     this.params.forEach((p, i) => (meta.counts[i] ? this.counts.set(p, meta.counts[i]) : this.counts.delete(p)));
     this.stepCount = meta.stepCount;
     this.lr = meta.lr;
+  }
+
+  /**
+   * Throws what loadStateDict would, without writing anything; returns the writes it would make.
+   * @example opt.checkStateDict(saved.tensors, saved.meta);
+   */
+  checkStateDict(tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, meta: { stepCount: number; lr: number; counts: number[] }): [Tensor, string, ArrayLike<number>][] {
+    const who = `${this.constructor.name}.loadStateDict`;
+    if (typeof meta !== "object" || meta === null) throw new Error(`${who}: meta must be {stepCount, lr, counts}`);
+    if (!Array.isArray(meta.counts) || !meta.counts.every((c) => Number.isSafeInteger(c) && c >= 0)) {
+      throw new Error(`${who}: counts must be an array of non-negative integers, got ${JSON.stringify(meta.counts)}`);
+    }
+    if (meta.counts.length !== this.params.length) {
+      throw new Error(`${who}: state for ${meta.counts.length} parameters, this optimizer has ${this.params.length}`);
+    }
+    if (!Number.isSafeInteger(meta.stepCount) || meta.stepCount < 0) throw new Error(`${who}: stepCount must be a non-negative integer, got ${JSON.stringify(meta.stepCount)}`);
+    // a string or NaN here would turn every weight into NaN on the next step
+    if (typeof meta.lr !== "number" || !Number.isFinite(meta.lr) || meta.lr < 0) throw new Error(`${who}: lr must be a finite number ≥ 0, got ${JSON.stringify(meta.lr)}`);
+    if (typeof tensors !== "object" || tensors === null) throw new Error(`${who}: tensors must be an object`);
+    const keys = this.stateKeys(), seen = new Set<string>(), writes: [Tensor, string, ArrayLike<number>][] = [];
+    for (const name of Object.keys(tensors)) {
+      const src = tensors[name];
+      // only this optimizer's own state names: "__proto__" or "constructor" would reach Object.prototype
+      const m = /^state\.(0|[1-9]\d{0,8})\.([a-z_]+)$/.exec(name);
+      const p = m ? this.params[+m[1]] : undefined;
+      if (!m || !p || !keys.includes(m[2])) throw new Error(`${who}: unexpected entry ${JSON.stringify(name)} (this optimizer keeps ${keys.map((k) => `state.<i>.${k}`).join(", ") || "no state tensors"})`);
+      if (!src || !Array.isArray(src.shape) || src.shape.join() !== p.shape.join()) throw new Error(`${who}: ${name} has shape [${src?.shape}], parameter ${m[1]} [${p.shape}]`);
+      if (src.data?.length !== p.size) throw new Error(`${who}: ${name} has ${src.data?.length ?? "no"} values, parameter ${m[1]} has ${p.size}`);
+      seen.add(name);
+      writes.push([p, m[2], src.data]);
+    }
+    // a parameter that has taken steps needs all its state: zeros in its place would silently change the run
+    this.params.forEach((_, i) => {
+      if (!meta.counts[i]) return;
+      for (const k of keys) if (!seen.has(`state.${i}.${k}`)) throw new Error(`${who}: parameter ${i} has taken ${meta.counts[i]} steps but its state.${i}.${k} is missing`);
+    });
+    return writes;
   }
 
   /** Runs an element-wise update kernel over threads; args(s, e) gives one range's arguments. */
@@ -142,6 +180,9 @@ export class SGD extends Optimizer {
       throw new Error("SGD: Nesterov momentum requires a momentum > 0 and zero dampening");
     }
   }
+  protected stateKeys(): string[] {
+    return this.momentum ? ["momentum_buffer"] : [];
+  }
   protected update(p: Tensor, g: Tensor): void {
     const buf = this.momentum ? this.state(p, "momentum_buffer") : null;
     const first = this.count(p) === 1 ? 1 : 0;
@@ -176,6 +217,9 @@ export class Adam extends Optimizer {
   }
   protected defaultWeightDecay(): number {
     return 0;
+  }
+  protected stateKeys(): string[] {
+    return ["exp_avg", "exp_avg_sq"];
   }
   protected update(p: Tensor, g: Tensor): void {
     const m = this.state(p, "exp_avg"), v = this.state(p, "exp_avg_sq");
