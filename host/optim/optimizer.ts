@@ -4,6 +4,7 @@
 import { Tensor } from "../tensor.js";
 import { backend } from "../engine.js";
 import { zeros } from "../ops/creation.js";
+import { checkNumber, checkOptions } from "../ops/util.js";
 
 export abstract class Optimizer {
   readonly params: Tensor[];
@@ -15,7 +16,7 @@ export abstract class Optimizer {
     for (const p of this.params) {
       if (p.dtype !== "float32") throw new Error(`${this.constructor.name}: parameter of dtype ${p.dtype} cannot be optimised`);
     }
-    if (!(lr >= 0)) throw new Error(`${this.constructor.name}: lr must be ≥ 0, got ${lr}`);
+    checkNumber(this.constructor.name, "lr", lr, 0);
   }
 
   /** Drops every parameter's gradient (set to none, as PyTorch's default). */
@@ -171,11 +172,13 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
   readonly nesterov: boolean;
   constructor(params: Iterable<Tensor>, opts: SGDOptions) {
+    checkOptions("SGD", opts, ["lr", "momentum", "dampening", "weightDecay", "nesterov"]);
     super(params, opts.lr);
-    this.momentum = opts.momentum ?? 0;
-    this.dampening = opts.dampening ?? 0;
-    this.weightDecay = opts.weightDecay ?? 0;
+    this.momentum = checkNumber("SGD", "momentum", opts.momentum ?? 0, 0);
+    this.dampening = checkNumber("SGD", "dampening", opts.dampening ?? 0);
+    this.weightDecay = checkNumber("SGD", "weightDecay", opts.weightDecay ?? 0, 0);
     this.nesterov = opts.nesterov ?? false;
+    if (typeof this.nesterov !== "boolean") throw new Error(`SGD: nesterov must be true or false, got ${JSON.stringify(this.nesterov)}`);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new Error("SGD: Nesterov momentum requires a momentum > 0 and zero dampening");
     }
@@ -210,10 +213,13 @@ export class Adam extends Optimizer {
   readonly weightDecay: number;
   protected readonly decoupled: number = 0;
   constructor(params: Iterable<Tensor>, opts: AdamOptions = {}) {
+    checkOptions(new.target.name, opts, ["lr", "betas", "eps", "weightDecay"]);
     super(params, opts.lr ?? 1e-3);
-    this.betas = opts.betas ?? [0.9, 0.999];
-    this.eps = opts.eps ?? 1e-8;
-    this.weightDecay = opts.weightDecay ?? this.defaultWeightDecay();
+    const who = this.constructor.name, betas = opts.betas ?? [0.9, 0.999];
+    if (!Array.isArray(betas) || betas.length !== 2) throw new Error(`${who}: betas must be a pair [beta1, beta2], got ${JSON.stringify(betas)}`);
+    this.betas = [checkNumber(who, "betas[0]", betas[0], 0, 1, false, true), checkNumber(who, "betas[1]", betas[1], 0, 1, false, true)];
+    this.eps = checkNumber(who, "eps", opts.eps ?? 1e-8, 0);
+    this.weightDecay = checkNumber(who, "weightDecay", opts.weightDecay ?? this.defaultWeightDecay(), 0);
   }
   protected defaultWeightDecay(): number {
     return 0;
