@@ -18,7 +18,7 @@
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipSync, crc32 } from "node:zlib";
+import { gzipSync, deflateSync, crc32 } from "node:zlib";
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
 import * as wg from "../host/index.js";
@@ -162,7 +162,98 @@ function mutatePng(src: Uint8Array, r: () => number, others: Uint8Array[]): Uint
   return b;
 }
 
-// ---------------------------------------------------------------- seeds
+// ---------------------------------------------------------------- seeds and hand-made cases
+
+/** A safetensors file from a header given as text (so it may hold duplicate keys) and a body. */
+function rawSafetensors(header: object | string, body: ArrayLike<number>): Uint8Array {
+  const h = new TextEncoder().encode(typeof header === "string" ? header : JSON.stringify(header)), out = new Uint8Array(8 + h.length + body.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  out.set(Array.from(body), 8 + h.length);
+  return out;
+}
+
+function safetensorsHandMade(): Uint8Array[] {
+  const f32 = (o: number) => ({ dtype: "F32", shape: [1], data_offsets: [o, o + 4] });
+  const one = wg.io.serializeSafetensors(Object.assign(Object.create(null), { ["__proto__"]: { dtype: "float32", shape: [1], data: new Float32Array([1]) } }));
+  const big = new Uint8Array(8 + (16 << 20) + 1).fill(0x20); // a header one byte over the default limit
+  new DataView(big.buffer).setBigUint64(0, BigInt((16 << 20) + 1), true);
+  return [
+    one,
+    rawSafetensors({ a: { dtype: ["F32"], shape: [1], data_offsets: [0, 4] } }, [0, 0, 0, 0]),
+    rawSafetensors({ a: { dtype: 5, shape: [1], data_offsets: [0, 4] } }, [0, 0, 0, 0]),
+    rawSafetensors({ a: f32(0), b: f32(8) }, new Uint8Array(12)),
+    rawSafetensors({ a: f32(0) }, new Uint8Array(7)),
+    rawSafetensors(`{"a":${JSON.stringify(f32(0))},"a":${JSON.stringify(f32(0))}}`, new Uint8Array(4)),
+    rawSafetensors({ __metadata__: ["x"] }, []),
+    rawSafetensors({ __metadata__: null }, []),
+    rawSafetensors({ __metadata__: "x" }, []),
+    big,
+  ];
+}
+
+/** The issue's checkpoint repros, made from a good checkpoint by editing its tensors and metadata. */
+function checkpointHandMade(good: Uint8Array): Uint8Array[] {
+  const edit = (fn: (t: Record<string, any>, m: Record<string, string>) => void) => {
+    const { tensors, metadata } = wg.io.parseSafetensors(good);
+    const t: Record<string, any> = Object.create(null), m: Record<string, string> = { ...metadata };
+    for (const k of Object.keys(tensors)) t[k] = tensors[k];
+    fn(t, m);
+    return wg.io.serializeSafetensors(t, m);
+  };
+  const copy = (t: Record<string, any>, to: string) => (t[to] = t["optimizer.state.0.exp_avg"]);
+  return [
+    edit((t) => copy(t, "optimizer.state.0.__proto__")),
+    edit((t) => copy(t, "optimizer.state.0.constructor")),
+    edit((t) => copy(t, "optimizer.state.0.toString")),
+    edit((t, m) => { delete m.optimizer; for (const k of Object.keys(t)) if (k.startsWith("optimizer.")) delete t[k]; }),
+    edit((t, m) => { m.optimizer = m.optimizer.replace(/"lr":[^,}]+/, '"lr":"abc"'); }),
+    edit((t, m) => { m.step = "abc"; }),
+    edit((t, m) => { m.extra = "{"; }),
+    edit((t) => { t["model.0.bias"] = { dtype: "float32", shape: [3], data: new Float32Array(3) }; }),
+  ];
+}
+
+/** One PNG chunk with its CRC. */
+function pngChunk(type: string, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + body.length), dv = new DataView(out.buffer);
+  dv.setUint32(0, body.length);
+  out.set(new TextEncoder().encode(type), 4);
+  out.set(body, 8);
+  dv.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
+  return out;
+}
+
+/** An 8-bit RGB PNG of the given size with these IDAT bodies. */
+function pngOf(width: number, height: number, idats: Uint8Array[]): Uint8Array {
+  const ihdr = new Uint8Array(13), dv = new DataView(ihdr.buffer);
+  dv.setUint32(0, width);
+  dv.setUint32(4, height);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk("IHDR", ihdr), ...idats.map((d) => pngChunk("IDAT", d)), pngChunk("IEND", new Uint8Array(0))];
+  return Uint8Array.from(parts.flatMap((p) => [...p]));
+}
+
+const PNG_HAND_MADE = () => [
+  pngOf(2147483647, 1, [new Uint8Array(deflateSync(new Uint8Array(4)))]), // 68 bytes: aborted Node inside zlib
+  pngOf(4000, 4000, [new Uint8Array(deflateSync(new Uint8Array(8)))]), // 16 bytes of pixel data
+  pngOf(2, 2, []), // no IDAT
+  pngOf(0, 5, [new Uint8Array(deflateSync(new Uint8Array(1)))]),
+];
+
+function jpegHandMade(seed: Uint8Array): Uint8Array[] {
+  const sof = seed.findIndex((b, i) => b === 0xff && seed[i + 1] === 0xc0);
+  const bad = new Uint8Array(600);
+  bad.set(seed.subarray(0, 600));
+  bad[sof + 5] = 9000 >> 8, bad[sof + 6] = 9000 & 255, bad[sof + 7] = 9000 >> 8, bad[sof + 8] = 9000 & 255;
+  return [bad];
+}
+
+const TEXT_HAND_MADE = () => [
+  "\x1b[;".repeat(47000) + "m".repeat(47000) + "\n%\nok\n", // 188 KiB of nesting: 32 s before
+  "\x1b]title ".repeat(20000) + "\n",
+  "a\0b\n%\nc\n",
+].map((t) => new TextEncoder().encode(t));
 
 function safetensorsSeeds(): Uint8Array[] {
   const t = (dtype: "float32" | "int32", shape: number[], vals: number[]) => ({ dtype, shape, data: dtype === "float32" ? Float32Array.from(vals) : Int32Array.from(vals) });
@@ -186,7 +277,7 @@ function idxFile(dims: number[], values: ArrayLike<number>): Uint8Array {
   const out = new Uint8Array(4 + 4 * dims.length + values.length), dv = new DataView(out.buffer);
   dv.setUint32(0, 0x0800 | dims.length);
   dims.forEach((d, i) => dv.setUint32(4 + 4 * i, d));
-  out.set(Array.from(values), 4 + 4 * dims.length);
+  out.set(values instanceof Uint8Array ? values : Uint8Array.from(values), 4 + 4 * dims.length);
   return out;
 }
 
@@ -240,8 +331,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<Record<string, Tally>>
       const tally: Tally = { inputs: 0, ok: 0, named: 0, crash: 0, hang: 0, corruption: 0, garbage: 0, partial: 0, slowestMs: 0, examples: [] };
       const r = rng((opts.seed ?? 1) * 7919 + FAMILIES.indexOf(family));
       const fam = await makeFamily(family, dir, r);
-      for (let k = 0; k < opts.inputs; k++) {
-        const input = fam.next();
+      for (let k = 0; k < opts.inputs + fam.handMade.length; k++) {
+        const input = k < fam.handMade.length ? fam.handMade[k] : fam.next();
         const t0 = performance.now();
         let verdict: Verdict;
         let note = "";
@@ -295,6 +386,8 @@ interface FamilyRun {
   /** After a correct load: the new state becomes the reference. */
   accepted(): void;
   named: RegExp;
+  /** The issue's own repros for this family, tried before the mutations. */
+  handMade: Uint8Array[];
 }
 
 async function makeFamily(family: Family, dir: string, r: () => number): Promise<FamilyRun> {
@@ -317,14 +410,22 @@ async function makeFamily(family: Family, dir: string, r: () => number): Promise
       const sd = Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [k, { dtype: "float32" as const, shape: [...t.shape], data: new Float32Array(t.size).fill(0.25) }]));
       seeds = [...safetensorsSeeds(), wg.io.serializeSafetensors(sd)];
     }
+    const handMade = family === "checkpoint" ? checkpointHandMade(seeds[0]) : safetensorsHandMade();
     const state = () => [...net.parameters().map(bitsOf), ...Object.values(opt.stateDict().tensors).map(bitsOf), Buffer.from(JSON.stringify([opt.stateDict().meta, wg.getRngState()]))];
     let ref = state();
     const path = join(dir, "input.safetensors");
     return {
       named: family === "checkpoint" ? /^\/.*input\.safetensors: / : /^(safetensors|loadStateDict): /,
+      handMade,
       next: () => {
-        const s = seeds[pick(seeds.length)];
-        return r() < 0.5 ? mutateSafetensorsHeader(s, r) : mutateBytes(s, r, seeds);
+        const s = seeds[pick(seeds.length)], u = r();
+        if (u < 0.2) {
+          // values only: a valid file with other numbers (NaN and Inf bit patterns included) must load exactly
+          const b = s.slice(), start = 8 + Number(new DataView(b.buffer).getBigUint64(0, true));
+          for (let m = 1 + pick(4); m > 0 && b.length > start; m--) b[start + pick(b.length - start)] ^= 1 << pick(8);
+          return b;
+        }
+        return u < 0.6 ? mutateSafetensorsHeader(s, r) : mutateBytes(s, r, seeds);
       },
       async run(input) {
         if (family === "checkpoint") {
@@ -357,7 +458,16 @@ async function makeFamily(family: Family, dir: string, r: () => number): Promise
   if (family === "idx" || family === "idx-gzip") {
     const images = idxFile([3, 4, 5], Array.from({ length: 60 }, (_, i) => (i * 41) & 255)), labels = idxFile([3], [1, 2, 3]);
     const seeds = [images, labels, idxFile([2, 1, 1], [0, 255]), idxFile([2], [9, 8])];
-    let last: [Uint8Array, Uint8Array] = [images, labels];
+    const pair = (im: Uint8Array, lb: Uint8Array) => {
+      const out = new Uint8Array(8 + im.length + lb.length);
+      new DataView(out.buffer).setUint32(0, im.length);
+      out.set(im, 8);
+      out.set(lb, 8 + im.length);
+      return out;
+    };
+    const n = 20000; // a gzip bomb in small: 15.7 MB of pixels from a few kB, loaded whole under the default cap
+    const handMade = [pair(idxFile([3, 0, 28], []), idxFile([3], [1, 2, 3])), pair(idxFile([3, 28, 0], []), idxFile([3], [1, 2, 3])),
+                      pair(new Uint8Array(gzipSync(idxFile([n, 28, 28], new Uint8Array(n * 784)))), new Uint8Array(gzipSync(idxFile([n], new Uint8Array(n)))))];
     return {
       ...nothing,
       named: /^(images|labels): |^gunzip: /,
@@ -370,16 +480,14 @@ async function makeFamily(family: Family, dir: string, r: () => number): Promise
         else m = mutateBytes(target, r, seeds);
         if (which) lb = m;
         else im = m;
-        last = [im, lb];
-        const out = new Uint8Array(8 + im.length + lb.length);
-        new DataView(out.buffer).setUint32(0, im.length);
-        out.set(im, 8);
-        out.set(lb, 8 + im.length);
-        return out;
+        return pair(im, lb);
       },
-      async run() {
-        const [im, lb] = last;
-        const set = await data.parseIdxPair(im, lb, ["images", "labels"]);
+      handMade,
+      async run(input) {
+        const split = new DataView(input.buffer, input.byteOffset).getUint32(0);
+        const im = input.subarray(8, 8 + split), lb = input.subarray(8 + split);
+        // a cap far below the default: the seeds inflate to bytes, the hand-made bomb to 15.7 MB
+        const set = await data.parseIdxPair(im, lb, ["images", "labels"], { maxBytes: 1 << 20 });
         if (set.height < 1 || set.width < 1) return `accepted ${set.height}×${set.width} images`;
         if (set.images.length !== set.count * set.height * set.width || set.labels.length !== set.count) return "sizes disagree";
         if (im[0] !== 0x1f) for (let i = 0; i < set.images.length; i++) if (set.images[i] !== Math.fround(im[16 + i] / 255)) return `pixel ${i} is not the file's`;
@@ -391,6 +499,7 @@ async function makeFamily(family: Family, dir: string, r: () => number): Promise
     const seeds = family === "png" ? pngSeeds() : jpegSeeds();
     return {
       ...nothing,
+      handMade: family === "png" ? PNG_HAND_MADE() : jpegHandMade(seeds[2]),
       named: /^decodeImage: /,
       next: () => {
         const s = seeds[pick(seeds.length)];
@@ -410,6 +519,7 @@ async function makeFamily(family: Family, dir: string, r: () => number): Promise
   const path = join(dir, "input.txt");
   return {
     ...nothing,
+    handMade: TEXT_HAND_MADE(),
     named: /^(readFortunes|parseFortunes): /,
     next: () => {
       if (r() < 0.5) return mutateBytes(seeds[pick(seeds.length)], r, seeds);

@@ -1,5 +1,4 @@
 // wg.io: safetensors and checkpoints.
 export { parseSafetensors, serializeSafetensors, type StoredTensor, type SafetensorsLimits } from "./safetensors.js";
-export { parseStrictJson } from "./strict-json.js";
 export { saveSafetensors, loadSafetensors, saveCheckpoint, loadCheckpoint } from "./checkpoint.js";
 export { writeFileAtomic, readFileBytes, removeFile, defaultStore, type FileStore } from "./files.js";

@@ -138,7 +138,7 @@ export function checkPair(op: string, name: string, v: unknown, dflt: [number, n
   return p as [number, number];
 }
 
-/** A shape: an array of non-negative integers whose product fits the engine's sizes. */
+/** A shape: an array of non-negative integers with an exact product. */
 export function checkShape(op: string, shape: unknown, name = "shape"): number[] {
   if (!Array.isArray(shape)) throw new Error(`${op}: ${name} must be an array of dimensions, got ${JSON.stringify(shape) ?? String(shape)}`);
   let n = 1;
@@ -146,7 +146,9 @@ export function checkShape(op: string, shape: unknown, name = "shape"): number[]
     if (typeof d !== "number" || !Number.isInteger(d) || d < 0) throw new Error(`${op}: ${name} ${JSON.stringify(shape)} has a dimension that is not a non-negative integer`);
     n *= d;
   }
-  if (n > 2 ** 31 - 1) throw new Error(`${op}: ${name} ${JSON.stringify(shape)} has ${n} elements, more than 2^31-1`);
+  // a size too big for memory is the allocator's OutOfMemoryError, which says what is left; only a
+  // product that is no longer an exact integer is refused here
+  if (!Number.isSafeInteger(n)) throw new Error(`${op}: ${name} ${JSON.stringify(shape)} has more than 2^53 elements`);
   return shape;
 }
 
