@@ -87,6 +87,20 @@ test("init: threads, maxMemory and unknown options are checked before anything s
   assert.equal(wg.ones([2]).toArray(), [1, 1]);
 });
 
+test("loaders and folders refuse unknown options and fractional sizes by name", async () => {
+  const ds = new wg.data.ArrayDataset(new Float32Array(8), [2], new Int32Array(4));
+  assert.throws(() => new wg.data.DataLoader(ds, { batchSize: 2.5 }), /DataLoader: batchSize must be an integer ≥ 1, got 2\.5/);
+  assert.throws(() => new wg.data.DataLoader(ds, { batch_size: 2 } as any), /DataLoader: unknown option "batch_size"/);
+  for (const [opts, re] of [[{ sise: [2, 2] }, /readImageFolder: unknown option "sise"/], [{ size: [2, 2.5] }, /size must be \[height, width\] of positive integers/]] as const) {
+    try {
+      await wg.data.readImageFolder("/nonexistent-webgrad-folder", opts as any);
+      assert.unreachable(String(re));
+    } catch (e) {
+      assert.match((e as Error).message, re);
+    }
+  }
+});
+
 test("internals are not on wg.*: gemmRaw and its flags", () => {
   assert.is((wg as any).gemmRaw, undefined);
   assert.is((wg as any).TRANS_A, undefined);

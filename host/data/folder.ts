@@ -9,6 +9,17 @@
 import { resizeBilinear, toTensorChw } from "./transforms.js";
 import { ArrayDataset } from "./loader.js";
 import { checkPng, checkJpeg, maxPixelsOf, type ImageLimits } from "./image-check.js";
+import { checkOptions } from "../ops/util.js";
+
+function checkFolderOptions(who: string, opts: ImageFolderOptions): void {
+  checkOptions(who, opts, ["size", "channels", "limitPerClass", "maxPixels"]);
+  if (opts.size !== undefined && !(Array.isArray(opts.size) && opts.size.length === 2 && opts.size.every((d) => Number.isSafeInteger(d) && d >= 1))) {
+    throw new Error(`${who}: size must be [height, width] of positive integers, got ${JSON.stringify(opts.size)}`);
+  }
+  if (opts.channels !== undefined && opts.channels !== 1 && opts.channels !== 3) throw new Error(`${who}: channels must be 1 or 3, got ${JSON.stringify(opts.channels)}`);
+  if (opts.limitPerClass !== undefined && !(Number.isSafeInteger(opts.limitPerClass) && opts.limitPerClass >= 1)) throw new Error(`${who}: limitPerClass must be a positive integer, got ${opts.limitPerClass}`);
+  maxPixelsOf(opts, who);
+}
 import { loadFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, type ImageSet } from "./mnist.js";
 
 /** Decoded 8-bit pixels, interleaved H×W×channels. */
@@ -116,6 +127,7 @@ const IMAGE_EXT = /\.(png|jpe?g)$/i;
  * const ds = imageFolderDataset(train); // an ArrayDataset of [3, 32, 32] images
  */
 export async function readImageFolder(dir: string, opts: ImageFolderOptions = {}): Promise<LabelledImages> {
+  checkFolderOptions("readImageFolder", opts);
   const fs = await import("node:fs/promises");
   let entries;
   try {
@@ -145,6 +157,8 @@ export async function readImageFolder(dir: string, opts: ImageFolderOptions = {}
  */
 export async function imagesFromFiles(files: string[], labels: number[], classes: string[], read: (file: string) => Promise<Uint8Array>,
                                       opts: ImageFolderOptions = {}): Promise<LabelledImages> {
+  checkFolderOptions("imagesFromFiles", opts);
+  if (files.length !== labels.length) throw new Error(`imagesFromFiles: ${files.length} files but ${labels.length} labels`);
   const channels = opts.channels ?? 3;
   let [h, w] = opts.size ?? [0, 0];
   let images = new Float32Array(0);
@@ -242,6 +256,9 @@ async function claimCacheFolder(out: string): Promise<void> {
  * @example const dir = await writeFashionMnistFolder(await defaultFashionFolder()); // then readImageFolder(`${dir}/train`)
  */
 export async function writeFashionMnistFolder(out: string, opts: FashionFolderOptions = {}): Promise<string> {
+  checkOptions("writeFashionMnistFolder", opts, ["size", "idxDir", "limit", "onProgress"]);
+  if (opts.size !== undefined && !(Number.isSafeInteger(opts.size) && opts.size >= 1 && opts.size <= 4096)) throw new Error(`writeFashionMnistFolder: size must be an integer in 1..4096, got ${opts.size}`);
+  if (opts.limit !== undefined && !(Number.isSafeInteger(opts.limit) && opts.limit >= 0)) throw new Error(`writeFashionMnistFolder: limit must be a non-negative integer, got ${opts.limit}`);
   const fs = await import("node:fs/promises");
   const size = opts.size ?? 32;
   const marker = `${out}/complete.json`;

@@ -50,6 +50,7 @@ export async function loadSafetensors(path: string, opts: { store?: FileStore } 
  * @example await wg.io.saveCheckpoint("ckpt.safetensors", { model: net, optimizer: opt, step: 1000 });
  */
 export async function saveCheckpoint(path: string, c: { model: Module; optimizer?: Optimizer; step?: number; extra?: unknown; store?: FileStore }): Promise<void> {
+  for (const k of Object.keys(c)) if (!["model", "optimizer", "step", "extra", "store"].includes(k)) throw new Error(`saveCheckpoint: unknown option ${JSON.stringify(k)}`);
   const step = c.step ?? 0;
   if (!Number.isSafeInteger(step) || step < 0) throw new Error(`saveCheckpoint: step must be a non-negative integer, got ${String(step)}`);
   const extra = JSON.stringify(c.extra ?? null);
