@@ -284,8 +284,10 @@ test("checkpoint and resume with Dropout: the random stream is saved, and the re
 test("saves: two at once to one path both finish with one file and no leftovers; stale temporaries of dead writers are removed", async () => {
   const net = mlp(), p = join(dir, "twice.safetensors");
   writeFileSync(`${p}.tmp-999999999-0-dead`, "left by a killed save");
+  writeFileSync(`${p}.tmp-999999998-1733400000000`, "left by a killed save of an older version");
+  writeFileSync(`${p}.tmp-${process.pid}-zz-mine`, "this process's own: not touched while it may be writing");
   await Promise.all([wg.io.saveCheckpoint(p, { model: net, step: 1 }), wg.io.saveCheckpoint(p, { model: net, step: 2 })]);
-  assert.is(readdirSync(dir).filter((f) => f.startsWith("twice.")).join(), "twice.safetensors");
+  assert.is(readdirSync(dir).filter((f) => f.startsWith("twice.")).sort().join(), `twice.safetensors,twice.safetensors.tmp-${process.pid}-zz-mine`);
   const { step } = await wg.io.loadCheckpoint(p, { model: mlp() });
   assert.ok(step === 1 || step === 2);
 });

@@ -126,7 +126,8 @@ async function removeStaleTemporaries(dir: string, name: string, join: (...p: st
   const proc = (globalThis as any).process;
   for (const n of names) {
     if (!n.startsWith(`${name}.tmp-`)) continue;
-    const m = /^\.tmp-(\d+)-[0-9a-z]+-[0-9a-z]+$/.exec(n.slice(name.length));
+    // <pid>-<counter>-<random>, or <pid>-<time> as saves before this one named them
+    const m = /^\.tmp-(\d+)-[0-9a-z]+(?:-[0-9a-z]+)?$/.exec(n.slice(name.length));
     if (!m || +m[1] === proc?.pid) continue;
     let alive = true;
     try {
