@@ -101,6 +101,14 @@ test("loaders and folders refuse unknown options and fractional sizes by name", 
   }
 });
 
+test("nn layers: sizes are positive integers and unknown options are refused", () => {
+  assert.throws(() => new wg.nn.Conv2d(1, 4, 3, 1, 0, { groups: 2 } as any), /Conv2d: unknown option "groups"/);
+  assert.throws(() => new wg.nn.Conv2d(1, 4, 1.5), /Conv2d: kernelSize must be an integer ≥ 1/);
+  assert.throws(() => new wg.nn.Conv2d(1, 4, 3, 0), /Conv2d: stride must be an integer ≥ 1/);
+  assert.throws(() => new wg.nn.Linear(2.5, 3), /Linear: inFeatures must be an integer ≥ 1, got 2\.5/);
+  assert.throws(() => new wg.nn.Linear(2, 3, { bais: false } as any), /Linear: unknown option "bais"/);
+});
+
 test("internals are not on wg.*: gemmRaw and its flags", () => {
   assert.is((wg as any).gemmRaw, undefined);
   assert.is((wg as any).TRANS_A, undefined);
