@@ -132,4 +132,8 @@ test("CharVocab: a text holding NUL encodes and decodes itself; with UNK, NUL is
   assert.throws(() => data.CharVocab.fromText(t, { min: 2 } as any), /unknown option "min"/);
 });
 
+test("fortunes: a % line with trailing white space of any kind separates records (the fuzzer found \"%\\v\" left as a lone %)", () => {
+  assert.equal(data.parseFortunes("ok\n%\v\nnext\n%\f\n"), ["ok", "next"]);
+});
+
 test.run();

@@ -78,6 +78,8 @@ function mutateBytes(src: Uint8Array, r: () => number, others: Uint8Array[]): Ui
 }
 
 const ODD_VALUES: unknown[] = [-1, 0, 1, 3, 1.5, 2 ** 31, 2 ** 32 + 4, 2 ** 53, 1e308, -0, "abc", "", "F32", "I64", "BOOL", "U8", "F16", "{", "NaN", [], [0], [1, 2], [0, 1e9], ["F32"], {}, { a: 1 }, null, true];
+/** A fresh copy of one odd value: the header edits write into arrays, and must not write into these. */
+const odd = (i: number): unknown => structuredClone(ODD_VALUES[i]);
 const ODD_NAMES = ["__proto__", "constructor", "toString", "hasOwnProperty", "__metadata__", "", "x", "model.0.weight", "optimizer.state.0.__proto__", "optimizer.state.0.exp_avg", "state.00.exp_avg"];
 
 /** Header-aware mutation of a safetensors file: edit the JSON (values, names, entries), keep the body. */
@@ -95,13 +97,13 @@ function mutateSafetensorsHeader(src: Uint8Array, r: () => number): Uint8Array {
         if (e && typeof e === "object") {
           const ks = Object.keys(e);
           const k = ks[pick(ks.length)];
-          if (k !== undefined) e[k] = ODD_VALUES[pick(ODD_VALUES.length)];
+          if (k !== undefined) e[k] = odd(pick(ODD_VALUES.length));
         }
         break;
       }
       case 1: { // one number inside shape / data_offsets
         const arr = e?.[["shape", "data_offsets"][pick(2)]];
-        if (Array.isArray(arr) && arr.length) arr[pick(arr.length)] = ODD_VALUES[pick(9)];
+        if (Array.isArray(arr) && arr.length) arr[pick(arr.length)] = odd(pick(9));
         break;
       }
       case 2: { // rename an entry
@@ -119,17 +121,17 @@ function mutateSafetensorsHeader(src: Uint8Array, r: () => number): Uint8Array {
             const inner = JSON.parse(md[k]);
             if (inner && typeof inner === "object") {
               const ks = Object.keys(inner);
-              inner[ks[pick(ks.length)] ?? "x"] = ODD_VALUES[pick(ODD_VALUES.length)];
+              inner[ks[pick(ks.length)] ?? "x"] = odd(pick(ODD_VALUES.length));
               md[k] = JSON.stringify(inner);
-            } else md[k] = String(ODD_VALUES[pick(ODD_VALUES.length)]);
+            } else md[k] = String(odd(pick(ODD_VALUES.length)));
           } catch {
-            md[k] = String(ODD_VALUES[pick(ODD_VALUES.length)]);
+            md[k] = String(odd(pick(ODD_VALUES.length)));
           }
         }
         break;
       }
       case 5: body = body.subarray(0, Math.max(0, body.length - 1 - pick(8))); break;
-      default: header[name] = ODD_VALUES[pick(ODD_VALUES.length)];
+      default: header[name] = odd(pick(ODD_VALUES.length));
     }
   }
   let text = JSON.stringify(header);
@@ -533,7 +535,7 @@ async function makeFamily(family: Family, dir: string, r: () => number): Promise
     async run(input) {
       writeFileSync(path, input);
       const recs = await data.readFortunes(path);
-      for (const rec of recs) if (rec.includes("\x1b") || /^%[ \t]*$/m.test(rec) || !rec.length) return `record ${JSON.stringify(rec).slice(0, 80)}`;
+      for (const rec of recs) if (rec.includes("\x1b") || /^%[^\S\n]*$/m.test(rec) || !rec.length) return `record ${JSON.stringify(rec).slice(0, 80)}`;
       const all = recs.join("\n");
       const v = data.CharVocab.fromText(all);
       if (v.decode(v.encode(all)) !== all) return "the vocabulary does not round-trip its own text";

@@ -70,7 +70,7 @@ export function stripAnsi(text: string): string {
 export function parseFortunes(text: string, name = "fortune text"): string[] {
   if (text.includes("\0")) throw new Error(`parseFortunes: ${name} holds NUL bytes: not a fortune text file (a .dat index?)`);
   const records = stripAnsi(text.replace(/\r\n?/g, "\n"))
-    .split(/^%[ \t]*$/m)
+    .split(/^%[^\S\n]*$/m) // trailing white space of any kind, as the trim below removes it: a "%\v" line must not end up a lone "%" in a record
     .map((r) => r.replace(/^\n+|\s+$/g, ""))
     .filter((r) => r.length > 0);
   if (records.length === 0) throw new Error(`parseFortunes: ${name} holds no records`);
