@@ -53,7 +53,12 @@ export async function saveCheckpoint(path: string, c: { model: Module; optimizer
   for (const k of Object.keys(c)) if (!["model", "optimizer", "step", "extra", "store"].includes(k)) throw new Error(`saveCheckpoint: unknown option ${JSON.stringify(k)}`);
   const step = c.step ?? 0;
   if (!Number.isSafeInteger(step) || step < 0) throw new Error(`saveCheckpoint: step must be a non-negative integer, got ${String(step)}`);
-  const extra = JSON.stringify(c.extra ?? null);
+  let extra: string | undefined;
+  try {
+    extra = JSON.stringify(c.extra ?? null);
+  } catch (e) {
+    throw new Error(`saveCheckpoint: extra is not JSON-able (${(e as Error).message})`); // a BigInt or a cycle, named
+  }
   if (extra === undefined) throw new Error("saveCheckpoint: extra is not JSON-able");
   const tensors: Record<string, any> = Object.create(null);
   for (const [k, t] of Object.entries(c.model.stateDict())) tensors[`model.${k}`] = t;
@@ -79,7 +84,8 @@ function metaJson(path: string, key: string, text: string): unknown {
  * Restores a checkpoint into model (and optimizer); returns its step and extra.
  * The whole file is checked (names, shapes, value counts, optimizer counters,
  * step, extra, random state) before the model is touched, so a bad file
- * leaves model, optimizer and random stream as they were.
+ * leaves model, optimizer and random stream as they were. The global random
+ * stream is put where the saved run had it (`restoreRng: false` leaves it).
  * @example const { step } = await wg.io.loadCheckpoint("ckpt.safetensors", { model: net, optimizer: opt });
  */
 export async function loadCheckpoint(path: string, c: { model: Module; optimizer?: Optimizer; store?: FileStore; restoreRng?: boolean }): Promise<{ step: number; extra: unknown }> {
