@@ -58,6 +58,7 @@ export async function init(opts: InitOptions = {}): Promise<EngineInfo> {
   if (opts.backend && opts.backend !== "auto" && opts.backend !== "wasm" && opts.backend !== "webgpu") {
     throw new Error(`webgrad: init: unknown backend "${opts.backend}" (have: "auto", "wasm", "webgpu")`);
   }
+  checkInitOptions(opts);
   const key = JSON.stringify({ ...opts, verbose: undefined, gpu: opts.gpu ? "injected" : undefined });
   if (current && (current as any)._key === key && !opts.gpu) return info(current);
   if (starting) await starting.catch(() => null);
@@ -71,6 +72,29 @@ export async function init(opts: InitOptions = {}): Promise<EngineInfo> {
   }
   return info(current);
 }
+
+/** Every init option checked by name before anything starts (500 threads or a NaN memory cap once went through). */
+function checkInitOptions(opts: InitOptions): void {
+  const who = "webgrad: init";
+  if (typeof opts !== "object" || opts === null) throw new Error(`${who}: options must be an object`);
+  const known = ["backend", "gpu", "batch", "gpuFeatures", "matmulPrecision", "threads", "isa", "maxMemory", "verbose"];
+  for (const k of Object.keys(opts)) if (!known.includes(k)) throw new Error(`${who}: unknown option ${JSON.stringify(k)} (known: ${known.join(", ")})`);
+  const int = (name: string, v: unknown, min: number, max: number) => {
+    if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)) throw new Error(`${who}: ${name} must be an integer in ${min}..${max}, got ${typeof v === "number" ? v : JSON.stringify(v) ?? String(v)}`);
+  };
+  int("threads", opts.threads, 1, MAX_THREADS);
+  int("maxMemory", opts.maxMemory, MIN_MEMORY, 2 ** 32);
+  int("batch", opts.batch, 1, 1 << 16);
+  if (opts.isa !== undefined && opts.isa !== "simd" && opts.isa !== "relaxed") throw new Error(`${who}: isa must be "simd" or "relaxed", got ${JSON.stringify(opts.isa)}`);
+  if (opts.matmulPrecision !== undefined && opts.matmulPrecision !== "f32" && opts.matmulPrecision !== "f16") throw new Error(`${who}: matmulPrecision must be "f32" or "f16", got ${JSON.stringify(opts.matmulPrecision)}`);
+  if (opts.verbose !== undefined && typeof opts.verbose !== "boolean") throw new Error(`${who}: verbose must be true or false, got ${JSON.stringify(opts.verbose)}`);
+  if (opts.gpuFeatures !== undefined && !(Array.isArray(opts.gpuFeatures) && opts.gpuFeatures.every((f) => typeof f === "string"))) throw new Error(`${who}: gpuFeatures must be an array of feature names`);
+}
+
+/** More workers than this is a mistake, not a machine: each one is a thread and an instance of the kernels. */
+const MAX_THREADS = 256;
+/** The engine's own tables and a first pool need this much linear memory; a cap below it cannot run anything. */
+const MIN_MEMORY = 16 << 20;
 
 async function create(opts: InitOptions): Promise<Backend> {
   fallback = undefined;

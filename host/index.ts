@@ -3,7 +3,7 @@
 export { init, shutdown, memory, backend, type InitOptions, type EngineInfo } from "./engine.js";
 export { Tensor, type DType, type Shape, type NestedArray } from "./tensor.js";
 export { noGrad, grad, isGradEnabled } from "./autograd.js";
-export { manualSeed } from "./random.js";
+export { manualSeed, getRngState, setRngState, type RngState } from "./random.js";
 export { OutOfMemoryError } from "./memory/pool.js";
 export * from "./ops/index.js";
 export * as nn from "./nn/index.js";

@@ -11,8 +11,35 @@ let offset = 0;
  * @example wg.manualSeed(42); const a = wg.randn([2]); wg.manualSeed(42); // next randn([2]) equals a
  */
 export function manualSeed(s: number): void {
+  if (typeof s !== "number" || !Number.isInteger(s)) throw new Error(`manualSeed: the seed must be an integer, got ${String(s)}`);
   seed = s >>> 0;
   offset = 0;
+}
+
+/** Where the global stream stands: what a checkpoint saves so that a resumed run draws what the uninterrupted one would. */
+export interface RngState {
+  seed: number;
+  offset: number;
+}
+
+/**
+ * The global stream's position (dropout masks, initialisers and shuffles without a seed draw from it).
+ * @example const s = wg.getRngState(); wg.randn([2]); wg.setRngState(s); // the next randn([2]) repeats
+ */
+export function getRngState(): RngState {
+  return { seed, offset };
+}
+
+/**
+ * Puts the global stream back where getRngState() found it.
+ * @example wg.setRngState({ seed: 42, offset: 0 }); // as wg.manualSeed(42)
+ */
+export function setRngState(s: RngState): void {
+  if (typeof s !== "object" || s === null) throw new Error("setRngState: expected {seed, offset}");
+  if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) throw new Error(`setRngState: seed must be an integer in 0..2^32-1, got ${JSON.stringify(s.seed)}`);
+  if (!Number.isInteger(s.offset) || s.offset < 0 || s.offset > 0x7fffffff) throw new Error(`setRngState: offset must be an integer in 0..2^31-1, got ${JSON.stringify(s.offset)}`);
+  seed = s.seed;
+  offset = s.offset;
 }
 
 /** Takes `n` counters from the global stream (or from an explicit seed). */

@@ -204,6 +204,18 @@ test("writeFashionMnistFolder: 32×32 RGB PNGs in train/test class folders that 
   assert.is((await import("node:fs")).statSync(back.files[0]).mtimeMs, stamp);
 });
 
+test("writeFashionMnistFolder: a folder the user owns is refused and left as it was, never cleared", async () => {
+  const mine = join(tmp, "my-precious");
+  mkdirSync(join(mine, "photos"), { recursive: true });
+  writeFileSync(join(mine, "photos", "cat.txt"), "keep me");
+  await throwsLike(() => data.writeFashionMnistFolder(mine, { limit: 2, idxDir: join(tmp, "no-idx") }), /my-precious holds files webgrad did not write .*neither written into nor cleared/);
+  assert.ok(existsSync(join(mine, "photos", "cat.txt")));
+  // a new folder is made and marked before anything else happens
+  const fresh = join(tmp, "fresh-cache");
+  await throwsLike(() => data.writeFashionMnistFolder(fresh, { limit: 2, idxDir: join(tmp, "no-idx") }), /neither .*no-idx/);
+  assert.ok(existsSync(join(fresh, ".webgrad-cache")));
+});
+
 test("fortunes: records split on % lines, ANSI colours stripped, CRLF handled; binary and empty files rejected", async () => {
   const text = "first\r\nline two\r\n%\r\n\x1b[33m  -- \x1b[32mauthor\x1b[m\n%\n%\n\nthird\n\n";
   assert.equal(data.parseFortunes(text), ["first\nline two", "  -- author", "third"]);

@@ -147,6 +147,11 @@ export class WasmBackend implements Backend {
 
   /** Copies `data` to byte offset `ptr` (kernels run synchronously here, so no ordering to keep). */
   write(ptr: number, data: Float32Array | Int32Array | Uint8Array): void {
+    // offset 0 is never a tensor's (the first page holds the module's static data): an undefined
+    // or NaN pointer coerced to 0 here once let a hostile checkpoint write there
+    if (!Number.isSafeInteger(ptr) || ptr < 0 || (ptr === 0 && data.byteLength > 0) || ptr + data.byteLength > this.memory.buffer.byteLength) {
+      throw new Error(`wasm backend: write of ${data.byteLength} bytes at ${String(ptr)} is outside the tensors' memory`);
+    }
     new Uint8Array(this.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 

@@ -8,6 +8,18 @@
 
 import { resizeBilinear, toTensorChw } from "./transforms.js";
 import { ArrayDataset } from "./loader.js";
+import { checkPng, checkJpeg, maxPixelsOf, type ImageLimits } from "./image-check.js";
+import { checkOptions } from "../ops/util.js";
+
+function checkFolderOptions(who: string, opts: ImageFolderOptions): void {
+  checkOptions(who, opts, ["size", "channels", "limitPerClass", "maxPixels"]);
+  if (opts.size !== undefined && !(Array.isArray(opts.size) && opts.size.length === 2 && opts.size.every((d) => Number.isSafeInteger(d) && d >= 1))) {
+    throw new Error(`${who}: size must be [height, width] of positive integers, got ${JSON.stringify(opts.size)}`);
+  }
+  if (opts.channels !== undefined && opts.channels !== 1 && opts.channels !== 3) throw new Error(`${who}: channels must be 1 or 3, got ${JSON.stringify(opts.channels)}`);
+  if (opts.limitPerClass !== undefined && !(Number.isSafeInteger(opts.limitPerClass) && opts.limitPerClass >= 1)) throw new Error(`${who}: limitPerClass must be a positive integer, got ${opts.limitPerClass}`);
+  maxPixelsOf(opts, who);
+}
 import { loadFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, type ImageSet } from "./mnist.js";
 
 /** Decoded 8-bit pixels, interleaved H×W×channels. */
@@ -36,11 +48,11 @@ const isPng = (b: Uint8Array) => b.length >= 8 && b[0] === 0x89 && b[1] === 0x50
 const isJpeg = (b: Uint8Array) => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 const isNode = () => typeof process !== "undefined" && !!process.versions?.node;
 
-let decoders: { PNG: typeof import("pngjs").PNG; jpeg: typeof import("jpeg-js") } | null = null;
+let decoders: { PNG: typeof import("pngjs").PNG; jpeg: typeof import("jpeg-js"); inflateSync: (b: Uint8Array, o: { maxOutputLength: number }) => Uint8Array } | null = null;
 async function nodeDecoders() {
   if (!decoders) {
-    const [png, jpeg] = await Promise.all([import("pngjs"), import("jpeg-js")]);
-    decoders = { PNG: png.PNG ?? (png as any).default.PNG, jpeg: (jpeg as any).default ?? jpeg };
+    const [png, jpeg, zlib] = await Promise.all([import("pngjs"), import("jpeg-js"), import("node:zlib")]);
+    decoders = { PNG: png.PNG ?? (png as any).default.PNG, jpeg: (jpeg as any).default ?? jpeg, inflateSync: zlib.inflateSync };
   }
   return decoders;
 }
@@ -48,33 +60,50 @@ async function nodeDecoders() {
 /**
  * Decodes a PNG or JPEG (told apart by their magic numbers, not the file
  * name) to RGBA pixels. Node: pngjs / jpeg-js; elsewhere: createImageBitmap
- * and an OffscreenCanvas. Corrupt or unknown bytes throw an error naming `name`.
+ * and an OffscreenCanvas. The header is checked first (host/data/image-check.ts):
+ * at most `maxPixels` pixels (default 2^25), no empty image, and a pixel
+ * stream as long as the header says. Corrupt, truncated or over-limit bytes
+ * throw an error naming `name`.
  * @example const img = await decodeImage(readFileSync("cat.png"), "cat.png"); img.width;
  */
-export async function decodeImage(bytes: Uint8Array, name = "image"): Promise<DecodedImage> {
+export async function decodeImage(bytes: Uint8Array, name = "image", opts: ImageLimits = {}): Promise<DecodedImage> {
+  if (!(bytes instanceof Uint8Array)) throw new Error(`decodeImage: ${name}: bytes must be a Uint8Array`);
+  for (const k of Object.keys(opts)) if (k !== "maxPixels") throw new Error(`decodeImage: unknown option ${JSON.stringify(k)}`);
+  const maxPixels = maxPixelsOf(opts, "decodeImage");
   const png = isPng(bytes), jpg = isJpeg(bytes);
   if (!png && !jpg) throw new Error(`decodeImage: ${name} is neither PNG nor JPEG (starts with ${[...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join(" ") || "nothing"})`);
+  let out: DecodedImage, size: { width: number; height: number };
   try {
     if (isNode()) {
-      const { PNG, jpeg } = await nodeDecoders();
+      const { PNG, jpeg, inflateSync } = await nodeDecoders();
       if (png) {
+        size = checkPng(bytes, opts, inflateSync);
         const p = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-        return { width: p.width, height: p.height, channels: 4, data: new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength) };
+        out = { width: p.width, height: p.height, channels: 4, data: new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength) };
+      } else {
+        size = checkJpeg(bytes, opts);
+        const j = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, tolerantDecoding: false, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: Math.max(64, Math.ceil((maxPixels * 16) / 2 ** 20)) });
+        out = { width: j.width, height: j.height, channels: 4, data: j.data };
       }
-      const j = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, tolerantDecoding: false, maxMemoryUsageInMB: 1024 });
-      return { width: j.width, height: j.height, channels: 4, data: j.data };
+    } else {
+      size = png ? checkPng(bytes, opts) : checkJpeg(bytes, opts);
+      const g = globalThis as any;
+      if (!g.createImageBitmap || !g.OffscreenCanvas) throw new Error("this runtime has neither node:fs decoders nor createImageBitmap + OffscreenCanvas");
+      const bitmap = await g.createImageBitmap(new Blob([bytes as BlobPart], { type: png ? "image/png" : "image/jpeg" }));
+      const canvas = new g.OffscreenCanvas(bitmap.width, bitmap.height);
+      const ctx = canvas.getContext("2d");
+      ctx.drawImage(bitmap, 0, 0);
+      const d = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+      out = { width: d.width, height: d.height, channels: 4, data: d.data };
     }
-    const g = globalThis as any;
-    if (!g.createImageBitmap || !g.OffscreenCanvas) throw new Error("this runtime has neither node:fs decoders nor createImageBitmap + OffscreenCanvas");
-    const bitmap = await g.createImageBitmap(new Blob([bytes as BlobPart], { type: png ? "image/png" : "image/jpeg" }));
-    const canvas = new g.OffscreenCanvas(bitmap.width, bitmap.height);
-    const ctx = canvas.getContext("2d");
-    ctx.drawImage(bitmap, 0, 0);
-    const d = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-    return { width: d.width, height: d.height, channels: 4, data: d.data };
   } catch (e) {
     throw new Error(`decodeImage: ${name} is a malformed ${png ? "PNG" : "JPEG"} (${(e as Error).message})`);
   }
+  // what the decoder gave must be what the header declared, whole
+  if (out.width !== size.width || out.height !== size.height || out.data.length !== out.width * out.height * 4) {
+    throw new Error(`decodeImage: ${name}: the decoder gave ${out.width}×${out.height} (${out.data.length} bytes) for a ${size.width}×${size.height} image`);
+  }
+  return out;
 }
 
 export interface ImageFolderOptions {
@@ -84,6 +113,8 @@ export interface ImageFolderOptions {
   channels?: 1 | 3;
   /** Read only the first `limit` images of each class (sorted by name): quick runs and tests. */
   limitPerClass?: number;
+  /** Most pixels one image may have (default 2^25); see decodeImage. */
+  maxPixels?: number;
 }
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
@@ -96,6 +127,7 @@ const IMAGE_EXT = /\.(png|jpe?g)$/i;
  * const ds = imageFolderDataset(train); // an ArrayDataset of [3, 32, 32] images
  */
 export async function readImageFolder(dir: string, opts: ImageFolderOptions = {}): Promise<LabelledImages> {
+  checkFolderOptions("readImageFolder", opts);
   const fs = await import("node:fs/promises");
   let entries;
   try {
@@ -125,6 +157,8 @@ export async function readImageFolder(dir: string, opts: ImageFolderOptions = {}
  */
 export async function imagesFromFiles(files: string[], labels: number[], classes: string[], read: (file: string) => Promise<Uint8Array>,
                                       opts: ImageFolderOptions = {}): Promise<LabelledImages> {
+  checkFolderOptions("imagesFromFiles", opts);
+  if (files.length !== labels.length) throw new Error(`imagesFromFiles: ${files.length} files but ${labels.length} labels`);
   const channels = opts.channels ?? 3;
   let [h, w] = opts.size ?? [0, 0];
   let images = new Float32Array(0);
@@ -132,7 +166,7 @@ export async function imagesFromFiles(files: string[], labels: number[], classes
   for (let i = 0; i < files.length; i += batch) {
     const bytes = await Promise.all(files.slice(i, i + batch).map(read));
     for (let k = 0; k < bytes.length; k++) {
-      const img = await decodeImage(bytes[k], files[i + k]);
+      const img = await decodeImage(bytes[k], files[i + k], { maxPixels: opts.maxPixels });
       if (!h) {
         [h, w] = [img.height, img.width];
       }
@@ -181,16 +215,50 @@ export interface FashionFolderOptions {
   onProgress?: (written: number, total: number) => void;
 }
 
+/** The file that marks a folder as webgrad's cache: only a folder holding it (or an empty or new one) is written into and cleared. */
+export const CACHE_MARKER = ".webgrad-cache";
+
+/**
+ * Makes `out` webgrad's to write: a new or empty folder is created and
+ * marked; a marked one is ours already; anything else belongs to the user
+ * and is refused, so that a mistyped --cache can never clear it.
+ */
+async function claimCacheFolder(out: string): Promise<void> {
+  const fs = await import("node:fs/promises");
+  let names: string[];
+  try {
+    names = await fs.readdir(out);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") throw new Error(`writeFashionMnistFolder: cannot use ${out} as the cache folder (${code ?? (e as Error).message})`);
+    await fs.mkdir(out, { recursive: true });
+    names = [];
+  }
+  if (names.includes(CACHE_MARKER)) {
+    if (!(await fs.stat(`${out}/${CACHE_MARKER}`)).isFile()) throw new Error(`writeFashionMnistFolder: ${out}/${CACHE_MARKER} is not webgrad's marker file`);
+    return;
+  }
+  if (names.length) {
+    throw new Error(`writeFashionMnistFolder: ${out} holds files webgrad did not write (it has no ${CACHE_MARKER} marker), so it is neither written into nor cleared; give an empty or new folder`);
+  }
+  await fs.writeFile(`${out}/${CACHE_MARKER}`, "This folder is a webgrad cache: webgrad may delete and rewrite what it holds.\n", { flag: "wx" });
+}
+
 /**
  * Writes Fashion-MNIST as an image folder: `out/train/<class>/<n>.png` and
  * `out/test/<class>/<n>.png`, each image resized (bilinear) from 28×28 to
  * size×size and stored as 3-channel (RGB) PNG, as the S5 seed's folder of
  * 32×32 colour images expects. A `complete.json` written last marks a
  * finished folder; a folder that has one is left as it is (the cache), so a
- * crash mid-write only costs a rewrite.
+ * crash mid-write only costs a rewrite. `out` must be new, empty, or a
+ * folder this function made (it holds a .webgrad-cache marker): any other
+ * folder is refused, never cleared.
  * @example const dir = await writeFashionMnistFolder(await defaultFashionFolder()); // then readImageFolder(`${dir}/train`)
  */
 export async function writeFashionMnistFolder(out: string, opts: FashionFolderOptions = {}): Promise<string> {
+  checkOptions("writeFashionMnistFolder", opts, ["size", "idxDir", "limit", "onProgress"]);
+  if (opts.size !== undefined && !(Number.isSafeInteger(opts.size) && opts.size >= 1 && opts.size <= 4096)) throw new Error(`writeFashionMnistFolder: size must be an integer in 1..4096, got ${opts.size}`);
+  if (opts.limit !== undefined && !(Number.isSafeInteger(opts.limit) && opts.limit >= 0)) throw new Error(`writeFashionMnistFolder: limit must be a non-negative integer, got ${opts.limit}`);
   const fs = await import("node:fs/promises");
   const size = opts.size ?? 32;
   const marker = `${out}/complete.json`;
@@ -199,12 +267,15 @@ export async function writeFashionMnistFolder(out: string, opts: FashionFolderOp
     const have = JSON.parse(await fs.readFile(marker, "utf8"));
     if (have.size === want.size && have.limit === want.limit) return out;
   } catch { /* no finished folder yet */ }
+  await claimCacheFolder(out);
   const { PNG } = await nodeDecoders();
   const { train, test } = await loadFashionMnist(opts.idxDir ?? FASHION_MNIST_DIR);
   const parts: [string, ImageSet][] = [["train", train], ["test", test]];
   const total = parts.reduce((a, [, s]) => a + Math.min(s.count, opts.limit ?? Infinity), 0);
   let written = 0;
-  await fs.rm(out, { recursive: true, force: true });
+  // only what this writer makes, in a folder it marked as its own
+  await fs.rm(marker, { force: true });
+  for (const split of ["train", "test"]) await fs.rm(`${out}/${split}`, { recursive: true, force: true });
   for (const [split, set] of parts) {
     for (const c of FASHION_FOLDER_CLASSES) await fs.mkdir(`${out}/${split}/${c}`, { recursive: true });
     const n = Math.min(set.count, opts.limit ?? Infinity), px = set.height * set.width;

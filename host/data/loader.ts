@@ -7,6 +7,7 @@ import { tensor } from "../ops/creation.js";
 import type { Tensor } from "../tensor.js";
 import { shuffled } from "./transforms.js";
 import { rng } from "../random.js";
+import { checkOptions } from "../ops/util.js";
 
 /**
  * N samples of one shape (x) with one target each (y: class indices as int32,
@@ -102,8 +103,12 @@ export class DataLoader {
   readonly batchSize: number;
   private epoch = 0;
   constructor(readonly dataset: ArrayDataset, readonly opts: DataLoaderOptions = {}) {
+    checkOptions("DataLoader", opts, ["batchSize", "shuffle", "seed", "dropLast", "transform"]);
     this.batchSize = opts.batchSize ?? 32;
-    if (!(this.batchSize >= 1)) throw new Error(`DataLoader: batchSize must be ≥ 1, got ${opts.batchSize}`);
+    // 2.5 once made batches of 2 and a length of 0.8 per sample
+    if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) throw new Error(`DataLoader: batchSize must be an integer ≥ 1, got ${opts.batchSize}`);
+    if (opts.seed !== undefined && !Number.isInteger(opts.seed)) throw new Error(`DataLoader: seed must be an integer, got ${opts.seed}`);
+    if (opts.transform !== undefined && typeof opts.transform !== "function") throw new Error("DataLoader: transform must be a function");
   }
 
   /** Batches in one epoch. */

@@ -66,7 +66,7 @@ export function parseIdx(bytes: Uint8Array): { dims: number[]; data: Uint8Array 
   if (bytes.length < 4 + 4 * nd) throw new Error("parseIdx: header truncated");
   const dims: number[] = [];
   for (let i = 0; i < nd; i++) dims.push(dv.getUint32(4 + 4 * i));
-  const n = dims.reduce((a, b) => a * b, 1);
+  const n = dims.reduce((a, b) => a * b, 1); // exact: the data must fit in memory, so any n that matches is far below 2^53
   const start = 4 + 4 * nd;
   if (bytes.length - start !== n) throw new Error(`parseIdx: dims [${dims}] need ${n} bytes of data, file has ${bytes.length - start}`);
   return { dims, data: bytes.subarray(start) };
@@ -77,23 +77,51 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/** The most bytes gunzipBytes gives by default (1 GiB): gzip inflates up to 1032×, so a small file could otherwise ask for gigabytes. */
+export const DEFAULT_MAX_INFLATED = 2 ** 30;
+
 /**
  * Gunzips bytes in any runtime: node:zlib where there is one, else the
  * platform's DecompressionStream (browsers, Deno). Bytes that are not gzip
  * come back as they are, so raw and gzipped IDX files read the same way.
+ * Output over `maxBytes` (default 1 GiB) is an error, found while inflating.
  * @example const raw = await gunzipBytes(new Uint8Array(await (await fetch(url)).arrayBuffer()));
  */
-export async function gunzipBytes(bytes: Uint8Array, name = "input"): Promise<Uint8Array> {
+export async function gunzipBytes(bytes: Uint8Array, name = "input", opts: { maxBytes?: number } = {}): Promise<Uint8Array> {
+  for (const k of Object.keys(opts)) if (k !== "maxBytes") throw new Error(`gunzipBytes: unknown option ${JSON.stringify(k)}`);
+  const max = opts.maxBytes ?? DEFAULT_MAX_INFLATED;
+  if (!Number.isSafeInteger(max) || max < 1 || max > 2 ** 32) throw new Error(`gunzipBytes: maxBytes must be an integer in 1..2^32, got ${String(opts.maxBytes)}`);
   if (!isGzip(bytes)) return bytes;
+  const over = () => new Error(`gunzip: ${name} inflates to more than ${max} bytes (raise maxBytes for a file you trust)`);
   try {
     if (typeof process !== "undefined" && process.versions?.node) {
       const { gunzipSync } = await import("node:zlib");
-      return new Uint8Array(gunzipSync(bytes));
+      try {
+        return new Uint8Array(gunzipSync(bytes, { maxOutputLength: max }));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw over();
+        throw e;
+      }
     }
-    const ds = new (globalThis as any).DecompressionStream("gzip");
-    const out = new Response(new Blob([bytes as BlobPart]).stream().pipeThrough(ds));
-    return new Uint8Array(await out.arrayBuffer());
+    // DecompressionStream has no cap of its own: count the chunks and stop at the limit
+    const reader: ReadableStreamDefaultReader<Uint8Array> = new Blob([bytes as BlobPart]).stream().pipeThrough(new (globalThis as any).DecompressionStream("gzip")).getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > max) {
+        await reader.cancel();
+        throw over();
+      }
+      parts.push(value);
+    }
+    const out = new Uint8Array(total);
+    parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
+    return out;
   } catch (e) {
+    if ((e as Error).message.startsWith("gunzip: ")) throw e;
     throw new Error(`gunzip: ${name} is not a complete gzip stream (${(e as Error).message})`);
   }
 }
@@ -103,9 +131,9 @@ export async function gunzipBytes(bytes: Uint8Array, name = "input"): Promise<Ui
  * raw or gzipped. Works in browsers: fetch the two files, then call this.
  * @example const test = await parseIdxPair(imageBytes, labelBytes, ["t10k-images", "t10k-labels"]);
  */
-export async function parseIdxPair(imageBytes: Uint8Array, labelBytes: Uint8Array, names: [string, string] = ["images", "labels"]): Promise<ImageSet> {
+export async function parseIdxPair(imageBytes: Uint8Array, labelBytes: Uint8Array, names: [string, string] = ["images", "labels"], opts: { maxBytes?: number } = {}): Promise<ImageSet> {
   const parse = async (bytes: Uint8Array, name: string) => {
-    const raw = await gunzipBytes(bytes, name);
+    const raw = await gunzipBytes(bytes, name, opts);
     try {
       return parseIdx(raw);
     } catch (e) {
@@ -115,6 +143,7 @@ export async function parseIdxPair(imageBytes: Uint8Array, labelBytes: Uint8Arra
   const im = await parse(imageBytes, names[0]);
   const lb = await parse(labelBytes, names[1]);
   if (im.dims.length !== 3) throw new Error(`${names[0]}: dims [${im.dims}], expected N×H×W images (magic 0x803)`);
+  if (im.dims[1] === 0 || im.dims[2] === 0) throw new Error(`${names[0]}: images of ${im.dims[1]}×${im.dims[2]} pixels: an image has at least one`);
   if (lb.dims.length !== 1 || lb.dims[0] !== im.dims[0]) throw new Error(`${names[1]}: dims [${lb.dims}], expected [${im.dims[0]}] labels to match ${names[0]}`);
   const images = new Float32Array(im.data.length);
   for (let i = 0; i < images.length; i++) images[i] = im.data[i] / 255;
@@ -125,7 +154,7 @@ export async function parseIdxPair(imageBytes: Uint8Array, labelBytes: Uint8Arra
  * Reads an IDX image file and its label file (raw or gzipped) into an ImageSet. Node, Deno, Bun.
  * @example const train = await loadIdx("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", ".../train-labels-idx1-ubyte.gz");
  */
-export async function loadIdx(imagesPath: string, labelsPath: string): Promise<ImageSet> {
+export async function loadIdx(imagesPath: string, labelsPath: string, opts: { maxBytes?: number } = {}): Promise<ImageSet> {
   const { readFileSync } = await import("node:fs");
   const read = (p: string) => {
     try {
@@ -134,7 +163,7 @@ export async function loadIdx(imagesPath: string, labelsPath: string): Promise<I
       throw new Error(`loadIdx: cannot read ${p} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   };
-  return parseIdxPair(read(imagesPath), read(labelsPath), [imagesPath, labelsPath]);
+  return parseIdxPair(read(imagesPath), read(labelsPath), [imagesPath, labelsPath], opts);
 }
 
 /** Where Debian's dataset-fashion-mnist package installs the IDX files. */

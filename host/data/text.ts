@@ -3,21 +3,61 @@
 // with ANSI escape codes, which are stripped) and plain text files, plus a
 // character vocabulary for character-level language models.
 
-/** Whole ANSI/VT100 escape sequences: CSI (ESC [ … final byte), OSC (ESC ] … BEL/ST) and two-byte ESC codes. */
-const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
-/** What is left of broken sequences: a CSI cut short, a lone ESC. */
-const ANSI_LEFTOVER = /\x1b\[[0-?]*[ -/]*|\x1b/g;
+const TEXT = 0, ESC = 1, CSI_PARAM = 2, CSI_INTER = 3, OSC = 4;
 
 /**
- * Removes terminal colour and cursor codes from text. A few of fortunes-zh's
- * records nest one code inside another ("ESC[;ESC[34;1mm"): the inner code
- * goes first and the outer one with it on the next pass, so no stray "m" is
- * left in the text.
+ * Removes terminal colour and cursor codes from text: CSI (ESC [ params
+ * intermediates final), OSC (ESC ] ... BEL or ESC \\) and two-byte ESC codes.
+ * A few of fortunes-zh's records nest one code inside another
+ * ("ESC[;ESC[34;1mm"): the inner code goes and the outer one with it, so no
+ * stray "m" is left; what is left of a broken code (a CSI cut short, a lone
+ * ESC) goes too. One pass with a stack of the codes still open: the
+ * regular expressions applied until nothing changed, which this replaces,
+ * took quadratic time on deep nesting (188 KiB: 32 s). The two agree
+ * (test/data-limits.test.ts compares them) except where an OSC only forms
+ * once a code between its ESC and its "]" has gone, which no terminal writes.
  * @example stripAnsi("\x1b[33m-- Li Bai\x1b[m"); // "-- Li Bai"
  */
 export function stripAnsi(text: string): string {
-  for (let before = ""; before !== text; ) [before, text] = [text, text.replace(ANSI, "")];
-  return text.replace(ANSI_LEFTOVER, "");
+  const n = text.length, stack: number[] = [];
+  let out = "", i = 0, state = TEXT, oscStart = 0;
+  const done = () => stack.pop() ?? TEXT; // a code ended: the one it interrupted goes on
+  for (;;) {
+    if (state === TEXT) {
+      const j = text.indexOf("\x1b", i);
+      if (j < 0) return out + text.slice(i);
+      out += text.slice(i, j);
+      i = j + 1;
+      state = ESC;
+      continue;
+    }
+    if (i >= n) {
+      if (state !== OSC) return out; // a code cut short by the end: dropped
+      // an OSC with no terminator is the two-byte code ESC ] and its text is text
+      state = done();
+      i = oscStart;
+      continue;
+    }
+    const c = text.charCodeAt(i);
+    if (state === OSC) {
+      if (c === 0x07) (i++, (state = done()));
+      else if (c === 0x1b && text.charCodeAt(i + 1) === 0x5c) ((i += 2), (state = done()));
+      else if (c === 0x1b) ((state = done()), (i = oscStart)); // as at the end: ESC ] alone, then its text
+      else i++;
+    } else if (c === 0x1b) {
+      stack.push(state); // a code inside an unfinished one
+      state = ESC;
+      i++;
+    } else if (state === ESC) {
+      if (c === 0x5b) ((state = CSI_PARAM), i++);
+      else if (c === 0x5d) ((state = OSC), (oscStart = ++i));
+      else if ((c >= 0x40 && c <= 0x5a) || (c >= 0x5c && c <= 0x5f)) (i++, (state = done()));
+      else ((stack.length = 0), (state = TEXT)); // a lone ESC: it and the codes around it are dropped, c is text
+    } else if (state === CSI_PARAM && c >= 0x30 && c <= 0x3f) i++;
+    else if (c >= 0x20 && c <= 0x2f) ((state = CSI_INTER), i++);
+    else if (c >= 0x40 && c <= 0x7e) (i++, (state = done()));
+    else ((stack.length = 0), (state = TEXT)); // a CSI broken by c: dropped, c is text
+  }
 }
 
 /**
@@ -30,7 +70,7 @@ export function stripAnsi(text: string): string {
 export function parseFortunes(text: string, name = "fortune text"): string[] {
   if (text.includes("\0")) throw new Error(`parseFortunes: ${name} holds NUL bytes: not a fortune text file (a .dat index?)`);
   const records = stripAnsi(text.replace(/\r\n?/g, "\n"))
-    .split(/^%[ \t]*$/m)
+    .split(/^%[^\S\n]*$/m) // trailing white space of any kind, as the trim below removes it: a "%\v" line must not end up a lone "%" in a record
     .map((r) => r.replace(/^\n+|\s+$/g, ""))
     .filter((r) => r.length > 0);
   if (records.length === 0) throw new Error(`parseFortunes: ${name} holds no records`);
@@ -87,12 +127,17 @@ export class CharVocab {
   private readonly index = new Map<string, number>();
   /** The id unknown characters encode to, or undefined when they are an error. */
   readonly unkId: number | undefined;
-  constructor(readonly chars: string[]) {
+  /**
+   * `unk` says whether CharVocab.UNK in `chars` is the unknown stand-in (the
+   * default) or the NUL character itself, as in the vocabulary of a text that holds NUL.
+   */
+  constructor(readonly chars: string[], opts: { unk?: boolean } = {}) {
+    if (!Array.isArray(chars) || !chars.every((c) => typeof c === "string" && [...c].length === 1)) throw new Error("CharVocab: chars must be an array of single characters");
     chars.forEach((c, i) => {
       if (this.index.has(c)) throw new Error(`CharVocab: character ${JSON.stringify(c)} appears twice`);
       this.index.set(c, i);
     });
-    this.unkId = this.index.get(CharVocab.UNK);
+    this.unkId = opts.unk === false ? undefined : this.index.get(CharVocab.UNK);
   }
 
   /**
@@ -100,11 +145,16 @@ export class CharVocab {
    * @example CharVocab.fromText("abca").size; // 3
    */
   static fromText(text: string, opts: { minCount?: number; unk?: boolean } = {}): CharVocab {
+    if (typeof text !== "string") throw new Error(`CharVocab.fromText: text must be a string, got ${typeof text}`);
+    for (const k of Object.keys(opts)) if (k !== "minCount" && k !== "unk") throw new Error(`CharVocab.fromText: unknown option ${JSON.stringify(k)}`);
     const minCount = opts.minCount ?? 1;
+    if (!Number.isSafeInteger(minCount) || minCount < 1) throw new Error(`CharVocab.fromText: minCount must be a positive integer, got ${String(opts.minCount)}`);
     const counts = new Map<string, number>();
     for (const c of text) counts.set(c, (counts.get(c) ?? 0) + 1);
-    const kept = [...counts].filter(([c, n]) => n >= minCount && c !== CharVocab.UNK).map(([c]) => c).sort();
-    return new CharVocab(opts.unk ?? minCount > 1 ? [CharVocab.UNK, ...kept] : kept);
+    const unk = opts.unk ?? minCount > 1;
+    // without UNK, NUL is a character like any other (UNK's spelling must not make a text unencodable)
+    const kept = [...counts].filter(([c, n]) => n >= minCount && (!unk || c !== CharVocab.UNK)).map(([c]) => c).sort();
+    return new CharVocab(unk ? [CharVocab.UNK, ...kept] : kept, { unk });
   }
 
   /** Number of distinct characters (UNK included). */

@@ -2,7 +2,8 @@
 // Bun (node:fs), and in browsers the Origin Private File System when the page
 // has it, else IndexedDB. Every write is atomic — a crash or a closed tab
 // mid-write leaves the previous file intact:
-//  - node:fs: a temporary file in the same folder, then rename();
+//  - node:fs: a uniquely named temporary file in the same folder, fsynced,
+//    then rename() and an fsync of the folder (see writeFsAtomic);
 //  - OPFS: createWritable() writes to a swap file that replaces the file only
 //    when close() succeeds (the File System Access spec's guarantee);
 //  - IndexedDB: one put() in one transaction, which commits whole or not at all.
@@ -72,6 +73,72 @@ async function idb<T>(mode: "readonly" | "readwrite", op: (store: any) => any): 
   }
 }
 
+let tmpCounter = 0;
+
+/**
+ * node:fs: a temporary file named for this process, a counter and random bits
+ * (two saves to one path in the same millisecond must not share it), written
+ * and fsynced, then renamed over `path`, then the folder fsynced so the
+ * rename itself survives a power cut. A failed save removes its temporary
+ * file; temporaries that killed processes left beside `path` are removed by
+ * the next save to it.
+ */
+async function writeFsAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const fs = await import("node:fs/promises");
+  const { dirname, basename, join } = await import("node:path");
+  const pid = (globalThis as any).process?.pid ?? 0;
+  const rand = Math.floor(Math.random() * 2 ** 32).toString(16);
+  const tmp = `${path}.tmp-${pid}-${(tmpCounter++).toString(36)}-${rand}`;
+  try {
+    const fh = await fs.open(tmp, "wx");
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.rm(tmp, { force: true }).catch(() => {});
+    throw e;
+  }
+  const dir = dirname(path);
+  try {
+    const dh = await fs.open(dir, "r");
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  } catch { /* Windows cannot open a folder to fsync it; its renames are durable on their own terms */ }
+  await removeStaleTemporaries(dir, basename(path), join);
+}
+
+/** Removes `<name>.tmp-<pid>-...` files whose writer process is gone (never another live writer's). */
+async function removeStaleTemporaries(dir: string, name: string, join: (...p: string[]) => string): Promise<void> {
+  const fs = await import("node:fs/promises");
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  const proc = (globalThis as any).process;
+  for (const n of names) {
+    if (!n.startsWith(`${name}.tmp-`)) continue;
+    // <pid>-<counter>-<random>, or <pid>-<time> as saves before this one named them
+    const m = /^\.tmp-(\d+)-[0-9a-z]+(?:-[0-9a-z]+)?$/.exec(n.slice(name.length));
+    if (!m || +m[1] === proc?.pid) continue;
+    let alive = true;
+    try {
+      proc.kill(+m[1], 0);
+    } catch (e) {
+      alive = (e as NodeJS.ErrnoException).code === "EPERM"; // EPERM: alive, someone else's
+    }
+    if (!alive) await fs.rm(join(dir, n), { force: true }).catch(() => {});
+  }
+}
+
 /**
  * Writes bytes to `path` atomically in the chosen store (default: the runtime's own).
  * @example await wg.io.writeFileAtomic("runs/model.bin", new Uint8Array([1, 2, 3]));
@@ -79,15 +146,7 @@ async function idb<T>(mode: "readonly" | "readwrite", op: (store: any) => any): 
 export async function writeFileAtomic(path: string, bytes: Uint8Array, store?: FileStore): Promise<void> {
   const s = resolveStore(store);
   if (s === "fs") {
-    const fs = await import("node:fs/promises");
-    const tmp = `${path}.tmp-${(globalThis as any).process?.pid ?? 0}-${Date.now()}`;
-    try {
-      await fs.writeFile(tmp, bytes);
-      await fs.rename(tmp, path);
-    } catch (e) {
-      await fs.rm(tmp, { force: true });
-      throw e;
-    }
+    await writeFsAtomic(path, bytes);
   } else if (s === "opfs") {
     const { dir, name } = await opfsDir(path, true);
     const file = await dir.getFileHandle(name, { create: true });

@@ -5,6 +5,7 @@ import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 import { Module, parameter } from "./module.js";
 import type { Conv2dOptions } from "../ops/conv.js";
+import { checkOptions, checkInt, checkPair } from "../ops/util.js";
 
 function uniformParam(shape: number[], bound: number): Tensor {
   return parameter(ops.rand(shape, { lo: -bound, hi: bound }));
@@ -19,6 +20,9 @@ export class Linear extends Module {
   bias: Tensor | null;
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
     super();
+    checkInt("Linear", "inFeatures", inFeatures, 1);
+    checkInt("Linear", "outFeatures", outFeatures, 1);
+    checkOptions("Linear", opts, ["bias"]);
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = uniformParam([outFeatures, inFeatures], bound);
     this.bias = opts.bias === false ? null : uniformParam([outFeatures], bound);
@@ -39,7 +43,14 @@ export class Conv2d extends Module {
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], stride: number | [number, number] = 1,
               padding: number | [number, number] = 0, opts: { dilation?: number | [number, number]; bias?: boolean } = {}) {
     super();
-    const [kh, kw] = typeof kernelSize === "number" ? [kernelSize, kernelSize] : kernelSize;
+    checkInt("Conv2d", "inChannels", inChannels, 1);
+    checkInt("Conv2d", "outChannels", outChannels, 1);
+    // a groups option here once ran an ungrouped convolution without a word
+    checkOptions("Conv2d", opts, ["dilation", "bias"]);
+    const [kh, kw] = checkPair("Conv2d", "kernelSize", kernelSize, [0, 0], 1);
+    checkPair("Conv2d", "stride", stride, [1, 1], 1);
+    checkPair("Conv2d", "padding", padding, [0, 0], 0);
+    checkPair("Conv2d", "dilation", opts.dilation, [1, 1], 1);
     const bound = 1 / Math.sqrt(inChannels * kh * kw);
     this.weight = uniformParam([outChannels, inChannels, kh, kw], bound);
     this.bias = opts.bias === false ? null : uniformParam([outChannels], bound);

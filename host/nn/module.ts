@@ -139,22 +139,13 @@ export abstract class Module {
 
   /**
    * Copies values into this module's parameters and buffers. Shapes must match; with
-   * strict (default) every name must be present on both sides.
+   * strict (default) every name must be present on both sides. Every entry is
+   * checked before the first is written, so a load is all or nothing.
    * @example net2.loadStateDict(net.stateDict());
    */
   loadStateDict(sd: Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>, { strict = true } = {}): { missing: string[]; unexpected: string[] } {
-    const mine = this.stateDict();
-    const missing = Object.keys(mine).filter((k) => !(k in sd));
-    const unexpected = Object.keys(sd).filter((k) => !(k in mine));
-    if (strict && (missing.length || unexpected.length)) {
-      throw new Error(`loadStateDict: missing ${JSON.stringify(missing)}, unexpected ${JSON.stringify(unexpected)}`);
-    }
-    for (const [k, t] of Object.entries(mine)) {
-      const src = sd[k];
-      if (!src) continue;
-      if (src.shape.join() !== t.shape.join()) {
-        throw new Error(`loadStateDict: ${k} has shape ${shapeStr(src.shape)}, this module expects ${shapeStr(t.shape)}`);
-      }
+    const { missing, unexpected, pairs } = this.checkStateDict(sd, { strict });
+    for (const [t, src] of pairs) {
       if (src instanceof Tensor) copyInPlace(t, src);
       else {
         // in the tensor's own dtype: int32 buffers (num_batches_tracked) must not pass through a Float32Array
@@ -163,6 +154,40 @@ export abstract class Module {
       }
     }
     return { missing, unexpected };
+  }
+
+  /**
+   * What loadStateDict(sd) would do, or the error it would throw, without writing anything.
+   * @example net.checkStateDict(sd); // throws on a missing name, a wrong shape or a short array
+   */
+  checkStateDict(sd: Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>, { strict = true } = {}):
+    { missing: string[]; unexpected: string[]; pairs: [Tensor, Tensor | { shape: readonly number[]; data: ArrayLike<number> }][] } {
+    if (typeof sd !== "object" || sd === null) throw new Error(`loadStateDict: expected an object of tensors, got ${sd === null ? "null" : typeof sd}`);
+    const mine = this.stateDict();
+    // own names only: "constructor" or "toString" must not find Object.prototype's
+    const missing = Object.keys(mine).filter((k) => !Object.hasOwn(sd, k));
+    const unexpected = Object.keys(sd).filter((k) => !Object.hasOwn(mine, k));
+    if (strict && (missing.length || unexpected.length)) {
+      throw new Error(`loadStateDict: missing ${JSON.stringify(missing)}, unexpected ${JSON.stringify(unexpected)}`);
+    }
+    const pairs: [Tensor, Tensor | { shape: readonly number[]; data: ArrayLike<number> }][] = [];
+    for (const [k, t] of Object.entries(mine)) {
+      if (!Object.hasOwn(sd, k)) continue;
+      const src = sd[k];
+      if (!src || typeof src !== "object" || !Array.isArray(src.shape) && !(src instanceof Tensor)) throw new Error(`loadStateDict: ${k} is not a tensor or {shape, data}`);
+      if (src.shape.join() !== t.shape.join()) {
+        throw new Error(`loadStateDict: ${k} has shape ${shapeStr(src.shape)}, this module expects ${shapeStr(t.shape)}`);
+      }
+      if (src instanceof Tensor) {
+        if (src.dtype !== t.dtype) throw new Error(`loadStateDict: ${k} is ${src.dtype}, this module's is ${t.dtype}`);
+      } else {
+        // a longer array would be written past the tensor into whatever lives next to it
+        const n = (src.data as ArrayLike<number> | undefined)?.length;
+        if (n !== t.size) throw new Error(`loadStateDict: ${k} has ${n ?? "no"} values for shape ${shapeStr(t.shape)} (${t.size})`);
+      }
+      pairs.push([t, src]);
+    }
+    return { missing, unexpected, pairs };
   }
 
   /** Training mode (dropout active). Returns this. */

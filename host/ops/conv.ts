@@ -17,7 +17,7 @@
 // Kernels: assembly/conv.ts (im2col, col2im, bias) and assembly/gemm.ts.
 
 import { record } from "../autograd.js";
-import { backend, out, Tensor, requireFloat, shapeStr, scratch, fusedMaddWasm } from "./util.js";
+import { backend, out, Tensor, requireFloat, shapeStr, scratch, fusedMaddWasm, checkOptions, checkPair } from "./util.js";
 import { gemmRaw, TRANS_A, TRANS_B } from "./gemm.js";
 import { splitRange } from "../backends/threads.js";
 
@@ -26,9 +26,6 @@ export interface Conv2dOptions {
   padding?: number | [number, number];
   dilation?: number | [number, number];
 }
-
-const pair = (v: number | [number, number] | undefined, d: number): [number, number] =>
-  v === undefined ? [d, d] : typeof v === "number" ? [v, v] : v;
 
 export function convOutSize(n: number, k: number, s: number, p: number, d: number): number {
   return Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
@@ -44,14 +41,16 @@ export function convOutSize(n: number, k: number, s: number, p: number, d: numbe
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
   requireFloat(x, "conv2d");
   requireFloat(w, "conv2d");
+  if (b) requireFloat(b, "conv2d bias"); // an int32 bias would be read as float bits
+  checkOptions("conv2d", opts, ["stride", "padding", "dilation"]);
   if (x.rank !== 4) throw new Error(`conv2d: input must be [N, C, H, W], got ${shapeStr(x.shape)}`);
   if (w.rank !== 4) throw new Error(`conv2d: weight must be [Cout, C, KH, KW], got ${shapeStr(w.shape)}`);
   const [N, C, H, W] = x.shape;
   const [Cout, Cw, KH, KW] = w.shape;
   if (C !== Cw) throw new Error(`conv2d: input ${shapeStr(x.shape)} has ${C} channels, weight ${shapeStr(w.shape)} expects ${Cw}`);
   if (b && (b.rank !== 1 || b.shape[0] !== Cout)) throw new Error(`conv2d: bias ${shapeStr(b.shape)} must be [${Cout}]`);
-  const [SH, SW] = pair(opts.stride, 1), [PH, PW] = pair(opts.padding, 0), [DH, DW] = pair(opts.dilation, 1);
-  if (SH < 1 || SW < 1 || DH < 1 || DW < 1 || PH < 0 || PW < 0) throw new Error(`conv2d: bad stride/padding/dilation ${JSON.stringify(opts)}`);
+  const [SH, SW] = checkPair("conv2d", "stride", opts.stride, [1, 1], 1), [PH, PW] = checkPair("conv2d", "padding", opts.padding, [0, 0], 0);
+  const [DH, DW] = checkPair("conv2d", "dilation", opts.dilation, [1, 1], 1);
   const OH = convOutSize(H, KH, SH, PH, DH), OW = convOutSize(W, KW, SW, PW, DW);
   if (OH < 1 || OW < 1) throw new Error(`conv2d: input ${shapeStr(x.shape)} is smaller than the kernel ${KH}x${KW} (dilation ${DH},${DW}, padding ${PH},${PW})`);
   const P = OH * OW, CKK = C * KH * KW, NP = N * P;

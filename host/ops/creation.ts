@@ -1,6 +1,6 @@
 // Making tensors from data and constants.
 
-import { backend, Tensor, shapeStr, type Shape, type DType } from "./util.js";
+import { backend, Tensor, shapeStr, checkOptions, checkShape, checkDType, checkNumber, checkInt, type Shape, type DType } from "./util.js";
 import type { NestedArray } from "../tensor.js";
 
 export interface TensorOptions {
@@ -50,7 +50,14 @@ function alloc(shape: Shape, dtype: DType, requiresGrad: boolean, what: string):
  * const y = wg.tensor(new Float32Array(6), { shape: [2, 3] });
  * const labels = wg.tensor([3, 1], { dtype: "int32" });
  */
+const TENSOR_OPTIONS = ["dtype", "requiresGrad", "shape"];
+const INT32_MIN = -(2 ** 31), INT32_MAX = 2 ** 31 - 1;
+
 export function tensor(data: NestedArray | Float32Array | Int32Array | ArrayLike<number>, opts: TensorOptions = {}): Tensor {
+  checkOptions("tensor", opts, TENSOR_OPTIONS);
+  checkDType("tensor", opts.dtype);
+  if (opts.shape !== undefined) checkShape("tensor", opts.shape);
+  if (data === null || (typeof data !== "object" && typeof data !== "number")) throw new Error(`tensor: data must be a number, an array or a typed array, got ${data === null ? "null" : typeof data}`);
   let flat: ArrayLike<number>;
   let shape: number[];
   const isTyped = ArrayBuffer.isView(data);
@@ -71,6 +78,8 @@ export function tensor(data: NestedArray | Float32Array | Int32Array | ArrayLike
   if (dtype === "int32") {
     for (let i = 0; i < flat.length; i++) {
       if (!Number.isInteger(flat[i])) throw new Error(`tensor: int32 tensor given non-integer value ${flat[i]} at position ${i}`);
+      // Int32Array.from would wrap 3e9 to -1294967296 without a word
+      if (flat[i] < INT32_MIN || flat[i] > INT32_MAX) throw new Error(`tensor: int32 tensor given ${flat[i]} at position ${i}, outside -2^31..2^31-1`);
     }
   }
   const t = alloc(shape, dtype, !!opts.requiresGrad, "tensor");
@@ -82,6 +91,11 @@ export function tensor(data: NestedArray | Float32Array | Int32Array | ArrayLike
 
 /** A tensor filled with `value`. @example wg.full([2], 7).toArray(); // [7, 7] */
 export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
+  checkOptions("full", opts, ["dtype", "requiresGrad"]);
+  checkShape("full", shape);
+  const dtype = checkDType("full", opts.dtype) ?? "float32";
+  if (dtype === "int32") checkInt("full", "value", value, INT32_MIN, INT32_MAX);
+  else if (typeof value !== "number") throw new Error(`full: value must be a number, got ${JSON.stringify(value) ?? String(value)}`);
   const t = alloc(shape, opts.dtype ?? "float32", !!opts.requiresGrad, "full");
   if (t.dtype === "int32") {
     backend().write(t.ptr, new Int32Array(t.size).fill(value));
@@ -104,8 +118,12 @@ export const onesLike = (t: Tensor, opts: TensorOptions = {}) => full(t.shape, 1
  */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
   if (end === undefined) [start, end] = [0, start];
+  checkNumber("arange", "start", start);
+  checkNumber("arange", "end", end);
+  checkNumber("arange", "step", step);
   if (step === 0) throw new Error("arange: step must not be 0");
   const n = Math.max(0, Math.ceil((end - start) / step));
+  if (n > INT32_MAX) throw new Error(`arange: ${n} values from ${start} to ${end} by ${step} is more than a tensor holds`);
   const vals = new Array(n);
   for (let i = 0; i < n; i++) vals[i] = start + i * step;
   return tensor(vals, { ...opts, shape: [n] });
@@ -113,6 +131,7 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
 
 /** Identity matrix. @example wg.eye(2).toArray(); // [[1, 0], [0, 1]] */
 export function eye(n: number, opts: TensorOptions = {}): Tensor {
+  checkInt("eye", "n", n, 0, 46340);
   const v = new Float32Array(n * n);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;
   return tensor(opts.dtype === "int32" ? Int32Array.from(v) : v, { ...opts, shape: [n, n] });

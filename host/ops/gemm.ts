@@ -138,6 +138,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  */
 export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   requireFloat(x, "linear");
+  requireFloat(w, "linear weight"); // int32 bits read as floats otherwise
+  if (b) requireFloat(b, "linear bias");
   if (w.rank !== 2) throw new Error(`linear: weight must be [out, in], got ${shapeStr(w.shape)}`);
   const [nOut, nIn] = w.shape;
   if (x.shape[x.rank - 1] !== nIn) {

@@ -3,7 +3,8 @@ export * from "./creation.js";
 export * from "./elementwise.js";
 export * from "./reduce.js";
 export * from "./shape.js";
-export * from "./gemm.js";
+// gemm.js also holds gemmRaw and its flags: raw pointers, for ops only, never on wg.*
+export { matmul, linear } from "./gemm.js";
 export * from "./conv.js";
 export * from "./pool.js";
 export * from "./softmax.js";

@@ -1,7 +1,7 @@
 // Max and average pooling over NCHW planes. Kernels: assembly/pool.ts.
 
 import { record } from "../autograd.js";
-import { backend, out, Tensor, requireFloat, shapeStr } from "./util.js";
+import { backend, out, Tensor, requireFloat, shapeStr, checkOptions, checkPair } from "./util.js";
 import { convOutSize } from "./conv.js";
 
 export interface Pool2dOptions {
@@ -11,16 +11,15 @@ export interface Pool2dOptions {
   countIncludePad?: boolean;
 }
 
-const pair = (v: number | [number, number] | undefined, d: [number, number]): [number, number] =>
-  v === undefined ? d : typeof v === "number" ? [v, v] : v;
-
 function geometry(op: string, x: Tensor, kernel: number | [number, number], opts: Pool2dOptions) {
   requireFloat(x, op);
   if (x.rank !== 4) throw new Error(`${op}: input must be [N, C, H, W], got ${shapeStr(x.shape)}`);
   const [N, C, H, W] = x.shape;
-  const [KH, KW] = pair(kernel, [0, 0]);
-  const [SH, SW] = pair(opts.stride, [KH, KW]);
-  const [PH, PW] = pair(opts.padding, [0, 0]);
+  checkOptions(op, opts, op === "avgPool2d" ? ["stride", "padding", "countIncludePad"] : ["stride", "padding"]);
+  if (kernel === undefined) throw new Error(`${op}: kernel size is required`);
+  const [KH, KW] = checkPair(op, "kernel", kernel, [0, 0], 1);
+  const [SH, SW] = checkPair(op, "stride", opts.stride, [KH, KW], 1);
+  const [PH, PW] = checkPair(op, "padding", opts.padding, [0, 0], 0);
   if (PH * 2 > KH || PW * 2 > KW) throw new Error(`${op}: padding ${PH},${PW} must be at most half the kernel ${KH}x${KW}`);
   const OH = convOutSize(H, KH, SH, PH, 1), OW = convOutSize(W, KW, SW, PW, 1);
   if (KH < 1 || KW < 1 || SH < 1 || SW < 1 || OH < 1 || OW < 1) {

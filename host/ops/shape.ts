@@ -37,7 +37,7 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 /** Inserts a size-1 dim. @example wg.zeros([3]).unsqueeze(0).shape; // [1, 3] */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = dim < 0 ? dim + x.rank + 1 : dim;
-  if (d < 0 || d > x.rank) throw new Error(`unsqueeze: dim ${dim} out of range for rank ${x.rank}`);
+  if (!Number.isInteger(d) || d < 0 || d > x.rank) throw new Error(`unsqueeze: dim ${dim} out of range for rank ${x.rank}`);
   const s = [...x.shape];
   s.splice(d, 0, 1);
   return reshape(x, s);

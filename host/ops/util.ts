@@ -84,3 +84,62 @@ export function writeI32(values: number[], at = 0): number {
   backend().write(p, Int32Array.from(values)); // on WebGPU ordered with the work recorded before
   return p;
 }
+
+// ---- argument checks: every public function names the argument at fault, before any memory is written
+
+/** Refuses option names `op` does not know (a misspelt or unsupported option must not be ignored silently). */
+export function checkOptions(op: string, opts: unknown, known: readonly string[]): void {
+  if (opts === undefined) return;
+  if (typeof opts !== "object" || opts === null || Array.isArray(opts)) throw new Error(`${op}: options must be an object, got ${opts === null ? "null" : Array.isArray(opts) ? "an array" : typeof opts}`);
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) throw new Error(`${op}: unknown option ${JSON.stringify(k)} (known: ${known.join(", ") || "none"})`);
+  }
+}
+
+/** An integer argument in [min, max], or an error naming it. */
+export function checkInt(op: string, name: string, v: unknown, min = -(2 ** 53) + 1, max = 2 ** 53 - 1): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    const range = max >= 2 ** 53 - 1 ? `≥ ${min}` : `in ${min}..${max}`;
+    throw new Error(`${op}: ${name} must be an integer ${range}, got ${typeof v === "number" ? v : JSON.stringify(v) ?? String(v)}`);
+  }
+  return v;
+}
+
+/** A finite number argument in [min, max] (or (min, max] with minOpen), or an error naming it. */
+export function checkNumber(op: string, name: string, v: unknown, min = -Infinity, max = Infinity, minOpen = false, maxOpen = false): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || (minOpen ? v <= min : v < min) || (maxOpen ? v >= max : v > max)) {
+    const lo = min === -Infinity ? "" : `${minOpen ? "(" : "["}${min}`, hi = max === Infinity ? "" : `${max}${maxOpen ? ")" : "]"}`;
+    throw new Error(`${op}: ${name} must be a finite number${lo || hi ? ` in ${lo || "(-∞"}, ${hi || "∞)"}` : ""}, got ${typeof v === "number" ? v : JSON.stringify(v) ?? String(v)}`);
+  }
+  return v;
+}
+
+/** An integer or a pair of integers ≥ min (stride, padding, dilation, kernel size), as [h, w]. */
+export function checkPair(op: string, name: string, v: unknown, dflt: [number, number], min: number): [number, number] {
+  if (v === undefined) return dflt;
+  const p = typeof v === "number" ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => typeof x === "number" && Number.isInteger(x) && x >= min && x <= 2 ** 31 - 1)) {
+    throw new Error(`${op}: ${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(v) ?? String(v)}`);
+  }
+  return p as [number, number];
+}
+
+/** A shape: an array of non-negative integers with an exact product. */
+export function checkShape(op: string, shape: unknown, name = "shape"): number[] {
+  if (!Array.isArray(shape)) throw new Error(`${op}: ${name} must be an array of dimensions, got ${JSON.stringify(shape) ?? String(shape)}`);
+  let n = 1;
+  for (const d of shape) {
+    if (typeof d !== "number" || !Number.isInteger(d) || d < 0) throw new Error(`${op}: ${name} ${JSON.stringify(shape)} has a dimension that is not a non-negative integer`);
+    n *= d;
+  }
+  // a size too big for memory is the allocator's OutOfMemoryError, which says what is left; only a
+  // product that is no longer an exact integer is refused here
+  if (!Number.isSafeInteger(n)) throw new Error(`${op}: ${name} ${JSON.stringify(shape)} has more than 2^53 elements`);
+  return shape;
+}
+
+/** "float32" or "int32" (the engine's dtypes), or an error naming what was given. */
+export function checkDType(op: string, dtype: unknown): DType | undefined {
+  if (dtype === undefined || dtype === "float32" || dtype === "int32") return dtype;
+  throw new Error(`${op}: dtype must be "float32" or "int32", got ${JSON.stringify(dtype) ?? String(dtype)}`);
+}

@@ -4,6 +4,7 @@
 import { Tensor } from "../tensor.js";
 import { backend } from "../engine.js";
 import { zeros } from "../ops/creation.js";
+import { checkNumber, checkOptions } from "../ops/util.js";
 
 export abstract class Optimizer {
   readonly params: Tensor[];
@@ -15,7 +16,7 @@ export abstract class Optimizer {
     for (const p of this.params) {
       if (p.dtype !== "float32") throw new Error(`${this.constructor.name}: parameter of dtype ${p.dtype} cannot be optimised`);
     }
-    if (!(lr >= 0)) throw new Error(`${this.constructor.name}: lr must be ≥ 0, got ${lr}`);
+    checkNumber(this.constructor.name, "lr", lr, 0);
   }
 
   /** Drops every parameter's gradient (set to none, as PyTorch's default). */
@@ -32,11 +33,6 @@ export abstract class Optimizer {
     this.prepare(ps);
     this.stepCount++;
     for (const p of ps) this.update(p, p.grad!);
-  }
-
-  /** State keys update() uses for a parameter (made before any update runs). */
-  protected stateKeys(): string[] {
-    return [];
   }
 
   /**
@@ -137,22 +133,60 @@ export abstract class Optimizer {
     return { tensors, meta: { stepCount: this.stepCount, lr: this.lr, counts: this.params.map((p) => this.counts.get(p) ?? 0) } };
   }
 
-  /** Restores what stateDict() gave (tensors may be any {shape, data}); training resumes exactly. */
+  /** The names of the state tensors this optimizer keeps per parameter (exp_avg, momentum_buffer, ...). */
+  protected abstract stateKeys(): string[];
+
+  /**
+   * Restores what stateDict() gave (tensors may be any {shape, data}); training
+   * resumes exactly. Everything is checked before anything is written.
+   * @example opt.loadStateDict(saved.tensors, saved.meta);
+   */
   loadStateDict(tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, meta: { stepCount: number; lr: number; counts: number[] }): void {
-    if (meta.counts.length !== this.params.length) {
-      throw new Error(`${this.constructor.name}.loadStateDict: state for ${meta.counts.length} parameters, this optimizer has ${this.params.length}`);
-    }
-    for (const [name, src] of Object.entries(tensors)) {
-      const m = /^state\.(\d+)\.(\w+)$/.exec(name);
-      const p = m ? this.params[+m[1]] : undefined;
-      if (!m || !p) throw new Error(`${this.constructor.name}.loadStateDict: unexpected entry ${name}`);
-      if (src.shape.join() !== p.shape.join()) throw new Error(`${this.constructor.name}.loadStateDict: ${name} has shape [${src.shape}], parameter ${m[1]} [${p.shape}]`);
-      const st = this.state(p, m[2]);
-      backend().write(st.ptr, src.data instanceof Float32Array ? src.data : Float32Array.from(src.data));
+    const writes = this.checkStateDict(tensors, meta);
+    for (const [p, key, data] of writes) {
+      const st = this.state(p, key);
+      backend().write(st.ptr, data instanceof Float32Array ? data : Float32Array.from(data));
     }
     this.params.forEach((p, i) => (meta.counts[i] ? this.counts.set(p, meta.counts[i]) : this.counts.delete(p)));
     this.stepCount = meta.stepCount;
     this.lr = meta.lr;
+  }
+
+  /**
+   * Throws what loadStateDict would, without writing anything; returns the writes it would make.
+   * @example opt.checkStateDict(saved.tensors, saved.meta);
+   */
+  checkStateDict(tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, meta: { stepCount: number; lr: number; counts: number[] }): [Tensor, string, ArrayLike<number>][] {
+    const who = `${this.constructor.name}.loadStateDict`;
+    if (typeof meta !== "object" || meta === null) throw new Error(`${who}: meta must be {stepCount, lr, counts}`);
+    if (!Array.isArray(meta.counts) || !meta.counts.every((c) => Number.isSafeInteger(c) && c >= 0)) {
+      throw new Error(`${who}: counts must be an array of non-negative integers, got ${JSON.stringify(meta.counts)}`);
+    }
+    if (meta.counts.length !== this.params.length) {
+      throw new Error(`${who}: state for ${meta.counts.length} parameters, this optimizer has ${this.params.length}`);
+    }
+    if (!Number.isSafeInteger(meta.stepCount) || meta.stepCount < 0) throw new Error(`${who}: stepCount must be a non-negative integer, got ${JSON.stringify(meta.stepCount)}`);
+    // a string or NaN here would turn every weight into NaN on the next step
+    if (typeof meta.lr !== "number" || !Number.isFinite(meta.lr) || meta.lr < 0) throw new Error(`${who}: lr must be a finite number ≥ 0, got ${JSON.stringify(meta.lr)}`);
+    if (typeof tensors !== "object" || tensors === null) throw new Error(`${who}: tensors must be an object`);
+    const keys = this.stateKeys(), seen = new Set<string>(), writes: [Tensor, string, ArrayLike<number>][] = [];
+    for (const name of Object.keys(tensors)) {
+      const src = tensors[name];
+      // only this optimizer's own state names: "__proto__" or "constructor" would reach Object.prototype
+      const m = /^state\.(0|[1-9]\d{0,8})\.([a-z_]+)$/.exec(name);
+      const p = m ? this.params[+m[1]] : undefined;
+      if (!m || !p || !keys.includes(m[2])) throw new Error(`${who}: unexpected entry ${JSON.stringify(name)} (this optimizer keeps ${keys.map((k) => `state.<i>.${k}`).join(", ") || "no state tensors"})`);
+      if (!src || !Array.isArray(src.shape) || src.shape.join() !== p.shape.join()) throw new Error(`${who}: ${name} has shape [${src?.shape}], parameter ${m[1]} [${p.shape}]`);
+      if (src.data?.length !== p.size) throw new Error(`${who}: ${name} has ${src.data?.length ?? "no"} values, parameter ${m[1]} has ${p.size}`);
+      seen.add(name);
+      writes.push([p, m[2], src.data]);
+    }
+    // a parameter that has taken steps needs all its state: zeros in its place would silently change the run
+    this.params.forEach((_, i) => {
+      if (!meta.counts[i]) return;
+      for (const k of keys) if (!seen.has(`state.${i}.${k}`)) throw new Error(`${who}: parameter ${i} has taken ${meta.counts[i]} steps but its state.${i}.${k} is missing`);
+    });
+    return writes;
   }
 
   /** Runs an element-wise update kernel over threads; args(s, e) gives one range's arguments. */
@@ -183,11 +217,13 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
   readonly nesterov: boolean;
   constructor(params: Iterable<Tensor>, opts: SGDOptions) {
+    checkOptions("SGD", opts, ["lr", "momentum", "dampening", "weightDecay", "nesterov"]);
     super(params, opts.lr);
-    this.momentum = opts.momentum ?? 0;
-    this.dampening = opts.dampening ?? 0;
-    this.weightDecay = opts.weightDecay ?? 0;
+    this.momentum = checkNumber("SGD", "momentum", opts.momentum ?? 0, 0);
+    this.dampening = checkNumber("SGD", "dampening", opts.dampening ?? 0);
+    this.weightDecay = checkNumber("SGD", "weightDecay", opts.weightDecay ?? 0, 0);
     this.nesterov = opts.nesterov ?? false;
+    if (typeof this.nesterov !== "boolean") throw new Error(`SGD: nesterov must be true or false, got ${JSON.stringify(this.nesterov)}`);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new Error("SGD: Nesterov momentum requires a momentum > 0 and zero dampening");
     }
@@ -222,10 +258,13 @@ export class Adam extends Optimizer {
   readonly weightDecay: number;
   protected readonly decoupled: number = 0;
   constructor(params: Iterable<Tensor>, opts: AdamOptions = {}) {
+    checkOptions(new.target.name, opts, ["lr", "betas", "eps", "weightDecay"]);
     super(params, opts.lr ?? 1e-3);
-    this.betas = opts.betas ?? [0.9, 0.999];
-    this.eps = opts.eps ?? 1e-8;
-    this.weightDecay = opts.weightDecay ?? this.defaultWeightDecay();
+    const who = this.constructor.name, betas = opts.betas ?? [0.9, 0.999];
+    if (!Array.isArray(betas) || betas.length !== 2) throw new Error(`${who}: betas must be a pair [beta1, beta2], got ${JSON.stringify(betas)}`);
+    this.betas = [checkNumber(who, "betas[0]", betas[0], 0, 1, false, true), checkNumber(who, "betas[1]", betas[1], 0, 1, false, true)];
+    this.eps = checkNumber(who, "eps", opts.eps ?? 1e-8, 0);
+    this.weightDecay = checkNumber(who, "weightDecay", opts.weightDecay ?? this.defaultWeightDecay(), 0);
   }
   protected defaultWeightDecay(): number {
     return 0;
