@@ -8,6 +8,7 @@ import { backend, backendNamed, type Backend } from "./engine.js";
 import type { Storage, Lifetime } from "./memory/scope.js";
 import { runBackward, hooks, type Node, type BackwardOptions } from "./autograd.js";
 import * as ops from "./ops/index.js";
+import "./ambient.js"; // global types the declarations need (Symbol.dispose, WebAssembly)
 
 export type DType = "float32" | "int32";
 export type Shape = readonly number[];
