@@ -67,7 +67,7 @@ let missing = missingNow();
 const installable = missing.filter((s) => !pretend.has(s.pkg));
 if (installable.length) {
   console.log(`tests read files from Debian packages that are not installed: ${installable.map((s) => s.pkg).join(", ")}`);
-  if (!aptInstall(installable.map((s) => s.pkg))) console.log("(cannot install them here: not root, or no apt-get; the tests that need them are skipped)");
+  if (!aptInstall(installable.map((s) => s.pkg))) console.log("(not installed: this needs apt-get and root or passwordless sudo; the tests that need them are skipped)");
   missing = missingNow();
 }
 /** Why a test file is skipped, or null to run it. */
@@ -81,8 +81,9 @@ const countTests = (f) => (readFileSync(join(root, "dist", "test", f), "utf8").m
 // WebGPU in Node is Dawn (the `webgpu` package), which needs a Vulkan driver.
 // With no GPU, Debian's chromium ships SwiftShader and a libvulkan.so.1 next to
 // it; the loader reads these variables once, at process start, so the WebGPU
-// test files are started with them (unless the caller set them). No adapter
-// then means a failing file, never a skipped one.
+// test files are started with them (unless the caller set them). With them,
+// no adapter means a failing file, never a skipped one; without chromium (and
+// no VK_ICD_FILENAMES of the caller's) the WebGPU files are skipped, saying why.
 function envFor(f) {
   const env = { ...process.env, FORCE_COLOR: "0" };
   if (f.includes("webgpu") && !env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) {
@@ -93,10 +94,9 @@ function envFor(f) {
 }
 
 let passed = 0, failed = 0, skipped = 0;
-const failedFiles = [];
+const failedFiles = [], skippedFiles = [];
 // One process per file: a crash or a hung runtime in one file cannot take the others down,
 // and each file's memory starts fresh.
-const skippedFiles = [];
 for (const f of files) {
   const reason = skipReason(f);
   if (reason) {
