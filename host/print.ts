@@ -79,7 +79,13 @@ export function formatTensor(t: Printable, opts = printOptions): string {
   if (t.isReleased) body = "<released>";
   else if (t.backend !== "wasm") body = "<on the GPU: await t.data() or await t.to(\"wasm\") to read it>";
   else if (t.size === 0) body = "[]";
-  else body = formatValues(t.view(), t.shape, t.dtype === "float32", opts, indent);
+  else {
+    try {
+      body = formatValues(t.view(), t.shape, t.dtype === "float32", opts, indent);
+    } catch (e) {
+      body = `<unreadable: ${(e as Error).message}>`; // e.g. its backend was shut down: printing must not throw
+    }
+  }
   return addSuffixes(prefix + body, suffixes, indent, opts.lineWidth);
 }
 
