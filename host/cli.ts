@@ -77,6 +77,21 @@ function num(v: unknown, name: string): number | undefined {
   return n;
 }
 
+/** The options every command takes (parseArgs' form); SHARED_OPTIONS is their help. */
+const SHARED = {
+  epochs: { type: "string" },
+  threads: { type: "string" },
+  isa: { type: "string" },
+  backend: { type: "string" },
+  "matmul-precision": { type: "string" },
+  weights: { type: "string" },
+  force: { type: "boolean" },
+  "bench-steps": { type: "string" },
+  seed: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+} as const;
+
 /** The shared options, each with the commands it applies to. */
 const SHARED_OPTIONS = `options for every command:
   --epochs N          epochs (default: the recipe's)
@@ -129,25 +144,19 @@ async function main(): Promise<number> {
     console.log(version());
     return 0;
   }
-  const [cmd, what] = argv.filter((a) => !a.startsWith("-"));
+  // the command and entry first (shared options may come before them), then every option with the entry's own
+  const [cmd, what] = parseArgs({ args: argv, options: SHARED, strict: false, allowPositionals: true }).positionals;
   const entry = cmd && cmd !== "info" && what ? await loadEntry(what) : null;
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
+    args: argv,
     allowPositionals: true,
-    options: {
-      epochs: { type: "string" },
-      threads: { type: "string" },
-      isa: { type: "string" },
-      backend: { type: "string" },
-      "matmul-precision": { type: "string" },
-      weights: { type: "string" },
-      force: { type: "boolean" },
-      "bench-steps": { type: "string" },
-      seed: { type: "string" },
-      help: { type: "boolean", short: "h" },
-      version: { type: "boolean" },
-      ...Object.fromEntries(Object.entries(entry?.options ?? {}).map(([k, v]) => [k, { type: v.type }])),
-    },
+    options: { ...SHARED, ...Object.fromEntries(Object.entries(entry?.options ?? {}).map(([k, v]) => [k, { type: v.type }])) },
   });
+  const extra = positionals.slice(cmd === "info" ? 1 : 2);
+  if (extra.length) {
+    console.error(`webgrad: unexpected argument "${extra[0]}" (webgrad --help says more)`);
+    return 2;
+  }
   if (values.help || !cmd) {
     console.log(await usage(entry ? what : undefined));
     return cmd || values.help ? 0 : 2;

@@ -66,6 +66,15 @@ test("an unknown command, a missing entry and a verb the entry lacks exit 2", ()
   assert.match(gen.stderr, 'unknown command "generate" for mnist-cnn, which answers train, eval, bench');
 });
 
+test("shared options may come before the command; a stray argument is refused", () => {
+  const before = run("--threads", "1", "train", "foo");
+  assert.is(before.status, 2);
+  assert.match(before.stderr, 'unknown entry "foo"');
+  const stray = run("train", "logistic", "extra");
+  assert.is(stray.status, 2);
+  assert.match(stray.stderr, 'unexpected argument "extra"');
+});
+
 test("numeric options: whole numbers and ranges, checked before anything runs", () => {
   for (const [args, msg] of [
     [["--epochs", "1.5"], '--epochs must be a whole number ≥ 1, got "1.5"'],
