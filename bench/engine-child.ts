@@ -6,7 +6,7 @@
 //                                  (first run, correctness check, warm-up until timings settle: see warmUp)
 //   → {op:"run", reps}           ← {ms: [per-run milliseconds]}
 //   → {op:"dispose"}             ← {ok}
-// `node engine-child.js <engine> cold` prints the cold-start seconds and exits.
+// (Cold start is bench/cold-child.ts: this file loads a good deal before any engine.)
 
 import v8 from "node:v8";
 import { createInterface } from "node:readline";
@@ -66,13 +66,6 @@ async function warmUp(p: Prepared, limitMs: number): Promise<{ warmMs: number; r
     const settled = elapsed >= WARM_MIN_MS && last.length === 3 && Math.max(...last) <= (1 + SETTLED) * Math.min(...last);
     if (settled || elapsed > limitMs) return { warmMs: Math.min(...ms), rounds: medians.length, settled };
   }
-}
-
-if (threadsArg === "cold") {
-  const engine = await load(name);
-  if (!engine.coldStart) send({ seconds: null });
-  else send({ seconds: await engine.coldStart() });
-  process.exit(0);
 }
 
 const engine = await load(name);

@@ -76,6 +76,7 @@ const WORKLOADS: Workload[] = quick
     ];
 
 const childScript = fileURLToPath(new URL("./engine-child.js", import.meta.url));
+const coldChild = fileURLToPath(new URL("./cold-child.js", import.meta.url));
 
 class Child {
   private proc: ChildProcess;
@@ -157,14 +158,20 @@ async function settle(children: Child[]): Promise<void> {
   }
 }
 
+/**
+ * Seconds from a fresh process's first line to its first 2×2 matmul read back
+ * (import + init + run), 1 thread: bench/cold-child.ts, which loads nothing before
+ * its clock starts (npm run bench:cold gives the phases and 2 threads).
+ */
 function coldStart(engine: string): Promise<number | null> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--experimental-wasm-relaxed-simd", childScript, engine, "cold"], { stdio: ["ignore", "pipe", "inherit"] });
+    const p = spawn(process.execPath, ["--experimental-wasm-relaxed-simd", coldChild, engine, "1"], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     p.on("exit", () => {
       const line = out.trim().split("\n").reverse().find((l) => l.startsWith("{"));
-      resolve(line ? JSON.parse(line).seconds : null);
+      const r = line ? JSON.parse(line) : null;
+      resolve(r?.ok ? r.totalMs / 1000 : null);
     });
   });
 }

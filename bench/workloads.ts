@@ -53,8 +53,6 @@ export interface Engine {
   init(opts: { threads: number; variant?: string }): Promise<void>;
   /** null when the engine cannot run this workload (onnxruntime-web does not train). */
   prepare(w: Workload): Promise<Prepared | null>;
-  /** Seconds from nothing loaded to the first 2×2 matmul result (a fresh process calls this first). */
-  coldStart?(): Promise<number>;
 }
 
 /** Deterministic floats in [-1, 1) (mulberry32): the bench's only source of inputs. */

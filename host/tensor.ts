@@ -8,6 +8,11 @@ import { backend, backendNamed, type Backend } from "./engine.js";
 import type { Storage, Lifetime } from "./memory/manager.js";
 import { runBackward, hooks, type Node, type BackwardOptions } from "./autograd.js";
 import * as ops from "./ops/index.js";
+import "./ambient.js"; // global types the declarations need (Symbol.dispose, WebAssembly)
+import { formatTensor } from "./print.js";
+
+const INSPECT_NODE: unique symbol = Symbol.for("nodejs.util.inspect.custom");
+const INSPECT_DENO: unique symbol = Symbol.for("Deno.customInspect");
 
 export type DType = "float32" | "int32";
 export type Shape = readonly number[];
@@ -268,9 +273,23 @@ export class Tensor {
     runBackward(this, opts);
   }
 
+  /**
+   * PyTorch's printed form, with shape and dtype; summarised with `...` above 1000 elements.
+   * console.log(t) prints it too, in Node, Bun and Deno (the inspect hooks below).
+   *
+   * @example
+   * String(wg.tensor([[1, 2], [3, 4]])); // "tensor([[1., 2.],\n        [3., 4.]], shape=[2, 2], dtype=float32)"
+   */
   toString(): string {
-    const body = this.size <= 64 ? JSON.stringify(this.toArray()) : `${this.size} elements`;
-    return `Tensor(${this.dtype} [${this.shape}]${this.requiresGrad ? " requiresGrad" : ""}) ${body}`;
+    return formatTensor(this);
+  }
+  /** @internal console.log / util.inspect in Node and Bun (Symbol.for: no node: import needed). */
+  [INSPECT_NODE](): string {
+    return formatTensor(this);
+  }
+  /** @internal console.log / Deno.inspect in Deno. */
+  [INSPECT_DENO](): string {
+    return formatTensor(this);
   }
 
   // ---- element-wise ----

@@ -2,8 +2,15 @@
 // CI reads: `N passed, M failed, K skipped`.
 // Relaxed SIMD needs a V8 flag on Node 20; it is switched on here (and in the
 // CLI) so the relaxed binary is tested too. Newer runtimes have it on already.
-import { spawn } from "node:child_process";
-import { readdirSync, existsSync } from "node:fs";
+//
+// System packages: some tests read files that come from Debian packages, not
+// npm. Before running, the runner looks for them; when some are missing and it
+// can install them (root, or passwordless sudo, and apt-get), it does; what is
+// still missing then skips the test files that need it, each named with the
+// reason and the command that installs it. WEBGRAD_NO_APT=1 stops the install;
+// WEBGRAD_PRETEND_MISSING=pkg,pkg treats packages as absent (to test this).
+import { spawn, spawnSync } from "node:child_process";
+import { readdirSync, existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
@@ -13,12 +20,70 @@ const files = readdirSync(join(root, "dist", "test"))
   .filter((f) => f.endsWith(".test.js") && f.includes(filter))
   .sort();
 
+const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
+/** The Debian packages tests read, what for, and which test files need them. */
+const SYSTEM = [
+  {
+    pkg: "chromium", have: () => existsSync("/usr/bin/chromium") && existsSync(SWIFTSHADER),
+    why: "headless Chromium (runtimes test) and its SwiftShader Vulkan driver, the software GPU of the WebGPU tests",
+    // a caller who points Vulkan at a GPU of their own (VK_ICD_FILENAMES) needs no SwiftShader for the WebGPU tests
+    needs: (f) => f.startsWith("runtimes.") || f.startsWith("webgpu-runtimes.") || (f.startsWith("webgpu") && !process.env.VK_ICD_FILENAMES),
+  },
+  {
+    pkg: "mesa-vulkan-drivers", have: () => existsSync("/usr/share/vulkan/icd.d/lvp_icd.x86_64.json"),
+    why: "Mesa's lavapipe Vulkan driver, the one software GPU with shader-f16",
+    needs: (f) => f.startsWith("webgpu-f16."),
+  },
+  {
+    pkg: "dataset-fashion-mnist", have: () => existsSync("/usr/share/datasets/fashion-mnist"),
+    why: "Fashion-MNIST's IDX files (zoo data)",
+    needs: (f) => f.startsWith("zoo-data.") || f.startsWith("zoo-layers."),
+  },
+  {
+    pkg: "fortunes-zh", have: () => existsSync("/usr/share/games/fortunes/chinese") && existsSync("/usr/share/games/fortunes/tang300"),
+    why: "the Chinese fortunes corpus (GPT and LSTM zoo data)",
+    needs: (f) => f.startsWith("gpt.") || f.startsWith("zoo-layers."),
+  },
+];
+const pretend = new Set((process.env.WEBGRAD_PRETEND_MISSING ?? "").split(",").filter(Boolean));
+const missingNow = () => SYSTEM.filter((s) => (pretend.has(s.pkg) || !s.have()) && files.some(s.needs));
+
+/** Installs Debian packages with apt-get when this process may (root, or sudo without a password). */
+function aptInstall(pkgs) {
+  if (process.env.WEBGRAD_NO_APT === "1" || process.platform !== "linux") return false;
+  if (spawnSync("sh", ["-c", "command -v apt-get"], { stdio: "ignore" }).status !== 0) return false;
+  const root = process.getuid?.() === 0;
+  const sudo = !root && spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status === 0;
+  if (!root && !sudo) return false;
+  const run = (args) => {
+    const cmd = sudo ? ["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", ...args] : ["apt-get", ...args];
+    console.log(`$ ${cmd.join(" ")}`);
+    return spawnSync(cmd[0], cmd.slice(1), { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } }).status === 0;
+  };
+  return run(["update"]) && run(["install", "-y", "--no-install-recommends", ...pkgs]);
+}
+
+let missing = missingNow();
+const installable = missing.filter((s) => !pretend.has(s.pkg));
+if (installable.length) {
+  console.log(`tests read files from Debian packages that are not installed: ${installable.map((s) => s.pkg).join(", ")}`);
+  if (!aptInstall(installable.map((s) => s.pkg))) console.log("(not installed: this needs apt-get and root or passwordless sudo; the tests that need them are skipped)");
+  missing = missingNow();
+}
+/** Why a test file is skipped, or null to run it. */
+const skipReason = (f) => {
+  const lack = missing.filter((s) => s.needs(f));
+  return lack.length ? lack.map((s) => `${s.pkg} (${s.why})`).join("; ") : null;
+};
+/** How many tests a skipped file holds: its test(...) call sites (a test made in a loop counts once). */
+const countTests = (f) => (readFileSync(join(root, "dist", "test", f), "utf8").match(/^\s*test(\.only)?\(/gm) ?? []).length;
+
 // WebGPU in Node is Dawn (the `webgpu` package), which needs a Vulkan driver.
 // With no GPU, Debian's chromium ships SwiftShader and a libvulkan.so.1 next to
 // it; the loader reads these variables once, at process start, so the WebGPU
-// test files are started with them (unless the caller set them). No adapter
-// then means a failing file, never a skipped one.
-const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
+// test files are started with them (unless the caller set them). With them,
+// no adapter means a failing file, never a skipped one; without chromium (and
+// no VK_ICD_FILENAMES of the caller's) the WebGPU files are skipped, saying why.
 function envFor(f) {
   const env = { ...process.env, FORCE_COLOR: "0" };
   if (f.includes("webgpu") && !env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) {
@@ -29,10 +94,18 @@ function envFor(f) {
 }
 
 let passed = 0, failed = 0, skipped = 0;
-const failedFiles = [];
+const failedFiles = [], skippedFiles = [];
 // One process per file: a crash or a hung runtime in one file cannot take the others down,
 // and each file's memory starts fresh.
 for (const f of files) {
+  const reason = skipReason(f);
+  if (reason) {
+    const n = countTests(f);
+    skipped += n;
+    skippedFiles.push(`  ${f} (${n} test${n === 1 ? "" : "s"}): needs ${reason}`);
+    console.log(`\n${f}: skipped, needs ${reason}`);
+    continue;
+  }
   const code = await new Promise((resolve) => {
     const child = spawn(process.execPath, [
       "--experimental-wasm-relaxed-simd", "--expose-gc",
@@ -51,6 +124,9 @@ for (const f of files) {
     });
   });
   if (code !== 0) failedFiles.push(f);
+}
+if (skippedFiles.length) {
+  console.log(`\nskipped files (install with: apt-get install ${missing.map((s) => s.pkg).join(" ")}):\n${skippedFiles.join("\n")}`);
 }
 if (failedFiles.length) console.log(`\nfailing files: ${failedFiles.join(", ")}`);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);

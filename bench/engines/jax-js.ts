@@ -1,8 +1,8 @@
 // jax-js (@jax-js/jax 0.1.25) as a bench engine, on its "wasm" device.
 //
 // Things about the package that shape this adapter:
-//  - It is imported dynamically (load()), so coldStart() sees the whole cost of loading
-//    it, and a plain import of this module loads nothing.
+//  - It is imported dynamically (load()), so the cold-start bench (cold-child.ts) sees the
+//    whole cost of loading it, and a plain import of this module loads nothing.
 //  - The wasm device generates and compiles its own wasm kernels at run time (one per
 //    fused kernel, cached by hash), so the first run of each workload includes that
 //    compilation; every workload is jit()-compiled, the normal way to get fused kernels
@@ -288,16 +288,6 @@ const engine: Engine & { actualThreads(): number } = {
       case "train":
         return prepareTrain(w);
     }
-  },
-  async coldStart() {
-    const t0 = performance.now();
-    await load();
-    const np = jax.numpy;
-    const c = np.matmul(np.array([[1, 2], [3, 4]]), np.array([[5, 6], [7, 8]]));
-    const v = await c.data(); // consumes c
-    const t = (performance.now() - t0) / 1000;
-    if (v[0] !== 19) throw new Error("jax-js: cold-start matmul wrong");
-    return t;
   },
   /** Threads jax-js's wasm device really uses: 1 unless a global Worker exists (never in Node). */
   actualThreads() {

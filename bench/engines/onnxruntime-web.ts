@@ -200,22 +200,6 @@ const engine: Engine & {
     await s.release();
   },
 
-  async coldStart() {
-    const t0 = performance.now();
-    const o: Ort = await import("onnxruntime-web");
-    configure(o, 1);
-    const s = await o.InferenceSession.create(onnxModel(gemmGraph(2, 2, 2)), sessionOptions);
-    const out = await s.run({
-      A: new o.Tensor("float32", Float32Array.of(1, 2, 3, 4), [2, 2]),
-      B: new o.Tensor("float32", Float32Array.of(1, 1, 1, 1), [2, 2]),
-    });
-    const c = out.C.data as Float32Array;
-    const seconds = (performance.now() - t0) / 1000;
-    if (c[0] !== 3 || c[3] !== 7) throw new Error(`onnxruntime-web: cold-start matmul gave ${c}`);
-    await s.release();
-    return seconds;
-  },
-
   async prepare(w: Workload): Promise<Prepared | null> {
     if (!ort) throw new Error("onnxruntime-web: prepare() before init()");
     switch (w.kind) {

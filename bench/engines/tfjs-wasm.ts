@@ -1,8 +1,8 @@
 // TensorFlow.js (tfjs-core 4.22 + tfjs-backend-wasm 4.22) as a bench engine.
 //
 // Things about these packages that shape this adapter:
-//  - The packages are imported dynamically (load()), so coldStart() sees the whole
-//    cost of loading them and a plain import of this module loads nothing.
+//  - The packages are imported dynamically (load()), so the cold-start bench (cold-child.ts) sees
+//    the whole cost of loading them and a plain import of this module loads nothing.
 //  - In Node the wasm backend locates its .wasm files itself: Emscripten's locateFile
 //    prefix is the directory of dist/tf-backend-wasm.node.js, i.e.
 //    node_modules/@tensorflow/tfjs-backend-wasm/dist/, so no setWasmPaths() is needed
@@ -447,16 +447,6 @@ const engine: Engine & { actualThreads(): number } = {
       case "train":
         return prepareTrain(w);
     }
-  },
-  async coldStart() {
-    const t0 = performance.now();
-    await load(requestedThreads);
-    const c = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])));
-    const v = await c.data();
-    const t = (performance.now() - t0) / 1000;
-    c.dispose();
-    if (v[0] !== 19) throw new Error("tfjs-wasm: cold-start matmul wrong");
-    return t;
   },
   /** Threads tfjs-wasm really uses (1 in Node, whatever setThreadsCount asked). */
   actualThreads() {

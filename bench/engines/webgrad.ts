@@ -55,13 +55,6 @@ const engine: Engine = {
   async init({ threads, variant }) {
     await wg.init({ threads, isa: variant as "simd" | "relaxed" | undefined, verbose: false });
   },
-  async coldStart() {
-    const t0 = performance.now();
-    const w = await import("../../host/index.js");
-    await w.init({ threads: 1, verbose: false });
-    w.tensor([[1, 2], [3, 4]]).matmul(w.tensor([[1], [1]])).dataSync();
-    return (performance.now() - t0) / 1000;
-  },
   async prepare(w: Workload): Promise<Prepared | null> {
     switch (w.kind) {
       case "gemm": {

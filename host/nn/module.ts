@@ -7,6 +7,10 @@ import { shapeStr, backend } from "../ops/util.js";
 import { countCallNodes } from "../autograd.js";
 import { tensorsIn } from "../scope.js";
 import type { MemoryManager } from "../memory/manager.js";
+import { formatModule, builtinExtraRepr } from "./repr.js";
+
+const INSPECT_NODE: unique symbol = Symbol.for("nodejs.util.inspect.custom");
+const INSPECT_DENO: unique symbol = Symbol.for("Deno.customInspect");
 
 const PARAMS = new WeakSet<Tensor>();
 
@@ -230,5 +234,30 @@ export abstract class Module {
   /** Number of trainable values. */
   numParameters(): number {
     return this.parameters().reduce((a, p) => a + p.size, 0);
+  }
+
+  /**
+   * What this module's printed line shows between its parentheses, as PyTorch's
+   * extra_repr (the built-in layers give theirs; "" by default). Override it in a layer of your own.
+   * @example new wg.nn.Linear(4, 2).extraRepr(); // "in_features=4, out_features=2, bias=True"
+   */
+  extraRepr(): string {
+    return builtinExtraRepr(this);
+  }
+
+  /**
+   * The layer tree as PyTorch prints it; console.log(net) prints it too (Node, Bun, Deno).
+   * @example String(new wg.nn.Sequential(new wg.nn.Linear(4, 2))); // "Sequential(\n  (0): Linear(in_features=4, out_features=2, bias=True)\n)"
+   */
+  toString(): string {
+    return formatModule(this);
+  }
+  /** @internal console.log / util.inspect in Node and Bun. */
+  [INSPECT_NODE](): string {
+    return formatModule(this);
+  }
+  /** @internal console.log / Deno.inspect in Deno. */
+  [INSPECT_DENO](): string {
+    return formatModule(this);
   }
 }
