@@ -90,8 +90,8 @@ for (const model of ["mlp", "s1"]) {
     console.log(`  ${r.name.padEnd(48)} ${r.error ? `error: ${r.error}` : `${m.toFixed(3)} ms (${(m / base).toFixed(3)}× the scoped step of this build)`}`);
   }
   if (old) {
-    const [n, s, , os] = runs.map((r) => median(r.times));
-    console.log(`  speed against the old build: no-scope ${(os / n).toFixed(3)}×, scoped ${(os / s).toFixed(3)}× (>1: this build faster)`);
+    const [n, s, on, os] = runs.map((r) => median(r.times));
+    console.log(`  old build's time ÷ this build's: no scope ${(on / n).toFixed(3)}, scoped ${(os / s).toFixed(3)} (above 1: this build faster)`);
   }
 
   // memory after `steps` plain steps, with and without automatic release

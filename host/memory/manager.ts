@@ -22,18 +22,31 @@
 //     The JavaScript garbage collector then does what only it can do here,
 //     which is to learn which of them the program still holds: dropped ones
 //     vanish with their ArrayBuffer, held ones come back into linear memory
-//     the next time an op reads them. Their FinalizationRegistry entry frees
-//     a block without a copy whenever a collection runs between tasks.
+//     the next time an op reads them. (They carry no FinalizationRegistry
+//     entry: registering one per temporary cost more than all the spills.)
 //
 // Spilling happens only at safe points (an op has recorded its result, a
 // module call or backward() has finished, a value is read) and never takes a
-// block touched in the current or the previous sweep epoch, so a kernel never
-// sees an input move under it. The WebGPU heap cannot be read synchronously,
-// so there loose temporaries rely on scopes, call release and the registry.
+// block touched since the last sweep, so a kernel never sees an input move
+// under it. The WebGPU heap cannot be read synchronously, so there loose
+// temporaries rely on scopes, call release and dispose().
 
 import { BlockPool, OutOfMemoryError, fmtBytes } from "./pool.js";
 
 export type Lifetime = "temp" | "persistent";
+
+/** How a pool block is counted: not at all (persistent, or backward's own), loose, or a call internal. */
+export const enum Kind {
+  None = 0,
+  Loose = 1,
+  Internal = 2,
+}
+
+/** What the FinalizationRegistry needs to free a persistent block whose tensors were collected. */
+interface Held {
+  offset: number;
+  freed: boolean;
+}
 
 /** The bytes behind one or more tensors (views share a Storage). */
 export class Storage {
@@ -46,8 +59,12 @@ export class Storage {
   born: number;
   /** The top-level module call this temporary is an internal of. */
   call: CallRecord | null = null;
-  /** Its entry in the manager's resident set (loose temporaries in linear memory). */
-  ref: WeakRef<Storage> | null = null;
+  /** How its pool block is counted (loose, a call internal, or neither). */
+  kind: Kind = Kind.None;
+  /** Whether it holds a pool block now. */
+  inPool = false;
+  /** Its FinalizationRegistry token (persistent storages only). */
+  held: Held | null = null;
   constructor(
     public offset: number,
     readonly bytes: number,
@@ -114,22 +131,6 @@ export class ScopeArena {
   }
 }
 
-/** How a pool block is counted: not at all (persistent, or backward's own), loose, or a call internal. */
-const enum Kind {
-  None = 0,
-  Loose = 1,
-  Internal = 2,
-}
-
-interface Held {
-  offset: number;
-  freed: boolean;
-  /** The storage's entry in the resident set, and how its bytes are counted. */
-  ref: WeakRef<Storage> | null;
-  kind: Kind;
-  bytes: number;
-}
-
 /** Loose temporaries may take this much linear memory before a sweep, at the least. */
 export const SWEEP_FLOOR = 2 << 20;
 
@@ -149,7 +150,7 @@ export class MemoryManager {
   /** Advances at each sweep; storages remember the epoch of their last use. */
   epoch = 2;
   /** Loose temporaries and call internals in linear memory: what sweeps look at. */
-  private readonly resident = new Set<WeakRef<Storage>>();
+  private readonly resident = new Set<Storage>();
   private looseBytes = 0;
   private internalBytes = 0;
   private budget = SWEEP_FLOOR;
@@ -161,7 +162,6 @@ export class MemoryManager {
   /** Counters for reports and tests. */
   readonly counters = { sweeps: 0, spilled: 0, spilledBytes: 0, restored: 0 };
   private readonly registry: FinalizationRegistry<Held>;
-  private readonly tokens = new WeakMap<Storage, Held>();
   private scratchPtr = 0;
   private scratchBytes = 0;
 
@@ -170,7 +170,6 @@ export class MemoryManager {
       if (held.freed) return;
       held.freed = true;
       pool.free(held.offset);
-      if (held.ref && this.resident.delete(held.ref)) this.count(held.kind, -held.bytes);
     });
   }
 
@@ -205,23 +204,32 @@ export class MemoryManager {
 
   /** Files a fresh loose storage: backward's own, a call's internal, or loose. */
   private place(s: Storage): void {
-    if (this.collecting) this.collecting.push(s);
-    else if (this.call) {
+    if (this.collecting) {
+      this.collecting.push(s);
+      return;
+    }
+    if (this.call) {
       s.call = this.call;
       this.call.storages.push(s);
-      this.track(s, Kind.Internal);
-    } else this.track(s, Kind.Loose);
+    }
+    // memory the host cannot read back synchronously (the GPU heap) cannot spill: the registry frees it instead
+    if (!this.readBytes) this.register(s);
+    else this.track(s, this.call ? Kind.Internal : Kind.Loose);
   }
 
-  /** Wraps a fresh pool block in a Storage registered for finalization. */
+  /** Wraps a fresh pool block in a Storage (a persistent one registered for finalization). */
   private adopt(ptr: number, persistent: boolean, s?: Storage): Storage {
-    const bytes = this.pool.sizeOf(ptr);
     if (s) s.offset = ptr;
-    else s = new Storage(ptr, bytes, null, persistent, this.epoch);
-    const held: Held = { offset: ptr, freed: false, ref: null, kind: Kind.None, bytes };
-    this.tokens.set(s, held);
-    this.registry.register(s, held, s);
+    else s = new Storage(ptr, this.pool.sizeOf(ptr), null, persistent, this.epoch);
+    s.inPool = true;
+    if (persistent) this.register(s);
     return s;
+  }
+
+  private register(s: Storage): void {
+    if (s.held) return; // one entry per block: a second would free it twice
+    s.held = { offset: s.offset, freed: false };
+    this.registry.register(s, s.held, s.held);
   }
 
   private count(kind: Kind, bytes: number): void {
@@ -231,40 +239,38 @@ export class MemoryManager {
 
   /** Puts a storage in the resident set, counted as `kind`. */
   private track(s: Storage, kind: Kind): void {
-    const held = this.tokens.get(s)!;
-    s.ref = held.ref = new WeakRef(s);
-    held.kind = kind;
-    this.resident.add(s.ref);
+    s.kind = kind;
+    this.resident.add(s);
     this.count(kind, s.bytes);
   }
 
   /** Takes a storage out of the resident set. */
   private untrack(s: Storage): void {
-    if (!s.ref) return;
-    const held = this.tokens.get(s)!;
-    if (this.resident.delete(s.ref)) this.count(held.kind, -s.bytes);
-    s.ref = held.ref = null;
-    held.kind = Kind.None;
+    if (s.kind === Kind.None) return;
+    this.resident.delete(s);
+    this.count(s.kind, -s.bytes);
+    s.kind = Kind.None;
   }
 
   /** A call internal becomes loose: counted against the sweep budget, and spillable. */
   private demote(s: Storage): void {
-    const held = this.tokens.get(s);
-    if (!s.ref || !held || held.kind !== Kind.Internal) return;
-    held.kind = Kind.Loose;
+    if (s.kind !== Kind.Internal) return;
+    s.kind = Kind.Loose;
     this.internalBytes -= s.bytes;
     this.looseBytes += s.bytes;
   }
 
   /** Gives a pool storage's block back (it stays a Storage: released, or spilled). */
   private dropBlock(s: Storage): void {
+    if (!s.inPool) return;
     this.untrack(s);
-    const held = this.tokens.get(s);
-    if (held && !held.freed) {
-      held.freed = true;
-      this.registry.unregister(s);
-      this.pool.free(s.offset);
+    s.inPool = false;
+    if (s.held) {
+      s.held.freed = true;
+      this.registry.unregister(s.held);
+      s.held = null;
     }
+    this.pool.free(s.offset);
   }
 
   /** Releases a storage now (dispose, or a rule above). Safe to call twice. */
@@ -291,6 +297,7 @@ export class MemoryManager {
     this.untrack(s);
     s.persistent = true;
     s.call = null;
+    this.register(s);
   }
 
   /** Marks a use by an op; brings a spilled storage back into memory first. Returns its offset. */
@@ -340,11 +347,9 @@ export class MemoryManager {
     const epoch = this.epoch;
     const canSpill = this.readBytes !== null;
     let reused = 0;
-    for (const ref of this.resident) {
-      const s = ref.deref();
-      if (!s) continue; // collected: its finalizer frees the block
+    for (const s of this.resident) {
       if (s.lastUse < epoch) {
-        if (canSpill && (emergency || this.tokens.get(s)!.kind === Kind.Loose)) this.spill(s);
+        if (canSpill && (emergency || s.kind === Kind.Loose)) this.spill(s);
       } else if (s.born < epoch) reused += s.bytes;
     }
     this.epoch++;
