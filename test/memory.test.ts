@@ -299,6 +299,22 @@ test("repro: 10,000 inference batches (with and without noGrad, before and after
   assert.ok(wg.memory().inUse <= before + (1 << 16), `predict() grew memory: ${before} → ${wg.memory().inUse}`);
 });
 
+test("fit() and evaluate() never grow: memory after the fifth epoch is memory after the first", async () => {
+  const net = mlp(9);
+  const ds = new wg.data.ArrayDataset(Xd, [10], yd);
+  const loader = new wg.data.DataLoader(ds, { batchSize: 8, shuffle: true, seed: 1 });
+  const seen: number[] = [];
+  await wg.fit(net, loader, {
+    optimizer: new wg.optim.Adam(net.parameters(), { lr: 0.01 }), loss: "crossEntropy", epochs: 5,
+    validation: loader, metrics: ["accuracy"], onEpoch: () => seen.push(wg.memory().inUse), progress: false,
+  });
+  assert.is(seen.length, 5);
+  assert.ok(seen[4] <= seen[0], `fit grew: ${seen.join(" → ")}`);
+  const before = wg.memory().inUse;
+  for (let i = 0; i < 100; i++) wg.evaluate(net, loader, { loss: "crossEntropy" });
+  assert.ok(wg.memory().inUse <= before, `evaluate grew: ${before} → ${wg.memory().inUse}`);
+});
+
 // ---- explicit control ----
 
 test("repro: dispose() on an intermediate keeps the graph: backward passes through it, or names it when its values are needed", () => {
@@ -337,6 +353,29 @@ test("module.dispose() and optimizer.dispose() give their memory back", () => {
   const m = wg.memory();
   for (const k of ["inUse", "pooled", "limit"] as const) assert.type(m[k], "number");
   assert.match(m.text, /in use.*pooled.*limit/);
+});
+
+test("repro: after training with no scope, disposing model, optimizer and data leaves only what the program still holds", () => {
+  const before = wg.memory().inUse - wg.memory().scratch;
+  wg.manualSeed(10);
+  const net = new wg.nn.Sequential(new wg.nn.Linear(784, 256), new wg.nn.ReLU(), new wg.nn.Linear(256, 10));
+  const opt = new wg.optim.Adam(net.parameters(), { lr: 1e-3 });
+  const X = wg.randn([256, 784]), y = wg.tensor(Int32Array.from({ length: 256 }, (_, i) => i % 10), { dtype: "int32" });
+  let loss: wg.Tensor | null = null;
+  for (let i = 0; i < 5; i++) {
+    opt.zeroGrad();
+    loss = wg.nn.crossEntropy(net.forward(X), y);
+    loss.backward();
+    opt.step();
+  }
+  opt.dispose();
+  net.dispose();
+  X.dispose();
+  y.dispose();
+  const left = wg.memory().inUse - wg.memory().scratch - before;
+  // the last step's logits [256,10] and the loss pieces the program may still read (it holds `loss`)
+  assert.ok(left <= 64 << 10, `left behind: ${left} bytes`);
+  assert.ok(Number.isFinite(loss!.item()));
 });
 
 test("1,000 init()/shutdown() cycles leave memory where the first left it, and matmul still works", async () => {

@@ -505,6 +505,7 @@ export class MemoryManager {
       limit: p.limit,
       high: p.high,
       loose: this.looseBytes,
+      scratch: this.scratchBytes,
       sweeps: this.counters.sweeps,
       spilled: this.counters.spilled,
       text: `${fmtBytes(p.inUse)} in use, ${fmtBytes(p.freeBytes)} pooled, limit ${fmtBytes(p.limit)}`,
@@ -526,6 +527,8 @@ export interface MemoryStats {
   high: number;
   /** Bytes of loose temporaries in memory (what sweeps may spill; call internals not counted). */
   loose: number;
+  /** Bytes of the one scratch block kernels pack operands into (part of inUse; it grows to the largest need). */
+  scratch: number;
   /** Sweeps so far, and tensors spilled to the JavaScript heap by them. */
   sweeps: number;
   spilled: number;
