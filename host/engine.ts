@@ -21,6 +21,14 @@ export interface InitOptions extends WasmBackendOptions {
   gpuFeatures?: string[];
   /** For the webgpu backend: "f32" (default) or "f16" GEMM products with f32 sums (needs shader-f16). */
   matmulPrecision?: "f32" | "f16";
+  /**
+   * Same bits on every runtime (Node, Deno, Bun, browsers) and every thread
+   * count: the plain-SIMD kernels, whose multiply and add round separately
+   * as IEEE says, instead of relaxed SIMD's fused multiply–add, which some
+   * runtimes fuse and others do not. Costs what fusing gains where
+   * relaxed SIMD would have been picked (5–20% of GEMM speed). wasm only.
+   */
+  deterministic?: boolean;
 }
 
 export interface EngineInfo {
@@ -34,6 +42,8 @@ export interface EngineInfo {
   summary: string;
   /** With backend "auto": why wasm was picked when it was. */
   fallback?: string;
+  /** True when the kernels give the same bits on every runtime (init({ deterministic: true }), or the plain-SIMD binary anyway). */
+  deterministic: boolean;
 }
 
 let current: Backend | null = null;
@@ -59,6 +69,7 @@ export async function init(opts: InitOptions = {}): Promise<EngineInfo> {
     throw new Error(`webgrad: init: unknown backend "${opts.backend}" (have: "auto", "wasm", "webgpu")`);
   }
   checkInitOptions(opts);
+  if (opts.deterministic) opts = { ...opts, isa: "simd" };
   const key = JSON.stringify({ ...opts, verbose: undefined, gpu: opts.gpu ? "injected" : undefined });
   if (current && (current as any)._key === key && !opts.gpu) return info(current);
   if (starting) await starting.catch(() => null);
@@ -77,7 +88,7 @@ export async function init(opts: InitOptions = {}): Promise<EngineInfo> {
 function checkInitOptions(opts: InitOptions): void {
   const who = "webgrad: init";
   if (typeof opts !== "object" || opts === null) throw new Error(`${who}: options must be an object`);
-  const known = ["backend", "gpu", "batch", "gpuFeatures", "matmulPrecision", "threads", "isa", "maxMemory", "verbose"];
+  const known = ["backend", "gpu", "batch", "gpuFeatures", "matmulPrecision", "threads", "isa", "maxMemory", "verbose", "deterministic"];
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw new Error(`${who}: unknown option ${JSON.stringify(k)} (known: ${known.join(", ")})`);
   const int = (name: string, v: unknown, min: number, max: number) => {
     if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)) throw new Error(`${who}: ${name} must be an integer in ${min}..${max}, got ${typeof v === "number" ? v : JSON.stringify(v) ?? String(v)}`);
@@ -88,6 +99,11 @@ function checkInitOptions(opts: InitOptions): void {
   if (opts.isa !== undefined && opts.isa !== "simd" && opts.isa !== "relaxed") throw new Error(`${who}: isa must be "simd" or "relaxed", got ${JSON.stringify(opts.isa)}`);
   if (opts.matmulPrecision !== undefined && opts.matmulPrecision !== "f32" && opts.matmulPrecision !== "f16") throw new Error(`${who}: matmulPrecision must be "f32" or "f16", got ${JSON.stringify(opts.matmulPrecision)}`);
   if (opts.verbose !== undefined && typeof opts.verbose !== "boolean") throw new Error(`${who}: verbose must be true or false, got ${JSON.stringify(opts.verbose)}`);
+  if (opts.deterministic !== undefined && typeof opts.deterministic !== "boolean") throw new Error(`${who}: deterministic must be true or false, got ${JSON.stringify(opts.deterministic)}`);
+  if (opts.deterministic && opts.isa === "relaxed") throw new Error(`${who}: deterministic: true runs the plain-SIMD kernels; it cannot be combined with isa: "relaxed"`);
+  if (opts.deterministic && (opts.backend === "webgpu" || opts.backend === "auto")) {
+    throw new Error(`${who}: deterministic: true is for the wasm backend (GPUs round differently from one another); drop it or use backend "wasm"`);
+  }
   if (opts.gpuFeatures !== undefined && !(Array.isArray(opts.gpuFeatures) && opts.gpuFeatures.every((f) => typeof f === "string"))) throw new Error(`${who}: gpuFeatures must be an array of feature names`);
 }
 
@@ -129,6 +145,7 @@ function info(b: Backend): EngineInfo {
     relaxedSimd: b.variant.startsWith("relaxed"),
     runtime: b.features.runtime,
     summary: b.summary,
+    deterministic: b.name === "wasm" && !b.variant.startsWith("relaxed"),
     ...(fallback ? { fallback } : {}),
   };
 }

@@ -37,6 +37,7 @@ interface StepResult {
   ms: number;
   error?: string;
   checkpoints?: Record<string, { step: number; maxDiff: number; gone: boolean }> | null;
+  deterministic?: { kernels: string; threads: number; hash: string; first: number };
 }
 
 const results: Record<string, StepResult> = {};
@@ -263,6 +264,20 @@ test("losses and results agree across runtimes", () => {
   }
   // the other tests fail for a runtime that did not run; this one checks only agreement
   if (missing.length) console.log(`  (not compared, their run failed: ${missing.join(", ")})`);
+});
+
+test("init({ deterministic: true }) trains the same weights, bit for bit, in Node, Deno, Bun and Chromium", () => {
+  const names = ["node", "deno", "bun", "chromium"];
+  const missing = names.filter((n) => !results[n]?.deterministic);
+  if (missing.length) assert.unreachable(`no deterministic run from ${missing.join(", ")} (their test above failed)`);
+  const ref = results.node.deterministic!;
+  console.log("  deterministic weights: " + names.map((n) => `${n}=${results[n].deterministic!.hash} (${results[n].deterministic!.kernels})`).join(", "));
+  for (const n of names) {
+    const d = results[n].deterministic!;
+    assert.is(d.kernels, "simd-threads", `${n}: the plain-SIMD kernels ran`);
+    assert.is(d.threads, 2, `${n}: on 2 threads`);
+    assert.is(d.hash, ref.hash, `${n}: weights ${d.hash} (first ${d.first}) differ from node's ${ref.hash} (first ${ref.first})`);
+  }
 });
 
 test.run();

@@ -277,7 +277,7 @@ export class Adam extends Optimizer {
     const t = this.count(p);
     const [b1, b2] = this.betas;
     // formed in float64, as torch does with Python floats (see assembly/optim.ts)
-    const stepSize = this.lr / (1 - b1 ** t), bc2Sqrt = Math.sqrt(1 - b2 ** t);
+    const stepSize = this.lr / (1 - powInt(b1, t)), bc2Sqrt = Math.sqrt(1 - powInt(b2, t));
     const { lr, eps, weightDecay, decoupled } = this;
     this.run("adam_f32", p.size, (s, e) =>
       [p.ptr + s * 4, g.ptr + s * 4, m.ptr + s * 4, v.ptr + s * 4, e - s, lr, b1, b2, 1 - b1, 1 - b2, eps, weightDecay, stepSize, bc2Sqrt, decoupled]);
@@ -293,4 +293,19 @@ export class AdamW extends Adam {
   protected override defaultWeightDecay(): number {
     return 0.01;
   }
+}
+
+/**
+ * b^t for an integer t ≥ 0 by squaring: IEEE multiplications only, so every
+ * JavaScript engine gets the same bits (engines' Math.pow and ** differ in the
+ * last place, which init({ deterministic: true }) must not see).
+ * @example powInt(0.9, 3); // 0.729 (to the last bit on every runtime)
+ */
+export function powInt(b: number, t: number): number {
+  let r = 1, x = b;
+  for (let n = t; n > 0; n >>= 1) {
+    if (n & 1) r *= x;
+    x *= x;
+  }
+  return r;
 }

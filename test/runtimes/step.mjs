@@ -98,8 +98,33 @@ async function main() {
     }
   }
 
+  // the same training, bit for bit, in every runtime: init({ deterministic: true })
+  const det = await wg.init({ threads: 2, deterministic: true, verbose: false });
+  wg.manualSeed(7);
+  const dnet = new wg.nn.Sequential(
+    new wg.nn.Conv2d(1, 4, 3, 1), new wg.nn.ReLU(), new wg.nn.MaxPool2d(2), new wg.nn.Flatten(), new wg.nn.Dropout(0.25),
+    new wg.nn.Linear(36, 8), new wg.nn.GELU(), new wg.nn.LayerNorm(8), new wg.nn.Linear(8, 3),
+  );
+  const dopt = new wg.optim.Adam(dnet.parameters(), { lr: 0.01 });
+  const dxs = fill(16 * 64, 3), dys = Int32Array.from({ length: 16 }, (_, i) => i % 3);
+  for (let step = 0; step < 10; step++) {
+    wg.scope(() => {
+      dopt.zeroGrad();
+      const loss = wg.nn.crossEntropy(dnet.forward(wg.tensor(dxs, { shape: [16, 1, 8, 8] })), wg.tensor(dys, { dtype: "int32" }));
+      loss.backward();
+      dopt.step();
+    });
+  }
+  let hash = 0x811c9dc5; // FNV-1a over every parameter's bytes
+  for (const p of dnet.parameters()) {
+    const bytes = new Uint8Array(p.dataSync().buffer);
+    for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193) >>> 0;
+  }
+  const deterministic = { kernels: det.kernels, threads: det.threads, hash: hash.toString(16), first: dnet.parameters()[0].dataSync()[0] };
+
   wg.shutdown();
   return {
+    deterministic,
     checkpoints,
     runtime: runtimeName(),
     engineRuntime: info.runtime,
