@@ -326,7 +326,6 @@ export class Tensor {
 
   // ---- shape ----
   reshape(...shape: (number | number[])[]): Tensor { return ops.reshape(this, shape.flat()); }
-  view_(...shape: (number | number[])[]): Tensor { return ops.reshape(this, shape.flat()); }
   flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
   unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
   squeeze(dim?: number): Tensor { return ops.squeeze(this, dim); }
