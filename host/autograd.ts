@@ -6,62 +6,13 @@
 // backward() sorts the graph once and calls the closures in reverse.
 // The tape knows nothing of backends: backward rules are written with ops.
 
-import type { Tensor } from "./tensor.js";
-import { backend } from "./engine.js";
-import type { CallRecord, Storage } from "./memory/manager.js";
+import { Tensor } from "./tensor.js";
+import type { Storage } from "./memory/manager.js";
+import { noGrad, type Node } from "./tape.js";
+import { full } from "./ops/creation.js";
+import { axpyInPlace, addNoGrad, copyInPlace } from "./ops/elementwise.js";
 
-export interface Node {
-  name: string;
-  inputs: Tensor[];
-  /** Gradient of each input given the output's gradient (null where an input needs none). */
-  backward: ((g: Tensor) => (Tensor | null)[]) | null;
-  /** Tensors only this node holds (saved indices, statistics): freed after backward. */
-  owned: Tensor[];
-  /** The top-level module call that recorded it, while backward() has still to use it. */
-  call: CallRecord | null;
-}
-
-let gradEnabled = true;
-
-/** Whether ops record onto the tape right now. */
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
-/**
- * Runs fn with the tape off: nothing is recorded, results do not require grad.
- *
- * @example
- * const y = wg.noGrad(() => net.forward(x));   // inference, no graph kept
- */
-export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
-}
-
-/** Attaches a tape node to `out` when any input requires grad. Returns out. */
-export function record(
-  out: Tensor,
-  name: string,
-  inputs: Tensor[],
-  backward: (g: Tensor) => (Tensor | null)[],
-  owned: Tensor[] = [],
-): Tensor {
-  const mm = out._be.mm;
-  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
-    out.requiresGrad = true;
-    out._node = { name, inputs, backward, owned, call: mm.call };
-  } else {
-    for (const t of owned) t.dispose();
-  }
-  mm.maybeSweep(4); // the op is done with its operands' offsets: a safe point
-  return out;
-}
+export { noGrad, isGradEnabled, record, countCallNodes, type Node } from "./tape.js";
 
 function topoOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
@@ -106,7 +57,6 @@ export interface BackwardOptions {
  * failed pass took, so the step can be retried or made smaller.
  */
 export function runBackward(root: Tensor, opts: BackwardOptions = {}, capture?: Tensor[]): Map<Tensor, Tensor> {
-  const { ones, addInto, copyPersistent } = hooks;
   if (!root.requiresGrad) {
     throw new Error("backward: the tensor does not require grad (no input of the computation had requiresGrad: true)");
   }
@@ -129,7 +79,7 @@ export function runBackward(root: Tensor, opts: BackwardOptions = {}, capture?: 
   const captured = new Map<Tensor, Tensor>();
   const leafGrads = new Map<Tensor, Tensor>();
   try {
-    const seed = opts.grad ?? ones(root.shape);
+    const seed = opts.grad ?? full(root.shape, 1);
     const captureSet = capture ? new Set(capture) : null;
     const grads = new Map<Tensor, Tensor>([[root, seed]]);
     // sums made here may be added into in place; a rule's own result may be shared, so it is not
@@ -137,9 +87,9 @@ export function runBackward(root: Tensor, opts: BackwardOptions = {}, capture?: 
     const sumInto = (m: Map<Tensor, Tensor>, t: Tensor, g: Tensor) => {
       const prev = m.get(t);
       if (!prev) m.set(t, g);
-      else if (owned.has(prev)) addInto(prev, g, true);
+      else if (owned.has(prev)) axpyInPlace(prev, g, 1);
       else {
-        const sum = addInto(prev, g);
+        const sum = addNoGrad(prev, g);
         owned.add(sum);
         m.set(t, sum);
       }
@@ -170,13 +120,13 @@ export function runBackward(root: Tensor, opts: BackwardOptions = {}, capture?: 
     // commit: first every block a new .grad needs (the one step here that can run out of memory), then the writes
     const fresh = new Map<Tensor, Tensor>();
     try {
-      for (const [leaf, g] of leafGrads) if (!leaf.grad) fresh.set(leaf, copyPersistent(g));
+      for (const [leaf, g] of leafGrads) if (!leaf.grad) fresh.set(leaf, persistentCopy(g));
     } catch (e) {
       for (const f of fresh.values()) f.dispose();
       throw e;
     }
     for (const [leaf, g] of leafGrads) {
-      if (leaf.grad) addInto(leaf.grad, g, true);
+      if (leaf.grad) axpyInPlace(leaf.grad, g, 1);
       else leaf.grad = fresh.get(leaf)!;
     }
     for (const g of captured.values()) keep.add(g._s);
@@ -204,38 +154,12 @@ export function runBackward(root: Tensor, opts: BackwardOptions = {}, capture?: 
   return captured;
 }
 
-/**
- * The nodes a module call made that backward() can reach from what the call
- * returned: backward must use each of them before the call's internals go.
- */
-export function countCallNodes(call: CallRecord, outputs: Tensor[]): number {
-  const seen = new Set<Node>();
-  const stack = outputs.map((t) => t._node).filter((n): n is Node => !!n && n.call === call);
-  let count = 0;
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    count++;
-    for (const x of n.inputs) if (x._node && x._node.call === call && !seen.has(x._node)) stack.push(x._node);
-  }
-  return count;
+/** A leaf's new .grad: it lives as long as the parameter, not the step. */
+function persistentCopy(t: Tensor): Tensor {
+  const out = Tensor.empty(t.shape, t.dtype, "grad", "persistent");
+  copyInPlace(out, t);
+  return out;
 }
-
-/** Set by tensor.ts / ops (late-bound so the tape does not import ops). */
-export const hooks = {
-  ones: (_shape: readonly number[]): Tensor => {
-    throw new Error("autograd hooks not installed");
-  },
-  /** a += b; returns a (in place when `inPlace`, else may return a new tensor). */
-  addInto: (_a: Tensor, _b: Tensor, _inPlace?: boolean): Tensor => {
-    throw new Error("autograd hooks not installed");
-  },
-  /** A persistent copy of a gradient, to become a leaf's .grad. */
-  copyPersistent: (_t: Tensor): Tensor => {
-    throw new Error("autograd hooks not installed");
-  },
-};
 
 /**
  * GradientTape style: runs fn and returns its value and the gradients of

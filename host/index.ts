@@ -2,6 +2,7 @@
 
 export { init, shutdown, memory, backend, type InitOptions, type EngineInfo } from "./engine.js";
 export { Tensor, type DType, type Shape, type NestedArray } from "./tensor.js";
+import "./tensor-methods.js"; // x.add(y), loss.backward(), …: the op methods on Tensor
 export { noGrad, grad, isGradEnabled } from "./autograd.js";
 export { manualSeed, getRngState, setRngState, type RngState } from "./random.js";
 export { OutOfMemoryError } from "./memory/pool.js";

@@ -6,8 +6,7 @@
 
 import { backend, backendNamed, type Backend } from "./engine.js";
 import type { Storage, Lifetime } from "./memory/manager.js";
-import { runBackward, hooks, type Node, type BackwardOptions } from "./autograd.js";
-import * as ops from "./ops/index.js";
+import type { Node } from "./tape.js";
 import "./ambient.js"; // global types the declarations need (Symbol.dispose, WebAssembly)
 import { formatTensor } from "./print.js";
 
@@ -261,17 +260,6 @@ export class Tensor {
     return new Tensor(this._s, this.shape, this.dtype, this._be);
   }
 
-  /**
-   * Backpropagates from this tensor, accumulating `.grad` on every leaf that requires grad.
-   *
-   * @example
-   * const w = wg.tensor([2], { requiresGrad: true });
-   * w.mul(w).sum().backward();
-   * w.grad.toArray(); // [4]
-   */
-  backward(opts: BackwardOptions = {}): void {
-    runBackward(this, opts);
-  }
 
   /**
    * PyTorch's printed form, with shape and dtype; summarised with `...` above 1000 elements.
@@ -291,87 +279,4 @@ export class Tensor {
   [INSPECT_DENO](): string {
     return formatTensor(this);
   }
-
-  // ---- element-wise ----
-  add(o: Tensor | number): Tensor { return ops.add(this, o); }
-  sub(o: Tensor | number): Tensor { return ops.sub(this, o); }
-  mul(o: Tensor | number): Tensor { return ops.mul(this, o); }
-  div(o: Tensor | number): Tensor { return ops.div(this, o); }
-  pow(o: Tensor | number): Tensor { return ops.pow(this, o); }
-  maximum(o: Tensor | number): Tensor { return ops.maximum(this, o); }
-  minimum(o: Tensor | number): Tensor { return ops.minimum(this, o); }
-  eq(o: Tensor | number): Tensor { return ops.eq(this, o); }
-  gt(o: Tensor | number): Tensor { return ops.gt(this, o); }
-  lt(o: Tensor | number): Tensor { return ops.lt(this, o); }
-  ge(o: Tensor | number): Tensor { return ops.ge(this, o); }
-  le(o: Tensor | number): Tensor { return ops.le(this, o); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  rsqrt(): Tensor { return ops.rsqrt(this); }
-  abs(): Tensor { return ops.abs(this); }
-  square(): Tensor { return ops.square(this); }
-  reciprocal(): Tensor { return ops.reciprocal(this); }
-  relu(): Tensor { return ops.relu(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  gelu(approximate: "none" | "tanh" = "none"): Tensor { return ops.gelu(this, approximate); }
-  silu(): Tensor { return ops.silu(this); }
-  sin(): Tensor { return ops.sin(this); }
-  cos(): Tensor { return ops.cos(this); }
-  clamp(lo: number, hi: number): Tensor { return ops.clamp(this, lo, hi); }
-  float(): Tensor { return ops.cast(this, "float32"); }
-  int(): Tensor { return ops.cast(this, "int32"); }
-
-  // ---- shape ----
-  reshape(...shape: (number | number[])[]): Tensor { return ops.reshape(this, shape.flat()); }
-  flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
-  unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
-  squeeze(dim?: number): Tensor { return ops.squeeze(this, dim); }
-  transpose(d0 = -2, d1 = -1): Tensor { return ops.transpose(this, d0, d1); }
-  get T(): Tensor { return ops.transpose(this, -2, -1); }
-  permute(...dims: (number | number[])[]): Tensor { return ops.permute(this, dims.flat()); }
-  slice(dim: number, start: number, end?: number): Tensor { return ops.slice(this, dim, start, end); }
-  expand(shape: Shape): Tensor { return ops.expand(this, shape); }
-  clone(): Tensor { return ops.clone(this); }
-
-  // ---- reductions ----
-  sum(dim?: number | number[], keepdim = false): Tensor { return ops.sum(this, dim, keepdim); }
-  mean(dim?: number | number[], keepdim = false): Tensor { return ops.mean(this, dim, keepdim); }
-  max(dim?: number, keepdim = false): Tensor { return ops.max(this, dim, keepdim); }
-  min(dim?: number, keepdim = false): Tensor { return ops.min(this, dim, keepdim); }
-  argmax(dim = -1, keepdim = false): Tensor { return ops.argmax(this, dim, keepdim); }
-  argmin(dim = -1, keepdim = false): Tensor { return ops.argmin(this, dim, keepdim); }
-
-  // ---- linear algebra and nn ----
-  matmul(o: Tensor): Tensor { return ops.matmul(this, o); }
-  softmax(dim = -1): Tensor { return ops.softmax(this, dim); }
-  logSoftmax(dim = -1): Tensor { return ops.logSoftmax(this, dim); }
-
-  // ---- in place (no tape: for optimizers and initialisers) ----
-  /** this -= alpha·o, in place. */
-  subInPlace(o: Tensor, alpha = 1): this { ops.axpyInPlace(this, o, -alpha); return this; }
-  /** this += alpha·o, in place. */
-  addInPlace(o: Tensor, alpha = 1): this { ops.axpyInPlace(this, o, alpha); return this; }
-  /** Sets every element to v, in place. */
-  fill_(v: number): this { ops.fillInPlace(this, v); return this; }
-  /** Copies o's data into this (same shape), in place. */
-  copy_(o: Tensor): this { ops.copyInPlace(this, o); return this; }
-  /** this *= s, in place. */
-  scale_(s: number): this { ops.scaleInPlace(this, s); return this; }
 }
-
-hooks.ones = (shape) => ops.full(shape, 1);
-hooks.addInto = (a, b, inPlace) => {
-  if (inPlace) {
-    ops.axpyInPlace(a, b, 1);
-    return a;
-  }
-  return ops.addNoGrad(a, b);
-};
-hooks.copyPersistent = (t) => {
-  const out = Tensor.empty(t.shape, t.dtype, "grad", "persistent");
-  ops.copyInPlace(out, t);
-  return out;
-};

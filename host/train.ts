@@ -105,7 +105,7 @@ export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   let sq = 0;
   for (const p of params) if (p.grad) sq += scope(() => noGrad(() => p.grad!.square().sum().item()));
   const norm = Math.sqrt(sq);
-  if (norm > maxNorm) for (const p of params) p.grad?.scale_(maxNorm / (norm + 1e-6));
+  if (norm > maxNorm) for (const p of params) p.grad?.mul_(maxNorm / (norm + 1e-6));
   return norm;
 }
 

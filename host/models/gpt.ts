@@ -39,7 +39,7 @@ export interface GPTConfig {
 export const GPT2_SMALL: GPTConfig = { vocabSize: 50257, nPositions: 1024, nEmbd: 768, nLayer: 12, nHead: 12, layerNormEps: 1e-5 };
 
 function normalParam(shape: number[], std: number): Tensor {
-  return parameter(ops.randn(shape).scale_(std));
+  return parameter(ops.randn(shape).mul_(std));
 }
 
 /**

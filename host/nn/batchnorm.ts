@@ -69,8 +69,8 @@ export class BatchNorm2d extends Module {
           const tracked = (nbt.view()[0] += 1);
           const m = this.momentum ?? 1 / tracked;
           const bm = mean.detach().reshape(C), bv = variance.detach().reshape(C).mul(n / Math.max(n - 1, 1));
-          rm.scale_(1 - m).addInPlace(bm, m);
-          rv.scale_(1 - m).addInPlace(bv, m);
+          rm.mul_(1 - m).add_(bm, m);
+          rv.mul_(1 - m).add_(bv, m);
         });
       }
     } else {

@@ -2,7 +2,7 @@
 // Sq×Sk score matrix; they keep a log-sum-exp per query row for backward.
 // Kernels: assembly/attention.ts. Work splits over batch·heads.
 
-import { record } from "../autograd.js";
+import { record } from "../tape.js";
 import { backend, out, Tensor, requireFloat, shapeStr, scratch, sizeOf } from "./util.js";
 import { splitRange } from "../backends/threads.js";
 

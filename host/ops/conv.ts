@@ -16,7 +16,7 @@
 // output channels, so sums run in the same order for any thread count.
 // Kernels: assembly/conv.ts (im2col, col2im, bias) and assembly/gemm.ts.
 
-import { record } from "../autograd.js";
+import { record } from "../tape.js";
 import { backend, out, Tensor, requireFloat, shapeStr, scratch, fusedMaddWasm, checkOptions, checkPair } from "./util.js";
 import { gemmRaw, TRANS_A, TRANS_B } from "./gemm.js";
 import { splitRange } from "../backends/threads.js";

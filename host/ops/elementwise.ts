@@ -2,7 +2,7 @@
 // forms, comparisons, where, clamp, casts and the in-place helpers optimizers use.
 // Kernels: assembly/elementwise.ts.
 
-import { record, isGradEnabled } from "../autograd.js";
+import { record, isGradEnabled } from "../tape.js";
 import { backend, out, Tensor, broadcastShapes, broadcastStrides, requireFloat, shapeStr, writeI32, type Shape } from "./util.js";
 import { sumTo } from "./reduce.js";
 

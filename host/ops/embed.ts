@@ -1,6 +1,6 @@
 // Embedding lookup and its scatter-add gradient. Kernels: assembly/embed.ts.
 
-import { record } from "../autograd.js";
+import { record } from "../tape.js";
 import { backend, out, Tensor, requireFloat, shapeStr } from "./util.js";
 
 /**

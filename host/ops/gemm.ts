@@ -2,9 +2,9 @@
 // driver every other op (conv, attention projections) calls.
 // Kernels: assembly/gemm.ts.
 
-import { record } from "../autograd.js";
+import { record } from "../tape.js";
 import { backend, out, Tensor, requireFloat, shapeStr, scratch, sizeOf, fusedMaddWasm } from "./util.js";
-import { reshape } from "./shape.js";
+import { reshape } from "./view.js";
 import { add } from "./elementwise.js";
 import { sumTo } from "./reduce.js";
 import { splitRange } from "../backends/threads.js";

@@ -1,6 +1,6 @@
 // Layer normalisation over the last dim(s). Kernels: assembly/norm.ts.
 
-import { record } from "../autograd.js";
+import { record } from "../tape.js";
 import { backend, out, Tensor, requireFloat, shapeStr, sizeOf } from "./util.js";
 
 /**

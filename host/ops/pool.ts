@@ -1,6 +1,6 @@
 // Max and average pooling over NCHW planes. Kernels: assembly/pool.ts.
 
-import { record } from "../autograd.js";
+import { record } from "../tape.js";
 import { backend, out, Tensor, requireFloat, shapeStr, checkOptions, checkPair } from "./util.js";
 import { convOutSize } from "./conv.js";
 

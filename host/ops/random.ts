@@ -1,7 +1,7 @@
 // Random tensors and dropout. Kernels: assembly/random.ts (counter-based, so
 // results are the same for any thread split).
 
-import { record } from "../autograd.js";
+import { record } from "../tape.js";
 import { backend, out, Tensor, checkOptions, checkNumber, checkInt, checkShape, type Shape } from "./util.js";
 import { draw } from "../random.js";
 import { mul } from "./elementwise.js";

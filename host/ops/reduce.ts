@@ -2,9 +2,9 @@
 // (the broadcast gradient's way home). Kernels: assembly/reduce.ts, which see
 // a tensor as [outer, len, inner] and reduce over len.
 
-import { record } from "../autograd.js";
+import { record } from "../tape.js";
 import { backend, out, Tensor, axis, around, requireFloat, sizeOf, writeI32, type Shape } from "./util.js";
-import { reshape } from "./shape.js";
+import { reshape } from "./view.js";
 
 const R = { sum: 0, mean: 1, max: 2, min: 3 } as const;
 

@@ -2,7 +2,7 @@
 // assembly/softmax.ts work on rows × cols (softmax over the last axis);
 // another axis is moved last and back.
 
-import { record } from "../autograd.js";
+import { record } from "../tape.js";
 import { backend, out, Tensor, axis, requireFloat, shapeStr } from "./util.js";
 import { transpose } from "./shape.js";
 

@@ -36,7 +36,7 @@ export class BertClassifier extends nn.Module {
   constructor(readonly dModel = 64, layers = 2, nhead = 4, maxLen = 32, classes = 2) {
     super();
     this.word_embeddings = new nn.Embedding(BERT_VOCAB, dModel);
-    this.word_embeddings.weight.scale_(0.02);
+    this.word_embeddings.weight.mul_(0.02);
     this.position_embeddings = new nn.LearnedPositionalEmbedding(maxLen, dModel, { std: 0.02 });
     this.embeddings_norm = new nn.LayerNorm(dModel, 1e-12);
     this.encoder = new nn.TransformerEncoder(() => new nn.TransformerEncoderLayer(dModel, nhead, { dimFeedforward: 2 * dModel, dropout: 0, activation: "gelu", batchFirst: true }), layers);

@@ -207,7 +207,7 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
     losses.push(sum / steps);
     if (epoch >= averageFrom) {
       const k = epoch - averageFrom; // running mean of the weights at the ends of epochs averageFrom..epoch
-      noGrad(() => averaged.forEach((a, i) => a.scale_(k / (k + 1)).addInPlace(params[i], 1 / (k + 1))));
+      noGrad(() => averaged.forEach((a, i) => a.mul_(k / (k + 1)).add_(params[i], 1 / (k + 1))));
     }
     if (epoch === epochs - 1 && averageFrom < epochs) noGrad(() => params.forEach((p, i) => p.copy_(averaged[i])));
     const acc = epoch === epochs - 1 || opts.evalEveryEpoch ? await evaluateMnist(model, testSet, test, 500, norm) : undefined;

@@ -1,0 +1,144 @@
+// The op methods of Tensor (x.add(y), x.matmul(w), loss.backward(), ...),
+// added to its prototype here rather than written in tensor.ts, so that the
+// data flows one way with no import cycle: ops import Tensor, and this file
+// imports both. host/index.ts imports it, so every `wg.*` program has them.
+
+import { Tensor, type Shape } from "./tensor.js";
+import * as ops from "./ops/index.js";
+import { runBackward, type BackwardOptions } from "./autograd.js";
+
+declare module "./tensor.js" {
+  interface Tensor {
+    /**
+     * Backpropagates from this tensor, accumulating `.grad` on every leaf that requires grad.
+     *
+     * @example
+     * const w = wg.tensor([2], { requiresGrad: true });
+     * w.mul(w).sum().backward();
+     * w.grad.toArray(); // [4]
+     */
+    backward(opts?: BackwardOptions): void;
+
+    // ---- element-wise ----
+    add(o: Tensor | number): Tensor;
+    sub(o: Tensor | number): Tensor;
+    mul(o: Tensor | number): Tensor;
+    div(o: Tensor | number): Tensor;
+    pow(o: Tensor | number): Tensor;
+    maximum(o: Tensor | number): Tensor;
+    minimum(o: Tensor | number): Tensor;
+    eq(o: Tensor | number): Tensor;
+    gt(o: Tensor | number): Tensor;
+    lt(o: Tensor | number): Tensor;
+    ge(o: Tensor | number): Tensor;
+    le(o: Tensor | number): Tensor;
+    neg(): Tensor;
+    exp(): Tensor;
+    log(): Tensor;
+    sqrt(): Tensor;
+    rsqrt(): Tensor;
+    abs(): Tensor;
+    square(): Tensor;
+    reciprocal(): Tensor;
+    relu(): Tensor;
+    sigmoid(): Tensor;
+    tanh(): Tensor;
+    gelu(approximate?: "none" | "tanh"): Tensor;
+    silu(): Tensor;
+    sin(): Tensor;
+    cos(): Tensor;
+    clamp(lo: number, hi: number): Tensor;
+    float(): Tensor;
+    int(): Tensor;
+    // ---- shape ----
+    reshape(...shape: (number | number[])[]): Tensor;
+    flatten(startDim?: number, endDim?: number): Tensor;
+    unsqueeze(dim: number): Tensor;
+    squeeze(dim?: number): Tensor;
+    transpose(d0?: number, d1?: number): Tensor;
+    readonly T: Tensor;
+    permute(...dims: (number | number[])[]): Tensor;
+    slice(dim: number, start: number, end?: number): Tensor;
+    expand(shape: Shape): Tensor;
+    clone(): Tensor;
+    // ---- reductions ----
+    sum(dim?: number | number[], keepdim?: boolean): Tensor;
+    mean(dim?: number | number[], keepdim?: boolean): Tensor;
+    max(dim?: number, keepdim?: boolean): Tensor;
+    min(dim?: number, keepdim?: boolean): Tensor;
+    argmax(dim?: number, keepdim?: boolean): Tensor;
+    argmin(dim?: number, keepdim?: boolean): Tensor;
+    // ---- linear algebra and nn ----
+    matmul(o: Tensor): Tensor;
+    softmax(dim?: number): Tensor;
+    logSoftmax(dim?: number): Tensor;
+    // ---- in place (no tape: for optimizers and initialisers) ----
+    /** this -= alpha·o, in place. */
+    sub_(o: Tensor, alpha?: number): this;
+    /** this += alpha·o, in place. */
+    add_(o: Tensor, alpha?: number): this;
+    /** Sets every element to v, in place. */
+    fill_(v: number): this;
+    /** Copies o's data into this (same shape), in place. */
+    copy_(o: Tensor): this;
+    /** this *= s (a number), in place. */
+    mul_(s: number): this;
+  }
+}
+
+const P = Tensor.prototype;
+P.backward = function (this: Tensor, opts: BackwardOptions = {}) { runBackward(this, opts); };
+P.add = function (this: Tensor, o: Tensor | number) { return ops.add(this, o); };
+P.sub = function (this: Tensor, o: Tensor | number) { return ops.sub(this, o); };
+P.mul = function (this: Tensor, o: Tensor | number) { return ops.mul(this, o); };
+P.div = function (this: Tensor, o: Tensor | number) { return ops.div(this, o); };
+P.pow = function (this: Tensor, o: Tensor | number) { return ops.pow(this, o); };
+P.maximum = function (this: Tensor, o: Tensor | number) { return ops.maximum(this, o); };
+P.minimum = function (this: Tensor, o: Tensor | number) { return ops.minimum(this, o); };
+P.eq = function (this: Tensor, o: Tensor | number) { return ops.eq(this, o); };
+P.gt = function (this: Tensor, o: Tensor | number) { return ops.gt(this, o); };
+P.lt = function (this: Tensor, o: Tensor | number) { return ops.lt(this, o); };
+P.ge = function (this: Tensor, o: Tensor | number) { return ops.ge(this, o); };
+P.le = function (this: Tensor, o: Tensor | number) { return ops.le(this, o); };
+P.neg = function (this: Tensor, ) { return ops.neg(this); };
+P.exp = function (this: Tensor, ) { return ops.exp(this); };
+P.log = function (this: Tensor, ) { return ops.log(this); };
+P.sqrt = function (this: Tensor, ) { return ops.sqrt(this); };
+P.rsqrt = function (this: Tensor, ) { return ops.rsqrt(this); };
+P.abs = function (this: Tensor, ) { return ops.abs(this); };
+P.square = function (this: Tensor, ) { return ops.square(this); };
+P.reciprocal = function (this: Tensor, ) { return ops.reciprocal(this); };
+P.relu = function (this: Tensor, ) { return ops.relu(this); };
+P.sigmoid = function (this: Tensor, ) { return ops.sigmoid(this); };
+P.tanh = function (this: Tensor, ) { return ops.tanh(this); };
+P.gelu = function (this: Tensor, approximate: "none" | "tanh" = "none") { return ops.gelu(this, approximate); };
+P.silu = function (this: Tensor, ) { return ops.silu(this); };
+P.sin = function (this: Tensor, ) { return ops.sin(this); };
+P.cos = function (this: Tensor, ) { return ops.cos(this); };
+P.clamp = function (this: Tensor, lo: number, hi: number) { return ops.clamp(this, lo, hi); };
+P.float = function (this: Tensor, ) { return ops.cast(this, "float32"); };
+P.int = function (this: Tensor, ) { return ops.cast(this, "int32"); };
+P.reshape = function (this: Tensor, ...shape: (number | number[])[]) { return ops.reshape(this, shape.flat()); };
+P.flatten = function (this: Tensor, startDim = 0, endDim = -1) { return ops.flatten(this, startDim, endDim); };
+P.unsqueeze = function (this: Tensor, dim: number) { return ops.unsqueeze(this, dim); };
+P.squeeze = function (this: Tensor, dim?: number) { return ops.squeeze(this, dim); };
+P.transpose = function (this: Tensor, d0 = -2, d1 = -1) { return ops.transpose(this, d0, d1); };
+Object.defineProperty(P, "T", { get(this: Tensor): Tensor { return ops.transpose(this, -2, -1); }, configurable: true });
+P.permute = function (this: Tensor, ...dims: (number | number[])[]) { return ops.permute(this, dims.flat()); };
+P.slice = function (this: Tensor, dim: number, start: number, end?: number) { return ops.slice(this, dim, start, end); };
+P.expand = function (this: Tensor, shape: Shape) { return ops.expand(this, shape); };
+P.clone = function (this: Tensor, ) { return ops.clone(this); };
+P.sum = function (this: Tensor, dim?: number | number[], keepdim = false) { return ops.sum(this, dim, keepdim); };
+P.mean = function (this: Tensor, dim?: number | number[], keepdim = false) { return ops.mean(this, dim, keepdim); };
+P.max = function (this: Tensor, dim?: number, keepdim = false) { return ops.max(this, dim, keepdim); };
+P.min = function (this: Tensor, dim?: number, keepdim = false) { return ops.min(this, dim, keepdim); };
+P.argmax = function (this: Tensor, dim = -1, keepdim = false) { return ops.argmax(this, dim, keepdim); };
+P.argmin = function (this: Tensor, dim = -1, keepdim = false) { return ops.argmin(this, dim, keepdim); };
+P.matmul = function (this: Tensor, o: Tensor) { return ops.matmul(this, o); };
+P.softmax = function (this: Tensor, dim = -1) { return ops.softmax(this, dim); };
+P.logSoftmax = function (this: Tensor, dim = -1) { return ops.logSoftmax(this, dim); };
+P.sub_ = function (this: Tensor, o: Tensor, alpha = 1) { ops.axpyInPlace(this, o, -alpha); return this; };
+P.add_ = function (this: Tensor, o: Tensor, alpha = 1) { ops.axpyInPlace(this, o, alpha); return this; };
+P.fill_ = function (this: Tensor, v: number) { ops.fillInPlace(this, v); return this; };
+P.copy_ = function (this: Tensor, o: Tensor) { ops.copyInPlace(this, o); return this; };
+P.mul_ = function (this: Tensor, s: number) { ops.scaleInPlace(this, s); return this; };
