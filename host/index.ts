@@ -6,7 +6,22 @@ import "./tensor-methods.js"; // x.add(y), loss.backward(), …: the op methods 
 export { noGrad, grad, isGradEnabled } from "./autograd.js";
 export { manualSeed, getRngState, setRngState, type RngState } from "./random.js";
 export { OutOfMemoryError } from "./memory/pool.js";
-export * from "./ops/index.js";
+// The ops, by name: only what a user calls (the ops' own helpers, in-place
+// kernels for optimizers and raw pointers stay inside; host/ops/index.ts has all).
+export {
+  // creation
+  tensor, full, zeros, ones, zerosLike, onesLike, arange, eye, randn, rand, normal,
+  // element-wise
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, where, clamp,
+  neg, exp, log, sqrt, rsqrt, abs, square, reciprocal, relu, sigmoid, tanh, gelu, silu, sin, cos, sign,
+  // reductions
+  sum, mean, max, min, argmax, argmin,
+  // shape
+  reshape, flatten, unsqueeze, squeeze, permute, transpose, slice, cat, stack, expand, clone,
+  // linear algebra and nn
+  matmul, linear, conv2d, maxPool2d, avgPool2d, softmax, logSoftmax, layerNorm, embedding,
+  scaledDotProductAttention, dropout,
+} from "./ops/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
 export * as metrics from "./metrics.js";
