@@ -8,6 +8,7 @@ import { backend, backendNamed, type Backend } from "./engine.js";
 import type { Storage, Lifetime } from "./memory/manager.js";
 import { runBackward, hooks, type Node, type BackwardOptions } from "./autograd.js";
 import * as ops from "./ops/index.js";
+import { checkOptions, checkBool } from "./ops/util.js";
 import "./ambient.js"; // global types the declarations need (Symbol.dispose, WebAssembly)
 import { formatTensor } from "./print.js";
 
@@ -270,6 +271,9 @@ export class Tensor {
    * w.grad.toArray(); // [4]
    */
   backward(opts: BackwardOptions = {}): void {
+    checkOptions("backward", opts, ["grad", "retainGraph"]);
+    if (opts.grad !== undefined && !(opts.grad instanceof Tensor)) throw new Error(`backward: grad must be a tensor, got ${typeof opts.grad}`);
+    checkBool("backward", "retainGraph", opts.retainGraph);
     runBackward(this, opts);
   }
 
