@@ -8,6 +8,7 @@ import type { Tensor } from "./tensor.js";
 import { tensor } from "./ops/creation.js";
 import { noGrad } from "./autograd.js";
 import { scope } from "./scope.js";
+import { checkBool } from "./ops/util.js";
 
 /** One weight in int8: q[o, …] · scales[o] ≈ w[o, …], symmetric, one scale per output channel (row). */
 export interface Int8Weight {
@@ -140,6 +141,7 @@ export function ensemblePredict(models: Module[], x: Tensor): Float32Array {
  * @example freeze(net.conv1); freeze(net.conv2); const opt = new wg.optim.Adam(trainable(net));
  */
 export function freeze(m: Module, frozen = true): Module {
+  checkBool("freeze", "frozen", frozen); // freeze(m, "no") once froze
   for (const p of m.parameters()) p.requiresGrad = !frozen;
   return m;
 }

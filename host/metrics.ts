@@ -4,6 +4,7 @@
 // arrays; the numbers are checked before anything is counted.
 
 import { Tensor } from "./tensor.js";
+import { checkOptions, checkOneOf, checkInt } from "./ops/util.js";
 
 type Labels = Tensor | ArrayLike<number>;
 
@@ -32,6 +33,7 @@ function pair(pred: Labels, target: Labels, op: string): [Int32Array, Int32Array
  * wg.metrics.confusionMatrix([0, 1, 1, 0], [0, 1, 0, 0]); // [[2, 1], [0, 1]]
  */
 export function confusionMatrix(pred: Labels, target: Labels, numClasses?: number): number[][] {
+  if (numClasses !== undefined) checkInt("confusionMatrix", "numClasses", numClasses, 1);
   const [p, t] = pair(pred, target, "confusionMatrix");
   let k = numClasses ?? 0;
   if (numClasses === undefined) for (let i = 0; i < p.length; i++) k = Math.max(k, p[i] + 1, t[i] + 1);
@@ -89,6 +91,14 @@ function classPrf(m: number[][], c: number): Prf {
  * wg.metrics.precisionRecallF1([1, 1, 0, 0], [1, 0, 1, 0]); // { precision: 0.5, recall: 0.5, f1: 0.5 }
  */
 export function precisionRecallF1(pred: Labels, target: Labels, opts: PrfOptions = {}): Prf {
+  return prf("precisionRecallF1", pred, target, opts);
+}
+
+function prf(who: string, pred: Labels, target: Labels, opts: PrfOptions = {}): Prf {
+  // an average other than "binary" once meant "macro", whatever it said
+  checkOptions(who, opts, ["average", "positive"]);
+  checkOneOf(who, "average", opts.average, ["binary", "macro"]);
+  if (opts.positive !== undefined) checkInt(who, "positive", opts.positive, 0);
   const m = confusionMatrix(pred, target);
   if ((opts.average ?? "binary") === "binary") return classPrf(m, opts.positive ?? 1);
   // classes that occur in pred or target, as scikit-learn's labels=None
@@ -99,8 +109,8 @@ export function precisionRecallF1(pred: Labels, target: Labels, opts: PrfOptions
 }
 
 /** Precision alone. @example wg.metrics.precision([1, 1, 0], [1, 0, 0]); // 0.5 */
-export const precision = (pred: Labels, target: Labels, opts?: PrfOptions): number => precisionRecallF1(pred, target, opts).precision;
+export const precision = (pred: Labels, target: Labels, opts?: PrfOptions): number => prf("precision", pred, target, opts).precision;
 /** Recall alone. @example wg.metrics.recall([1, 0, 0], [1, 1, 0]); // 0.5 */
-export const recall = (pred: Labels, target: Labels, opts?: PrfOptions): number => precisionRecallF1(pred, target, opts).recall;
+export const recall = (pred: Labels, target: Labels, opts?: PrfOptions): number => prf("recall", pred, target, opts).recall;
 /** F1 alone. @example wg.metrics.f1([1, 1, 0, 0], [1, 0, 1, 0]); // 0.5 */
-export const f1 = (pred: Labels, target: Labels, opts?: PrfOptions): number => precisionRecallF1(pred, target, opts).f1;
+export const f1 = (pred: Labels, target: Labels, opts?: PrfOptions): number => prf("f1", pred, target, opts).f1;

@@ -6,6 +6,7 @@
 import { Tensor, type Shape } from "./tensor.js";
 import * as ops from "./ops/index.js";
 import { runBackward, type BackwardOptions } from "./autograd.js";
+import { checkOptions, checkBool } from "./ops/util.js";
 
 declare module "./tensor.js" {
   interface Tensor {
@@ -87,7 +88,12 @@ declare module "./tensor.js" {
 }
 
 const P = Tensor.prototype;
-P.backward = function (this: Tensor, opts: BackwardOptions = {}) { runBackward(this, opts); };
+P.backward = function (this: Tensor, opts: BackwardOptions = {}) {
+  checkOptions("backward", opts, ["grad", "retainGraph"]);
+  if (opts.grad !== undefined && !(opts.grad instanceof Tensor)) throw new Error(`backward: grad must be a tensor, got ${typeof opts.grad}`);
+  checkBool("backward", "retainGraph", opts.retainGraph);
+  runBackward(this, opts);
+};
 P.add = function (this: Tensor, o: Tensor | number) { return ops.add(this, o); };
 P.sub = function (this: Tensor, o: Tensor | number) { return ops.sub(this, o); };
 P.mul = function (this: Tensor, o: Tensor | number) { return ops.mul(this, o); };

@@ -15,6 +15,8 @@ import { terminalBar, isTerminal } from "./progress.js";
 import { saveCheckpoint } from "./io/checkpoint.js";
 import type { FileStore } from "./io/files.js";
 import * as ops from "./ops/index.js";
+import { checkOptions, checkOneOf, checkInt, checkNumber, checkBool } from "./ops/util.js";
+import { checkStore } from "./io/files.js";
 
 export type LossName = "crossEntropy" | "binaryCrossEntropy" | "binaryCrossEntropyWithLogits" | "mse";
 
@@ -63,6 +65,44 @@ export interface FitOptions {
   onEpoch?: (log: EpochLog) => void;
 }
 
+const LOSSES: LossName[] = ["crossEntropy", "binaryCrossEntropy", "binaryCrossEntropyWithLogits", "mse"];
+const MONITORS: Monitor[] = ["loss", "valLoss", "accuracy", "valAccuracy"];
+const FIT_OPTIONS = ["optimizer", "loss", "epochs", "validation", "metrics", "callbacks", "clipGradNorm", "onStep", "progress", "onEpoch"];
+
+/** The loss option fit() and evaluate() need: one of the names lossOf knows (an unknown one returned undefined as the loss). */
+function checkLoss(who: string, loss: unknown): void {
+  if (loss === undefined) throw new Error(`${who}: the loss option is required (${LOSSES.join(", ")})`);
+  checkOneOf(who, "loss", loss, LOSSES);
+}
+
+/** A clipping norm: > 0 (Infinity allowed: the norm without clipping); NaN or 0 would zero or NaN every gradient. */
+function checkMaxNorm(who: string, v: unknown, name = "maxNorm"): void {
+  if (typeof v !== "number" || !(v > 0)) throw new Error(`${who}: ${name} must be a number > 0, got ${JSON.stringify(v) ?? String(v)}`);
+}
+
+function checkFunction(who: string, name: string, v: unknown): void {
+  if (v !== undefined && typeof v !== "function") throw new Error(`${who}: ${name} must be a function, got ${typeof v}`);
+}
+
+/** fit()'s options, all checked before the first step (a typo must not cost an epoch). */
+function checkFitOptions(opts: FitOptions): void {
+  if (typeof opts !== "object" || opts === null) throw new Error("fit: options { optimizer, loss } are required");
+  checkOptions("fit", opts, FIT_OPTIONS);
+  if (typeof opts.optimizer?.step !== "function") throw new Error("fit: optimizer must be an optimizer (wg.optim.SGD, Adam, AdamW)");
+  checkLoss("fit", opts.loss);
+  if (opts.epochs !== undefined) checkInt("fit", "epochs", opts.epochs, 0);
+  if (opts.validation !== undefined && typeof (opts.validation as any)?.[Symbol.iterator] !== "function") throw new Error("fit: validation must be a DataLoader");
+  if (opts.metrics !== undefined) {
+    if (!Array.isArray(opts.metrics)) throw new Error(`fit: metrics must be an array, got ${JSON.stringify(opts.metrics)}`);
+    for (const m of opts.metrics) if (m !== "accuracy") throw new Error(`fit: unknown metric ${JSON.stringify(m)} (fit computes "accuracy"; precision, recall and F1 come from wg.metrics on predict())`);
+  }
+  if (opts.callbacks !== undefined && (!Array.isArray(opts.callbacks) || opts.callbacks.some((c) => typeof c !== "object" || c === null))) throw new Error("fit: callbacks must be an array of callback objects");
+  if (opts.clipGradNorm !== undefined) checkMaxNorm("fit", opts.clipGradNorm, "clipGradNorm");
+  checkFunction("fit", "onStep", opts.onStep);
+  checkFunction("fit", "onEpoch", opts.onEpoch);
+  if (opts.progress !== undefined && opts.progress !== "auto") checkBool("fit", "progress", opts.progress);
+}
+
 function lossOf(name: LossName, out: Tensor, y: Tensor): Tensor {
   switch (name) {
     case "crossEntropy": return F.crossEntropy(out, y);
@@ -97,6 +137,7 @@ function correct(name: LossName, out: Tensor, y: Tensor): number {
  * @example const norm = wg.clipGradNorm(model.parameters(), 1);
  */
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
+  checkMaxNorm("clipGradNorm", maxNorm);
   if (backend().name !== "wasm") {
     clipGradNormTensor(params, maxNorm).dispose();
     return NaN;
@@ -117,6 +158,7 @@ export function clipGradNorm(params: Tensor[], maxNorm: number): number {
  * @example const norm = await wg.clipGradNormTensor(model.parameters(), 1).itemAsync();
  */
 export function clipGradNormTensor(params: Tensor[], maxNorm: number): Tensor {
+  checkMaxNorm("clipGradNormTensor", maxNorm);
   const grads = params.map((p) => p.grad).filter((g): g is Tensor => !!g);
   const norm = noGrad(() => scope(() => {
     let sq: Tensor = ops.zeros([]);
@@ -143,6 +185,8 @@ function disposeBatch(b: { x: Tensor; y: Tensor }): void {
  * const { loss, accuracy } = wg.evaluate(model, testLoader, { loss: "crossEntropy" });
  */
 export function evaluate(model: Module, loader: DataLoader, opts: { loss: LossName }): { loss: number; accuracy: number } {
+  checkOptions("evaluate", opts, ["loss"]);
+  checkLoss("evaluate", opts?.loss);
   const was = model.training;
   model.eval();
   let loss = 0, right = 0, n = 0;
@@ -190,6 +234,7 @@ export function predict(model: Module, loader: DataLoader): Float32Array {
  * });
  */
 export async function fit(model: Module, train: DataLoader, opts: FitOptions): Promise<EpochLog[]> {
+  checkFitOptions(opts);
   const epochs = opts.epochs ?? 1, opt = opts.optimizer, cbs = opts.callbacks ?? [];
   const ctx: FitContext = { model, optimizer: opt, steps: train.length, epochs, history: [] };
   const wantAcc = opts.metrics?.includes("accuracy") ?? false;
@@ -271,6 +316,11 @@ export class EarlyStopping implements Callback {
   private wait = 0;
   private saved: Float32Array[] | null = null;
   constructor(o: { monitor?: Monitor; patience?: number; minDelta?: number; restoreBest?: boolean } = {}) {
+    checkOptions("EarlyStopping", o, ["monitor", "patience", "minDelta", "restoreBest"]);
+    checkOneOf("EarlyStopping", "monitor", o.monitor, MONITORS);
+    if (o.patience !== undefined) checkInt("EarlyStopping", "patience", o.patience, 0);
+    if (o.minDelta !== undefined) checkNumber("EarlyStopping", "minDelta", o.minDelta, 0);
+    checkBool("EarlyStopping", "restoreBest", o.restoreBest);
     this.monitor = o.monitor ?? "valLoss";
     this.patience = o.patience ?? 3;
     this.minDelta = o.minDelta ?? 0;
@@ -304,7 +354,9 @@ export class EarlyStopping implements Callback {
  */
 export class LearningRateSchedule implements Callback {
   private base = 0;
-  constructor(readonly factor: (step: number, base: number) => number) {}
+  constructor(readonly factor: (step: number, base: number) => number) {
+    if (typeof factor !== "function") throw new Error(`LearningRateSchedule: factor must be a function (step, baseLr) => lr, got ${typeof factor}`);
+  }
   onTrainBegin(ctx: FitContext): void {
     this.base = ctx.optimizer.lr;
   }
@@ -313,14 +365,20 @@ export class LearningRateSchedule implements Callback {
   }
   /** lr·gamma^⌊step/every⌋ (torch's StepLR, counted in steps). */
   static step(every: number, gamma = 0.1): LearningRateSchedule {
+    checkInt("LearningRateSchedule.step", "every", every, 1);
+    checkNumber("LearningRateSchedule.step", "gamma", gamma, 0);
     return new LearningRateSchedule((s, b) => b * gamma ** Math.floor(s / every));
   }
   /** Cosine from the base lr down to minLr over totalSteps (torch's CosineAnnealingLR). */
   static cosine(totalSteps: number, minLr = 0): LearningRateSchedule {
+    checkInt("LearningRateSchedule.cosine", "totalSteps", totalSteps, 1);
+    checkNumber("LearningRateSchedule.cosine", "minLr", minLr, 0);
     return new LearningRateSchedule((s, b) => minLr + ((b - minLr) * (1 + Math.cos((Math.PI * Math.min(s, totalSteps)) / totalSteps))) / 2);
   }
   /** Linear warm-up from 0 over `steps`, then `then` (another schedule) or the base lr. */
   static warmup(steps: number, then?: LearningRateSchedule): LearningRateSchedule {
+    checkInt("LearningRateSchedule.warmup", "steps", steps, 0);
+    if (then !== undefined && !(then instanceof LearningRateSchedule)) throw new Error("LearningRateSchedule.warmup: then must be a LearningRateSchedule");
     return new LearningRateSchedule((s, b) => (s < steps ? (b * (s + 1)) / steps : then ? then.factor(s - steps, b) : b));
   }
 }
@@ -341,7 +399,12 @@ export class ModelCheckpoint implements Callback {
   /** Paths written so far, in order. */
   readonly saved: string[] = [];
   constructor(o: { path: string; monitor?: Monitor; saveBestOnly?: boolean; store?: FileStore }) {
+    checkOptions("ModelCheckpoint", o, ["path", "monitor", "saveBestOnly", "store"]);
     if (!o?.path) throw new Error("ModelCheckpoint: a path is required");
+    if (typeof o.path !== "string") throw new Error(`ModelCheckpoint: path must be a string, got ${typeof o.path}`);
+    checkOneOf("ModelCheckpoint", "monitor", o.monitor, MONITORS);
+    checkBool("ModelCheckpoint", "saveBestOnly", o.saveBestOnly);
+    checkStore("ModelCheckpoint", o.store);
     this.path = o.path;
     this.monitor = o.monitor ?? "valLoss";
     this.saveBestOnly = o.saveBestOnly ?? false;

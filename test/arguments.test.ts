@@ -53,10 +53,10 @@ test("tensor creation: int32 range and integers, dtypes, shapes and arange bound
   assert.throws(() => wg.tensor([3e9], { dtype: "int32" }), /tensor: int32 tensor given 3000000000 at position 0, outside -2\^31\.\.2\^31-1/);
   assert.throws(() => wg.full([2], 1.5, { dtype: "int32" }), /full: value must be an integer in -2147483648\.\.2147483647, got 1\.5/);
   assert.throws(() => wg.tensor([1], { dtype: "float64" as any }), /tensor: dtype must be "float32" or "int32", got "float64"/);
-  assert.throws(() => wg.zeros([2], { dtype: "float64" as any }), /full: dtype must be/);
-  assert.throws(() => wg.zeros(null as any), /full: shape must be an array of dimensions, got null/);
-  assert.throws(() => wg.zeros(5 as any), /full: shape must be an array of dimensions, got 5/);
-  assert.throws(() => wg.zeros([2, 1.5]), /full: shape \[2,1\.5\] has a dimension that is not a non-negative integer/);
+  assert.throws(() => wg.zeros([2], { dtype: "float64" as any }), /zeros: dtype must be/);
+  assert.throws(() => wg.zeros(null as any), /zeros: shape must be an array of dimensions, got null/);
+  assert.throws(() => wg.zeros(5 as any), /zeros: shape must be an array of dimensions, got 5/);
+  assert.throws(() => wg.zeros([2, 1.5]), /zeros: shape \[2,1\.5\] has a dimension that is not a non-negative integer/);
   assert.throws(() => wg.arange(Infinity), /arange: end must be a finite number, got Infinity/);
   assert.throws(() => wg.arange(NaN), /arange: end must be a finite number, got NaN/);
   assert.throws(() => wg.tensor([1, 2], { shap: [2] } as any), /tensor: unknown option "shap"/);

@@ -68,7 +68,7 @@ async function nodeDecoders() {
  */
 export async function decodeImage(bytes: Uint8Array, name = "image", opts: ImageLimits = {}): Promise<DecodedImage> {
   if (!(bytes instanceof Uint8Array)) throw new Error(`decodeImage: ${name}: bytes must be a Uint8Array`);
-  for (const k of Object.keys(opts)) if (k !== "maxPixels") throw new Error(`decodeImage: unknown option ${JSON.stringify(k)}`);
+  checkOptions("decodeImage", opts, ["maxPixels"]);
   const maxPixels = maxPixelsOf(opts, "decodeImage");
   const png = isPng(bytes), jpg = isJpeg(bytes);
   if (!png && !jpg) throw new Error(`decodeImage: ${name} is neither PNG nor JPEG (starts with ${[...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join(" ") || "nothing"})`);

@@ -3,6 +3,8 @@
 // dataset-fashion-mnist installs Fashion-MNIST in it). Node only: browsers
 // fetch the files themselves and call parseIdx.
 
+import { checkOptions } from "../ops/util.js";
+
 export interface ImageSet {
   /** N·H·W floats in [0, 1], row-major. */
   images: Float32Array;
@@ -88,7 +90,7 @@ export const DEFAULT_MAX_INFLATED = 2 ** 30;
  * @example const raw = await gunzipBytes(new Uint8Array(await (await fetch(url)).arrayBuffer()));
  */
 export async function gunzipBytes(bytes: Uint8Array, name = "input", opts: { maxBytes?: number } = {}): Promise<Uint8Array> {
-  for (const k of Object.keys(opts)) if (k !== "maxBytes") throw new Error(`gunzipBytes: unknown option ${JSON.stringify(k)}`);
+  checkOptions("gunzipBytes", opts, ["maxBytes"]);
   const max = opts.maxBytes ?? DEFAULT_MAX_INFLATED;
   if (!Number.isSafeInteger(max) || max < 1 || max > 2 ** 32) throw new Error(`gunzipBytes: maxBytes must be an integer in 1..2^32, got ${String(opts.maxBytes)}`);
   if (!isGzip(bytes)) return bytes;
@@ -132,6 +134,7 @@ export async function gunzipBytes(bytes: Uint8Array, name = "input", opts: { max
  * @example const test = await parseIdxPair(imageBytes, labelBytes, ["t10k-images", "t10k-labels"]);
  */
 export async function parseIdxPair(imageBytes: Uint8Array, labelBytes: Uint8Array, names: [string, string] = ["images", "labels"], opts: { maxBytes?: number } = {}): Promise<ImageSet> {
+  checkOptions("parseIdxPair", opts, ["maxBytes"]);
   const parse = async (bytes: Uint8Array, name: string) => {
     const raw = await gunzipBytes(bytes, name, opts);
     try {
@@ -155,6 +158,7 @@ export async function parseIdxPair(imageBytes: Uint8Array, labelBytes: Uint8Arra
  * @example const train = await loadIdx("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", ".../train-labels-idx1-ubyte.gz");
  */
 export async function loadIdx(imagesPath: string, labelsPath: string, opts: { maxBytes?: number } = {}): Promise<ImageSet> {
+  checkOptions("loadIdx", opts, ["maxBytes"]);
   const { readFileSync } = await import("node:fs");
   const read = (p: string) => {
     try {

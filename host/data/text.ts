@@ -3,6 +3,8 @@
 // with ANSI escape codes, which are stripped) and plain text files, plus a
 // character vocabulary for character-level language models.
 
+import { checkOptions, checkBool } from "../ops/util.js";
+
 const TEXT = 0, ESC = 1, CSI_PARAM = 2, CSI_INTER = 3, OSC = 4;
 
 /**
@@ -132,6 +134,8 @@ export class CharVocab {
    * default) or the NUL character itself, as in the vocabulary of a text that holds NUL.
    */
   constructor(readonly chars: string[], opts: { unk?: boolean } = {}) {
+    checkOptions("CharVocab", opts, ["unk"]);
+    checkBool("CharVocab", "unk", opts.unk);
     if (!Array.isArray(chars) || !chars.every((c) => typeof c === "string" && [...c].length === 1)) throw new Error("CharVocab: chars must be an array of single characters");
     chars.forEach((c, i) => {
       if (this.index.has(c)) throw new Error(`CharVocab: character ${JSON.stringify(c)} appears twice`);
@@ -146,7 +150,8 @@ export class CharVocab {
    */
   static fromText(text: string, opts: { minCount?: number; unk?: boolean } = {}): CharVocab {
     if (typeof text !== "string") throw new Error(`CharVocab.fromText: text must be a string, got ${typeof text}`);
-    for (const k of Object.keys(opts)) if (k !== "minCount" && k !== "unk") throw new Error(`CharVocab.fromText: unknown option ${JSON.stringify(k)}`);
+    checkOptions("CharVocab.fromText", opts, ["minCount", "unk"]);
+    checkBool("CharVocab.fromText", "unk", opts.unk);
     const minCount = opts.minCount ?? 1;
     if (!Number.isSafeInteger(minCount) || minCount < 1) throw new Error(`CharVocab.fromText: minCount must be a positive integer, got ${String(opts.minCount)}`);
     const counts = new Map<string, number>();

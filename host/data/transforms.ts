@@ -1,6 +1,7 @@
 // Image transforms on plain Float32Arrays (CPU side, before a batch becomes a tensor).
 
 import { rng } from "../random.js";
+import { checkOptions, checkNumber, checkInt } from "../ops/util.js";
 
 export interface AffineAugment {
   /** Max rotation in degrees (uniform in ±degrees). */
@@ -17,6 +18,7 @@ export interface AffineAugment {
  * @example randomAffine(img, out, 28, 28, { degrees: 10, scale: [0.9, 1.1], translate: 0.1 }, Math.random);
  */
 export function randomAffine(src: Float32Array, out: Float32Array, h: number, w: number, a: AffineAugment, random: () => number): void {
+  checkAffine(a);
   const deg = ((random() * 2 - 1) * (a.degrees ?? 0) * Math.PI) / 180;
   const [s0, s1] = a.scale ?? [1, 1];
   const s = s0 + random() * (s1 - s0);
@@ -42,8 +44,24 @@ export function randomAffine(src: Float32Array, out: Float32Array, h: number, w:
   }
 }
 
+/** randomAffine's options: known names, degrees and translate ≥ 0, a scale range [lo ≤ hi] of positive numbers. */
+function checkAffine(a: AffineAugment): void {
+  checkOptions("randomAffine", a, ["degrees", "scale", "translate"]);
+  if (a === undefined) throw new Error("randomAffine: options { degrees, scale, translate } are required");
+  if (a.degrees !== undefined) checkNumber("randomAffine", "degrees", a.degrees, 0);
+  if (a.translate !== undefined) checkNumber("randomAffine", "translate", a.translate, 0);
+  if (a.scale !== undefined) {
+    const s = a.scale;
+    if (!Array.isArray(s) || s.length !== 2 || !s.every((v) => typeof v === "number" && Number.isFinite(v) && v > 0) || s[0] > s[1]) {
+      throw new Error(`randomAffine: scale must be [lo, hi] with 0 < lo ≤ hi, got ${JSON.stringify(s)}`);
+    }
+  }
+}
+
 /** (x − mean) / std in place. @example normalize(batch, 0.1307, 0.3081); */
 export function normalize(data: Float32Array, mean: number, std: number): Float32Array {
+  checkNumber("normalize", "mean", mean);
+  checkNumber("normalize", "std", std, 0, Infinity, true); // 0 or NaN would fill the batch with Infinity or NaN
   const inv = 1 / std;
   for (let i = 0; i < data.length; i++) data[i] = (data[i] - mean) * inv;
   return data;
@@ -83,6 +101,7 @@ export function hflip(img: Float32Array, c: number, h: number, w: number): Float
  * @example randomCropPad(img, out, 3, 32, 32, 4, Math.random);
  */
 export function randomCropPad(src: Float32Array, out: Float32Array, c: number, h: number, w: number, pad: number, random: () => number): Float32Array {
+  checkInt("randomCropPad", "pad", pad, 0);
   const dy = Math.floor(random() * (2 * pad + 1)) - pad, dx = Math.floor(random() * (2 * pad + 1)) - pad;
   out.fill(0);
   const x0 = Math.max(0, -dx), x1 = Math.min(w, w - dx);
@@ -154,6 +173,8 @@ export function toTensorChw(pixels: Uint8Array | Uint8ClampedArray, h: number, w
  */
 export function normalizeChannels(data: Float32Array, mean: number[], std: number[], pixels: number): Float32Array {
   const c = mean.length;
+  mean.forEach((m, i) => checkNumber("normalizeChannels", `mean[${i}]`, m));
+  std.forEach((s, i) => checkNumber("normalizeChannels", `std[${i}]`, s, 0, Infinity, true));
   if (std.length !== c || data.length % (c * pixels) !== 0) throw new Error(`normalizeChannels: ${data.length} values are not images of ${c}×${pixels} pixels (${mean.length} means, ${std.length} stds)`);
   for (let at = 0; at < data.length; at += pixels) {
     const ch = (at / pixels) % c, m = mean[ch], inv = 1 / std[ch];

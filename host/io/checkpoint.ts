@@ -10,7 +10,8 @@ import type { Module } from "../nn/module.js";
 import { Tensor } from "../tensor.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { parseSafetensors, serializeSafetensors, type StoredTensor, type SafetensorsLimits } from "./safetensors.js";
-import { writeFileAtomic, readFileBytes, type FileStore } from "./files.js";
+import { writeFileAtomic, readFileBytes, checkStore, type FileStore } from "./files.js";
+import { checkOptions, checkBool } from "../ops/util.js";
 import { parseStrictJson, isJsonObject } from "./strict-json.js";
 import { getRngState, setRngState, type RngState } from "../random.js";
 
@@ -21,6 +22,8 @@ const FORMAT = "webgrad-checkpoint-1";
  * @example await wg.io.saveSafetensors("model.safetensors", net.stateDict());
  */
 export async function saveSafetensors(path: string, tensors: Parameters<typeof serializeSafetensors>[0], metadata: Record<string, string> = {}, opts: { store?: FileStore } = {}): Promise<void> {
+  checkOptions("saveSafetensors", opts, ["store"]);
+  checkStore("saveSafetensors", opts.store);
   // serializeSafetensors reads synchronously: tensors that live on the GPU are read back first
   const readable: Parameters<typeof serializeSafetensors>[0] = Object.create(null);
   for (const [k, t] of Object.entries(tensors)) {
@@ -34,6 +37,8 @@ export async function saveSafetensors(path: string, tensors: Parameters<typeof s
  * @example const { tensors } = await wg.io.loadSafetensors("model.safetensors"); net.loadStateDict(tensors);
  */
 export async function loadSafetensors(path: string, opts: { store?: FileStore } & SafetensorsLimits = {}): Promise<{ tensors: Record<string, StoredTensor>; metadata: Record<string, string> }> {
+  checkOptions("loadSafetensors", opts, ["store", "maxHeaderBytes", "maxTensors"]);
+  checkStore("loadSafetensors", opts.store);
   const bytes = await readFileBytes(path, opts.store);
   try {
     const { store: _, ...limits } = opts;
@@ -43,6 +48,13 @@ export async function loadSafetensors(path: string, opts: { store?: FileStore } 
   }
 }
 
+/** The model a checkpoint call needs, an optimizer if given, and the store. */
+function checkParts(who: string, c: { model?: unknown; optimizer?: unknown; store?: unknown }): void {
+  if (typeof (c?.model as Module | undefined)?.stateDict !== "function") throw new Error(`${who}: model must be a Module`);
+  if (c.optimizer !== undefined && typeof (c.optimizer as Optimizer).stateDict !== "function") throw new Error(`${who}: optimizer must be an optimizer`);
+  checkStore(who, c.store);
+}
+
 /**
  * Saves model (and optimizer) state with a step number, any JSON-able extra,
  * and where the global random stream stands (so dropout masks and unseeded
@@ -50,7 +62,8 @@ export async function loadSafetensors(path: string, opts: { store?: FileStore } 
  * @example await wg.io.saveCheckpoint("ckpt.safetensors", { model: net, optimizer: opt, step: 1000 });
  */
 export async function saveCheckpoint(path: string, c: { model: Module; optimizer?: Optimizer; step?: number; extra?: unknown; store?: FileStore }): Promise<void> {
-  for (const k of Object.keys(c)) if (!["model", "optimizer", "step", "extra", "store"].includes(k)) throw new Error(`saveCheckpoint: unknown option ${JSON.stringify(k)}`);
+  checkOptions("saveCheckpoint", c, ["model", "optimizer", "step", "extra", "store"]);
+  checkParts("saveCheckpoint", c);
   const step = c.step ?? 0;
   if (!Number.isSafeInteger(step) || step < 0) throw new Error(`saveCheckpoint: step must be a non-negative integer, got ${String(step)}`);
   let extra: string | undefined;
@@ -89,7 +102,9 @@ function metaJson(path: string, key: string, text: string): unknown {
  * @example const { step } = await wg.io.loadCheckpoint("ckpt.safetensors", { model: net, optimizer: opt });
  */
 export async function loadCheckpoint(path: string, c: { model: Module; optimizer?: Optimizer; store?: FileStore; restoreRng?: boolean }): Promise<{ step: number; extra: unknown }> {
-  for (const k of Object.keys(c)) if (!["model", "optimizer", "store", "restoreRng"].includes(k)) throw new Error(`loadCheckpoint: unknown option ${JSON.stringify(k)}`);
+  checkOptions("loadCheckpoint", c, ["model", "optimizer", "store", "restoreRng"]);
+  checkParts("loadCheckpoint", c);
+  checkBool("loadCheckpoint", "restoreRng", c.restoreRng);
   const { tensors, metadata } = await loadSafetensors(path, { store: c.store });
   if (metadata.format !== FORMAT) throw new Error(`${path}: not a webgrad checkpoint (format ${JSON.stringify(metadata.format)}); use loadSafetensors for plain weights`);
   for (const k of Object.keys(metadata)) if (!["format", "step", "extra", "optimizer", "rng"].includes(k)) throw new Error(`${path}: unknown metadata entry ${JSON.stringify(k)}`);

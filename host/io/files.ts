@@ -30,7 +30,15 @@ export function defaultStore(): Exclude<FileStore, "auto"> {
   throw new Error("webgrad io: this runtime has no file system, OPFS or IndexedDB to keep files in");
 }
 
+const STORES: FileStore[] = ["auto", "fs", "opfs", "indexeddb"];
+
+/** A store option: one of the four names, or absent (a misspelt one must not fall through to some other place). */
+export function checkStore(who: string, store: unknown): void {
+  if (store !== undefined && !STORES.includes(store as FileStore)) throw new Error(`${who}: store must be ${STORES.map((s) => JSON.stringify(s)).join(" | ")}, got ${JSON.stringify(store) ?? String(store)}`);
+}
+
 function resolveStore(store: FileStore | undefined): Exclude<FileStore, "auto"> {
+  checkStore("webgrad io", store);
   const s = store ?? "auto";
   if (s === "auto") return defaultStore();
   if (s === "fs" && !hasNodeFs()) throw new Error(`webgrad io: store "fs" needs Node, Deno or Bun`);

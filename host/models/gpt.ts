@@ -17,6 +17,7 @@ import * as ops from "../ops/index.js";
 import { Module, parameter } from "../nn/module.js";
 import { LayerNorm } from "../nn/layers.js";
 import { crossEntropy } from "../nn/functional.js";
+import { checkOptions, checkInt, checkNumber, checkBool, checkProb } from "../ops/util.js";
 import { noGrad } from "../autograd.js";
 import { scope } from "../scope.js";
 import { rng } from "../random.js";
@@ -172,6 +173,11 @@ export class GPT extends Module {
   readonly config: GPTConfig;
   constructor(config: GPTConfig) {
     super();
+    checkOptions("GPT", config, ["vocabSize", "nPositions", "nEmbd", "nLayer", "nHead", "dropout", "layerNormEps"]);
+    if (config === undefined) throw new Error("GPT: a config { vocabSize, nPositions, nEmbd, nLayer, nHead } is required");
+    for (const k of ["vocabSize", "nPositions", "nEmbd", "nLayer", "nHead"] as const) checkInt("GPT", k, config[k], 1);
+    checkProb("GPT", "dropout", config.dropout);
+    if (config.layerNormEps !== undefined) checkNumber("GPT", "layerNormEps", config.layerNormEps, 0);
     this.config = { dropout: 0, layerNormEps: 1e-5, ...config };
     this.wte = new Table(config.vocabSize, config.nEmbd, 0.02);
     this.wpe = new Table(config.nPositions, config.nEmbd, 0.01);
@@ -185,6 +191,8 @@ export class GPT extends Module {
    * @example const cache = new KVCache(2); gpt.forward(prompt, { cache }); gpt.forward(nextToken, { cache });
    */
   forward(ids: Tensor, opts: { cache?: KVCache } = {}): Tensor {
+    checkOptions("GPT.forward", opts, ["cache"]);
+    if (opts.cache !== undefined && !(opts.cache instanceof KVCache)) throw new Error("GPT.forward: cache must be a KVCache");
     if (ids.rank !== 2 || ids.dtype !== "int32") throw new Error(`GPT: ids must be int32 [B, T], got ${ids.dtype} [${ids.shape}]`);
     const [, T] = ids.shape;
     const past = opts.cache?.length ?? 0;
@@ -234,6 +242,16 @@ export interface SamplingOptions {
   topP?: number;
 }
 
+const SAMPLING = ["temperature", "topK", "topP"];
+
+/** Sampling options under `who`'s name: temperature ≥ 0, topK an integer ≥ 0, topP in (0, 1]. */
+function checkSampling(who: string, opts: SamplingOptions, known: readonly string[] = SAMPLING): void {
+  checkOptions(who, opts, known);
+  if (opts.temperature !== undefined) checkNumber(who, "temperature", opts.temperature, 0);
+  if (opts.topK !== undefined) checkInt(who, "topK", opts.topK, 0);
+  if (opts.topP !== undefined) checkNumber(who, "topP", opts.topP, 0, 1, true);
+}
+
 /**
  * The distribution sampling draws from: softmax(logits / temperature) restricted
  * to the top-k tokens, then to the nucleus of probability topP, renormalised
@@ -243,6 +261,7 @@ export interface SamplingOptions {
  * samplingProbabilities(new Float32Array([2, 1, 0]), { topK: 2 }); // [0.731, 0.269, 0]
  */
 export function samplingProbabilities(logits: ArrayLike<number>, opts: SamplingOptions = {}): Float64Array {
+  checkSampling("samplingProbabilities", opts);
   const n = logits.length;
   const t = opts.temperature ?? 1;
   if (!(t > 0)) throw new Error(`samplingProbabilities: temperature must be > 0 here (0 means greedy), got ${t}`);
@@ -275,6 +294,7 @@ export function samplingProbabilities(logits: ArrayLike<number>, opts: SamplingO
  * @example sampleToken(new Float32Array([0, 5, 1]), { temperature: 0 }, Math.random); // 1
  */
 export function sampleToken(logits: ArrayLike<number>, opts: SamplingOptions, random: () => number): number {
+  checkSampling("sampleToken", opts);
   if ((opts.temperature ?? 1) === 0) {
     let best = 0;
     for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
@@ -312,6 +332,14 @@ export interface GenerateOptions extends SamplingOptions {
  * const ids = generate(gpt, [1, 2, 3], { maxNewTokens: 10, temperature: 0.8, topK: 40, seed: 1 });
  */
 export function generate(model: GPT, prompt: number[], opts: GenerateOptions): number[] {
+  if (typeof opts !== "object" || opts === null) throw new Error("generate: options { maxNewTokens } are required");
+  checkSampling("generate", opts, [...SAMPLING, "maxNewTokens", "seed", "useCache", "stopToken", "onToken"]);
+  checkInt("generate", "maxNewTokens", opts.maxNewTokens, 0);
+  if (opts.seed !== undefined) checkInt("generate", "seed", opts.seed);
+  checkBool("generate", "useCache", opts.useCache);
+  if (opts.stopToken !== undefined) checkInt("generate", "stopToken", opts.stopToken, 0);
+  if (opts.onToken !== undefined && typeof opts.onToken !== "function") throw new Error(`generate: onToken must be a function, got ${typeof opts.onToken}`);
+  const sampling: SamplingOptions = { temperature: opts.temperature, topK: opts.topK, topP: opts.topP };
   if (prompt.length === 0) throw new Error("generate: the prompt needs at least one token");
   const V = model.config.vocabSize, N = model.config.nPositions;
   for (const id of prompt) if (!(id >= 0 && id < V)) throw new Error(`generate: token id ${id} is outside the vocabulary of ${V}`);
@@ -334,7 +362,7 @@ export function generate(model: GPT, prompt: number[], opts: GenerateOptions): n
         const l = model.forward(ids, { cache: cache ?? undefined });
         return Float32Array.from((l.view() as Float32Array).subarray((feed.length - 1) * V, feed.length * V));
       }));
-      const next = sampleToken(logits, opts, random);
+      const next = sampleToken(logits, sampling, random);
       seq.push(next);
       out.push(next);
       opts.onToken?.(next);

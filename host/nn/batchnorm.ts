@@ -5,7 +5,7 @@
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 import { noGrad } from "../autograd.js";
-import { shapeStr } from "../ops/util.js";
+import { shapeStr, checkOptions, checkInt, checkNumber, checkBool } from "../ops/util.js";
 import { Module, parameter } from "./module.js";
 
 export interface BatchNormOptions {
@@ -37,6 +37,12 @@ export class BatchNorm2d extends Module {
   readonly momentum: number | null;
   constructor(readonly numFeatures: number, opts: BatchNormOptions = {}) {
     super();
+    checkInt("BatchNorm2d", "numFeatures", numFeatures, 1);
+    checkOptions("BatchNorm2d", opts, ["eps", "momentum", "affine", "trackRunningStats"]);
+    if (opts.eps !== undefined) checkNumber("BatchNorm2d", "eps", opts.eps, 0);
+    if (opts.momentum !== undefined && opts.momentum !== null) checkNumber("BatchNorm2d", "momentum", opts.momentum, 0, 1);
+    checkBool("BatchNorm2d", "affine", opts.affine);
+    checkBool("BatchNorm2d", "trackRunningStats", opts.trackRunningStats);
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
     const affine = opts.affine !== false;

@@ -3,9 +3,15 @@
 
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
-import { shapeStr } from "../ops/util.js";
+import { shapeStr, checkOptions, checkOneOf } from "../ops/util.js";
 
 export type Reduction = "mean" | "sum" | "none";
+
+/** A loss's options, checked before anything runs: a misspelt reduction once fell through to "none". */
+function reductionOf(op: string, opts: { reduction?: Reduction }): Reduction {
+  checkOptions(op, opts, ["reduction"]);
+  return checkOneOf(op, "reduction", opts.reduction, ["mean", "sum", "none"]) ?? "mean";
+}
 
 function reduce(t: Tensor, reduction: Reduction): Tensor {
   return reduction === "mean" ? t.mean() : reduction === "sum" ? t.sum() : t;
@@ -20,7 +26,8 @@ function reduce(t: Tensor, reduction: Reduction): Tensor {
  * loss.item(); // 0.1269…
  */
 export function crossEntropy(logits: Tensor, labels: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  return reduce(ops.softmaxCrossEntropy(logits, labels), opts.reduction ?? "mean");
+  const reduction = reductionOf("crossEntropy", opts);
+  return reduce(ops.softmaxCrossEntropy(logits, labels), reduction);
 }
 
 /**
@@ -28,6 +35,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, opts: { reduction?:
  * @example wg.nn.functional.nllLoss(wg.tensor([[-0.1, -2.3]]), wg.tensor([0], { dtype: "int32" })).item(); // 0.1
  */
 export function nllLoss(logProbs: Tensor, labels: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  const reduction = reductionOf("nllLoss", opts);
   if (logProbs.rank !== 2) throw new Error(`nllLoss: input must be [batch, classes], got ${shapeStr(logProbs.shape)}`);
   const [n, c] = logProbs.shape;
   ops.checkLabels(labels, n, c, "nllLoss");
@@ -35,7 +43,7 @@ export function nllLoss(logProbs: Tensor, labels: Tensor, opts: { reduction?: Re
   // gradient flows only to the chosen entries
   const mask = ops.eq(ops.reshape(labels, [n, 1]), ops.reshape(ops.arange(c), [1, c]));
   const picked = logProbs.mul(mask).sum(1);
-  return reduce(picked.neg(), opts.reduction ?? "mean");
+  return reduce(picked.neg(), reduction);
 }
 
 function sameShape(a: Tensor, b: Tensor, op: string): void {
@@ -47,8 +55,9 @@ function sameShape(a: Tensor, b: Tensor, op: string): void {
  * @example wg.nn.functional.mseLoss(wg.tensor([1, 2]), wg.tensor([1, 4])).item(); // 2
  */
 export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  const reduction = reductionOf("mseLoss", opts);
   sameShape(input, target, "mseLoss");
-  return reduce(input.sub(target).square(), opts.reduction ?? "mean");
+  return reduce(input.sub(target).square(), reduction);
 }
 
 /**
@@ -56,11 +65,12 @@ export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduc
  * @example wg.nn.functional.binaryCrossEntropy(wg.tensor([0.5]), wg.tensor([1])).item(); // 0.693…
  */
 export function binaryCrossEntropy(p: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  const reduction = reductionOf("binaryCrossEntropy", opts);
   sameShape(p, target, "binaryCrossEntropy");
   const logP = p.log().maximum(-100);
   const log1mP = ops.sub(1, p).log().maximum(-100);
   const loss = target.mul(logP).add(ops.sub(1, target).mul(log1mP)).neg();
-  return reduce(loss, opts.reduction ?? "mean");
+  return reduce(loss, reduction);
 }
 
 /**
@@ -68,9 +78,10 @@ export function binaryCrossEntropy(p: Tensor, target: Tensor, opts: { reduction?
  * @example wg.nn.functional.binaryCrossEntropyWithLogits(wg.tensor([0]), wg.tensor([1])).item(); // 0.693…
  */
 export function binaryCrossEntropyWithLogits(x: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  const reduction = reductionOf("binaryCrossEntropyWithLogits", opts);
   sameShape(x, target, "binaryCrossEntropyWithLogits");
   const loss = x.relu().sub(x.mul(target)).add(x.abs().neg().exp().add(1).log());
-  return reduce(loss, opts.reduction ?? "mean");
+  return reduce(loss, reduction);
 }
 
 export const scaledDotProductAttention = ops.scaledDotProductAttention;

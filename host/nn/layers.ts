@@ -5,7 +5,7 @@ import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 import { Module, parameter } from "./module.js";
 import type { Conv2dOptions } from "../ops/conv.js";
-import { checkOptions, checkInt, checkPair } from "../ops/util.js";
+import { checkOptions, checkInt, checkPair, checkNumber, checkBool, checkShape, checkOneOf } from "../ops/util.js";
 
 function uniformParam(shape: number[], bound: number): Tensor {
   return parameter(ops.rand(shape, { lo: -bound, hi: bound }));
@@ -104,6 +104,7 @@ export class Tanh extends Module {
 export class GELU extends Module {
   constructor(readonly approximate: "none" | "tanh" = "none") {
     super();
+    checkOneOf("GELU", "approximate", approximate, ["none", "tanh"]);
   }
   forward(x: Tensor): Tensor {
     return ops.gelu(x, this.approximate);
@@ -124,6 +125,7 @@ export class Flatten extends Module {
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
+    checkNumber("Dropout", "p", p, 0, 1, false, true);
   }
   forward(x: Tensor): Tensor {
     return ops.dropout(x, this.p, this.training);
@@ -155,7 +157,11 @@ export class LayerNorm extends Module {
   readonly normalizedShape: number[];
   constructor(normalizedShape: number | number[], readonly eps = 1e-5, opts: { elementwiseAffine?: boolean } = {}) {
     super();
+    checkOptions("LayerNorm", opts, ["elementwiseAffine"]);
+    checkNumber("LayerNorm", "eps", eps, 0); // an options object in eps's place lands here too
+    checkBool("LayerNorm", "elementwiseAffine", opts.elementwiseAffine);
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : normalizedShape;
+    checkShape("LayerNorm", this.normalizedShape, "normalizedShape");
     const affine = opts.elementwiseAffine !== false;
     this.weight = affine ? parameter(ops.ones(this.normalizedShape)) : null;
     this.bias = affine ? parameter(ops.zeros(this.normalizedShape)) : null;

@@ -3,7 +3,7 @@
 
 import { Tensor } from "../tensor.js";
 import { copyInPlace } from "../ops/elementwise.js";
-import { shapeStr, backend } from "../ops/util.js";
+import { shapeStr, backend, checkOptions, checkBool } from "../ops/util.js";
 import { countCallNodes } from "../autograd.js";
 import { tensorsIn } from "../scope.js";
 import type { MemoryManager } from "../memory/manager.js";
@@ -147,7 +147,8 @@ export abstract class Module {
    * checked before the first is written, so a load is all or nothing.
    * @example net2.loadStateDict(net.stateDict());
    */
-  loadStateDict(sd: Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>, { strict = true } = {}): { missing: string[]; unexpected: string[] } {
+  loadStateDict(sd: Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>, opts: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+    const strict = checkStrict("loadStateDict", opts);
     const { missing, unexpected, pairs } = this.checkStateDict(sd, { strict });
     for (const [t, src] of pairs) {
       if (src instanceof Tensor) copyInPlace(t, src);
@@ -164,8 +165,9 @@ export abstract class Module {
    * What loadStateDict(sd) would do, or the error it would throw, without writing anything.
    * @example net.checkStateDict(sd); // throws on a missing name, a wrong shape or a short array
    */
-  checkStateDict(sd: Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>, { strict = true } = {}):
+  checkStateDict(sd: Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>, opts: { strict?: boolean } = {}):
     { missing: string[]; unexpected: string[]; pairs: [Tensor, Tensor | { shape: readonly number[]; data: ArrayLike<number> }][] } {
+    const strict = checkStrict("checkStateDict", opts);
     if (typeof sd !== "object" || sd === null) throw new Error(`loadStateDict: expected an object of tensors, got ${sd === null ? "null" : typeof sd}`);
     const mine = this.stateDict();
     // own names only: "constructor" or "toString" must not find Object.prototype's
@@ -260,4 +262,10 @@ export abstract class Module {
   [INSPECT_DENO](): string {
     return formatModule(this);
   }
+}
+
+/** loadStateDict's options: only strict, true or false (a misspelt "strict" once loaded strictly without a word). */
+function checkStrict(who: string, opts: { strict?: boolean }): boolean {
+  checkOptions(who, opts, ["strict"]);
+  return checkBool(who, "strict", opts.strict) ?? true;
 }

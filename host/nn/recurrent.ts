@@ -5,7 +5,7 @@
 
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
-import { shapeStr } from "../ops/util.js";
+import { shapeStr, checkOptions, checkInt, checkBool, checkProb } from "../ops/util.js";
 import { Module, parameter } from "./module.js";
 
 export interface RecurrentOptions {
@@ -29,6 +29,14 @@ abstract class RecurrentBase extends Module {
   readonly hasBias: boolean;
   constructor(readonly inputSize: number, readonly hiddenSize: number, gates: number, opts: RecurrentOptions) {
     super();
+    const who = new.target.name;
+    checkInt(who, "inputSize", inputSize, 1);
+    checkInt(who, "hiddenSize", hiddenSize, 1);
+    checkOptions(who, opts, ["numLayers", "bias", "batchFirst", "dropout"]);
+    if (opts.numLayers !== undefined) checkInt(who, "numLayers", opts.numLayers, 1);
+    checkBool(who, "bias", opts.bias);
+    checkBool(who, "batchFirst", opts.batchFirst);
+    checkProb(who, "dropout", opts.dropout);
     this.numLayers = opts.numLayers ?? 1;
     this.batchFirst = opts.batchFirst ?? false;
     this.dropout = opts.dropout ?? 0;

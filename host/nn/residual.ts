@@ -5,6 +5,7 @@ import { Tensor } from "../tensor.js";
 import { Module } from "./module.js";
 import { Conv2d, Sequential } from "./layers.js";
 import { BatchNorm2d } from "./batchnorm.js";
+import { checkOptions, checkInt, checkBool } from "../ops/util.js";
 
 /**
  * out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)). When the stride
@@ -25,6 +26,9 @@ export class BasicBlock extends Module {
   downsample: Sequential | null;
   constructor(readonly inPlanes: number, readonly planes: number, readonly stride = 1, opts: { downsample?: boolean } = {}) {
     super();
+    checkOptions("BasicBlock", opts, ["downsample"]);
+    checkInt("BasicBlock", "stride", stride, 1);
+    checkBool("BasicBlock", "downsample", opts.downsample);
     this.conv1 = new Conv2d(inPlanes, planes, 3, stride, 1, { bias: false });
     this.bn1 = new BatchNorm2d(planes);
     this.conv2 = new Conv2d(planes, planes, 3, 1, 1, { bias: false });

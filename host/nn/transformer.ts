@@ -12,7 +12,7 @@
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 import { noGrad } from "../autograd.js";
-import { shapeStr } from "../ops/util.js";
+import { shapeStr, checkOptions, checkInt, checkNumber, checkBool, checkProb } from "../ops/util.js";
 import { Module, parameter } from "./module.js";
 import { Linear, LayerNorm, Dropout } from "./layers.js";
 
@@ -31,6 +31,22 @@ export interface AttentionCallOptions {
   isCausal?: boolean;
   /** Also return the attention weights averaged over heads ([batch, Sq, Sk]). */
   needWeights?: boolean;
+}
+
+// Option names each call knows: an unknown one is an error, never ignored (issue 13)
+const ATTENTION_CALL = ["attnMask", "keyPaddingMask", "isCausal", "needWeights"];
+const ENCODER_LAYER_CALL = ["srcMask", "srcKeyPaddingMask", "isCausal"];
+const ENCODER_CALL = ["mask", "srcKeyPaddingMask", "isCausal"];
+const DECODER_CALL = ["tgtMask", "memoryMask", "tgtKeyPaddingMask", "memoryKeyPaddingMask", "tgtIsCausal", "memoryIsCausal"];
+const LAYER_OPTIONS = ["dimFeedforward", "dropout", "activation", "layerNormEps", "batchFirst", "normFirst", "bias"];
+
+/** Checks a forward call's options: known names, masks that are tensors, flags that are booleans. */
+function checkCall(who: string, o: object, known: readonly string[]): void {
+  checkOptions(who, o, known);
+  for (const [k, v] of Object.entries(o)) {
+    if (/Causal$|needWeights/.test(k)) checkBool(who, k, v);
+    else if (v !== undefined && v !== null && !(v instanceof Tensor)) throw new Error(`${who}: ${k} must be a tensor or null, got ${typeof v}`);
+  }
 }
 
 /** xavier_uniform_ (bound √(6/(fan_in + fan_out))). */
@@ -97,6 +113,12 @@ export class MultiheadAttention extends Module {
   readonly dropout: number;
   constructor(readonly embedDim: number, readonly numHeads: number, opts: { dropout?: number; bias?: boolean; batchFirst?: boolean } = {}) {
     super();
+    checkInt("MultiheadAttention", "embedDim", embedDim, 1);
+    checkInt("MultiheadAttention", "numHeads", numHeads, 1);
+    checkOptions("MultiheadAttention", opts, ["dropout", "bias", "batchFirst"]);
+    checkProb("MultiheadAttention", "dropout", opts.dropout);
+    checkBool("MultiheadAttention", "bias", opts.bias);
+    checkBool("MultiheadAttention", "batchFirst", opts.batchFirst);
     if (embedDim % numHeads !== 0) throw new Error(`MultiheadAttention: embedDim ${embedDim} must be divisible by numHeads ${numHeads}`);
     this.headDim = embedDim / numHeads;
     this.batchFirst = opts.batchFirst ?? false;
@@ -108,6 +130,7 @@ export class MultiheadAttention extends Module {
   }
 
   forward(query: Tensor, key: Tensor, value: Tensor, opts: AttentionCallOptions = {}): [Tensor, Tensor | null] {
+    checkCall("MultiheadAttention.forward", opts, ATTENTION_CALL);
     const E = this.embedDim, nh = this.numHeads, hd = this.headDim;
     for (const [t, n] of [[query, "query"], [key, "key"], [value, "value"]] as const) {
       if ((t.rank !== 3 && t.rank !== 2) || t.shape[t.rank - 1] !== E || t.rank !== query.rank) {
@@ -182,7 +205,15 @@ export interface TransformerLayerOptions {
   bias?: boolean;
 }
 
-function layerDefaults(o: TransformerLayerOptions): Required<TransformerLayerOptions> {
+function layerDefaults(who: string, o: TransformerLayerOptions): Required<TransformerLayerOptions> {
+  checkOptions(who, o, LAYER_OPTIONS);
+  if (o.dimFeedforward !== undefined) checkInt(who, "dimFeedforward", o.dimFeedforward, 1);
+  checkProb(who, "dropout", o.dropout);
+  if (o.activation !== undefined && o.activation !== "relu" && o.activation !== "gelu" && typeof o.activation !== "function") {
+    throw new Error(`${who}: activation must be "relu", "gelu" or a function, got ${JSON.stringify(o.activation)}`);
+  }
+  if (o.layerNormEps !== undefined) checkNumber(who, "layerNormEps", o.layerNormEps, 0);
+  for (const k of ["batchFirst", "normFirst", "bias"] as const) checkBool(who, k, o[k]);
   return {
     dimFeedforward: o.dimFeedforward ?? 2048, dropout: o.dropout ?? 0.1, activation: o.activation ?? "relu",
     layerNormEps: o.layerNormEps ?? 1e-5, batchFirst: o.batchFirst ?? false, normFirst: o.normFirst ?? false, bias: o.bias ?? true,
@@ -220,7 +251,7 @@ export class TransformerEncoderLayer extends Module {
   readonly config: Required<TransformerLayerOptions>;
   constructor(readonly dModel: number, readonly nhead: number, opts: TransformerLayerOptions = {}) {
     super();
-    const c = (this.config = layerDefaults(opts));
+    const c = (this.config = layerDefaults(new.target.name, opts));
     this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: c.dropout, bias: c.bias, batchFirst: c.batchFirst });
     this.linear1 = new Linear(dModel, c.dimFeedforward, { bias: c.bias });
     this.dropout = new Dropout(c.dropout);
@@ -235,6 +266,7 @@ export class TransformerEncoderLayer extends Module {
     return this.dropout1.forward(y);
   }
   forward(src: Tensor, o: { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
+    checkCall("TransformerEncoderLayer.forward", o, ENCODER_LAYER_CALL);
     const pre = this.config.normFirst;
     const x = residual(src, this.norm1, pre, (h) => this.sa(h, o));
     return residual(x, this.norm2, pre, (h) => feedForward(this, this.dropout2, h));
@@ -274,7 +306,7 @@ export class TransformerDecoderLayer extends Module {
   readonly config: Required<TransformerLayerOptions>;
   constructor(readonly dModel: number, readonly nhead: number, opts: TransformerLayerOptions = {}) {
     super();
-    const c = (this.config = layerDefaults(opts));
+    const c = (this.config = layerDefaults(new.target.name, opts));
     this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: c.dropout, bias: c.bias, batchFirst: c.batchFirst });
     this.multihead_attn = new MultiheadAttention(dModel, nhead, { dropout: c.dropout, bias: c.bias, batchFirst: c.batchFirst });
     this.linear1 = new Linear(dModel, c.dimFeedforward, { bias: c.bias });
@@ -296,11 +328,19 @@ export class TransformerDecoderLayer extends Module {
     return this.dropout2.forward(y);
   }
   forward(tgt: Tensor, memory: Tensor, o: DecoderCallOptions = {}): Tensor {
+    checkCall("TransformerDecoderLayer.forward", o, DECODER_CALL);
     const pre = this.config.normFirst;
     let x = residual(tgt, this.norm1, pre, (h) => this.sa(h, o));
     x = residual(x, this.norm2, pre, (h) => this.mha(h, memory, o));
     return residual(x, this.norm3, pre, (h) => feedForward(this, this.dropout3, h));
   }
+}
+
+/** A stack's arguments: a layer of the right kind (or a function making one), a layer count, a LayerNorm or null. */
+function checkStack(who: string, layer: unknown, Ctor: Function, n: number, norm: unknown): void {
+  if (typeof layer !== "function" && !(layer instanceof Ctor)) throw new Error(`${who}: the layer must be a ${Ctor.name} or a function (i) => ${Ctor.name}`);
+  checkInt(who, "numLayers", n, 0);
+  if (norm !== null && norm !== undefined && !(norm instanceof LayerNorm)) throw new Error(`${who}: norm must be a LayerNorm or null`);
 }
 
 /** N layers made by `make(i)`, or N copies of `layer` (same initial weights, as PyTorch's deepcopy gives). */
@@ -326,10 +366,12 @@ export class TransformerEncoder extends Module {
   norm: LayerNorm | null;
   constructor(encoderLayer: TransformerEncoderLayer | ((i: number) => TransformerEncoderLayer), readonly numLayers: number, norm: LayerNorm | null = null) {
     super();
+    checkStack("TransformerEncoder", encoderLayer, TransformerEncoderLayer, numLayers, norm);
     this.layers = clones(encoderLayer, numLayers, TransformerEncoderLayer);
     this.norm = norm;
   }
   forward(src: Tensor, o: { mask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
+    checkCall("TransformerEncoder.forward", o, ENCODER_CALL);
     let x = src;
     for (const l of this.layers) x = l.forward(x, { srcMask: o.mask, srcKeyPaddingMask: o.srcKeyPaddingMask, isCausal: o.isCausal });
     return this.norm ? this.norm.forward(x) : x;
@@ -347,10 +389,12 @@ export class TransformerDecoder extends Module {
   norm: LayerNorm | null;
   constructor(decoderLayer: TransformerDecoderLayer | ((i: number) => TransformerDecoderLayer), readonly numLayers: number, norm: LayerNorm | null = null) {
     super();
+    checkStack("TransformerDecoder", decoderLayer, TransformerDecoderLayer, numLayers, norm);
     this.layers = clones(decoderLayer, numLayers, TransformerDecoderLayer);
     this.norm = norm;
   }
   forward(tgt: Tensor, memory: Tensor, o: DecoderCallOptions = {}): Tensor {
+    checkCall("TransformerDecoder.forward", o, DECODER_CALL);
     let x = tgt;
     for (const l of this.layers) x = l.forward(x, memory, o);
     return this.norm ? this.norm.forward(x) : x;
@@ -379,15 +423,20 @@ export class Transformer extends Module {
   readonly batchFirst: boolean;
   constructor(opts: TransformerOptions & { dModel?: number; nhead?: number } = {}) {
     super();
-    const d = (this.dModel = opts.dModel ?? 512), h = (this.nhead = opts.nhead ?? 8);
+    checkOptions("Transformer", opts, ["dModel", "nhead", "numEncoderLayers", "numDecoderLayers", ...LAYER_OPTIONS]);
+    const { dModel, nhead, numEncoderLayers, numDecoderLayers, ...layerOpts } = opts;
+    const d = (this.dModel = checkInt("Transformer", "dModel", dModel ?? 512, 1)), h = (this.nhead = checkInt("Transformer", "nhead", nhead ?? 8, 1));
+    layerDefaults("Transformer", layerOpts); // the layer options' values, checked under this name
     this.batchFirst = opts.batchFirst ?? false;
     const eps = opts.layerNormEps ?? 1e-5;
-    this.encoder = new TransformerEncoder(() => new TransformerEncoderLayer(d, h, opts), opts.numEncoderLayers ?? 6, new LayerNorm(d, eps));
-    this.decoder = new TransformerDecoder(() => new TransformerDecoderLayer(d, h, opts), opts.numDecoderLayers ?? 6, new LayerNorm(d, eps));
+    this.encoder = new TransformerEncoder(() => new TransformerEncoderLayer(d, h, layerOpts), checkInt("Transformer", "numEncoderLayers", numEncoderLayers ?? 6, 0), new LayerNorm(d, eps));
+    this.decoder = new TransformerDecoder(() => new TransformerDecoderLayer(d, h, layerOpts), checkInt("Transformer", "numDecoderLayers", numDecoderLayers ?? 6, 0), new LayerNorm(d, eps));
   }
   forward(src: Tensor, tgt: Tensor, o: DecoderCallOptions & { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; srcIsCausal?: boolean } = {}): Tensor {
-    const memory = this.encoder.forward(src, { mask: o.srcMask, srcKeyPaddingMask: o.srcKeyPaddingMask, isCausal: o.srcIsCausal });
-    return this.decoder.forward(tgt, memory, o);
+    checkCall("Transformer.forward", o, ["srcMask", "srcKeyPaddingMask", "srcIsCausal", ...DECODER_CALL]);
+    const { srcMask, srcKeyPaddingMask, srcIsCausal, ...decoderCall } = o;
+    const memory = this.encoder.forward(src, { mask: srcMask, srcKeyPaddingMask, isCausal: srcIsCausal });
+    return this.decoder.forward(tgt, memory, decoderCall);
   }
   /**
    * PyTorch's float causal mask: 0 on and below the diagonal, −Infinity above.
@@ -428,6 +477,11 @@ export class PositionalEncoding extends Module {
   readonly batchFirst: boolean;
   constructor(readonly dModel: number, opts: { dropout?: number; maxLen?: number; batchFirst?: boolean } = {}) {
     super();
+    checkInt("PositionalEncoding", "dModel", dModel, 1);
+    checkOptions("PositionalEncoding", opts, ["dropout", "maxLen", "batchFirst"]);
+    checkProb("PositionalEncoding", "dropout", opts.dropout);
+    if (opts.maxLen !== undefined) checkInt("PositionalEncoding", "maxLen", opts.maxLen, 1);
+    checkBool("PositionalEncoding", "batchFirst", opts.batchFirst);
     this.dropout = new Dropout(opts.dropout ?? 0.1);
     this.batchFirst = opts.batchFirst ?? false;
     const maxLen = opts.maxLen ?? 5000;
@@ -456,6 +510,11 @@ export class LearnedPositionalEmbedding extends Module {
   readonly batchFirst: boolean;
   constructor(readonly maxLen: number, readonly dModel: number, opts: { std?: number; batchFirst?: boolean } = {}) {
     super();
+    checkInt("LearnedPositionalEmbedding", "maxLen", maxLen, 1);
+    checkInt("LearnedPositionalEmbedding", "dModel", dModel, 1);
+    checkOptions("LearnedPositionalEmbedding", opts, ["std", "batchFirst"]);
+    if (opts.std !== undefined) checkNumber("LearnedPositionalEmbedding", "std", opts.std, 0);
+    checkBool("LearnedPositionalEmbedding", "batchFirst", opts.batchFirst);
     this.batchFirst = opts.batchFirst ?? true;
     this.weight = parameter(ops.normal([maxLen, dModel], 0, opts.std ?? 1));
   }

@@ -3,7 +3,7 @@
 // Kernels: assembly/attention.ts. Work splits over batch·heads.
 
 import { record } from "../tape.js";
-import { backend, out, Tensor, requireFloat, shapeStr, scratch, sizeOf } from "./util.js";
+import { backend, out, Tensor, requireFloat, shapeStr, scratch, sizeOf, checkOptions, checkBool, checkNumber } from "./util.js";
 import { splitRange } from "../backends/threads.js";
 
 export interface AttentionOptions {
@@ -35,6 +35,9 @@ function splitHeads(kernel: string, BH: number, perCall: number, flops: number, 
  * wg.scaledDotProductAttention(q, q, q, { causal: true }).shape; // [1, 2, 4, 8]
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  checkOptions("scaledDotProductAttention", opts, ["causal", "scale"]);
+  checkBool("scaledDotProductAttention", "causal", opts.causal);
+  if (opts.scale !== undefined) checkNumber("scaledDotProductAttention", "scale", opts.scale);
   for (const [t, n] of [[q, "q"], [k, "k"], [v, "v"]] as const) {
     requireFloat(t, "attention");
     if (t.rank < 2) throw new Error(`attention: ${n} must be [..., S, D], got ${shapeStr(t.shape)}`);

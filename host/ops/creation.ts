@@ -91,12 +91,17 @@ export function tensor(data: NestedArray | Float32Array | Int32Array | ArrayLike
 
 /** A tensor filled with `value`. @example wg.full([2], 7).toArray(); // [7, 7] */
 export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
-  checkOptions("full", opts, ["dtype", "requiresGrad"]);
-  checkShape("full", shape);
-  const dtype = checkDType("full", opts.dtype) ?? "float32";
-  if (dtype === "int32") checkInt("full", "value", value, INT32_MIN, INT32_MAX);
-  else if (typeof value !== "number") throw new Error(`full: value must be a number, got ${JSON.stringify(value) ?? String(value)}`);
-  const t = alloc(shape, opts.dtype ?? "float32", !!opts.requiresGrad, "full");
+  return filled("full", shape, value, opts);
+}
+
+/** full() under the name of the function the caller called, so an error names it. */
+function filled(op: string, shape: Shape, value: number, opts: TensorOptions): Tensor {
+  checkOptions(op, opts, ["dtype", "requiresGrad"]);
+  checkShape(op, shape);
+  const dtype = checkDType(op, opts.dtype) ?? "float32";
+  if (dtype === "int32") checkInt(op, "value", value, INT32_MIN, INT32_MAX);
+  else if (typeof value !== "number") throw new Error(`${op}: value must be a number, got ${JSON.stringify(value) ?? String(value)}`);
+  const t = alloc(shape, opts.dtype ?? "float32", !!opts.requiresGrad, "full"); // the allocation site keeps its name (out of memory in full)
   if (t.dtype === "int32") {
     backend().write(t.ptr, new Int32Array(t.size).fill(value));
   } else backend().k.fill_f32(t.ptr, t.size, value);
@@ -104,19 +109,20 @@ export function full(shape: Shape, value: number, opts: TensorOptions = {}): Ten
 }
 
 /** Zeros. @example wg.zeros([2, 2]).toArray(); // [[0, 0], [0, 0]] */
-export const zeros = (shape: Shape, opts: TensorOptions = {}) => full(shape, 0, opts);
+export const zeros = (shape: Shape, opts: TensorOptions = {}) => filled("zeros", shape, 0, opts);
 /** Ones. @example wg.ones([2]).toArray(); // [1, 1] */
-export const ones = (shape: Shape, opts: TensorOptions = {}) => full(shape, 1, opts);
+export const ones = (shape: Shape, opts: TensorOptions = {}) => filled("ones", shape, 1, opts);
 /** Zeros shaped like t. @example wg.zerosLike(wg.ones([3])).toArray(); // [0, 0, 0] */
-export const zerosLike = (t: Tensor, opts: TensorOptions = {}) => full(t.shape, 0, { dtype: t.dtype, ...opts });
+export const zerosLike = (t: Tensor, opts: TensorOptions = {}) => filled("zerosLike", t.shape, 0, { dtype: t.dtype, ...opts });
 /** Ones shaped like t. @example wg.onesLike(wg.zeros([2])).toArray(); // [1, 1] */
-export const onesLike = (t: Tensor, opts: TensorOptions = {}) => full(t.shape, 1, { dtype: t.dtype, ...opts });
+export const onesLike = (t: Tensor, opts: TensorOptions = {}) => filled("onesLike", t.shape, 1, { dtype: t.dtype, ...opts });
 
 /**
  * start, start+step, … below end (one argument: 0 … n-1).
  * @example wg.arange(4).toArray(); // [0, 1, 2, 3]
  */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
+  checkOptions("arange", opts, ["dtype", "requiresGrad"]);
   if (end === undefined) [start, end] = [0, start];
   checkNumber("arange", "start", start);
   checkNumber("arange", "end", end);
@@ -131,6 +137,7 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
 
 /** Identity matrix. @example wg.eye(2).toArray(); // [[1, 0], [0, 1]] */
 export function eye(n: number, opts: TensorOptions = {}): Tensor {
+  checkOptions("eye", opts, ["dtype", "requiresGrad"]);
   checkInt("eye", "n", n, 0, 46340);
   const v = new Float32Array(n * n);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;

@@ -3,7 +3,7 @@
 // Kernels: assembly/elementwise.ts.
 
 import { record, isGradEnabled } from "../tape.js";
-import { backend, out, Tensor, broadcastShapes, broadcastStrides, requireFloat, shapeStr, writeI32, type Shape } from "./util.js";
+import { backend, out, Tensor, broadcastShapes, broadcastStrides, requireFloat, shapeStr, writeI32, type Shape, checkOneOf } from "./util.js";
 import { sumTo } from "./reduce.js";
 
 // op codes: docs/KERNELS.md
@@ -57,7 +57,7 @@ export const sign = (x: Tensor) => unary("sign", x);
  * GELU, the erf form by default (PyTorch's nn.GELU()), or the tanh approximation.
  * @example wg.tensor([0]).gelu().item(); // 0
  */
-export const gelu = (x: Tensor, approximate: "none" | "tanh" = "none") => unary(approximate === "tanh" ? "gelu_tanh" : "gelu", x);
+export const gelu = (x: Tensor, approximate: "none" | "tanh" = "none") => unary(checkOneOf("gelu", "approximate", approximate, ["none", "tanh"]) === "tanh" ? "gelu_tanh" : "gelu", x);
 
 function scalarTensor(v: number): Tensor {
   const t = out([], "float32", "scalar");

@@ -96,6 +96,23 @@ export function checkOptions(op: string, opts: unknown, known: readonly string[]
   }
 }
 
+/** true, false or absent, or an error naming the option (a string "false" must not read as true). */
+export function checkBool(op: string, name: string, v: unknown): boolean | undefined {
+  if (v === undefined || typeof v === "boolean") return v;
+  throw new Error(`${op}: ${name} must be true or false, got ${JSON.stringify(v) ?? String(v)}`);
+}
+
+/** One of `allowed` or absent, or an error naming the option and the choices. */
+export function checkOneOf<T extends string>(op: string, name: string, v: unknown, allowed: readonly T[]): T | undefined {
+  if (v === undefined || allowed.includes(v as T)) return v as T | undefined;
+  throw new Error(`${op}: ${name} must be ${allowed.map((a) => JSON.stringify(a)).join(" | ")}, got ${JSON.stringify(v) ?? String(v)}`);
+}
+
+/** A dropout probability in [0, 1) or absent (NaN and 1 would silently zero or pass everything). */
+export function checkProb(op: string, name: string, v: unknown): number | undefined {
+  return v === undefined ? undefined : checkNumber(op, name, v, 0, 1, false, true);
+}
+
 /** An integer argument in [min, max], or an error naming it. */
 export function checkInt(op: string, name: string, v: unknown, min = -(2 ** 53) + 1, max = 2 ** 53 - 1): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
