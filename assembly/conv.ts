@@ -21,6 +21,7 @@
 // writing the same float, and a channel sub-range gives the same bits as a whole call.
 // Kernels never require alignment (v128.load/store are unaligned-safe).
 import { madd, hsum4, loadN } from "./simd";
+import { conv2d_f32_4x8_w_splat, conv2d_f32_1x8_w_splat, conv2d_f32_5x8_w_packed } from "./conv-tiles.generated";
 
 /** First output index o in [0, O] with o·S + off ≥ 0. */
 // @ts-ignore: decorator
@@ -236,6 +237,8 @@ export function bias_add_channels_f32(y: usize, bias: usize, n: i32, c: i32, inn
 // of madd over r in order as gemm_f32 would compute from im2col columns, so a
 // tile that overlaps the previous one (the last tile of a row when OW % 8 ≠ 0)
 // rewrites the same bits. Needs OW ≥ 8; the host uses im2col otherwise.
+// The tiles (conv2d_f32_{4,1}x8_w_splat, conv2d_f32_5x8_w_packed) are generated
+// from one template, scripts/kernels/conv-tile.mjs, into conv-tiles.generated.ts.
 
 /**
  * xp[nc, h + PH, w + PW] = x[nc, h, w] and 0 in the border, for NC planes H×W
@@ -261,46 +264,6 @@ export function pad2d_f32(x: usize, xp: usize, NC: i32, H: i32, W: i32, PH: i32,
   }
 }
 
-/** One output row segment: `rows` (4 or 1) channels × 8 columns at (oh, ow). */
-// @ts-ignore: decorator
-@inline function directTile(
-  rows: i32, xrow: usize, w: usize, CKK4: usize, y: usize, P4: usize, C: i32, KH: i32, KW: i32, plane4: usize, Wp4: usize, bias: usize,
-): void {
-  // with a bias, each chain starts from its channel's bias (the bias-add pass fused in)
-  let c00 = bias ? v128.load32_splat(bias) : f32x4.splat(0), c01 = c00;
-  let c10 = f32x4.splat(0), c20 = f32x4.splat(0), c30 = f32x4.splat(0);
-  if (rows == 4 && bias) { c10 = v128.load32_splat(bias, 4); c20 = v128.load32_splat(bias, 8); c30 = v128.load32_splat(bias, 12); }
-  let c11 = c10, c21 = c20, c31 = c30;
-  let wp = w;
-  for (let c = 0; c < C; c++) {
-    let rp = xrow + <usize>c * plane4;
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        const q = rp + (<usize>kw << 2);
-        const b0 = v128.load(q), b1 = v128.load(q, 16);
-        const a0 = v128.load32_splat(wp);
-        c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
-        if (rows == 4) {
-          const a1 = v128.load32_splat(wp + CKK4);
-          c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
-          const a2 = v128.load32_splat(wp + 2 * CKK4);
-          c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
-          const a3 = v128.load32_splat(wp + 3 * CKK4);
-          c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
-        }
-        wp += 4;
-      }
-      rp += Wp4;
-    }
-  }
-  v128.store(y, c00); v128.store(y, c01, 16);
-  if (rows == 4) {
-    v128.store(y + P4, c10); v128.store(y + P4, c11, 16);
-    v128.store(y + 2 * P4, c20); v128.store(y + 2 * P4, c21, 16);
-    v128.store(y + 3 * P4, c30); v128.store(y + 3 * P4, c31, 16);
-  }
-}
-
 /**
  * y[n, o, oh, ow] = Σ_r w[o, r]·xp[n, c, oh + kh, ow + kw] for N padded images
  * xp [N, C, Hp, Wp] (stride 1, no dilation), weights [Cout, C, KH, KW], y
@@ -322,8 +285,8 @@ export function conv2d_direct_f32(xp: usize, w: usize, y: usize, N: i32, C: i32,
         const yrow = yn + <usize>o * P4 + (<usize>(oh * OW) << 2);
         for (let ow = 0; ow < OW; ow += 8) {
           const at = min(ow, OW - 8); // the last tile overlaps the previous one: same bits
-          if (rows == 4) directTile(4, xrow + (<usize>at << 2), wo, CKK4, yrow + (<usize>at << 2), P4, C, KH, KW, plane4, Wp4, 0);
-          else directTile(1, xrow + (<usize>at << 2), wo, CKK4, yrow + (<usize>at << 2), P4, C, KH, KW, plane4, Wp4, 0);
+          if (rows == 4) conv2d_f32_4x8_w_splat(xrow + (<usize>at << 2), wo, CKK4, yrow + (<usize>at << 2), P4, C, KH, KW, plane4, Wp4, 0);
+          else conv2d_f32_1x8_w_splat(xrow + (<usize>at << 2), wo, yrow + (<usize>at << 2), P4, C, KH, KW, plane4, Wp4, 0);
         }
       }
       o += rows;
@@ -355,44 +318,6 @@ export function conv_pack_w5_f32(w: usize, groups: i32, CKK: i32, dst: usize): v
 }
 
 /**
- * Five channels × 8 columns at (oh, ow) over packed weights (5 floats per tap): the
- * weights of channels 0..3 come from one v128 load, broadcast by shuffles, as in
- * gemm.ts's micro_5x8_p (10 accumulators + 2 inputs + 2 weight registers fit x64's 15).
- */
-// @ts-ignore: decorator
-@inline function directTile5(xrow: usize, wq: usize, y: usize, P4: usize, C: i32, KH: i32, KW: i32, plane4: usize, Wp4: usize, bias: usize): void {
-  let c00 = f32x4.splat(0), c10 = c00, c20 = c00, c30 = c00, c40 = c00;
-  if (bias) {
-    c00 = v128.load32_splat(bias); c10 = v128.load32_splat(bias, 4); c20 = v128.load32_splat(bias, 8);
-    c30 = v128.load32_splat(bias, 12); c40 = v128.load32_splat(bias, 16);
-  }
-  let c01 = c00, c11 = c10, c21 = c20, c31 = c30, c41 = c40;
-  let wp = wq;
-  for (let c = 0; c < C; c++) {
-    let rp = xrow + <usize>c * plane4;
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        const q = rp + (<usize>kw << 2);
-        const b0 = v128.load(q), b1 = v128.load(q, 16);
-        const av = v128.load(wp);
-        let s = i32x4.shuffle(av, av, 0, 0, 0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-        s = i32x4.shuffle(av, av, 1, 1, 1, 1); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-        s = i32x4.shuffle(av, av, 2, 2, 2, 2); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-        s = i32x4.shuffle(av, av, 3, 3, 3, 3); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-        s = v128.load32_splat(wp, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-        wp += 20;
-      }
-      rp += Wp4;
-    }
-  }
-  v128.store(y, c00); v128.store(y, c01, 16);
-  v128.store(y + P4, c10); v128.store(y + P4, c11, 16);
-  v128.store(y + 2 * P4, c20); v128.store(y + 2 * P4, c21, 16);
-  v128.store(y + 3 * P4, c30); v128.store(y + 3 * P4, c31, 16);
-  v128.store(y + 4 * P4, c40); v128.store(y + 4 * P4, c41, 16);
-}
-
-/**
  * conv2d_direct_f32 with the first 5·groups output channels in 5×8 tiles over
  * weights packed by conv_pack_w5_f32 (w5); the rest in 4×8 / 1×8 tiles over w;
  * and the bias (bias [Cout], or 0 for none) fused in as each chain's start.
@@ -420,9 +345,9 @@ export function conv2d_direct_pw_f32(xp: usize, w: usize, w5: usize, bias: usize
         for (let ow = 0; ow < OW; ow += 8) {
           const at = min(ow, OW - 8); // the last tile overlaps the previous one: same bits
           const xa = xrow + (<usize>at << 2), ya = yrow + (<usize>at << 2);
-          if (rows == 5) directTile5(xa, wq, ya, P4, C, KH, KW, plane4, Wp4, bo);
-          else if (rows == 4) directTile(4, xa, wo, CKK4, ya, P4, C, KH, KW, plane4, Wp4, bo);
-          else directTile(1, xa, wo, CKK4, ya, P4, C, KH, KW, plane4, Wp4, bo);
+          if (rows == 5) conv2d_f32_5x8_w_packed(xa, wq, ya, P4, C, KH, KW, plane4, Wp4, bo);
+          else if (rows == 4) conv2d_f32_4x8_w_splat(xa, wo, CKK4, ya, P4, C, KH, KW, plane4, Wp4, bo);
+          else conv2d_f32_1x8_w_splat(xa, wo, ya, P4, C, KH, KW, plane4, Wp4, bo);
         }
       }
       o += rows;

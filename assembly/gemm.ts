@@ -31,9 +31,14 @@
 //   sets. Fixing it needs an A packing buffer, which this ABI does not give
 //   gemm_packed_f32 (sub-blocking k did not help). gemm_packed_pa_f32 (below) has
 //   one: TRANS_A 1024³ there runs 48 GFLOPS where gemm_f32 ran 25 (CPU time, one process).
-//   The micro-kernels below are written out from one pattern (tile rows × A layout),
-//   since AssemblyScript has no macros and Binaryen does not unroll v128 code.
-import { madd, loadN } from "./simd";
+//   The micro-kernels (gemm_f32_Rx8_a_{normal,transposed,packed}) are generated from one
+//   template, scripts/kernels/gemm-tile.mjs, into gemm-tiles.generated.ts: AssemblyScript
+//   has no macros and Binaryen does not unroll v128 code, so each tile height is written out.
+import {
+  gemm_f32_4x8_a_normal, gemm_f32_3x8_a_normal, gemm_f32_2x8_a_normal, gemm_f32_1x8_a_normal,
+  gemm_f32_4x8_a_transposed, gemm_f32_3x8_a_transposed, gemm_f32_2x8_a_transposed, gemm_f32_1x8_a_transposed,
+  gemm_f32_5x8_a_packed,
+} from "./gemm-tiles.generated";
 
 /** Rows of op(B) per packed block: a KC×8 panel (KC·32 bytes) stays in L1. */
 const KC: i32 = 256;
@@ -169,24 +174,24 @@ export function gemm_packed_f32(a: usize, lda: i32, packed: usize, c: usize, ldc
         let i = 0;
         if (transA) {
           for (; i + 4 <= mc; i += 4) {
-            micro_4x8_t(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+            gemm_f32_4x8_a_transposed(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
             ap += 4 * rowStep; cp += 4 * ldc4;
           }
           // m % 4 leftover rows in one tile: 6 or 4 chains run at 3 or 2 times the 1×8 rate
           const left = mc - i;
-          if (left == 3) micro_3x8_t(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
-          else if (left == 2) micro_2x8_t(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
-          else if (left == 1) micro_1x8_t(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          if (left == 3) gemm_f32_3x8_a_transposed(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 2) gemm_f32_2x8_a_transposed(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 1) gemm_f32_1x8_a_transposed(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
         } else {
           for (; i + 4 <= mc; i += 4) {
-            micro_4x8_n(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+            gemm_f32_4x8_a_normal(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
             ap += 4 * rowStep; cp += 4 * ldc4;
           }
           // m % 4 leftover rows in one tile: 6 or 4 chains run at 3 or 2 times the 1×8 rate
           const left = mc - i;
-          if (left == 3) micro_3x8_n(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
-          else if (left == 2) micro_2x8_n(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
-          else if (left == 1) micro_1x8_n(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          if (left == 3) gemm_f32_3x8_a_normal(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 2) gemm_f32_2x8_a_normal(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 1) gemm_f32_1x8_a_normal(ap, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
         }
       }
     }
@@ -201,325 +206,6 @@ export function gemm_f32(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, l
   if (m <= 0 || n <= 0) return;
   if (k > 0) gemm_pack_b_f32(b, ldb, k, n, flags, scratch);
   gemm_packed_f32(a, lda, scratch, c, ldc, m, n, k, flags);
-}
-
-/** Stores the first `cnt` lanes of v at p (cnt ≤ 0: none, ≥ 4: all four). */
-// @ts-ignore: decorator
-@inline function storeN(p: usize, v: v128, cnt: i32): void {
-  if (cnt >= 4) v128.store(p, v);
-  else if (cnt == 3) { v128.store64_lane(p, v, 0); v128.store32_lane(p, v, 2, 8); }
-  else if (cnt == 2) v128.store64_lane(p, v, 0);
-  else if (cnt == 1) v128.store32_lane(p, v, 0);
-}
-
-/** 4×8 tile of C, A row-major. */
-function micro_4x8_n(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
-  const r0 = c;
-  const r1 = c + 1 * ldc4;
-  const r2 = c + 2 * ldc4;
-  const r3 = c + 3 * ldc4;
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  if (load) {
-    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
-    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
-    c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
-    c30 = loadN(r3, nr); c31 = loadN(r3 + 16, nr - 4);
-  }
-  let p0 = a;
-  let p1 = a + 1 * lda4;
-  let p2 = a + 2 * lda4;
-  let p3 = a + 3 * lda4;
-  let bp = b;
-  let kk = kc;
-  let b0: v128, b1: v128, s: v128;
-  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
-  for (let seg = 0; seg < 2; seg++) {
-    if (seg == 1) { bp = b2; kk = kc2; }
-    while (kk > 0) {
-      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-      s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-      s = v128.load32_splat(p1, 0); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-      s = v128.load32_splat(p2, 0); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-      s = v128.load32_splat(p3, 0); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-      bp += 32;
-      p0 += 4; p1 += 4; p2 += 4; p3 += 4;
-      kk--;
-    }
-  }
-  if (nr == 8) {
-    v128.store(r0, c00); v128.store(r0, c01, 16);
-    v128.store(r1, c10); v128.store(r1, c11, 16);
-    v128.store(r2, c20); v128.store(r2, c21, 16);
-    v128.store(r3, c30); v128.store(r3, c31, 16);
-  } else {
-    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
-    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
-    storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
-    storeN(r3, c30, nr); storeN(r3 + 16, c31, nr - 4);
-  }
-}
-
-/** 4×8 tile of C, A stored k×m (TRANS_A). */
-function micro_4x8_t(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
-  const r0 = c;
-  const r1 = c + 1 * ldc4;
-  const r2 = c + 2 * ldc4;
-  const r3 = c + 3 * ldc4;
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  if (load) {
-    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
-    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
-    c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
-    c30 = loadN(r3, nr); c31 = loadN(r3 + 16, nr - 4);
-  }
-  let q = a;
-  let bp = b;
-  let kk = kc;
-  let b0: v128, b1: v128, s: v128;
-  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
-  for (let seg = 0; seg < 2; seg++) {
-    if (seg == 1) { bp = b2; kk = kc2; }
-    while (kk > 0) {
-      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-      s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-      s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-      s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-      s = v128.load32_splat(q, 12); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-      q += lda4;
-      bp += 32;
-      kk--;
-    }
-  }
-  if (nr == 8) {
-    v128.store(r0, c00); v128.store(r0, c01, 16);
-    v128.store(r1, c10); v128.store(r1, c11, 16);
-    v128.store(r2, c20); v128.store(r2, c21, 16);
-    v128.store(r3, c30); v128.store(r3, c31, 16);
-  } else {
-    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
-    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
-    storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
-    storeN(r3, c30, nr); storeN(r3 + 16, c31, nr - 4);
-  }
-}
-
-/** 3×8 tile of C, A row-major. */
-function micro_3x8_n(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
-  const r0 = c;
-  const r1 = c + 1 * ldc4;
-  const r2 = c + 2 * ldc4;
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  if (load) {
-    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
-    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
-    c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
-  }
-  let p0 = a;
-  let p1 = a + 1 * lda4;
-  let p2 = a + 2 * lda4;
-  let bp = b;
-  let kk = kc;
-  let b0: v128, b1: v128, s: v128;
-  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
-  for (let seg = 0; seg < 2; seg++) {
-    if (seg == 1) { bp = b2; kk = kc2; }
-    while (kk > 0) {
-      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-      s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-      s = v128.load32_splat(p1, 0); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-      s = v128.load32_splat(p2, 0); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-      bp += 32;
-      p0 += 4; p1 += 4; p2 += 4;
-      kk--;
-    }
-  }
-  if (nr == 8) {
-    v128.store(r0, c00); v128.store(r0, c01, 16);
-    v128.store(r1, c10); v128.store(r1, c11, 16);
-    v128.store(r2, c20); v128.store(r2, c21, 16);
-  } else {
-    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
-    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
-    storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
-  }
-}
-
-/** 2×8 tile of C, A row-major. */
-function micro_2x8_n(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
-  const r0 = c;
-  const r1 = c + 1 * ldc4;
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  if (load) {
-    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
-    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
-  }
-  let p0 = a;
-  let p1 = a + 1 * lda4;
-  let bp = b;
-  let kk = kc;
-  let b0: v128, b1: v128, s: v128;
-  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
-  for (let seg = 0; seg < 2; seg++) {
-    if (seg == 1) { bp = b2; kk = kc2; }
-    while (kk > 0) {
-      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-      s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-      s = v128.load32_splat(p1, 0); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-      bp += 32;
-      p0 += 4; p1 += 4;
-      kk--;
-    }
-  }
-  if (nr == 8) {
-    v128.store(r0, c00); v128.store(r0, c01, 16);
-    v128.store(r1, c10); v128.store(r1, c11, 16);
-  } else {
-    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
-    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
-  }
-}
-
-/** 3×8 tile of C, A stored k×m (TRANS_A). */
-function micro_3x8_t(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
-  const r0 = c;
-  const r1 = c + 1 * ldc4;
-  const r2 = c + 2 * ldc4;
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  if (load) {
-    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
-    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
-    c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
-  }
-  let q = a;
-  let bp = b;
-  let kk = kc;
-  let b0: v128, b1: v128, s: v128;
-  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
-  for (let seg = 0; seg < 2; seg++) {
-    if (seg == 1) { bp = b2; kk = kc2; }
-    while (kk > 0) {
-      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-      s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-      s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-      s = v128.load32_splat(q, 8); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-      q += lda4;
-      bp += 32;
-      kk--;
-    }
-  }
-  if (nr == 8) {
-    v128.store(r0, c00); v128.store(r0, c01, 16);
-    v128.store(r1, c10); v128.store(r1, c11, 16);
-    v128.store(r2, c20); v128.store(r2, c21, 16);
-  } else {
-    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
-    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
-    storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
-  }
-}
-
-/** 2×8 tile of C, A stored k×m (TRANS_A). */
-function micro_2x8_t(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
-  const r0 = c;
-  const r1 = c + 1 * ldc4;
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  if (load) {
-    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
-    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
-  }
-  let q = a;
-  let bp = b;
-  let kk = kc;
-  let b0: v128, b1: v128, s: v128;
-  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
-  for (let seg = 0; seg < 2; seg++) {
-    if (seg == 1) { bp = b2; kk = kc2; }
-    while (kk > 0) {
-      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-      s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-      s = v128.load32_splat(q, 4); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-      q += lda4;
-      bp += 32;
-      kk--;
-    }
-  }
-  if (nr == 8) {
-    v128.store(r0, c00); v128.store(r0, c01, 16);
-    v128.store(r1, c10); v128.store(r1, c11, 16);
-  } else {
-    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
-    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
-  }
-}
-
-/** 1×8 tile of C, A row-major. */
-function micro_1x8_n(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
-  const r0 = c;
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  if (load) {
-    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
-  }
-  let p0 = a;
-  let bp = b;
-  let kk = kc;
-  let b0: v128, b1: v128, s: v128;
-  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
-  for (let seg = 0; seg < 2; seg++) {
-    if (seg == 1) { bp = b2; kk = kc2; }
-    while (kk > 0) {
-      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-      s = v128.load32_splat(p0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-      bp += 32;
-      p0 += 4;
-      kk--;
-    }
-  }
-  if (nr == 8) {
-    v128.store(r0, c00); v128.store(r0, c01, 16);
-  } else {
-    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
-  }
-}
-
-/** 1×8 tile of C, A stored k×m (TRANS_A). */
-function micro_1x8_t(a: usize, lda4: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
-  const r0 = c;
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  if (load) {
-    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
-  }
-  let q = a;
-  let bp = b;
-  let kk = kc;
-  let b0: v128, b1: v128, s: v128;
-  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
-  for (let seg = 0; seg < 2; seg++) {
-    if (seg == 1) { bp = b2; kk = kc2; }
-    while (kk > 0) {
-      b0 = v128.load(bp, 0); b1 = v128.load(bp, 16);
-      s = v128.load32_splat(q, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-      q += lda4;
-      bp += 32;
-      kk--;
-    }
-  }
-  if (nr == 8) {
-    v128.store(r0, c00); v128.store(r0, c01, 16);
-  } else {
-    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
-  }
 }
 
 // ---- gemm_packed_pa_f32: 5×8 tiles over A packed per block ----
@@ -584,19 +270,19 @@ export function gemm_packed_pa_f32(a: usize, lda: i32, packed: usize, c: usize, 
         let cp = c + ((<usize>i0 * ldc + j) << 2);
         let ap = ascratch;
         for (let i = 0; i < full; i += 5) {
-          micro_5x8_p(ap, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          gemm_f32_5x8_a_packed(ap, bp, kc, bp2, kc2, cp, ldc4, nr, load);
           ap += <usize>kt * 20; cp += 5 * ldc4;
         }
         if (transA) {
-          if (left == 4) micro_4x8_t(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
-          else if (left == 3) micro_3x8_t(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
-          else if (left == 2) micro_2x8_t(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
-          else if (left == 1) micro_1x8_t(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          if (left == 4) gemm_f32_4x8_a_transposed(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 3) gemm_f32_3x8_a_transposed(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 2) gemm_f32_2x8_a_transposed(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 1) gemm_f32_1x8_a_transposed(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
         } else {
-          if (left == 4) micro_4x8_n(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
-          else if (left == 3) micro_3x8_n(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
-          else if (left == 2) micro_2x8_n(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
-          else if (left == 1) micro_1x8_n(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          if (left == 4) gemm_f32_4x8_a_normal(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 3) gemm_f32_3x8_a_normal(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 2) gemm_f32_2x8_a_normal(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
+          else if (left == 1) gemm_f32_1x8_a_normal(aLeft, lda4, bp, kc, bp2, kc2, cp, ldc4, nr, load);
         }
       }
     }
@@ -654,57 +340,5 @@ function packA5(a: usize, lda4: usize, transA: bool, i0: i32, rows: i32, k0: i32
         d += 20;
       }
     }
-  }
-}
-
-/** 5×8 tile of C over packed A (5 floats per k): rows 0..3 from one v128 load, lanes broadcast by shuffles. */
-function micro_5x8_p(a: usize, b: usize, kc: i32, b2: usize, kc2: i32, c: usize, ldc4: usize, nr: i32, load: bool): void {
-  const r0 = c;
-  const r1 = c + 1 * ldc4;
-  const r2 = c + 2 * ldc4;
-  const r3 = c + 3 * ldc4;
-  const r4 = c + 4 * ldc4;
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  if (load) {
-    c00 = loadN(r0, nr); c01 = loadN(r0 + 16, nr - 4);
-    c10 = loadN(r1, nr); c11 = loadN(r1 + 16, nr - 4);
-    c20 = loadN(r2, nr); c21 = loadN(r2 + 16, nr - 4);
-    c30 = loadN(r3, nr); c31 = loadN(r3 + 16, nr - 4);
-    c40 = loadN(r4, nr); c41 = loadN(r4 + 16, nr - 4);
-  }
-  let q = a;
-  let bp = b;
-  let kk = kc;
-  // the k range is up to two KC blocks: this panel's rows in block k0, then in block k0 + KC
-  for (let seg = 0; seg < 2; seg++) {
-    if (seg == 1) { bp = b2; kk = kc2; }
-    while (kk > 0) {
-      const b0 = v128.load(bp, 0), b1 = v128.load(bp, 16);
-      const av = v128.load(q, 0);
-      let s = i32x4.shuffle(av, av, 0, 0, 0, 0); c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-      s = i32x4.shuffle(av, av, 1, 1, 1, 1); c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-      s = i32x4.shuffle(av, av, 2, 2, 2, 2); c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-      s = i32x4.shuffle(av, av, 3, 3, 3, 3); c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-      s = v128.load32_splat(q, 16); c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-      q += 20; bp += 32;
-      kk--;
-    }
-  }
-  if (nr == 8) {
-    v128.store(r0, c00); v128.store(r0, c01, 16);
-    v128.store(r1, c10); v128.store(r1, c11, 16);
-    v128.store(r2, c20); v128.store(r2, c21, 16);
-    v128.store(r3, c30); v128.store(r3, c31, 16);
-    v128.store(r4, c40); v128.store(r4, c41, 16);
-  } else {
-    storeN(r0, c00, nr); storeN(r0 + 16, c01, nr - 4);
-    storeN(r1, c10, nr); storeN(r1 + 16, c11, nr - 4);
-    storeN(r2, c20, nr); storeN(r2 + 16, c21, nr - 4);
-    storeN(r3, c30, nr); storeN(r3 + 16, c31, nr - 4);
-    storeN(r4, c40, nr); storeN(r4 + 16, c41, nr - 4);
   }
 }

@@ -6,6 +6,7 @@ export * from "./gemm";
 export * from "./conv";
 export * from "./pool";
 export * from "./elementwise";
+export * from "./movement";
 export * from "./reduce";
 export * from "./softmax";
 export * from "./norm";

@@ -77,6 +77,26 @@
   return f32x4.splat(0);
 }
 
+/** Stores the first `cnt` lanes of v at p (cnt ≤ 0: none, ≥ 4: all four): loadN's partner. */
+// @ts-ignore: decorator
+@inline export function storeN(p: usize, v: v128, cnt: i32): void {
+  if (cnt >= 4) v128.store(p, v);
+  else if (cnt == 3) { v128.store64_lane(p, v, 0); v128.store32_lane(p, v, 2, 8); }
+  else if (cnt == 2) v128.store64_lane(p, v, 0);
+  else if (cnt == 1) v128.store32_lane(p, v, 0);
+}
+
+/** y[0..n) = value (SIMD body, scalar tail): fill_f32, and the broadcast-scalar rows of binary_strided_f32. */
+// @ts-ignore: decorator
+@inline export function fillRow(y: usize, n: i32, value: f32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  const v = f32x4.splat(value);
+  let i: usize = 0;
+  for (; i < n4; i += 16) v128.store(y + i, v);
+  for (; i < nb; i += 4) store<f32>(y + i, value);
+}
+
 /** Marker kernel: lets the host and tests check which variant is loaded. 1 = relaxed SIMD, 0 = plain SIMD. */
 export function variant_has_relaxed_simd(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;

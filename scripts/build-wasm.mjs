@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+await (await import("./gen-kernels.mjs")).writeGenerated(); // assembly/*.generated.ts from scripts/kernels/ templates (before the stamp reads assembly/)
 const asc = join(root, "node_modules", ".bin", "asc");
 const config = JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8"));
 
