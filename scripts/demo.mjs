@@ -11,7 +11,7 @@ import { createServer } from "node:http";
 import { readFileSync, statSync, createReadStream } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { join, resolve, sep, extname } from "node:path";
+import { join, resolve, extname } from "node:path";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
@@ -113,7 +113,8 @@ export async function startDemoServer({ port = 8080, host = "127.0.0.1", log = (
     const file = resolve(ROOT, "." + path);
     let ok = false;
     try {
-      ok = SERVED.some((p) => path.startsWith(p)) && file.startsWith(ROOT + sep) && !path.includes("\0") && statSync(file).isFile();
+      // judged on the resolved file, so no spelling of ".." leaves the served folders
+      ok = !path.includes("\0") && SERVED.some((p) => file.startsWith(join(ROOT, p))) && statSync(file).isFile();
     } catch { /* missing */ }
     if (!ok) {
       const hint = path.startsWith("/dist/") ? " (run `npm run build` first)" : "";
