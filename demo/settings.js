@@ -8,5 +8,3 @@ export const MNIST_AUGMENT = { degrees: 8, scale: [0.92, 1.08], translate: 0.06 
 export const HOLDOUT = 2000, HOLDOUT_SEED = 1234;
 /** Where the weights are saved in the browser's store (origin private file system or IndexedDB). */
 export const CHECKPOINT = "webgrad-demo/mnist-cnn.safetensors";
-/** Epochs the Train button runs by default: two reach about 97% on the held-out digits. */
-export const DEFAULT_EPOCHS = 2;
