@@ -17,6 +17,7 @@ v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 // a new entry is a new file and nothing here changes.
 
 import type { ZooCommand, CliContext, Progress } from "./zoo/command.js";
+import { MissingPackageError, OPTIONAL_PACKAGES } from "./zoo/packages.js";
 
 /** The verbs an entry may answer (each entry lists the ones it does). */
 const VERBS = ["train", "eval", "bench", "generate"];
@@ -224,6 +225,11 @@ async function main(): Promise<number> {
   try {
     return (await entry!.run(ctx)) ?? 0;
   } catch (e) {
+    // an optional package the entry needs (host/zoo/packages.ts): say which, and how to get it
+    if (e instanceof MissingPackageError) {
+      console.error(`webgrad ${cmd} ${what} needs the npm package \`${e.pkg}\` (${OPTIONAL_PACKAGES[e.pkg]}): npm install ${e.pkg}`);
+      return 1;
+    }
     // a dataset that is not there: name the option that points at it
     const option = dataOption(entry);
     const msg = String((e as Error)?.message ?? e);

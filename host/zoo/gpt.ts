@@ -26,6 +26,7 @@ import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
 import { GPT, generate, inferGPTConfig, loadGPT2Weights, type GPTConfig, type SamplingOptions } from "../models/gpt.js";
 import type { ZooCommand, ProgressEvent } from "./command.js";
 import { requireWeights, runBench, lossStep, weightsPath } from "./common.js";
+import { importOptional } from "./packages.js";
 
 export { CharVocab };
 
@@ -251,7 +252,7 @@ export interface TextTokenizer {
  * @example const tok = await gpt2Tokenizer(); tok.encode("Hello world"); // [15496, 995]
  */
 export async function gpt2Tokenizer(): Promise<TextTokenizer> {
-  const bpe = await import("gpt-tokenizer/encoding/r50k_base");
+  const bpe = await importOptional("gpt-tokenizer", "gpt2Tokenizer", () => import("gpt-tokenizer/encoding/r50k_base"));
   return { name: "GPT-2 BPE (r50k_base)", encode: (t) => bpe.encode(t), decode: (ids) => bpe.decode(ids), eot: 50256 };
 }
 

@@ -8,7 +8,8 @@
 import * as nn from "../nn/index.js";
 import { Adam } from "../optim/index.js";
 import { manualSeed } from "../random.js";
-import { loadMnistPackage, type ImageSet } from "../data/mnist.js";
+import type { ImageSet } from "../data/mnist.js";
+import { zooMnist } from "./packages.js";
 import { ArrayDataset, DataLoader } from "../data/loader.js";
 import { normalize } from "../data/transforms.js";
 import { fit, evaluate, type EpochLog } from "../train.js";
@@ -65,7 +66,7 @@ function scoreBinary(model: MnistBinary, set: ImageSet, idx: ArrayLike<number>, 
 export async function trainMnistBinary(opts: MnistBinaryOptions = {}) {
   const digit = opts.digit ?? 0, seed = opts.seed ?? 0;
   if (!Number.isInteger(digit) || digit < 0 || digit > 9) throw new Error(`mnist-binary: digit must be 0–9, got ${digit}`);
-  const set = opts.data ?? (await loadMnistPackage());
+  const set = opts.data ?? (await zooMnist("trainMnistBinary"));
   const { train, test } = splitHoldout(set, 2000);
   const trainSet = binarySet(set, train.subarray(1000), digit), valSet = binarySet(set, train.subarray(0, 1000), digit);
   manualSeed(seed);
@@ -105,7 +106,7 @@ export const cli: ZooCommand = {
     }
     if (ctx.verb === "eval") {
       const { model, settings } = await loadEntryModel(ctx, "mnist-binary", () => new MnistBinary());
-      const set = await loadMnistPackage(), test = splitHoldout(set, 2000).test;
+      const set = await zooMnist("mnist-binary eval"), test = splitHoldout(set, 2000).test;
       const t = scoreBinary(model, set, test, settings.digit ?? 0);
       ctx.log(figure(t.accuracy, t.loss, settings.digit ?? 0, test.length));
       return;

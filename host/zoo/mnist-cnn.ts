@@ -15,13 +15,14 @@ import { Tensor } from "../tensor.js";
 import { tensor } from "../ops/creation.js";
 import { noGrad } from "../autograd.js";
 import { manualSeed } from "../random.js";
-import { loadMnistPackage, loadFashionMnist, FASHION_MNIST_MEAN, FASHION_MNIST_STD, type ImageSet } from "../data/mnist.js";
+import { loadFashionMnist, FASHION_MNIST_MEAN, FASHION_MNIST_STD, type ImageSet } from "../data/mnist.js";
 import { randomAffine, normalize, shuffled, hflip, randomCropPad, type AffineAugment } from "../data/transforms.js";
 import { rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
 import { quantizeModelInt8Async } from "../deploy.js";
 import { saveEntryWeights, loadEntryModel, runBench, classifierBench, pct } from "./common.js";
+import { zooMnist } from "./packages.js";
 
 export class MnistCNN extends nn.Module {
   conv1 = new nn.Conv2d(1, 16, 3, 1);
@@ -163,7 +164,7 @@ export async function evaluateMnist(model: nn.Module, set: ImageSet, idx: Int32A
  */
 export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<MnistResult> {
   const epochs = opts.epochs ?? 40, bs = opts.batchSize ?? 64, seed = opts.seed ?? 0;
-  const set = opts.data ?? (await loadMnistPackage());
+  const set = opts.data ?? (await zooMnist("trainMnistCnn"));
   const testSet = opts.testData ?? set;
   const { train, test } = opts.testData
     ? { train: Int32Array.from({ length: set.count }, (_, i) => i), test: Int32Array.from({ length: testSet.count }, (_, i) => i) }
@@ -250,7 +251,7 @@ async function testSplit(data: string, dir?: string): Promise<{ set: ImageSet; i
     const { test } = await loadFashionMnist(dir);
     return { set: test, idx: Int32Array.from({ length: test.count }, (_, i) => i), what: "Fashion-MNIST test images" };
   }
-  const set = await loadMnistPackage();
+  const set = await zooMnist("mnist-cnn eval");
   return { set, idx: splitHoldout(set, 2000).test, what: "held-out digits" };
 }
 
