@@ -27,7 +27,7 @@ const SYSTEM = [
     pkg: "chromium", have: () => existsSync("/usr/bin/chromium") && existsSync(SWIFTSHADER),
     why: "headless Chromium (runtimes test) and its SwiftShader Vulkan driver, the software GPU of the WebGPU tests",
     // a caller who points Vulkan at a GPU of their own (VK_ICD_FILENAMES) needs no SwiftShader for the WebGPU tests
-    needs: (f) => f.startsWith("runtimes.") || f.startsWith("webgpu-runtimes.") || (f.startsWith("webgpu") && !process.env.VK_ICD_FILENAMES),
+    needs: (f) => f.startsWith("runtimes.") || f.startsWith("webgpu-runtimes.") || f.startsWith("demo.") || (f.startsWith("webgpu") && !process.env.VK_ICD_FILENAMES),
   },
   {
     pkg: "mesa-vulkan-drivers", have: () => existsSync("/usr/share/vulkan/icd.d/lvp_icd.x86_64.json"),
