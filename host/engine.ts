@@ -59,8 +59,8 @@ export async function init(opts: InitOptions = {}): Promise<EngineInfo> {
     throw new Error(`webgrad: init: unknown backend "${opts.backend}" (have: "auto", "wasm", "webgpu")`);
   }
   checkInitOptions(opts);
-  const key = JSON.stringify({ ...opts, verbose: undefined, gpu: opts.gpu ? "injected" : undefined });
-  if (current && (current as any)._key === key && !opts.gpu) return info(current);
+  const key = JSON.stringify({ ...opts, verbose: undefined, gpu: opts.gpu ? "injected" : undefined, wasm: opts.wasm ? "injected" : undefined });
+  if (current && (current as any)._key === key && !opts.gpu && !opts.wasm) return info(current);
   if (starting) await starting.catch(() => null);
   if (current) shutdown();
   starting = create(opts);
@@ -77,7 +77,7 @@ export async function init(opts: InitOptions = {}): Promise<EngineInfo> {
 function checkInitOptions(opts: InitOptions): void {
   const who = "webgrad: init";
   if (typeof opts !== "object" || opts === null) throw new Error(`${who}: options must be an object`);
-  const known = ["backend", "gpu", "batch", "gpuFeatures", "matmulPrecision", "threads", "isa", "maxMemory", "verbose"];
+  const known = ["backend", "gpu", "batch", "gpuFeatures", "matmulPrecision", "threads", "isa", "maxMemory", "verbose", "wasm"];
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw new Error(`${who}: unknown option ${JSON.stringify(k)} (known: ${known.join(", ")})`);
   const int = (name: string, v: unknown, min: number, max: number) => {
     if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)) throw new Error(`${who}: ${name} must be an integer in ${min}..${max}, got ${typeof v === "number" ? v : JSON.stringify(v) ?? String(v)}`);
@@ -88,6 +88,7 @@ function checkInitOptions(opts: InitOptions): void {
   if (opts.isa !== undefined && opts.isa !== "simd" && opts.isa !== "relaxed") throw new Error(`${who}: isa must be "simd" or "relaxed", got ${JSON.stringify(opts.isa)}`);
   if (opts.matmulPrecision !== undefined && opts.matmulPrecision !== "f32" && opts.matmulPrecision !== "f16") throw new Error(`${who}: matmulPrecision must be "f32" or "f16", got ${JSON.stringify(opts.matmulPrecision)}`);
   if (opts.verbose !== undefined && typeof opts.verbose !== "boolean") throw new Error(`${who}: verbose must be true or false, got ${JSON.stringify(opts.verbose)}`);
+  if (opts.wasm !== undefined && (opts.wasm === null || (typeof opts.wasm !== "object" && typeof opts.wasm !== "string"))) throw new Error(`${who}: wasm must be a WebAssembly.Module, URL, bytes, Response or { simd, relaxed, "simd-threads", "relaxed-threads" }, got ${opts.wasm === null ? "null" : typeof opts.wasm}`);
   if (opts.gpuFeatures !== undefined && !(Array.isArray(opts.gpuFeatures) && opts.gpuFeatures.every((f) => typeof f === "string"))) throw new Error(`${who}: gpuFeatures must be an array of feature names`);
 }
 
@@ -100,7 +101,7 @@ async function create(opts: InitOptions): Promise<Backend> {
   fallback = undefined;
   if (opts.backend !== "webgpu" && opts.backend !== "auto") return WasmBackend.create(opts);
   // the size queries (gemm_packed_b_bytes, …) come from a one-thread wasm instance of the same kernels
-  const queries = await WasmBackend.create({ threads: 1, isa: opts.isa, verbose: false });
+  const queries = await WasmBackend.create({ threads: 1, isa: opts.isa, wasm: opts.wasm, verbose: false });
   try {
     const { WebGpuBackend } = await import("./backends/webgpu/backend.js");
     const gpuOpts: WebGpuBackendOptions = {

@@ -26,6 +26,8 @@ export interface Features {
   relaxedSimd: boolean;
   /** Shared wasm memory validates and SharedArrayBuffer can be used here (cross-origin isolated in browsers). */
   threads: boolean;
+  /** Shared wasm memory can be made here (a threads binary can be instantiated, if only on one thread). */
+  sharedMemory: boolean;
   /** Why threads are off, when they are. */
   threadsWhy: string;
   cores: number;
@@ -55,12 +57,18 @@ export function detectFeatures(): Features {
   const runtime = detectRuntime();
   const simd = validate(SIMD_PROBE);
   const relaxedSimd = simd && validate(RELAXED_PROBE);
-  let threads = validate(THREADS_PROBE) && typeof SharedArrayBuffer !== "undefined";
+  const sharedMemory = validate(THREADS_PROBE) && typeof SharedArrayBuffer !== "undefined";
+  let threads = sharedMemory;
   let threadsWhy = threads ? "" : "this runtime has no SharedArrayBuffer or shared wasm memory";
-  if (threads && (runtime === "browser" || runtime === "worker") && g.crossOriginIsolated !== true) {
+  // asked first: a page that is not cross-origin isolated has no
+  // SharedArrayBuffer at all, and the useful thing to say is how to get it
+  if ((runtime === "browser" || runtime === "worker") && g.crossOriginIsolated === false) {
     threads = false;
-    threadsWhy = "the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp)";
+    threadsWhy = "the page is not cross-origin isolated, so it has no SharedArrayBuffer: serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp";
+  } else if (threads && typeof g.Worker !== "function" && runtime !== "node" && runtime !== "deno" && runtime !== "bun") {
+    threads = false;
+    threadsWhy = "this runtime cannot start workers";
   }
   const cores = Math.max(1, Number(g.navigator?.hardwareConcurrency) || 1);
-  return { simd, relaxedSimd, threads, threadsWhy, cores, runtime };
+  return { simd, relaxedSimd, sharedMemory, threads, threadsWhy, cores, runtime };
 }
