@@ -31,7 +31,7 @@ export interface Features {
   /** Why threads are off, when they are. */
   threadsWhy: string;
   cores: number;
-  runtime: "node" | "deno" | "bun" | "browser" | "worker" | "unknown";
+  runtime: "node" | "deno" | "bun" | "browser" | "worker" | "workerd" | "edge" | "unknown";
 }
 
 function validate(bytes: Uint8Array<ArrayBuffer>): boolean {
@@ -44,6 +44,9 @@ function validate(bytes: Uint8Array<ArrayBuffer>): boolean {
 
 export function detectRuntime(): Features["runtime"] {
   const g = globalThis as any;
+  // edge hosts first: Cloudflare's workerd may define a `process` global (nodejs_compat)
+  if (g.navigator?.userAgent === "Cloudflare-Workers") return "workerd";
+  if (typeof g.EdgeRuntime === "string") return "edge";
   if (g.Deno?.version) return "deno";
   if (g.Bun?.version) return "bun";
   if (g.process?.versions?.node) return "node";

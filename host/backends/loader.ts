@@ -84,9 +84,9 @@ export async function compile(src: WasmSource, what: string): Promise<WebAssembl
     return await compileResponse(await fetch(url));
   } catch (e) {
     const msg = (e as Error)?.message ?? String(e);
-    const hint = /disallowed|code generation/i.test(msg)
+    const hint = /disallowed|code generation|not allowed/i.test(msg)
       ? " (this host forbids compiling WebAssembly at run time: import the .wasm at deploy time and pass the module as init({ wasm }))"
-      : "";
+      : isModule(src) || isBytes(src) ? "" : " (a host that can neither fetch it nor read it from disk can be handed the binary: init({ wasm }))";
     throw new Error(`webgrad: could not load the ${what} kernel binary: ${msg}${hint}`);
   }
 }
@@ -136,7 +136,13 @@ export async function loadKernels(
 ): Promise<{ module: WebAssembly.Module; variant: KernelVariant }> {
   if (given === undefined) {
     const variant: KernelVariant = `${relaxed ? "relaxed" : "simd"}${threads ? "-threads" : ""}`;
-    return { module: await compile(assetUrl(variant), variant), variant };
+    let url: URL;
+    try {
+      url = assetUrl(variant);
+    } catch {
+      throw new Error(`webgrad: init: this host gives modules no file URL (import.meta.url is ${JSON.stringify(import.meta.url)}), so the ${variant} kernel binary cannot be found: import it at deploy time and pass it as init({ wasm }) (README: "Every host")`);
+    }
+    return { module: await compile(url, variant), variant };
   }
   const resolved = await given;
   if (isModule(resolved) || isResponse(resolved) || isBytes(resolved) || (resolved as unknown) instanceof URL || typeof resolved === "string") {
