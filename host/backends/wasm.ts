@@ -5,7 +5,7 @@
 // views made on demand (memory.grow detaches old views, so none is cached),
 // and run / split to call kernels.
 
-import { loadKernels, type WasmOption } from "./loader.js";
+import { loadKernels, instantiate, type WasmOption } from "./loader.js";
 import { nodeImport } from "./node-import.js";
 import { detectFeatures, type Features } from "./features.js";
 import { BlockPool, pagesFor } from "../memory/pool.js";
@@ -102,7 +102,8 @@ export class WasmBackend implements Backend {
       throw new Error("webgrad: relaxed SIMD was asked for but this runtime does not validate it (Node 20: run with --experimental-wasm-relaxed-simd)");
     }
     const relaxed = opts.isa ? opts.isa === "relaxed" : f.relaxedSimd;
-    const cores = await coreCount(f);
+    // only a default thread count needs the core count (node:os costs ~1 ms of a cold start)
+    const cores = opts.threads === undefined ? await coreCount(f) : f.cores;
     let threads = Math.max(1, Math.floor(opts.threads ?? cores));
     let why = "";
     if (threads > 1 && !f.threads) {
@@ -128,7 +129,7 @@ export class WasmBackend implements Backend {
       maximum: shared ? 65536 : Math.max(32, pagesFor(maxBytes)),
       shared,
     } as WebAssembly.MemoryDescriptor);
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const instance = await instantiate(module, { env: { memory } });
     let pool: ThreadPool | null = null;
     if (shared && threads > 1) {
       const names = Object.keys(instance.exports).filter((n) => typeof (instance.exports as any)[n] === "function");
