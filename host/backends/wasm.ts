@@ -129,7 +129,7 @@ export class WasmBackend implements Backend {
       maximum: shared ? 65536 : Math.max(32, pagesFor(maxBytes)),
       shared,
     } as WebAssembly.MemoryDescriptor);
-    const instance = await instantiate(module, { env: { memory } });
+    const instance = (await instantiate(module, memory)) as WebAssembly.Instance;
     let pool: ThreadPool | null = null;
     if (shared && threads > 1) {
       const names = Object.keys(instance.exports).filter((n) => typeof (instance.exports as any)[n] === "function");
