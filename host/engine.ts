@@ -70,8 +70,8 @@ export async function init(opts: InitOptions = {}): Promise<EngineInfo> {
   }
   checkInitOptions(opts);
   if (opts.deterministic) opts = { ...opts, isa: "simd" };
-  const key = JSON.stringify({ ...opts, verbose: undefined, gpu: opts.gpu ? "injected" : undefined });
-  if (current && (current as any)._key === key && !opts.gpu) return info(current);
+  const key = JSON.stringify({ ...opts, verbose: undefined, gpu: opts.gpu ? "injected" : undefined, wasm: opts.wasm ? "injected" : undefined });
+  if (current && (current as any)._key === key && !opts.gpu && !opts.wasm) return info(current);
   if (starting) await starting.catch(() => null);
   if (current) shutdown();
   starting = create(opts);
@@ -88,7 +88,7 @@ export async function init(opts: InitOptions = {}): Promise<EngineInfo> {
 function checkInitOptions(opts: InitOptions): void {
   const who = "webgrad: init";
   if (typeof opts !== "object" || opts === null) throw new Error(`${who}: options must be an object`);
-  const known = ["backend", "gpu", "batch", "gpuFeatures", "matmulPrecision", "threads", "isa", "maxMemory", "verbose", "deterministic"];
+  const known = ["backend", "gpu", "batch", "gpuFeatures", "matmulPrecision", "threads", "isa", "maxMemory", "verbose", "deterministic", "wasm"];
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw new Error(`${who}: unknown option ${JSON.stringify(k)} (known: ${known.join(", ")})`);
   const int = (name: string, v: unknown, min: number, max: number) => {
     if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)) throw new Error(`${who}: ${name} must be an integer in ${min}..${max}, got ${typeof v === "number" ? v : JSON.stringify(v) ?? String(v)}`);
@@ -104,6 +104,7 @@ function checkInitOptions(opts: InitOptions): void {
   if (opts.deterministic && (opts.backend === "webgpu" || opts.backend === "auto")) {
     throw new Error(`${who}: deterministic: true is for the wasm backend (GPUs round differently from one another); drop it or use backend "wasm"`);
   }
+  if (opts.wasm !== undefined && (opts.wasm === null || (typeof opts.wasm !== "object" && typeof opts.wasm !== "string"))) throw new Error(`${who}: wasm must be a WebAssembly.Module, URL, bytes, Response or { simd, relaxed, "simd-threads", "relaxed-threads" }, got ${opts.wasm === null ? "null" : typeof opts.wasm}`);
   if (opts.gpuFeatures !== undefined && !(Array.isArray(opts.gpuFeatures) && opts.gpuFeatures.every((f) => typeof f === "string"))) throw new Error(`${who}: gpuFeatures must be an array of feature names`);
 }
 
@@ -116,7 +117,7 @@ async function create(opts: InitOptions): Promise<Backend> {
   fallback = undefined;
   if (opts.backend !== "webgpu" && opts.backend !== "auto") return WasmBackend.create(opts);
   // the size queries (gemm_packed_b_bytes, …) come from a one-thread wasm instance of the same kernels
-  const queries = await WasmBackend.create({ threads: 1, isa: opts.isa, verbose: false });
+  const queries = await WasmBackend.create({ threads: 1, isa: opts.isa, wasm: opts.wasm, verbose: false });
   try {
     const { WebGpuBackend } = await import("./backends/webgpu/backend.js");
     const gpuOpts: WebGpuBackendOptions = {

@@ -33,3 +33,4 @@ export { scope } from "./scope.js";
 export { quantizeInt8, dequantizeInt8, quantizeModelInt8, quantizeModelInt8Async, ensemblePredict, freeze, trainable, type Int8Weight, type QuantizedModel } from "./deploy.js";
 export * as models from "./models/gpt.js";
 export { backendNamed, withBackend } from "./engine.js";
+export type { WasmOption, WasmSource, KernelVariant } from "./backends/loader.js";

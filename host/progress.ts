@@ -1,6 +1,7 @@
 // A progress bar on terminals (cli-progress), nothing elsewhere: fit() and the
 // zoo show one while an epoch runs, and print a plain log line per epoch where
 // there is no terminal (CI logs, browsers, piped output).
+import { nodeImport } from "./backends/node-import.js";
 
 /** One bar; update() after each step, stop() at the end of the epoch. */
 export interface ProgressBar {
@@ -20,7 +21,7 @@ export function isTerminal(): boolean {
  */
 export async function terminalBar(total: number, format: string, fields: Record<string, string | number> = {}): Promise<ProgressBar | null> {
   if (!isTerminal()) return null;
-  const { SingleBar, Presets } = (await import("cli-progress")).default;
+  const { SingleBar, Presets } = (await nodeImport<{ default: typeof import("cli-progress") }>("cli-progress")).default;
   const bar = new SingleBar({ format, hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
   bar.start(total, 0, fields);
   return { update: (step, f) => bar.update(step, f), stop: () => bar.stop() };

@@ -1,8 +1,13 @@
-// Compiles assembly/ into one binary per target of asconfig.json and embeds them in the host.
+// Compiles assembly/ into one binary per target of asconfig.json.
 // Why several binaries: the same sources, with ASC_FEATURE_* constants picking
 // the code paths (plain SIMD or fused relaxed SIMD; unshared or shared memory).
-// Why embed: a base64 string imported as a module works the same in Node, Deno,
-// Bun, browsers and bundlers; only the variant that init() picks is decoded.
+// Each binary carries a custom section "webgrad" naming its variant, so a
+// WebAssembly.Module handed to init({ wasm }) says what it is.
+// The binaries ship as asset files (scripts/build-assets.mjs copies them next
+// to dist/host/backends/loader.js, which fetches or reads only the one init picks).
+// kernels.generated.ts embeds them as base64 too, for hosts with neither fetch
+// nor a file system: it is imported only by host/backends/inline.ts (the
+// package's "webgrad/wasm-inline" export), never by the engine itself.
 // Typed `string` (not the literal), so the declarations file stays a few lines
 // instead of repeating half a megabyte of base64 as a literal type.
 import { spawnSync } from "node:child_process";
@@ -30,11 +35,29 @@ if (existsSync(generated) && existsSync(stamp) && readFileSync(stamp, "utf8") ==
   console.log("kernels up to date (assembly/ unchanged)");
   process.exit(0);
 }
+/** A custom section (id 0): name and payload, each length-prefixed (LEB128). */
+function customSection(name, payload) {
+  const leb = (n) => {
+    const out = [];
+    do {
+      let b = n & 0x7f;
+      n >>>= 7;
+      if (n) b |= 0x80;
+      out.push(b);
+    } while (n);
+    return out;
+  };
+  const nameBytes = [...Buffer.from(name, "utf8")];
+  const body = [...leb(nameBytes.length), ...nameBytes, ...Buffer.from(payload, "utf8")];
+  return Buffer.from([0, ...leb(body.length), ...body]);
+}
+
 const out = [];
 for (const [name, target] of Object.entries(config.targets)) {
   const r = spawnSync(asc, ["--config", "asconfig.json", "--target", name], { stdio: "inherit", cwd: root });
   if (r.status !== 0) process.exit(r.status ?? 1);
   const file = join(root, target.outFile);
+  writeFileSync(file, Buffer.concat([readFileSync(file), customSection("webgrad", JSON.stringify({ variant: name }))]));
   out.push(`export const ${name.replace("-", "_")}: string = ${JSON.stringify(readFileSync(file).toString("base64"))};`);
   console.log(`${target.outFile}  ${statSync(file).size} bytes`);
 }

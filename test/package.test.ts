@@ -49,7 +49,9 @@ test.after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test("the tarball holds the built package and nothing dead", () => {
   const paths = files.map((f) => f.path);
-  for (const p of ["package.json", "README.md", "LICENSE", "dist/host/index.js", "dist/host/index.d.ts", "dist/host/cli.js", "dist/host/backends/worker.js"]) {
+  for (const p of ["package.json", "README.md", "LICENSE", "dist/host/index.js", "dist/host/index.d.ts", "dist/host/cli.js", "dist/host/backends/worker.js",
+    "dist/host/backends/webgrad.js", "dist/host/backends/inline.js",
+    ...["simd", "relaxed", "simd-threads", "relaxed-threads"].map((v) => `dist/host/backends/webgrad-${v}.wasm`)]) {
     assert.ok(paths.includes(p), `${p} missing from the tarball`);
   }
   assert.equal(paths.filter((p) => p.endsWith(".map")), [], "source maps of sources that are not shipped");

@@ -26,10 +26,12 @@ export interface Features {
   relaxedSimd: boolean;
   /** Shared wasm memory validates and SharedArrayBuffer can be used here (cross-origin isolated in browsers). */
   threads: boolean;
+  /** Shared wasm memory can be made here (a threads binary can be instantiated, if only on one thread). */
+  sharedMemory: boolean;
   /** Why threads are off, when they are. */
   threadsWhy: string;
   cores: number;
-  runtime: "node" | "deno" | "bun" | "browser" | "worker" | "unknown";
+  runtime: "node" | "deno" | "bun" | "browser" | "worker" | "workerd" | "edge" | "unknown";
 }
 
 function validate(bytes: Uint8Array<ArrayBuffer>): boolean {
@@ -42,6 +44,9 @@ function validate(bytes: Uint8Array<ArrayBuffer>): boolean {
 
 export function detectRuntime(): Features["runtime"] {
   const g = globalThis as any;
+  // edge hosts first: Cloudflare's workerd may define a `process` global (nodejs_compat)
+  if (g.navigator?.userAgent === "Cloudflare-Workers") return "workerd";
+  if (typeof g.EdgeRuntime === "string") return "edge";
   if (g.Deno?.version) return "deno";
   if (g.Bun?.version) return "bun";
   if (g.process?.versions?.node) return "node";
@@ -55,12 +60,18 @@ export function detectFeatures(): Features {
   const runtime = detectRuntime();
   const simd = validate(SIMD_PROBE);
   const relaxedSimd = simd && validate(RELAXED_PROBE);
-  let threads = validate(THREADS_PROBE) && typeof SharedArrayBuffer !== "undefined";
+  const sharedMemory = validate(THREADS_PROBE) && typeof SharedArrayBuffer !== "undefined";
+  let threads = sharedMemory;
   let threadsWhy = threads ? "" : "this runtime has no SharedArrayBuffer or shared wasm memory";
-  if (threads && (runtime === "browser" || runtime === "worker") && g.crossOriginIsolated !== true) {
+  // asked first: a page that is not cross-origin isolated has no
+  // SharedArrayBuffer at all, and the useful thing to say is how to get it
+  if ((runtime === "browser" || runtime === "worker") && g.crossOriginIsolated === false) {
     threads = false;
-    threadsWhy = "the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp)";
+    threadsWhy = "the page is not cross-origin isolated, so it has no SharedArrayBuffer: serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp";
+  } else if (threads && typeof g.Worker !== "function" && runtime !== "node" && runtime !== "deno" && runtime !== "bun") {
+    threads = false;
+    threadsWhy = "this runtime cannot start workers";
   }
   const cores = Math.max(1, Number(g.navigator?.hardwareConcurrency) || 1);
-  return { simd, relaxedSimd, threads, threadsWhy, cores, runtime };
+  return { simd, relaxedSimd, sharedMemory, threads, threadsWhy, cores, runtime };
 }

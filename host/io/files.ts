@@ -7,6 +7,7 @@
 //  - OPFS: createWritable() writes to a swap file that replaces the file only
 //    when close() succeeds (the File System Access spec's guarantee);
 //  - IndexedDB: one put() in one transaction, which commits whole or not at all.
+import { nodeImport } from "../backends/node-import.js";
 
 /** "fs" (node:fs), "opfs" (navigator.storage.getDirectory()), "indexeddb", or "auto" to pick the first that exists. */
 export type FileStore = "auto" | "fs" | "opfs" | "indexeddb";
@@ -92,8 +93,8 @@ let tmpCounter = 0;
  * the next save to it.
  */
 async function writeFsAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const fs = await import("node:fs/promises");
-  const { dirname, basename, join } = await import("node:path");
+  const fs = await nodeImport<typeof import("node:fs/promises")>("node:fs/promises");
+  const { dirname, basename, join } = await nodeImport<typeof import("node:path")>("node:path");
   const pid = (globalThis as any).process?.pid ?? 0;
   const rand = Math.floor(Math.random() * 2 ** 32).toString(16);
   const tmp = `${path}.tmp-${pid}-${(tmpCounter++).toString(36)}-${rand}`;
@@ -124,7 +125,7 @@ async function writeFsAtomic(path: string, bytes: Uint8Array): Promise<void> {
 
 /** Removes `<name>.tmp-<pid>-...` files whose writer process is gone (never another live writer's). */
 async function removeStaleTemporaries(dir: string, name: string, join: (...p: string[]) => string): Promise<void> {
-  const fs = await import("node:fs/promises");
+  const fs = await nodeImport<typeof import("node:fs/promises")>("node:fs/promises");
   let names: string[];
   try {
     names = await fs.readdir(dir);
@@ -178,7 +179,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, store?: F
 export async function readFileBytes(path: string, store?: FileStore): Promise<Uint8Array> {
   const s = resolveStore(store);
   if (s === "fs") {
-    const fs = await import("node:fs/promises");
+    const fs = await nodeImport<typeof import("node:fs/promises")>("node:fs/promises");
     return new Uint8Array(await fs.readFile(path));
   }
   if (s === "opfs") {
@@ -203,7 +204,7 @@ export async function readFileBytes(path: string, store?: FileStore): Promise<Ui
 export async function removeFile(path: string, store?: FileStore): Promise<void> {
   const s = resolveStore(store);
   if (s === "fs") {
-    const fs = await import("node:fs/promises");
+    const fs = await nodeImport<typeof import("node:fs/promises")>("node:fs/promises");
     await fs.rm(path, { force: true });
   } else if (s === "opfs") {
     try {

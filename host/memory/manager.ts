@@ -161,16 +161,19 @@ export class MemoryManager {
   autoRelease = true;
   /** Counters for reports and tests. */
   readonly counters = { sweeps: 0, spilled: 0, spilledBytes: 0, restored: 0 };
-  private readonly registry: FinalizationRegistry<Held>;
+  /** Null where the host has no FinalizationRegistry (workerd before its 2021 compatibility dates): dropped persistent tensors then wait for dispose(). */
+  private readonly registry: FinalizationRegistry<Held> | null;
   private scratchPtr = 0;
   private scratchBytes = 0;
 
   constructor(readonly pool: BlockPool) {
-    this.registry = new FinalizationRegistry((held) => {
-      if (held.freed) return;
-      held.freed = true;
-      pool.free(held.offset);
-    });
+    this.registry = typeof FinalizationRegistry === "function"
+      ? new FinalizationRegistry((held) => {
+        if (held.freed) return;
+        held.freed = true;
+        pool.free(held.offset);
+      })
+      : null;
   }
 
   /** Set by the backend: copies bytes within its memory. */
@@ -229,7 +232,7 @@ export class MemoryManager {
   private register(s: Storage): void {
     if (s.held) return; // one entry per block: a second would free it twice
     s.held = { offset: s.offset, freed: false };
-    this.registry.register(s, s.held, s.held);
+    this.registry?.register(s, s.held, s.held);
   }
 
   private count(kind: Kind, bytes: number): void {
@@ -267,7 +270,7 @@ export class MemoryManager {
     s.inPool = false;
     if (s.held) {
       s.held.freed = true;
-      this.registry.unregister(s.held);
+      this.registry?.unregister(s.held);
       s.held = null;
     }
     this.pool.free(s.offset);

@@ -2,6 +2,8 @@
 // navigator.gpu (browsers, Deno), or in Node the optional package `webgpu`
 // (Dawn). Every failure says what was tried and what to do.
 
+import { nodeImport } from "../node-import.js";
+
 export interface GpuDeviceInfo {
   device: any;
   /** Adapter description for the summary line ("SwiftShader", "NVIDIA H100", …). */
@@ -47,8 +49,9 @@ export async function requestGpuDevice(gpu?: any): Promise<GpuDeviceInfo> {
     if (!g && isNode()) {
       where = "the `webgpu` package (Dawn)";
       try {
-        const name = "webgpu"; // a variable: bundlers must not pull Dawn into browser builds
-        const m: any = await import(name);
+        // through nodeImport: bundlers must not pull Dawn into browser builds (a
+        // local `const name = "webgpu"` was constant-folded back into import("webgpu") by Vite 8)
+        const m: any = await nodeImport("webgpu");
         if (!(globalThis as any).GPUBufferUsage) Object.assign(globalThis, m.globals);
         g = nodeGpu ??= m.create([]);
       } catch (e) {
