@@ -62,7 +62,7 @@ let fallback: string | undefined;
  * const info = await wg.init({ threads: 2 });
  * console.log(info.kernels, info.threads); // e.g. "relaxed-threads" 2
  * const gpu = await wg.init({ backend: "auto" });
- * console.log(gpu.backend, gpu.fallback ?? ""); // "webgpu", or "wasm" and why
+ * console.log(gpu.backend, gpu.fallback ?? ""); // e.g. "webgpu", or "wasm" and why
  */
 export async function init(opts: InitOptions = {}): Promise<EngineInfo> {
   if (opts.backend && opts.backend !== "auto" && opts.backend !== "wasm" && opts.backend !== "webgpu") {
@@ -179,8 +179,10 @@ export function backendNamed(name: "wasm" | "webgpu"): Backend | null {
  * beside it: host-side work on tensors moved with t.to("wasm").
  *
  * @example
+ * await wg.init({ backend: "webgpu" });
+ * const gpuTensor = wg.tensor([1, 2, 3]);
  * const cpu = await gpuTensor.to("wasm");
- * const s = wg.withBackend("wasm", () => cpu.sum().item());
+ * wg.withBackend("wasm", () => cpu.sum().item()); // 6
  */
 export function withBackend<T>(name: "wasm" | "webgpu", fn: () => T): T {
   const be = backendNamed(name);
@@ -208,7 +210,7 @@ export function shutdown(): void {
  *
  * @example
  * const { inUse, pooled, limit, text } = wg.memory();
- * console.log(text); // "1.20 MiB in use, 3.00 MiB pooled, limit 4.00 GiB"
+ * console.log(text); // e.g. "1.20 MiB in use, 3.00 MiB pooled, limit 4.00 GiB"
  */
 export function memory(): MemoryStats {
   return backend().mm.stats();

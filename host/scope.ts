@@ -8,7 +8,8 @@ import { Tensor } from "./tensor.js";
  * and Maps, at any depth.
  *
  * @example
- * tensorsIn({ logits, cache: [k, v] }).length; // 3
+ * const logits = wg.zeros([2]), k = wg.zeros([1]), v = wg.zeros([1]);
+ * tensorsIn({ logits, cache: [k, v], step: 3 }).length; // 3
  */
 export function tensorsIn(v: unknown, out: Tensor[] = [], seen = new Set<unknown>()): Tensor[] {
   if (v instanceof Tensor) out.push(v);

@@ -205,7 +205,10 @@ export function classifyComment(c: string):
 
 // ---------------------------------------------------------- comparison
 
-const show = (v: unknown) => inspect(v, { depth: 4, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 });
+const show = (v: unknown) => {
+  const s = inspect(v, { depth: 4, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 });
+  return s.length > 300 ? `${s.slice(0, 300)}…` : s;
+};
 
 /** Why `actual` is not what `lit` says, or null when it is (floats to a relative 1e-5; integers and shapes exactly). */
 export function mismatch(actual: unknown, lit: Lit, exact = false, path = ""): string | null {
@@ -392,11 +395,11 @@ export function prepare(example: Example, fixtureNames: string[], transpile: (ts
   const src = body.join("\n");
   // a fixture is made when the example names it and does not declare it itself
   const fixtures = fixtureNames.filter((n) => new RegExp(`(?<![\\w$.])${n}(?![\\w$])`).test(src)
-    && !new RegExp(`(?:const|let|var|class|function)\\s+${n}(?![\\w$])|(?:const|let|var)\\s*[[{][^=]*(?<![\\w$:])${n}(?![\\w$:])[^=]*=`).test(src));
+    && !new RegExp(`(?:const|let|var|class|function)\\s+${n}(?![\\w$])|(?:const|let|var)\\s*[[{][^\\]}=]*(?<![\\w$:])${n}(?![\\w$:])[^\\]}=]*[\\]}]\\s*=`).test(src));
   let js = "";
   try {
     // the inner block lets the example declare a name the scope already has
-    js = transpile(`async function __example() {\n{\n${src}\n}\n}`);
+    js = transpile(`async function __example() {\n"use strict";\n{\n${src}\n}\n}`);
   } catch (e) {
     error ??= `does not compile: ${(e as Error).message.split("\n").slice(0, 3).join(" ")}`;
   }
@@ -451,13 +454,17 @@ export async function runPrepared(p: { file: string; js: string; checks: Check[]
       await f();
     } catch (e) {
       const msg = String((e as Error)?.message ?? e);
+      // a name the example forgot to define is not the error its comment promises
+      if (e instanceof ReferenceError || e instanceof SyntaxError) throw fail(k, `threw ${e.name}: ${msg}`);
       if (c.message && !msg.includes(c.message)) throw fail(k, `threw ${JSON.stringify(msg)}, which does not say ${JSON.stringify(c.message)}`);
       checked++;
       return;
     }
     throw fail(k, "did not throw");
   };
-  scope.__import = (m: string) => import(m === "webgrad" ? pathToFileURL(join(ROOT, "dist", "host", "index.js")).href : m);
+  // "webgrad" is the built package; "./x.js" is a module beside the example's own
+  scope.__import = (m: string) => import(m === "webgrad" ? pathToFileURL(join(ROOT, "dist", "host", "index.js")).href
+    : m.startsWith(".") ? new URL(m, pathToFileURL(moduleOf(p.file))).href : m);
   const con = { log: console.log, info: console.info, warn: console.warn, error: console.error };
   const keep = (...a: unknown[]) => { logs.push(a.map((x) => (typeof x === "string" ? x : show(x))).join(" ")); };
   const realFetch = globalThis.fetch;

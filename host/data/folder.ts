@@ -65,7 +65,7 @@ async function nodeDecoders() {
  * at most `maxPixels` pixels (default 2^25), no empty image, and a pixel
  * stream as long as the header says. Corrupt, truncated or over-limit bytes
  * throw an error naming `name`.
- * @example const img = await decodeImage(readFileSync("cat.png"), "cat.png"); img.width;
+ * @example const img = await decodeImage(bytes, "cat.png"); img.width; // 4
  */
 export async function decodeImage(bytes: Uint8Array, name = "image", opts: ImageLimits = {}): Promise<DecodedImage> {
   if (!(bytes instanceof Uint8Array)) throw new Error(`decodeImage: ${name}: bytes must be a Uint8Array`);
@@ -124,8 +124,11 @@ const IMAGE_EXT = /\.(png|jpe?g)$/i;
  * Reads a folder with one sub-folder per class (torchvision's ImageFolder
  * layout; classes sorted by name, files sorted by name). Node, Deno, Bun.
  * @example
+ * import { mkdirSync, writeFileSync } from "node:fs";
+ * for (const c of ["cat", "dog"]) { mkdirSync(`data/train/${c}`, { recursive: true }); writeFileSync(`data/train/${c}/1.png`, bytes); }
  * const train = await readImageFolder("data/train", { size: [32, 32] });
- * const ds = imageFolderDataset(train); // an ArrayDataset of [3, 32, 32] images
+ * train.classes; // ["cat", "dog"]
+ * imageFolderDataset(train).sampleShape; // [3, 32, 32]
  */
 export async function readImageFolder(dir: string, opts: ImageFolderOptions = {}): Promise<LabelledImages> {
   checkFolderOptions("readImageFolder", opts);
@@ -154,7 +157,11 @@ export async function readImageFolder(dir: string, opts: ImageFolderOptions = {}
 /**
  * Decodes, resizes and stacks labelled image files read by `read` (a
  * fetch-based reader in browsers, where folders cannot be listed).
- * @example const set = await imagesFromFiles(urls, labels, ["cat", "dog"], async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer()), { size: [32, 32] });
+ * @example
+ * // in a browser, read = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer())
+ * const read = async (name: string) => bytes; // here: the same small PNG for every name
+ * const set = await imagesFromFiles(["cat/1.png", "dog/1.png"], [0, 1], ["cat", "dog"], read, { size: [32, 32] });
+ * set.count; // 2
  */
 export async function imagesFromFiles(files: string[], labels: number[], classes: string[], read: (file: string) => Promise<Uint8Array>,
                                       opts: ImageFolderOptions = {}): Promise<LabelledImages> {
@@ -182,7 +189,9 @@ export async function imagesFromFiles(files: string[], labels: number[], classes
 
 /**
  * An ArrayDataset of [C, H, W] images and class labels.
- * @example const ds = imageFolderDataset(await readImageFolder("data/train", { size: [32, 32] }));
+ * @example
+ * const set = await imagesFromFiles(["a.png"], [0], ["a"], async () => bytes, { size: [8, 8] });
+ * imageFolderDataset(set).length; // 1
  */
 export function imageFolderDataset(set: LabelledImages): ArrayDataset {
   return new ArrayDataset(set.images, [set.channels, set.height, set.width], set.labels);
@@ -195,7 +204,7 @@ export const FASHION_FOLDER_CLASSES = FASHION_MNIST_CLASSES.map((n, i) => `${i}-
  * The default cache folder for the Fashion-MNIST image folder:
  * $WEBGRAD_CACHE, else $XDG_CACHE_HOME/webgrad, else ~/.cache/webgrad, else
  * the system temp folder; then fashion-mnist-folder-<size>.
- * @example await defaultFashionFolder(32); // "/home/me/.cache/webgrad/fashion-mnist-folder-32"
+ * @example await defaultFashionFolder(32); // e.g. "/home/me/.cache/webgrad/fashion-mnist-folder-32"
  */
 export async function defaultFashionFolder(size = 32): Promise<string> {
   const os = await nodeImport<typeof import("node:os")>("node:os");
@@ -254,7 +263,9 @@ async function claimCacheFolder(out: string): Promise<void> {
  * crash mid-write only costs a rewrite. `out` must be new, empty, or a
  * folder this function made (it holds a .webgrad-cache marker): any other
  * folder is refused, never cleared.
- * @example const dir = await writeFashionMnistFolder(await defaultFashionFolder()); // then readImageFolder(`${dir}/train`)
+ * @example
+ * const dir = await writeFashionMnistFolder("fashion-32", { limit: 100 }); // usually writeFashionMnistFolder(await defaultFashionFolder())
+ * (await readImageFolder(`${dir}/train`)).classes.length; // 10
  */
 export async function writeFashionMnistFolder(out: string, opts: FashionFolderOptions = {}): Promise<string> {
   checkOptions("writeFashionMnistFolder", opts, ["size", "idxDir", "limit", "onProgress"]);

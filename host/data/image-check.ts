@@ -40,7 +40,9 @@ const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2,
  * Checks a PNG's chunks and header and returns its size, or throws saying
  * what is wrong. With `inflate` (node:zlib's inflateSync), also inflates the
  * pixel stream under a cap and checks its length against the header.
- * @example checkPng(bytes, { maxPixels: 1e6 }, zlib.inflateSync); // { width: 32, height: 32 }
+ * @example
+ * import { inflateSync } from "node:zlib";
+ * checkPng(bytes, { maxPixels: 1e6 }, inflateSync); // { width: 4, height: 4 }
  */
 export function checkPng(bytes: Uint8Array, opts: ImageLimits, inflate?: (b: Uint8Array, o: { maxOutputLength: number }) => Uint8Array): { width: number; height: number } {
   const maxPixels = maxPixelsOf(opts, "decodeImage");
@@ -99,7 +101,10 @@ export function checkPng(bytes: Uint8Array, opts: ImageLimits, inflate?: (b: Uin
 /**
  * Checks a JPEG's frame header (SOF) against the limits and the file's size;
  * returns its size or throws saying what is wrong.
- * @example checkJpeg(bytes, {}); // { width: 640, height: 480 }
+ * @example
+ * import jpeg from "jpeg-js";
+ * const jpg = jpeg.encode({ data: new Uint8Array(640 * 480 * 4), width: 640, height: 480 }, 90).data;
+ * checkJpeg(jpg, {}); // { width: 640, height: 480 }
  */
 export function checkJpeg(bytes: Uint8Array, opts: ImageLimits): { width: number; height: number } {
   const maxPixels = maxPixelsOf(opts, "decodeImage");

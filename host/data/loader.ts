@@ -14,8 +14,10 @@ import { checkOptions } from "../ops/util.js";
  * or float targets), as flat arrays.
  *
  * @example
+ * const images = new Float32Array(10 * 28 * 28), labels = new Int32Array(10);
  * const ds = new wg.data.ArrayDataset(images, [1, 28, 28], labels);
  * const [train, val] = ds.split([0.9, 0.1], 42);
+ * [train.length, val.length]; // [9, 1]
  */
 export class ArrayDataset {
   readonly length: number;
@@ -51,7 +53,10 @@ export class ArrayDataset {
 
   /**
    * Splits into parts of the given fractions (summing to 1) after a seeded shuffle.
-   * @example const [train, val, test] = ds.split([0.8, 0.1, 0.1], 0);
+   * @example
+   * const ds = new ArrayDataset(new Float32Array(10), [1], new Int32Array(10));
+   * const [train, val, test] = ds.split([0.8, 0.1, 0.1], 0);
+   * [train.length, val.length, test.length]; // [8, 1, 1]
    */
   split(fractions: number[], seed = 0): ArrayDataset[] {
     const total = fractions.reduce((a, b) => a + b, 0);
@@ -96,8 +101,10 @@ export interface Batch {
  * tensors are temporaries (make them inside wg.scope, as fit() does).
  *
  * @example
+ * const train = new wg.data.ArrayDataset(new Float32Array(100 * 4), [4], new Int32Array(100));
  * const loader = new wg.data.DataLoader(train, { batchSize: 64, shuffle: true });
- * for (const { x, y } of loader) { ... }
+ * for (const { x, y } of loader) console.log(x.shape, y.shape); // prints [64, 4] [64], then [36, 4] [36]
+ * loader.length; // 2
  */
 export class DataLoader {
   readonly batchSize: number;
@@ -131,7 +138,9 @@ export class DataLoader {
    * awaits runs first and the assembly right after it, as without prefetch.
    *
    * @example
-   * for await (const { x, y } of loader) { ...; await somethingAsync(); }
+   * for await (const { x, y } of loader) { // the same batches as a for…of, with an await between them
+   *   await new Promise((resolve) => setTimeout(resolve, 0));
+   * }
    */
   async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
     const plan = this.plan(), n = this.length;

@@ -57,7 +57,10 @@ export async function loadMnistPackage(): Promise<ImageSet> {
  * Parses an IDX file (big-endian header, then unsigned bytes): images
  * (magic 0x803, dims N×H×W) or labels (0x801, dim N). Rejects malformed files
  * before reading past their end.
- * @example const imgs = parseIdx(readFileSync("train-images-idx3-ubyte"));
+ * @example
+ * // an IDX file: magic 0x00000803 (unsigned bytes, 3 dims), the dims, then the data
+ * const file = new Uint8Array([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1, 7, 9]);
+ * parseIdx(file).dims; // [2, 1, 1]
  */
 export function parseIdx(bytes: Uint8Array): { dims: number[]; data: Uint8Array } {
   if (bytes.length < 8) throw new Error(`parseIdx: file too short (${bytes.length} bytes) for an IDX header`);
@@ -88,7 +91,10 @@ export const DEFAULT_MAX_INFLATED = 2 ** 30;
  * platform's DecompressionStream (browsers, Deno). Bytes that are not gzip
  * come back as they are, so raw and gzipped IDX files read the same way.
  * Output over `maxBytes` (default 1 GiB) is an error, found while inflating.
- * @example const raw = await gunzipBytes(new Uint8Array(await (await fetch(url)).arrayBuffer()));
+ * @example
+ * import { gzipSync } from "node:zlib";
+ * await gunzipBytes(gzipSync(new Uint8Array([1, 2, 3]))); // Uint8Array [1, 2, 3]
+ * await gunzipBytes(new Uint8Array([1, 2, 3])); // Uint8Array [1, 2, 3]
  */
 export async function gunzipBytes(bytes: Uint8Array, name = "input", opts: { maxBytes?: number } = {}): Promise<Uint8Array> {
   checkOptions("gunzipBytes", opts, ["maxBytes"]);
@@ -132,7 +138,11 @@ export async function gunzipBytes(bytes: Uint8Array, name = "input", opts: { max
 /**
  * An ImageSet from the bytes of an IDX image file and its label file, each
  * raw or gzipped. Works in browsers: fetch the two files, then call this.
- * @example const test = await parseIdxPair(imageBytes, labelBytes, ["t10k-images", "t10k-labels"]);
+ * @example
+ * import { readFileSync } from "node:fs";
+ * const dir = "/usr/share/datasets/fashion-mnist"; // in a browser: the bytes of two fetch()es
+ * const test = await parseIdxPair(readFileSync(`${dir}/t10k-images-idx3-ubyte.gz`), readFileSync(`${dir}/t10k-labels-idx1-ubyte.gz`), ["t10k-images", "t10k-labels"]);
+ * test.count; // 10000
  */
 export async function parseIdxPair(imageBytes: Uint8Array, labelBytes: Uint8Array, names: [string, string] = ["images", "labels"], opts: { maxBytes?: number } = {}): Promise<ImageSet> {
   checkOptions("parseIdxPair", opts, ["maxBytes"]);
@@ -156,7 +166,8 @@ export async function parseIdxPair(imageBytes: Uint8Array, labelBytes: Uint8Arra
 
 /**
  * Reads an IDX image file and its label file (raw or gzipped) into an ImageSet. Node, Deno, Bun.
- * @example const train = await loadIdx("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", ".../train-labels-idx1-ubyte.gz");
+ * @example const train = await loadIdx("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
+ * train.count; // 60000
  */
 export async function loadIdx(imagesPath: string, labelsPath: string, opts: { maxBytes?: number } = {}): Promise<ImageSet> {
   checkOptions("loadIdx", opts, ["maxBytes"]);

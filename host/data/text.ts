@@ -105,7 +105,10 @@ export async function readFortunes(path: string): Promise<string[]> {
 
 /**
  * A plain UTF-8 text file, line endings made "\n". Node, Deno, Bun.
- * @example const text = await readText("corpus.txt");
+ * @example
+ * import { writeFileSync } from "node:fs";
+ * writeFileSync("corpus.txt", "one\r\ntwo\r\n");
+ * await readText("corpus.txt"); // "one\ntwo\n"
  */
 export async function readText(path: string): Promise<string> {
   return (await readUtf8(path, "readText")).replace(/\r\n?/g, "\n");
@@ -168,7 +171,7 @@ export class CharVocab {
     return this.chars.length;
   }
 
-  /** Ids of the characters of `s`; an unknown character is UNK's id, or an error without one. @example vocab.encode("ab"); // Int32Array [0, 1] */
+  /** Ids of the characters of `s`; an unknown character is UNK's id, or an error without one. @example CharVocab.fromText("abc").encode("ab"); // Int32Array [0, 1] */
   encode(s: string): Int32Array {
     const cps = [...s], out = new Int32Array(cps.length);
     for (let i = 0; i < cps.length; i++) {
@@ -179,7 +182,7 @@ export class CharVocab {
     return out;
   }
 
-  /** The text of `ids` (UNK as "\ufffd"). @example vocab.decode([0, 1]); // "ab" */
+  /** The text of `ids` (UNK as "\ufffd"). @example CharVocab.fromText("abc").decode([0, 1]); // "ab" */
   decode(ids: ArrayLike<number>): string {
     let s = "";
     for (let i = 0; i < ids.length; i++) {

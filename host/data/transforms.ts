@@ -15,7 +15,9 @@ export interface AffineAugment {
 /**
  * Random rotation, scaling and shift of one H×W image (bilinear, zero fill),
  * like torchvision's RandomAffine. Writes into `out`.
- * @example randomAffine(img, out, 28, 28, { degrees: 10, scale: [0.9, 1.1], translate: 0.1 }, Math.random);
+ * @example
+ * const img = new Float32Array(28 * 28).fill(1), out = new Float32Array(28 * 28);
+ * randomAffine(img, out, 28, 28, { degrees: 10, scale: [0.9, 1.1], translate: 0.1 }, Math.random);
  */
 export function randomAffine(src: Float32Array, out: Float32Array, h: number, w: number, a: AffineAugment, random: () => number): void {
   checkAffine(a);
@@ -58,7 +60,7 @@ function checkAffine(a: AffineAugment): void {
   }
 }
 
-/** (x − mean) / std in place. @example normalize(batch, 0.1307, 0.3081); */
+/** (x − mean) / std in place. @example normalize(new Float32Array([0.5, 1.5]), 0.5, 2); // Float32Array [0, 0.5] */
 export function normalize(data: Float32Array, mean: number, std: number): Float32Array {
   checkNumber("normalize", "mean", mean);
   checkNumber("normalize", "std", std, 0, Infinity, true); // 0 or NaN would fill the batch with Infinity or NaN
@@ -84,7 +86,9 @@ export function shuffled(n: number, seed: number): Int32Array {
 /**
  * Mirrors a C×H×W image left to right in place (torchvision's horizontal
  * flip); used with probability 0.5 for augmentation.
- * @example if (random() < 0.5) hflip(img, 3, 32, 32);
+ * @example
+ * hflip(new Float32Array([1, 2, 3, 4, 5, 6]), 1, 2, 3); // Float32Array [3, 2, 1, 6, 5, 4]
+ * // for augmentation: if (Math.random() < 0.5) hflip(img, 3, 32, 32);
  */
 export function hflip(img: Float32Array, c: number, h: number, w: number): Float32Array {
   for (let r = 0; r < c * h; r++) {
@@ -98,7 +102,9 @@ export function hflip(img: Float32Array, c: number, h: number, w: number): Float
  * Random crop with zero padding (torchvision's RandomCrop(size, padding)):
  * pads a C×H×W image by `pad` on every side and cuts an H×W window at a
  * uniformly random offset, i.e. a shift of up to ±pad pixels. Writes into `out`.
- * @example randomCropPad(img, out, 3, 32, 32, 4, Math.random);
+ * @example
+ * const img = new Float32Array(3 * 32 * 32).fill(1), out = new Float32Array(3 * 32 * 32);
+ * randomCropPad(img, out, 3, 32, 32, 4, Math.random).length; // 3072
  */
 export function randomCropPad(src: Float32Array, out: Float32Array, c: number, h: number, w: number, pad: number, random: () => number): Float32Array {
   checkInt("randomCropPad", "pad", pad, 0);
@@ -120,7 +126,9 @@ export function randomCropPad(src: Float32Array, out: Float32Array, c: number, h
  * Bilinear resize of a C×H×W image to C×outH×outW, sampling at pixel centres
  * as PyTorch's interpolate(mode="bilinear", align_corners=False) does
  * (no antialiasing; for large downscales resize in steps).
- * @example const small = resizeBilinear(img, 3, 64, 64, 32, 32);
+ * @example
+ * const small = resizeBilinear(new Float32Array(3 * 64 * 64).fill(0.5), 3, 64, 64, 32, 32);
+ * [small.length, small[0]]; // [3072, 0.5]
  */
 export function resizeBilinear(src: Float32Array, c: number, h: number, w: number, outH: number, outW: number): Float32Array {
   if (src.length !== c * h * w) throw new Error(`resizeBilinear: ${src.length} values are not a ${c}×${h}×${w} image`);
@@ -154,7 +162,9 @@ export function resizeBilinear(src: Float32Array, c: number, h: number, w: numbe
  * Interleaved 8-bit pixels (H×W×channels, e.g. RGBA from a PNG decoder or a
  * canvas) to a C×H×W float image in [0, 1] (torchvision's ToTensor), keeping
  * the first `outChannels` channels; a 1-channel source is repeated into 3.
- * @example const chw = toTensorChw(png.data, png.height, png.width, 4, 3);
+ * @example
+ * const rgba = new Uint8Array([255, 0, 0, 255, 0, 255, 0, 255]); // two pixels, 1×2
+ * toTensorChw(rgba, 1, 2, 4, 3); // Float32Array [1, 0, 0, 1, 0, 0]
  */
 export function toTensorChw(pixels: Uint8Array | Uint8ClampedArray, h: number, w: number, channels: number, outChannels = 3): Float32Array {
   if (pixels.length !== h * w * channels) throw new Error(`toTensorChw: ${pixels.length} bytes are not ${h}×${w}×${channels} pixels`);
@@ -169,7 +179,7 @@ export function toTensorChw(pixels: Uint8Array | Uint8ClampedArray, h: number, w
 /**
  * Per-channel (x − mean[c]) / std[c] in place over a batch of C×H×W images
  * (torchvision's Normalize); C is mean.length, H·W is `pixels`.
- * @example normalizeChannels(batch, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5], 32 * 32);
+ * @example normalizeChannels(new Float32Array([0, 1, 0.5, 0.5]), [0.5, 0.5], [0.5, 0.25], 2); // Float32Array [-1, 1, 0, 0]
  */
 export function normalizeChannels(data: Float32Array, mean: number[], std: number[], pixels: number): Float32Array {
   const c = mean.length;

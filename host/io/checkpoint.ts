@@ -34,7 +34,10 @@ export async function saveSafetensors(path: string, tensors: Parameters<typeof s
 
 /**
  * Reads and validates a safetensors file.
- * @example const { tensors } = await wg.io.loadSafetensors("model.safetensors"); net.loadStateDict(tensors);
+ * @example
+ * await wg.io.saveSafetensors("model.safetensors", net.stateDict());
+ * const { tensors } = await wg.io.loadSafetensors("model.safetensors"); net.loadStateDict(tensors);
+ * tensors["fc.bias"].shape; // [10]
  */
 export async function loadSafetensors(path: string, opts: { store?: FileStore } & SafetensorsLimits = {}): Promise<{ tensors: Record<string, StoredTensor>; metadata: Record<string, string> }> {
   checkOptions("loadSafetensors", opts, ["store", "maxHeaderBytes", "maxTensors"]);
@@ -99,7 +102,10 @@ function metaJson(path: string, key: string, text: string): unknown {
  * step, extra, random state) before the model is touched, so a bad file
  * leaves model, optimizer and random stream as they were. The global random
  * stream is put where the saved run had it (`restoreRng: false` leaves it).
- * @example const { step } = await wg.io.loadCheckpoint("ckpt.safetensors", { model: net, optimizer: opt });
+ * @example
+ * await wg.io.saveCheckpoint("ckpt.safetensors", { model: net, optimizer: opt, step: 1000 });
+ * const { step } = await wg.io.loadCheckpoint("ckpt.safetensors", { model: net, optimizer: opt });
+ * step; // 1000
  */
 export async function loadCheckpoint(path: string, c: { model: Module; optimizer?: Optimizer; store?: FileStore; restoreRng?: boolean }): Promise<{ step: number; extra: unknown }> {
   checkOptions("loadCheckpoint", c, ["model", "optimizer", "store", "restoreRng"]);

@@ -98,6 +98,8 @@ async function writeFsAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const pid = (globalThis as any).process?.pid ?? 0;
   const rand = Math.floor(Math.random() * 2 ** 32).toString(16);
   const tmp = `${path}.tmp-${pid}-${(tmpCounter++).toString(36)}-${rand}`;
+  // the folder is made as the OPFS store makes it: writeFileAtomic("runs/model.bin") once worked there and not here
+  await fs.mkdir(dirname(path), { recursive: true });
   try {
     const fh = await fs.open(tmp, "wx");
     try {
@@ -174,7 +176,9 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, store?: F
 
 /**
  * Reads the bytes at `path` from the chosen store; a missing file is a clear error.
- * @example const bytes = await wg.io.readFileBytes("runs/model.bin");
+ * @example
+ * await wg.io.writeFileAtomic("runs/model.bin", new Uint8Array([1, 2, 3]));
+ * await wg.io.readFileBytes("runs/model.bin"); // Uint8Array [1, 2, 3]
  */
 export async function readFileBytes(path: string, store?: FileStore): Promise<Uint8Array> {
   const s = resolveStore(store);
@@ -199,7 +203,10 @@ export async function readFileBytes(path: string, store?: FileStore): Promise<Ui
 
 /**
  * Deletes `path` from the chosen store (no error when it is absent).
- * @example await wg.io.removeFile("runs/model.bin");
+ * @example
+ * await wg.io.writeFileAtomic("runs/model.bin", new Uint8Array([1, 2, 3]));
+ * await wg.io.removeFile("runs/model.bin");
+ * await wg.io.readFileBytes("runs/model.bin"); // throws
  */
 export async function removeFile(path: string, store?: FileStore): Promise<void> {
   const s = resolveStore(store);

@@ -77,7 +77,10 @@ const TENSOR_FIELDS = new Set(["dtype", "shape", "data_offsets"]);
  * format defines, shapes and byte ranges agree, and the ranges tile the data
  * buffer exactly (no holes, no overlap, no trailing bytes), as the reference
  * reader requires.
- * @example const { tensors, metadata } = wg.io.parseSafetensors(bytes); model.loadStateDict(tensors);
+ * @example
+ * const bytes = wg.io.serializeSafetensors(model.stateDict(), { step: "100" });
+ * const { tensors, metadata } = wg.io.parseSafetensors(bytes); model.loadStateDict(tensors);
+ * metadata; // { step: "100" }
  */
 export function parseSafetensors(bytes: Uint8Array, limits: SafetensorsLimits = {}): { tensors: Record<string, StoredTensor>; metadata: Record<string, string> } {
   const maxHeader = positiveLimit(limits.maxHeaderBytes, DEFAULT_MAX_HEADER, "maxHeaderBytes");

@@ -69,7 +69,8 @@ export interface LayerCache {
 /**
  * Keys and values of every layer for the tokens seen so far; `length` is how many.
  * Its tensors are persistent; dispose() gives them back.
- * @example const cache = new KVCache(model.config.nLayer); model.forward(ids, { cache }); cache.dispose();
+ * @example const cache = new KVCache(gpt.config.nLayer); gpt.forward(ids, { cache }); cache.length; // 4
+ * cache.dispose();
  */
 export class KVCache {
   layers: LayerCache[];
@@ -163,7 +164,8 @@ export class GPT2Block extends Module {
  *
  * @example
  * const gpt = new GPT({ vocabSize: 100, nPositions: 32, nEmbd: 32, nLayer: 2, nHead: 4 });
- * const logits = gpt.forward(wg.tensor([[1, 2, 3]], { dtype: "int32" })); // [1, 3, 100]
+ * const logits = gpt.forward(wg.tensor([[1, 2, 3]], { dtype: "int32" }));
+ * logits.shape; // [1, 3, 100]
  */
 export class GPT extends Module {
   wte: { weight: Tensor } & Module;
@@ -188,7 +190,9 @@ export class GPT extends Module {
   /**
    * Logits [B, T, vocab] for int32 token ids [B, T]. With a cache, the ids are
    * the next tokens after the `cache.length` already seen, and the cache grows.
-   * @example const cache = new KVCache(2); gpt.forward(prompt, { cache }); gpt.forward(nextToken, { cache });
+   * @example
+   * const prompt = wg.tensor([[1, 2, 3]], { dtype: "int32" }), nextToken = wg.tensor([[4]], { dtype: "int32" });
+   * const cache = new KVCache(2); gpt.forward(prompt, { cache }); gpt.forward(nextToken, { cache }).shape; // [1, 1, 100]
    */
   forward(ids: Tensor, opts: { cache?: KVCache } = {}): Tensor {
     checkOptions("GPT.forward", opts, ["cache"]);
@@ -209,7 +213,7 @@ export class GPT extends Module {
 
   /**
    * Mean cross-entropy (nats per token) of predicting targets [B, T] from ids [B, T].
-   * @example const loss = gpt.loss(x, y); loss.backward();
+   * @example const loss = gpt.loss(ids.slice(1, 0, 3), ids.slice(1, 1, 4)); loss.backward(); // ids [1, 4]: predict each next token
    */
   loss(ids: Tensor, targets: Tensor): Tensor {
     const logits = this.forward(ids);
@@ -258,7 +262,7 @@ function checkSampling(who: string, opts: SamplingOptions, known: readonly strin
  * (the order transformers applies them). Zeros mark removed tokens.
  *
  * @example
- * samplingProbabilities(new Float32Array([2, 1, 0]), { topK: 2 }); // [0.731, 0.269, 0]
+ * samplingProbabilities(new Float32Array([2, 1, 0]), { topK: 2 }); // Float64Array [0.7310…, 0.2689…, 0]
  */
 export function samplingProbabilities(logits: ArrayLike<number>, opts: SamplingOptions = {}): Float64Array {
   checkSampling("samplingProbabilities", opts);
@@ -438,8 +442,11 @@ function stripPrefix<T>(tensors: Record<string, T>): Record<string, T> {
  * that every name is present with the right shape and nothing is left over.
  *
  * @example
- * const { tensors } = await wg.io.loadSafetensors("gpt2/model.safetensors");
- * const gpt = new GPT(inferGPTConfig(tensors, 12)); loadGPT2Weights(gpt, tensors);
+ * const small = new GPT({ vocabSize: 50, nPositions: 16, nEmbd: 16, nLayer: 2, nHead: 2 });
+ * await wg.io.saveSafetensors("model.safetensors", gpt2StateDict(small)); // as HF's gpt2/model.safetensors is
+ * const { tensors } = await wg.io.loadSafetensors("model.safetensors");
+ * const gpt = new GPT(inferGPTConfig(tensors, 2)); loadGPT2Weights(gpt, tensors);
+ * gpt.config.nEmbd; // 16
  */
 export function loadGPT2Weights(model: GPT, tensors: Record<string, StoredTensor | Tensor>): void {
   const t = stripPrefix(tensors);

@@ -16,7 +16,12 @@ const PARAMS = new WeakSet<Tensor>();
 
 /**
  * Marks a tensor as a parameter: persistent, requires grad, listed by parameters().
- * @example this.scale = wg.nn.parameter(wg.ones([4]));
+ * @example
+ * class Scale extends wg.nn.Module {
+ *   scale = wg.nn.parameter(wg.ones([4]));
+ *   forward(x: wg.Tensor) { return x.mul(this.scale); }
+ * }
+ * new Scale().parameters().length; // 1
  */
 export function parameter(t: Tensor): Tensor {
   t.keep();
@@ -145,7 +150,9 @@ export abstract class Module {
    * Copies values into this module's parameters and buffers. Shapes must match; with
    * strict (default) every name must be present on both sides. Every entry is
    * checked before the first is written, so a load is all or nothing.
-   * @example net2.loadStateDict(net.stateDict());
+   * @example
+   * const net2 = new wg.nn.Linear(4, 2);
+   * net2.loadStateDict(new wg.nn.Linear(4, 2).stateDict()); // { missing: [], unexpected: [] }
    */
   loadStateDict(sd: Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>, opts: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
     const strict = checkStrict("loadStateDict", opts);
@@ -163,7 +170,10 @@ export abstract class Module {
 
   /**
    * What loadStateDict(sd) would do, or the error it would throw, without writing anything.
-   * @example net.checkStateDict(sd); // throws on a missing name, a wrong shape or a short array
+   * @example
+   * const sd = net.stateDict();
+   * net.checkStateDict(sd).pairs.length; // 6
+   * net.checkStateDict({ ...sd, "fc.bias": wg.zeros([3]) }); // throws on a missing name, a wrong shape or a short array
    */
   checkStateDict(sd: Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>, opts: { strict?: boolean } = {}):
     { missing: string[]; unexpected: string[]; pairs: [Tensor, Tensor | { shape: readonly number[]; data: ArrayLike<number> }][] } {

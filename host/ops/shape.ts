@@ -168,7 +168,8 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   return record(y, "expand", [x], (g) => [sumTo(g, x.shape)]);
 }
 
-/** A copy with its own storage. @example const c = t.clone(); */
+/** A copy with its own storage. @example const t = wg.tensor([1, 2]), c = t.clone();
+ * c.toArray(); // [1, 2] */
 export function clone(x: Tensor): Tensor {
   const y = out(x.shape, x.dtype, "clone");
   backend().mm.copy(y.ptr, x.ptr, x.size * 4);

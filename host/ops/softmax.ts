@@ -71,7 +71,7 @@ export function checkLabels(labels: Tensor, rows: number, classes: number, op: s
 /**
  * Fused softmax + negative log-likelihood per row: logits [rows, classes],
  * labels int32 [rows]; returns the per-row losses [rows].
- * @example wg.softmaxCrossEntropy(wg.tensor([[0, 0]]), wg.tensor([1], { dtype: "int32" })).item(); // 0.693…
+ * @example softmaxCrossEntropy(wg.tensor([[0, 0]]), wg.tensor([1], { dtype: "int32" })).item(); // 0.693…
  */
 export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
   requireFloat(logits, "crossEntropy");

@@ -67,7 +67,7 @@ export function around(shape: Shape, dim: number): [number, number, number] {
  * madd leaves registers for the 5-row tiles over packed operands
  * (gemm_packed_pa_f32, conv2d_direct_pw_f32); on the plain SIMD binary the
  * mul+add temporaries make those tiles spill and run slower than 4-row ones.
- * @example if (fusedMaddWasm(backend())) K.gemm_packed_pa_f32(...);
+ * @example fusedMaddWasm(wg.backend()); // e.g. true where the relaxed-SIMD kernels run
  */
 export function fusedMaddWasm(be: Backend): boolean {
   return be.name === "wasm" && be.variant.startsWith("relaxed");

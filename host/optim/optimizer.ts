@@ -82,8 +82,9 @@ export abstract class Optimizer {
    * (null skips one): the GradientTape style, Keras's apply_gradients.
    *
    * @example
-   * const { value, grads } = wg.grad(() => wg.nn.mseLoss(model.forward(x), y), opt.params);
+   * const { value, grads } = wg.grad(() => wg.nn.functional.crossEntropy(model.forward(x), y), opt.params);
    * opt.applyGradients(grads);
+   * opt.stepCount; // 1
    */
   applyGradients(grads: (Tensor | null)[]): void {
     if (grads.length !== this.params.length) {
@@ -139,7 +140,9 @@ export abstract class Optimizer {
   /**
    * Restores what stateDict() gave (tensors may be any {shape, data}); training
    * resumes exactly. Everything is checked before anything is written.
-   * @example opt.loadStateDict(saved.tensors, saved.meta);
+   * @example
+   * const saved = opt.stateDict(); // or read back from a checkpoint
+   * opt.loadStateDict(saved.tensors, saved.meta);
    */
   loadStateDict(tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, meta: { stepCount: number; lr: number; counts: number[] }): void {
     const writes = this.checkStateDict(tensors, meta);
@@ -154,7 +157,9 @@ export abstract class Optimizer {
 
   /**
    * Throws what loadStateDict would, without writing anything; returns the writes it would make.
-   * @example opt.checkStateDict(saved.tensors, saved.meta);
+   * @example
+   * const saved = opt.stateDict();
+   * opt.checkStateDict(saved.tensors, { ...saved.meta, counts: [] }); // throws
    */
   checkStateDict(tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, meta: { stepCount: number; lr: number; counts: number[] }): [Tensor, string, ArrayLike<number>][] {
     const who = `${this.constructor.name}.loadStateDict`;
@@ -209,6 +214,7 @@ export interface SGDOptions {
  *
  * @example
  * const opt = new wg.optim.SGD(net.parameters(), { lr: 0.01, momentum: 0.9 });
+ * const loss = wg.nn.functional.crossEntropy(net.forward(x), y);
  * opt.zeroGrad(); loss.backward(); opt.step();
  */
 export class SGD extends Optimizer {

@@ -146,7 +146,11 @@ export class WebGpuBackend implements Backend {
    * Finds a device (see device.ts) and builds the backend.
    *
    * @example
-   * const be = await WebGpuBackend.create({}, queries); // queries: a wasm instance's size kernels
+   * import { WasmBackend } from "../wasm.js";
+   * const queries = await WasmBackend.create({ threads: 1, verbose: false }); // its size kernels answer the queries
+   * const be = await WebGpuBackend.create({}, queries);
+   * be.name; // "webgpu"
+   * be.shutdown(); queries.shutdown();
    */
   static async create(opts: WebGpuBackendOptions, queries: QueryKernels): Promise<WebGpuBackend> {
     // the options are checked before a device is asked for, so a bad one leaves no device behind
