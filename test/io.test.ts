@@ -293,6 +293,13 @@ test("saves: two at once to one path both finish with one file and no leftovers;
   assert.ok(step === 1 || step === 2);
 });
 
+test("writeFileAtomic makes the folders of its path, as the OPFS store does (runs/model.bin once failed in Node with ENOENT)", async () => {
+  const path = join(dir, "runs", "deep", "model.bin");
+  await wg.io.writeFileAtomic(path, new Uint8Array([1, 2, 3]));
+  assert.equal(Array.from(await wg.io.readFileBytes(path)), [1, 2, 3]);
+  assert.equal(readdirSync(join(dir, "runs", "deep")), ["model.bin"], "no temporary file is left beside it");
+});
+
 // the temporary folder goes when the tests are done, passed or failed
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
