@@ -478,9 +478,8 @@ export async function runPrepared(p: { file: string; js: string; checks: Check[]
     await factory(...names.map((n) => scope[n]));
     return { ok: true, checked, logs, ms: performance.now() - t0 };
   } catch (e) {
-    const err = e as Error;
-    const where = err?.stack?.split("\n").find((l) => l.includes("__example") || l.includes("eval at"))?.trim();
-    return { ok: false, error: `${err?.message ?? String(e)}${where && !err.message?.startsWith("line ") ? ` (${where})` : ""}`, checked, logs, ms: performance.now() - t0 };
+    // the message alone: a stack into the generated function names no line of the source
+    return { ok: false, error: String((e as Error)?.message ?? e), checked, logs, ms: performance.now() - t0 };
   } finally {
     Object.assign(console, con);
     globalThis.fetch = realFetch;
