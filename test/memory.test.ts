@@ -130,7 +130,7 @@ class Net extends wg.nn.Module {
 test("repro: the README Example runs all 10 steps (images made before the loop stay readable)", () => {
   const net = new Net();
   const opt = new wg.optim.SGD(net.parameters(), { lr: 0.01, momentum: 0.9 });
-  const images = wg.randn([64, 1, 28, 28]), labels = wg.tensor(new Int32Array(64));
+  const images = wg.randn([64, 1, 28, 28]), labels = wg.tensor(Int32Array.from({ length: 64 }, (_, i) => i % 10));
   const first = images.dataSync().slice(0, 8);
   const losses: number[] = [];
   for (let step = 0; step < 10; step++) {
