@@ -59,4 +59,20 @@ test("1 thread and 2 threads give bit-identical results", async () => {
   wg.shutdown();
 });
 
+test("init does not wait for the workers; once they are up they take their share", async () => {
+  const t0 = performance.now();
+  await wg.init({ threads: 2, verbose: false });
+  const initMs = performance.now() - t0;
+  const pool = (wg.backend() as unknown as { pool: { started: Promise<void>; startError: string | null; counts: { toWorkers: number; orphaned: number } } }).pool;
+  assert.ok(pool, "a worker pool exists");
+  const big = () => wg.scope(() => wg.ones([256, 256]).matmul(wg.ones([256, 256])).sum().item());
+  assert.is(big(), 256 ** 3, "right before the workers are up (their share runs on the calling thread)");
+  await pool.started;
+  assert.is(pool.startError, null);
+  const before = pool.counts.toWorkers;
+  assert.is(big(), 256 ** 3, "right with them");
+  assert.ok(pool.counts.toWorkers > before, `the worker took a share (${JSON.stringify(pool.counts)}; init took ${initMs.toFixed(0)} ms)`);
+  wg.shutdown();
+});
+
 test.run();

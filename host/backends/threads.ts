@@ -10,8 +10,9 @@ import type { Features } from "./features.js";
 import { nodeImport } from "./node-import.js";
 
 // control block layout (bytes). A worker's slot holds one group of calls to
-// one kernel: [kernel index, calls, args per call] as int32, then the
-// arguments of every call as float64 (pointers and sizes fit exactly).
+// one kernel: [kernel index, calls, args per call, ready] as int32, then the
+// arguments of every call as float64 (pointers and sizes fit exactly). The
+// ready word is the worker's own: set once it is parked and able to serve.
 export const GEN = 0, PENDING = 1, ERROR = 2, STOP = 3; // int32 indices
 export const SLOT_BASE = 64, SLOT_BYTES = 8192, SLOT_HEADER = 16;
 /** float64 arguments one slot holds: a group of calls must fit (larger groups are sent in several dispatches). */
@@ -31,6 +32,12 @@ export class ThreadPool {
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private errors: string[] = [];
+  /** Resolves once every worker is ready (or failed: see startError). */
+  started: Promise<void> = Promise.resolve();
+  /** Why a worker did not start, if one did not. */
+  startError: string | null = null;
+  /** Groups of calls handed to workers so far, and run here for a worker not started yet (for tests and reports). */
+  readonly counts = { toWorkers: 0, orphaned: 0 };
 
   private constructor(private readonly workers: AnyWorker[], private readonly ctrl: SharedArrayBuffer) {
     this.i32 = new Int32Array(ctrl);
@@ -85,23 +92,25 @@ export class ThreadPool {
       );
       w.postMessage({ module, memory, ctrl, id, names, layout });
     }
-    // the start-up deadline is cleared once the workers are ready: a pending
-    // timer would keep Node, Deno and Bun alive for 10 s after shutdown()
+    // init does not wait for the workers (starting a thread costs 80–300 ms on
+    // these VMs, most of a cold start): until a worker says ready in its slot,
+    // run() does its share on the calling thread. Work is split along
+    // independent outputs, so the results are the same bits either way.
+    const pool = new ThreadPool(workers, ctrl);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error("webgrad: workers did not start within 10 s")), 10000);
+      (timer as { unref?: () => void }).unref?.();
     });
-    try {
-      await Promise.race([Promise.all(ready), timeout]);
-    } catch (e) {
-      for (const w of workers) w.terminate();
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
-    // let the process exit while workers are parked
-    for (const w of workers) w.unref?.();
-    return new ThreadPool(workers, ctrl);
+    pool.started = Promise.race([Promise.all(ready), timeout])
+      .then(() => undefined)
+      .catch((e: Error) => {
+        pool.startError = e.message;
+        console.warn(`${e.message}; webgrad goes on with the calling thread doing their work`);
+      })
+      .finally(() => clearTimeout(timer));
+    // let the process exit while workers start or park
+    return pool;
   }
 
   /**
@@ -112,6 +121,7 @@ export class ThreadPool {
     const { i32, f64 } = this;
     const nw = this.workers.length;
     let pending = 0;
+    let orphans: number[][][] | null = null;
     for (let w = 0; w < nw; w++) {
       const slot = (SLOT_BASE + w * SLOT_BYTES) >> 2;
       const calls = groups[w + 1];
@@ -119,6 +129,14 @@ export class ThreadPool {
         i32[slot] = -1;
         continue;
       }
+      if (Atomics.load(i32, slot + 3) !== 1) {
+        // not started yet: its share runs here
+        i32[slot] = -1;
+        (orphans ??= []).push(calls);
+        this.counts.orphaned++;
+        continue;
+      }
+      this.counts.toWorkers++;
       const argc = calls[0].length;
       if (calls.length * argc > SLOT_ARGS) throw new Error(`webgrad: ${calls.length} calls of ${argc} args overflow a worker slot`);
       i32[slot] = index;
@@ -137,6 +155,7 @@ export class ThreadPool {
     let mainErr: unknown = null;
     try {
       for (const args of groups[0] ?? []) fn(...args);
+      if (orphans) for (const calls of orphans) for (const args of calls) fn(...args);
     } catch (e) {
       mainErr = e;
     }

@@ -39,6 +39,9 @@ function serve(init: Init, post: (m: unknown) => void): void {
   // may bump GEN at once, and a worker that read it after that bump would wait
   // for the next one while the host spins on PENDING forever
   let seen = Atomics.load(i32, GEN);
+  // the host reads this word before handing this worker a share: from now on
+  // every generation bump is one this worker sees
+  Atomics.store(i32, slot + 3, 1);
   post("ready");
   for (;;) {
     // spin a little first: a training step dispatches kernels back to back, and
