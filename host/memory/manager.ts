@@ -365,7 +365,8 @@ export class MemoryManager {
    * module calls, backward() and reads rather than inside a step).
    */
   maybeSweep(slack = 1): void {
-    if (this.looseBytes > slack * this.budget && this.scopes.length === 0 && this.autoRelease) this.sweep();
+    // inside a scope too: a loop whose steps run in scopes makes its batches outside them, loose
+    if (this.looseBytes > slack * this.budget && this.autoRelease) this.sweep();
   }
 
   /** Gives the scratch block back (after a failed step, so memory returns to what it was). */
@@ -414,6 +415,7 @@ export class MemoryManager {
     } finally {
       arena.close();
     }
+    this.maybeSweep(); // the scope's end is a safe point too
     return result;
   }
 
