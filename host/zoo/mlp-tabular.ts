@@ -12,9 +12,7 @@
 import * as nn from "../nn/index.js";
 import { Adam } from "../optim/index.js";
 import { tensor } from "../ops/creation.js";
-import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
-import { scope } from "../scope.js";
 import * as metrics from "../metrics.js";
 import type { ZooCommand, CliContext } from "./command.js";
 import { saveEntryWeights, loadEntryModel, runBench, lossStep } from "./common.js";
