@@ -22,7 +22,7 @@ import { AdamW } from "../optim/index.js";
 import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
-import { clipGradNorm, fit, LearningRateSchedule } from "../train.js";
+import { clipGradNorm, fit, evaluateAsync, LearningRateSchedule } from "../train.js";
 import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
 import { GPT, generate, inferGPTConfig, loadGPT2Weights, type GPTConfig, type SamplingOptions } from "../models/gpt.js";
 import type { ZooCommand, ProgressEvent } from "./command.js";
@@ -92,32 +92,32 @@ export function unigramCrossEntropy(train: Int32Array, evaluate: Int32Array, voc
 export async function evaluateLoss(model: GPT, ids: Int32Array, context: number, batch = 16): Promise<{ loss: number; tokens: number }> {
   const windows: number[] = [];
   for (let s = 0; s + 1 < ids.length; s += context) windows.push(s);
-  let nll = 0, count = 0;
-  model.eval();
+  // windows of one batch must share T: the last, shorter window runs alone
+  const groups: { starts: number[]; T: number }[] = [];
   for (let w = 0; w < windows.length; w += batch) {
-    const group = windows.slice(w, w + batch);
-    // windows of one batch must share T: the last, shorter window runs alone
     const byLen = new Map<number, number[]>();
-    for (const s of group) {
+    for (const s of windows.slice(w, w + batch)) {
       const T = Math.min(context, ids.length - 1 - s);
       byLen.set(T, [...(byLen.get(T) ?? []), s]);
     }
-    for (const [T, starts] of byLen) {
-      const l = scope(() => noGrad(() => {
+    for (const [T, starts] of byLen) groups.push({ starts, T });
+  }
+  // a batch's size is its tokens, so evaluateAsync's mean is per token
+  const batches = {
+    length: groups.length,
+    *[Symbol.iterator]() {
+      for (const { starts, T } of groups) {
         const x = new Int32Array(starts.length * T), y = new Int32Array(starts.length * T);
         starts.forEach((s, b) => {
           x.set(ids.subarray(s, s + T), b * T);
           y.set(ids.subarray(s + 1, s + 1 + T), b * T);
         });
-        return model.loss(ops.tensor(x, { dtype: "int32", shape: [starts.length, T] }), ops.tensor(y, { dtype: "int32", shape: [starts.length, T] }));
-      }));
-      nll += (await l.itemAsync()) * starts.length * T; // read back on WebGPU, at once on wasm
-      l.dispose();
-      count += starts.length * T;
-    }
-  }
-  model.train();
-  return { loss: nll / count, tokens: count };
+        yield { x: ops.tensor(x, { dtype: "int32", shape: [starts.length, T] }), y: ops.tensor(y, { dtype: "int32" }), size: starts.length * T };
+      }
+    },
+  };
+  const { loss } = await evaluateAsync(model, batches, { loss: "crossEntropy", forward: (m, b) => (m as GPT).forward(b.x).reshape(b.size, model.config.vocabSize) });
+  return { loss, tokens: groups.reduce((n, g) => n + g.starts.length * g.T, 0) };
 }
 
 export interface GptTrainOptions {
