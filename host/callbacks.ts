@@ -138,7 +138,8 @@ export class LearningRateSchedule implements Callback {
 }
 
 /**
- * Saves a checkpoint (model, optimizer state and step: training resumes
+ * Saves a checkpoint (model, optimizer state — the first optimizer's when fit
+ * steps several — and step: training resumes
  * exactly) at the end of every epoch, or only when `monitor` improved
  * (saveBestOnly). `path` may hold {epoch}, e.g. "ckpt-{epoch}.safetensors".
  * Files are written atomically; browsers keep them in OPFS or IndexedDB.
