@@ -175,7 +175,9 @@ export const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
  * its epochs, so fit logs the round's mean loss, validates and calls the
  * callbacks once a round (the last round may be shorter). A schedule over the
  * run is LearningRateSchedule.cosine(steps, …): fit counts steps across rounds.
- * @example const { source, epochs } = stepRounds(2500, 100, () => ({ ids: randomIds(), size: 64 })); await fit(model, source, { epochs, ... });
+ * @example
+ * const { source, epochs } = stepRounds(250, 100, () => ({ x: wg.randn([64, 4]), y: wg.zeros([64, 1]), size: 64 }));
+ * await wg.fit(new wg.nn.Linear(4, 1), source, { optimizer, loss: "mse", epochs }); // rounds of 100, 100 and 50 steps
  */
 export function stepRounds<B extends { size: number }>(steps: number, every: number, next: () => B): { source: BatchSource<B>; epochs: number } {
   let done = 0;
