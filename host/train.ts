@@ -1,8 +1,10 @@
-// The Keras-like training loop (S3 and every zoo recipe that wants one):
-// fit() runs epochs of scoped steps over a DataLoader, validates after each
-// epoch, computes metrics, calls callbacks (early stopping, learning-rate
-// schedules) and clips gradients; evaluate() and predict() run without the tape.
-
+// The Keras-like training loop, the one every zoo recipe but S2 trains with:
+// fit() runs epochs of scoped steps over a DataLoader or any batch source
+// (batches generated per step, several inputs through a forward function, a
+// loss of its own), validates after each epoch, computes metrics, calls
+// callbacks (host/callbacks.ts: early stopping, learning-rate schedules,
+// checkpoints, weight averaging) and clips gradients; evaluate(),
+// evaluateAsync() and predict() run without the tape.
 import type { Module } from "./nn/module.js";
 import type { Optimizer } from "./optim/optimizer.js";
 import { Tensor } from "./tensor.js";
