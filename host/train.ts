@@ -5,6 +5,7 @@
 // callbacks (host/callbacks.ts: early stopping, learning-rate schedules,
 // checkpoints, weight averaging) and clips gradients; evaluate(),
 // evaluateAsync() and predict() run without the tape.
+
 import type { Module } from "./nn/module.js";
 import type { Optimizer } from "./optim/optimizer.js";
 import { Tensor } from "./tensor.js";
