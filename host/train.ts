@@ -423,7 +423,7 @@ export async function fit<B extends { size: number } = Batch>(model: Module, tra
     const log: EpochLog = { epoch: epoch + 1, loss: lossSum / n, lr: optimizers[0].lr, seconds: 0 };
     if (wantAcc) log.accuracy = right / n;
     if (opts.validation) {
-      const v = typeof opts.validation === "function" ? await opts.validation(model) : await evaluateAsync(model, opts.validation, { loss: opts.loss, forward: opts.forward });
+      const v = typeof opts.validation === "function" ? await opts.validation(model) : await evaluateAsync(model, opts.validation, { loss: wantAcc ? opts.loss : loss, forward: opts.forward }); // a function: no outputs read back for an accuracy nobody asked for
       log.valLoss = v.loss;
       if (wantAcc || (typeof opts.validation === "function" && v.accuracy !== undefined)) log.valAccuracy = v.accuracy;
     }

@@ -23,6 +23,7 @@ import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
 import { clipGradNorm, fit, evaluateAsync, LearningRateSchedule } from "../train.js";
+import { crossEntropy } from "../nn/functional.js";
 import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
 import { GPT, generate, inferGPTConfig, loadGPT2Weights, type GPTConfig, type SamplingOptions } from "../models/gpt.js";
 import type { ZooCommand, ProgressEvent } from "./command.js";
@@ -116,7 +117,11 @@ export async function evaluateLoss(model: GPT, ids: Int32Array, context: number,
       }
     },
   };
-  const { loss } = await evaluateAsync(model, batches, { loss: "crossEntropy", forward: (m, b) => (m as GPT).forward(b.x).reshape(b.size, model.config.vocabSize) });
+  // the loss as a function, not the name: a name would also read every logit back for an accuracy
+  const { loss } = await evaluateAsync(model, batches, {
+    forward: (m, b) => (m as GPT).forward(b.x).reshape(b.size, model.config.vocabSize),
+    loss: (logits, b) => crossEntropy(logits, b.y),
+  });
   return { loss, tokens: groups.reduce((n, g) => n + g.starts.length * g.T, 0) };
 }
 
