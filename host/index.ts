@@ -27,7 +27,7 @@ export * as optim from "./optim/index.js";
 export * as metrics from "./metrics.js";
 export * as data from "./data/index.js";
 export * as io from "./io/index.js";
-export { fit, evaluate, predict, clipGradNorm, clipGradNormTensor, EarlyStopping, LearningRateSchedule, ModelCheckpoint, type FitOptions, type EpochLog, type Callback } from "./train.js";
+export { fit, evaluate, evaluateAsync, predict, clipGradNorm, clipGradNormTensor, EarlyStopping, LearningRateSchedule, ModelCheckpoint, WeightAveraging, type FitOptions, type EpochLog, type Callback, type FitContext, type BatchSource, type Batch, type CosineOptions } from "./train.js";
 
 export { scope } from "./scope.js";
 export { quantizeInt8, dequantizeInt8, quantizeModelInt8, quantizeModelInt8Async, ensemblePredict, freeze, trainable, type Int8Weight, type QuantizedModel } from "./deploy.js";

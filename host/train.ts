@@ -1,24 +1,55 @@
-// The Keras-like training loop (S3 and every zoo recipe that wants one):
-// fit() runs epochs of scoped steps over a DataLoader, validates after each
-// epoch, computes metrics, calls callbacks (early stopping, learning-rate
-// schedules) and clips gradients; evaluate() and predict() run without the tape.
+// The Keras-like training loop, the one every zoo recipe but S2 trains with:
+// fit() runs epochs of scoped steps over a DataLoader or any batch source
+// (batches generated per step, several inputs through a forward function, a
+// loss of its own), validates after each epoch, computes metrics, calls
+// callbacks (host/callbacks.ts: early stopping, learning-rate schedules,
+// checkpoints, weight averaging) and clips gradients; evaluate(),
+// evaluateAsync() and predict() run without the tape.
 
 import type { Module } from "./nn/module.js";
 import type { Optimizer } from "./optim/optimizer.js";
-import type { Tensor } from "./tensor.js";
-import type { DataLoader } from "./data/loader.js";
+import { Tensor } from "./tensor.js";
 import * as F from "./nn/functional.js";
 import { noGrad } from "./autograd.js";
-import { scope } from "./scope.js";
+import { scope, tensorsIn } from "./scope.js";
 import { backend } from "./engine.js";
 import { terminalBar, isTerminal } from "./progress.js";
-import { saveCheckpoint } from "./io/checkpoint.js";
-import type { FileStore } from "./io/files.js";
 import * as ops from "./ops/index.js";
-import { checkOptions, checkOneOf, checkInt, checkNumber, checkBool } from "./ops/util.js";
-import { checkStore } from "./io/files.js";
+import { checkOptions, checkOneOf, checkInt, checkBool } from "./ops/util.js";
 
 export type LossName = "crossEntropy" | "binaryCrossEntropy" | "binaryCrossEntropyWithLogits" | "mse";
+
+/** A DataLoader's batch: inputs x, targets y, and how many samples. */
+export interface Batch {
+  x: Tensor;
+  y: Tensor;
+  size: number;
+}
+
+/**
+ * What fit(), evaluate() and predict() iterate: a DataLoader, or any iterable
+ * of batches with a `length` (batches per pass). A batch is any object with a
+ * `size` (samples, for the mean loss); the tensors in it are disposed once the
+ * step used them. A source that makes its batches on the fly (random windows of
+ * a text, strings drawn per step) is a few lines.
+ *
+ * @example
+ * // 100 steps per "epoch" of random sequences: fit's epochs become rounds of 100 steps
+ * const rounds: wg.BatchSource<{ ids: Int32Array; size: number }> = {
+ *   length: 100,
+ *   *[Symbol.iterator]() { for (let i = 0; i < 100; i++) yield { ids: Int32Array.from({ length: 8 }, (_, j) => (i + j) % 5), size: 1 }; },
+ * };
+ */
+export interface BatchSource<B extends { size: number } = Batch> extends Iterable<B> {
+  readonly length: number;
+}
+
+/** The model's output for a batch (default: model.forward(batch.x)), for models of several inputs. */
+export type ForwardFn<B> = (model: Module, batch: B) => Tensor;
+/** A loss computed from the output and the batch (masks, weights, reshapes), returning a 0-d tensor. */
+export type LossFn<B> = (output: Tensor, batch: B) => Tensor;
+/** Validation by hand (a stateful evaluation, a held-out generator): the loss and, optionally, an accuracy. */
+export type ValidationFn = (model: Module) => { loss: number; accuracy?: number } | Promise<{ loss: number; accuracy?: number }>;
 
 export interface EpochLog {
   epoch: number;
@@ -40,25 +71,33 @@ export interface Callback {
 
 export interface FitContext {
   model: Module;
+  /** The first (usually the only) optimizer. */
   optimizer: Optimizer;
+  /** Every optimizer fit() steps (several when parameter groups need different settings). */
+  optimizers: Optimizer[];
   /** Steps per epoch. */
   steps: number;
   epochs: number;
   history: EpochLog[];
 }
 
-export interface FitOptions {
-  optimizer: Optimizer;
-  loss: LossName;
+export interface FitOptions<B extends { size: number } = Batch> {
+  /** One optimizer, or several stepped together (e.g. weight decay on matrices only: two AdamW over two parameter groups). */
+  optimizer: Optimizer | Optimizer[];
+  /** A loss name, or a function of (output, batch) for a loss of its own (a mask, a reshape). */
+  loss: LossName | LossFn<B>;
+  /** The output for a batch (default model.forward(batch.x)): for models of several inputs. */
+  forward?: ForwardFn<B>;
   epochs?: number;
-  validation?: DataLoader;
-  /** "accuracy" is the one metric computed per batch; precision/recall/F1 come from wg.metrics on predict(). */
+  /** Batches to score after every epoch (with the same forward and loss), or a function that scores the model. */
+  validation?: BatchSource<B> | ValidationFn;
+  /** "accuracy" is the one metric computed per batch (a loss name and batch.y needed); precision/recall/F1 come from wg.metrics on predict(). */
   metrics?: "accuracy"[];
   callbacks?: Callback[];
   /** Rescales the gradients so their global L2 norm is at most this (torch's clip_grad_norm_). */
   clipGradNorm?: number;
-  /** Called after every step (progress bars). */
-  onStep?: (epoch: number, step: number, steps: number, loss: number) => void;
+  /** Called after every step (progress bars) with the epoch's mean loss so far and this step's loss. */
+  onStep?: (epoch: number, step: number, steps: number, loss: number, stepLoss: number) => void;
   /** A progress bar while each epoch runs: "auto" (default) shows one when stdout is a terminal and no onStep is given. */
   progress?: boolean | "auto";
   /** Called after every epoch (default: a plain log line on the console; pass () => {} for silence). */
@@ -66,13 +105,12 @@ export interface FitOptions {
 }
 
 const LOSSES: LossName[] = ["crossEntropy", "binaryCrossEntropy", "binaryCrossEntropyWithLogits", "mse"];
-const MONITORS: Monitor[] = ["loss", "valLoss", "accuracy", "valAccuracy"];
-const FIT_OPTIONS = ["optimizer", "loss", "epochs", "validation", "metrics", "callbacks", "clipGradNorm", "onStep", "progress", "onEpoch"];
+const FIT_OPTIONS = ["optimizer", "loss", "forward", "epochs", "validation", "metrics", "callbacks", "clipGradNorm", "onStep", "progress", "onEpoch"];
 
-/** The loss option fit() and evaluate() need: one of the names lossOf knows (an unknown one returned undefined as the loss). */
+/** The loss option fit() and evaluate() need: one of the names lossOf knows, or a function. */
 function checkLoss(who: string, loss: unknown): void {
-  if (loss === undefined) throw new Error(`${who}: the loss option is required (${LOSSES.join(", ")})`);
-  checkOneOf(who, "loss", loss, LOSSES);
+  if (loss === undefined) throw new Error(`${who}: the loss option is required (${LOSSES.join(", ")}, or a function (output, batch) => loss)`);
+  if (typeof loss !== "function") checkOneOf(who, "loss", loss, LOSSES);
 }
 
 /** A clipping norm: > 0 (Infinity allowed: the norm without clipping); NaN or 0 would zero or NaN every gradient. */
@@ -84,23 +122,47 @@ function checkFunction(who: string, name: string, v: unknown): void {
   if (v !== undefined && typeof v !== "function") throw new Error(`${who}: ${name} must be a function, got ${typeof v}`);
 }
 
+function isSource(v: unknown): boolean {
+  return typeof (v as any)?.[Symbol.iterator] === "function" && Number.isInteger((v as any).length);
+}
+
 /** fit()'s options, all checked before the first step (a typo must not cost an epoch). */
-function checkFitOptions(opts: FitOptions): void {
+function checkFitOptions(opts: FitOptions<any>): void {
   if (typeof opts !== "object" || opts === null) throw new Error("fit: options { optimizer, loss } are required");
   checkOptions("fit", opts, FIT_OPTIONS);
-  if (typeof opts.optimizer?.step !== "function") throw new Error("fit: optimizer must be an optimizer (wg.optim.SGD, Adam, AdamW)");
+  const opt = Array.isArray(opts.optimizer) ? opts.optimizer : [opts.optimizer];
+  if (!opt.length || opt.some((o) => typeof o?.step !== "function")) throw new Error("fit: optimizer must be an optimizer (wg.optim.SGD, Adam, AdamW) or a non-empty array of them");
   checkLoss("fit", opts.loss);
+  checkFunction("fit", "forward", opts.forward);
   if (opts.epochs !== undefined) checkInt("fit", "epochs", opts.epochs, 0);
-  if (opts.validation !== undefined && typeof (opts.validation as any)?.[Symbol.iterator] !== "function") throw new Error("fit: validation must be a DataLoader");
+  if (opts.validation !== undefined && typeof opts.validation !== "function" && !isSource(opts.validation)) throw new Error("fit: validation must be a DataLoader (any iterable of batches with a length) or a function (model) => { loss, accuracy? }");
   if (opts.metrics !== undefined) {
     if (!Array.isArray(opts.metrics)) throw new Error(`fit: metrics must be an array, got ${JSON.stringify(opts.metrics)}`);
     for (const m of opts.metrics) if (m !== "accuracy") throw new Error(`fit: unknown metric ${JSON.stringify(m)} (fit computes "accuracy"; precision, recall and F1 come from wg.metrics on predict())`);
+    if (opts.metrics.length && typeof opts.loss === "function") throw new Error("fit: the accuracy metric needs a loss name (it reads the output as class scores or one binary output); score a custom loss's model with a validation function");
   }
   if (opts.callbacks !== undefined && (!Array.isArray(opts.callbacks) || opts.callbacks.some((c) => typeof c !== "object" || c === null))) throw new Error("fit: callbacks must be an array of callback objects");
   if (opts.clipGradNorm !== undefined) checkMaxNorm("fit", opts.clipGradNorm, "clipGradNorm");
   checkFunction("fit", "onStep", opts.onStep);
   checkFunction("fit", "onEpoch", opts.onEpoch);
   if (opts.progress !== undefined && opts.progress !== "auto") checkBool("fit", "progress", opts.progress);
+}
+
+/** model.forward(batch.x), the default forward; a batch without x needs the forward option. */
+function defaultForward(who: string): ForwardFn<any> {
+  return (model, b) => {
+    if (!(b?.x instanceof Tensor)) throw new Error(`${who}: the batch has no tensor x: pass a forward option (model, batch) => output`);
+    return model.forward(b.x);
+  };
+}
+
+/** The loss of a batch: a named loss against batch.y, or the caller's function. */
+function lossFor<B>(who: string, loss: LossName | LossFn<B>): LossFn<B> {
+  if (typeof loss === "function") return loss;
+  return (out, b: any) => {
+    if (!(b?.y instanceof Tensor)) throw new Error(`${who}: the batch has no tensor y for the "${loss}" loss: pass a loss function (output, batch) => loss`);
+    return lossOf(loss, out, b.y);
+  };
 }
 
 function lossOf(name: LossName, out: Tensor, y: Tensor): Tensor {
@@ -113,8 +175,7 @@ function lossOf(name: LossName, out: Tensor, y: Tensor): Tensor {
 }
 
 /** Correct predictions in a batch: argmax for class scores, a threshold for one binary output. */
-function correct(name: LossName, out: Tensor, y: Tensor): number {
-  const o = out.dataSync(), t = y.dataSync();
+function countCorrect(name: LossName, out: Tensor, o: ArrayLike<number>, t: ArrayLike<number>): number {
   let c = 0;
   if (out.rank === 2 && out.shape[1] > 1) {
     const k = out.shape[1];
@@ -128,6 +189,11 @@ function correct(name: LossName, out: Tensor, y: Tensor): number {
   const threshold = name === "binaryCrossEntropyWithLogits" ? 0 : 0.5;
   for (let i = 0; i < o.length; i++) c += (o[i] > threshold ? 1 : 0) === (t[i] > 0.5 ? 1 : 0) ? 1 : 0;
   return c;
+}
+
+/** countCorrect on values read back (every backend). */
+async function correct(name: LossName, out: Tensor, y: Tensor): Promise<number> {
+  return countCorrect(name, out, await out.data(), await y.data());
 }
 
 /**
@@ -172,50 +238,116 @@ export function clipGradNormTensor(params: Tensor[], maxNorm: number): Tensor {
   return norm;
 }
 
-/** The loops below made each batch through the loader and hand it to no one else: it goes once used. */
-function disposeBatch(b: { x: Tensor; y: Tensor }): void {
-  b.x.dispose();
-  b.y.dispose();
+/** The loops below made each batch through the source and hand it to no one else: its tensors go once used. */
+function disposeBatch(b: unknown): void {
+  for (const t of tensorsIn(b)) t.dispose();
+}
+
+export interface EvaluateOptions<B extends { size: number } = Batch> {
+  /** A loss name (then accuracy is computed too) or a function (output, batch) => loss (accuracy NaN). */
+  loss: LossName | LossFn<B>;
+  /** The output for a batch (default model.forward(batch.x)). */
+  forward?: ForwardFn<B>;
+}
+
+function checkEvaluate(who: string, loader: unknown, opts: EvaluateOptions<any>): void {
+  checkOptions(who, opts, ["loss", "forward"]);
+  checkLoss(who, opts?.loss);
+  checkFunction(who, "forward", opts.forward);
+  if (!isSource(loader)) throw new Error(`${who}: batches must be a DataLoader (any iterable of batches with a length)`);
+}
+
+/** One batch scored without the tape: its loss (0-d) and, for a named loss, the output (for accuracy). */
+function scoreBatch<B extends { size: number }>(model: Module, b: B, forward: ForwardFn<B>, loss: LossFn<B>, named: boolean): { loss: Tensor; out?: Tensor } {
+  return scope(() => noGrad(() => {
+    const out = forward(model, b);
+    return named ? { loss: loss(out, b), out } : { loss: loss(out, b) };
+  }));
 }
 
 /**
- * Loss (and accuracy) of `model` over every batch of `loader`, without the tape.
+ * Loss (and accuracy) of `model` over every batch of `loader`, without the
+ * tape, in eval mode. Synchronous: on the wasm backend; evaluateAsync runs on every backend.
  *
  * @example
  * const { loss, accuracy } = wg.evaluate(model, testLoader, { loss: "crossEntropy" });
  */
-export function evaluate(model: Module, loader: DataLoader, opts: { loss: LossName }): { loss: number; accuracy: number } {
-  checkOptions("evaluate", opts, ["loss"]);
-  checkLoss("evaluate", opts?.loss);
+export function evaluate<B extends { size: number } = Batch>(model: Module, loader: BatchSource<B>, opts: EvaluateOptions<B>): { loss: number; accuracy: number } {
+  checkEvaluate("evaluate", loader, opts);
+  const forward = opts.forward ?? defaultForward("evaluate"), loss = lossFor("evaluate", opts.loss), named = typeof opts.loss === "string";
   const was = model.training;
   model.eval();
-  let loss = 0, right = 0, n = 0;
-  for (const b of loader) {
-    scope(() => noGrad(() => {
-      const out = model.forward(b.x);
-      loss += lossOf(opts.loss, out, b.y).item() * b.size;
-      right += correct(opts.loss, out, b.y);
+  let sum = 0, right = 0, n = 0;
+  try {
+    for (const b of loader) {
+      const r = scoreBatch(model, b, forward, loss, named);
+      sum += r.loss.item() * b.size;
+      if (r.out) right += correctSync(opts.loss as LossName, r.out, (b as any).y);
       n += b.size;
-    }));
-    disposeBatch(b);
+      disposeBatch(r);
+      disposeBatch(b);
+    }
+  } finally {
+    model.train(was);
   }
-  if (was) model.train();
-  return { loss: loss / n, accuracy: right / n };
+  return { loss: sum / n, accuracy: named ? right / n : NaN };
+}
+
+/**
+ * evaluate() on every backend: each batch's loss and output are read back with
+ * await (a WebGPU readback), so it resolves to the same figures.
+ *
+ * @example
+ * const { accuracy } = await wg.evaluateAsync(model, testLoader, { loss: "crossEntropy" });
+ */
+export async function evaluateAsync<B extends { size: number } = Batch>(model: Module, loader: BatchSource<B>, opts: EvaluateOptions<B>): Promise<{ loss: number; accuracy: number }> {
+  checkEvaluate("evaluateAsync", loader, opts);
+  const forward = opts.forward ?? defaultForward("evaluateAsync"), loss = lossFor("evaluateAsync", opts.loss), named = typeof opts.loss === "string";
+  const was = model.training;
+  model.eval();
+  let sum = 0, right = 0, n = 0;
+  try {
+    for (const b of loader) {
+      const r = scoreBatch(model, b, forward, loss, named);
+      try {
+        sum += (await r.loss.itemAsync()) * b.size;
+        if (r.out) right += await correct(opts.loss as LossName, r.out, (b as any).y);
+      } finally {
+        disposeBatch(r);
+        disposeBatch(b);
+      }
+      n += b.size;
+    }
+  } finally {
+    model.train(was);
+  }
+  return { loss: sum / n, accuracy: named ? right / n : NaN };
+}
+
+/** correct() on the wasm backend, without awaiting. */
+function correctSync(name: LossName, out: Tensor, y: Tensor): number {
+  return countCorrect(name, out, out.dataSync(), y.dataSync());
 }
 
 /**
  * The model's outputs for every batch of `loader`, concatenated (no tape).
  * @example const probs = wg.predict(model, testLoader); // Float32Array, one row per sample
  */
-export function predict(model: Module, loader: DataLoader): Float32Array {
+export function predict<B extends { size: number } = Batch>(model: Module, loader: BatchSource<B>, opts: { forward?: ForwardFn<B> } = {}): Float32Array {
+  checkOptions("predict", opts, ["forward"]);
+  checkFunction("predict", "forward", opts.forward);
+  const forward = opts.forward ?? defaultForward("predict");
   const was = model.training;
   model.eval();
   const parts: Float32Array[] = [];
-  for (const b of loader) {
-    parts.push(scope(() => noGrad(() => model.forward(b.x).dataSync() as Float32Array)));
-    disposeBatch(b);
+  try {
+    for (const b of loader) {
+      parts.push(scope(() => noGrad(() => forward(model, b).dataSync() as Float32Array)));
+      disposeBatch(b);
+    }
+  } finally {
+    model.train(was);
   }
-  if (was) model.train();
   const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
   for (const p of parts) { out.set(p, at); at += p.length; }
@@ -224,7 +356,11 @@ export function predict(model: Module, loader: DataLoader): Float32Array {
 
 /**
  * Keras-style training: epochs over `train`, validation after each, metrics,
- * callbacks. Every step runs in its own memory scope. Returns the history.
+ * callbacks. Every step runs in its own memory scope; the step's loss is read
+ * back with await, so the same loop runs on every backend. Returns the history.
+ * `train` may be any source of batches (see BatchSource); `forward` and a loss
+ * function cover models of several inputs and losses of their own; `optimizer`
+ * may be several (parameter groups).
  *
  * @example
  * const history = await wg.fit(model, trainLoader, {
@@ -232,12 +368,23 @@ export function predict(model: Module, loader: DataLoader): Float32Array {
  *   epochs: 5, validation: valLoader, metrics: ["accuracy"],
  *   callbacks: [new wg.EarlyStopping({ patience: 2 })],
  * });
+ * @example
+ * // two inputs and a masked loss, 300 steps of generated batches with a warm-up then a cosine
+ * await wg.fit(seq2seq, { length: 300, *[Symbol.iterator]() { for (let i = 0; i < 300; i++) yield makeBatch(); } }, {
+ *   optimizer: new wg.optim.Adam(seq2seq.parameters()), epochs: 1,
+ *   forward: (m, b) => m.forward(b.src, b.tgt),
+ *   loss: (out, b) => wg.nn.crossEntropy(out, b.next, { reduction: "none" }).mul(b.mask).sum().div(b.count),
+ *   callbacks: [wg.LearningRateSchedule.cosine(300, { warmup: 30 })],
+ * });
  */
-export async function fit(model: Module, train: DataLoader, opts: FitOptions): Promise<EpochLog[]> {
+export async function fit<B extends { size: number } = Batch>(model: Module, train: BatchSource<B>, opts: FitOptions<B>): Promise<EpochLog[]> {
   checkFitOptions(opts);
-  const epochs = opts.epochs ?? 1, opt = opts.optimizer, cbs = opts.callbacks ?? [];
-  const ctx: FitContext = { model, optimizer: opt, steps: train.length, epochs, history: [] };
+  if (!isSource(train)) throw new Error("fit: train must be a DataLoader (any iterable of batches with a length)");
+  const epochs = opts.epochs ?? 1, optimizers = Array.isArray(opts.optimizer) ? opts.optimizer : [opts.optimizer], cbs = opts.callbacks ?? [];
+  const ctx: FitContext = { model, optimizer: optimizers[0], optimizers, steps: train.length, epochs, history: [] };
   const wantAcc = opts.metrics?.includes("accuracy") ?? false;
+  const forward = opts.forward ?? defaultForward("fit"), loss = lossFor("fit", opts.loss);
+  const params = optimizers.flatMap((o) => o.params);
   const onEpoch = opts.onEpoch ?? ((l: EpochLog) => console.log(formatEpoch(l, epochs)));
   backend(); // fail now, not mid-epoch, when init() was not called
   for (const c of cbs) await c.onTrainBegin?.(ctx);
@@ -249,30 +396,36 @@ export async function fit(model: Module, train: DataLoader, opts: FitOptions): P
     const bar = showBar ? await terminalBar(ctx.steps, "epoch {epoch} |{bar}| {value}/{total} · loss {loss}", { epoch: `${epoch + 1}/${epochs}`, loss: "-" }) : null;
     for (const b of train) {
       cbs.forEach((c) => c.onStepBegin?.(ctx, epoch * ctx.steps + step));
-      const l = scope(() => {
-        opt.zeroGrad();
-        const out = model.forward(b.x);
-        const loss = lossOf(opts.loss, out, b.y);
-        loss.backward();
-        if (opts.clipGradNorm !== undefined) clipGradNorm(opt.params, opts.clipGradNorm);
-        opt.step();
-        if (wantAcc) right += correct(opts.loss, out, b.y);
-        return loss.item();
+      const r = scope(() => {
+        for (const o of optimizers) o.zeroGrad();
+        const out = forward(model, b);
+        const l = loss(out, b);
+        l.backward();
+        if (opts.clipGradNorm !== undefined) clipGradNorm(params, opts.clipGradNorm);
+        for (const o of optimizers) o.step();
+        return wantAcc ? { l, out } : { l };
       });
-      disposeBatch(b);
+      let l: number;
+      try {
+        l = await r.l.itemAsync(); // at once on wasm, a readback on WebGPU
+        if (r.out) right += await correct(opts.loss as LossName, r.out, (b as any).y);
+      } finally {
+        disposeBatch(r);
+        disposeBatch(b);
+      }
       lossSum += l * b.size;
       n += b.size;
       step++;
-      opts.onStep?.(epoch, step, ctx.steps, lossSum / n);
+      opts.onStep?.(epoch, step, ctx.steps, lossSum / n, l);
       bar?.update(step, { epoch: `${epoch + 1}/${epochs}`, loss: (lossSum / n).toFixed(4) });
     }
     bar?.stop();
-    const log: EpochLog = { epoch: epoch + 1, loss: lossSum / n, lr: opt.lr, seconds: 0 };
+    const log: EpochLog = { epoch: epoch + 1, loss: lossSum / n, lr: optimizers[0].lr, seconds: 0 };
     if (wantAcc) log.accuracy = right / n;
     if (opts.validation) {
-      const v = evaluate(model, opts.validation, { loss: opts.loss });
+      const v = typeof opts.validation === "function" ? await opts.validation(model) : await evaluateAsync(model, opts.validation, { loss: wantAcc ? opts.loss : loss, forward: opts.forward }); // a function: no outputs read back for an accuracy nobody asked for
       log.valLoss = v.loss;
-      if (wantAcc) log.valAccuracy = v.accuracy;
+      if (wantAcc || (typeof opts.validation === "function" && v.accuracy !== undefined)) log.valAccuracy = v.accuracy;
     }
     log.seconds = (performance.now() - t0) / 1000;
     ctx.history.push(log);
@@ -298,128 +451,5 @@ export function formatEpoch(l: EpochLog, epochs: number): string {
   ].filter(Boolean).join("  ");
 }
 
-type Monitor = "loss" | "valLoss" | "accuracy" | "valAccuracy";
 
-/**
- * Stops when `monitor` has not improved by minDelta for `patience` epochs;
- * with restoreBest, puts back the best epoch's weights.
- * @example new wg.EarlyStopping({ monitor: "valLoss", patience: 3, restoreBest: true })
- */
-export class EarlyStopping implements Callback {
-  readonly monitor: Monitor;
-  readonly patience: number;
-  readonly minDelta: number;
-  readonly restoreBest: boolean;
-  best = Infinity;
-  bestEpoch = 0;
-  stoppedEpoch = 0;
-  private wait = 0;
-  private saved: Float32Array[] | null = null;
-  constructor(o: { monitor?: Monitor; patience?: number; minDelta?: number; restoreBest?: boolean } = {}) {
-    checkOptions("EarlyStopping", o, ["monitor", "patience", "minDelta", "restoreBest"]);
-    checkOneOf("EarlyStopping", "monitor", o.monitor, MONITORS);
-    if (o.patience !== undefined) checkInt("EarlyStopping", "patience", o.patience, 0);
-    if (o.minDelta !== undefined) checkNumber("EarlyStopping", "minDelta", o.minDelta, 0);
-    checkBool("EarlyStopping", "restoreBest", o.restoreBest);
-    this.monitor = o.monitor ?? "valLoss";
-    this.patience = o.patience ?? 3;
-    this.minDelta = o.minDelta ?? 0;
-    this.restoreBest = o.restoreBest ?? false;
-  }
-  onEpochEnd(ctx: FitContext, log: EpochLog): void | "stop" {
-    const raw = log[this.monitor];
-    if (raw === undefined) throw new Error(`EarlyStopping: "${this.monitor}" is not logged (pass validation data / metrics: ["accuracy"])`);
-    const v = this.monitor.toLowerCase().includes("accuracy") ? -raw : raw; // lower is better
-    if (v < this.best - this.minDelta) {
-      this.best = v;
-      this.bestEpoch = log.epoch;
-      this.wait = 0;
-      if (this.restoreBest) this.saved = ctx.model.parameters().map((p) => p.dataSync() as Float32Array);
-      return;
-    }
-    if (++this.wait >= this.patience) {
-      this.stoppedEpoch = log.epoch;
-      return "stop";
-    }
-  }
-  onTrainEnd(ctx: FitContext): void {
-    if (this.saved) ctx.model.parameters().forEach((p, i) => (p.view() as Float32Array).set(this.saved![i]));
-  }
-}
-
-/**
- * Learning-rate schedule by step: lr = base·factor(step), set before every step.
- * Ready-made: LearningRateSchedule.step(every, gamma), .cosine(totalSteps, minLr), .warmup(steps, then).
- * @example callbacks: [wg.LearningRateSchedule.cosine(1000)]
- */
-export class LearningRateSchedule implements Callback {
-  private base = 0;
-  constructor(readonly factor: (step: number, base: number) => number) {
-    if (typeof factor !== "function") throw new Error(`LearningRateSchedule: factor must be a function (step, baseLr) => lr, got ${typeof factor}`);
-  }
-  onTrainBegin(ctx: FitContext): void {
-    this.base = ctx.optimizer.lr;
-  }
-  onStepBegin(ctx: FitContext, step: number): void {
-    ctx.optimizer.lr = this.factor(step, this.base);
-  }
-  /** lr·gamma^⌊step/every⌋ (torch's StepLR, counted in steps). */
-  static step(every: number, gamma = 0.1): LearningRateSchedule {
-    checkInt("LearningRateSchedule.step", "every", every, 1);
-    checkNumber("LearningRateSchedule.step", "gamma", gamma, 0);
-    return new LearningRateSchedule((s, b) => b * gamma ** Math.floor(s / every));
-  }
-  /** Cosine from the base lr down to minLr over totalSteps (torch's CosineAnnealingLR). */
-  static cosine(totalSteps: number, minLr = 0): LearningRateSchedule {
-    checkInt("LearningRateSchedule.cosine", "totalSteps", totalSteps, 1);
-    checkNumber("LearningRateSchedule.cosine", "minLr", minLr, 0);
-    return new LearningRateSchedule((s, b) => minLr + ((b - minLr) * (1 + Math.cos((Math.PI * Math.min(s, totalSteps)) / totalSteps))) / 2);
-  }
-  /** Linear warm-up from 0 over `steps`, then `then` (another schedule) or the base lr. */
-  static warmup(steps: number, then?: LearningRateSchedule): LearningRateSchedule {
-    checkInt("LearningRateSchedule.warmup", "steps", steps, 0);
-    if (then !== undefined && !(then instanceof LearningRateSchedule)) throw new Error("LearningRateSchedule.warmup: then must be a LearningRateSchedule");
-    return new LearningRateSchedule((s, b) => (s < steps ? (b * (s + 1)) / steps : then ? then.factor(s - steps, b) : b));
-  }
-}
-
-/**
- * Saves a checkpoint (model, optimizer state and step: training resumes
- * exactly) at the end of every epoch, or only when `monitor` improved
- * (saveBestOnly). `path` may hold {epoch}, e.g. "ckpt-{epoch}.safetensors".
- * Files are written atomically; browsers keep them in OPFS or IndexedDB.
- * @example callbacks: [new wg.ModelCheckpoint({ path: "best.safetensors", monitor: "valLoss", saveBestOnly: true })]
- */
-export class ModelCheckpoint implements Callback {
-  readonly path: string;
-  readonly monitor: Monitor;
-  readonly saveBestOnly: boolean;
-  readonly store?: FileStore;
-  best = Infinity;
-  /** Paths written so far, in order. */
-  readonly saved: string[] = [];
-  constructor(o: { path: string; monitor?: Monitor; saveBestOnly?: boolean; store?: FileStore }) {
-    checkOptions("ModelCheckpoint", o, ["path", "monitor", "saveBestOnly", "store"]);
-    if (!o?.path) throw new Error("ModelCheckpoint: a path is required");
-    if (typeof o.path !== "string") throw new Error(`ModelCheckpoint: path must be a string, got ${typeof o.path}`);
-    checkOneOf("ModelCheckpoint", "monitor", o.monitor, MONITORS);
-    checkBool("ModelCheckpoint", "saveBestOnly", o.saveBestOnly);
-    checkStore("ModelCheckpoint", o.store);
-    this.path = o.path;
-    this.monitor = o.monitor ?? "valLoss";
-    this.saveBestOnly = o.saveBestOnly ?? false;
-    this.store = o.store;
-  }
-  async onEpochEnd(ctx: FitContext, log: EpochLog): Promise<void> {
-    if (this.saveBestOnly) {
-      const raw = log[this.monitor];
-      if (raw === undefined) throw new Error(`ModelCheckpoint: "${this.monitor}" is not logged (pass validation data / metrics: ["accuracy"])`);
-      const v = this.monitor.toLowerCase().includes("accuracy") ? -raw : raw;
-      if (!(v < this.best)) return;
-      this.best = v;
-    }
-    const path = this.path.replaceAll("{epoch}", String(log.epoch));
-    await saveCheckpoint(path, { model: ctx.model, optimizer: ctx.optimizer, step: log.epoch * ctx.steps, extra: { epoch: log.epoch, log }, store: this.store });
-    this.saved.push(path);
-  }
-}
+export { EarlyStopping, LearningRateSchedule, ModelCheckpoint, WeightAveraging, type CosineOptions } from "./callbacks.js";

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as wg from "../host/index.js";
 import { GPT, GPT2Block, KVCache, generate, samplingProbabilities, sampleToken, gpt2ParameterShapes, loadGPT2Weights, inferGPTConfig, type GPTConfig } from "../host/models/gpt.js";
-import { CharVocab, readFortuneRecords, unigramCrossEntropy, trainGptChar, saveGptChar, loadGptFile, gpt2Tokenizer, generateText, warmupCosine, loadFortuneCorpus } from "../host/zoo/gpt.js";
+import { CharVocab, readFortuneRecords, unigramCrossEntropy, trainGptChar, saveGptChar, loadGptFile, gpt2Tokenizer, generateText, loadFortuneCorpus } from "../host/zoo/gpt.js";
 import { rng } from "../host/random.js";
 import { randomF32 } from "./harness.js";
 
@@ -199,7 +199,6 @@ test("fortunes-zh: records without colour codes or separators, a char vocabulary
   assert.is(v.decode(v.encode("ba")), "ba");
   // counts with add-one: [2+1, 1+1] of 5 → −(ln 0.6 + ln 0.4)/2
   assert.ok(Math.abs(unigramCrossEntropy(Int32Array.of(0, 0, 1), Int32Array.of(0, 1), 2) + (Math.log(0.6) + Math.log(0.4)) / 2) < 1e-12);
-  assert.ok(Math.abs(warmupCosine(0, 1, 10, 100) - 0.1) < 1e-12 && Math.abs(warmupCosine(100, 1, 10, 100) - 0.1) < 1e-12 && warmupCosine(10, 1, 10, 100) === 1);
 });
 
 test("train: 40 steps on a slice of fortunes-zh bring the loss from ln(vocab) well down, and below the slice's unigram baseline", async () => {

@@ -97,6 +97,94 @@ test("learning-rate schedules: step, cosine, warm-up", () => {
   assert.equal([at(wu, 0), at(wu, 3), at(wu, 4), at(wu, 14)], [0.025, 0.1, 0.1, 0.05]);
 });
 
+// The zoo's schedules before they moved onto LearningRateSchedule.cosine, verbatim:
+// the schedule must give the lr every recipe had, step for step.
+const OLD = {
+  // host/zoo/common.ts warmupCosineFloor (transformer, bert): 1-based step
+  floor5: (step: number, lr: number, warmup: number, steps: number) => step <= warmup ? (lr * step) / warmup : lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - warmup)) / Math.max(1, steps - warmup)))),
+  // host/zoo/gpt.ts warmupCosine: 0-based step
+  gpt: (step: number, lr: number, warmup: number, total: number) => {
+    if (step < warmup) return (lr * (step + 1)) / warmup;
+    const t = Math.min(1, (step - warmup) / Math.max(1, total - warmup));
+    return lr / 10 + ((lr - lr / 10) * (1 + Math.cos(Math.PI * t))) / 2;
+  },
+  // host/zoo/lstm.ts: 1-based step
+  lstm: (step: number, baseLr: number, steps: number) => baseLr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / steps))),
+  // host/zoo/convnet.ts: 0-based step over the run
+  convnet: (step: number, lr: number, total: number) => (lr * (1 + Math.cos((Math.PI * step) / total))) / 2,
+  // host/zoo/resnet.ts: 0-based k of total
+  resnet: (k: number, baseLr: number, total: number) => baseLr * 0.5 * (1 + Math.cos((Math.PI * k) / total)),
+  // host/zoo/vit.ts: 0-based k0 of total
+  vit: (k0: number, baseLr: number, total: number) => {
+    const k = k0 + 1, warmup = Math.min(100, total);
+    return k <= warmup ? (baseLr * k) / warmup : baseLr * 0.5 * (1 + Math.cos((Math.PI * (k - warmup)) / (total - warmup)));
+  },
+};
+
+test("LearningRateSchedule.cosine gives every zoo recipe's old lr, step for step", () => {
+  const same = (what: string, total: number, sched: wg.LearningRateSchedule, old: (s: number) => number, base: number) => {
+    for (let s = 0; s < total; s++) {
+      const a = sched.lrAt(s, base), b = old(s);
+      assert.ok(Math.abs(a - b) <= 1e-15 * base, `${what} step ${s}: ${a} vs the old ${b}`);
+    }
+  };
+  const C = wg.LearningRateSchedule.cosine;
+  for (const [steps, warmup] of [[2500, 200], [3000, 100], [300, 30], [50, 50], [10, 0]]) {
+    same(`transformer/bert ${steps}/${warmup}`, steps, C(steps, { warmup, floor: 0.05, reachFloor: true }), (s) => OLD.floor5(s + 1, 1e-3, warmup, steps), 1e-3);
+  }
+  for (const [steps, warmup] of [[400, 40], [3000, 100], [20, 2]]) same(`gpt ${steps}`, steps, C(steps, { warmup, floor: 0.1 }), (s) => OLD.gpt(s, 3e-3, warmup, steps), 3e-3);
+  for (const steps of [600, 120]) same(`lstm ${steps}`, steps, C(steps, { floor: 0.1 }), (s) => OLD.lstm(s + 1, 3e-3, steps), 3e-3);
+  same("convnet 6×938", 6 * 938, C(6 * 938), (s) => OLD.convnet(s, 1e-3, 6 * 938), 1e-3);
+  same("resnet 4×187", 4 * 187, C(4 * 187), (s) => OLD.resnet(s, 0.05, 4 * 187), 0.05);
+  for (const total of [5 * 187, 40, 100]) same(`vit ${total}`, total, C(total, { warmup: Math.min(100, total), reachFloor: true }), (s) => OLD.vit(s, 2e-3, total), 2e-3);
+  assert.throws(() => C(10, { floor: 0.1, minLr: 0.01 }), /not both/);
+  assert.throws(() => C(10, { warmUp: 3 } as any), /unknown option "warmUp"/);
+});
+
+test("fit: several optimizers, a forward and loss function, a generated batch source, WeightAveraging", async () => {
+  wg.manualSeed(1);
+  const model = new wg.nn.Sequential(new wg.nn.Linear(2, 4), new wg.nn.ReLU(), new wg.nn.Linear(4, 1));
+  const [first, ...rest] = model.parameters();
+  const a = new wg.optim.SGD([first], { lr: 0.1 }), b = new wg.optim.SGD(rest, { lr: 0.05 });
+  const lrs: number[][] = [], stepLosses: number[] = [];
+  const random = wg.data.shuffled(1000, 2);
+  let i = 0;
+  const source: wg.BatchSource<{ pts: Float32Array; size: number }> = {
+    length: 5,
+    *[Symbol.iterator]() { for (let k = 0; k < 5; k++) yield { pts: Float32Array.from({ length: 16 }, () => random[i++ % 1000] / 1000), size: 8 }; },
+  };
+  const avg = new wg.WeightAveraging({ lastEpochs: 2 });
+  const seen: number[][] = [];
+  const history = await wg.fit(model, source, {
+    optimizer: [a, b], epochs: 3, onEpoch: () => {},
+    forward: (m, bt) => m.forward(wg.tensor(bt.pts, { shape: [8, 2] })),
+    loss: (out, bt) => out.sub(wg.tensor(Float32Array.from({ length: 8 }, (_, j) => bt.pts[2 * j] + bt.pts[2 * j + 1]), { shape: [8, 1] })).square().mean(),
+    callbacks: [wg.LearningRateSchedule.cosine(15), { onStepBegin: () => lrs.push([a.lr, b.lr]), onEpochEnd: (ctx) => { seen.push(Array.from(ctx.model.parameters()[3].dataSync())); } }, avg],
+    onStep: (_e, _s, _n, _mean, l) => stepLosses.push(l),
+  });
+  assert.is(history.length, 3);
+  assert.is(stepLosses.length, 15, "onStep gets each step's own loss");
+  assert.ok(Math.abs(history[0].loss - stepLosses.slice(0, 5).reduce((x, y) => x + y) / 5) < 1e-6, "the epoch's loss is its steps' mean");
+  assert.equal(lrs[0], [0.1, 0.05], "each optimizer keeps its own base lr");
+  assert.ok(Math.abs(lrs[10][0] / lrs[10][1] - 2) < 1e-12 && lrs[10][0] < 0.1);
+  // epochs 2 and 3 averaged: the model holds their mean at the end of epoch 3
+  const final = model.parameters()[3].dataSync()[0];
+  assert.ok(Math.abs(final - (seen[1][0] + seen[2][0]) / 2) < 1e-6, `averaged bias ${final} vs ${seen[1][0]}, ${seen[2][0]}`);
+  assert.is(avg.count, 2);
+  await rejects(() => wg.fit(model, source, { optimizer: a, loss: (o) => o.mean(), metrics: ["accuracy"] }), /accuracy metric needs a loss name/);
+  await rejects(() => wg.fit(model, source, { optimizer: a, loss: "mse" }), /batch has no tensor x/);
+});
+
+async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    assert.match((e as Error).message, re);
+    return;
+  }
+  assert.unreachable(`expected a rejection matching ${re}`);
+}
+
 test("clipGradNorm rescales to the max norm and reports the norm before", () => {
   const a = wg.tensor([0, 0], { requiresGrad: true }), b = wg.tensor([0], { requiresGrad: true });
   a.mul(wg.tensor([3, 0])).sum().add(b.mul(4).sum()).backward(); // grads [3, 0] and [4]: norm 5

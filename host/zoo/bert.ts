@@ -8,17 +8,17 @@
 // position embeddings, embedding LayerNorm, post-norm encoder layers with
 // GELU, padding hidden by the key-padding mask, a tanh pooler on [CLS] and a
 // linear classifier. Recipe: d_model 64, 4 heads, 2 layers, feed-forward
-// 128, no dropout, AdamW lr 1e-3 with warm-up and cosine decay, batch 64.
+// 128, no dropout, AdamW lr 1e-3 with warm-up and cosine decay (to 5%), batch 64,
+// trained and scored through fit() and evaluate().
 
 import * as nn from "../nn/index.js";
 import { AdamW } from "../optim/index.js";
 import { Tensor } from "../tensor.js";
 import { tensor } from "../ops/creation.js";
-import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
-import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
-import { saveEntryWeights, loadEntryModel, runBench, lossStep, pct, LossLog, warmupCosineFloor } from "./common.js";
+import { saveEntryWeights, loadEntryModel, runBench, lossStep, pct, stepRounds, roundEnd } from "./common.js";
+import { fit, evaluate, LearningRateSchedule } from "../train.js";
 
 export const BERT_PAD = 0, BERT_CLS = 1, BERT_DIGIT0 = 2, BERT_VOCAB = 12;
 
@@ -102,20 +102,21 @@ function heldOutExamples(random: () => number, testCount: number, minLen: number
  * @example scoreBert(model, tests, 13).testAccuracy;
  */
 export function scoreBert(model: BertClassifier, tests: Example[], S: number) {
-  model.eval();
-  let correct = 0, positives = 0;
-  for (let i = 0; i < tests.length; i += 500) {
-    const chunk = tests.slice(i, i + 500);
-    const { ids, pad } = encodeBatch(chunk, S);
-    correct += scope(() => noGrad(() => {
-      const pred = model.forward(tensor(ids, { shape: [chunk.length, S], dtype: "int32" }), tensor(pad, { shape: [chunk.length, S], dtype: "int32" })).argmax(1).view();
-      return chunk.reduce((c, e, j) => c + (pred[j] === e.label ? 1 : 0), 0);
-    }));
-    positives += chunk.filter((e) => e.label === 1).length;
-  }
-  model.train();
-  return { testAccuracy: correct / tests.length, majorityBaseline: Math.max(positives, tests.length - positives) / tests.length, testCount: tests.length };
+  const batches = { length: Math.ceil(tests.length / 500), *[Symbol.iterator]() { for (let i = 0; i < tests.length; i += 500) yield bertBatch(tests.slice(i, i + 500), S); } };
+  const { accuracy } = evaluate(model, batches, { loss: "crossEntropy", forward: bertForward });
+  const positives = tests.filter((e) => e.label === 1).length;
+  return { testAccuracy: accuracy, majorityBaseline: Math.max(positives, tests.length - positives) / tests.length, testCount: tests.length };
 }
+
+type BertBatch = { ids: Int32Array; pad: Int32Array; y: Tensor; size: number };
+
+/** Examples as a batch for fit() and evaluate(): ids and padding on the host, labels as a tensor. */
+function bertBatch(examples: Example[], S: number): BertBatch {
+  return { ...encodeBatch(examples, S), y: tensor(Int32Array.from(examples, (e) => e.label), { dtype: "int32" }), size: examples.length };
+}
+
+const bertForward = (m: nn.Module, b: BertBatch): Tensor =>
+  (m as BertClassifier).forward(tensor(b.ids, { shape: [b.size, b.ids.length / b.size], dtype: "int32" }), tensor(b.pad, { shape: [b.size, b.ids.length / b.size], dtype: "int32" }));
 
 export interface BertTrainOptions {
   steps?: number;
@@ -142,26 +143,22 @@ export async function trainBert(opts: BertTrainOptions = {}) {
   const opt = new AdamW(model.parameters(), { lr: baseLr });
   const random = rng(seed + 13);
   const held = heldOutExamples(random, opts.testCount ?? 2000, minLen, maxLen);
-  const warmup = Math.min(100, steps);
-  const log = new LossLog(opts.logEvery ?? 100, steps, opts.onLog);
-  for (let step = 1; step <= steps; step++) {
-    const ex: { digits: number[]; label: number }[] = [];
+  const warmup = Math.min(100, steps), every = opts.logEvery ?? 100, t0 = performance.now();
+  const { source, epochs } = stepRounds(steps, every, () => {
+    const ex: Example[] = [];
     while (ex.length < bs) {
       const e = palindromeExample(random, minLen, maxLen);
       if (!held.has(e.digits.join(""))) ex.push(e);
     }
-    const { ids, pad } = encodeBatch(ex, S);
-    opt.lr = warmupCosineFloor(step, baseLr, warmup, steps);
-    log.add(step, scope(() => {
-      opt.zeroGrad();
-      const logits = model.forward(tensor(ids, { shape: [bs, S], dtype: "int32" }), tensor(pad, { shape: [bs, S], dtype: "int32" }));
-      const l = nn.crossEntropy(logits, tensor(Int32Array.from(ex, (e) => e.label), { dtype: "int32" }));
-      l.backward();
-      opt.step();
-      return l.item();
-    }));
-  }
-  return { ...scoreBert(model, [...held.values()], S), steps, seconds: log.seconds, losses: log.losses, model };
+    return bertBatch(ex, S);
+  });
+  const history = await fit(model, source, {
+    optimizer: opt, loss: "crossEntropy", forward: bertForward, epochs, progress: false,
+    callbacks: [LearningRateSchedule.cosine(steps, { warmup, floor: 0.05, reachFloor: true })],
+    onEpoch: (l) => opts.onLog?.(roundEnd(l.epoch, every, steps), l.loss, (performance.now() - t0) / 1000),
+  });
+  const seconds = (performance.now() - t0) / 1000, losses = history.map((l) => l.loss);
+  return { ...scoreBert(model, [...held.values()], S), steps, seconds, losses, model };
 }
 
 const figure = (r: { testAccuracy: number; testCount: number; majorityBaseline: number }) =>

@@ -16,6 +16,7 @@ import { noGrad } from "../autograd.js";
 import { scope } from "../scope.js";
 import { rng } from "../random.js";
 import type { CliContext } from "./command.js";
+import type { BatchSource } from "../train.js";
 
 /**
  * The weights file of an entry: `--weights FILE`, or `<entry>.safetensors` in the current folder.
@@ -169,36 +170,29 @@ export function lossStep(opt: Optimizer, loss: () => Tensor, beforeStep?: () => 
 export const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
 
 /**
- * The mean training loss over rounds of `every` steps (the last round may be
- * shorter), kept in `losses` and reported through `onLog` with the seconds since the start.
- * @example const log = new LossLog(100, steps, (s, l) => console.log(s, l)); log.add(step, loss);
+ * `steps` training steps of batches made by `next()` (random strings, random
+ * windows of a text: no epochs), as fit()'s source: rounds of `every` steps are
+ * its epochs, so fit logs the round's mean loss, validates and calls the
+ * callbacks once a round (the last round may be shorter). A schedule over the
+ * run is LearningRateSchedule.cosine(steps, …): fit counts steps across rounds.
+ * @example
+ * const { source, epochs } = stepRounds(250, 100, () => ({ x: wg.randn([64, 4]), y: wg.zeros([64, 1]), size: 64 }));
+ * await wg.fit(new wg.nn.Linear(4, 1), source, { optimizer, loss: "mse", epochs }); // rounds of 100, 100 and 50 steps
  */
-export class LossLog {
-  readonly losses: number[] = [];
-  private sum = 0;
-  private readonly t0 = performance.now();
-  constructor(readonly every: number, readonly steps: number, readonly onLog?: (step: number, loss: number, seconds: number) => void) {}
-  /** Adds the loss of `step` (1-based). */
-  add(step: number, loss: number): void {
-    this.sum += loss;
-    if (step % this.every === 0 || step === this.steps) {
-      const n = step % this.every === 0 ? this.every : step % this.every;
-      this.losses.push(this.sum / n);
-      this.onLog?.(step, this.sum / n, this.seconds);
-      this.sum = 0;
-    }
-  }
-  /** Seconds since the log was made. */
-  get seconds(): number {
-    return (performance.now() - this.t0) / 1000;
-  }
+export function stepRounds<B extends { size: number }>(steps: number, every: number, next: () => B): { source: BatchSource<B>; epochs: number } {
+  let done = 0;
+  const length = Math.min(every, steps);
+  const source: BatchSource<B> = {
+    length,
+    *[Symbol.iterator]() {
+      for (let i = 0; i < length && done < steps; i++) {
+        done++;
+        yield next();
+      }
+    },
+  };
+  return { source, epochs: Math.ceil(steps / length) };
 }
 
-/**
- * lr at `step` (1-based) of `steps`: a linear warm-up over `warmup` steps, then
- * a cosine down to 5% of `lr` (the S6 and BERT recipes).
- * @example warmupCosineFloor(1, 1e-3, 200, 2500); // 5e-6
- */
-export function warmupCosineFloor(step: number, lr: number, warmup: number, steps: number): number {
-  return step <= warmup ? (lr * step) / warmup : lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - warmup)) / Math.max(1, steps - warmup))));
-}
+/** The last step of round `epoch` (1-based) of `every` steps in a run of `steps`. @example roundEnd(3, 100, 250); // 250 */
+export const roundEnd = (epoch: number, every: number, steps: number): number => Math.min(epoch * Math.min(every, steps), steps);

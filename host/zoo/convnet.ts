@@ -24,7 +24,7 @@ import { ArrayDataset, DataLoader } from "../data/loader.js";
 import { hflip, randomCropPad, normalizeChannels } from "../data/transforms.js";
 import { readImageFolder, imageFolderDataset, writeFashionMnistFolder, defaultFashionFolder, type LabelledImages } from "../data/folder.js";
 import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
-import { evaluate } from "../train.js";
+import { evaluate, fit, LearningRateSchedule, type Callback } from "../train.js";
 import type { ZooCommand } from "./command.js";
 import { quantizeModelInt8 } from "../deploy.js";
 import { weightsPath, loadEntryModel, runBench, classifierBench, pct } from "./common.js";
@@ -162,30 +162,26 @@ export async function trainConvNet(opts: ConvNetTrainOptions = {}): Promise<Conv
     if (random() < 0.5) hflip(x, 3, 32, 32);
   };
   const loader = new DataLoader(train, { batchSize: bs, shuffle: true, seed, transform });
-  const steps = loader.length, total = epochs * steps;
-  const accuracies: number[] = [], losses: number[] = [];
-  let seconds = 0, step = 0;
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const e0 = performance.now();
-    let sum = 0, s = 0, seen = 0;
-    for (const b of loader) {
-      if (opts.cosine !== false) opt.lr = (lr * (1 + Math.cos((Math.PI * step) / total))) / 2;
-      sum += scope(() => {
-        opt.zeroGrad();
-        const l = nn.crossEntropy(model.forward(b.x), b.y);
-        l.backward();
-        opt.step();
-        return l.item();
-      });
-      s++, step++, seen += b.size;
-      opts.onStep?.({ epoch, epochs, step: s, steps, loss: sum / s, samplesPerSec: seen / ((performance.now() - e0) / 1000) });
-    }
-    const sec = (performance.now() - e0) / 1000;
-    seconds += sec;
-    losses.push(sum / steps);
-    accuracies.push(accuracyOn(model, test));
-    opts.onEpoch?.({ epoch, epochs, loss: sum / steps, testAccuracy: accuracies[epoch], seconds: sec, samplesPerSec: seen / sec });
-  }
+  const steps = loader.length, accuracies: number[] = [];
+  let seconds = 0, e0 = 0, sec = 0;
+  const timer: Callback = { onStepBegin: (_ctx, step) => void (step % steps === 0 && (e0 = performance.now())) };
+  // the test accuracy after every epoch (the seed's printout), outside the epoch's training time
+  const score: Callback = {
+    onEpochEnd(_ctx, l) {
+      accuracies.push(accuracyOn(model, test));
+      opts.onEpoch?.({ epoch: l.epoch - 1, epochs, loss: l.loss, testAccuracy: accuracies[l.epoch - 1], seconds: sec, samplesPerSec: train.length / sec });
+    },
+  };
+  const history = await fit(model, loader, {
+    optimizer: opt, loss: "crossEntropy", epochs, progress: false, onEpoch: () => {},
+    callbacks: [timer, ...(opts.cosine !== false ? [LearningRateSchedule.cosine(epochs * steps)] : []), score],
+    onStep: (epoch, step, _n, loss) => {
+      const el = (performance.now() - e0) / 1000;
+      if (step === steps) seconds += sec = el;
+      opts.onStep?.({ epoch, epochs, step, steps, loss, samplesPerSec: Math.min(train.length, step * bs) / el });
+    },
+  });
+  const losses = history.map((l) => l.loss);
 
   const weightsPath = opts.weightsPath ?? `${folder}/convnet.safetensors`;
   // the settings `webgrad eval convnet` needs to read and normalise the same test folder

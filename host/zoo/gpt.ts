@@ -11,8 +11,9 @@
 // package: nothing is downloaded).
 //
 // Recipe (ours): 4 layers, 4 heads, width 128, context 64, batch 32, AdamW
-// (lr 3e-3, betas 0.9/0.95, weight decay 0.1 on matrices only), linear warm-up
-// then cosine to lr/10, gradient clipping at 1.0. Measured figures: docs/ZOO-GPT.md.
+// (lr 3e-3, betas 0.9/0.95, weight decay 0.1 on matrices only: two optimizers
+// stepped together by fit()), linear warm-up then cosine to lr/10, gradient
+// clipping at 1.0. Measured figures: docs/ZOO-GPT.md.
 
 import { existsSync } from "node:fs";
 import { readFortunes, CharVocab } from "../data/text.js";
@@ -21,11 +22,12 @@ import { AdamW } from "../optim/index.js";
 import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
-import { clipGradNorm } from "../train.js";
+import { clipGradNorm, fit, evaluateAsync, LearningRateSchedule } from "../train.js";
+import { crossEntropy } from "../nn/functional.js";
 import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
 import { GPT, generate, inferGPTConfig, loadGPT2Weights, type GPTConfig, type SamplingOptions } from "../models/gpt.js";
 import type { ZooCommand, ProgressEvent } from "./command.js";
-import { requireWeights, runBench, lossStep, weightsPath } from "./common.js";
+import { requireWeights, runBench, lossStep, weightsPath, stepRounds } from "./common.js";
 import { importOptional } from "./packages.js";
 
 export { CharVocab };
@@ -92,32 +94,36 @@ export function unigramCrossEntropy(train: Int32Array, evaluate: Int32Array, voc
 export async function evaluateLoss(model: GPT, ids: Int32Array, context: number, batch = 16): Promise<{ loss: number; tokens: number }> {
   const windows: number[] = [];
   for (let s = 0; s + 1 < ids.length; s += context) windows.push(s);
-  let nll = 0, count = 0;
-  model.eval();
+  // windows of one batch must share T: the last, shorter window runs alone
+  const groups: { starts: number[]; T: number }[] = [];
   for (let w = 0; w < windows.length; w += batch) {
-    const group = windows.slice(w, w + batch);
-    // windows of one batch must share T: the last, shorter window runs alone
     const byLen = new Map<number, number[]>();
-    for (const s of group) {
+    for (const s of windows.slice(w, w + batch)) {
       const T = Math.min(context, ids.length - 1 - s);
       byLen.set(T, [...(byLen.get(T) ?? []), s]);
     }
-    for (const [T, starts] of byLen) {
-      const l = scope(() => noGrad(() => {
+    for (const [T, starts] of byLen) groups.push({ starts, T });
+  }
+  // a batch's size is its tokens, so evaluateAsync's mean is per token
+  const batches = {
+    length: groups.length,
+    *[Symbol.iterator]() {
+      for (const { starts, T } of groups) {
         const x = new Int32Array(starts.length * T), y = new Int32Array(starts.length * T);
         starts.forEach((s, b) => {
           x.set(ids.subarray(s, s + T), b * T);
           y.set(ids.subarray(s + 1, s + 1 + T), b * T);
         });
-        return model.loss(ops.tensor(x, { dtype: "int32", shape: [starts.length, T] }), ops.tensor(y, { dtype: "int32", shape: [starts.length, T] }));
-      }));
-      nll += (await l.itemAsync()) * starts.length * T; // read back on WebGPU, at once on wasm
-      l.dispose();
-      count += starts.length * T;
-    }
-  }
-  model.train();
-  return { loss: nll / count, tokens: count };
+        yield { x: ops.tensor(x, { dtype: "int32", shape: [starts.length, T] }), y: ops.tensor(y, { dtype: "int32" }), size: starts.length * T };
+      }
+    },
+  };
+  // the loss as a function, not the name: a name would also read every logit back for an accuracy
+  const { loss } = await evaluateAsync(model, batches, {
+    forward: (m, b) => (m as GPT).forward(b.x).reshape(b.size, model.config.vocabSize),
+    loss: (logits, b) => crossEntropy(logits, b.y),
+  });
+  return { loss, tokens: groups.reduce((n, g) => n + g.starts.length * g.T, 0) };
 }
 
 export interface GptTrainOptions {
@@ -159,13 +165,6 @@ export interface GptTrainResult {
   stepsPerSecond: number;
 }
 
-/** lr at `step`: linear warm-up to `lr` over `warmup` steps, then cosine down to lr/10 at `total`. */
-export function warmupCosine(step: number, lr: number, warmup: number, total: number): number {
-  if (step < warmup) return (lr * (step + 1)) / warmup;
-  const t = Math.min(1, (step - warmup) / Math.max(1, total - warmup));
-  return lr / 10 + ((lr - lr / 10) * (1 + Math.cos(Math.PI * t))) / 2;
-}
-
 /**
  * Trains the character-level GPT on fortunes-zh and reports validation loss against the unigram baseline.
  * @example const r = await trainGptChar({ steps: 20 }); console.log(r.validationLoss, r.unigramLoss);
@@ -185,39 +184,34 @@ export async function trainGptChar(opts: GptTrainOptions = {}): Promise<GptTrain
   const lr = opts.lr ?? 3e-3, warmup = opts.warmupSteps ?? Math.min(100, Math.ceil(steps / 10));
   const optA = new AdamW(decay, { lr, betas: [0.9, 0.95], weightDecay: opts.weightDecay ?? 0.1 });
   const optB = new AdamW(noDecay, { lr, betas: [0.9, 0.95], weightDecay: 0 });
-  const params = model.parameters();
-  const random = rng(seed + 7);
-  const x = new Int32Array(B * T), y = new Int32Array(B * T);
-  const losses: number[] = [];
-  const t0 = performance.now();
-  let smooth = 0;
-  for (let step = 0; step < steps; step++) {
+  const random = rng(seed + 7), every = opts.logEvery ?? 50;
+  // one pass over random windows has no epochs: fit's epochs are rounds of logEvery steps
+  // (a bar per round on terminals, a log line per round elsewhere); samples are characters
+  const { source, epochs } = stepRounds(steps, every, () => {
+    const x = new Int32Array(B * T), y = new Int32Array(B * T);
     for (let b = 0; b < B; b++) {
       const s = Math.floor(random() * (train.length - T - 1));
       x.set(train.subarray(s, s + T), b * T);
       y.set(train.subarray(s + 1, s + 1 + T), b * T);
     }
-    optA.lr = optB.lr = warmupCosine(step, lr, warmup, steps);
-    const lossT = scope(() => {
-      model.zeroGrad();
-      const l = model.loss(ops.tensor(x, { dtype: "int32", shape: [B, T] }), ops.tensor(y, { dtype: "int32", shape: [B, T] }));
-      l.backward();
-      clipGradNorm(params, opts.clip ?? 1);
-      optA.step();
-      optB.step();
-      return l;
-    });
-    const loss = await lossT.itemAsync(); // the same code on wasm and WebGPU
-    lossT.dispose();
-    losses.push(loss);
-    smooth = step === 0 ? loss : 0.95 * smooth + 0.05 * loss;
-    // one pass over random windows has no epochs: report in rounds of logEvery steps
-    // (a bar per round on terminals, a log line per round elsewhere); samples are characters
-    const el = (performance.now() - t0) / 1000, every = opts.logEvery ?? 50;
-    const round = Math.floor(step / every), inRound = Math.min(every, steps - round * every);
-    opts.onProgress?.({ epoch: round, epochs: Math.ceil(steps / every), step: step - round * every + 1, steps: inRound, loss: smooth,
-      samplesPerSec: ((step + 1) * B * T) / el, done: step - round * every + 1 === inRound });
-  }
+    return { x: ops.tensor(x, { dtype: "int32", shape: [B, T] }), y: ops.tensor(y, { dtype: "int32" }), size: B };
+  });
+  const losses: number[] = [];
+  const t0 = performance.now();
+  let smooth = 0;
+  await fit(model, source, {
+    optimizer: [optA, optB], epochs, clipGradNorm: opts.clip ?? 1, progress: false, onEpoch: () => {},
+    forward: (m, b) => (m as GPT).forward(b.x).reshape(B * T, vocab.size), // GPT.loss's reshape
+    loss: "crossEntropy",
+    callbacks: [LearningRateSchedule.cosine(steps, { warmup, floor: 0.1 })],
+    onStep: (round, inStep, inRound, _mean, loss) => {
+      const step = round * Math.min(every, steps) + inStep - 1;
+      losses.push(loss);
+      smooth = step === 0 ? loss : 0.95 * smooth + 0.05 * loss;
+      const el = (performance.now() - t0) / 1000, left = Math.min(inRound, steps - round * Math.min(every, steps));
+      opts.onProgress?.({ epoch: round, epochs, step: inStep, steps: left, loss: smooth, samplesPerSec: ((step + 1) * B * T) / el, done: inStep === left });
+    },
+  });
   const seconds = (performance.now() - t0) / 1000;
   let validationLoss = NaN, validationTokens = 0;
   if (opts.evaluate !== false) ({ loss: validationLoss, tokens: validationTokens } = await evaluateLoss(model, validation, T));

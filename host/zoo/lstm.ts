@@ -8,7 +8,7 @@
 // Recipe: characters seen at least twice in training form the vocabulary
 // (the rest map to UNK), embedding 64, one LSTM layer of 256, windows of 32
 // characters, batch 32, Adam lr 3e-3 with gradient-norm clipping at 1,
-// cosine decay to 10%. The corpus is small (35,000 characters), so the model
+// cosine decay to 10%, trained through fit() on rounds of random windows. The corpus is small (35,000 characters), so the model
 // overfits within a few hundred steps: validation loss is measured every
 // `evalEvery` steps and the best weights are kept (early stopping).
 
@@ -19,11 +19,11 @@ import { tensor } from "../ops/creation.js";
 import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
-import { clipGradNorm } from "../train.js";
+import { clipGradNorm, fit, LearningRateSchedule, type Callback } from "../train.js";
 import type { ZooCommand } from "./command.js";
 import { readFortunes, CharVocab } from "../data/text.js";
 import { unigramCrossEntropy } from "./gpt.js";
-import { saveEntryWeights, loadEntryModel, runBench, lossStep, LossLog } from "./common.js";
+import { saveEntryWeights, loadEntryModel, runBench, lossStep, stepRounds, roundEnd } from "./common.js";
 
 export const TANG300 = "/usr/share/games/fortunes/tang300";
 
@@ -126,39 +126,45 @@ export async function trainLstm(opts: LstmTrainOptions = {}): Promise<LstmResult
   const params = model.parameters();
   const opt = new Adam(params, { lr: baseLr });
   const random = rng(seed + 3);
-  const log = new LossLog(opts.logEvery ?? 100, steps, opts.onLog), evalEvery = opts.evalEvery ?? 100;
-  const best = noGrad(() => params.map((p) => p.clone().keep()));
-  let bestLoss = Infinity, bestStep = 0;
-  for (let step = 1; step <= steps; step++) {
+  const every = opts.logEvery ?? 100, evalEvery = opts.evalEvery ?? 100, t0 = performance.now();
+  // random windows of the training text, a batch per step
+  const { source, epochs } = stepRounds(steps, every, () => {
     const x = new Int32Array(bs * T), y = new Int32Array(bs * T);
     for (let b = 0; b < bs; b++) {
       const at = Math.floor(random() * (train.length - T - 1));
       x.set(train.subarray(at, at + T), b * T);
       y.set(train.subarray(at + 1, at + 1 + T), b * T);
     }
-    opt.lr = baseLr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / steps)));
-    log.add(step, scope(() => {
-      const [logits] = model.forward(tensor(x, { shape: [bs, T], dtype: "int32" }));
-      const l = nn.crossEntropy(logits.reshape(bs * T, chars.size), tensor(y, { dtype: "int32" }));
-      opt.zeroGrad();
-      l.backward();
-      clipGradNorm(params, 1);
-      opt.step();
-      return l.item();
-    }));
-    if (step % evalEvery === 0 || step === steps) {
+    return { x: tensor(x, { shape: [bs, T], dtype: "int32" }), y: tensor(y, { dtype: "int32" }), size: bs };
+  });
+  // validation every evalEvery steps (and at the end), keeping the best weights: the corpus is
+  // small and the model overfits. Not fit's validation: it runs once a round, and evaluateLm
+  // carries the LSTM's state from window to window, which a batch source cannot.
+  const best = noGrad(() => params.map((p) => p.clone().keep()));
+  let bestLoss = Infinity, bestStep = 0;
+  const keepBest: Callback = {
+    onEpochEnd(_ctx, l) {
+      const step = roundEnd(l.epoch, every, steps);
+      if (step % evalEvery !== 0 && step !== steps) return;
       const v = evaluateLm(model, val, 256);
       opts.onEval?.(step, v);
       if (v < bestLoss) {
         bestLoss = v;
         bestStep = step;
-        best.forEach((b, i) => b.copy_(params[i]));
+        noGrad(() => best.forEach((b, i) => b.copy_(params[i])));
       }
-    }
-  }
-  params.forEach((p, i) => p.copy_(best[i]));
+    },
+  };
+  const history = await fit(model, source, {
+    optimizer: opt, epochs, clipGradNorm: 1, progress: false,
+    forward: (m, b) => (m as CharLSTM).forward(b.x)[0].reshape(bs * T, chars.size),
+    loss: "crossEntropy",
+    callbacks: [LearningRateSchedule.cosine(steps, { floor: 0.1 }), keepBest],
+    onEpoch: (l) => opts.onLog?.(roundEnd(l.epoch, every, steps), l.loss, (performance.now() - t0) / 1000),
+  });
+  noGrad(() => params.forEach((p, i) => p.copy_(best[i])));
   best.forEach((b) => b.dispose());
-  const seconds = log.seconds, losses = log.losses;
+  const seconds = (performance.now() - t0) / 1000, losses = history.map((l) => l.loss);
   const valLoss = bestLoss;
   return { bestStep, valLoss, unigramLoss, trainChars: train.length, valChars: val.length, vocab: chars.size, steps, seconds, losses, model, chars, hidden: opts.hidden ?? 256 };
 }

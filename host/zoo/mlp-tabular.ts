@@ -6,17 +6,18 @@
 // already scaled to [0, 1], as the seed scales its features), labelled by a
 // hidden linear rule plus noise (±0.25, so ~10% of labels sit on the "wrong"
 // side and the metrics mean something), median as threshold, so the classes are
-// balanced; 80 train, 20 test. Full-batch training: 100 samples need no batches.
+// balanced; 80 train, 20 test. Full-batch training through fit(): 100 samples
+// need no batches.
 
 import * as nn from "../nn/index.js";
 import { Adam } from "../optim/index.js";
 import { tensor } from "../ops/creation.js";
-import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
-import { scope } from "../scope.js";
 import * as metrics from "../metrics.js";
 import type { ZooCommand, CliContext } from "./command.js";
 import { saveEntryWeights, loadEntryModel, runBench, lossStep } from "./common.js";
+import { fit, predict } from "../train.js";
+import { ArrayDataset, DataLoader } from "../data/loader.js";
 
 export class TabularMLP extends nn.Module {
   fc1 = new nn.Linear(10, 5);
@@ -65,10 +66,8 @@ export function makeTable(n: number, seed: number): { x: Float32Array; y: Float3
  */
 export function scoreTabular(model: TabularMLP, seed: number): Omit<TabularResult, "losses" | "model" | "seed"> {
   const { x, y } = makeTable(100, seed + 11);
-  const pred = scope(() => noGrad(() => {
-    const logits = model.forward(tensor(x.subarray(800), { shape: [20, 10] })).dataSync();
-    return Array.from(logits, (v) => (v > 0 ? 1 : 0));
-  }));
+  const rows = new DataLoader(new ArrayDataset(x.subarray(800), [10], y.subarray(80)), { batchSize: 20 });
+  const pred = Array.from(predict(model, rows), (v) => (v > 0 ? 1 : 0)); // logits: > 0 is class 1
   const target = Array.from(y.subarray(80));
   return { accuracy: metrics.accuracy(pred, target), ...metrics.precisionRecallF1(pred, target), confusion: metrics.confusionMatrix(pred, target, 2), testCount: 20 };
 }
@@ -83,21 +82,13 @@ export async function trainTabular(opts: TabularOptions = {}): Promise<TabularRe
   manualSeed(seed);
   const model = new TabularMLP();
   const opt = new Adam(model.parameters(), { lr: opts.lr ?? 0.01 });
-  const xtr = tensor(x.subarray(0, 800), { shape: [80, 10] }).keep(), ytr = tensor(y.subarray(0, 80), { shape: [80, 1] }).keep();
-  const losses: number[] = [];
-  for (let e = 0; e < epochs; e++) {
-    const loss = scope(() => {
-      opt.zeroGrad();
-      const l = nn.binaryCrossEntropyWithLogits(model.forward(xtr), ytr);
-      l.backward();
-      opt.step();
-      return l.item();
-    });
-    losses.push(loss);
-    opts.onEpoch?.(e, loss);
-  }
-  xtr.dispose();
-  ytr.dispose();
+  // full batch: one step per epoch on the 80 training rows
+  const rows = new DataLoader(new ArrayDataset(x.subarray(0, 800), [10], y.subarray(0, 80)), { batchSize: 80 });
+  const history = await fit(model, rows, {
+    optimizer: opt, loss: "binaryCrossEntropyWithLogits", epochs, progress: false,
+    onEpoch: (l) => opts.onEpoch?.(l.epoch - 1, l.loss),
+  });
+  const losses = history.map((l) => l.loss);
   return { losses, ...scoreTabular(model, seed), model, seed };
 }
 

@@ -23,6 +23,7 @@ import type { ZooCommand } from "./command.js";
 import { quantizeModelInt8Async } from "../deploy.js";
 import { saveEntryWeights, loadEntryModel, runBench, classifierBench, pct } from "./common.js";
 import { zooMnist } from "./packages.js";
+import { fit, evaluateAsync, WeightAveraging, type Batch, type BatchSource, type Callback } from "../train.js";
 
 export class MnistCNN extends nn.Module {
   conv1 = new nn.Conv2d(1, 16, 3, 1);
@@ -136,26 +137,37 @@ function labelsOf(set: ImageSet, idx: Int32Array, from: number, to: number): Int
 }
 
 /**
- * Accuracy of `model` on the digits `idx` of `set`, in batches, without the tape.
+ * Batches of the images `idx` of `set` (augmented when `aug` is given,
+ * normalised) with their labels, in that order; `order(pass)` may give a new
+ * order of `idx` for each pass (epoch). `dropLast` leaves out a short last batch.
+ * @example for (const b of imageBatches(set, testIdx, 500, null)) ...
+ */
+export function imageBatches(set: ImageSet, idx: Int32Array, batch: number, aug: Aug, norm: Norm = MNIST_NORM, order?: (pass: number) => Int32Array, dropLast = false): BatchSource<Batch> {
+  const length = dropLast ? Math.floor(idx.length / batch) : Math.ceil(idx.length / batch);
+  let pass = 0;
+  return {
+    length,
+    *[Symbol.iterator]() {
+      const ids = order ? order(pass++) : idx;
+      for (let s = 0; s < length; s++) {
+        const from = s * batch, to = Math.min(ids.length, from + batch);
+        yield {
+          x: tensor(batchImages(set, ids, from, to, aug, norm), { shape: [to - from, 1, set.height, set.width] }),
+          y: tensor(labelsOf(set, ids, from, to), { dtype: "int32" }),
+          size: to - from,
+        };
+      }
+    },
+  };
+}
+
+/**
+ * Accuracy of `model` on the digits `idx` of `set`, in batches, without the tape (evaluateAsync).
  * Async because on WebGPU the predictions are read back from the GPU.
  * @example const acc = await evaluateMnist(model, set, testIdx); // 0.97…
  */
 export async function evaluateMnist(model: nn.Module, set: ImageSet, idx: Int32Array, batch = 500, norm: Norm = MNIST_NORM): Promise<number> {
-  model.eval();
-  let correct = 0;
-  for (let i = 0; i < idx.length; i += batch) {
-    const to = Math.min(idx.length, i + batch);
-    const predT = scope(() => noGrad(() => {
-      const x = tensor(batchImages(set, idx, i, to, null, norm), { shape: [to - i, 1, set.height, set.width] });
-      return model.forward(x).argmax(1);
-    }));
-    const pred = await predT.data();
-    predT.dispose();
-    const y = labelsOf(set, idx, i, to);
-    for (let j = 0; j < y.length; j++) correct += pred[j] === y[j] ? 1 : 0;
-  }
-  model.train();
-  return correct / idx.length;
+  return (await evaluateAsync(model, imageBatches(set, idx, batch, null, norm), { loss: "crossEntropy" })).accuracy;
 }
 
 /**
@@ -176,45 +188,30 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
   const a = opts.augment;
   const augRng: Aug = a === false ? null
     : { random: rng(seed + 1), fn: typeof a === "function" ? a : (src, dst, h, w, r) => randomAffine(src, dst, h, w, a === true || a === undefined ? MNIST_AUGMENT : a, r) };
-  const steps = Math.ceil(train.length / bs);
-  const losses: number[] = [];
-  let seconds = 0;
-  const averageFrom = epochs - Math.min(epochs, opts.averageLast ?? 20);
-  const params = model.parameters();
-  const averaged = params.map((p) => p.clone().keep());
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const order = shuffled(train.length, seed * 1000 + epoch);
-    const idx = order.map((i) => train[i]);
-    const t0 = performance.now();
-    let sum = 0;
-    for (let s = 0; s < steps; s++) {
-      const from = s * bs, to = Math.min(idx.length, from + bs);
-      const lossT = scope(() => {
-        const x = tensor(batchImages(set, idx, from, to, augRng, norm), { shape: [to - from, 1, set.height, set.width] });
-        const y = tensor(labelsOf(set, idx, from, to), { dtype: "int32" });
-        opt.zeroGrad();
-        const l = nn.crossEntropy(model.forward(x), y);
-        l.backward();
-        opt.step();
-        return l;
-      });
-      // the same code on wasm and WebGPU: the loss is read back once the step's kernels ran
-      sum += await lossT.itemAsync();
-      lossT.dispose();
-      const el = (performance.now() - t0) / 1000;
-      opts.onProgress?.({ epoch, epochs, step: s + 1, steps, loss: sum / (s + 1), samplesPerSec: (to) / el });
-    }
-    seconds += (performance.now() - t0) / 1000;
-    losses.push(sum / steps);
-    if (epoch >= averageFrom) {
-      const k = epoch - averageFrom; // running mean of the weights at the ends of epochs averageFrom..epoch
-      noGrad(() => averaged.forEach((a, i) => a.mul_(k / (k + 1)).add_(params[i], 1 / (k + 1))));
-    }
-    if (epoch === epochs - 1 && averageFrom < epochs) noGrad(() => params.forEach((p, i) => p.copy_(averaged[i])));
-    const acc = epoch === epochs - 1 || opts.evalEveryEpoch ? await evaluateMnist(model, testSet, test, 500, norm) : undefined;
-    opts.onProgress?.({ epoch, epochs, step: steps, steps, loss: sum / steps, samplesPerSec: train.length / ((performance.now() - t0) / 1000), done: true, testAccuracy: acc });
-  }
-  for (const a of averaged) a.dispose();
+  // a new seeded order of the training digits every epoch
+  const source = imageBatches(set, train, bs, augRng, norm, (epoch) => shuffled(train.length, seed * 1000 + epoch).map((i) => train[i]));
+  const steps = source.length;
+  let e0 = 0, seconds = 0;
+  const timer: Callback = { onStepBegin: (_ctx, step) => void (step % steps === 0 && (e0 = performance.now())) };
+  // the held-out accuracy at the end of an epoch (every one, or the last, after the averaging)
+  const score: Callback = {
+    async onEpochEnd(ctx, l) {
+      const epoch = l.epoch - 1;
+      const acc = epoch === epochs - 1 || opts.evalEveryEpoch ? await evaluateMnist(model, testSet, test, 500, norm) : undefined;
+      opts.onProgress?.({ epoch, epochs, step: steps, steps, loss: l.loss, samplesPerSec: train.length / ((performance.now() - e0) / 1000), done: true, testAccuracy: acc });
+    },
+  };
+  const averageLast = Math.min(epochs, opts.averageLast ?? 20);
+  const history = await fit(model, source, {
+    optimizer: opt, loss: "crossEntropy", epochs, progress: false, onEpoch: () => {},
+    callbacks: [timer, ...(averageLast > 0 ? [new WeightAveraging({ lastEpochs: averageLast })] : []), score],
+    onStep: (epoch, step, _n, loss) => {
+      const el = (performance.now() - e0) / 1000, seen = Math.min(train.length, step * bs);
+      if (step === steps) seconds += el;
+      opts.onProgress?.({ epoch, epochs, step, steps, loss, samplesPerSec: seen / el });
+    },
+  });
+  const losses = history.map((l) => l.loss);
   const testAccuracy = await evaluateMnist(model, testSet, test, 500, norm);
   let int8Accuracy: number | undefined;
   if (opts.quantize) { // on a copy: the model itself keeps its float weights (to be saved)

@@ -8,7 +8,7 @@
 //
 // Recipe: inputs normalised with Fashion-MNIST's mean and std, SGD momentum
 // 0.9, lr 0.05 with cosine decay, weight decay 5e-4, batch 64, random
-// horizontal flips.
+// horizontal flips; trained through fit() and scored with evaluateAsync().
 
 import * as nn from "../nn/index.js";
 import { SGD } from "../optim/index.js";
@@ -20,7 +20,8 @@ import { loadFashionMnist, FASHION_MNIST_MEAN, FASHION_MNIST_STD, type ImageSet 
 import { shuffled } from "../data/transforms.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import type { ZooCommand, CliContext } from "./command.js";
-import { evaluateMnist, batchImages, FASHION_AUGMENT, type Aug, type Norm } from "./mnist-cnn.js";
+import { evaluateMnist, imageBatches, FASHION_AUGMENT, type Aug, type Norm } from "./mnist-cnn.js";
+import { fit, LearningRateSchedule } from "../train.js";
 import { saveEntryWeights, loadEntryModel, runBench, classifierBench, pct } from "./common.js";
 
 /** Fashion-MNIST's pixel mean and std (host/data/mnist.ts's). */
@@ -70,15 +71,15 @@ export interface FashionSubsetOptions {
   trainCount: number;
   /** Test images evaluated (the first this many of the 10,000). */
   testCount?: number;
-  /** lr for step k (0-based) of `total`. */
-  lrAt: (k: number, total: number) => number;
+  /** The lr schedule for a run of `total` steps. */
+  schedule: (total: number) => LearningRateSchedule;
   onEpoch?: (epoch: number, loss: number, seconds: number) => void;
 }
 
 /**
  * Trains an image classifier on a seeded subset of Fashion-MNIST (random
  * horizontal flips, cross-entropy, drop-last batches) and scores it on the test images.
- * @example await trainFashionSubset(new SmallResNet(), opt, { epochs: 1, batchSize: 64, seed: 0, trainCount: 1000, lrAt: () => 0.05 });
+ * @example await trainFashionSubset(new SmallResNet(), opt, { epochs: 1, batchSize: 64, seed: 0, trainCount: 1000, schedule: (n) => wg.LearningRateSchedule.cosine(n) });
  */
 export async function trainFashionSubset(model: nn.Module, opt: Optimizer, opts: FashionSubsetOptions) {
   const { epochs, batchSize: bs, seed } = opts;
@@ -86,28 +87,14 @@ export async function trainFashionSubset(model: nn.Module, opt: Optimizer, opts:
   const trainCount = Math.min(opts.trainCount, train.count), testCount = Math.min(opts.testCount ?? test.count, test.count);
   const subset = shuffled(train.count, seed + 11).slice(0, trainCount);
   const flip: Aug = { random: rng(seed + 5), fn: FASHION_AUGMENT };
-  const steps = Math.floor(trainCount / bs), total = epochs * steps;
-  const losses: number[] = [];
+  // a new seeded order of the subset every epoch, drop-last batches
+  const source = imageBatches(train, subset, bs, flip, FASHION_NORM, (epoch) => Int32Array.from(shuffled(trainCount, seed * 1000 + epoch), (i) => subset[i]), true);
   const t0 = performance.now();
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const order = shuffled(trainCount, seed * 1000 + epoch);
-    const idx = Int32Array.from(order, (i) => subset[i]);
-    let sum = 0;
-    for (let s = 0; s < steps; s++) {
-      opt.lr = opts.lrAt(epoch * steps + s, total);
-      sum += scope(() => {
-        const x = tensor(batchImages(train, idx, s * bs, (s + 1) * bs, flip, FASHION_NORM), { shape: [bs, 1, 28, 28] });
-        const y = tensor(Int32Array.from({ length: bs }, (_, j) => train.labels[idx[s * bs + j]]), { dtype: "int32" });
-        opt.zeroGrad();
-        const l = nn.crossEntropy(model.forward(x), y);
-        l.backward();
-        opt.step();
-        return l.item();
-      });
-    }
-    losses.push(sum / steps);
-    opts.onEpoch?.(epoch + 1, sum / steps, (performance.now() - t0) / 1000);
-  }
+  const history = await fit(model, source, {
+    optimizer: opt, loss: "crossEntropy", epochs, progress: false, onEpoch: (l) => opts.onEpoch?.(l.epoch, l.loss, (performance.now() - t0) / 1000),
+    callbacks: [opts.schedule(epochs * source.length)],
+  });
+  const losses = history.map((l) => l.loss);
   const seconds = (performance.now() - t0) / 1000;
   return { testAccuracy: await evaluateResnet(model, test, testCount), testCount, trainCount, seconds, losses };
 }
@@ -159,7 +146,7 @@ export async function trainResnet(opts: ResnetTrainOptions = {}): Promise<Resnet
   const opt = new SGD(model.parameters(), { lr: baseLr, momentum: 0.9, weightDecay: 5e-4 });
   const r = await trainFashionSubset(model, opt, {
     epochs, seed, batchSize: opts.batchSize ?? 64, trainCount: opts.trainCount ?? 12000, testCount: opts.testCount, onEpoch: opts.onEpoch,
-    lrAt: (k, total) => baseLr * 0.5 * (1 + Math.cos((Math.PI * k) / total)),
+    schedule: (total) => LearningRateSchedule.cosine(total),
   });
   return { ...r, model };
 }

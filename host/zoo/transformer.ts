@@ -5,7 +5,8 @@
 //
 // Recipe: d_model 64, 4 heads, 2 encoder + 2 decoder layers (post-norm,
 // feed-forward 128, no dropout), sinusoidal positions on scaled embeddings,
-// Adam (lr 1e-3 with a 200-step linear warm-up, then cosine decay to 5%),
+// Adam (lr 1e-3 with a 200-step linear warm-up, then cosine decay to 5%;
+// fit() with LearningRateSchedule.cosine),
 // batch 64 of fresh random strings per step; loss on target tokens only
 // (padding ignored). Sources are padded at the end with PAD, and the model
 // sees the padding (no key-padding mask), so every attention call takes the
@@ -20,7 +21,8 @@ import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
-import { saveEntryWeights, loadEntryModel, runBench, lossStep, pct, LossLog, warmupCosineFloor } from "./common.js";
+import { saveEntryWeights, loadEntryModel, runBench, lossStep, pct, stepRounds, roundEnd } from "./common.js";
+import { fit, LearningRateSchedule } from "../train.js";
 
 /** Token ids: 0 padding, 1 begin, 2 end, 3..12 the digits 0..9. */
 export const PAD = 0, BOS = 1, EOS = 2, DIGIT0 = 3, VOCAB = 13;
@@ -214,30 +216,25 @@ export async function trainTransformer(opts: TransformerTrainOptions = {}): Prom
   // possibilities) are left to training, so the test is of lengths ≥ 5
   const random = rng(seed + 7);
   const heldOut = heldOutStrings(random, opts.testCount ?? 1000, minLen, maxLen);
-  const log = new LossLog(opts.logEvery ?? 100, steps, opts.onLog);
-  const T = maxLen + 1;
-  for (let step = 1; step <= steps; step++) {
+  const T = maxLen + 1, every = opts.logEvery ?? 100, t0 = performance.now();
+  // a fresh batch of strings per step, none of them held out
+  const { source, epochs } = stepRounds(steps, every, () => {
     const strings: number[][] = [];
     while (strings.length < bs) {
       const s = randomString(random, minLen, maxLen);
       if (!heldOut.has(s.join(""))) strings.push(s);
     }
-    const b = makeBatch(task, strings, maxLen);
-    opt.lr = warmupCosineFloor(step, baseLr, warmup, steps);
-    const loss = scope(() => {
-      const src = tensor(b.src, { shape: [bs, maxLen], dtype: "int32" });
-      const tgtIn = tensor(b.tgtIn, { shape: [bs, T], dtype: "int32" });
-      const logits = model.forward(src, tgtIn).reshape(bs * T, VOCAB);
-      const perToken = nn.crossEntropy(logits, tensor(b.tgtOut, { dtype: "int32" }), { reduction: "none" });
-      const l = perToken.mul(tensor(b.weight)).sum().div(b.count);
-      opt.zeroGrad();
-      l.backward();
-      opt.step();
-      return l.item();
-    });
-    log.add(step, loss);
-  }
-  const seconds = log.seconds, losses = log.losses;
+    return { ...makeBatch(task, strings, maxLen), size: bs };
+  });
+  const history = await fit(model, source, {
+    optimizer: opt, epochs, progress: false,
+    forward: (m, b) => (m as Seq2SeqTransformer).forward(tensor(b.src, { shape: [bs, maxLen], dtype: "int32" }), tensor(b.tgtIn, { shape: [bs, T], dtype: "int32" })).reshape(bs * T, VOCAB),
+    // loss on target tokens only: padding weighs 0
+    loss: (logits, b) => nn.crossEntropy(logits, tensor(b.tgtOut, { dtype: "int32" }), { reduction: "none" }).mul(tensor(b.weight)).sum().div(b.count),
+    callbacks: [LearningRateSchedule.cosine(steps, { warmup, floor: 0.05, reachFloor: true })],
+    onEpoch: (l) => opts.onLog?.(roundEnd(l.epoch, every, steps), l.loss, (performance.now() - t0) / 1000),
+  });
+  const seconds = (performance.now() - t0) / 1000, losses = history.map((l) => l.loss);
   const score = scoreSeq2Seq(model, task, [...heldOut.values()], maxLen);
   return { task, ...score, steps, seconds, losses, model };
 }

@@ -17,6 +17,7 @@ import { manualSeed } from "../random.js";
 import { trainFashionSubset, fashionEvalOrBench, fashionFigure } from "./resnet.js";
 import type { ZooCommand } from "./command.js";
 import { saveEntryWeights } from "./common.js";
+import { LearningRateSchedule } from "../train.js";
 
 /**
  * Patch embedding → [CLS] + positions → encoder → LayerNorm → head.
@@ -68,10 +69,8 @@ export async function trainVit(opts: VitTrainOptions = {}) {
   const model = new TinyViT();
   const r = await trainFashionSubset(model, vitOptimizer(model, baseLr), {
     epochs, seed, batchSize: opts.batchSize ?? 64, trainCount: opts.trainCount ?? 12000, testCount: opts.testCount, onEpoch: opts.onEpoch,
-    lrAt: (k0, total) => {
-      const k = k0 + 1, warmup = Math.min(100, total);
-      return k <= warmup ? (baseLr * k) / warmup : baseLr * 0.5 * (1 + Math.cos((Math.PI * (k - warmup)) / (total - warmup)));
-    },
+    // the warm-up's last step is the cosine's peak; the cosine reaches 0 on the last step
+    schedule: (total) => LearningRateSchedule.cosine(total, { warmup: Math.min(100, total), reachFloor: true }),
   });
   return { ...r, model };
 }
