@@ -108,8 +108,12 @@ export class ThreadPool {
         pool.startError = e.message;
         console.warn(`${e.message}; webgrad goes on with the calling thread doing their work`);
       })
-      .finally(() => clearTimeout(timer));
+      .finally(() => {
+        clearTimeout(timer);
+        for (const w of workers) w.unref?.();
+      });
     // let the process exit while workers start or park
+    for (const w of workers) w.unref?.();
     return pool;
   }
 
