@@ -270,7 +270,9 @@ function scoreBatch<B extends { size: number }>(model: Module, b: B, forward: Fo
  * tape, in eval mode. Synchronous: on the wasm backend; evaluateAsync runs on every backend.
  *
  * @example
- * const { loss, accuracy } = wg.evaluate(model, testLoader, { loss: "crossEntropy" });
+ * // model: a small image classifier; loader: 16 labelled [1, 8, 8] images in batches of 4
+ * const { loss, accuracy } = wg.evaluate(model, loader, { loss: "crossEntropy" });
+ * accuracy * 16; // 2 (samples right, untrained)
  */
 export function evaluate<B extends { size: number } = Batch>(model: Module, loader: BatchSource<B>, opts: EvaluateOptions<B>): { loss: number; accuracy: number } {
   checkEvaluate("evaluate", loader, opts);
@@ -298,7 +300,8 @@ export function evaluate<B extends { size: number } = Batch>(model: Module, load
  * await (a WebGPU readback), so it resolves to the same figures.
  *
  * @example
- * const { accuracy } = await wg.evaluateAsync(model, testLoader, { loss: "crossEntropy" });
+ * const { accuracy } = await wg.evaluateAsync(model, loader, { loss: "crossEntropy" });
+ * accuracy === wg.evaluate(model, loader, { loss: "crossEntropy" }).accuracy; // true
  */
 export async function evaluateAsync<B extends { size: number } = Batch>(model: Module, loader: BatchSource<B>, opts: EvaluateOptions<B>): Promise<{ loss: number; accuracy: number }> {
   checkEvaluate("evaluateAsync", loader, opts);
@@ -331,7 +334,9 @@ function correctSync(name: LossName, out: Tensor, y: Tensor): number {
 
 /**
  * The model's outputs for every batch of `loader`, concatenated (no tape).
- * @example const probs = wg.predict(model, testLoader); // Float32Array, one row per sample
+ * @example
+ * const logits = wg.predict(model, loader); // a Float32Array, one row per sample
+ * logits.length; // 160 (16 samples × 10 classes)
  */
 export function predict<B extends { size: number } = Batch>(model: Module, loader: BatchSource<B>, opts: { forward?: ForwardFn<B> } = {}): Float32Array {
   checkOptions("predict", opts, ["forward"]);
@@ -363,19 +368,29 @@ export function predict<B extends { size: number } = Batch>(model: Module, loade
  * may be several (parameter groups).
  *
  * @example
- * const history = await wg.fit(model, trainLoader, {
- *   optimizer: new wg.optim.Adam(model.parameters()), loss: "binaryCrossEntropy",
- *   epochs: 5, validation: valLoader, metrics: ["accuracy"],
+ * const history = await wg.fit(model, loader, {
+ *   optimizer: new wg.optim.Adam(model.parameters()), loss: "crossEntropy",
+ *   epochs: 3, validation: loader, metrics: ["accuracy"],
  *   callbacks: [new wg.EarlyStopping({ patience: 2 })],
  * });
+ * history.length; // 3
+ * Object.keys(history[0]).sort(); // ["accuracy", "epoch", "loss", "lr", "seconds", "valAccuracy", "valLoss"]
  * @example
- * // two inputs and a masked loss, 300 steps of generated batches with a warm-up then a cosine
- * await wg.fit(seq2seq, { length: 300, *[Symbol.iterator]() { for (let i = 0; i < 300; i++) yield makeBatch(); } }, {
- *   optimizer: new wg.optim.Adam(seq2seq.parameters()), epochs: 1,
- *   forward: (m, b) => m.forward(b.src, b.tgt),
- *   loss: (out, b) => wg.nn.crossEntropy(out, b.next, { reduction: "none" }).mul(b.mask).sum().div(b.count),
- *   callbacks: [wg.LearningRateSchedule.cosine(300, { warmup: 30 })],
+ * // two inputs and a masked loss, 30 steps of generated batches with a warm-up then a cosine
+ * import { Seq2SeqTransformer } from "./zoo/transformer.js";
+ * const seq2seq = new Seq2SeqTransformer(16, 2, 1, 32); // vocabulary 13: 0 padding, 1 begin, 2 end
+ * // "3 4" reversed: the decoder reads [begin, 4, 3, pad] and predicts [4, 3, end, -]; the mask drops the pad
+ * const makeBatch = () => ({
+ *   src: wg.tensor([[3, 4, 0]], { dtype: "int32" }), tgt: wg.tensor([[1, 4, 3, 0]], { dtype: "int32" }),
+ *   next: wg.tensor([4, 3, 2, 0], { dtype: "int32" }), mask: wg.tensor([1, 1, 1, 0]), count: 3, size: 1,
  * });
+ * const history = await wg.fit(seq2seq, { length: 30, *[Symbol.iterator]() { for (let i = 0; i < 30; i++) yield makeBatch(); } }, {
+ *   optimizer: new wg.optim.Adam(seq2seq.parameters()), epochs: 1,
+ *   forward: (m, b) => m.forward(b.src, b.tgt).reshape(4, 13),
+ *   loss: (out, b) => wg.nn.crossEntropy(out, b.next, { reduction: "none" }).mul(b.mask).sum().div(b.count),
+ *   callbacks: [wg.LearningRateSchedule.cosine(30, { warmup: 3 })],
+ * });
+ * history.length; // 1
  */
 export async function fit<B extends { size: number } = Batch>(model: Module, train: BatchSource<B>, opts: FitOptions<B>): Promise<EpochLog[]> {
   checkFitOptions(opts);

@@ -499,9 +499,6 @@ export function tempCwd(): () => void {
 
 // ---------------------------------------------------------------- policy
 
-/** Files another engineer is changing: their examples run, and a failure is reported as known, not failed. */
-export const isKnownArea = (file: string) => file === "host/train.ts" || file === "host/callbacks.ts" || file.startsWith("host/zoo/");
-
 /** An example that needs WebGPU: it starts the WebGPU backend (run by webgpu-doc-examples.test.ts). */
 export const needsWebGpu = (e: Example) => e.code.some((c) => /backend:\s*"webgpu"|WebGpuBackend\b/.test(c.text));
 

@@ -1,20 +1,17 @@
 // Every @example in host/ runs, and its `expr; // value` comments are checked
 // (test/doc-examples-lib.ts says how). One test per example, named file:line.
-// WebGPU examples run in webgpu-doc-examples.test.ts; examples in files another
-// change is rewriting (host/train.ts, host/callbacks.ts, host/zoo/) run too, but
-// their failures are reported as known rather than failing this file.
+// WebGPU examples run in webgpu-doc-examples.test.ts. A failing example anywhere
+// fails this file.
 import { test } from "uvu";
 import { Worker } from "node:worker_threads";
 import { transformSync } from "esbuild";
 import {
-  extractExamples, prepare, tempCwd, isKnownArea, needsWebGpu, skipReason,
+  extractExamples, prepare, tempCwd, needsWebGpu, skipReason,
   type Prepared, type RunResult,
 } from "./doc-examples-lib.js";
 import { fixtures } from "./doc-prelude.js";
 
 const TIMEOUT_MS = Number(process.env.DOC_EXAMPLE_TIMEOUT_MS ?? 60_000);
-/** Examples in the files being rewritten get less time: several train a zoo model for minutes as written. */
-const KNOWN_TIMEOUT_MS = Number(process.env.DOC_EXAMPLE_KNOWN_TIMEOUT_MS ?? 10_000);
 
 const transpile = (ts: string) => transformSync(ts, { loader: "ts", target: "es2022" }).code;
 const examples = extractExamples();
@@ -65,7 +62,7 @@ class Runner {
 }
 
 const runner = new Runner();
-const tally = { found: examples.length, run: 0, passed: 0, checks: 0, skipped: [] as string[], known: [] as string[], failed: [] as string[] };
+const tally = { found: examples.length, run: 0, passed: 0, checks: 0, skipped: [] as string[], failed: [] as string[] };
 const where = (e: { file: string; line: number }) => `${e.file}:${e.line}`;
 
 for (const e of examples) {
@@ -75,7 +72,6 @@ for (const e of examples) {
     test.skip(where(e), () => {});
     continue;
   }
-  const known = isKnownArea(e.file);
   test(where(e), async () => {
     const p = prepare(e, Object.keys(fixtures), transpile);
     let r: RunResult;
@@ -83,7 +79,7 @@ for (const e of examples) {
     else {
       const leave = tempCwd();
       try {
-        r = await runner.run(p, known ? KNOWN_TIMEOUT_MS : TIMEOUT_MS);
+        r = await runner.run(p, TIMEOUT_MS);
       } finally {
         leave();
       }
@@ -96,11 +92,6 @@ for (const e of examples) {
       return;
     }
     const msg = `${where(e)}: ${r.error}${r.logs.length ? `\n        its output: ${r.logs.slice(-5).join("\n        ")}` : ""}`;
-    if (known) {
-      tally.known.push(msg);
-      console.log(`  KNOWN ${msg}`);
-      return;
-    }
     tally.failed.push(msg);
     console.log(`  FAIL  ${msg}`);
     throw new Error(msg);
@@ -110,9 +101,8 @@ for (const e of examples) {
 test("summary", () => {
   runner.stop();
   const line = (xs: string[]) => xs.map((x) => `    ${x}`).join("\n");
-  console.log(`\ndoc examples: ${tally.found} found, ${tally.run} run, ${tally.passed} passed, ${tally.checks} comment values checked, ${tally.skipped.length} skipped, ${tally.known.length} known failures, ${tally.failed.length} failed`);
+  console.log(`\ndoc examples: ${tally.found} found, ${tally.run} run, ${tally.passed} passed, ${tally.checks} comment values checked, ${tally.skipped.length} skipped, ${tally.failed.length} failed`);
   if (tally.skipped.length) console.log(`  skipped:\n${line(tally.skipped)}`);
-  if (tally.known.length) console.log(`  known, to fix after merge (host/train.ts, host/callbacks.ts, host/zoo/ are being rewritten):\n${line(tally.known)}`);
   if (tally.failed.length) console.log(`  failed:\n${line(tally.failed)}`);
 });
 

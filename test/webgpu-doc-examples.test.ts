@@ -4,7 +4,7 @@
 import { test } from "uvu";
 import { transformSync } from "esbuild";
 import * as wg from "../host/index.js";
-import { extractExamples, prepare, tempCwd, needsWebGpu, isKnownArea, runPrepared } from "./doc-examples-lib.js";
+import { extractExamples, prepare, tempCwd, needsWebGpu, runPrepared } from "./doc-examples-lib.js";
 import { fixtures } from "./doc-prelude.js";
 
 const BASE = { threads: 1, verbose: false } as const;
@@ -12,7 +12,6 @@ await wg.init(BASE);
 const transpile = (ts: string) => transformSync(ts, { loader: "ts", target: "es2022" }).code;
 const examples = extractExamples().filter(needsWebGpu);
 let checked = 0;
-const known: string[] = [];
 
 for (const e of examples) {
   const name = `${e.file}:${e.line}`;
@@ -32,19 +31,13 @@ for (const e of examples) {
       }
     }
     if (!error) return;
-    if (isKnownArea(e.file)) {
-      known.push(`${name}: ${error}`);
-      console.log(`  KNOWN ${name}: ${error}`);
-      return;
-    }
     console.log(`  FAIL  ${name}: ${error}`);
     throw new Error(`${name}: ${error}`);
   });
 }
 
 test("summary", () => {
-  console.log(`\nWebGPU doc examples: ${examples.length} run, ${checked} comment values checked, ${known.length} known failures`);
-  for (const k of known) console.log(`    known, to fix after merge: ${k}`);
+  console.log(`\nWebGPU doc examples: ${examples.length} run, ${checked} comment values checked`);
   wg.shutdown();
 });
 

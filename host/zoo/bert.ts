@@ -24,7 +24,10 @@ export const BERT_PAD = 0, BERT_CLS = 1, BERT_DIGIT0 = 2, BERT_VOCAB = 12;
 
 /**
  * Embeddings (token + position, LayerNorm) → encoder → pooler → classifier.
- * @example new BertClassifier().forward(ids, padMask).shape; // [B, 2]
+ * @example
+ * const ids = wg.tensor([[BERT_CLS, 3, 4, 3, BERT_PAD]], { dtype: "int32" });
+ * const padMask = wg.tensor([[0, 0, 0, 0, 1]], { dtype: "int32" }); // padding is 1
+ * new BertClassifier().forward(ids, padMask).shape; // [1, 2] (batch, classes)
  */
 export class BertClassifier extends nn.Module {
   word_embeddings: nn.Embedding;
@@ -99,7 +102,11 @@ function heldOutExamples(random: () => number, testCount: number, minLen: number
 
 /**
  * Accuracy of the classifier on `tests` (and the majority-class baseline), in eval mode.
- * @example scoreBert(model, tests, 13).testAccuracy;
+ * @example
+ * const tests = [{ digits: [1, 2, 2, 1], label: 1 }, { digits: [1, 2, 3, 4], label: 0 }];
+ * const s = scoreBert(new BertClassifier(), tests, 13); // s.testAccuracy: 0.5 by chance untrained
+ * s.testCount; // 2
+ * s.majorityBaseline; // 0.5
  */
 export function scoreBert(model: BertClassifier, tests: Example[], S: number) {
   const batches = { length: Math.ceil(tests.length / 500), *[Symbol.iterator]() { for (let i = 0; i < tests.length; i += 500) yield bertBatch(tests.slice(i, i + 500), S); } };
@@ -133,7 +140,11 @@ export interface BertTrainOptions {
 
 /**
  * Trains the classifier and reports held-out accuracy.
- * @example const r = await trainBert({ steps: 3000 }); console.log(r.testAccuracy);
+ * @example
+ * // a smoke run (the recipe: 3000 steps of batch 64, 2000 held-out strings)
+ * const r = await trainBert({ steps: 5, batchSize: 8, testCount: 20, layers: 1 });
+ * r.losses.length; // 1 (one round of 5 steps)
+ * r.testCount; // 20
  */
 export async function trainBert(opts: BertTrainOptions = {}) {
   const steps = opts.steps ?? 3000, bs = opts.batchSize ?? 64, seed = opts.seed ?? 0, baseLr = opts.lr ?? 1e-3;

@@ -20,7 +20,9 @@ import type { BatchSource } from "../train.js";
 
 /**
  * The weights file of an entry: `--weights FILE`, or `<entry>.safetensors` in the current folder.
- * @example weightsPath(ctx, "logistic"); // "logistic.safetensors"
+ * @example
+ * weightsPath({ values: {} }, "logistic"); // "logistic.safetensors"
+ * weightsPath({ values: { weights: "w.safetensors" } }, "logistic"); // "w.safetensors"
  */
 export function weightsPath(ctx: Pick<CliContext, "values">, entry: string): string {
   return (ctx.values.weights as string | undefined) ?? `${entry}.safetensors`;
@@ -28,7 +30,9 @@ export function weightsPath(ctx: Pick<CliContext, "values">, entry: string): str
 
 /**
  * Saves a state dict with the recipe's settings (JSON strings) in the metadata, and says where.
- * @example await saveEntryWeights(ctx, "mlp-tabular", model.stateDict(), { seed: 0 });
+ * @example
+ * const ctx = { values: {}, log: console.log };
+ * await saveEntryWeights(ctx, "mlp-tabular", new wg.nn.Linear(4, 2).stateDict(), { seed: 0 }); // "mlp-tabular.safetensors"
  */
 export async function saveEntryWeights(ctx: Pick<CliContext, "values" | "log">, entry: string, tensors: Record<string, Tensor>, settings: Record<string, unknown> = {}): Promise<string> {
   const path = weightsPath(ctx, entry);
@@ -39,7 +43,8 @@ export async function saveEntryWeights(ctx: Pick<CliContext, "values" | "log">, 
 
 /**
  * The weights file's path; a missing file is an error naming the command that makes it.
- * @example requireWeights(ctx, "gpt"); // "gpt.safetensors", or throws "gpt: no weights at gpt.safetensors: train them first with `webgrad train gpt` …"
+ * @example
+ * requireWeights({ values: {} }, "gpt"); // throws "gpt: no weights at gpt.safetensors: train them first with `webgrad train gpt`"
  */
 export function requireWeights(ctx: Pick<CliContext, "values">, entry: string, alternative = "pass --weights FILE"): string {
   const path = weightsPath(ctx, entry);
@@ -59,7 +64,12 @@ export interface EntryWeights {
 
 /**
  * Reads an entry's weights file (see requireWeights for a missing one).
- * @example const { tensors, settings } = await loadEntryWeights(ctx, "mlp-tabular");
+ * @example
+ * const ctx = { values: {}, log: console.log };
+ * await saveEntryWeights(ctx, "mlp-tabular", new wg.nn.Linear(4, 2).stateDict(), { seed: 0 });
+ * const { tensors, settings } = await loadEntryWeights(ctx, "mlp-tabular");
+ * Object.keys(tensors).sort(); // ["bias", "weight"]
+ * settings; // { seed: 0 }
  */
 export async function loadEntryWeights(ctx: Pick<CliContext, "values">, entry: string): Promise<EntryWeights> {
   const path = requireWeights(ctx, entry);
@@ -78,7 +88,11 @@ export async function loadEntryWeights(ctx: Pick<CliContext, "values">, entry: s
 
 /**
  * Builds a model with `build(settings)` and loads an entry's weights file into it.
- * @example const { model, settings } = await loadEntryModel(ctx, "resnet", (s) => new SmallResNet(s.width));
+ * @example
+ * const ctx = { values: {}, log: console.log };
+ * await saveEntryWeights(ctx, "tiny", new wg.nn.Linear(4, 2).stateDict(), { inputs: 4 });
+ * const { model, settings } = await loadEntryModel(ctx, "tiny", (s) => new wg.nn.Linear(s.inputs, 2));
+ * model.forward(wg.zeros([3, 4])).shape; // [3, 2]
  */
 export async function loadEntryModel<M extends Module>(ctx: Pick<CliContext, "values" | "log">, entry: string, build: (settings: Record<string, any>) => M): Promise<{ model: M; settings: Record<string, any>; path: string }> {
   const w = await loadEntryWeights(ctx, entry);
@@ -125,7 +139,9 @@ export async function timeSteps(fn: () => Tensor, steps: number, warmup: number)
  * `webgrad bench <entry>`: times the training step and inference at the
  * recipe's batch size (`--bench-steps N`, default 10, after 3 warm-up steps)
  * and prints a line each, with the engine's summary.
- * @example await runBench(ctx, "mnist-cnn", classifierBench(new MnistCNN(), opt, [64, 1, 28, 28], 10));
+ * @example
+ * const ctx = { values: { "bench-steps": "2" }, num: (v) => (v === undefined ? undefined : Number(v)), log: console.log, engine: "cpu" };
+ * await runBench(ctx, "net", classifierBench(net, opt, [4, 1, 8, 8], 10)); // logs "bench net train step: median … ms …"
  */
 export async function runBench(ctx: CliContext, entry: string, spec: BenchSpec): Promise<void> {
   const steps = Math.max(1, ctx.num(ctx.values["bench-steps"], "bench-steps") ?? 10), warmup = 3, unit = spec.unit ?? "samples";
@@ -139,7 +155,10 @@ export async function runBench(ctx: CliContext, entry: string, spec: BenchSpec):
 /**
  * A bench for a classifier of float inputs: random inputs of `shape` (batch
  * first), random labels below `classes`, cross-entropy, the given optimizer.
- * @example runBench(ctx, "vit", classifierBench(model, new AdamW(model.parameters()), [64, 1, 28, 28], 10));
+ * @example
+ * const bench = classifierBench(net, new wg.optim.AdamW(net.parameters()), [4, 1, 8, 8], 10);
+ * bench.batchSize; // 4
+ * bench.infer().shape; // [4, 10]
  */
 export function classifierBench(model: Module, opt: Optimizer, shape: number[], classes: number, seed = 0): BenchSpec {
   const random = rng(seed), n = shape.reduce((a, b) => a * b, 1);
@@ -176,8 +195,10 @@ export const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
  * callbacks once a round (the last round may be shorter). A schedule over the
  * run is LearningRateSchedule.cosine(steps, …): fit counts steps across rounds.
  * @example
- * const { source, epochs } = stepRounds(250, 100, () => ({ x: wg.randn([64, 4]), y: wg.zeros([64, 1]), size: 64 }));
- * await wg.fit(new wg.nn.Linear(4, 1), source, { optimizer, loss: "mse", epochs }); // rounds of 100, 100 and 50 steps
+ * const { source, epochs } = stepRounds(25, 10, () => ({ x: wg.randn([8, 4]), y: wg.zeros([8, 1]), size: 8 }));
+ * epochs; // 3 (rounds of 10, 10 and 5 steps)
+ * const model = new wg.nn.Linear(4, 1);
+ * await wg.fit(model, source, { optimizer: new wg.optim.SGD(model.parameters(), { lr: 0.01 }), loss: "mse", epochs });
  */
 export function stepRounds<B extends { size: number }>(steps: number, every: number, next: () => B): { source: BatchSource<B>; epochs: number } {
   let done = 0;

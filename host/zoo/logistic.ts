@@ -50,7 +50,9 @@ export function linePoints(n: number, seed: number): { x: Float32Array; y: Float
 
 /**
  * MSE and accuracy of the unit (w [2, 1], b [1]) on the 200 test points of `seed`.
- * @example scoreLogistic(w, b, 0); // { testLoss: 0.03…, testAccuracy: 0.98… }
+ * @example
+ * // the true boundary x0 + x1 = 1, steep: every test point on its side
+ * scoreLogistic(wg.tensor([[20], [20]]), wg.tensor([-20]), 0).testAccuracy; // 1
  */
 export function scoreLogistic(w: Tensor, b: Tensor, seed: number): { testLoss: number; testAccuracy: number } {
   const test = linePoints(200, seed + 2);
