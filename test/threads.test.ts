@@ -67,7 +67,9 @@ test("init does not wait for the workers; once they are up they take their share
   assert.ok(pool, "a worker pool exists");
   const big = () => wg.scope(() => wg.ones([256, 256]).matmul(wg.ones([256, 256])).sum().item());
   assert.is(big(), 256 ** 3, "right before the workers are up (their share runs on the calling thread)");
+  const alive = setInterval(() => {}, 1000); // the workers are unref'd: something must keep Node waiting for them
   await pool.started;
+  clearInterval(alive);
   assert.is(pool.startError, null);
   const before = pool.counts.toWorkers;
   assert.is(big(), 256 ** 3, "right with them");
