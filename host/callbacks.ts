@@ -83,7 +83,7 @@ export interface CosineOptions {
  * step (step counted from 0 over the whole run: epoch·steps + step). With
  * several optimizers each keeps its own base lr.
  * Ready-made: LearningRateSchedule.step(every, gamma), .cosine(totalSteps, { warmup, floor }), .warmup(steps, then).
- * @example callbacks: [wg.LearningRateSchedule.cosine(1000, { warmup: 100, floor: 0.1 })]
+ * @example const callbacks = [wg.LearningRateSchedule.cosine(1000, { warmup: 100, floor: 0.1 })]; // then fit(model, loader, { callbacks, … })
  */
 export class LearningRateSchedule implements Callback {
   private bases: number[] = [];
@@ -143,7 +143,7 @@ export class LearningRateSchedule implements Callback {
  * exactly) at the end of every epoch, or only when `monitor` improved
  * (saveBestOnly). `path` may hold {epoch}, e.g. "ckpt-{epoch}.safetensors".
  * Files are written atomically; browsers keep them in OPFS or IndexedDB.
- * @example callbacks: [new wg.ModelCheckpoint({ path: "best.safetensors", monitor: "valLoss", saveBestOnly: true })]
+ * @example const callbacks = [new wg.ModelCheckpoint({ path: "best.safetensors", monitor: "valLoss", saveBestOnly: true })]; // then fit(model, loader, { callbacks, … })
  */
 export class ModelCheckpoint implements Callback {
   readonly path: string;
@@ -186,7 +186,7 @@ export class ModelCheckpoint implements Callback {
  * at the end of training). Buffers (BatchNorm's running statistics) are not
  * averaged. With a constant lr the last iterate wanders around a minimum; the
  * average sits in its middle (Izmailov et al., 2018).
- * @example callbacks: [new wg.WeightAveraging({ lastEpochs: 20 })]
+ * @example const callbacks = [new wg.WeightAveraging({ lastEpochs: 20 })]; // then fit(model, loader, { callbacks, … })
  */
 export class WeightAveraging implements Callback {
   readonly lastEpochs: number;

@@ -135,7 +135,7 @@ export class Tensor {
     const b = this._be;
     const s = this._s;
     // a spilled tensor is read (and written) where it lies, in the JavaScript heap
-    const host = b.mm.spilledBytes(s);
+    const host = s.host;
     if (host) return this.dtype === "int32" ? new Int32Array(host.buffer, host.byteOffset, this.size) : new Float32Array(host.buffer, host.byteOffset, this.size);
     const ptr = b.mm.touch(s);
     const v = this.dtype === "int32" ? b.i32(ptr, this.size) : b.f32(ptr, this.size);

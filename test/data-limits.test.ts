@@ -6,10 +6,11 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { deflateSync, gzipSync, crc32 } from "node:zlib";
+import { deflateSync, gzipSync } from "node:zlib";
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
 import * as data from "../host/data/index.js";
+import { pngOf } from "./fuzz-cases.js";
 
 const rejects = async (f: () => Promise<unknown>, re: RegExp, ms = 1000) => {
   const t0 = performance.now();
@@ -23,38 +24,18 @@ const rejects = async (f: () => Promise<unknown>, re: RegExp, ms = 1000) => {
   assert.unreachable(`expected an error matching ${re}`);
 };
 
-/** One PNG chunk with its CRC. */
-function chunk(type: string, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + body.length), dv = new DataView(out.buffer);
-  dv.setUint32(0, body.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(body, 8);
-  dv.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
-  return out;
-}
-
-/** A PNG from its parts: 8-bit RGB of the given size, these IDAT bodies, and IEND. */
-function png(width: number, height: number, idats: Uint8Array[], colour = 2): Uint8Array {
-  const ihdr = new Uint8Array(13), dv = new DataView(ihdr.buffer);
-  dv.setUint32(0, width);
-  dv.setUint32(4, height);
-  ihdr.set([8, colour, 0, 0, 0], 8);
-  const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), ...idats.map((d) => chunk("IDAT", d)), chunk("IEND", new Uint8Array(0))];
-  return Uint8Array.from(parts.flatMap((p) => [...p]));
-}
-
 test("PNG: 2147483647×1 (68 bytes) is refused by the pixel limit, not by a zlib abort", async () => {
-  const bytes = png(2147483647, 1, [deflateSync(new Uint8Array(4))]);
+  const bytes = pngOf(2147483647, 1, [deflateSync(new Uint8Array(4))]);
   assert.ok(bytes.length < 80);
   await rejects(() => data.decodeImage(bytes, "huge.png"), /huge\.png is a malformed PNG \(declares 2147483647×1 = .* over the limit of 33554432 \(raise maxPixels/);
 });
 
 test("PNG: 4000×4000 from 16 bytes of pixel data, no IDAT, 0×5 and too much data are refused; a raised limit reads a big image", async () => {
-  await rejects(() => data.decodeImage(png(4000, 4000, [deflateSync(new Uint8Array(8))]), "short.png"), /short\.png .*inflates to 8 bytes, 4000×4000 needs 48004000/);
-  await rejects(() => data.decodeImage(png(2, 2, []), "empty.png"), /no IDAT chunk/);
-  await rejects(() => data.decodeImage(png(0, 5, [deflateSync(new Uint8Array(1))]), "zero.png"), /declares 0×5 pixels/);
-  await rejects(() => data.decodeImage(png(1, 1, [deflateSync(new Uint8Array(40))]), "long.png"), /inflates to more than the 4 bytes 1×1 needs/);
-  await rejects(() => data.decodeImage(png(1, 1, [deflateSync(new Uint8Array(4))], 3), "pal.png"), /without a PLTE/);
+  await rejects(() => data.decodeImage(pngOf(4000, 4000, [deflateSync(new Uint8Array(8))]), "short.png"), /short\.png .*inflates to 8 bytes, 4000×4000 needs 48004000/);
+  await rejects(() => data.decodeImage(pngOf(2, 2, []), "empty.png"), /no IDAT chunk/);
+  await rejects(() => data.decodeImage(pngOf(0, 5, [deflateSync(new Uint8Array(1))]), "zero.png"), /declares 0×5 pixels/);
+  await rejects(() => data.decodeImage(pngOf(1, 1, [deflateSync(new Uint8Array(40))]), "long.png"), /inflates to more than the 4 bytes 1×1 needs/);
+  await rejects(() => data.decodeImage(pngOf(1, 1, [deflateSync(new Uint8Array(4))], 3), "pal.png"), /without a PLTE/);
   const bytes = PNG.sync.write(new PNG({ width: 300, height: 200 }));
   await rejects(() => data.decodeImage(bytes, "big.png", { maxPixels: 50000 }), /300×200 = 60000 pixels, over the limit of 50000/);
   const img = await data.decodeImage(bytes, "big.png", { maxPixels: 60000 });

@@ -67,12 +67,12 @@ function pngChunk(type: string, body: Uint8Array): Uint8Array {
   return out;
 }
 
-/** An 8-bit RGB PNG of the given size with these IDAT bodies. */
-function pngOf(width: number, height: number, idats: Uint8Array[]): Uint8Array {
+/** A PNG from its parts: 8-bit, colour type `colour` (2: RGB), of the given size, with these IDAT bodies and IEND. */
+export function pngOf(width: number, height: number, idats: Uint8Array[], colour = 2): Uint8Array {
   const ihdr = new Uint8Array(13), dv = new DataView(ihdr.buffer);
   dv.setUint32(0, width);
   dv.setUint32(4, height);
-  ihdr.set([8, 2, 0, 0, 0], 8);
+  ihdr.set([8, colour, 0, 0, 0], 8);
   const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk("IHDR", ihdr), ...idats.map((d) => pngChunk("IDAT", d)), pngChunk("IEND", new Uint8Array(0))];
   return Uint8Array.from(parts.flatMap((p) => [...p]));
 }

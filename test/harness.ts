@@ -155,3 +155,18 @@ export function runForResult<R extends { error?: string }>(
     });
   });
 }
+
+/**
+ * Awaits fn()'s promise and asserts it rejects with an error whose message
+ * matches `re` (uvu's assert.throws cannot see an async failure).
+ */
+export async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
+  let err: unknown = null;
+  try {
+    await fn();
+  } catch (e) {
+    err = e;
+  }
+  if (!err) throw new Error(`expected a rejection matching ${re}`);
+  if (!re.test((err as Error).message)) throw new Error(`rejected with "${(err as Error).message}", expected ${re}`);
+}

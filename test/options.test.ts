@@ -7,6 +7,7 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { rejects } from "./harness.js";
 import * as wg from "../host/index.js";
 import { checkOptions } from "../host/ops/util.js";
 
@@ -22,16 +23,6 @@ function unknown(who: string, fn: () => unknown, name = "bogus"): void {
   assert.throws(fn, new RegExp(`^${esc}: unknown option "${name}"`), who);
 }
 
-/** The promise fn() returns must reject with an error matching re. */
-async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`should reject with ${re}`);
-}
 
 const x3 = () => wg.randn([2, 3, 4], { seed: 1 });
 const q4 = () => wg.randn([1, 2, 3, 4], { seed: 2 });

@@ -5,6 +5,7 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { rejects } from "./harness.js";
 import * as wg from "../host/index.js";
 
 await wg.init({ threads: 1, verbose: false });
@@ -175,15 +176,6 @@ test("fit: several optimizers, a forward and loss function, a generated batch so
   await rejects(() => wg.fit(model, source, { optimizer: a, loss: "mse" }), /batch has no tensor x/);
 });
 
-async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected a rejection matching ${re}`);
-}
 
 test("clipGradNorm rescales to the max norm and reports the norm before", () => {
   const a = wg.tensor([0, 0], { requiresGrad: true }), b = wg.tensor([0], { requiresGrad: true });

@@ -310,11 +310,6 @@ export class MemoryManager {
     return s.offset;
   }
 
-  /** The bytes of a storage for a synchronous read: its spilled copy, or null when it is in memory. */
-  spilledBytes(s: Storage): Uint8Array | null {
-    return s.host;
-  }
-
   private restore(s: Storage): void {
     const data = s.host!;
     const ptr = this.block(s.bytes, "a tensor coming back from the JavaScript heap");
@@ -506,7 +501,6 @@ export class MemoryManager {
     return {
       inUse: p.inUse,
       pooled: p.freeBytes,
-      free: p.freeBytes,
       limit: p.limit,
       high: p.high,
       loose: this.looseBytes,
@@ -524,8 +518,6 @@ export interface MemoryStats {
   inUse: number;
   /** Free bytes in the pool below its high-water mark (reused before memory grows). */
   pooled: number;
-  /** Same as pooled (the older name). */
-  free: number;
   /** The most the memory may grow to (init({ maxMemory })). */
   limit: number;
   /** End of the highest block handed out. */
