@@ -1,177 +1,180 @@
-// Finite-difference gradient checks: every differentiable op and layer.
-// For each case, L = Σ f(inputs)·r with a fixed random r; the analytic
-// dL/dx from backward() must match central differences of L.
+// Finite-difference gradient checks of every differentiable op and layer, on
+// every backend this machine can test (test/backends.ts: wasm always, WebGPU
+// where its test environment is; there a missing adapter FAILS the WebGPU
+// group, it never skips). For each case L = Σ f(inputs)·r with a fixed random
+// r; the analytic dL/dx from backward() must match central differences of L,
+// every value read with await t.data() (gradcheckAsync), on both backends.
+// The cases are the wasm suite's (every op, broadcasting, shapes, reductions,
+// layers) and those written for the WGSL twins (the conv direct and im2col
+// paths, max pooling of a ReLU — the fused backward —, cross-entropy with the
+// labels as an input, attention, embedding); both sets run on both backends.
+// Small shapes: WebGPU runs on SwiftShader with no GPU.
 
-import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as wg from "../host/index.js";
 import { randomF32 } from "./harness.js";
+import { forEachBackend, gradcheckAsync, type BackendName, type GradcheckOptions, type GradInput } from "./backends.js";
 
-type Maker = () => wg.Tensor;
-
-await wg.init({ threads: 1, verbose: false });
-
-/** Central-difference check of every input of fn; inputs are float32 leaves. */
-function gradcheck(name: string, fn: (...xs: wg.Tensor[]) => wg.Tensor, inputs: Maker[], { eps = 1e-2, rtol = 3e-2, atol = 2e-3 } = {}) {
-  test(`gradcheck ${name}`, () => {
-    wg.scope(() => {
-      const xs = inputs.map((m) => {
-        const t = m();
-        return wg.tensor(t.dataSync(), { shape: [...t.shape], requiresGrad: true });
-      });
-      const y0 = fn(...xs);
-      const r = wg.tensor(randomF32(y0.size, 99), { shape: [...y0.shape] });
-      const loss = (...a: wg.Tensor[]) => fn(...a).mul(r).sum();
-      loss(...xs).backward();
-      xs.forEach((x, xi) => {
-        const analytic = x.grad!.dataSync();
-        const base = x.dataSync();
-        for (let i = 0; i < x.size; i++) {
-          const at = (v: number) =>
-            wg.noGrad(() => {
-              const d = Float32Array.from(base);
-              d[i] = v;
-              const xi2 = wg.tensor(d, { shape: [...x.shape] });
-              return loss(...xs.map((o, j) => (j === xi ? xi2 : o.detach()))).item();
-            });
-          const numeric = (at(base[i] + eps) - at(base[i] - eps)) / (2 * eps);
-          const a = analytic[i];
-          if (!(Math.abs(a - numeric) <= atol + rtol * Math.abs(numeric))) {
-            assert.unreachable(`${name}: input ${xi} element ${i}: analytic ${a}, numeric ${numeric}`);
-          }
-        }
-      });
-    });
-  });
-}
+type Maker = () => GradInput;
 
 const rnd = (shape: number[], seed: number, scale = 1, shift = 0): Maker => () =>
-  wg.tensor(randomF32(shape.reduce((a, b) => a * b, 1), seed).map((v) => v * scale + shift), { shape });
+  ({ data: randomF32(shape.reduce((a, b) => a * b, 1), seed).map((v) => v * scale + shift), shape });
 const pos = (shape: number[], seed: number) => rnd(shape, seed, 0.4, 1); // in (0.6, 1.4)
-/** Distinct values at least 0.05 apart (a shuffled grid), so a max never flips within ±eps. */
-const distinct = (shape: number[], seed: number): Maker => () => {
+/** Distinct values at least 0.05 apart (a shuffled grid), so a max never flips within ±eps; shift keeps them off 0 (a ReLU kink). */
+const distinct = (shape: number[], seed: number, shift = 0): Maker => () => {
   const n = shape.reduce((a, b) => a * b, 1), u = randomF32(n, seed);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => u[a] - u[b]);
   const d = new Float32Array(n);
-  order.forEach((j, rank) => (d[j] = (rank - n / 2) * 0.05));
-  return wg.tensor(d, { shape });
+  order.forEach((j, rank) => (d[j] = (rank - n / 2) * 0.05 + shift));
+  return { data: d, shape };
+};
+/** int32 labels as an input of the checked function (not differentiated). */
+const labelInput = (n: number, classes: number): Maker => () => ({ data: Int32Array.from({ length: n }, (_, i) => (i * 7 + 3) % classes), shape: [n], int: true });
+/** Labels made inside the checked function. */
+const labels = () => wg.tensor([2, 0, 1], { dtype: "int32" });
+
+/** Tolerances per backend: the same today on wasm and SwiftShader (both compute in float32). */
+const TOLERANCE: Record<BackendName, GradcheckOptions> = {
+  wasm: { eps: 1e-2, rtol: 3e-2, atol: 2e-3 },
+  webgpu: { eps: 1e-2, rtol: 3e-2, atol: 2e-3 },
 };
 
-// element-wise unary
-for (const op of ["neg", "exp", "tanh", "sigmoid", "gelu", "silu", "square", "sin", "cos", "abs"] as const) {
-  gradcheck(op, (x) => (x as any)[op](), [rnd([3, 5], 1)]);
-}
-gradcheck("relu", (x) => x.relu(), [rnd([3, 5], 2, 1, 0.05)]);
-gradcheck("gelu tanh", (x) => x.gelu("tanh"), [rnd([7], 3)]);
-for (const op of ["log", "sqrt", "rsqrt", "reciprocal"] as const) gradcheck(op, (x) => (x as any)[op](), [pos([2, 3], 4)]);
-gradcheck("clamp", (x) => x.clamp(-0.5, 0.5), [rnd([9], 5)]);
+forEachBackend("gradcheck", (backend, test) => {
+  const gradcheck = (name: string, fn: (...xs: wg.Tensor[]) => wg.Tensor, inputs: Maker[], opts: GradcheckOptions = {}) =>
+    test(`gradcheck ${name}`, () => gradcheckAsync(fn, inputs.map((m) => m()), { ...TOLERANCE[backend], ...opts, what: name }));
 
-// binary with broadcasting
-for (const op of ["add", "sub", "mul", "div", "maximum", "minimum"] as const) {
-  gradcheck(`${op} same shape`, (a, b) => (a as any)[op](b), [pos([2, 3], 6), rnd([2, 3], 7, 0.3, 1.2)]);
-  gradcheck(`${op} broadcast`, (a, b) => (a as any)[op](b), [pos([2, 3, 4], 8), rnd([3, 1], 9, 0.3, 1.5)]);
-}
-gradcheck("pow tensor", (a, b) => a.pow(b), [pos([4], 10), rnd([4], 11, 0.5, 1)]);
-gradcheck("pow scalar", (a) => a.pow(3), [rnd([5], 12)]);
-gradcheck("scalar ops", (a) => wg.sub(2, a).mul(3).div(2).add(1), [rnd([5], 13)]);
-gradcheck("scalar div reversed", (a) => wg.div(2, a), [pos([5], 14)]);
-
-// shape
-gradcheck("reshape+permute", (x) => x.reshape(2, 3, 4).permute(2, 0, 1), [rnd([6, 4], 15)]);
-gradcheck("transpose", (x) => x.transpose(0, 1), [rnd([3, 5], 16)]);
-gradcheck("slice", (x) => x.slice(1, 1, 4), [rnd([2, 5, 3], 17)]);
-gradcheck("cat", (a, b) => wg.cat([a, b], 1), [rnd([2, 2], 18), rnd([2, 3], 19)]);
-gradcheck("stack", (a, b) => wg.stack([a, b], 0), [rnd([2, 3], 20), rnd([2, 3], 21)]);
-gradcheck("expand", (x) => x.expand([4, 3]), [rnd([1, 3], 22)]);
-gradcheck("where", (a, b) => wg.where(wg.tensor([1, 0, 1, 0]), a, b), [rnd([4], 23), rnd([4], 24)]);
-
-// reductions
-gradcheck("sum all", (x) => x.sum(), [rnd([3, 4], 25)]);
-gradcheck("sum dim keepdim", (x) => x.sum(1, true), [rnd([3, 4, 2], 26)]);
-gradcheck("mean dims", (x) => x.mean([0, 2]), [rnd([3, 4, 2], 27)]);
-gradcheck("max dim", (x) => x.max(1), [rnd([3, 5], 28)]);
-gradcheck("min all", (x) => x.min(), [rnd([7], 29)]);
-
-// linear algebra
-gradcheck("matmul 2d", (a, b) => a.matmul(b), [rnd([3, 5], 30), rnd([5, 4], 31)]);
-gradcheck("matmul batched", (a, b) => a.matmul(b), [rnd([2, 3, 5], 32), rnd([2, 5, 2], 33)]);
-gradcheck("matmul broadcast B", (a, b) => a.matmul(b), [rnd([2, 3, 5], 34), rnd([5, 2], 35)]);
-gradcheck("matmul vector", (a, b) => a.matmul(b), [rnd([5], 36), rnd([5, 3], 37)]);
-gradcheck("linear", (x, w, b) => wg.linear(x, w, b), [rnd([4, 6], 38), rnd([3, 6], 39), rnd([3], 40)]);
-
-// nn ops
-gradcheck("conv2d", (x, w, b) => wg.conv2d(x, w, b), [rnd([2, 2, 5, 5], 41), rnd([3, 2, 3, 3], 42), rnd([3], 43)]);
-// the direct path (stride 1, no dilation, OW ≥ 8): OW 10 makes the last tile overlap, Cout 5 leaves a 1-channel tile
-gradcheck("conv2d direct pad 1", (x, w, b) => wg.conv2d(x, w, b, { padding: 1 }), [rnd([2, 2, 4, 10], 141), rnd([5, 2, 3, 3], 142), rnd([5], 143)]);
-gradcheck("conv2d direct 2×3 kernel, no pad", (x, w) => wg.conv2d(x, w), [rnd([1, 3, 3, 11], 144), rnd([4, 3, 2, 3], 145)]);
-gradcheck("conv2d stride pad dilation", (x, w) => wg.conv2d(x, w, null, { stride: 2, padding: 1, dilation: [1, 2] }), [rnd([1, 2, 6, 7], 44), rnd([2, 2, 3, 2], 45)]);
-gradcheck("maxPool2d", (x) => wg.maxPool2d(x, 2), [distinct([1, 2, 4, 6], 46)]);
-gradcheck("maxPool2d stride pad", (x) => wg.maxPool2d(x, 3, { stride: 2, padding: 1 }), [distinct([1, 1, 5, 5], 47)]);
-gradcheck("avgPool2d", (x) => wg.avgPool2d(x, 2, { stride: 1, padding: 1 }), [rnd([1, 2, 4, 4], 48)]);
-gradcheck("softmax", (x) => x.softmax(-1), [rnd([3, 5], 49)]);
-gradcheck("softmax dim 0", (x) => x.softmax(0), [rnd([3, 4], 50)]);
-gradcheck("logSoftmax", (x) => x.logSoftmax(), [rnd([3, 5], 51)]);
-gradcheck("layerNorm", (x, w, b) => wg.layerNorm(x, [6], w, b), [rnd([3, 6], 52, 2), rnd([6], 53), rnd([6], 54)]);
-gradcheck("embedding", (t) => wg.embedding(wg.tensor([[1, 3], [3, 0]], { dtype: "int32" }), t), [rnd([4, 3], 55)]);
-gradcheck("attention", (q, k, v) => wg.scaledDotProductAttention(q, k, v), [rnd([1, 2, 5, 4], 56), rnd([1, 2, 6, 4], 57), rnd([1, 2, 6, 4], 58)]);
-gradcheck("attention causal", (q, k, v) => wg.scaledDotProductAttention(q, k, v, { causal: true }), [rnd([2, 6, 3], 59), rnd([2, 6, 3], 60), rnd([2, 6, 3], 61)]);
-
-// losses
-const labels = () => wg.tensor([2, 0, 1], { dtype: "int32" });
-gradcheck("crossEntropy", (x) => wg.nn.crossEntropy(x, labels()), [rnd([3, 4], 62, 2)]);
-gradcheck("nllLoss", (x) => wg.nn.nllLoss(x.logSoftmax(), labels()), [rnd([3, 4], 63)]);
-gradcheck("mseLoss", (x, y) => wg.nn.mseLoss(x, y), [rnd([5], 64), rnd([5], 65)]);
-gradcheck("binaryCrossEntropy", (p) => wg.nn.binaryCrossEntropy(p, wg.tensor([1, 0, 1])), [rnd([3], 66, 0.3, 0.5)]);
-gradcheck("binaryCrossEntropyWithLogits", (x) => wg.nn.binaryCrossEntropyWithLogits(x, wg.tensor([1, 0, 1])), [rnd([3], 67, 2)]);
-
-// layers, through their parameters
-test("gradcheck layers' parameters", () => {
-  wg.manualSeed(7);
-  const layers: [string, wg.nn.Module, number[]][] = [
-    ["Linear", new wg.nn.Linear(4, 3), [2, 4]],
-    ["Conv2d", new wg.nn.Conv2d(2, 2, 3, 1, 1), [1, 2, 4, 4]],
-    ["LayerNorm", new wg.nn.LayerNorm(5), [2, 5]],
-    ["Sequential MLP", new wg.nn.Sequential(new wg.nn.Linear(3, 4), new wg.nn.Tanh(), new wg.nn.Linear(4, 2), new wg.nn.Sigmoid()), [2, 3]],
-    ["GELU+Flatten", new wg.nn.Sequential(new wg.nn.GELU(), new wg.nn.Flatten()), [2, 2, 2]],
-  ];
-  for (const [name, layer, shape] of layers) {
-    wg.scope(() => {
-      // x requires grad too, so a layer with no parameters (GELU+Flatten) still has a tape to walk
-      const x = wg.tensor(randomF32(shape.reduce((a, b) => a * b, 1), 3), { shape, requiresGrad: true });
-      const out0 = layer.forward(x);
-      const r = wg.tensor(randomF32(out0.size, 4), { shape: [...out0.shape] });
-      layer.zeroGrad();
-      layer.forward(x).mul(r).sum().backward();
-      for (const [pname, p] of layer.namedParameters()) {
-        const g = p.grad!.dataSync();
-        const v = p.view();
-        for (let i = 0; i < p.size; i++) {
-          const orig = v[i];
-          const f = (val: number) => wg.noGrad(() => {
-            p.view()[i] = val;
-            return layer.forward(x).mul(r).sum().item();
-          });
-          const num = (f(orig + 1e-2) - f(orig - 1e-2)) / 2e-2;
-          p.view()[i] = orig;
-          assert.ok(Math.abs(g[i] - num) <= 2e-3 + 3e-2 * Math.abs(num), `${name}.${pname}[${i}]: analytic ${g[i]}, numeric ${num}`);
-        }
-      }
-    });
+  // element-wise unary
+  for (const op of ["neg", "exp", "tanh", "sigmoid", "gelu", "silu", "square", "sin", "cos", "abs"] as const) {
+    gradcheck(op, (x) => (x as any)[op](), [rnd([3, 5], 1)]);
   }
-});
+  gradcheck("relu", (x) => x.relu(), [rnd([3, 5], 2, 1, 0.05)]);
+  gradcheck("gelu tanh", (x) => x.gelu("tanh"), [rnd([7], 3)]);
+  for (const op of ["log", "sqrt", "rsqrt", "reciprocal"] as const) gradcheck(op, (x) => (x as any)[op](), [pos([2, 3], 4)]);
+  gradcheck("clamp", (x) => x.clamp(-0.5, 0.5), [rnd([9], 5)]);
 
-// the embedding has no FD-able gradient w.r.t. indices; the dropout mask is checked here
-test("dropout: gradient is the mask", () => {
-  wg.scope(() => {
-    const x = wg.tensor(randomF32(1000, 5), { shape: [1000], requiresGrad: true });
-    const y = wg.dropout(x, 0.3, true, { seed: 11 });
+  // binary with broadcasting
+  for (const op of ["add", "sub", "mul", "div", "maximum", "minimum"] as const) {
+    gradcheck(`${op} same shape`, (a, b) => (a as any)[op](b), [pos([2, 3], 6), rnd([2, 3], 7, 0.3, 1.2)]);
+    gradcheck(`${op} broadcast`, (a, b) => (a as any)[op](b), [pos([2, 3, 4], 8), rnd([3, 1], 9, 0.3, 1.5)]);
+  }
+  gradcheck("pow tensor", (a, b) => a.pow(b), [pos([4], 10), rnd([4], 11, 0.5, 1)]);
+  gradcheck("pow scalar", (a) => a.pow(3), [rnd([5], 12)]);
+  gradcheck("scalar ops", (a) => wg.sub(2, a).mul(3).div(2).add(1), [rnd([5], 13)]);
+  gradcheck("scalar div reversed", (a) => wg.div(2, a), [pos([5], 14)]);
+
+  // shape
+  gradcheck("reshape+permute", (x) => x.reshape(2, 3, 4).permute(2, 0, 1), [rnd([6, 4], 15)]);
+  gradcheck("transpose", (x) => x.transpose(0, 1), [rnd([3, 5], 16)]);
+  gradcheck("slice", (x) => x.slice(1, 1, 4), [rnd([2, 5, 3], 17)]);
+  gradcheck("cat", (a, b) => wg.cat([a, b], 1), [rnd([2, 2], 18), rnd([2, 3], 19)]);
+  gradcheck("stack", (a, b) => wg.stack([a, b], 0), [rnd([2, 3], 20), rnd([2, 3], 21)]);
+  gradcheck("expand", (x) => x.expand([4, 3]), [rnd([1, 3], 22)]);
+  gradcheck("where", (a, b) => wg.where(wg.tensor([1, 0, 1, 0]), a, b), [rnd([4], 23), rnd([4], 24)]);
+
+  // reductions
+  gradcheck("sum all", (x) => x.sum(), [rnd([3, 4], 25)]);
+  gradcheck("sum dim keepdim", (x) => x.sum(1, true), [rnd([3, 4, 2], 26)]);
+  gradcheck("mean dims", (x) => x.mean([0, 2]), [rnd([3, 4, 2], 27)]);
+  gradcheck("max dim", (x) => x.max(1), [rnd([3, 5], 28)]);
+  gradcheck("min all", (x) => x.min(), [rnd([7], 29)]);
+
+  // linear algebra
+  gradcheck("matmul 2d", (a, b) => a.matmul(b), [rnd([3, 5], 30), rnd([5, 4], 31)]);
+  gradcheck("matmul batched", (a, b) => a.matmul(b), [rnd([2, 3, 5], 32), rnd([2, 5, 2], 33)]);
+  gradcheck("matmul broadcast B", (a, b) => a.matmul(b), [rnd([2, 3, 5], 34), rnd([5, 2], 35)]);
+  gradcheck("matmul vector", (a, b) => a.matmul(b), [rnd([5], 36), rnd([5, 3], 37)]);
+  gradcheck("linear", (x, w, b) => wg.linear(x, w, b), [rnd([4, 6], 38), rnd([3, 6], 39), rnd([3], 40)]);
+
+  // nn ops
+  gradcheck("conv2d", (x, w, b) => wg.conv2d(x, w, b), [rnd([2, 2, 5, 5], 41), rnd([3, 2, 3, 3], 42), rnd([3], 43)]);
+  // the direct path (stride 1, no dilation, OW ≥ 8): OW 10 makes the last tile overlap, Cout 5 leaves a 1-channel tile
+  gradcheck("conv2d direct pad 1", (x, w, b) => wg.conv2d(x, w, b, { padding: 1 }), [rnd([2, 2, 4, 10], 141), rnd([5, 2, 3, 3], 142), rnd([5], 143)]);
+  gradcheck("conv2d direct 2×3 kernel, no pad", (x, w) => wg.conv2d(x, w), [rnd([1, 3, 3, 11], 144), rnd([4, 3, 2, 3], 145)]);
+  gradcheck("conv2d stride pad dilation", (x, w) => wg.conv2d(x, w, null, { stride: 2, padding: 1, dilation: [1, 2] }), [rnd([1, 2, 6, 7], 44), rnd([2, 2, 3, 2], 45)]);
+  gradcheck("maxPool2d", (x) => wg.maxPool2d(x, 2), [distinct([1, 2, 4, 6], 46)]);
+  gradcheck("maxPool2d stride pad", (x) => wg.maxPool2d(x, 3, { stride: 2, padding: 1 }), [distinct([1, 1, 5, 5], 47)]);
+  gradcheck("avgPool2d", (x) => wg.avgPool2d(x, 2, { stride: 1, padding: 1 }), [rnd([1, 2, 4, 4], 48)]);
+  gradcheck("softmax", (x) => x.softmax(-1), [rnd([3, 5], 49)]);
+  gradcheck("softmax dim 0", (x) => x.softmax(0), [rnd([3, 4], 50)]);
+  gradcheck("logSoftmax", (x) => x.logSoftmax(), [rnd([3, 5], 51)]);
+  gradcheck("layerNorm", (x, w, b) => wg.layerNorm(x, [6], w, b), [rnd([3, 6], 52, 2), rnd([6], 53), rnd([6], 54)]);
+  gradcheck("embedding", (t) => wg.embedding(wg.tensor([[1, 3], [3, 0]], { dtype: "int32" }), t), [rnd([4, 3], 55)]);
+  gradcheck("attention", (q, k, v) => wg.scaledDotProductAttention(q, k, v), [rnd([1, 2, 5, 4], 56), rnd([1, 2, 6, 4], 57), rnd([1, 2, 6, 4], 58)]);
+  gradcheck("attention causal", (q, k, v) => wg.scaledDotProductAttention(q, k, v, { causal: true }), [rnd([2, 6, 3], 59), rnd([2, 6, 3], 60), rnd([2, 6, 3], 61)]);
+
+  // losses
+  gradcheck("crossEntropy", (x) => wg.nn.crossEntropy(x, labels()), [rnd([3, 4], 62, 2)]);
+  gradcheck("nllLoss", (x) => wg.nn.nllLoss(x.logSoftmax(), labels()), [rnd([3, 4], 63)]);
+  gradcheck("mseLoss", (x, y) => wg.nn.mseLoss(x, y), [rnd([5], 64), rnd([5], 65)]);
+  gradcheck("binaryCrossEntropy", (p) => wg.nn.binaryCrossEntropy(p, wg.tensor([1, 0, 1])), [rnd([3], 66, 0.3, 0.5)]);
+  gradcheck("binaryCrossEntropyWithLogits", (x) => wg.nn.binaryCrossEntropyWithLogits(x, wg.tensor([1, 0, 1])), [rnd([3], 67, 2)]);
+
+  // written for the WGSL twins: the paths the GPU kernels branch on
+  gradcheck("conv2d direct, padding 1 (x, w, b)", (x, w, b) => wg.conv2d(x, w, b, { padding: 1 }), [rnd([2, 2, 4, 9], 1), rnd([3, 2, 3, 3], 2, 0.5), rnd([3], 3)]);
+  gradcheck("conv2d im2col, stride 2 (x, w)", (x, w) => wg.conv2d(x, w, null, { stride: 2, padding: [1, 0] }), [rnd([1, 2, 6, 7], 4), rnd([2, 2, 3, 2], 5, 0.5)]);
+  gradcheck("matmul", (a, b) => wg.matmul(a, b), [rnd([5, 7], 6), rnd([7, 3], 7)]);
+  gradcheck("linear (x, w, b)", (x, w, b) => wg.linear(x, w, b), [rnd([4, 6], 8), rnd([5, 6], 9), rnd([5], 10)]);
+  gradcheck("softmax cross-entropy (logits)", (z, y) => wg.nn.functional.crossEntropy(z, y), [rnd([6, 5], 11, 2), labelInput(6, 5)]);
+  gradcheck("maxPool2d 2×2 and 3×3 stride 2 padded", (x) => wg.maxPool2d(x, 2).sum().add(wg.maxPool2d(x, 3, { stride: 2, padding: 1 }).sum()), [distinct([1, 2, 5, 6], 12)], { atol: 3e-3 });
+  gradcheck("maxPool2d(relu(x)), the fused backward (2×2 tiled)", (x) => wg.maxPool2d(wg.relu(x), 2), [distinct([2, 2, 4, 6], 13, 0.025)]);
+  gradcheck("layerNorm with weight and bias (x, w, b)", (x, w, b) => wg.layerNorm(x, [6], w, b), [rnd([3, 6], 14), rnd([6], 15), rnd([6], 16)]);
+  gradcheck("scaledDotProductAttention causal (q, k, v)", (q, k, v) => wg.scaledDotProductAttention(q, k, v, { causal: true }), [rnd([1, 2, 5, 3], 17), rnd([1, 2, 5, 3], 18), rnd([1, 2, 5, 3], 19)]);
+  gradcheck("embedding (table)", (i, t) => wg.embedding(i, t), [labelInput(7, 4), rnd([4, 3], 20)]);
+
+  // layers, through their parameters: each parameter element is stepped with
+  // loadStateDict (a write the backend orders before the next forward) and
+  // every loss is read before the next step, so the check holds on either backend
+  test("gradcheck layers' parameters", async () => {
+    wg.manualSeed(7);
+    const layers: [string, wg.nn.Module, number[]][] = [
+      ["Linear", new wg.nn.Linear(4, 3), [2, 4]],
+      ["Conv2d", new wg.nn.Conv2d(2, 2, 3, 1, 1), [1, 2, 4, 4]],
+      ["LayerNorm", new wg.nn.LayerNorm(5), [2, 5]],
+      ["Sequential MLP", new wg.nn.Sequential(new wg.nn.Linear(3, 4), new wg.nn.Tanh(), new wg.nn.Linear(4, 2), new wg.nn.Sigmoid()), [2, 3]],
+      ["GELU+Flatten", new wg.nn.Sequential(new wg.nn.GELU(), new wg.nn.Flatten()), [2, 2, 2]],
+    ];
+    const { eps = 1e-2, rtol = 3e-2, atol = 2e-3 } = TOLERANCE[backend];
+    for (const [name, layer, shape] of layers) {
+      // x requires grad too, so a layer with no parameters (GELU+Flatten) still has a tape to walk
+      const x = wg.tensor(randomF32(shape.reduce((a, b) => a * b, 1), 3), { shape, requiresGrad: true }).keep();
+      const out0 = wg.noGrad(() => layer.forward(x));
+      const r = wg.tensor(randomF32(out0.size, 4), { shape: [...out0.shape] }).keep();
+      const loss = () => layer.forward(x).mul(r).sum();
+      layer.zeroGrad();
+      loss().backward();
+      for (const [pname, p] of layer.namedParameters()) {
+        const g = await p.grad!.data();
+        const base = Float32Array.from(await p.data());
+        const at = async (i: number, v: number) => {
+          const d = Float32Array.from(base);
+          d[i] = v;
+          layer.loadStateDict({ [pname]: { shape: [...p.shape], data: d } }, { strict: false });
+          return [await wg.noGrad(loss).itemAsync(), d[i]];
+        };
+        for (let i = 0; i < p.size; i++) {
+          const [lp, hp] = await at(i, base[i] + eps), [lm, hm] = await at(i, base[i] - eps);
+          const num = (lp - lm) / (hp - hm);
+          assert.ok(Math.abs(g[i] - num) <= atol + rtol * Math.abs(num), `${name}.${pname}[${i}]: analytic ${g[i]}, numeric ${num}`);
+        }
+        layer.loadStateDict({ [pname]: { shape: [...p.shape], data: base } }, { strict: false });
+      }
+      x.dispose();
+      r.dispose();
+      layer.dispose();
+    }
+  });
+
+  // the embedding has no FD-able gradient w.r.t. indices; the dropout mask is checked here
+  test("dropout: gradient is the mask", async () => {
+    const x = wg.tensor(randomF32(1000, 5), { shape: [1000], requiresGrad: true }).keep();
+    const y = wg.dropout(x, 0.3, true, { seed: 11 }).keep();
     y.sum().backward();
-    const g = x.grad!.dataSync(), yv = y.dataSync(), xv = x.dataSync();
+    const g = await x.grad!.data(), yv = await y.data(), xv = await x.data();
     for (let i = 0; i < 1000; i++) {
       const kept = yv[i] !== 0 || xv[i] === 0;
       assert.ok(Math.abs(g[i] - (kept ? 1 / 0.7 : 0)) < 1e-5, `element ${i}`);
     }
+    x.dispose();
+    y.dispose();
   });
 });
-
-test.run();
