@@ -2,11 +2,11 @@
 // against a float64 scatter reference: the 2×2 stride-2 tiled path over odd and even
 // H/W and every OW % 4, the general path (tiled = 0) over overlapping and padded
 // windows, ties among ReLU's zeros, NaN, garbage in dx before the call, both binaries,
-// and a plane split giving the same bits. Then the host: maxPool2d(relu(z)) takes the
-// fused path, gives the unfused composition's gradient, and passes a finite-difference check.
+// and a plane split giving the same bits. The host's maxPool2d(relu(z)) (the fused path,
+// equal to the unfused composition, and its finite-difference check) is tested on every
+// backend in ops.test.ts and gradcheck.test.ts.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import * as wg from "../host/index.js";
 import { KERNEL_VARIANTS, assertClose, randomF32, kernels, putAt } from "./harness.js";
 
 interface Geo { NC: number; H: number; W: number; K: number; S: number; P: number; OH: number; OW: number }
@@ -75,53 +75,5 @@ for (const v of KERNEL_VARIANTS) {
     assert.equal(run(1, [1, 3, 2]), whole, "tiled split 1+3+2");
   });
 }
-
-await wg.init({ threads: 1, verbose: false });
-
-test("maxPool2d(relu(z)) sends its gradient to z through the fused kernel, equal to the unfused composition", () => {
-  const cases: [number[], number, { stride?: number; padding?: number }][] = [[[2, 3, 26, 27], 2, {}], [[1, 2, 7, 9], 3, { stride: 2, padding: 1 }]];
-  for (const [shape, k, opts] of cases) {
-    wg.scope(() => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const z = wg.tensor(randomF32(n, 77).map((v) => Math.round(v * 8) / 8), { shape: [...shape], requiresGrad: true });
-      const fused = wg.maxPool2d(z.relu(), k, opts);
-      assert.is((fused as any)._node.name, "maxPool2d(relu)");
-      const unfused = wg.maxPool2d(z.relu().mul(1), k, opts);
-      assert.is((unfused as any)._node.name, "maxPool2d");
-      assert.equal(fused.dataSync(), unfused.dataSync());
-      const r = wg.tensor(randomF32(fused.size, 78), { shape: [...fused.shape] });
-      const gz = (y: wg.Tensor) => wg.grad(() => y.mul(r).sum(), [z]).grads[0]!.dataSync();
-      assertClose(gz(wg.maxPool2d(z.relu(), k, opts)), gz(wg.maxPool2d(z.relu().mul(1), k, opts)),
-        { rtol: 0, atol: 0, what: `fused vs unfused ${shape}` });
-    });
-  }
-});
-
-test("gradcheck maxPool2d(relu(z))", () => {
-  wg.scope(() => {
-    // Distinct values 0.05 apart around 0, so neither the max nor the ReLU flips within ±eps.
-    const shape = [1, 2, 5, 6], n = 60, eps = 1e-2;
-    const u = randomF32(n, 31);
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => u[a] - u[b]);
-    const base = new Float32Array(n);
-    order.forEach((j, rank) => (base[j] = (rank - n / 2 + 0.5) * 0.05));
-    const r = wg.tensor(randomF32(12, 32), { shape: [1, 2, 2, 3] });
-    const loss = (z: wg.Tensor) => wg.maxPool2d(z.relu(), 2).mul(r).sum();
-    const z = wg.tensor(base, { shape, requiresGrad: true });
-    loss(z).backward();
-    const analytic = z.grad!.dataSync();
-    for (let i = 0; i < n; i++) {
-      const at = (v: number) => wg.noGrad(() => {
-        const d = Float32Array.from(base);
-        d[i] = v;
-        return loss(wg.tensor(d, { shape })).item();
-      });
-      const numeric = (at(base[i] + eps) - at(base[i] - eps)) / (2 * eps);
-      if (!(Math.abs(analytic[i] - numeric) <= 2e-3 + 3e-2 * Math.abs(numeric))) {
-        assert.unreachable(`element ${i}: analytic ${analytic[i]}, numeric ${numeric}`);
-      }
-    }
-  });
-});
 
 test.run();
