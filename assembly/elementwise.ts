@@ -16,40 +16,7 @@
 // (fill, axpy, scale, transpose, cast) are in movement.ts.
 import { madd, exp4, fillRow } from "./simd";
 import { log4, sigmoid4, tanh4, sincos4, phiNegAbs4, phi4, geluTanhExp4 } from "./simd-math";
-
-// Unary op codes.
-const UNARY_NEG = 0;
-const UNARY_EXP = 1;
-const UNARY_LOG = 2;
-const UNARY_SQRT = 3;
-const UNARY_ABS = 4;
-const UNARY_RELU = 5;
-const UNARY_SIGMOID = 6;
-const UNARY_TANH = 7;
-const UNARY_GELU = 8;
-const UNARY_SQUARE = 9;
-const UNARY_RSQRT = 10;
-const UNARY_RECIPROCAL = 11;
-const UNARY_SIN = 12;
-const UNARY_COS = 13;
-const UNARY_GELU_TANH = 14;
-const UNARY_SILU = 15;
-const UNARY_SIGN = 16;
-
-// Binary op codes.
-const BINARY_ADD = 0;
-const BINARY_SUB = 1;
-const BINARY_MUL = 2;
-const BINARY_DIV = 3;
-const BINARY_MAX = 4;
-const BINARY_MIN = 5;
-const BINARY_POW = 6;
-const BINARY_EQ = 7;
-const BINARY_NE = 8;
-const BINARY_LT = 9;
-const BINARY_LE = 10;
-const BINARY_GT = 11;
-const BINARY_GE = 12;
+import { UNARY_NEG, UNARY_EXP, UNARY_LOG, UNARY_SQRT, UNARY_ABS, UNARY_RELU, UNARY_SIGMOID, UNARY_TANH, UNARY_GELU, UNARY_SQUARE, UNARY_RSQRT, UNARY_RECIPROCAL, UNARY_SIN, UNARY_COS, UNARY_GELU_TANH, UNARY_SILU, UNARY_SIGN, BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV, BINARY_MAX, BINARY_MIN, BINARY_POW, BINARY_EQ, BINARY_NE, BINARY_LT, BINARY_LE, BINARY_GT, BINARY_GE } from "./opcodes.generated";
 
 // ---------------------------------------------------------------------------
 // Unary

@@ -112,6 +112,47 @@ export function transpose_f32(x: usize, y: usize, outer: i32, a: i32, b: i32, in
   }
 }
 
+/**
+ * y = the 32-bit words of x viewed through strides, contiguous: desc = i32[2·rank],
+ * the shape then x's strides (elements, any sign). Words move as integers, so
+ * int32 tensors and NaN payloads come through bit for bit.
+ */
+export function gather_b32(x: usize, y: usize, rank: i32, desc: usize): void {
+  let total: i64 = 1;
+  for (let d = 0; d < rank; d++) total *= <i64>max(load<i32>(desc + (<usize>d << 2)), 0);
+  if (total == 0) return;
+  if (rank == 0) {
+    store<u32>(y, load<u32>(x));
+    return;
+  }
+  // the innermost axis runs as a loop; the outer index advances like an odometer
+  const last = rank - 1;
+  const len = load<i32>(desc + (<usize>last << 2));
+  const st = <isize>load<i32>(desc + (<usize>(rank + last) << 2)) << 2;
+  const rows = <i32>(total / <i64>len);
+  let dst = y;
+  for (let r = 0; r < rows; r++) {
+    let off: isize = 0;
+    let q = r;
+    for (let d = last - 1; d >= 0; d--) {
+      const sz = load<i32>(desc + (<usize>d << 2));
+      off += <isize>(q % sz) * <isize>load<i32>(desc + (<usize>(rank + d) << 2));
+      q /= sz;
+    }
+    let src = <isize>x + (off << 2);
+    if (st == 4) {
+      memory.copy(dst, <usize>src, <usize>len << 2); // a contiguous run (a permute that keeps the last axis)
+      dst += <usize>len << 2;
+      continue;
+    }
+    for (let i = 0; i < len; i++) {
+      store<u32>(dst, load<u32>(<usize>src));
+      dst += 4;
+      src += st;
+    }
+  }
+}
+
 /** int32 → f32 (round to nearest). */
 export function cast_i32_f32(x: usize, y: usize, n: i32): void {
   const n4 = <usize>(n & ~3) << 2;

@@ -153,11 +153,11 @@ export function rand_uniform_f32(y: usize, n: i32, seed: i32, offset: i32, lo: f
   return f32x4.add(mv, f32x4.mul(sv, f32x4.mul(r, cosTurn4(h2))));
 }
 
-/** y[i] = mean + std·z(seed, offset + i), z standard normal (Box–Muller, one counter per element). */
-export function rand_normal_f32(y: usize, n: i32, seed: i32, offset: i32, mean: f32, std: f32): void {
+/** y[i] = mean + stddev·z(seed, offset + i), z standard normal (Box–Muller, one counter per element). */
+export function rand_normal_f32(y: usize, n: i32, seed: i32, offset: i32, mean: f32, stddev: f32): void {
   const k0 = key(seed, 0, 0), k1 = key(seed, 0, 1);
   const k2 = key(seed, 1, 0), k3 = key(seed, 1, 1);
-  const mv = f32x4.splat(mean), sv = f32x4.splat(std);
+  const mv = f32x4.splat(mean), sv = f32x4.splat(stddev);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     v128.store(y + (<usize>i << 2), normal4(counters(offset, i), k0, k1, k2, k3, mv, sv));

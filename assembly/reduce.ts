@@ -22,11 +22,8 @@
 // (the first NaN wins, as torch.argmax). Empty reductions (len = 0): sum 0,
 // mean NaN, max −inf, min +inf, arg 0 — the host rejects them anyway.
 import { hsum4, hmax4 } from "./simd";
+import { REDUCE_SUM, REDUCE_MEAN, REDUCE_MAX, REDUCE_MIN } from "./opcodes.generated";
 
-const REDUCE_SUM = 0;
-const REDUCE_MEAN = 1;
-const REDUCE_MAX = 2;
-const REDUCE_MIN = 3;
 
 /** Elements per f32 block of a contiguous sum; block sums are added in f64. */
 const BLOCK = 512;

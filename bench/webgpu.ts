@@ -23,7 +23,6 @@
 // `rounds` such batches, in GFLOPS.
 
 import { WebGpuBackend } from "../host/backends/webgpu/backend.js";
-import { WasmBackend } from "../host/backends/wasm.js";
 import { rng } from "../host/random.js";
 import * as wg from "../host/index.js";
 import { MnistCNN } from "../host/zoo/mnist-cnn.js";
@@ -90,14 +89,14 @@ async function webgradGemm(gpu: WebGpuBackend, n: number): Promise<void> {
   const a = randomF32(n * n, 1), b = randomF32(n * n, 2);
   const pa = gpu.mm.pool.alloc(n * n * 4), pb = gpu.mm.pool.alloc(n * n * 4), pc = gpu.mm.pool.alloc(n * n * 4);
   gpu.write(pa, a); gpu.write(pb, b);
-  gpu.k.gemm_f32(pa, pb, pc, n, n, n, n, n, n, 0, 0);
+  gpu.kernels.gemm_f32({ a: pa, b: pb, c: pc, m: n, n, k: n, lda: n, ldb: n, ldc: n, flags: 0 });
   checkGemm(a, b, new Float32Array(await gpu.read(pc, n * n * 4)), n, engine, f16 ? F16_TOL : F32_TOL);
   const reps = Math.max(2, Math.min(50, Math.round(2e11 / (2 * n ** 3))));
   // recording returns at once: each round ends with sync(), which waits for the GPU
   let ms2 = Infinity;
   for (let r = 0; r < rounds; r++) {
     const t0 = performance.now();
-    for (let i = 0; i < reps; i++) gpu.k.gemm_f32(pa, pb, pc, n, n, n, n, n, n, 0, 0);
+    for (let i = 0; i < reps; i++) gpu.kernels.gemm_f32({ a: pa, b: pb, c: pc, m: n, n, k: n, lda: n, ldb: n, ldc: n, flags: 0 });
     await gpu.sync();
     ms2 = Math.min(ms2, (performance.now() - t0) / reps);
   }
@@ -111,7 +110,7 @@ async function webgradAdam(gpu: WebGpuBackend, n: number): Promise<void> {
     gpu.write(p, randomF32(n, 10 + i).map((v) => (i === 3 ? v * v : v)));
     return p;
   });
-  const step = () => gpu.k.adam_f32(ptrs[0], ptrs[1], ptrs[2], ptrs[3], n, 1e-3, 0.9, 0.999, 0.1, 0.001, 1e-8, 0, 1e-2, 0.03, 0);
+  const step = () => gpu.kernels.adam_f32({ p: ptrs[0], g: ptrs[1], m: ptrs[2], v: ptrs[3], n, lr: 1e-3, beta1: 0.9, beta2: 0.999, c1: 0.1, c2: 0.001, eps: 1e-8, weightDecay: 0, stepSize: 1e-2, bc2Sqrt: 0.03, decoupled: 0 });
   step();
   await gpu.sync();
   const reps = 20;
@@ -355,11 +354,10 @@ async function engineRows(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const wasm = await WasmBackend.create({ threads: 1, verbose: false });
-  const gpu = await WebGpuBackend.create({ verbose: false }, wasm);
+  const gpu = await WebGpuBackend.create({ verbose: false });
   console.log(`webgrad bench --backend webgpu${quick ? " (quick)" : ""}: ${gpu.summary}`);
   // a second device in f16 precision where the adapter has shader-f16, so f32 and f16 GEMM sit side by side
-  const gpu16 = gpu.caps.f16 ? await WebGpuBackend.create({ verbose: false, matmulPrecision: "f16" }, wasm) : null;
+  const gpu16 = gpu.caps.f16 ? await WebGpuBackend.create({ verbose: false, matmulPrecision: "f16" }) : null;
   for (const n of GEMM) {
     await webgradGemm(gpu, n);
     if (gpu16) await webgradGemm(gpu16, n);
@@ -370,7 +368,6 @@ async function main(): Promise<void> {
   gpu16?.shutdown();
   await webgradAdam(gpu, ADAM);
   gpu.shutdown();
-  wasm.shutdown();
   await engineRows();
   const peak = peakTflops(gpu.summary);
   for (const r of rows) {

@@ -1,6 +1,6 @@
 // The engine: which backend is live, and init() that picks it.
 
-import { WasmBackend, type WasmBackendOptions } from "./backends/wasm.js";
+import { WasmBackend, type WasmBackendOptions } from "./backends/wasm/backend.js";
 import type { Backend } from "./backends/backend.js";
 import type { MemoryStats } from "./memory/manager.js";
 import type { WebGpuBackendOptions } from "./backends/webgpu/backend.js";
@@ -49,6 +49,10 @@ export interface EngineInfo {
 let current: Backend | null = null;
 let starting: Promise<Backend> | null = null;
 let fallback: string | undefined;
+/** init()'s options of the running backend, so a second init with the same ones keeps it. */
+let currentKey = "";
+/** The one-thread wasm backend kept beside WebGPU (t.to("wasm") puts tensors there). */
+let sibling: Backend | null = null;
 
 /**
  * Starts the engine: detects SIMD, relaxed SIMD and threads, compiles the
@@ -71,13 +75,13 @@ export async function init(opts: InitOptions = {}): Promise<EngineInfo> {
   checkInitOptions(opts);
   if (opts.deterministic) opts = { ...opts, isa: "simd" };
   const key = JSON.stringify({ ...opts, verbose: undefined, gpu: opts.gpu ? "injected" : undefined, wasm: opts.wasm ? "injected" : undefined });
-  if (current && (current as any)._key === key && !opts.gpu && !opts.wasm) return info(current);
+  if (current && currentKey === key && !opts.gpu && !opts.wasm) return info(current);
   if (starting) await starting.catch(() => null);
   if (current) shutdown();
   starting = create(opts);
   try {
     current = await starting;
-    (current as any)._key = key;
+    currentKey = key;
   } finally {
     starting = null;
   }
@@ -116,19 +120,19 @@ const MIN_MEMORY = 16 << 20;
 async function create(opts: InitOptions): Promise<Backend> {
   fallback = undefined;
   if (opts.backend !== "webgpu" && opts.backend !== "auto") return WasmBackend.create(opts);
-  // the size queries (gemm_packed_b_bytes, …) come from a one-thread wasm instance of the same kernels
-  const queries = await WasmBackend.create({ threads: 1, isa: opts.isa, wasm: opts.wasm, verbose: false });
+  // a one-thread wasm backend beside the GPU: where t.to("wasm") puts tensors for host-side work
+  const cpu = await WasmBackend.create({ threads: 1, isa: opts.isa, wasm: opts.wasm, verbose: false });
   try {
     const { WebGpuBackend } = await import("./backends/webgpu/backend.js");
     const gpuOpts: WebGpuBackendOptions = {
       gpu: opts.gpu, batch: opts.batch, maxMemory: opts.maxMemory, verbose: opts.verbose,
       features: opts.gpuFeatures, matmulPrecision: opts.matmulPrecision,
     };
-    const be = await WebGpuBackend.create(gpuOpts, queries);
-    (be as any)._wasm = queries;
+    const be = await WebGpuBackend.create(gpuOpts);
+    sibling = cpu;
     return be;
   } catch (e) {
-    queries.shutdown();
+    cpu.shutdown();
     if (opts.backend === "webgpu") throw e;
     fallback = (e as Error).message;
     const be = await WasmBackend.create({ ...opts, verbose: false });
@@ -159,7 +163,7 @@ export function backend(): Backend {
 
 /**
  * The running backend named `name`, or null: the current one, or the wasm backend
- * kept beside WebGPU (one thread; it also answers the kernels' size queries).
+ * kept beside WebGPU (one thread, for tensors moved with t.to("wasm")).
  *
  * @example
  * await wg.init({ backend: "webgpu" });
@@ -168,7 +172,6 @@ export function backend(): Backend {
 export function backendNamed(name: "wasm" | "webgpu"): Backend | null {
   if (!current) return null;
   if (current.name === name) return current;
-  const sibling = (current as any)._wasm as Backend | undefined;
   return sibling && sibling.name === name ? sibling : null;
 }
 
@@ -198,9 +201,11 @@ export function withBackend<T>(name: "wasm" | "webgpu", fn: () => T): T {
 
 /** Stops the worker pool (or releases the GPU) and forgets the backend (tensors made before become invalid). */
 export function shutdown(): void {
-  (current as any)?._wasm?.shutdown();
+  sibling?.shutdown();
+  sibling = null;
   current?.shutdown();
   current = null;
+  currentKey = "";
 }
 
 /**

@@ -131,14 +131,29 @@ export class Tensor {
 
   /** A live typed-array view (valid until the next allocation may grow memory: copy it if you keep it). */
   view(): Float32Array | Int32Array {
+    const v = this.peek();
+    if (!v) throw new Error(`webgrad: tensor lives on ${this._be.name}: use await t.data() (or t.itemAsync(), t.toArrayAsync(), t.to("wasm")) to read it`);
+    return v;
+  }
+
+  /**
+   * A live view of the data where the host can read it without waiting (the wasm
+   * backend), else null (WebGPU: use `await t.data()`).
+   *
+   * @example
+   * wg.tensor([1, 2]).peek(); // e.g. Float32Array [1, 2] (null on WebGPU)
+   */
+  peek(): Float32Array | Int32Array | null {
     this.checkAlive();
     const b = this._be;
     const s = this._s;
     // a spilled tensor is read (and written) where it lies, in the JavaScript heap
     const host = s.host;
     if (host) return this.dtype === "int32" ? new Int32Array(host.buffer, host.byteOffset, this.size) : new Float32Array(host.buffer, host.byteOffset, this.size);
+    const mem = b.hostMemory;
+    if (!mem) return null;
     const ptr = b.mm.touch(s);
-    const v = this.dtype === "int32" ? b.i32(ptr, this.size) : b.f32(ptr, this.size);
+    const v = this.dtype === "int32" ? mem.i32(ptr, this.size) : mem.f32(ptr, this.size);
     b.mm.maybeSweep(); // a read is a safe point: no kernel is waiting on an offset
     return v;
   }
@@ -162,7 +177,7 @@ export class Tensor {
    */
   async data(): Promise<Float32Array | Int32Array> {
     const b = this._be;
-    if (b.name === "wasm") return this.dataSync();
+    if (b.hostMemory) return this.dataSync();
     this.checkAlive();
     const bytes = await b.read(b.mm.touch(this._s), this.size * 4);
     return this.dtype === "int32" ? new Int32Array(bytes) : new Float32Array(bytes);

@@ -197,34 +197,21 @@ async function correct(name: LossName, out: Tensor, y: Tensor): Promise<number> 
 }
 
 /**
- * Scales every gradient so the global L2 norm is at most maxNorm; returns the norm before clipping.
- * On WebGPU the norm stays on the device (reading it would stall the GPU every step): the
- * clipping runs there and this returns NaN; use clipGradNormTensor for the norm.
- * @example const norm = wg.clipGradNorm(model.parameters(), 1);
+ * Scales every gradient by min(1, maxNorm / (norm + 1e-6)), norm being the L2
+ * norm of all of them together (PyTorch's clip_grad_norm_), and returns that
+ * norm before clipping as a 0-d tensor, on every backend: kernels compute and
+ * apply it, nothing is read back (so a WebGPU step never stalls on it). Read it
+ * with `.item()` on wasm or `await norm.itemAsync()` anywhere; it is a
+ * temporary (keep() it to hold it past a scope).
+ *
+ * @example
+ * const w = wg.tensor([3, 4], { requiresGrad: true });
+ * w.mul(w).sum().mul(0.5).backward(); // grad [3, 4]: norm 5
+ * wg.clipGradNorm([w], 1).item(); // 5
+ * w.grad!.toArray(); // e.g. [0.6, 0.8] (scaled by 1 / 5)
  */
-export function clipGradNorm(params: Tensor[], maxNorm: number): number {
+export function clipGradNorm(params: Tensor[], maxNorm: number): Tensor {
   checkMaxNorm("clipGradNorm", maxNorm);
-  if (backend().name !== "wasm") {
-    clipGradNormTensor(params, maxNorm).dispose();
-    return NaN;
-  }
-  // squares summed by the kernels, one number per parameter read back (not every gradient copied to JS)
-  let sq = 0;
-  for (const p of params) if (p.grad) sq += scope(() => noGrad(() => p.grad!.square().sum().item()));
-  const norm = Math.sqrt(sq);
-  if (norm > maxNorm) for (const p of params) p.grad?.mul_(maxNorm / (norm + 1e-6));
-  return norm;
-}
-
-/**
- * clipGradNorm with the norm kept as a tensor: every gradient is scaled by
- * min(1, maxNorm / (norm + 1e-6)) with kernels (no value read back), and the
- * norm before clipping is returned as a 0-d tensor (temporary: read it with
- * await norm.itemAsync() or keep() it). Works on every backend.
- * @example const norm = await wg.clipGradNormTensor(model.parameters(), 1).itemAsync();
- */
-export function clipGradNormTensor(params: Tensor[], maxNorm: number): Tensor {
-  checkMaxNorm("clipGradNormTensor", maxNorm);
   const grads = params.map((p) => p.grad).filter((g): g is Tensor => !!g);
   const norm = noGrad(() => scope(() => {
     let sq: Tensor = ops.zeros([]);
@@ -237,6 +224,13 @@ export function clipGradNormTensor(params: Tensor[], maxNorm: number): Tensor {
   }));
   return norm;
 }
+
+/**
+ * The same as clipGradNorm, under the name it had when clipGradNorm returned a
+ * number (kept so code written then still runs).
+ * @example const norm = await wg.clipGradNormTensor(model.parameters(), 1).itemAsync();
+ */
+export const clipGradNormTensor = clipGradNorm;
 
 /** The loops below made each batch through the source and hand it to no one else: its tensors go once used. */
 function disposeBatch(b: unknown): void {
@@ -416,7 +410,7 @@ export async function fit<B extends { size: number } = Batch>(model: Module, tra
         const out = forward(model, b);
         const l = loss(out, b);
         l.backward();
-        if (opts.clipGradNorm !== undefined) clipGradNorm(params, opts.clipGradNorm);
+        if (opts.clipGradNorm !== undefined) clipGradNorm(params, opts.clipGradNorm).dispose();
         for (const o of optimizers) o.step();
         return wantAcc ? { l, out } : { l };
       });

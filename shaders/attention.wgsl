@@ -32,15 +32,16 @@ fn att_visible(i: u32, Sq: u32, Sk: u32, causal: u32) -> u32 {
 // attention_f32(q, k, v, o, lse, BH, Sq, Sk, D, scale, causal, scratch)
 @compute @workgroup_size(64)
 fn attention_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let Sq = pu(6u); let Sk = pu(7u); let D = pu(8u); let scale = pf(9u);
+  let arg = attention_f32_args();
+  let Sq = arg.Sq; let Sk = arg.Sk; let D = arg.D; let scale = arg.scale;
   let t = gid.y * nwg.x * 64u + gid.x;
-  if (t >= pu(5u) * Sq) { return; }
+  if (t >= arg.BH * Sq) { return; }
   let bh = t / Sq; let i = t % Sq;
-  let qr = pu(0u) + t * D; let kh = pu(1u) + bh * Sk * D; let vh = pu(2u) + bh * Sk * D; let orow = pu(3u) + t * D;
-  let nv = att_visible(i, Sq, Sk, pu(10u));
+  let qr = arg.q + t * D; let kh = arg.k + bh * Sk * D; let vh = arg.v + bh * Sk * D; let orow = arg.o + t * D;
+  let nv = att_visible(i, Sq, Sk, arg.causal);
   if (nv == 0u) {
     for (var d = 0u; d < D; d++) { mem[orow + d] = 0.0; }
-    mem[pu(4u) + t] = att_neg_inf();
+    mem[arg.lse + t] = att_neg_inf();
     return;
   }
   if (D <= ACC) {
@@ -62,7 +63,7 @@ fn attention_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
       }
     }
     for (var d = 0u; d < D; d++) { mem[orow + d] = acc[d] / l; }
-    mem[pu(4u) + t] = m + log(l);
+    mem[arg.lse + t] = m + log(l);
     return;
   }
   for (var d = 0u; d < D; d++) { mem[orow + d] = 0.0; }
@@ -77,19 +78,20 @@ fn attention_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     for (var d = 0u; d < D; d++) { mem[orow + d] = fma(p, mem[vh + j * D + d], mem[orow + d]); }
   }
   for (var d = 0u; d < D; d++) { mem[orow + d] = mem[orow + d] / l; }
-  mem[pu(4u) + t] = m + log(l);
+  mem[arg.lse + t] = m + log(l);
 }
 
 // attention_backward_f32(q, k, v, o, lse, dO, dq, dk, dv, BH, Sq, Sk, D, scale, causal, scratch)
 // invocations [0, BH·Sq): dq rows; [BH·Sq, BH·(Sq + Sk)): dk and dv rows.
 @compute @workgroup_size(64)
 fn attention_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let BH = pu(9u); let Sq = pu(10u); let Sk = pu(11u); let D = pu(12u); let scale = pf(13u); let causal = pu(14u);
+  let arg = attention_backward_f32_args();
+  let BH = arg.BH; let Sq = arg.Sq; let Sk = arg.Sk; let D = arg.D; let scale = arg.scale; let causal = arg.causal;
   let t = gid.y * nwg.x * 64u + gid.x;
-  let q = pu(0u); let k = pu(1u); let v = pu(2u); let o = pu(3u); let lse = pu(4u); let dO = pu(5u);
+  let q = arg.q; let k = arg.k; let v = arg.v; let o = arg.o; let lse = arg.lse; let dO = arg.dO;
   if (t < BH * Sq) {
     let bh = t / Sq; let i = t % Sq;
-    let dq = pu(6u) + t * D;
+    let dq = arg.dq + t * D;
     let nv = att_visible(i, Sq, Sk, causal);
     let Di = att_dot(dO + t * D, o + t * D, D);
     let L = mem[lse + t];
@@ -116,7 +118,7 @@ fn attention_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builti
   let u = t - BH * Sq;
   if (u >= BH * Sk) { return; }
   let bh = u / Sk; let j = u % Sk;
-  let dk = pu(7u) + u * D; let dv = pu(8u) + u * D;
+  let dk = arg.dk + u * D; let dv = arg.dv + u * D;
   let kr = k + u * D; let vr = v + u * D;
   // query row i sees key j when j < att_visible(i): from i = j − (Sk − Sq) on when causal
   var i0 = 0u;

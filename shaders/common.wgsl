@@ -5,7 +5,9 @@
 // the same byte offsets the MemoryManager hands out (the host passes them
 // divided by 4, as element indices). int32 tensors live in it too, read and
 // written through bitcast. P holds the kernel's arguments in the order of its
-// wasm twin's signature, one 32-bit slot each (f32 arguments bitcast).
+// manifest (kernels/<family>.mjs), one 32-bit slot each (f32 arguments
+// bitcast); a shader reads them by name through the generated prologue
+// (`let arg = unary_f32_args(); … arg.n`), not by slot.
 @group(0) @binding(0) var<storage, read_write> mem: array<f32>;
 struct Params { v: array<vec4<u32>, 16> }
 @group(0) @binding(1) var<uniform> P: Params;

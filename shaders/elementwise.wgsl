@@ -63,58 +63,58 @@ fn sign1(x: f32) -> f32 { return select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0
 
 fn unary1(op: u32, x: f32) -> f32 {
   switch op {
-    case 0u: { return -x; }
-    case 1u: { return exp(x); }
-    case 2u: { return log(x); }
-    case 3u: { return sqrt(x); }
-    case 4u: { return abs(x); }
-    case 5u: { return select(x, 0.0, x < 0.0); }
-    case 6u: { return sigmoid1(x); }
-    case 7u: { return tanh(x); }
-    case 8u: { return x * phi(x); }
-    case 9u: { return x * x; }
-    case 10u: { return 1.0 / sqrt(x); }
-    case 11u: { return 1.0 / x; }
-    case 12u: { return sincos1(x, false); }
-    case 13u: { return sincos1(x, true); }
-    case 14u: { return select(x / (1.0 + gelu_tanh_exp(x)), 0.0, x < -10.0); }
-    case 15u: { return select(x / (1.0 + exp(-x)), 0.0, x < -88.0); }
-    case 16u: { return sign1(x); }
+    case UNARY_NEG: { return -x; }
+    case UNARY_EXP: { return exp(x); }
+    case UNARY_LOG: { return log(x); }
+    case UNARY_SQRT: { return sqrt(x); }
+    case UNARY_ABS: { return abs(x); }
+    case UNARY_RELU: { return select(x, 0.0, x < 0.0); }
+    case UNARY_SIGMOID: { return sigmoid1(x); }
+    case UNARY_TANH: { return tanh(x); }
+    case UNARY_GELU: { return x * phi(x); }
+    case UNARY_SQUARE: { return x * x; }
+    case UNARY_RSQRT: { return 1.0 / sqrt(x); }
+    case UNARY_RECIPROCAL: { return 1.0 / x; }
+    case UNARY_SIN: { return sincos1(x, false); }
+    case UNARY_COS: { return sincos1(x, true); }
+    case UNARY_GELU_TANH: { return select(x / (1.0 + gelu_tanh_exp(x)), 0.0, x < -10.0); }
+    case UNARY_SILU: { return select(x / (1.0 + exp(-x)), 0.0, x < -88.0); }
+    case UNARY_SIGN: { return sign1(x); }
     default: { return nan_f32(); }
   }
 }
 
 fn unary_backward1(op: u32, x: f32, y: f32, dy: f32) -> f32 {
   switch op {
-    case 0u: { return -dy; }
-    case 1u: { return dy * y; }
-    case 2u: { return dy / x; }
-    case 3u: { return dy * 0.5 / y; }
-    case 4u: { return dy * sign1(x); }
-    case 5u: { return select(0.0, dy, x > 0.0); }
-    case 6u: { return dy * (y * (1.0 - y)); }
-    case 7u: { return dy * (1.0 - y * y); }
-    case 8u: {
+    case UNARY_NEG: { return -dy; }
+    case UNARY_EXP: { return dy * y; }
+    case UNARY_LOG: { return dy / x; }
+    case UNARY_SQRT: { return dy * 0.5 / y; }
+    case UNARY_ABS: { return dy * sign1(x); }
+    case UNARY_RELU: { return select(0.0, dy, x > 0.0); }
+    case UNARY_SIGMOID: { return dy * (y * (1.0 - y)); }
+    case UNARY_TANH: { return dy * (1.0 - y * y); }
+    case UNARY_GELU: {
       let pdf = exp(x * x * -0.5) * 0.3989422804014327;
       return dy * fma(x, pdf, phi(x));
     }
-    case 9u: { return dy * (x + x); }
-    case 10u: { return dy * -0.5 * (y * y * y); }
-    case 11u: { return -(dy * (y * y)); }
-    case 12u: { return dy * sincos1(x, true); }
-    case 13u: { return -(dy * sincos1(x, false)); }
-    case 14u: {
+    case UNARY_SQUARE: { return dy * (x + x); }
+    case UNARY_RSQRT: { return dy * -0.5 * (y * y * y); }
+    case UNARY_RECIPROCAL: { return -(dy * (y * y)); }
+    case UNARY_SIN: { return dy * sincos1(x, true); }
+    case UNARY_COS: { return -(dy * sincos1(x, false)); }
+    case UNARY_GELU_TANH: {
       let e = gelu_tanh_exp(x);
       let s = 1.0 / (1.0 + e);
       let du = fma(x * x, 0.2140644427938225, 1.5957691216057308);
       return dy * fma(x * (s * e * s), du, s);
     }
-    case 15u: {
+    case UNARY_SILU: {
       let e = exp(-x);
       let s = 1.0 / (1.0 + e);
       return dy * (s * fma(x, e * s, 1.0));
     }
-    case 16u: { return 0.0; }
+    case UNARY_SIGN: { return 0.0; }
     default: { return nan_f32(); }
   }
 }
@@ -131,19 +131,19 @@ fn pow1(a: f32, b: f32) -> f32 {
 
 fn binary1(op: u32, a: f32, b: f32) -> f32 {
   switch op {
-    case 0u: { return a + b; }
-    case 1u: { return a - b; }
-    case 2u: { return a * b; }
-    case 3u: { return a / b; }
-    case 4u: { return max(a, b); }
-    case 5u: { return min(a, b); }
-    case 6u: { return pow1(a, b); }
-    case 7u: { return select(0.0, 1.0, a == b); }
-    case 8u: { return select(0.0, 1.0, a != b); }
-    case 9u: { return select(0.0, 1.0, a < b); }
-    case 10u: { return select(0.0, 1.0, a <= b); }
-    case 11u: { return select(0.0, 1.0, a > b); }
-    case 12u: { return select(0.0, 1.0, a >= b); }
+    case BINARY_ADD: { return a + b; }
+    case BINARY_SUB: { return a - b; }
+    case BINARY_MUL: { return a * b; }
+    case BINARY_DIV: { return a / b; }
+    case BINARY_MAX: { return max(a, b); }
+    case BINARY_MIN: { return min(a, b); }
+    case BINARY_POW: { return pow1(a, b); }
+    case BINARY_EQ: { return select(0.0, 1.0, a == b); }
+    case BINARY_NE: { return select(0.0, 1.0, a != b); }
+    case BINARY_LT: { return select(0.0, 1.0, a < b); }
+    case BINARY_LE: { return select(0.0, 1.0, a <= b); }
+    case BINARY_GT: { return select(0.0, 1.0, a > b); }
+    case BINARY_GE: { return select(0.0, 1.0, a >= b); }
     default: { return nan_f32(); }
   }
 }
@@ -151,48 +151,53 @@ fn binary1(op: u32, a: f32, b: f32) -> f32 {
 // unary_f32(op, x, y, n)
 @compute @workgroup_size(256)
 fn unary_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = unary_f32_args();
   let i = flat_index(gid, nwg);
-  if (i >= pu(3u)) { return; }
-  mem[pu(2u) + i] = unary1(pu(0u), mem[pu(1u) + i]);
+  if (i >= arg.n) { return; }
+  mem[arg.y + i] = unary1(arg.op, mem[arg.x + i]);
 }
 
 // unary_backward_f32(op, x, y, dy, dx, n)
 @compute @workgroup_size(256)
 fn unary_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = unary_backward_f32_args();
   let i = flat_index(gid, nwg);
-  if (i >= pu(5u)) { return; }
-  let op = pu(0u);
-  let x = mem[pu(1u) + i];
+  if (i >= arg.n) { return; }
+  let op = arg.op;
+  let x = mem[arg.x + i];
   // y is read only by the ops whose derivative uses it (others may pass any pointer)
   var y = x;
-  if (op == 1u || op == 3u || op == 6u || op == 7u || op == 10u || op == 11u) { y = mem[pu(2u) + i]; }
-  mem[pu(4u) + i] = unary_backward1(op, x, y, mem[pu(3u) + i]);
+  if (op == UNARY_EXP || op == UNARY_SQRT || op == UNARY_SIGMOID || op == UNARY_TANH || op == UNARY_RSQRT || op == UNARY_RECIPROCAL) { y = mem[arg.y + i]; }
+  mem[arg.dx + i] = unary_backward1(op, x, y, mem[arg.dy + i]);
 }
 
 // binary_f32(op, a, b, y, n)
 @compute @workgroup_size(256)
 fn binary_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = binary_f32_args();
   let i = flat_index(gid, nwg);
-  if (i >= pu(4u)) { return; }
-  mem[pu(3u) + i] = binary1(pu(0u), mem[pu(1u) + i], mem[pu(2u) + i]);
+  if (i >= arg.n) { return; }
+  mem[arg.y + i] = binary1(arg.op, mem[arg.a + i], mem[arg.b + i]);
 }
 
 // binary_scalar_f32(op, a, s, y, n, reversed)
 @compute @workgroup_size(256)
 fn binary_scalar_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = binary_scalar_f32_args();
   let i = flat_index(gid, nwg);
-  if (i >= pu(4u)) { return; }
-  let a = mem[pu(1u) + i];
-  let s = pf(2u);
-  mem[pu(3u) + i] = select(binary1(pu(0u), a, s), binary1(pu(0u), s, a), pu(5u) != 0u);
+  if (i >= arg.n) { return; }
+  let a = mem[arg.a + i];
+  let s = arg.s;
+  mem[arg.y + i] = select(binary1(arg.op, a, s), binary1(arg.op, s, a), arg.reversed != 0u);
 }
 
 // binary_strided_f32(op, a, b, y, rank, desc): desc = i32[3·rank] (output
 // shape, a's strides, b's strides, in elements, any sign); y contiguous.
 @compute @workgroup_size(256)
 fn binary_strided_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let rank = pu(4u);
-  let desc = pu(5u);
+  let arg = binary_strided_f32_args();
+  let rank = arg.rank;
+  let desc = arg.desc;
   var total = 1u;
   for (var d = 0u; d < rank; d++) { total *= u32(max(ldi(desc + d), 0)); }
   let i = flat_index(gid, nwg);
@@ -206,98 +211,33 @@ fn binary_strided_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
     oa += c * ldi(desc + rank + u32(d));
     ob += c * ldi(desc + 2u * rank + u32(d));
   }
-  mem[pu(3u) + i] = binary1(pu(0u), mem[u32(i32(pu(1u)) + oa)], mem[u32(i32(pu(2u)) + ob)]);
-}
-
-// axpy_f32(x, y, n, alpha): y += alpha·x
-@compute @workgroup_size(256)
-fn axpy_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat_index(gid, nwg);
-  if (i >= pu(2u)) { return; }
-  let y = pu(1u) + i;
-  mem[y] = fma(mem[pu(0u) + i], pf(3u), mem[y]);
-}
-
-// scale_f32(x, y, n, alpha): y = alpha·x
-@compute @workgroup_size(256)
-fn scale_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat_index(gid, nwg);
-  if (i >= pu(2u)) { return; }
-  mem[pu(1u) + i] = mem[pu(0u) + i] * pf(3u);
-}
-
-// fill_f32(y, n, value)
-@compute @workgroup_size(256)
-fn fill_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat_index(gid, nwg);
-  if (i >= pu(1u)) { return; }
-  mem[pu(0u) + i] = pf(2u);
-}
-
-// transpose_f32(x, y, outer, a, b, inner): x [outer, a, b, inner] → y [outer, b, a, inner]
-@compute @workgroup_size(256)
-fn transpose_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let outer = pu(2u); let A = pu(3u); let B = pu(4u); let inner = pu(5u);
-  let i = flat_index(gid, nwg);
-  if (i >= outer * A * B * inner) { return; }
-  // i indexes y: [o, j, ii, e]
-  let e = i % inner;
-  var q = i / inner;
-  let ii = q % A; q /= A;
-  let j = q % B;
-  let o = q / B;
-  mem[pu(1u) + i] = mem[pu(0u) + ((o * A + ii) * B + j) * inner + e];
-}
-
-// cast_i32_f32(x, y, n)
-@compute @workgroup_size(256)
-fn cast_i32_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat_index(gid, nwg);
-  if (i >= pu(2u)) { return; }
-  mem[pu(1u) + i] = f32(ldi(pu(0u) + i));
-}
-
-// cast_f32_i32(x, y, n): truncating toward zero, saturating, NaN → 0
-@compute @workgroup_size(256)
-fn cast_f32_i32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat_index(gid, nwg);
-  if (i >= pu(2u)) { return; }
-  let x = mem[pu(0u) + i];
-  var v = 0i;
-  if (x >= 2147483647.0) { v = 2147483647i; } else if (x <= -2147483648.0) { v = -2147483647i - 1i; } else if (x == x) { v = i32(x); }
-  sti(pu(1u) + i, v);
+  mem[arg.y + i] = binary1(arg.op, mem[u32(i32(arg.a) + oa)], mem[u32(i32(arg.b) + ob)]);
 }
 
 // where_f32(cond, a, b, y, n)
 @compute @workgroup_size(256)
 fn where_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = where_f32_args();
   let i = flat_index(gid, nwg);
-  if (i >= pu(4u)) { return; }
-  mem[pu(3u) + i] = select(mem[pu(2u) + i], mem[pu(1u) + i], mem[pu(0u) + i] != 0.0);
+  if (i >= arg.n) { return; }
+  mem[arg.y + i] = select(mem[arg.b + i], mem[arg.a + i], mem[arg.cond + i] != 0.0);
 }
 
 // clamp_f32(x, y, n, lo, hi)
 @compute @workgroup_size(256)
 fn clamp_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = clamp_f32_args();
   let i = flat_index(gid, nwg);
-  if (i >= pu(2u)) { return; }
-  mem[pu(1u) + i] = min(max(mem[pu(0u) + i], pf(3u)), pf(4u));
+  if (i >= arg.n) { return; }
+  mem[arg.y + i] = min(max(mem[arg.x + i], arg.lo), arg.hi);
 }
 
 // clamp_backward_f32(x, dy, dx, n, lo, hi)
 @compute @workgroup_size(256)
 fn clamp_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = clamp_backward_f32_args();
   let i = flat_index(gid, nwg);
-  if (i >= pu(3u)) { return; }
-  let x = mem[pu(0u) + i];
-  mem[pu(2u) + i] = select(0.0, mem[pu(1u) + i], x >= pf(4u) && x <= pf(5u));
-}
-
-// copy_words(x, y, n): the backend's copy within the heap (WebGPU forbids a
-// buffer-to-buffer copy with one buffer as both ends). No wasm twin.
-@compute @workgroup_size(256)
-fn copy_words(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat_index(gid, nwg);
-  if (i >= pu(2u)) { return; }
-  mem[pu(1u) + i] = mem[pu(0u) + i];
+  if (i >= arg.n) { return; }
+  let x = mem[arg.x + i];
+  mem[arg.dx + i] = select(0.0, mem[arg.dy + i], x >= arg.lo && x <= arg.hi);
 }

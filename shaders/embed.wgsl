@@ -9,26 +9,28 @@
 // embedding_f32(table, idx, y, n, dim, rows)
 @compute @workgroup_size(256)
 fn embedding_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = embedding_f32_args();
   let e = flat_index(gid, nwg);
-  let dim = pu(4u);
-  if (e >= pu(3u) * dim) { return; }
+  let dim = arg.dim;
+  if (e >= arg.n * dim) { return; }
   let i = e / dim; let k = e % dim;
-  let t = u32(ldi(pu(1u) + i)); // a negative index wraps past rows
-  if (t >= pu(5u)) { mem[pu(2u) + e] = bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); return; } // a quiet NaN (a constant NaN is a WGSL error)
-  mem[pu(2u) + e] = mem[pu(0u) + t * dim + k];
+  let t = u32(ldi(arg.idx + i)); // a negative index wraps past rows
+  if (t >= arg.rows) { mem[arg.y + e] = bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); return; } // a quiet NaN (a constant NaN is a WGSL error)
+  mem[arg.y + e] = mem[arg.table + t * dim + k];
 }
 
 // embedding_backward_f32(dy, idx, dtable, n, dim, rows): dtable[idx[i], :] += dy[i, :], i in order
 @compute @workgroup_size(256)
 fn embedding_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = embedding_backward_f32_args();
   let k = flat_index(gid, nwg);
-  let n = pu(3u); let dim = pu(4u);
+  let n = arg.n; let dim = arg.dim;
   if (k >= dim) { return; }
-  let rows = pu(5u);
+  let rows = arg.rows;
   for (var i = 0u; i < n; i++) {
-    let t = u32(ldi(pu(1u) + i));
+    let t = u32(ldi(arg.idx + i));
     if (t >= rows) { continue; }
-    let q = pu(2u) + t * dim + k;
-    mem[q] = mem[q] + mem[pu(0u) + i * dim + k];
+    let q = arg.dtable + t * dim + k;
+    mem[q] = mem[q] + mem[arg.dy + i * dim + k];
   }
 }

@@ -79,9 +79,10 @@ fn store_quad(c: u32, ldc: u32, r: u32, cc: u32, m: u32, n: u32, v: vec4<f32>) {
 // 64×64 blocks: invocation (tx, ty) owns rows 4ty..4ty+3 and columns 4tx..4tx+3.
 @compute @workgroup_size(16, 16)
 fn gemm_f32_f16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let a = pu(0u); let b = pu(1u); let c = pu(2u);
-  let m = pu(3u); let n = pu(4u); let k = pu(5u);
-  let lda = pu(6u); let ldb = pu(7u); let ldc = pu(8u); let flags = pu(9u);
+  let arg = gemm_f32_args();
+  let a = arg.a; let b = arg.b; let c = arg.c;
+  let m = arg.m; let n = arg.n; let k = arg.k;
+  let lda = arg.lda; let ldb = arg.ldb; let ldc = arg.ldc; let flags = arg.flags;
   let transA = (flags & 1u) != 0u;
   let transB = (flags & 2u) != 0u;
   let m0 = wid.y * 64u;
@@ -121,9 +122,10 @@ fn gemm_f32_f16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
 // in gemm_f32_128, in quads that keep the vec4<f16> reads conflict-free).
 @compute @workgroup_size(16, 16)
 fn gemm_f32_128_f16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let a = pu(0u); let b = pu(1u); let c = pu(2u);
-  let m = pu(3u); let n = pu(4u); let k = pu(5u);
-  let lda = pu(6u); let ldb = pu(7u); let ldc = pu(8u); let flags = pu(9u);
+  let arg = gemm_f32_args();
+  let a = arg.a; let b = arg.b; let c = arg.c;
+  let m = arg.m; let n = arg.n; let k = arg.k;
+  let lda = arg.lda; let ldb = arg.ldb; let ldc = arg.ldc; let flags = arg.flags;
   let transA = (flags & 1u) != 0u;
   let transB = (flags & 2u) != 0u;
   let m0 = wid.y * 128u;

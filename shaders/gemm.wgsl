@@ -23,11 +23,12 @@ var<workgroup> Bs: array<f32, 1024>; // [BK][BN]
 // invocation t; the index order follows the stored layout, so consecutive
 // invocations read consecutive addresses. Zeros past the matrix.
 fn stage_tiles(t: u32, m0: u32, n0: u32, k0: u32, bm: u32, bn: u32, bk: u32) {
-  let a = pu(0u); let b = pu(1u);
-  let m = pu(3u); let n = pu(4u); let k = pu(5u);
-  let lda = pu(6u); let ldb = pu(7u);
-  let transA = (pu(9u) & 1u) != 0u;
-  let transB = (pu(9u) & 2u) != 0u;
+  let arg = gemm_f32_args();
+  let a = arg.a; let b = arg.b;
+  let m = arg.m; let n = arg.n; let k = arg.k;
+  let lda = arg.lda; let ldb = arg.ldb;
+  let transA = (arg.flags & 1u) != 0u;
+  let transB = (arg.flags & 2u) != 0u;
   for (var l = 0u; l < 4u; l++) {
     let e = t + 256u * l;
     var r: u32; var kk: u32;
@@ -51,8 +52,9 @@ fn stage_tiles(t: u32, m0: u32, n0: u32, k0: u32, bm: u32, bn: u32, bk: u32) {
 
 @compute @workgroup_size(16, 16)
 fn gemm_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let c = pu(2u); let m = pu(3u); let n = pu(4u); let k = pu(5u);
-  let ldc = pu(8u); let flags = pu(9u);
+  let arg = gemm_f32_args();
+  let c = arg.c; let m = arg.m; let n = arg.n; let k = arg.k;
+  let ldc = arg.ldc; let flags = arg.flags;
   let m0 = wid.y * BM;
   let n0 = wid.x * BN;
   let tx = lid.x; let ty = lid.y;
@@ -95,8 +97,9 @@ fn gemm_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
 // needs to approach its f32 peak; the edges load zeros as above.
 @compute @workgroup_size(16, 16)
 fn gemm_f32_128(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let c = pu(2u); let m = pu(3u); let n = pu(4u); let k = pu(5u);
-  let ldc = pu(8u); let flags = pu(9u);
+  let arg = gemm_f32_args();
+  let c = arg.c; let m = arg.m; let n = arg.n; let k = arg.k;
+  let ldc = arg.ldc; let flags = arg.flags;
   let m0 = wid.y * 128u;
   let n0 = wid.x * 128u;
   let tx = lid.x; let ty = lid.y;
@@ -140,11 +143,12 @@ fn gemm_f32_128(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
 // kernels' (over k in order, from 0 or from C), so are the bits.
 @compute @workgroup_size(256)
 fn gemm_f32_small(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let m = pu(3u); let n = pu(4u);
+  let arg = gemm_f32_args();
+  let m = arg.m; let n = arg.n;
   let e = flat_index(gid, nwg);
   if (e >= m * n) { return; }
-  let a = pu(0u); let b = pu(1u); let c = pu(2u); let k = pu(5u);
-  let lda = pu(6u); let ldb = pu(7u); let ldc = pu(8u); let flags = pu(9u);
+  let a = arg.a; let b = arg.b; let c = arg.c; let k = arg.k;
+  let lda = arg.lda; let ldb = arg.ldb; let ldc = arg.ldc; let flags = arg.flags;
   let r = e / n; let col = e % n;
   // element strides of op(A) row r and op(B) column col along k
   let sa = select(1u, lda, (flags & 1u) != 0u);

@@ -11,20 +11,21 @@
 // layernorm_f32(x, gamma, beta, y, mean, rstd, rows, cols, eps)
 @compute @workgroup_size(256)
 fn layernorm_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = layernorm_f32_args();
   let r = flat_index(gid, nwg);
-  let cols = pu(7u);
-  if (r >= pu(6u)) { return; }
+  let cols = arg.cols;
+  if (r >= arg.rows) { return; }
   let inv = select(0.0, 1.0 / f32(cols), cols > 0u);
-  let xr = pu(0u) + r * cols; let yr = pu(3u) + r * cols;
+  let xr = arg.x + r * cols; let yr = arg.y + r * cols;
   var s = 0.0;
   for (var i = 0u; i < cols; i++) { s += mem[xr + i]; }
   let m = s * inv;
   var q = 0.0;
   for (var i = 0u; i < cols; i++) { let d = mem[xr + i] - m; q = fma(d, d, q); }
-  let rs = 1.0 / sqrt(q * inv + pf(8u));
-  mem[pu(4u) + r] = m;
-  mem[pu(5u) + r] = rs;
-  let g = pu(1u); let b = pu(2u);
+  let rs = 1.0 / sqrt(q * inv + arg.eps);
+  mem[arg.mean + r] = m;
+  mem[arg.rstd + r] = rs;
+  let g = arg.gamma; let b = arg.beta;
   for (var i = 0u; i < cols; i++) {
     var v = (mem[xr + i] - m) * rs;
     if (g != 0u) { v *= mem[g + i]; }
@@ -36,13 +37,14 @@ fn layernorm_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
 // layernorm_backward_f32(x, dy, gamma, mean, rstd, dx, rows, cols): dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·gamma
 @compute @workgroup_size(256)
 fn layernorm_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = layernorm_backward_f32_args();
   let r = flat_index(gid, nwg);
-  let cols = pu(7u);
-  if (r >= pu(6u)) { return; }
+  let cols = arg.cols;
+  if (r >= arg.rows) { return; }
   let inv = select(0.0, 1.0 / f32(cols), cols > 0u);
-  let xr = pu(0u) + r * cols; let gr = pu(1u) + r * cols; let dr = pu(5u) + r * cols;
-  let gam = pu(2u);
-  let m = mem[pu(3u) + r]; let rs = mem[pu(4u) + r];
+  let xr = arg.x + r * cols; let gr = arg.dy + r * cols; let dr = arg.dx + r * cols;
+  let gam = arg.gamma;
+  let m = mem[arg.mean + r]; let rs = mem[arg.rstd + r];
   var a = 0.0; var b = 0.0;
   for (var i = 0u; i < cols; i++) {
     var g = mem[gr + i];
@@ -62,18 +64,19 @@ fn layernorm_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builti
 // layernorm_param_grad_f32(x, dy, mean, rstd, dgamma, dbeta, rows, cols): dgamma += Σ_r dy·x̂, dbeta += Σ_r dy
 @compute @workgroup_size(256)
 fn layernorm_param_grad_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = layernorm_param_grad_f32_args();
   let i = flat_index(gid, nwg);
-  let rows = pu(6u); let cols = pu(7u);
+  let rows = arg.rows; let cols = arg.cols;
   if (i >= cols) { return; }
-  var dg = mem[pu(4u) + i]; var db = mem[pu(5u) + i];
+  var dg = mem[arg.dgamma + i]; var db = mem[arg.dbeta + i];
   for (var r = 0u; r < rows; r++) {
-    let g = mem[pu(1u) + r * cols + i];
-    let xh = (mem[pu(0u) + r * cols + i] - mem[pu(2u) + r]) * mem[pu(3u) + r];
+    let g = mem[arg.dy + r * cols + i];
+    let xh = (mem[arg.x + r * cols + i] - mem[arg.mean + r]) * mem[arg.rstd + r];
     dg = fma(g, xh, dg);
     db += g;
   }
-  mem[pu(4u) + i] = dg;
-  mem[pu(5u) + i] = db;
+  mem[arg.dgamma + i] = dg;
+  mem[arg.dbeta + i] = db;
 }
 
 // ---------------------------------------------------------------------------
@@ -87,20 +90,21 @@ fn layernorm_param_grad_f32(@builtin(global_invocation_id) gid: vec3<u32>, @buil
 // layernorm_f32(x, gamma, beta, y, mean, rstd, rows, cols, eps), one workgroup per row
 @compute @workgroup_size(ROW_WG)
 fn layernorm_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let arg = layernorm_f32_args();
   row_lane = lid;
   let r = wid.x + wid.y * nwg.x;
-  let cols = pu(7u);
-  if (r >= pu(6u)) { return; }
+  let cols = arg.cols;
+  if (r >= arg.rows) { return; }
   let inv = select(0.0, 1.0 / f32(cols), cols > 0u);
-  let xr = pu(0u) + r * cols; let yr = pu(3u) + r * cols;
+  let xr = arg.x + r * cols; let yr = arg.y + r * cols;
   var s = 0.0;
   for (var i = lid; i < cols; i += ROW_WG) { s += mem[xr + i]; }
   let m = workgroup_sum2(vec2(s, 0.0)).x * inv;
   var q = 0.0;
   for (var i = lid; i < cols; i += ROW_WG) { let d = mem[xr + i] - m; q = fma(d, d, q); }
-  let rs = 1.0 / sqrt(workgroup_sum2(vec2(q, 0.0)).x * inv + pf(8u));
-  if (lid == 0u) { mem[pu(4u) + r] = m; mem[pu(5u) + r] = rs; }
-  let g = pu(1u); let b = pu(2u);
+  let rs = 1.0 / sqrt(workgroup_sum2(vec2(q, 0.0)).x * inv + arg.eps);
+  if (lid == 0u) { mem[arg.mean + r] = m; mem[arg.rstd + r] = rs; }
+  let g = arg.gamma; let b = arg.beta;
   for (var i = lid; i < cols; i += ROW_WG) {
     var v = (mem[xr + i] - m) * rs;
     if (g != 0u) { v *= mem[g + i]; }
@@ -112,14 +116,15 @@ fn layernorm_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
 // layernorm_backward_f32(x, dy, gamma, mean, rstd, dx, rows, cols), one workgroup per row
 @compute @workgroup_size(ROW_WG)
 fn layernorm_backward_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let arg = layernorm_backward_f32_args();
   row_lane = lid;
   let r = wid.x + wid.y * nwg.x;
-  let cols = pu(7u);
-  if (r >= pu(6u)) { return; }
+  let cols = arg.cols;
+  if (r >= arg.rows) { return; }
   let inv = select(0.0, 1.0 / f32(cols), cols > 0u);
-  let xr = pu(0u) + r * cols; let gr = pu(1u) + r * cols; let dr = pu(5u) + r * cols;
-  let gam = pu(2u);
-  let m = mem[pu(3u) + r]; let rs = mem[pu(4u) + r];
+  let xr = arg.x + r * cols; let gr = arg.dy + r * cols; let dr = arg.dx + r * cols;
+  let gam = arg.gamma;
+  let m = mem[arg.mean + r]; let rs = mem[arg.rstd + r];
   var ab = vec2(0.0, 0.0);
   for (var i = lid; i < cols; i += ROW_WG) {
     var g = mem[gr + i];

@@ -9,13 +9,14 @@
 // maxpool2d_f32(x, y, idx, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW)
 @compute @workgroup_size(256)
 fn maxpool2d_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let NC = pu(3u); let H = pi(4u); let W = pi(5u); let KH = pi(6u); let KW = pi(7u);
-  let SH = pi(8u); let SW = pi(9u); let PH = pi(10u); let PW = pi(11u); let OH = pu(12u); let OW = pu(13u);
+  let arg = maxpool2d_f32_args();
+  let NC = arg.NC; let H = arg.H; let W = arg.W; let KH = i32(arg.KH); let KW = i32(arg.KW);
+  let SH = i32(arg.SH); let SW = i32(arg.SW); let PH = arg.PH; let PW = arg.PW; let OH = arg.OH; let OW = arg.OW;
   let o = flat_index(gid, nwg);
   if (o >= NC * OH * OW) { return; }
   let p = o / (OH * OW);
   let oh = i32((o / OW) % OH); let ow = i32(o % OW);
-  let xp = pu(0u) + p * u32(H * W);
+  let xp = arg.x + p * u32(H * W);
   var hs = oh * SH - PH; var ws = ow * SW - PW;
   let he = min(hs + KH, H); let we = min(ws + KW, W);
   hs = max(hs, 0); ws = max(ws, 0);
@@ -28,17 +29,18 @@ fn maxpool2d_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
       if (v > best || v != v) { best = v; bi = h * W + w; }
     }
   }
-  mem[pu(1u) + o] = best;
-  sti(pu(2u) + o, bi);
+  mem[arg.y + o] = best;
+  sti(arg.idx + o, bi);
 }
 
 // maxpool2d_backward_f32(dy, idx, dx, NC, H, W, OH, OW)
 @compute @workgroup_size(256)
 fn maxpool2d_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = maxpool2d_backward_f32_args();
   let p = flat_index(gid, nwg);
-  if (p >= pu(3u)) { return; }
-  let hw = pu(4u) * pu(5u); let ohw = pu(6u) * pu(7u);
-  let dxp = pu(2u) + p * hw; let dyp = pu(0u) + p * ohw; let ip = pu(1u) + p * ohw;
+  if (p >= arg.NC) { return; }
+  let hw = arg.H * arg.W; let ohw = arg.OH * arg.OW;
+  let dxp = arg.dx + p * hw; let dyp = arg.dy + p * ohw; let ip = arg.idx + p * ohw;
   for (var i = 0u; i < hw; i++) { mem[dxp + i] = 0.0; }
   for (var o = 0u; o < ohw; o++) {
     let i = ldi(ip + o);
@@ -50,13 +52,14 @@ fn maxpool2d_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builti
 // avgpool2d_f32(x, y, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, countIncludePad)
 @compute @workgroup_size(256)
 fn avgpool2d_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let NC = pu(2u); let H = pi(3u); let W = pi(4u); let KH = pi(5u); let KW = pi(6u);
-  let SH = pi(7u); let SW = pi(8u); let PH = pi(9u); let PW = pi(10u); let OH = pu(11u); let OW = pu(12u);
+  let arg = avgpool2d_f32_args();
+  let NC = arg.NC; let H = arg.H; let W = arg.W; let KH = arg.KH; let KW = arg.KW;
+  let SH = arg.SH; let SW = arg.SW; let PH = arg.PH; let PW = arg.PW; let OH = arg.OH; let OW = arg.OW;
   let o = flat_index(gid, nwg);
   if (o >= NC * OH * OW) { return; }
   let p = o / (OH * OW);
   let oh = i32((o / OW) % OH); let ow = i32(o % OW);
-  let xp = pu(0u) + p * u32(H * W);
+  let xp = arg.x + p * u32(H * W);
   var hs = oh * SH - PH; var ws = ow * SW - PW;
   var he = min(hs + KH, H + PH); var we = min(ws + KW, W + PW);
   let pool = (he - hs) * (we - ws);
@@ -67,19 +70,20 @@ fn avgpool2d_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     for (var h = hs; h < he; h++) {
       for (var w = ws; w < we; w++) { sum += mem[xp + u32(h * W + w)]; }
     }
-    r = sum / f32(select((he - hs) * (we - ws), pool, pu(13u) != 0u));
+    r = sum / f32(select((he - hs) * (we - ws), pool, arg.countIncludePad != 0u));
   }
-  mem[pu(1u) + o] = r;
+  mem[arg.y + o] = r;
 }
 
 // avgpool2d_backward_f32(dy, dx, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, countIncludePad)
 @compute @workgroup_size(256)
 fn avgpool2d_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = avgpool2d_backward_f32_args();
   let p = flat_index(gid, nwg);
-  if (p >= pu(2u)) { return; }
-  let H = pi(3u); let W = pi(4u); let KH = pi(5u); let KW = pi(6u);
-  let SH = pi(7u); let SW = pi(8u); let PH = pi(9u); let PW = pi(10u); let OH = pi(11u); let OW = pi(12u);
-  let dxp = pu(1u) + p * u32(H * W); let dyp = pu(0u) + p * u32(OH * OW);
+  if (p >= arg.NC) { return; }
+  let H = arg.H; let W = arg.W; let KH = arg.KH; let KW = arg.KW;
+  let SH = arg.SH; let SW = arg.SW; let PH = arg.PH; let PW = arg.PW; let OH = arg.OH; let OW = arg.OW;
+  let dxp = arg.dx + p * u32(H * W); let dyp = arg.dy + p * u32(OH * OW);
   for (var i = 0u; i < u32(H * W); i++) { mem[dxp + i] = 0.0; }
   for (var oh = 0; oh < OH; oh++) {
     for (var ow = 0; ow < OW; ow++) {
@@ -88,7 +92,7 @@ fn avgpool2d_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builti
       let pool = (he - hs) * (we - ws);
       hs = max(hs, 0); ws = max(ws, 0); he = min(he, H); we = min(we, W);
       if (hs >= he || ws >= we) { continue; }
-      let g = mem[dyp + u32(oh * OW + ow)] / f32(select((he - hs) * (we - ws), pool, pu(13u) != 0u));
+      let g = mem[dyp + u32(oh * OW + ow)] / f32(select((he - hs) * (we - ws), pool, arg.countIncludePad != 0u));
       for (var h = hs; h < he; h++) {
         for (var w = ws; w < we; w++) {
           let q = dxp + u32(h * W + w);
@@ -104,10 +108,11 @@ fn avgpool2d_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builti
 // pooled value y is not > 0 passes no gradient. Per plane (any window), in order of o.
 @compute @workgroup_size(256)
 fn maxpool2d_relu_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = maxpool2d_relu_backward_f32_args();
   let p = flat_index(gid, nwg);
-  if (p >= pu(4u)) { return; }
-  let hw = pu(5u) * pu(6u); let ohw = pu(7u) * pu(8u);
-  let dxp = pu(3u) + p * hw; let dyp = pu(0u) + p * ohw; let ip = pu(1u) + p * ohw; let yp = pu(2u) + p * ohw;
+  if (p >= arg.NC) { return; }
+  let hw = arg.H * arg.W; let ohw = arg.OH * arg.OW;
+  let dxp = arg.dx + p * hw; let dyp = arg.dy + p * ohw; let ip = arg.idx + p * ohw; let yp = arg.y + p * ohw;
   for (var i = 0u; i < hw; i++) { mem[dxp + i] = 0.0; }
   for (var o = 0u; o < ohw; o++) {
     let i = ldi(ip + o);
@@ -120,15 +125,16 @@ fn maxpool2d_relu_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @b
 // one invocation per input element, which is either its window's chosen tap or 0.
 @compute @workgroup_size(256)
 fn maxpool2d_relu_backward_tiled_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let H = pu(5u); let W = pu(6u); let OH = pu(7u); let OW = pu(8u);
+  let arg = maxpool2d_relu_backward_f32_args();
+  let H = arg.H; let W = arg.W; let OH = arg.OH; let OW = arg.OW;
   let e = flat_index(gid, nwg);
-  if (e >= pu(4u) * H * W) { return; }
+  if (e >= arg.NC * H * W) { return; }
   let p = e / (H * W); let h = (e / W) % H; let w = e % W;
   var g = 0.0;
   let oh = h / 2u; let ow = w / 2u;
   if (oh < OH && ow < OW) {
     let o = p * OH * OW + oh * OW + ow;
-    if (ldi(pu(1u) + o) == i32(h * W + w) && mem[pu(2u) + o] > 0.0) { g = 0.0 + mem[pu(0u) + o]; }
+    if (ldi(arg.idx + o) == i32(h * W + w) && mem[arg.y + o] > 0.0) { g = 0.0 + mem[arg.dy + o]; }
   }
-  mem[pu(3u) + e] = g;
+  mem[arg.dx + e] = g;
 }

@@ -72,35 +72,38 @@ fn cos_turn(k: u32) -> f32 {
 // rand_uniform_f32(y, n, seed, offset, lo, hi)
 @compute @workgroup_size(256)
 fn rand_uniform_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = rand_uniform_f32_args();
   let i = flat_index(gid, nwg);
-  if (i >= pu(1u)) { return; }
-  let seed = pu(2u);
-  let h = rbits(pu(3u) + i, rkey(seed, 0u, 0u), rkey(seed, 0u, 1u));
-  let lo = pf(4u);
-  mem[pu(0u) + i] = lo + (pf(5u) - lo) * unit(h);
+  if (i >= arg.n) { return; }
+  let seed = arg.seed;
+  let h = rbits(arg.offset + i, rkey(seed, 0u, 0u), rkey(seed, 0u, 1u));
+  let lo = arg.lo;
+  mem[arg.y + i] = lo + (arg.hi - lo) * unit(h);
 }
 
-// rand_normal_f32(y, n, seed, offset, mean, std)
+// rand_normal_f32(y, n, seed, offset, mean, stddev)
 @compute @workgroup_size(256)
 fn rand_normal_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = rand_normal_f32_args();
   let i = flat_index(gid, nwg);
-  if (i >= pu(1u)) { return; }
-  let seed = pu(2u);
-  let c = pu(3u) + i;
+  if (i >= arg.n) { return; }
+  let seed = arg.seed;
+  let c = arg.offset + i;
   let h1 = rbits(c, rkey(seed, 0u, 0u), rkey(seed, 0u, 1u)) >> 8u;
   let h2 = rbits(c, rkey(seed, 1u, 0u), rkey(seed, 1u, 1u)) >> 8u;
   let u1 = f32(h1 + 1u) * 5.9604644775390625e-8;
   let r = sqrt(log_unit(u1) * -2.0);
-  mem[pu(0u) + i] = pf(4u) + pf(5u) * (r * cos_turn(h2));
+  mem[arg.y + i] = arg.mean + arg.stddev * (r * cos_turn(h2));
 }
 
 // dropout_mask_f32(mask, n, seed, offset, p)
 @compute @workgroup_size(256)
 fn dropout_mask_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = dropout_mask_f32_args();
   let i = flat_index(gid, nwg);
-  if (i >= pu(1u)) { return; }
-  let seed = pu(2u);
-  let u = unit(rbits(pu(3u) + i, rkey(seed, 0u, 0u), rkey(seed, 0u, 1u)));
-  let p = pf(4u);
-  mem[pu(0u) + i] = select(1.0 / (1.0 - p), 0.0, u < p);
+  if (i >= arg.n) { return; }
+  let seed = arg.seed;
+  let u = unit(rbits(arg.offset + i, rkey(seed, 0u, 0u), rkey(seed, 0u, 1u)));
+  let p = arg.p;
+  mem[arg.mask + i] = select(1.0 / (1.0 - p), 0.0, u < p);
 }

@@ -13,11 +13,12 @@ fn is_nan(v: f32) -> bool { return v != v; }
 // reduce_f32(op, x, y, outer, len, inner): op 0 sum, 1 mean, 2 max, 3 min
 @compute @workgroup_size(256)
 fn reduce_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let op = pu(0u); let outer = pu(3u); let len = pu(4u); let inner = pu(5u);
+  let arg = reduce_f32_args();
+  let op = arg.op; let outer = arg.outer; let len = arg.len; let inner = arg.inner;
   let t = flat_index(gid, nwg);
   if (t >= outer * inner) { return; }
   let o = t / inner; let j = t % inner;
-  let base = pu(1u) + o * len * inner + j;
+  let base = arg.x + o * len * inner + j;
   var r: f32;
   if (op <= 1u) {
     var total = 0.0;
@@ -26,25 +27,26 @@ fn reduce_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
       for (var l = l0; l < min(len, l0 + CHUNK); l++) { part += mem[base + l * inner]; }
       total += part;
     }
-    r = select(total, total / f32(len), op == 1u);
+    r = select(total, total / f32(len), op == REDUCE_MEAN);
   } else {
     let inf = bitcast<f32>(0x7f800000u | (pu(63u) & 0u));
-    r = select(inf, -inf, op == 2u);
+    r = select(inf, -inf, op == REDUCE_MAX);
     for (var l = 0u; l < len; l++) {
       let v = mem[base + l * inner];
-      if (is_nan(v) || (op == 2u && v > r) || (op == 3u && v < r)) { r = v; }
+      if (is_nan(v) || (op == REDUCE_MAX && v > r) || (op == REDUCE_MIN && v < r)) { r = v; }
       if (is_nan(r)) { break; }
     }
   }
-  mem[pu(2u) + t] = r;
+  mem[arg.y + t] = r;
 }
 
 fn arg_reduce(is_max: bool, gid: vec3<u32>, nwg: vec3<u32>) {
-  let outer = pu(2u); let len = pu(3u); let inner = pu(4u);
+  let arg = argmax_f32_args(); // argmin_f32's arguments are the same
+  let outer = arg.outer; let len = arg.len; let inner = arg.inner;
   let t = flat_index(gid, nwg);
   if (t >= outer * inner) { return; }
   let o = t / inner; let j = t % inner;
-  let base = pu(0u) + o * len * inner + j;
+  let base = arg.x + o * len * inner + j;
   var best = 0u;
   if (len > 0u) {
     var bv = mem[base];
@@ -53,7 +55,7 @@ fn arg_reduce(is_max: bool, gid: vec3<u32>, nwg: vec3<u32>) {
       if (is_nan(v) || (is_max && v > bv) || (!is_max && v < bv)) { bv = v; best = l; }
     }
   }
-  sti(pu(1u) + t, i32(best));
+  sti(arg.y + t, i32(best));
 }
 
 // argmax_f32(x, y, outer, len, inner)
@@ -67,18 +69,19 @@ fn argmin_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 // reduce_max_backward_f32(x, y, dy, dx, outer, len, inner): dy routed to the first l where x == y (NaN == NaN)
 @compute @workgroup_size(256)
 fn reduce_max_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let outer = pu(4u); let len = pu(5u); let inner = pu(6u);
+  let arg = reduce_max_backward_f32_args();
+  let outer = arg.outer; let len = arg.len; let inner = arg.inner;
   let t = flat_index(gid, nwg);
   if (t >= outer * inner) { return; }
   let o = t / inner; let j = t % inner;
   let base = o * len * inner + j;
-  let yv = mem[pu(1u) + t];
-  let g = mem[pu(2u) + t];
+  let yv = mem[arg.y + t];
+  let g = mem[arg.dy + t];
   var found = false;
   for (var l = 0u; l < len; l++) {
-    let v = mem[pu(0u) + base + l * inner];
+    let v = mem[arg.x + base + l * inner];
     let m = !found && (v == yv || (is_nan(v) && is_nan(yv)));
-    mem[pu(3u) + base + l * inner] = select(0.0, g, m);
+    mem[arg.dx + base + l * inner] = select(0.0, g, m);
     if (m) { found = true; }
   }
 }
@@ -94,42 +97,44 @@ fn reduce_max_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @built
 // reduce_f32(op, x, y, outer, len, inner) with inner 1, one workgroup per output
 @compute @workgroup_size(ROW_WG)
 fn reduce_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let arg = reduce_f32_args();
   row_lane = lid;
-  let op = pu(0u); let outer = pu(3u); let len = pu(4u);
+  let op = arg.op; let outer = arg.outer; let len = arg.len;
   let o = wid.x + wid.y * nwg.x;
   if (o >= outer) { return; }
-  let base = pu(1u) + o * len;
+  let base = arg.x + o * len;
   var r: f32;
   if (op <= 1u) {
     var part = 0.0;
     for (var l = lid; l < len; l += ROW_WG) { part += mem[base + l]; }
     let total = workgroup_sum(part);
-    r = select(total, total / f32(len), op == 1u);
+    r = select(total, total / f32(len), op == REDUCE_MEAN);
   } else {
-    let largest = op == 2u;
+    let largest = op == REDUCE_MAX;
     var k = NO_VALUE_KEY;
     for (var l = lid; l < len; l += ROW_WG) { k = max(k, order_key(mem[base + l], largest)); }
     r = key_value(workgroup_max_key(k), largest);
   }
-  if (lid == 0u) { mem[pu(2u) + o] = r; }
+  if (lid == 0u) { mem[arg.y + o] = r; }
 }
 
 // Each lane keeps the first best of its strided indices (they rise, so a
 // strictly larger key is needed to replace it); the combine breaks key ties
 // by index. A NaN has the largest key: the first NaN wins, as in wasm.
 fn arg_reduce_row(largest: bool, wid: vec3<u32>, nwg: vec3<u32>, lid: u32) {
+  let arg = argmax_f32_args(); // argmin_f32's arguments are the same
   row_lane = lid;
-  let outer = pu(2u); let len = pu(3u);
+  let outer = arg.outer; let len = arg.len;
   let o = wid.x + wid.y * nwg.x;
   if (o >= outer) { return; }
-  let base = pu(0u) + o * len;
+  let base = arg.x + o * len;
   var bk = 0u; var bi = NO_INDEX; // key 0 is below every value's key
   for (var l = lid; l < len; l += ROW_WG) {
     let k = order_key(mem[base + l], largest);
     if (k > bk) { bk = k; bi = l; }
   }
   let best = workgroup_best(bk, bi);
-  if (lid == 0u) { sti(pu(1u) + o, i32(select(best, 0u, len == 0u))); }
+  if (lid == 0u) { sti(arg.y + o, i32(select(best, 0u, len == 0u))); }
 }
 
 // argmax_f32(x, y, outer, len, inner) with inner 1, one workgroup per output

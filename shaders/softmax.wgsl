@@ -32,19 +32,21 @@ fn softmax_row(x: u32, p: u32, cols: u32) -> vec2<f32> {
 // softmax_f32(x, y, rows, cols)
 @compute @workgroup_size(256)
 fn softmax_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = softmax_f32_args();
   let r = flat_index(gid, nwg);
-  let cols = pu(3u);
-  if (r >= pu(2u) || cols == 0u) { return; }
-  _ = softmax_row(pu(0u) + r * cols, pu(1u) + r * cols, cols);
+  let cols = arg.cols;
+  if (r >= arg.rows || cols == 0u) { return; }
+  _ = softmax_row(arg.x + r * cols, arg.y + r * cols, cols);
 }
 
 // log_softmax_f32(x, y, rows, cols)
 @compute @workgroup_size(256)
 fn log_softmax_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = log_softmax_f32_args();
   let r = flat_index(gid, nwg);
-  let cols = pu(3u);
-  if (r >= pu(2u) || cols == 0u) { return; }
-  let x = pu(0u) + r * cols; let y = pu(1u) + r * cols;
+  let cols = arg.cols;
+  if (r >= arg.rows || cols == 0u) { return; }
+  let x = arg.x + r * cols; let y = arg.y + r * cols;
   let mx = row_max(x, cols);
   var s = 0.0;
   for (var i = 0u; i < cols; i++) { s += exp(mem[x + i] - mx); }
@@ -55,10 +57,11 @@ fn log_softmax_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
 // softmax_backward_f32(y, dy, dx, rows, cols): dx = y·(dy − Σ dy·y)
 @compute @workgroup_size(256)
 fn softmax_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = softmax_backward_f32_args();
   let r = flat_index(gid, nwg);
-  let cols = pu(4u);
-  if (r >= pu(3u)) { return; }
-  let y = pu(0u) + r * cols; let g = pu(1u) + r * cols; let d = pu(2u) + r * cols;
+  let cols = arg.cols;
+  if (r >= arg.rows) { return; }
+  let y = arg.y + r * cols; let g = arg.dy + r * cols; let d = arg.dx + r * cols;
   var s = 0.0;
   for (var i = 0u; i < cols; i++) { s = fma(mem[y + i], mem[g + i], s); }
   for (var i = 0u; i < cols; i++) { mem[d + i] = mem[y + i] * (mem[g + i] - s); }
@@ -67,10 +70,11 @@ fn softmax_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(
 // log_softmax_backward_f32(y, dy, dx, rows, cols): dx = dy − e^y·Σ dy
 @compute @workgroup_size(256)
 fn log_softmax_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = log_softmax_backward_f32_args();
   let r = flat_index(gid, nwg);
-  let cols = pu(4u);
-  if (r >= pu(3u)) { return; }
-  let y = pu(0u) + r * cols; let g = pu(1u) + r * cols; let d = pu(2u) + r * cols;
+  let cols = arg.cols;
+  if (r >= arg.rows) { return; }
+  let y = arg.y + r * cols; let g = arg.dy + r * cols; let d = arg.dx + r * cols;
   var s = 0.0;
   for (var i = 0u; i < cols; i++) { s += mem[g + i]; }
   for (var i = 0u; i < cols; i++) { mem[d + i] = mem[g + i] - exp(mem[y + i]) * s; }
@@ -79,30 +83,32 @@ fn log_softmax_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @buil
 // softmax_xent_f32(logits, labels, loss, probs, rows, cols)
 @compute @workgroup_size(256)
 fn softmax_xent_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = softmax_xent_f32_args();
   let r = flat_index(gid, nwg);
-  let cols = pu(5u);
-  if (r >= pu(4u) || cols == 0u) { return; }
-  let x = pu(0u) + r * cols;
-  let ms = softmax_row(x, pu(3u) + r * cols, cols);
+  let cols = arg.cols;
+  if (r >= arg.rows || cols == 0u) { return; }
+  let x = arg.logits + r * cols;
+  let ms = softmax_row(x, arg.probs + r * cols, cols);
   // the host cannot check labels that live on the GPU: an out-of-range one gives a NaN loss
-  let lab = ldi(pu(1u) + r);
-  if (lab < 0 || u32(lab) >= cols) { mem[pu(2u) + r] = bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); return; }
-  mem[pu(2u) + r] = ms.x + log(ms.y) - mem[x + u32(lab)];
+  let lab = ldi(arg.labels + r);
+  if (lab < 0 || u32(lab) >= cols) { mem[arg.loss + r] = bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); return; }
+  mem[arg.loss + r] = ms.x + log(ms.y) - mem[x + u32(lab)];
 }
 
 // softmax_xent_backward_f32(probs, labels, dloss, dlossStride, dlogits, rows, cols, scale):
 // no sum over the row, so one invocation per element (a wide row is spread over the GPU, not walked by one invocation)
 @compute @workgroup_size(256)
 fn softmax_xent_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = softmax_xent_backward_f32_args();
   let t = flat_index(gid, nwg);
-  let rows = pu(5u); let cols = pu(6u);
+  let rows = arg.rows; let cols = arg.cols;
   if (t >= rows * cols) { return; }
   let r = t / cols; let i = t % cols;
-  let g = mem[pu(2u) + r * pu(3u)] * pf(7u);
-  let p = mem[pu(0u) + t];
-  let lab = ldi(pu(1u) + r);
+  let g = mem[arg.dloss + r * arg.dlossStride] * arg.scale;
+  let p = mem[arg.probs + t];
+  let lab = ldi(arg.labels + r);
   // an out-of-range label (the host cannot check labels on the GPU) leaves the row at probs·g
-  mem[pu(4u) + t] = select(p * g, (p - 1.0) * g, lab >= 0 && u32(lab) == i);
+  mem[arg.dlogits + t] = select(p * g, (p - 1.0) * g, lab >= 0 && u32(lab) == i);
 }
 
 // ---------------------------------------------------------------------------
@@ -128,21 +134,23 @@ fn workgroup_softmax_row(x: u32, p: u32, cols: u32) -> vec2<f32> {
 // softmax_f32(x, y, rows, cols), one workgroup per row
 @compute @workgroup_size(ROW_WG)
 fn softmax_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let arg = softmax_f32_args();
   row_lane = lid;
   let r = wid.x + wid.y * nwg.x;
-  let cols = pu(3u);
-  if (r >= pu(2u) || cols == 0u) { return; }
-  _ = workgroup_softmax_row(pu(0u) + r * cols, pu(1u) + r * cols, cols);
+  let cols = arg.cols;
+  if (r >= arg.rows || cols == 0u) { return; }
+  _ = workgroup_softmax_row(arg.x + r * cols, arg.y + r * cols, cols);
 }
 
 // log_softmax_f32(x, y, rows, cols), one workgroup per row
 @compute @workgroup_size(ROW_WG)
 fn log_softmax_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let arg = log_softmax_f32_args();
   row_lane = lid;
   let r = wid.x + wid.y * nwg.x;
-  let cols = pu(3u);
-  if (r >= pu(2u) || cols == 0u) { return; }
-  let x = pu(0u) + r * cols; let y = pu(1u) + r * cols;
+  let cols = arg.cols;
+  if (r >= arg.rows || cols == 0u) { return; }
+  let x = arg.x + r * cols; let y = arg.y + r * cols;
   let mx = workgroup_row_max(x, cols);
   var s = 0.0;
   for (var i = lid; i < cols; i += ROW_WG) { s += exp(mem[x + i] - mx); }
@@ -153,11 +161,12 @@ fn log_softmax_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num
 // softmax_backward_f32(y, dy, dx, rows, cols), one workgroup per row
 @compute @workgroup_size(ROW_WG)
 fn softmax_backward_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let arg = softmax_backward_f32_args();
   row_lane = lid;
   let r = wid.x + wid.y * nwg.x;
-  let cols = pu(4u);
-  if (r >= pu(3u)) { return; }
-  let y = pu(0u) + r * cols; let g = pu(1u) + r * cols; let d = pu(2u) + r * cols;
+  let cols = arg.cols;
+  if (r >= arg.rows) { return; }
+  let y = arg.y + r * cols; let g = arg.dy + r * cols; let d = arg.dx + r * cols;
   var s = 0.0;
   for (var i = lid; i < cols; i += ROW_WG) { s = fma(mem[y + i], mem[g + i], s); }
   s = workgroup_sum(s);
@@ -167,11 +176,12 @@ fn softmax_backward_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builti
 // log_softmax_backward_f32(y, dy, dx, rows, cols), one workgroup per row
 @compute @workgroup_size(ROW_WG)
 fn log_softmax_backward_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let arg = log_softmax_backward_f32_args();
   row_lane = lid;
   let r = wid.x + wid.y * nwg.x;
-  let cols = pu(4u);
-  if (r >= pu(3u)) { return; }
-  let y = pu(0u) + r * cols; let g = pu(1u) + r * cols; let d = pu(2u) + r * cols;
+  let cols = arg.cols;
+  if (r >= arg.rows) { return; }
+  let y = arg.y + r * cols; let g = arg.dy + r * cols; let d = arg.dx + r * cols;
   var s = 0.0;
   for (var i = lid; i < cols; i += ROW_WG) { s += mem[g + i]; }
   s = workgroup_sum(s);
@@ -181,15 +191,16 @@ fn log_softmax_backward_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @bu
 // softmax_xent_f32(logits, labels, loss, probs, rows, cols), one workgroup per row
 @compute @workgroup_size(ROW_WG)
 fn softmax_xent_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let arg = softmax_xent_f32_args();
   row_lane = lid;
   let r = wid.x + wid.y * nwg.x;
-  let cols = pu(5u);
-  if (r >= pu(4u) || cols == 0u) { return; }
-  let x = pu(0u) + r * cols;
-  let ms = workgroup_softmax_row(x, pu(3u) + r * cols, cols);
+  let cols = arg.cols;
+  if (r >= arg.rows || cols == 0u) { return; }
+  let x = arg.logits + r * cols;
+  let ms = workgroup_softmax_row(x, arg.probs + r * cols, cols);
   if (lid != 0u) { return; }
-  let lab = ldi(pu(1u) + r);
-  if (lab < 0 || u32(lab) >= cols) { mem[pu(2u) + r] = bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); return; }
-  mem[pu(2u) + r] = ms.x + log(ms.y) - mem[x + u32(lab)];
+  let lab = ldi(arg.labels + r);
+  if (lab < 0 || u32(lab) >= cols) { mem[arg.loss + r] = bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); return; }
+  mem[arg.loss + r] = ms.x + log(ms.y) - mem[x + u32(lab)];
 }
 //#end row-kernels

@@ -80,4 +80,31 @@ test("the scanner finds a cycle when there is one", () => {
   assert.equal(cycles(g).map((c) => c.sort()), [["a", "b", "c"]]);
 });
 
+/** The host files under `dir` with every line that matches one of `patterns` (comments skipped). */
+function offenders(dir: string, patterns: RegExp[]): string[] {
+  const out: string[] = [];
+  for (const f of sources(join(HOST, dir))) {
+    readFileSync(f, "utf8").split("\n").forEach((line, i) => {
+      if (/^\s*(\/\/|\*|\/\*)/.test(line)) return;
+      if (patterns.some((p) => p.test(line))) out.push(`${relative(HOST, f)}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  return out;
+}
+
+test("ops, optimizers and layers hold no backend checks and no scheduling: they call the backend's typed kernels", () => {
+  const patterns = [/\.name\s*[!=]==\s*"(wasm|webgpu)"/, /splitRange|\bthreads\.js"|\.parallel\(|\.split\("[a-z_0-9]+"/, /\bbe\.k\.|backend\(\)\.k\b|\.exports\b/, /\.hostMemory\b|\.variant\.startsWith/];
+  for (const dir of ["ops", "optim", "nn"]) assert.equal(offenders(dir, patterns), [], `${dir}/ reaches past the kernel seam`);
+  // the check itself works
+  assert.ok(patterns[0].test(`if (be.name === "wasm") {`) && patterns[1].test(`import { splitRange } from "../backends/threads.js";`));
+});
+
+test("engine objects are not patched: no `as any` in engine.ts or the backends", () => {
+  for (const f of ["engine.ts", join("backends", "wasm", "backend.ts"), join("backends", "webgpu", "backend.ts")]) {
+    const src = readFileSync(join(HOST, f), "utf8");
+    assert.not.match(src, /\)\s+as any\)\.(_\w+)/, `${f} sets a private field through as any`);
+  }
+  assert.not.match(readFileSync(join(HOST, "engine.ts"), "utf8"), /as any/, "engine.ts has no as any");
+});
+
 test.run();

@@ -109,7 +109,8 @@ test("nn layers: sizes are positive integers and unknown options are refused", (
   assert.throws(() => new wg.nn.Linear(2, 3, { bais: false } as any), /Linear: unknown option "bais"/);
 });
 
-test("internals are not on wg.*: gemmRaw and its flags", () => {
+test("internals are not on wg.*: the raw-pointer gemm and its flags", () => {
+  assert.is((wg as any).gemm, undefined);
   assert.is((wg as any).gemmRaw, undefined);
   assert.is((wg as any).TRANS_A, undefined);
   assert.type(wg.matmul, "function");

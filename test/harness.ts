@@ -5,13 +5,15 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { rng } from "../host/random.js";
+import type { WasmExports } from "../host/backends/abi.generated.js";
 
 export type Variant = "simd" | "relaxed" | "simd-threads" | "relaxed-threads";
 
 export interface KernelBox {
   variant: Variant;
   /** The module's exports, called with byte offsets and integers. */
-  k: Record<string, (...args: number[]) => number>;
+  /** By name (a typo is a tsc error), positional as in docs/KERNELS.md; loosely typed so tests can spread argument lists. */
+  k: Record<keyof WasmExports | "variant_has_relaxed_simd", (...args: number[]) => number>;
   memory: WebAssembly.Memory;
   /** Bump-allocates `bytes` (64-byte aligned) and returns the byte offset. */
   alloc(bytes: number): number;

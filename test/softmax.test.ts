@@ -230,7 +230,7 @@ for (const v of KERNEL_VARIANTS) {
         part(b);
         assert.equal(Array.from(box.f32(b, len + 1)), Array.from(box.f32(a, len + 1)), `${v} ${name} cols ${cols}: split rows differ`);
       };
-      for (const k of ["softmax_f32", "log_softmax_f32"]) {
+      for (const k of ["softmax_f32", "log_softmax_f32"] as const) {
         same(k, (o) => box.k[k](px, o, rows, cols), (o) => { box.k[k](px, o, s, cols); box.k[k](px + so, o + so, rows - s, cols); });
       }
       const py = box.putF32(softmaxRef(x, rows, cols)), ply = box.putF32(logSoftmaxRef(x, rows, cols));

@@ -11,15 +11,14 @@ import * as assert from "uvu/assert";
 import { kernels, assertClose, randomF32 } from "./harness.js";
 import type { KernelBox } from "./harness.js";
 import { WebGpuBackend } from "../host/backends/webgpu/backend.js";
-import { detectFeatures } from "../host/backends/features.js";
-import { putBoth, compareTwins } from "./webgpu-twins.js";
+import { putBoth, compareTwins, gpuCall } from "./webgpu-twins.js";
 
 let box: KernelBox;
 let gpu: WebGpuBackend;
 
 test.before(async () => {
   box = kernels("simd");
-  gpu = await WebGpuBackend.create({ verbose: false }, { k: box.k, features: detectFeatures() });
+  gpu = await WebGpuBackend.create({ verbose: false });
 });
 test.after(() => gpu?.shutdown());
 
@@ -40,11 +39,11 @@ test("im2col_f32 and col2im_f32 (accumulating): padding, strides 1/2/3, dilation
     const [xw, xg] = put(randomF32(C * H * W, H));
     const [cw, cg] = put(randomF32(CKK * ld, 2)); // the 3 padding columns per row must keep their values
     box.k.im2col_f32(xw, cw, ...geo);
-    gpu.k.im2col_f32(xg, cg, ...geo);
+    gpuCall(gpu, "im2col_f32", xg, cg, ...geo);
     await compare(cg, cw, CKK * ld, `im2col ${what}`, { rtol: 0, atol: 0 });
     const [dxw, dxg] = put(randomF32(C * H * W, 5)); // col2im adds onto what is there
     box.k.col2im_f32(cw, dxw, ...geo);
-    gpu.k.col2im_f32(cg, dxg, ...geo);
+    gpuCall(gpu, "col2im_f32", cg, dxg, ...geo);
     await compare(dxg, dxw, C * H * W, `col2im ${what}`, { rtol: 0, atol: 0 });
   }
 });
@@ -56,12 +55,12 @@ test("pad2d_f32 and bias_add_channels_f32", async () => {
     const [xw, xg] = put(randomF32(NC * H * W, 7));
     const [pw, pg] = put(randomF32(NC * Hp * Wp, 8));
     box.k.pad2d_f32(xw, pw, NC, H, W, PH, PW);
-    gpu.k.pad2d_f32(xg, pg, NC, H, W, PH, PW);
+    gpuCall(gpu, "pad2d_f32", xg, pg, NC, H, W, PH, PW);
     await compare(pg, pw, NC * Hp * Wp, `pad2d ${NC}×${H}×${W} p${PH},${PW}`, { rtol: 0, atol: 0 });
   }
   const [yw, yg] = put(randomF32(3 * 5 * 13, 9)), [bw, bg] = put(randomF32(5, 10));
   box.k.bias_add_channels_f32(yw, bw, 3, 5, 13);
-  gpu.k.bias_add_channels_f32(yg, bg, 3, 5, 13);
+  gpuCall(gpu, "bias_add_channels_f32", yg, bg, 3, 5, 13);
   await compare(yg, yw, 3 * 5 * 13, "bias_add_channels 3×5×13", { rtol: 0, atol: 0 });
 });
 
@@ -76,18 +75,18 @@ test("conv2d_direct_f32 and conv2d_wgrad_f32: OW 8, 9 and 26, Cout with a remain
     const [ww, wgp] = put(randomF32(Cout * CKK, Wp));
     const [yw, yg] = put(new Float32Array(N * Cout * P));
     box.k.conv2d_direct_f32(xw, ww, yw, N, C, Hp, Wp, KH, KW, Cout);
-    gpu.k.conv2d_direct_f32(xg, wgp, yg, N, C, Hp, Wp, KH, KW, Cout);
+    gpuCall(gpu, "conv2d_direct_f32", xg, wgp, yg, N, C, Hp, Wp, KH, KW, Cout);
     await compare(yg, yw, N * Cout * P, `conv2d_direct ${what}`, { rtol: 1e-5, atol: 1e-6 * CKK });
     const [dyw, dyg] = put(randomF32(N * Cout * P, 3));
     const [dww, dwg] = put(new Float32Array(Cout * CKK));
     box.k.conv2d_wgrad_f32(xw, dyw, dww, N, C, Hp, Wp, KH, KW, Cout, Cout);
-    gpu.k.conv2d_wgrad_f32(xg, dyg, dwg, N, C, Hp, Wp, KH, KW, Cout, Cout);
+    gpuCall(gpu, "conv2d_wgrad_f32", xg, dyg, dwg, N, C, Hp, Wp, KH, KW, Cout, Cout);
     await compare(dwg, dww, Cout * CKK, `conv2d_wgrad ${what}`, { rtol: 1e-4, atol: 1e-5 * N * P });
     if (Cout > 2) {
       // output channels [1, Cout − 1) only, as a host split over channels passes them
       const [sw, sg] = put(new Float32Array(Cout * CKK));
       box.k.conv2d_wgrad_f32(xw, dyw + P * 4, sw + CKK * 4, N, C, Hp, Wp, KH, KW, Cout - 2, Cout);
-      gpu.k.conv2d_wgrad_f32(xg, dyg + P * 4, sg + CKK * 4, N, C, Hp, Wp, KH, KW, Cout - 2, Cout);
+      gpuCall(gpu, "conv2d_wgrad_f32", xg, dyg + P * 4, sg + CKK * 4, N, C, Hp, Wp, KH, KW, Cout - 2, Cout);
       await compare(sg, sw, Cout * CKK, `conv2d_wgrad channels 1..${Cout - 1} ${what}`, { rtol: 1e-4, atol: 1e-5 * N * P });
     }
   }
@@ -106,11 +105,11 @@ test("maxpool2d_relu_backward_f32: tiled 2×2 (odd H and W) and general windows,
     const [xw, xg] = put(z);
     const [yw, yg] = put(new Float32Array(NC * OH * OW)), [iw, ig] = put(new Int32Array(NC * OH * OW));
     box.k.maxpool2d_f32(xw, yw, iw, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW);
-    gpu.k.maxpool2d_f32(xg, yg, ig, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW);
+    gpuCall(gpu, "maxpool2d_f32", xg, yg, ig, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW);
     const [dyw, dyg] = put(randomF32(NC * OH * OW, 6));
     const [dxw, dxg] = put(randomF32(NC * H * W, 7)); // overwritten entirely
     box.k.maxpool2d_relu_backward_f32(dyw, iw, yw, dxw, NC, H, W, OH, OW, tiled);
-    gpu.k.maxpool2d_relu_backward_f32(dyg, ig, yg, dxg, NC, H, W, OH, OW, tiled);
+    gpuCall(gpu, "maxpool2d_relu_backward_f32", dyg, ig, yg, dxg, NC, H, W, OH, OW, tiled);
     await compare(dxg, dxw, NC * H * W, `maxpool2d_relu_backward ${what}`, { rtol: 0, atol: 0 });
     const dx = box.f32(dxw, NC * H * W);
     assert.ok(dx.some((v) => v !== 0) && dx.some((v, i) => v === 0 && z[i] > 0), `${what}: the case has passed and blocked gradients`);
@@ -122,13 +121,13 @@ test("rand_uniform_f32 and dropout_mask_f32 give the wasm twin's bits; rand_norm
   for (const [n, seed, offset] of [[1, 0, 0], [1000, 42, 17], [515, -7, 123456789]]) {
     const [uw, ug] = put(new Float32Array(n)), [nw, ng] = put(new Float32Array(n)), [mw, mg] = put(new Float32Array(n));
     box.k.rand_uniform_f32(uw, n, seed, offset, -0.5, 2);
-    gpu.k.rand_uniform_f32(ug, n, seed, offset, -0.5, 2);
+    gpuCall(gpu, "rand_uniform_f32", ug, n, seed, offset, -0.5, 2);
     await compare(ug, uw, n, `rand_uniform n=${n} seed=${seed}`, { rtol: 0, atol: 0 });
     box.k.dropout_mask_f32(mw, n, seed, offset, 0.3);
-    gpu.k.dropout_mask_f32(mg, n, seed, offset, 0.3);
+    gpuCall(gpu, "dropout_mask_f32", mg, n, seed, offset, 0.3);
     await compare(mg, mw, n, `dropout_mask n=${n} seed=${seed}`, { rtol: 0, atol: 0 });
     box.k.rand_normal_f32(nw, n, seed, offset, 1, 0.5);
-    gpu.k.rand_normal_f32(ng, n, seed, offset, 1, 0.5);
+    gpuCall(gpu, "rand_normal_f32", ng, n, seed, offset, 1, 0.5);
     await compare(ng, nw, n, `rand_normal n=${n} seed=${seed}`, { rtol: 1e-5, atol: 1e-6 });
   }
 });

@@ -14,9 +14,9 @@ import * as assert from "uvu/assert";
 import { kernels, assertClose, randomF32 } from "./harness.js";
 import type { KernelBox } from "./harness.js";
 import type { WebGpuBackend } from "../host/backends/webgpu/backend.js";
-import { ROW_REDUCTION } from "../host/backends/webgpu/twins.js";
+import { ROW_REDUCTION } from "../host/backends/webgpu/plans.js";
 import * as wg from "../host/index.js";
-import { putBoth, compareTwins } from "./webgpu-twins.js";
+import { putBoth, compareTwins, gpuCall } from "./webgpu-twins.js";
 
 const WIDTHS = [1, 2, 3, 4, 5, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257, 1000, 4099];
 const ROW_KERNELS = ["softmax_f32", "log_softmax_f32", "softmax_backward_f32", "log_softmax_backward_f32", "softmax_xent_f32",
@@ -49,22 +49,22 @@ async function sweep(pass: string): Promise<void> {
     // softmax family
     const [xw, xg] = put(randomF32(n, n).map((v) => v * 8));
     const [yw, yg] = put(new Float32Array(n)), [dyw, dyg] = put(randomF32(n, n + 1)), [dxw, dxg] = put(new Float32Array(n));
-    for (const [fwd, bwd] of [["softmax_f32", "softmax_backward_f32"], ["log_softmax_f32", "log_softmax_backward_f32"]]) {
-      box.k[fwd](xw, yw, rows, cols); gpu.k[fwd](xg, yg, rows, cols);
+    for (const [fwd, bwd] of [["softmax_f32", "softmax_backward_f32"], ["log_softmax_f32", "log_softmax_backward_f32"]] as const) {
+      box.k[fwd](xw, yw, rows, cols); gpuCall(gpu, fwd, xg, yg, rows, cols);
       await compare(yg, yw, n, `${fwd} ${what}`, { rtol: 5e-5, atol: 1e-6 });
-      box.k[bwd](yw, dyw, dxw, rows, cols); gpu.k[bwd](yg, dyg, dxg, rows, cols);
+      box.k[bwd](yw, dyw, dxw, rows, cols); gpuCall(gpu, bwd, yg, dyg, dxg, rows, cols);
       await compare(dxg, dxw, n, `${bwd} ${what}`, { rtol: 1e-4, atol: 2e-5 });
     }
     const labels = Int32Array.from({ length: rows }, (_, r) => (r * 7 + cols - 1) % cols);
     const [lw, lg] = put(labels), [lossw, lossg] = put(new Float32Array(rows)), [pw, pg] = put(new Float32Array(n));
-    box.k.softmax_xent_f32(xw, lw, lossw, pw, rows, cols); gpu.k.softmax_xent_f32(xg, lg, lossg, pg, rows, cols);
+    box.k.softmax_xent_f32(xw, lw, lossw, pw, rows, cols); gpuCall(gpu, "softmax_xent_f32", xg, lg, lossg, pg, rows, cols);
     await compare(lossg, lossw, rows, `softmax_xent loss ${what}`, { rtol: 1e-5, atol: 2e-5 });
     await compare(pg, pw, n, `softmax_xent probs ${what}`, { rtol: 5e-5, atol: 1e-6 });
     // its backward has no row sum (one invocation per element, whatever the variant): per-row and broadcast dloss
     const [gw, gg] = put(randomF32(rows, 9));
     for (const stride of [1, 0]) {
       box.k.softmax_xent_backward_f32(pw, lw, gw, stride, dxw, rows, cols, 0.5);
-      gpu.k.softmax_xent_backward_f32(pg, lg, gg, stride, dxg, rows, cols, 0.5);
+      gpuCall(gpu, "softmax_xent_backward_f32", pg, lg, gg, stride, dxg, rows, cols, 0.5);
       await compare(dxg, dxw, n, `softmax_xent_backward dlossStride=${stride} ${what}`, { rtol: 5e-5, atol: 1e-7 });
     }
     // layer norm, with gamma and beta on even widths, without on odd ones
@@ -74,12 +74,12 @@ async function sweep(pass: string): Promise<void> {
     const xn = randomF32(n, n + 2).map((v, i) => v * 3 + (i % 7)); // an offset mean: the two-pass variance matters
     const [xnw, xng] = put(xn);
     box.k.layernorm_f32(xnw, gamw, betw, yw, mw, rw, rows, cols, 1e-5);
-    gpu.k.layernorm_f32(xng, gamg, betg, yg, mg, rg, rows, cols, 1e-5);
+    gpuCall(gpu, "layernorm_f32", xng, gamg, betg, yg, mg, rg, rows, cols, 1e-5);
     await compare(yg, yw, n, `layernorm ${what}`, { rtol: 1e-4, atol: 2e-4 });
     await compare(mg, mw, rows, `layernorm mean ${what}`, { rtol: 1e-5, atol: 1e-5 });
     await compare(rg, rw, rows, `layernorm rstd ${what}`, { rtol: 1e-4, atol: 1e-5 });
     box.k.layernorm_backward_f32(xnw, dyw, gamw, mw, rw, dxw, rows, cols);
-    gpu.k.layernorm_backward_f32(xng, dyg, gamg, mg, rg, dxg, rows, cols);
+    gpuCall(gpu, "layernorm_backward_f32", xng, dyg, gamg, mg, rg, dxg, rows, cols);
     await compare(dxg, dxw, n, `layernorm_backward ${what}`, { rtol: 2e-4, atol: 2e-4 });
     // contiguous reduce / argmax / argmin: ties, signed zeros, and a NaN row (its first NaN wins)
     const q = quarters(n, n + 3);
@@ -87,16 +87,16 @@ async function sweep(pass: string): Promise<void> {
     const [qw, qg] = put(q);
     const [ow, og] = put(new Float32Array(rows)), [iw, ig] = put(new Int32Array(rows));
     for (let op = 0; op < 4; op++) {
-      box.k.reduce_f32(op, qw, ow, rows, cols, 1); gpu.k.reduce_f32(op, qg, og, rows, cols, 1);
+      box.k.reduce_f32(op, qw, ow, rows, cols, 1); gpuCall(gpu, "reduce_f32", op, qg, og, rows, cols, 1);
       await compare(og, ow, rows, `reduce op=${op} ${what}`, { rtol: 1e-5, atol: 1e-5 * Math.sqrt(cols) });
     }
-    for (const k of ["argmax_f32", "argmin_f32"]) {
-      box.k[k](qw, iw, rows, cols, 1); gpu.k[k](qg, ig, rows, cols, 1);
+    for (const k of ["argmax_f32", "argmin_f32"] as const) {
+      box.k[k](qw, iw, rows, cols, 1); gpuCall(gpu, k, qg, ig, rows, cols, 1);
       assert.equal(Array.from(new Int32Array(await gpu.read(ig, rows * 4))), Array.from(box.i32(iw, rows)), `${k} ${what}`);
     }
     // softmax of a row holding a NaN: NaN throughout, as wasm's max propagates it
     if (rows > 1) {
-      box.k.softmax_f32(qw, yw, rows, cols); gpu.k.softmax_f32(qg, yg, rows, cols);
+      box.k.softmax_f32(qw, yw, rows, cols); gpuCall(gpu, "softmax_f32", qg, yg, rows, cols);
       await compare(yg, yw, n, `softmax with a NaN row ${what}`, { rtol: 5e-5, atol: 1e-6 });
     }
   }
@@ -109,11 +109,11 @@ async function edges(pass: string): Promise<void> {
   const rows = 3;
   const [ew, eg] = put(new Float32Array(1)), [ow, og] = put(new Float32Array(rows)), [iw, ig] = put(new Int32Array(rows).fill(7));
   for (let op = 0; op < 4; op++) {
-    box.k.reduce_f32(op, ew, ow, rows, 0, 1); gpu.k.reduce_f32(op, eg, og, rows, 0, 1);
+    box.k.reduce_f32(op, ew, ow, rows, 0, 1); gpuCall(gpu, "reduce_f32", op, eg, og, rows, 0, 1);
     // exact (assertClose cannot compare infinities): 0, NaN, −inf, +inf
     assert.equal(Array.from(new Float32Array(await gpu.read(og, rows * 4))), Array.from(box.f32(ow, rows)), `${pass} reduce op=${op} over empty rows`);
   }
-  box.k.argmax_f32(ew, iw, rows, 0, 1); gpu.k.argmax_f32(eg, ig, rows, 0, 1);
+  box.k.argmax_f32(ew, iw, rows, 0, 1); gpuCall(gpu, "argmax_f32", eg, ig, rows, 0, 1);
   assert.equal(Array.from(new Int32Array(await gpu.read(ig, rows * 4))), Array.from(box.i32(iw, rows)), `${pass} argmax over empty rows`);
   // −0 and +0 tie as the extreme (the first wins): rows of 200 spread over many lanes and subgroups
   const zeros = new Float32Array(400);
@@ -121,8 +121,8 @@ async function edges(pass: string): Promise<void> {
   zeros[70] = -0; zeros[150] = 0; zeros[190] = -0; // argmax of row 0: 70
   zeros[240] = 0; zeros[241] = -0; zeros[399] = -0; // argmin of row 1: 40
   const [zw, zg] = put(zeros), [zaw, zag] = put(new Int32Array(2));
-  for (const k of ["argmax_f32", "argmin_f32"]) {
-    box.k[k](zw, zaw, 2, 200, 1); gpu.k[k](zg, zag, 2, 200, 1);
+  for (const k of ["argmax_f32", "argmin_f32"] as const) {
+    box.k[k](zw, zaw, 2, 200, 1); gpuCall(gpu, k, zg, zag, 2, 200, 1);
     assert.equal(Array.from(new Int32Array(await gpu.read(zag, 8))), Array.from(box.i32(zaw, 2)), `${pass} ${k} with −0 and +0 tied`);
   }
   // the 2-D grid of the workgroup kernels (row = x + y·groups in x), with at most 7 groups in x:
@@ -132,11 +132,11 @@ async function edges(pass: string): Promise<void> {
     const r2 = 40, c2 = 33, n2 = r2 * c2;
     const [xw, xg] = put(quarters(n2, 12)), [sw, sg] = put(new Float32Array(r2)), [aw, ag] = put(new Int32Array(r2));
     const [lw, lg] = put(Int32Array.from({ length: r2 }, (_, r) => r % c2)), [pw, pg] = put(new Float32Array(n2)), [lossw, lossg] = put(new Float32Array(r2));
-    box.k.reduce_f32(1, xw, sw, r2, c2, 1); gpu.k.reduce_f32(1, xg, sg, r2, c2, 1);
+    box.k.reduce_f32(1, xw, sw, r2, c2, 1); gpuCall(gpu, "reduce_f32", 1, xg, sg, r2, c2, 1);
     await compare(sg, sw, r2, `${pass} reduce mean, ${r2} rows on a 7-wide 2-D grid`, { rtol: 1e-5, atol: 1e-6 });
-    box.k.argmin_f32(xw, aw, r2, c2, 1); gpu.k.argmin_f32(xg, ag, r2, c2, 1);
+    box.k.argmin_f32(xw, aw, r2, c2, 1); gpuCall(gpu, "argmin_f32", xg, ag, r2, c2, 1);
     assert.equal(Array.from(new Int32Array(await gpu.read(ag, r2 * 4))), Array.from(box.i32(aw, r2)), `${pass} argmin, ${r2} rows on a 7-wide 2-D grid`);
-    box.k.softmax_xent_f32(xw, lw, lossw, pw, r2, c2); gpu.k.softmax_xent_f32(xg, lg, lossg, pg, r2, c2);
+    box.k.softmax_xent_f32(xw, lw, lossw, pw, r2, c2); gpuCall(gpu, "softmax_xent_f32", xg, lg, lossg, pg, r2, c2);
     await compare(lossg, lossw, r2, `${pass} softmax_xent loss, ${r2} rows on a 7-wide 2-D grid`, { rtol: 1e-5, atol: 1e-5 });
     await compare(pg, pw, n2, `${pass} softmax_xent probs, ${r2} rows on a 7-wide 2-D grid`, { rtol: 5e-5, atol: 1e-6 });
   } finally {
@@ -150,9 +150,9 @@ async function manyRows(pass: string): Promise<void> {
   ROW_REDUCTION.workgroupFromCols = 32;
   const many = 70000, cols = 3;
   const [xw, xg] = put(randomF32(many * cols, 11)), [sw, sg] = put(new Float32Array(many)), [iw, ig] = put(new Int32Array(many));
-  box.k.reduce_f32(0, xw, sw, many, cols, 1); gpu.k.reduce_f32(0, xg, sg, many, cols, 1);
+  box.k.reduce_f32(0, xw, sw, many, cols, 1); gpuCall(gpu, "reduce_f32", 0, xg, sg, many, cols, 1);
   await compare(sg, sw, many, `${pass} reduce sum over ${many} rows of ${cols}`, { rtol: 1e-5, atol: 1e-6 });
-  box.k.argmax_f32(xw, iw, many, cols, 1); gpu.k.argmax_f32(xg, ig, many, cols, 1);
+  box.k.argmax_f32(xw, iw, many, cols, 1); gpuCall(gpu, "argmax_f32", xg, ig, many, cols, 1);
   assert.equal(Array.from(new Int32Array(await gpu.read(ig, many * 4))), Array.from(box.i32(iw, many)), `${pass} argmax over ${many} rows`);
 }
 
@@ -164,7 +164,7 @@ async function defaultChoice(pass: string, wide: string): Promise<void> {
   for (const cols of [10, 100]) {
     const rows = 5, n = rows * cols;
     const [xw, xg] = put(randomF32(n, cols)), [yw, yg] = put(new Float32Array(n));
-    box.k.log_softmax_f32(xw, yw, rows, cols); gpu.k.log_softmax_f32(xg, yg, rows, cols);
+    box.k.log_softmax_f32(xw, yw, rows, cols); gpuCall(gpu, "log_softmax_f32", xg, yg, rows, cols);
     await compare(yg, yw, n, `${pass} log_softmax ${rows}×${cols} at the default threshold`, { rtol: 5e-5, atol: 1e-6 });
   }
   assert.not.ok(before.has("log_softmax_f32"), `${pass}: the sweep (threshold 0) never ran the per-row kernel`);

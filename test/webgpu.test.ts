@@ -13,10 +13,11 @@ import * as assert from "uvu/assert";
 import { kernels, assertClose, randomF32 } from "./harness.js";
 import type { KernelBox } from "./harness.js";
 import { WebGpuBackend } from "../host/backends/webgpu/backend.js";
-import { GEMM_SMALL } from "../host/backends/webgpu/twins.js";
-import { detectFeatures } from "../host/backends/features.js";
+import { GEMM_SMALL } from "../host/backends/webgpu/plans.js";
+import { UnaryOp, type KernelName } from "../host/backends/abi.generated.js";
+import { EXPORT_ARGS } from "../host/backends/abi-tables.generated.js";
 import * as wg from "../host/index.js";
-import { putBoth, compareTwins } from "./webgpu-twins.js";
+import { putBoth, compareTwins, gpuCall } from "./webgpu-twins.js";
 
 const TRANS_A = 1, TRANS_B = 2, ACCUMULATE = 4;
 let box: KernelBox;
@@ -24,7 +25,7 @@ let gpu: WebGpuBackend;
 
 test.before(async () => {
   box = kernels("simd");
-  gpu = await WebGpuBackend.create({ verbose: false }, { k: box.k, features: detectFeatures() });
+  gpu = await WebGpuBackend.create({ verbose: false });
   console.log(`  ${gpu.summary}`);
 });
 test.after(() => gpu?.shutdown());
@@ -62,7 +63,7 @@ test(`gemm_f32 (${what}): every transpose and accumulate flag, m/n/k around the 
       const [cw, cg] = put(randomF32(len, seed + 2), 1);
       const scratch = box.alloc(box.k.gemm_packed_b_bytes(k, n) + 16);
       box.k.gemm_f32(aw, bw, cw, m, n, k, lda, ldb, ldc, flags, scratch);
-      gpu.k.gemm_f32(ag, bg, cg, m, n, k, lda, ldb, ldc, flags, 0);
+      gpuCall(gpu, "gemm_f32", ag, bg, cg, m, n, k, lda, ldb, ldc, flags, 0);
       cases.push({ m, n, k, cw, cg, len });
     }
     for (const c of cases) {
@@ -87,7 +88,7 @@ test("gemm_f32 with 128×128 tiles (m, n ≥ 128): 257×129×300, every flag, ma
     const [bw, bg] = put(randomF32(k * n, 8));
     const [cw, cg] = put(randomF32(m * n, 9));
     box.k.gemm_f32(aw, bw, cw, m, n, k, flags & TRANS_A ? m : k, flags & TRANS_B ? k : n, n, flags, box.alloc(box.k.gemm_packed_b_bytes(k, n)));
-    gpu.k.gemm_f32(ag, bg, cg, m, n, k, flags & TRANS_A ? m : k, flags & TRANS_B ? k : n, n, flags, 0);
+    gpuCall(gpu, "gemm_f32", ag, bg, cg, m, n, k, flags & TRANS_A ? m : k, flags & TRANS_B ? k : n, n, flags, 0);
     assertClose(await readF32(cg, m * n), box.f32(cw, m * n), { rtol: 1e-5, atol: 1e-4, what: `gemm 257×129×300 flags=${flags}` });
   }
 });
@@ -96,7 +97,8 @@ test("gemm_f32 with 128×128 tiles (m, n ≥ 128): 257×129×300, every flag, ma
 // elementwise
 
 const NS = [0, 1, 3, 255, 256, 257, 1000];
-const UNARY = ["neg", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "gelu", "square", "rsqrt", "reciprocal", "sin", "cos", "gelu_tanh", "silu", "sign"];
+// every op code of the manifest, by number (kernels/elementwise.mjs)
+const UNARY = Object.keys(UnaryOp).sort((a, b) => UnaryOp[a as keyof typeof UnaryOp] - UnaryOp[b as keyof typeof UnaryOp]);
 const POSITIVE = new Set([2, 3, 10]); // log, sqrt, rsqrt: inputs in (0.1, 3.1)
 
 function input(op: number, n: number, seed: number): Float32Array {
@@ -117,9 +119,9 @@ test("unary_f32 and unary_backward_f32: every op code, lengths around the workgr
       const [dyw, dyg] = put(randomF32(n, n + 5));
       const [dxw, dxg] = put(new Float32Array(n));
       box.k.unary_f32(op, xw, yw, n);
-      gpu.k.unary_f32(op, xg, yg, n);
+      gpuCall(gpu, "unary_f32", op, xg, yg, n);
       box.k.unary_backward_f32(op, xw, yw, dyw, dxw, n);
-      gpu.k.unary_backward_f32(op, xg, yg, dyg, dxg, n);
+      gpuCall(gpu, "unary_backward_f32", op, xg, yg, dyg, dxg, n);
       // WGSL's exp/log/tanh/sin are within a few ulp, not bit-equal to the wasm polynomials
       await compare(yg, yw, n, `unary ${UNARY[op]} n=${n}`, { rtol: 3e-5, atol: 3e-6 });
       await compare(dxg, dxw, n, `unary_backward ${UNARY[op]} n=${n}`, { rtol: 1e-4, atol: 1e-5 });
@@ -136,9 +138,9 @@ test("binary_f32, binary_scalar_f32 (both orders), every op code", async () => {
       if (op >= 7) b = b.map((v, i) => (i % 3 === 0 ? a[i] : v)); // comparisons see equal pairs too
       const [aw, ag] = put(a), [bw, bg] = put(b);
       const [yw, yg] = put(new Float32Array(n)), [sw, sg] = put(new Float32Array(n)), [rw, rg] = put(new Float32Array(n));
-      box.k.binary_f32(op, aw, bw, yw, n); gpu.k.binary_f32(op, ag, bg, yg, n);
-      box.k.binary_scalar_f32(op, aw, 0.75, sw, n, 0); gpu.k.binary_scalar_f32(op, ag, 0.75, sg, n, 0);
-      box.k.binary_scalar_f32(op, aw, 0.75, rw, n, 1); gpu.k.binary_scalar_f32(op, ag, 0.75, rg, n, 1);
+      box.k.binary_f32(op, aw, bw, yw, n); gpuCall(gpu, "binary_f32", op, ag, bg, yg, n);
+      box.k.binary_scalar_f32(op, aw, 0.75, sw, n, 0); gpuCall(gpu, "binary_scalar_f32", op, ag, 0.75, sg, n, 0);
+      box.k.binary_scalar_f32(op, aw, 0.75, rw, n, 1); gpuCall(gpu, "binary_scalar_f32", op, ag, 0.75, rg, n, 1);
       await compare(yg, yw, n, `binary op=${op} n=${n}`);
       await compare(sg, sw, n, `binary_scalar op=${op} n=${n}`);
       await compare(rg, rw, n, `binary_scalar reversed op=${op} n=${n}`);
@@ -148,7 +150,7 @@ test("binary_f32, binary_scalar_f32 (both orders), every op code", async () => {
   box.reset();
   const [aw, ag] = put(Float32Array.from([-2, -2, -1.5, 0, 3])), [bw, bg] = put(Float32Array.from([3, 2, 0, 2, -1]));
   const [yw, yg] = put(new Float32Array(5));
-  box.k.binary_f32(6, aw, bw, yw, 5); gpu.k.binary_f32(6, ag, bg, yg, 5);
+  box.k.binary_f32(6, aw, bw, yw, 5); gpuCall(gpu, "binary_f32", 6, ag, bg, yg, 5);
   await compare(yg, yw, 5, "pow with negative bases");
 });
 
@@ -176,7 +178,7 @@ test("binary_strided_f32: broadcast on first, middle and last axes, transposed a
     const [dw, dg] = put(desc);
     for (const op of [0, 3, 4, 11]) {
       box.k.binary_strided_f32(op, aw + startA * 4, bw + startB * 4, yw, shape.length, dw);
-      gpu.k.binary_strided_f32(op, ag + startA * 4, bg + startB * 4, yg, shape.length, dg);
+      gpuCall(gpu, "binary_strided_f32", op, ag + startA * 4, bg + startB * 4, yg, shape.length, dg);
       await compare(yg, yw, total, `binary_strided op=${op} shape=[${shape}] sa=[${sa}] sb=[${sb}]`);
     }
   }
@@ -188,32 +190,32 @@ test("axpy, scale, fill, transpose, casts, where, clamp and its backward", async
     const x = randomF32(n, n + 1).map((v) => v * 5);
     const [xw, xg] = put(x);
     const [yw, yg] = put(randomF32(n, n + 2));
-    box.k.axpy_f32(xw, yw, n, -0.3); gpu.k.axpy_f32(xg, yg, n, -0.3);
+    box.k.axpy_f32(xw, yw, n, -0.3); gpuCall(gpu, "axpy_f32", xg, yg, n, -0.3);
     await compare(yg, yw, n, `axpy n=${n}`);
-    box.k.scale_f32(xw, yw, n, 1.7); gpu.k.scale_f32(xg, yg, n, 1.7);
+    box.k.scale_f32(xw, yw, n, 1.7); gpuCall(gpu, "scale_f32", xg, yg, n, 1.7);
     await compare(yg, yw, n, `scale n=${n}`);
-    box.k.clamp_f32(xw, yw, n, -1, 2); gpu.k.clamp_f32(xg, yg, n, -1, 2);
+    box.k.clamp_f32(xw, yw, n, -1, 2); gpuCall(gpu, "clamp_f32", xg, yg, n, -1, 2);
     await compare(yg, yw, n, `clamp n=${n}`);
     const [dyw, dyg] = put(randomF32(n, 3));
-    box.k.clamp_backward_f32(xw, dyw, yw, n, -1, 2); gpu.k.clamp_backward_f32(xg, dyg, yg, n, -1, 2);
+    box.k.clamp_backward_f32(xw, dyw, yw, n, -1, 2); gpuCall(gpu, "clamp_backward_f32", xg, dyg, yg, n, -1, 2);
     await compare(yg, yw, n, `clamp_backward n=${n}`);
     const [iw, ig] = put(new Int32Array(n));
-    box.k.cast_f32_i32(xw, iw, n); gpu.k.cast_f32_i32(xg, ig, n);
+    box.k.cast_f32_i32(xw, iw, n); gpuCall(gpu, "cast_f32_i32", xg, ig, n);
     assert.equal(Array.from(new Int32Array(await gpu.read(ig, n * 4))), Array.from(box.i32(iw, n)), `cast_f32_i32 n=${n}`);
-    box.k.cast_i32_f32(iw, yw, n); gpu.k.cast_i32_f32(ig, yg, n);
+    box.k.cast_i32_f32(iw, yw, n); gpuCall(gpu, "cast_i32_f32", ig, yg, n);
     await compare(yg, yw, n, `cast_i32_f32 n=${n}`);
     const [cw, cg] = put(randomF32(n, 9).map((v) => (v > 0 ? 1 : 0)));
     const [zw, zg] = put(new Float32Array(n));
-    box.k.where_f32(cw, xw, yw, zw, n); gpu.k.where_f32(cg, xg, yg, zg, n);
+    box.k.where_f32(cw, xw, yw, zw, n); gpuCall(gpu, "where_f32", cg, xg, yg, zg, n);
     await compare(zg, zw, n, `where n=${n}`);
-    box.k.fill_f32(zw, n, 2.5); gpu.k.fill_f32(zg, n, 2.5);
+    box.k.fill_f32(zw, n, 2.5); gpuCall(gpu, "fill_f32", zg, n, 2.5);
     await compare(zg, zw, n, `fill n=${n}`);
   }
   for (const [outer, a, b, inner] of [[1, 3, 5, 1], [2, 33, 17, 1], [3, 4, 5, 6], [1, 1, 7, 2]]) {
     box.reset();
     const n = outer * a * b * inner;
     const [xw, xg] = put(randomF32(n, n)), [yw, yg] = put(new Float32Array(n));
-    box.k.transpose_f32(xw, yw, outer, a, b, inner); gpu.k.transpose_f32(xg, yg, outer, a, b, inner);
+    box.k.transpose_f32(xw, yw, outer, a, b, inner); gpuCall(gpu, "transpose_f32", xg, yg, outer, a, b, inner);
     await compare(yg, yw, n, `transpose [${outer},${a},${b},${inner}]`, { rtol: 0, atol: 0 });
   }
 });
@@ -224,7 +226,7 @@ test("a launch past 65535 workgroups (2-D grid) and heap growth keep every eleme
   const keep = gpu.mm.pool.alloc(4096);
   gpu.write(keep, Float32Array.from({ length: 1024 }, (_, i) => i));
   const y = gpu.mm.pool.alloc(n * 4);
-  gpu.k.fill_f32(y, n, 3.25);
+  gpuCall(gpu, "fill_f32", y, n, 3.25);
   assert.ok(gpu.heapSize > before, `heap grew (${before} → ${gpu.heapSize})`);
   const got = await readF32(y, n);
   assert.equal(got[0], 3.25);
@@ -237,11 +239,10 @@ test("a launch past 65535 workgroups (2-D grid) and heap growth keep every eleme
   gpu.mm.pool.free(keep);
 });
 
-test("kernels with no WGSL twin yet, and sync views, fail with clear errors", () => {
-  assert.throws(() => gpu.k.sum_all_f32(0), /no WebGPU twin yet/); // the host uses reduce_f32 there
-  assert.throws(() => gpu.f32(65536, 1), /tensor lives on webgpu: use await t.data\(\)/);
-  assert.throws(() => gpu.k.fill_f32(65538, 1, 0), /not 4-aligned/);
-  assert.equal(gpu.k.gemm_packed_b_bytes(10, 9), box.k.gemm_packed_b_bytes(10, 9), "size queries answered by the wasm kernels");
+test("the GPU runs every kernel of the manifests, has no sync views, and refuses a misaligned pointer", () => {
+  for (const k of Object.keys(EXPORT_ARGS) as KernelName[]) assert.ok(gpu.supports(k), `${k} has a twin or a plan`);
+  assert.equal(gpu.hostMemory, null, "GPU memory is not host-visible: tensors are read with await t.data()");
+  assert.throws(() => gpuCall(gpu, "fill_f32", 65538, 1, 0), /fill_f32: y \(byte offset 65538\) is not 4-aligned/);
 });
 
 // ---------------------------------------------------------------------------
@@ -253,7 +254,7 @@ test("sgd_f32 (plain, momentum first and later steps, Nesterov, weight decay) an
       box.reset();
       const [pw, pg] = put(randomF32(n, n)), [gw, gg] = put(randomF32(n, n + 1)), [bw, bg] = put(randomF32(n, n + 2));
       box.k.sgd_f32(pw, gw, bw, n, 0.05, momentum, dampening, wd, nesterov, first);
-      gpu.k.sgd_f32(pg, gg, bg, n, 0.05, momentum, dampening, wd, nesterov, first);
+      gpuCall(gpu, "sgd_f32", pg, gg, bg, n, 0.05, momentum, dampening, wd, nesterov, first);
       await compare(pg, pw, n, `sgd p n=${n} momentum=${momentum} nesterov=${nesterov}`, { rtol: 1e-6, atol: 1e-7 });
       await compare(bg, bw, n, `sgd buf n=${n} momentum=${momentum}`, { rtol: 1e-6, atol: 1e-7 });
     }
@@ -264,7 +265,7 @@ test("sgd_f32 (plain, momentum first and later steps, Nesterov, weight decay) an
       const t = 3, lr = 1e-3, b1 = 0.9, b2 = 0.999;
       const args = [n, lr, b1, b2, 1 - b1, 1 - b2, 1e-8, 0.01, lr / (1 - b1 ** t), Math.sqrt(1 - b2 ** t), decoupled];
       box.k.adam_f32(pw, gw, mw, vw, ...args);
-      gpu.k.adam_f32(pg, gg, mg, vg, ...args);
+      gpuCall(gpu, "adam_f32", pg, gg, mg, vg, ...args);
       await compare(pg, pw, n, `adam p n=${n} decoupled=${decoupled}`, { rtol: 1e-6, atol: 1e-7 });
       await compare(mg, mw, n, `adam m n=${n}`, { rtol: 1e-6, atol: 1e-8 });
       await compare(vg, vw, n, `adam v n=${n}`, { rtol: 1e-6, atol: 1e-9 });
@@ -287,19 +288,19 @@ test("maxpool2d / avgpool2d forward and backward: 2×2 s2, 3×3 s1 padded, 3×2 
     const [xw, xg] = put(x);
     const [yw, yg] = put(new Float32Array(NC * OH * OW)), [iw, ig] = put(new Int32Array(NC * OH * OW));
     box.k.maxpool2d_f32(xw, yw, iw, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW);
-    gpu.k.maxpool2d_f32(xg, yg, ig, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW);
+    gpuCall(gpu, "maxpool2d_f32", xg, yg, ig, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW);
     await compare(yg, yw, NC * OH * OW, `max ${what}`, { rtol: 0, atol: 0 });
     assert.equal(Array.from(new Int32Array(await gpu.read(ig, NC * OH * OW * 4))), Array.from(box.i32(iw, NC * OH * OW)), `argmax ${what}`);
     const [dyw, dyg] = put(randomF32(NC * OH * OW, 3)), [dxw, dxg] = put(new Float32Array(NC * H * W));
     box.k.maxpool2d_backward_f32(dyw, iw, dxw, NC, H, W, OH, OW);
-    gpu.k.maxpool2d_backward_f32(dyg, ig, dxg, NC, H, W, OH, OW);
+    gpuCall(gpu, "maxpool2d_backward_f32", dyg, ig, dxg, NC, H, W, OH, OW);
     await compare(dxg, dxw, NC * H * W, `max backward ${what}`, { rtol: 0, atol: 0 });
     for (const cip of [0, 1]) {
       box.k.avgpool2d_f32(xw, yw, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
-      gpu.k.avgpool2d_f32(xg, yg, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
+      gpuCall(gpu, "avgpool2d_f32", xg, yg, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
       await compare(yg, yw, NC * OH * OW, `avg ${what} countIncludePad=${cip}`, { rtol: 1e-6, atol: 1e-7 });
       box.k.avgpool2d_backward_f32(dyw, dxw, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
-      gpu.k.avgpool2d_backward_f32(dyg, dxg, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
+      gpuCall(gpu, "avgpool2d_backward_f32", dyg, dxg, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
       await compare(dxg, dxw, NC * H * W, `avg backward ${what} countIncludePad=${cip}`, { rtol: 1e-6, atol: 1e-7 });
     }
   }
@@ -311,20 +312,20 @@ test("softmax, log-softmax (forward and backward) and fused softmax cross-entrop
     const n = rows * cols, what = `${rows}×${cols}`;
     const [xw, xg] = put(randomF32(n, n).map((v) => v * 8));
     const [yw, yg] = put(new Float32Array(n)), [dyw, dyg] = put(randomF32(n, n + 1)), [dxw, dxg] = put(new Float32Array(n));
-    for (const [fwd, bwd] of [["softmax_f32", "softmax_backward_f32"], ["log_softmax_f32", "log_softmax_backward_f32"]]) {
-      box.k[fwd](xw, yw, rows, cols); gpu.k[fwd](xg, yg, rows, cols);
+    for (const [fwd, bwd] of [["softmax_f32", "softmax_backward_f32"], ["log_softmax_f32", "log_softmax_backward_f32"]] as const) {
+      box.k[fwd](xw, yw, rows, cols); gpuCall(gpu, fwd, xg, yg, rows, cols);
       await compare(yg, yw, n, `${fwd} ${what}`, { rtol: 2e-5, atol: 1e-6 });
-      box.k[bwd](yw, dyw, dxw, rows, cols); gpu.k[bwd](yg, dyg, dxg, rows, cols);
+      box.k[bwd](yw, dyw, dxw, rows, cols); gpuCall(gpu, bwd, yg, dyg, dxg, rows, cols);
       await compare(dxg, dxw, n, `${bwd} ${what}`, { rtol: 1e-4, atol: 1e-5 });
     }
     const labels = Int32Array.from({ length: rows }, (_, r) => (r * 7) % cols);
     const [lw, lg] = put(labels), [lossw, lossg] = put(new Float32Array(rows)), [pw, pg] = put(new Float32Array(n));
-    box.k.softmax_xent_f32(xw, lw, lossw, pw, rows, cols); gpu.k.softmax_xent_f32(xg, lg, lossg, pg, rows, cols);
+    box.k.softmax_xent_f32(xw, lw, lossw, pw, rows, cols); gpuCall(gpu, "softmax_xent_f32", xg, lg, lossg, pg, rows, cols);
     await compare(lossg, lossw, rows, `softmax_xent loss ${what}`, { rtol: 1e-5, atol: 1e-5 });
     await compare(pg, pw, n, `softmax_xent probs ${what}`, { rtol: 2e-5, atol: 1e-6 });
     const [gw, gg] = put(Float32Array.from([0.5]));
     box.k.softmax_xent_backward_f32(pw, lw, gw, 0, dxw, rows, cols, 1 / rows);
-    gpu.k.softmax_xent_backward_f32(pg, lg, gg, 0, dxg, rows, cols, 1 / rows);
+    gpuCall(gpu, "softmax_xent_backward_f32", pg, lg, gg, 0, dxg, rows, cols, 1 / rows);
     await compare(dxg, dxw, n, `softmax_xent backward ${what}`, { rtol: 2e-5, atol: 1e-7 });
   }
 });
@@ -336,18 +337,18 @@ test("reduce_f32 (sum, mean, max, min), argmax/argmin with ties, reduce_max_back
     const [xw, xg] = put(randomF32(n, n).map((v, i) => (i % 5 === 2 ? 0.25 : v))); // repeated values: ties
     const [yw, yg] = put(new Float32Array(m));
     for (let op = 0; op < 4; op++) {
-      box.k.reduce_f32(op, xw, yw, outer, len, inner); gpu.k.reduce_f32(op, xg, yg, outer, len, inner);
+      box.k.reduce_f32(op, xw, yw, outer, len, inner); gpuCall(gpu, "reduce_f32", op, xg, yg, outer, len, inner);
       await compare(yg, yw, m, `reduce op=${op} ${what}`, { rtol: 1e-5, atol: 1e-5 });
     }
     const [iw, ig] = put(new Int32Array(m));
-    for (const k of ["argmax_f32", "argmin_f32"]) {
-      box.k[k](xw, iw, outer, len, inner); gpu.k[k](xg, ig, outer, len, inner);
+    for (const k of ["argmax_f32", "argmin_f32"] as const) {
+      box.k[k](xw, iw, outer, len, inner); gpuCall(gpu, k, xg, ig, outer, len, inner);
       assert.equal(Array.from(new Int32Array(await gpu.read(ig, m * 4))), Array.from(box.i32(iw, m)), `${k} ${what}`);
     }
-    box.k.reduce_f32(2, xw, yw, outer, len, inner); gpu.k.reduce_f32(2, xg, yg, outer, len, inner);
+    box.k.reduce_f32(2, xw, yw, outer, len, inner); gpuCall(gpu, "reduce_f32", 2, xg, yg, outer, len, inner);
     const [dyw, dyg] = put(randomF32(m, 4)), [dxw, dxg] = put(new Float32Array(n));
     box.k.reduce_max_backward_f32(xw, yw, dyw, dxw, outer, len, inner);
-    gpu.k.reduce_max_backward_f32(xg, yg, dyg, dxg, outer, len, inner);
+    gpuCall(gpu, "reduce_max_backward_f32", xg, yg, dyg, dxg, outer, len, inner);
     await compare(dxg, dxw, n, `reduce_max_backward ${what}`, { rtol: 0, atol: 0 });
   }
 });

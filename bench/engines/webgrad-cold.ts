@@ -3,7 +3,7 @@
 // package.json's "exports" to the bundled entry (dist/host/backends/webgrad.js),
 // and the first matmul goes through the public API (tensor, matmul, dataSync),
 // as the peers' cold starts go through theirs. Only the gemm workload.
-// The warm bench keeps bench/engines/webgrad.ts (the tsc tree and gemmRaw).
+// The warm bench keeps bench/engines/webgrad.ts (the tsc tree and the gemm_f32 kernel).
 
 import type { Engine, Prepared, Workload } from "../workloads.js";
 import { input } from "../workloads.js";

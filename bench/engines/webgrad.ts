@@ -1,10 +1,9 @@
 // webgrad's bench adapter: the same public API a user writes, nothing private
-// but gemmRaw (a plain C = A·B with no tape, which is what the peers' matMul is).
+// but the backend's gemm_f32 kernel (a plain C = A·B with no tape, which is what the peers' matMul is).
 
 import type { Engine, Prepared, Workload } from "../workloads.js";
 import { input, modelInit, labels } from "../workloads.js";
 import * as wg from "../../host/index.js";
-import { gemmRaw } from "../../host/ops/gemm.js";
 
 const t = (data: Float32Array, shape: number[], requiresGrad = false) => wg.tensor(data, { shape, requiresGrad }).keep();
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -63,7 +62,7 @@ const engine: Engine = {
         let first: Float32Array | null = null;
         return {
           run() {
-            gemmRaw(a.ptr, b.ptr, c.ptr, w.m, w.n, w.k, w.k, w.n, w.n, 0);
+            wg.backend().kernels.gemm_f32({ a: a.ptr, b: b.ptr, c: c.ptr, m: w.m, n: w.n, k: w.k, lda: w.k, ldb: w.n, ldc: w.n, flags: 0 });
             first ??= c.dataSync() as Float32Array;
           },
           result: () => first!,

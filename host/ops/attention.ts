@@ -1,30 +1,15 @@
 // Scaled dot-product attention, flash-style: the kernels never build the
 // Sq×Sk score matrix; they keep a log-sum-exp per query row for backward.
-// Kernels: assembly/attention.ts. Work splits over batch·heads.
+// Kernels: assembly/attention.ts (the wasm backend splits batch·heads over threads).
 
 import { record } from "../tape.js";
-import { backend, out, Tensor, requireFloat, shapeStr, scratch, sizeOf, checkOptions, checkBool, checkNumber } from "./util.js";
-import { splitRange } from "../backends/threads.js";
+import { backend, out, Tensor, requireFloat, shapeStr, sizeOf, checkOptions, checkBool, checkNumber } from "./util.js";
 
 export interface AttentionOptions {
   /** Mask keys after each query (aligned bottom-right when Sk > Sq, as a KV cache needs). */
   causal?: boolean;
   /** Score scale (default 1/√D). */
   scale?: number;
-}
-
-/** Calls `kernel` over BH split into one range per thread, each with its own scratch. */
-function splitHeads(kernel: string, BH: number, perCall: number, flops: number, args: (s: number, e: number, scratchPtr: number) => number[]): void {
-  const be = backend();
-  const t = flops < 1 << 18 ? 1 : be.threads;
-  const ranges = splitRange(BH, t);
-  const per = perCall + 64;
-  const base = scratch(per * ranges.length);
-  if (ranges.length <= 1) {
-    be.k[kernel](...args(0, BH, base));
-    return;
-  }
-  be.parallel(kernel, ranges.map(([s, e], i) => args(s, e, base + i * per)));
 }
 
 /**
@@ -52,20 +37,15 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const BH = sizeOf(lead);
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   const causal = opts.causal ? 1 : 0;
-  const K = backend().k;
+  const K = backend().kernels;
   const o = out(q.shape, "float32", "attention");
   const lse = out([BH, Sq], "float32", "attention lse");
-  const qs = Sq * D * 4, ks = Sk * D * 4;
-  const flops = 4 * BH * Sq * Sk * D;
-  splitHeads("attention_f32", BH, K.attention_scratch_bytes(Sq, Sk, D), flops, (s, e, sc) =>
-    [q.ptr + s * qs, k.ptr + s * ks, v.ptr + s * ks, o.ptr + s * qs, lse.ptr + s * Sq * 4, e - s, Sq, Sk, D, scale, causal, sc]);
+  K.attention_f32({ q: q.ptr, k: k.ptr, v: v.ptr, o: o.ptr, lse: lse.ptr, BH, Sq, Sk, D, scale, causal });
   return record(o, "attention", [q, k, v], (g) => {
     const dq = out(q.shape, "float32", "attention backward");
     const dk = out(k.shape, "float32", "attention backward");
     const dv = out(v.shape, "float32", "attention backward");
-    splitHeads("attention_backward_f32", BH, K.attention_backward_scratch_bytes(Sq, Sk, D), flops * 2, (s, e, sc) =>
-      [q.ptr + s * qs, k.ptr + s * ks, v.ptr + s * ks, o.ptr + s * qs, lse.ptr + s * Sq * 4, g.ptr + s * qs,
-       dq.ptr + s * qs, dk.ptr + s * ks, dv.ptr + s * ks, e - s, Sq, Sk, D, scale, causal, sc]);
+    K.attention_backward_f32({ q: q.ptr, k: k.ptr, v: v.ptr, o: o.ptr, lse: lse.ptr, dO: g.ptr, dq: dq.ptr, dk: dk.ptr, dv: dv.ptr, BH, Sq, Sk, D, scale, causal });
     return [dq, dk, dv];
   }, [lse]);
 }

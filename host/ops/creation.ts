@@ -104,7 +104,7 @@ function filled(op: string, shape: Shape, value: number, opts: TensorOptions): T
   const t = alloc(shape, opts.dtype ?? "float32", !!opts.requiresGrad, "full"); // the allocation site keeps its name (out of memory in full)
   if (t.dtype === "int32") {
     backend().write(t.ptr, new Int32Array(t.size).fill(value));
-  } else backend().k.fill_f32(t.ptr, t.size, value);
+  } else backend().kernels.fill_f32({ y: t.ptr, n: t.size, value });
   return t;
 }
 

@@ -5,20 +5,18 @@
 import { record, isGradEnabled } from "../tape.js";
 import { backend, out, Tensor, broadcastShapes, broadcastStrides, requireFloat, shapeStr, writeI32, type Shape, checkOneOf } from "./util.js";
 import { sumTo } from "./reduce.js";
-
-// op codes: docs/KERNELS.md
-const U = { neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, relu: 5, sigmoid: 6, tanh: 7, gelu: 8, square: 9, rsqrt: 10, reciprocal: 11, sin: 12, cos: 13, gelu_tanh: 14, silu: 15, sign: 16 } as const;
-const B = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12 } as const;
+// the op codes, from kernels/elementwise.mjs
+import { UnaryOp as U, BinaryOp as B } from "../backends/abi.generated.js";
 
 function unary(name: keyof typeof U, x: Tensor): Tensor {
   requireFloat(x, name);
-  const be = backend();
+  const K = backend().kernels;
   const y = out(x.shape, "float32", name);
-  const code = U[name];
-  be.split("unary_f32", x.size, x.size * 4, (s, e) => [code, x.ptr + s * 4, y.ptr + s * 4, e - s], 4);
+  const op = U[name];
+  K.unary_f32({ op, x: x.ptr, y: y.ptr, n: x.size });
   return record(y, name, [x], (g) => {
     const dx = out(x.shape, "float32", `${name} backward`);
-    be.split("unary_backward_f32", x.size, x.size * 4, (s, e) => [code, x.ptr + s * 4, y.ptr + s * 4, g.ptr + s * 4, dx.ptr + s * 4, e - s], 4);
+    K.unary_backward_f32({ op, x: x.ptr, y: y.ptr, dy: g.ptr, dx: dx.ptr, n: x.size });
     return [dx];
   });
 }
@@ -67,12 +65,12 @@ function scalarTensor(v: number): Tensor {
 }
 
 function binary(name: keyof typeof B, a: Tensor, b: Tensor | number, reversed = false): Tensor {
-  const be = backend();
-  const code = B[name];
+  const K = backend().kernels;
+  const op = B[name];
   if (typeof b === "number") {
     requireFloat(a, name);
     const y = out(a.shape, "float32", name);
-    be.split("binary_scalar_f32", a.size, a.size * 2, (s, e) => [code, a.ptr + s * 4, b, y.ptr + s * 4, e - s, reversed ? 1 : 0], 4);
+    K.binary_scalar_f32({ op, a: a.ptr, s: b, y: y.ptr, n: a.size, reversed: reversed ? 1 : 0 });
     return record(y, name, [a], (g) => [scalarBackward(name, a, b, y, g, reversed)]);
   }
   requireFloat(a, name);
@@ -80,23 +78,21 @@ function binary(name: keyof typeof B, a: Tensor, b: Tensor | number, reversed = 
   const shape = broadcastShapes(a.shape, b.shape, name);
   const y = out(shape, "float32", name);
   if (a.shape.join() === b.shape.join()) {
-    be.split("binary_f32", a.size, a.size * 2, (s, e) => [code, a.ptr + s * 4, b.ptr + s * 4, y.ptr + s * 4, e - s], 4);
+    K.binary_f32({ op, a: a.ptr, b: b.ptr, y: y.ptr, n: a.size });
   } else {
-    strided(code, a, b, y);
+    strided(op, a, b, y);
   }
   return record(y, name, [a, b], (g) => binaryBackward(name, a, b, y, g));
 }
 
 /** Runs binary_strided_f32 over broadcast operands. */
-function strided(code: number, a: Tensor, b: Tensor, y: Tensor): void {
+function strided(op: B, a: Tensor, b: Tensor, y: Tensor): void {
   const shape = y.shape;
   if (y.size === 0) return;
   const sa = broadcastStrides(a.shape, shape);
   const sb = broadcastStrides(b.shape, shape);
-  // split the outermost axis across threads when it is long enough
-  const rank = shape.length;
   const desc = writeI32([...shape, ...sa, ...sb]);
-  backend().k.binary_strided_f32(code, a.ptr, b.ptr, y.ptr, rank, desc);
+  backend().kernels.binary_strided_f32({ op, a: a.ptr, b: b.ptr, y: y.ptr, rank: shape.length, desc });
 }
 
 function scalarBackward(name: keyof typeof B, a: Tensor, s: number, y: Tensor, g: Tensor, reversed: boolean): Tensor | null {
@@ -182,7 +178,7 @@ export const ge = cmp("ge");
 /** a + b without recording (gradient accumulation). */
 export function addNoGrad(a: Tensor, b: Tensor): Tensor {
   const y = out(a.shape, "float32", "add");
-  backend().k.binary_f32(B.add, a.ptr, b.ptr, y.ptr, a.size);
+  backend().kernels.binary_f32({ op: B.add, a: a.ptr, b: b.ptr, y: y.ptr, n: a.size });
   return y;
 }
 
@@ -196,7 +192,7 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   }
   const c = cond.dtype === "int32" ? cast(cond, "float32") : cond;
   const y = out(a.shape, "float32", "where");
-  backend().k.where_f32(c.ptr, a.ptr, b.ptr, y.ptr, a.size);
+  backend().kernels.where_f32({ cond: c.ptr, a: a.ptr, b: b.ptr, y: y.ptr, n: a.size });
   return record(y, "where", [a, b], (g) => {
     const z = zerosLikeRaw(g);
     return [where(c, g, z), where(c, z, g)];
@@ -205,7 +201,7 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
 
 function zerosLikeRaw(t: Tensor): Tensor {
   const z = out(t.shape, "float32", "zeros");
-  backend().k.fill_f32(z.ptr, z.size, 0);
+  backend().kernels.fill_f32({ y: z.ptr, n: z.size, value: 0 });
   return z;
 }
 
@@ -213,10 +209,10 @@ function zerosLikeRaw(t: Tensor): Tensor {
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {
   requireFloat(x, "clamp");
   const y = out(x.shape, "float32", "clamp");
-  backend().k.clamp_f32(x.ptr, y.ptr, x.size, lo, hi);
+  backend().kernels.clamp_f32({ x: x.ptr, y: y.ptr, n: x.size, lo, hi });
   return record(y, "clamp", [x], (g) => {
     const dx = out(x.shape, "float32", "clamp backward");
-    backend().k.clamp_backward_f32(x.ptr, g.ptr, dx.ptr, x.size, lo, hi);
+    backend().kernels.clamp_backward_f32({ x: x.ptr, dy: g.ptr, dx: dx.ptr, n: x.size, lo, hi });
     return [dx];
   });
 }
@@ -225,8 +221,9 @@ export function clamp(x: Tensor, lo: number, hi: number): Tensor {
 export function cast(x: Tensor, dtype: "float32" | "int32"): Tensor {
   if (x.dtype === dtype) return x;
   const y = out(x.shape, dtype, "cast");
-  if (dtype === "float32") backend().k.cast_i32_f32(x.ptr, y.ptr, x.size);
-  else backend().k.cast_f32_i32(x.ptr, y.ptr, x.size);
+  const K = backend().kernels;
+  if (dtype === "float32") K.cast_i32_f32({ x: x.ptr, y: y.ptr, n: x.size });
+  else K.cast_f32_i32({ x: x.ptr, y: y.ptr, n: x.size });
   return y;
 }
 
@@ -237,12 +234,12 @@ function sameShape(a: Tensor, b: Tensor, op: string): void {
 /** y += alpha·x in place (no tape). */
 export function axpyInPlace(y: Tensor, x: Tensor, alpha: number): void {
   sameShape(y, x, "axpy");
-  backend().split("axpy_f32", y.size, y.size * 2, (s, e) => [x.ptr + s * 4, y.ptr + s * 4, e - s, alpha], 4);
+  backend().kernels.axpy_f32({ x: x.ptr, y: y.ptr, n: y.size, alpha });
 }
 /** Fills in place (no tape). */
 export function fillInPlace(y: Tensor, v: number): void {
   const be = backend();
-  if (y.dtype !== "int32") be.k.fill_f32(y.ptr, y.size, v);
+  if (y.dtype !== "int32") be.kernels.fill_f32({ y: y.ptr, n: y.size, value: v });
   else be.write(y.ptr, new Int32Array(y.size).fill(v));
 }
 /** Copies x into y in place (no tape). */
@@ -253,7 +250,7 @@ export function copyInPlace(y: Tensor, x: Tensor): void {
 }
 /** y *= s in place (no tape). */
 export function scaleInPlace(y: Tensor, s: number): void {
-  backend().k.scale_f32(y.ptr, y.ptr, y.size, s);
+  backend().kernels.scale_f32({ x: y.ptr, y: y.ptr, n: y.size, alpha: s });
 }
 
 export { scalarTensor, isGradEnabled as _isGradEnabled, type Shape };

@@ -3,7 +3,7 @@ export * from "./creation.js";
 export * from "./elementwise.js";
 export * from "./reduce.js";
 export * from "./shape.js";
-// gemm.js also holds gemmRaw and its flags: raw pointers, for ops only, never on wg.*
+// gemm.js also holds gemm(), the raw-pointer product other ops call: for ops only, never on wg.*
 export { matmul, linear } from "./gemm.js";
 export * from "./conv.js";
 export * from "./pool.js";

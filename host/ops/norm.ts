@@ -23,23 +23,21 @@ export function layerNorm(x: Tensor, normalizedShape: number[], weight: Tensor |
   const mean = out([rows], "float32", "layerNorm mean");
   const rstd = out([rows], "float32", "layerNorm rstd");
   const wp = weight?.ptr ?? 0, bp = bias?.ptr ?? 0;
-  be.split("layernorm_f32", rows, rows * cols * 8, (s, e) =>
-    [x.ptr + s * cols * 4, wp, bp, y.ptr + s * cols * 4, mean.ptr + s * 4, rstd.ptr + s * 4, e - s, cols, eps]);
+  be.kernels.layernorm_f32({ x: x.ptr, gamma: wp, beta: bp, y: y.ptr, mean: mean.ptr, rstd: rstd.ptr, rows, cols, eps });
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(y, "layerNorm", inputs, (g) => {
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = out(x.shape, "float32", "layerNorm backward");
-      be.split("layernorm_backward_f32", rows, rows * cols * 8, (s, e) =>
-        [x.ptr + s * cols * 4, g.ptr + s * cols * 4, wp, mean.ptr + s * 4, rstd.ptr + s * 4, dx!.ptr + s * cols * 4, e - s, cols]);
+      be.kernels.layernorm_backward_f32({ x: x.ptr, dy: g.ptr, gamma: wp, mean: mean.ptr, rstd: rstd.ptr, dx: dx.ptr, rows, cols });
     }
     let dw: Tensor | null = null, db: Tensor | null = null;
     if ((weight && weight.requiresGrad) || (bias && bias.requiresGrad)) {
       dw = out(normalizedShape, "float32", "layerNorm backward");
       db = out(normalizedShape, "float32", "layerNorm backward");
-      be.k.fill_f32(dw.ptr, cols, 0);
-      be.k.fill_f32(db.ptr, cols, 0);
-      be.k.layernorm_param_grad_f32(x.ptr, g.ptr, mean.ptr, rstd.ptr, dw.ptr, db.ptr, rows, cols);
+      be.kernels.fill_f32({ y: dw.ptr, n: cols, value: 0 });
+      be.kernels.fill_f32({ y: db.ptr, n: cols, value: 0 });
+      be.kernels.layernorm_param_grad_f32({ x: x.ptr, dy: g.ptr, mean: mean.ptr, rstd: rstd.ptr, dgamma: dw.ptr, dbeta: db.ptr, rows, cols });
     }
     return [dx, ...(weight ? [dw] : []), ...(bias ? [db] : [])];
   }, [mean, rstd]);

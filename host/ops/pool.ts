@@ -38,9 +38,7 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Po
   const be = backend();
   const y = out([g.N, g.C, OH, OW], "float32", "maxPool2d");
   const idx = out([g.N, g.C, OH, OW], "int32", "maxPool2d indices");
-  const plane = H * W * 4, oplane = OH * OW * 4;
-  be.split("maxpool2d_f32", NC, NC * OH * OW * g.KH * g.KW, (s, e) =>
-    [x.ptr + s * plane, y.ptr + s * oplane, idx.ptr + s * oplane, e - s, H, W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, OH, OW]);
+  be.kernels.maxpool2d_f32({ x: x.ptr, y: y.ptr, idx: idx.ptr, NC, H, W, KH: g.KH, KW: g.KW, SH: g.SH, SW: g.SW, PH: g.PH, PW: g.PW, OH, OW });
   // pool(relu(z)) = relu(pool(z)) (ReLU is monotone), so when x is a ReLU's output the
   // gradient goes straight to z through one fused kernel: the ReLU's backward and the
   // dense gradient between the two ops are skipped. Safe because the gradient of an
@@ -50,15 +48,13 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Po
     const tiled = g.KH === 2 && g.KW === 2 && g.SH === 2 && g.SW === 2 && g.PH === 0 && g.PW === 0 ? 1 : 0;
     return record(y, "maxPool2d(relu)", [z], (dy) => {
       const dz = out(z.shape, "float32", "maxPool2d(relu) backward");
-      be.split("maxpool2d_relu_backward_f32", NC, NC * H * W, (s, e) =>
-        [dy.ptr + s * oplane, idx.ptr + s * oplane, y.ptr + s * oplane, dz.ptr + s * plane, e - s, H, W, OH, OW, tiled]);
+      be.kernels.maxpool2d_relu_backward_f32({ dy: dy.ptr, idx: idx.ptr, y: y.ptr, dx: dz.ptr, NC, H, W, OH, OW, tiled });
       return [dz];
     }, [idx]);
   }
   return record(y, "maxPool2d", [x], (dy) => {
     const dx = out(x.shape, "float32", "maxPool2d backward");
-    be.split("maxpool2d_backward_f32", NC, NC * H * W, (s, e) =>
-      [dy.ptr + s * oplane, idx.ptr + s * oplane, dx.ptr + s * plane, e - s, H, W, OH, OW]);
+    be.kernels.maxpool2d_backward_f32({ dy: dy.ptr, idx: idx.ptr, dx: dx.ptr, NC, H, W, OH, OW });
     return [dx];
   }, [idx]);
 }
@@ -73,12 +69,11 @@ export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: Po
   const cip = opts.countIncludePad === false ? 0 : 1;
   const be = backend();
   const y = out([g.N, g.C, OH, OW], "float32", "avgPool2d");
-  const plane = H * W * 4, oplane = OH * OW * 4;
-  const geo = [H, W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, OH, OW, cip];
-  be.split("avgpool2d_f32", NC, NC * OH * OW * g.KH * g.KW, (s, e) => [x.ptr + s * plane, y.ptr + s * oplane, e - s, ...geo]);
+  const geo = { NC, H, W, KH: g.KH, KW: g.KW, SH: g.SH, SW: g.SW, PH: g.PH, PW: g.PW, OH, OW, countIncludePad: cip };
+  be.kernels.avgpool2d_f32({ x: x.ptr, y: y.ptr, ...geo });
   return record(y, "avgPool2d", [x], (dy) => {
     const dx = out(x.shape, "float32", "avgPool2d backward");
-    be.split("avgpool2d_backward_f32", NC, NC * H * W, (s, e) => [dy.ptr + s * oplane, dx.ptr + s * plane, e - s, ...geo]);
+    be.kernels.avgpool2d_backward_f32({ dy: dy.ptr, dx: dx.ptr, ...geo });
     return [dx];
   });
 }

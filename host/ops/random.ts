@@ -19,7 +19,9 @@ function make(shape: Shape, opts: RandomOptions, kernel: "rand_uniform_f32" | "r
   const t = Tensor.empty(shape, "float32", kernel, opts.requiresGrad ? "persistent" : "temp");
   t.requiresGrad = !!opts.requiresGrad;
   const { seed, offset } = draw(t.size, opts.seed);
-  backend().split(kernel, t.size, t.size * 16, (s, e) => [t.ptr + s * 4, e - s, seed, offset + s, a, b], 4);
+  const K = backend().kernels;
+  if (kernel === "rand_uniform_f32") K.rand_uniform_f32({ y: t.ptr, n: t.size, seed, offset, lo: a, hi: b });
+  else K.rand_normal_f32({ y: t.ptr, n: t.size, seed, offset, mean: a, stddev: b });
   return t;
 }
 
@@ -41,7 +43,7 @@ export function dropout(x: Tensor, p = 0.5, training = true, opts: { seed?: numb
   if (!training || p === 0) return x;
   const mask = out(x.shape, "float32", "dropout mask");
   const { seed, offset } = draw(x.size, opts.seed);
-  backend().split("dropout_mask_f32", x.size, x.size * 16, (s, e) => [mask.ptr + s * 4, e - s, seed, offset + s, p], 4);
+  backend().kernels.dropout_mask_f32({ mask: mask.ptr, n: x.size, seed, offset, p });
   void record;
   return mul(x, mask);
 }

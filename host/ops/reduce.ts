@@ -5,8 +5,7 @@
 import { record } from "../tape.js";
 import { backend, out, Tensor, axis, around, requireFloat, sizeOf, writeI32, type Shape } from "./util.js";
 import { reshape } from "./view.js";
-
-const R = { sum: 0, mean: 1, max: 2, min: 3 } as const;
+import { ReduceOp as R, BinaryOp } from "../backends/abi.generated.js";
 
 function dimsOf(x: Tensor, dim: number | number[] | undefined, op: string): number[] {
   if (dim === undefined) return x.shape.map((_, i) => i);
@@ -24,15 +23,15 @@ function keptShape(shape: Shape, dims: number[], keepdim: boolean): number[] {
 }
 
 /** Reduces one axis with kernel op `code`, no tape. */
-function reduceAxis(x: Tensor, dim: number, code: number, what: string): Tensor {
+function reduceAxis(x: Tensor, dim: number, op: R, what: string): Tensor {
   const [outer, len, inner] = around(x.shape, dim);
   const shape = x.shape.map((d, i) => (i === dim ? 1 : d));
   const y = out(shape, "float32", what);
   if (len === 0) {
-    backend().k.fill_f32(y.ptr, y.size, code === R.max ? -Infinity : code === R.min ? Infinity : code === R.mean ? NaN : 0);
+    backend().kernels.fill_f32({ y: y.ptr, n: y.size, value: op === R.max ? -Infinity : op === R.min ? Infinity : op === R.mean ? NaN : 0 });
     return y;
   }
-  backend().split("reduce_f32", outer, outer * len * inner, (s, e) => [code, x.ptr + s * len * inner * 4, y.ptr + s * inner * 4, e - s, len, inner]);
+  backend().kernels.reduce_f32({ op, x: x.ptr, y: y.ptr, outer, len, inner });
   return y;
 }
 
@@ -45,19 +44,14 @@ function sumOrMean(x: Tensor, dim: number | number[] | undefined, keepdim: boole
   if (dims.length === x.rank && x.rank > 0) {
     // whole-tensor: one pass over contiguous memory
     y = out([], "float32", op);
-    const be = backend();
-    if (be.name !== "wasm") be.k.reduce_f32(mean ? 1 : 0, x.ptr, y.ptr, 1, x.size, 1); // no value returned from the GPU
-    else {
-      const s = be.k.sum_all_f32(x.ptr, x.size);
-      be.f32(y.ptr, 1)[0] = mean ? s / x.size : s;
-    }
+    backend().kernels.reduce_f32({ op: mean ? R.mean : R.sum, x: x.ptr, y: y.ptr, outer: 1, len: x.size, inner: 1 });
     count = x.size;
   } else {
     for (const d of dims) {
       y = reduceAxis(y, d, R.sum, op);
       count *= x.shape[d];
     }
-    if (mean && dims.length) backend().k.scale_f32(y.ptr, y.ptr, y.size, 1 / count);
+    if (mean && dims.length) backend().kernels.scale_f32({ x: y.ptr, y: y.ptr, n: y.size, alpha: 1 / count });
   }
   const result = reshape(y.detach(), keptShape(x.shape, dims, keepdim));
   return record(result, op, [x], (g) => {
@@ -95,7 +89,7 @@ function maxMin(x: Tensor, dim: number | undefined, keepdim: boolean, isMax: boo
   return record(result, op, [x], (g) => {
     const [outer, len, inner] = around(src.shape, d);
     const dx = out(x.shape, "float32", `${op} backward`);
-    backend().k.reduce_max_backward_f32(src.ptr, y.ptr, g.ptr, dx.ptr, outer, len, inner);
+    backend().kernels.reduce_max_backward_f32({ x: src.ptr, y: y.ptr, dy: g.ptr, dx: dx.ptr, outer, len, inner });
     return [dx];
   });
 }
@@ -116,7 +110,7 @@ function argReduce(x: Tensor, dim: number, keepdim: boolean, kernel: "argmax_f32
   const [outer, len, inner] = around(x.shape, d);
   if (len === 0) throw new Error(`${op}: cannot reduce an empty dimension of shape [${x.shape}]`);
   const y = out(keptShape(x.shape, [d], keepdim), "int32", op);
-  backend().k[kernel](x.ptr, y.ptr, outer, len, inner);
+  backend().kernels[kernel]({ x: x.ptr, y: y.ptr, outer, len, inner });
   return y;
 }
 
@@ -133,11 +127,6 @@ export function argmin(x: Tensor, dim = -1, keepdim = false): Tensor {
 export function expandTo(g: Tensor, shape: Shape, scale = 1): Tensor {
   const y = out(shape, "float32", "expand");
   const desc: number[] = [...shape];
-  const onGpu = backend().name !== "wasm";
-  if (g.size === 1 && !onGpu) {
-    backend().k.fill_f32(y.ptr, y.size, backend().f32(g.ptr, 1)[0] * scale);
-    return y;
-  }
   // y = g (broadcast) · scale, through binary_strided with a scalar operand
   const st: number[] = [];
   let s = 1;
@@ -146,10 +135,9 @@ export function expandTo(g: Tensor, shape: Shape, scale = 1): Tensor {
     s *= g.shape[i];
   }
   const sc = out([1], "float32", "scale");
-  if (onGpu) backend().write(sc.ptr, Float32Array.of(scale));
-  else backend().f32(sc.ptr, 1)[0] = scale;
+  backend().write(sc.ptr, Float32Array.of(scale));
   const p = writeI32([...desc, ...st, ...shape.map(() => 0)]);
-  backend().k.binary_strided_f32(2 /* mul */, g.ptr, sc.ptr, y.ptr, shape.length, p);
+  backend().kernels.binary_strided_f32({ op: BinaryOp.mul, a: g.ptr, b: sc.ptr, y: y.ptr, rank: shape.length, desc: p });
   sc.dispose();
   return y;
 }

@@ -2,7 +2,7 @@
 // tensor is contiguous, which keeps kernels simple). The views that share
 // storage (reshape, flatten, unsqueeze, squeeze) are in view.ts, which the
 // reductions use too.
-// Kernels: elementwise.ts's binary_strided_f32 serves as a strided copy.
+// Kernels: movement.ts's gather_b32 (a strided copy of 32-bit words, so int32 too).
 
 import { record } from "../tape.js";
 import { backend, out, Tensor, axis, around, shapeStr, sizeOf, writeI32, type Shape } from "./util.js";
@@ -12,33 +12,12 @@ import { reshape, unsqueeze } from "./view.js";
 
 export { reshape, flatten, unsqueeze, squeeze } from "./view.js";
 
-/** Copies x viewed through `strides` (elements) into a contiguous tensor of `shape`. */
+/** Copies x viewed through `strides` (elements) into a contiguous tensor of `shape`: 32-bit words, bit for bit. */
 function stridedCopy(x: Tensor, shape: number[], strides: number[], ptr = x.ptr): Tensor {
   const y = out(shape, x.dtype, "copy");
   if (y.size === 0) return y;
-  const zero = out([1], "float32", "zero");
-  backend().write(zero.ptr, Float32Array.of(0));
-  const desc = writeI32([...shape, ...strides, ...shape.map(() => 0)]);
-  // add 0.0 through the broadcasting kernel: a strided gather (float32 bit patterns of int32 data
-  // would not survive +0.0 when they are NaNs, so int32 goes through the cast-free JS path)
-  if (x.dtype === "int32") {
-    const src = backend().i32(0, backend().memory.buffer.byteLength >> 2);
-    const dst = backend().i32(y.ptr, y.size);
-    const base = ptr >> 2;
-    const idx = new Array(shape.length).fill(0);
-    for (let i = 0; i < y.size; i++) {
-      let off = base;
-      for (let d = 0; d < shape.length; d++) off += idx[d] * strides[d];
-      dst[i] = src[off];
-      for (let d = shape.length - 1; d >= 0; d--) {
-        if (++idx[d] < shape[d]) break;
-        idx[d] = 0;
-      }
-    }
-  } else {
-    backend().k.binary_strided_f32(0, ptr, zero.ptr, y.ptr, shape.length, desc);
-  }
-  zero.dispose();
+  const desc = writeI32([...shape, ...strides]);
+  backend().kernels.gather_b32({ x: ptr, y: y.ptr, rank: shape.length, desc });
   return y;
 }
 
@@ -78,18 +57,10 @@ export function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
 
 /** Copies `len·inner` runs from src to dst for each of `outer` rows (cat, slice and their gradients). */
 function copyRuns(src: number, srcRow: number, dst: number, dstRow: number, outer: number, run: number): void {
-  const be = backend();
-  if (be.name !== "wasm") {
-    // copy kernels ordered with the GPU work (one dispatch per run; contiguous runs merge into one)
-    if (srcRow === run && dstRow === run) be.mm.copy(dst, src, outer * run * 4);
-    else for (let o = 0; o < outer; o++) be.mm.copy(dst + o * dstRow * 4, src + o * srcRow * 4, run * 4);
-    return;
-  }
-  const u8 = new Uint8Array(backend().memory.buffer);
-  for (let o = 0; o < outer; o++) {
-    const s = src + o * srcRow * 4;
-    u8.copyWithin(dst + o * dstRow * 4, s, s + run * 4);
-  }
+  // the backend's copy: in place on wasm, a copy kernel ordered with the recorded work on WebGPU
+  const mm = backend().mm;
+  if (srcRow === run && dstRow === run) mm.copy(dst, src, outer * run * 4); // contiguous runs merge into one
+  else for (let o = 0; o < outer; o++) mm.copy(dst + o * dstRow * 4, src + o * srcRow * 4, run * 4);
 }
 
 /**
@@ -109,7 +80,7 @@ export function slice(x: Tensor, dim: number, start: number, end?: number): Tens
   copyRuns(x.ptr + s * inner * 4, len * inner, y.ptr, (e - s) * inner, outer, (e - s) * inner);
   return record(y, "slice", [x], (g) => {
     const dx = out(x.shape, "float32", "slice backward");
-    backend().k.fill_f32(dx.ptr, dx.size, 0);
+    backend().kernels.fill_f32({ y: dx.ptr, n: dx.size, value: 0 });
     copyRuns(g.ptr, (e - s) * inner, dx.ptr + s * inner * 4, len * inner, outer, (e - s) * inner);
     return [dx];
   });

@@ -25,12 +25,12 @@ function rowsCols(x: Tensor): [number, number] {
 export function softmax(x: Tensor, dim = -1): Tensor {
   return lastAxis(x, dim, "softmax", (x) => {
     const [rows, cols] = rowsCols(x);
-    const be = backend();
+    const K = backend().kernels;
     const y = out(x.shape, "float32", "softmax");
-    be.split("softmax_f32", rows, rows * cols * 8, (s, e) => [x.ptr + s * cols * 4, y.ptr + s * cols * 4, e - s, cols]);
+    K.softmax_f32({ x: x.ptr, y: y.ptr, rows, cols });
     return record(y, "softmax", [x], (g) => {
       const dx = out(x.shape, "float32", "softmax backward");
-      be.split("softmax_backward_f32", rows, rows * cols * 4, (s, e) => [y.ptr + s * cols * 4, g.ptr + s * cols * 4, dx.ptr + s * cols * 4, e - s, cols]);
+      K.softmax_backward_f32({ y: y.ptr, dy: g.ptr, dx: dx.ptr, rows, cols });
       return [dx];
     });
   });
@@ -43,12 +43,12 @@ export function softmax(x: Tensor, dim = -1): Tensor {
 export function logSoftmax(x: Tensor, dim = -1): Tensor {
   return lastAxis(x, dim, "logSoftmax", (x) => {
     const [rows, cols] = rowsCols(x);
-    const be = backend();
+    const K = backend().kernels;
     const y = out(x.shape, "float32", "logSoftmax");
-    be.split("log_softmax_f32", rows, rows * cols * 8, (s, e) => [x.ptr + s * cols * 4, y.ptr + s * cols * 4, e - s, cols]);
+    K.log_softmax_f32({ x: x.ptr, y: y.ptr, rows, cols });
     return record(y, "logSoftmax", [x], (g) => {
       const dx = out(x.shape, "float32", "logSoftmax backward");
-      be.split("log_softmax_backward_f32", rows, rows * cols * 4, (s, e) => [y.ptr + s * cols * 4, g.ptr + s * cols * 4, dx.ptr + s * cols * 4, e - s, cols]);
+      K.log_softmax_backward_f32({ y: y.ptr, dy: g.ptr, dx: dx.ptr, rows, cols });
       return [dx];
     });
   });
@@ -58,9 +58,10 @@ export function logSoftmax(x: Tensor, dim = -1): Tensor {
 export function checkLabels(labels: Tensor, rows: number, classes: number, op: string, ignore?: number): void {
   if (labels.dtype !== "int32") throw new Error(`${op}: labels must be int32 class indices, got ${labels.dtype} (use .int())`);
   if (labels.size !== rows) throw new Error(`${op}: ${labels.size} labels ${shapeStr(labels.shape)} for ${rows} rows of logits`);
-  // On WebGPU the labels are on the device: the kernels give a NaN loss for an out-of-range label instead
-  if (backend().name !== "wasm") return;
-  const v = labels.view() as Int32Array;
+  // labels the host cannot read without waiting (on the GPU) are not checked here: the kernels give
+  // an out-of-range label a NaN loss instead (docs/WEBGPU.md)
+  const v = labels.peek() as Int32Array | null;
+  if (!v) return;
   for (let i = 0; i < v.length; i++) {
     if ((v[i] < 0 || v[i] >= classes) && v[i] !== ignore) {
       throw new Error(`${op}: label ${v[i]} at position ${i} is out of range for ${classes} classes`);
@@ -78,13 +79,13 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
   if (logits.rank !== 2) throw new Error(`crossEntropy: logits must be [batch, classes], got ${shapeStr(logits.shape)}`);
   const [rows, cols] = logits.shape;
   checkLabels(labels, rows, cols, "crossEntropy");
-  const be = backend();
+  const K = backend().kernels;
   const loss = out([rows], "float32", "crossEntropy");
   const probs = out([rows, cols], "float32", "crossEntropy probabilities");
-  be.k.softmax_xent_f32(logits.ptr, labels.ptr, loss.ptr, probs.ptr, rows, cols);
+  K.softmax_xent_f32({ logits: logits.ptr, labels: labels.ptr, loss: loss.ptr, probs: probs.ptr, rows, cols });
   return record(loss, "crossEntropy", [logits], (g) => {
     const dx = out(logits.shape, "float32", "crossEntropy backward");
-    be.k.softmax_xent_backward_f32(probs.ptr, labels.ptr, g.ptr, 1, dx.ptr, rows, cols, 1);
+    K.softmax_xent_backward_f32({ probs: probs.ptr, labels: labels.ptr, dloss: g.ptr, dlossStride: 1, dlogits: dx.ptr, rows, cols, scale: 1 });
     return [dx];
   }, [probs]);
 }

@@ -1,7 +1,7 @@
 // Small helpers every op file uses: output allocation, axis handling,
 // broadcasting rules, and reducing a broadcast gradient back to its shape.
 
-import { backend, type Backend } from "../engine.js";
+import { backend } from "../engine.js";
 import { Tensor, sizeOf, type Shape, type DType } from "../tensor.js";
 
 export { backend, Tensor, sizeOf };
@@ -60,17 +60,6 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 /** Views `shape` as [outer, len, inner] around `dim`. */
 export function around(shape: Shape, dim: number): [number, number, number] {
   return [sizeOf(shape.slice(0, dim)), shape[dim], sizeOf(shape.slice(dim + 1))];
-}
-
-/**
- * Whether the running backend is the relaxed-SIMD wasm binary, whose fused
- * madd leaves registers for the 5-row tiles over packed operands
- * (gemm_packed_pa_f32, conv2d_direct_pw_f32); on the plain SIMD binary the
- * mul+add temporaries make those tiles spill and run slower than 4-row ones.
- * @example fusedMaddWasm(wg.backend()); // e.g. true where the relaxed-SIMD kernels run
- */
-export function fusedMaddWasm(be: Backend): boolean {
-  return be.name === "wasm" && be.variant.startsWith("relaxed");
 }
 
 /** Scratch bytes for one kernel call (packed panels, descriptors), from the current backend's one reused block. */

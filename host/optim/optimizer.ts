@@ -194,10 +194,6 @@ export abstract class Optimizer {
     return writes;
   }
 
-  /** Runs an element-wise update kernel over threads; args(s, e) gives one range's arguments. */
-  protected run(kernel: string, n: number, args: (s: number, e: number) => number[]): void {
-    backend().split(kernel, n, n * 16, args, 16);
-  }
 }
 
 export interface SGDOptions {
@@ -242,8 +238,7 @@ export class SGD extends Optimizer {
     const first = this.count(p) === 1 ? 1 : 0;
     const { lr, momentum, dampening, weightDecay } = this;
     const nest = this.nesterov ? 1 : 0;
-    this.run("sgd_f32", p.size, (s, e) =>
-      [p.ptr + s * 4, g.ptr + s * 4, buf ? buf.ptr + s * 4 : 0, e - s, lr, momentum, dampening, weightDecay, nest, first]);
+    backend().kernels.sgd_f32({ p: p.ptr, g: g.ptr, buf: buf ? buf.ptr : 0, n: p.size, lr, momentum, dampening, weightDecay, nesterov: nest, firstStep: first });
   }
 }
 
@@ -285,8 +280,7 @@ export class Adam extends Optimizer {
     // formed in float64, as torch does with Python floats (see assembly/optim.ts)
     const stepSize = this.lr / (1 - powInt(b1, t)), bc2Sqrt = Math.sqrt(1 - powInt(b2, t));
     const { lr, eps, weightDecay, decoupled } = this;
-    this.run("adam_f32", p.size, (s, e) =>
-      [p.ptr + s * 4, g.ptr + s * 4, m.ptr + s * 4, v.ptr + s * 4, e - s, lr, b1, b2, 1 - b1, 1 - b2, eps, weightDecay, stepSize, bc2Sqrt, decoupled]);
+    backend().kernels.adam_f32({ p: p.ptr, g: g.ptr, m: m.ptr, v: v.ptr, n: p.size, lr, beta1: b1, beta2: b2, c1: 1 - b1, c2: 1 - b2, eps, weightDecay, stepSize, bc2Sqrt, decoupled });
   }
 }
 

@@ -54,7 +54,7 @@ async function gemmCase(be, m, n, k, flags, bound, seed) {
   const A = tA ? place(be, k, m, seed) : place(be, m, k, seed);
   const B = tB ? place(be, n, k, seed + 1) : place(be, k, n, seed + 1);
   const C = place(be, m, n, seed + 2);
-  be.k.gemm_f32(A.ptr, B.ptr, C.ptr, m, n, k, A.ld, B.ld, C.ld, flags, 0);
+  be.kernels.gemm_f32({ a: A.ptr, b: B.ptr, c: C.ptr, m, n, k, lda: A.ld, ldb: B.ld, ldc: C.ld, flags });
   const got = new Float32Array(await be.read(C.ptr, (m * C.ld) * 4));
   let worst = 0, outsideF32 = 0;
   for (let i = 0; i < m; i++) {
@@ -96,7 +96,7 @@ async function nonFinite(be) {
   A.data[1 * A.ld + 7] = Infinity;
   A.data[3 * A.ld + 11] = NaN;
   be.write(A.ptr, A.data);
-  be.k.gemm_f32(A.ptr, B.ptr, C.ptr, m, n, k, A.ld, B.ld, C.ld, 0, 0);
+  be.kernels.gemm_f32({ a: A.ptr, b: B.ptr, c: C.ptr, m, n, k, lda: A.ld, ldb: B.ld, ldc: C.ld, flags: 0 });
   const got = new Float32Array(await be.read(C.ptr, m * C.ld * 4));
   const rows = [];
   for (let i = 0; i < m; i++) {

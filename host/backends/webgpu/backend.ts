@@ -1,5 +1,5 @@
-// The WebGPU backend: the same kernel ABI as the wasm backend, recorded as
-// compute dispatches of the kernels' WGSL twins (shaders/*.wgsl).
+// The WebGPU backend: the kernels of the manifests (kernels/*.mjs), recorded as
+// compute dispatches of their WGSL twins (shaders/*.wgsl).
 //
 // - One storage buffer, "the GPU heap", holds every tensor; the MemoryManager
 //   hands out byte offsets into it exactly as into wasm linear memory, so host
@@ -15,12 +15,16 @@
 // See docs/WEBGPU.md.
 
 import { FAMILIES, ENTRIES, REQUIRES } from "./shaders.generated.js";
-import { TWINS, QUERIES, type GpuCaps } from "./twins.js";
+import type { GpuCaps, Grid } from "./plans.js";
+import { gpuTwins, gpuKernels, GPU_MISSING } from "./kernels.generated.js";
+import { gpuSchedules } from "./schedules.js";
+import type { Launcher } from "./launcher.js";
 import { requestGpuDevice } from "./device.js";
 import { BlockPool, fmtBytes } from "../../memory/pool.js";
 import { MemoryManager } from "../../memory/manager.js";
-import type { Backend, KernelFn } from "../backend.js";
-import type { Features } from "../features.js";
+import type { Backend } from "../backend.js";
+import type { Kernels, KernelName } from "../abi.generated.js";
+import { detectFeatures, type Features } from "../features.js";
 
 export interface WebGpuBackendOptions {
   /** A GPUDevice, GPUAdapter or GPU (navigator.gpu-like) to use instead of finding one. */
@@ -46,27 +50,23 @@ export interface WebGpuBackendOptions {
   matmulPrecision?: "f32" | "f16";
 }
 
-/** The kernels' pure size queries (e.g. gemm_packed_b_bytes) come from a wasm instance, so both backends agree. */
-export interface QueryKernels {
-  k: Record<string, KernelFn>;
-  features: Features;
-}
 
 /** Adapter features webgrad has kernel variants for (WebGpuBackendOptions.features). */
 const OPTIONAL_FEATURES = ["shader-f16", "subgroups"];
 const BASE = 65536; // offset 0 stays invalid, as on wasm
 const SLOT = 256; // minUniformBufferOffsetAlignment on every adapter
-const PARAM_WORDS = 64; // the Params struct of shaders/common.wgsl
 const RING = 1024; // uniform slots per batch
 const MAX_GROUPS = 65535;
 const GPU_USAGE = () => (globalThis as any).GPUBufferUsage;
 const MAP_READ = () => (globalThis as any).GPUMapMode.READ;
 
-export class WebGpuBackend implements Backend {
+export class WebGpuBackend implements Backend, Launcher {
   readonly name = "webgpu";
   readonly variant = "webgpu";
   readonly threads = 1;
-  readonly k: Record<string, KernelFn>;
+  /** GPU memory is not host-visible: reads go through read() (await t.data()). */
+  readonly hostMemory = null;
+  readonly kernels: Kernels;
   readonly mm: MemoryManager;
   readonly summary: string;
   readonly features: Features;
@@ -80,6 +80,7 @@ export class WebGpuBackend implements Backend {
   private readonly limit: number;
   private readonly params: any;
   private readonly staging = new Uint32Array(RING * (SLOT / 4));
+  private readonly stagingF32 = new Float32Array(this.staging.buffer);
   private slots = 0;
   private encoder: any = null;
   private pass: any = null;
@@ -92,16 +93,16 @@ export class WebGpuBackend implements Backend {
   private retired: any[] = [];
   private readback: any = null;
   private reading: Promise<unknown> = Promise.resolve();
-  /** CPU copies of small uploads (kernel descriptors) for dispatch sizing; see twins.ts. */
+  /** CPU copies of small uploads (kernel descriptors) for dispatch sizing (binary_strided_f32, gather_b32). */
   private readonly shadows = new Map<number, Int32Array>();
   private fatal: Error | null = null;
   private readonly batch: number;
   private pending = 0;
   private closed = false;
 
-  private constructor(readonly device: any, description: string, gpuFeatures: string[], private readonly queries: QueryKernels, opts: WebGpuBackendOptions) {
+  private constructor(readonly device: any, description: string, gpuFeatures: string[], opts: WebGpuBackendOptions) {
     const U = GPU_USAGE();
-    this.features = queries.features;
+    this.features = detectFeatures();
     const allowed = opts.features ?? OPTIONAL_FEATURES;
     this.gpuFeatures = gpuFeatures.filter((f) => f === "timestamp-query" || allowed.includes(f));
     const f16 = this.gpuFeatures.includes("shader-f16");
@@ -126,17 +127,14 @@ export class WebGpuBackend implements Backend {
       this.fatal ??= new Error(`webgrad: WebGPU error: ${ev.error?.message ?? ev.error}`);
     });
     this.mm = new MemoryManager(new BlockPool(BASE, this.limit, (end) => this.grow(end)));
-    this.mm.copy = (dst, src, bytes) => this.dispatch("copy_words", [src, dst, bytes >> 2]);
-    const k: Record<string, KernelFn> = {};
-    for (const name of Object.keys(TWINS)) k[name] = (...args: number[]) => (this.dispatch(name, args), 0);
-    for (const name of QUERIES) if (queries.k[name]) k[name] = queries.k[name];
-    this.k = new Proxy(k, {
-      get: (t, name: string) => {
-        const fn = t[name];
-        if (fn || typeof name !== "string") return fn;
-        throw new Error(`webgrad: kernel ${name} has no WebGPU twin yet (webgpu backend); use init({ backend: "wasm" }) for ops that need it`);
-      },
+    // a word copy inside the heap (scope escapes, cat and slice): the backend's own kernel, no twin
+    this.mm.copy = (dst, src, bytes) => this.run("copy_words", bytes >> 2, (u, _f, o) => {
+      u[o] = this.ptr(src, "copy", "src");
+      u[o + 1] = this.ptr(dst, "copy", "dst");
+      u[o + 2] = bytes >> 2;
     });
+    const twins = gpuTwins(this);
+    this.kernels = gpuKernels(twins, gpuSchedules(twins));
     this.summary = `webgrad: webgpu backend on ${description}` + (this.gpuFeatures.length ? ` (${this.gpuFeatures.join(", ")})` : "") +
       (this.caps.matmulF16 ? ", f16 matmul" : "") +
       `, heap up to ${fmtBytes(this.limit)}`;
@@ -146,13 +144,11 @@ export class WebGpuBackend implements Backend {
    * Finds a device (see device.ts) and builds the backend.
    *
    * @example
-   * import { WasmBackend } from "../wasm.js";
-   * const queries = await WasmBackend.create({ threads: 1, verbose: false }); // its size kernels answer the queries
-   * const be = await WebGpuBackend.create({}, queries);
+   * const be = await WebGpuBackend.create({});
    * be.name; // "webgpu"
-   * be.shutdown(); queries.shutdown();
+   * be.shutdown();
    */
-  static async create(opts: WebGpuBackendOptions, queries: QueryKernels): Promise<WebGpuBackend> {
+  static async create(opts: WebGpuBackendOptions): Promise<WebGpuBackend> {
     // the options are checked before a device is asked for, so a bad one leaves no device behind
     for (const f of opts.features ?? []) {
       if (!OPTIONAL_FEATURES.includes(f)) throw new Error(`webgrad: webgpu backend: unknown feature "${f}" in features (have: ${OPTIONAL_FEATURES.map((x) => `"${x}"`).join(", ")})`);
@@ -165,29 +161,17 @@ export class WebGpuBackend implements Backend {
       throw new Error(`webgrad: webgpu backend: matmulPrecision "f16" needs the adapter feature shader-f16, which ${description} ` +
         (features.includes("shader-f16") ? "has but the features option turned off" : "lacks") + `; use matmulPrecision "f32"`);
     }
-    const be = new WebGpuBackend(device, description, features, queries, opts);
+    const be = new WebGpuBackend(device, description, features, opts);
     if (opts.verbose !== false) console.log(be.summary);
     return be;
   }
 
-  get memory(): WebAssembly.Memory {
-    throw new Error("webgrad: tensor lives on webgpu: this op reads memory directly on the host, which the webgpu backend cannot; use await t.data() or t.to(\"wasm\")");
-  }
-
-  f32(_ptr: number, _n: number): Float32Array {
-    throw new Error("webgrad: tensor lives on webgpu: use await t.data() (or t.itemAsync(), t.toArrayAsync(), t.to(\"wasm\")) to read it");
-  }
-  i32(_ptr: number, _n: number): Int32Array {
-    throw new Error("webgrad: tensor lives on webgpu: use await t.data() (or t.itemAsync(), t.toArrayAsync(), t.to(\"wasm\")) to read it");
-  }
-
-  /** The whole range runs as one dispatch: the GPU spreads it, not host threads. */
-  split(kernel: string, total: number, _flops: number, args: (start: number, end: number) => number[]): void {
-    this.k[kernel](...args(0, total));
-  }
-  parallel(kernel: string, calls: number[][]): void {
-    const fn = this.k[kernel];
-    for (const c of calls) fn(...c);
+  /**
+   * Whether a kernel runs here: every kernel of the manifests has a twin or a plan,
+   * except those marked gpu: "none" (a kernel with neither is refused by the generator).
+   */
+  supports(kernel: KernelName): boolean {
+    return !GPU_MISSING.has(kernel) && typeof this.kernels[kernel] === "function";
   }
 
   write(ptr: number, data: Float32Array | Int32Array | Uint8Array): void {
@@ -232,7 +216,7 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Shadow of a small upload, for kernels whose launch size is in a descriptor. */
-  private shadow = (ptr: number, n: number): Int32Array => {
+  shadow = (ptr: number, n: number): Int32Array => {
     if (n === 0) return new Int32Array(0);
     const s = this.shadows.get(ptr);
     if (!s || s.length < n) throw new Error(`webgrad: webgpu: the descriptor at byte ${ptr} was not written through be.write()`);
@@ -287,11 +271,14 @@ export class WebGpuBackend implements Backend {
     return p;
   }
 
-  /** Records one dispatch of kernel `name` with the wasm-signature arguments `args`. */
-  private dispatch(name: string, args: number[]): void {
+  ptr(bytes: number, kernel: string, arg: string): number {
+    if (bytes % 4) throw new Error(`webgrad: ${kernel}: ${arg} (byte offset ${bytes}) is not 4-aligned, which the GPU heap needs`);
+    return bytes / 4;
+  }
+
+  /** Records one dispatch of WGSL entry point `entry`, its arguments packed into the next uniform slot. */
+  run(entry: string, g: Grid, pack: (u: Uint32Array, f: Float32Array, o: number) => void): void {
     this.check();
-    const twin = TWINS[name];
-    const g = twin.grid(args, this.shadow, this.caps);
     let groups: [number, number, number];
     if (typeof g === "number") {
       if (g <= 0) return;
@@ -303,16 +290,8 @@ export class WebGpuBackend implements Backend {
     }
     if (this.slots === RING) this.submit();
     const base = this.slots * (SLOT / 4);
-    const f32 = new Float32Array(this.staging.buffer, base * 4, PARAM_WORDS);
-    for (let i = 0; i < twin.args.length; i++) {
-      const t = twin.args[i], v = args[i];
-      if (t === "p") {
-        if (v % 4) throw new Error(`webgrad: ${name}: argument ${i} (byte offset ${v}) is not 4-aligned, which the GPU heap needs`);
-        this.staging[base + i] = v / 4;
-      } else if (t === "f") f32[i] = v;
-      else if (t === "i") this.staging[base + i] = v | 0;
-    }
-    const pipeline = this.pipeline(twin.entry ? twin.entry(args, this.caps) : name);
+    pack(this.staging, this.stagingF32, base);
+    const pipeline = this.pipeline(entry);
     if (!this.pass) {
       this.pass = this.enc().beginComputePass();
       this.bindGroup ??= this.device.createBindGroup({

@@ -3,17 +3,20 @@
 //
 // Contract (what ops see): alloc / free through the MemoryManager, typed
 // views made on demand (memory.grow detaches old views, so none is cached),
-// and run / split to call kernels.
+// and the kernels of kernels.generated.ts: thread splits from the manifests,
+// and the schedules of schedules.ts.
 
-import { loadKernels, instantiate, type WasmOption } from "./loader.js";
-import { nodeImport } from "./node-import.js";
-import { detectFeatures, type Features } from "./features.js";
-import { BlockPool, pagesFor } from "../memory/pool.js";
-import { MemoryManager } from "../memory/manager.js";
-import { ThreadPool, splitRange, SLOT_ARGS } from "./threads.js";
-import type { Backend, KernelFn } from "./backend.js";
-
-export type { KernelFn };
+import { loadKernels, instantiate, type WasmOption } from "../loader.js";
+import { nodeImport } from "../node-import.js";
+import { detectFeatures, type Features } from "../features.js";
+import { BlockPool, pagesFor } from "../../memory/pool.js";
+import { MemoryManager } from "../../memory/manager.js";
+import { ThreadPool, splitRange, SLOT_ARGS } from "../threads.js";
+import type { Backend, SyncMemory } from "../backend.js";
+import type { Kernels, KernelName, WasmExports } from "../abi.generated.js";
+import { wasmKernels } from "./kernels.generated.js";
+import { wasmSchedules } from "./schedules.js";
+import type { WasmRunner, ExportName } from "./runner.js";
 
 export interface WasmBackendOptions {
   /** Worker threads including the calling one; default: the cores there are (1 when threads are unavailable). */
@@ -45,10 +48,15 @@ const BASE = 65536; // page 0 holds the kernels' read-only static data
 const MIN_FLOPS_PER_THREAD = 1 << 19;
 const MAX_BYTES = 65536 * 65536;
 
-export class WasmBackend implements Backend {
+type ExportFn = (...args: number[]) => number;
+
+export class WasmBackend implements Backend, WasmRunner, SyncMemory {
   readonly name = "wasm";
-  readonly k: Record<string, KernelFn>;
+  /** The binary's exports, positional (kernel tests and the schedules call these). */
+  readonly exports: WasmExports;
+  readonly kernels: Kernels;
   readonly mm: MemoryManager;
+  readonly hostMemory: SyncMemory = this;
   private readonly index: Map<string, number>;
   /** Human-readable summary of what init chose. */
   readonly summary: string;
@@ -63,7 +71,7 @@ export class WasmBackend implements Backend {
     maxBytes: number,
     threadsWhy: string,
   ) {
-    this.k = instance.exports as unknown as Record<string, KernelFn>;
+    this.exports = instance.exports as unknown as WasmExports;
     const names = Object.keys(instance.exports).filter((n) => typeof (instance.exports as any)[n] === "function");
     this.index = new Map(names.map((n, i) => [n, i]));
     const grow = (end: number) => {
@@ -90,6 +98,9 @@ export class WasmBackend implements Backend {
     // linear memory is readable synchronously: loose temporaries can be spilled to the JS heap
     this.mm.readBytes = (ptr, bytes) => new Uint8Array(this.memory.buffer, ptr, bytes).slice();
     this.mm.writeBytes = (ptr, data) => new Uint8Array(this.memory.buffer, ptr, data.length).set(data);
+    const fusedMadd = variant.startsWith("relaxed");
+    const schedules = wasmSchedules(this.exports, this, { scratch: (bytes) => this.mm.scratch(bytes), f32: (p, n) => this.f32(p, n), i32: (p, n) => this.i32(p, n), fusedMadd });
+    this.kernels = wasmKernels(this.exports, this, schedules);
     this.summary =
       `webgrad: wasm backend, ${variant} kernels, ` +
       (pool ? `${pool.size} threads` : `1 thread${threadsWhy ? ` (${threadsWhy})` : ""}`);
@@ -175,7 +186,12 @@ export class WasmBackend implements Backend {
    * aligned to `align`) when the work is worth it (`flops` ≥ MIN_FLOPS_PER_THREAD per thread),
    * else once over the whole range. `args(start, end)` builds each call's arguments.
    */
-  split(kernel: string, total: number, flops: number, args: (start: number, end: number) => number[], align = 1): void {
+  /** The wasm backend runs every kernel of the manifests. */
+  supports(kernel: KernelName): boolean {
+    return typeof this.kernels[kernel] === "function";
+  }
+
+  split(kernel: ExportName, total: number, flops: number, args: (start: number, end: number) => number[], align = 1): void {
     const fn = this.kernel(kernel);
     const t = this.threads;
     const ranges = t === 1 || total < 2 || flops < t * MIN_FLOPS_PER_THREAD ? [] : splitRange(total, t, align);
@@ -191,7 +207,7 @@ export class WasmBackend implements Backend {
    * over the threads in one dispatch; on the calling thread alone when the
    * whole list is under MIN_FLOPS_PER_THREAD `flops` per thread (default: always spread).
    */
-  parallel(kernel: string, calls: number[][], flops = Infinity): void {
+  parallel(kernel: ExportName, calls: number[][], flops = Infinity): void {
     const fn = this.kernel(kernel);
     const t = this.threads;
     if (t === 1 || calls.length < 2 || flops < t * MIN_FLOPS_PER_THREAD) {
@@ -207,9 +223,9 @@ export class WasmBackend implements Backend {
     }
   }
 
-  private kernel(name: string): KernelFn {
-    const fn = this.k[name];
-    if (!fn) throw new Error(`webgrad: no kernel named ${name}`);
+  private kernel(name: ExportName): ExportFn {
+    const fn = this.exports[name] as unknown as ExportFn | undefined;
+    if (!fn) throw new Error(`webgrad: the kernel binary has no export named ${name}`);
     return fn;
   }
 

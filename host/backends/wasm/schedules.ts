@@ -1,0 +1,191 @@
+// The wasm backend's hand-written schedules: the kernels whose thread splits,
+// packing and scratch do not fit the manifest's split/batch rules (kernels/*.mjs
+// marks them wasm: "custom"). The ops call them through `kernels` like any other.
+import { GemmFlags, type WasmExports, type GemmF32Args, type Conv2dDirectF32Args, type ReduceF32Args, type EmbeddingF32Args, type AttentionF32Args, type AttentionBackwardF32Args } from "../abi.generated.js";
+import type { WasmSchedules } from "./kernels.generated.js";
+import type { WasmRunner, ExportName } from "./runner.js";
+import { splitRange } from "../threads.js";
+
+/** What a schedule needs of its backend besides the exports and the runner. */
+export interface ScheduleContext {
+  /** Scratch bytes for one kernel call, from the backend's one reused block. */
+  scratch(bytes: number): number;
+  /** Synchronous int32 view (index checks before a kernel runs). */
+  i32(ptr: number, n: number): Int32Array;
+  f32(ptr: number, n: number): Float32Array;
+  /**
+   * The relaxed-SIMD binary: its fused madd leaves registers for the 5-row tiles
+   * over packed operands (gemm_packed_pa_f32, conv2d_direct_pw_f32); on the plain
+   * SIMD binary the mul+add temporaries make those tiles spill and run slower
+   * than 4-row ones.
+   */
+  readonly fusedMadd: boolean;
+}
+
+/**
+ * C this wide (4 panels of 8 columns) or wider takes the packed-A kernel: each A block
+ * is packed once and read once per panel, so narrower C would spend a large share
+ * packing (S1's 10-wide classifier keeps the in-place kernel).
+ */
+const PACK_A_MIN_N = 32;
+const align16 = (x: number) => (x + 15) & ~15;
+const { TRANS_A, TRANS_B } = GemmFlags;
+
+/**
+ * How many output channels conv2d_direct_pw_f32 runs in 5-channel tiles: the most
+ * groups of 5 that leave a multiple of 4 (4-channel tiles) — a lone channel runs in
+ * the slow 1-row tile, so 16 channels stay 4 × 4 and 64 become 12 × 5 + 4.
+ */
+export function fiveChannelGroups(cout: number): number {
+  for (let g = Math.floor(cout / 5); g > 0; g--) if ((cout - 5 * g) % 4 === 0) return g;
+  return 0;
+}
+
+export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContext): WasmSchedules {
+  /**
+   * One product on raw pointers, split over threads along rows of C (B packed
+   * once) or, when C is wide and short, along its columns (each thread packs its
+   * own panels). Either split keeps every element's sum in the same order, so
+   * results do not depend on the thread count.
+   */
+  function gemm(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, flags: number): void {
+    if (m === 0 || n === 0) return;
+    const t = R.threads;
+    const flops = 2 * m * n * k;
+    // relaxed wasm: 5×8 tiles over A packed per block (gemm_packed_pa_f32, same bits, ~5% faster)
+    // once C has enough 8-column panels to repay packing A. Not on the plain SIMD
+    // binary: without fused madd its 10 chains need temporaries and it runs
+    // 41 GFLOPS where the 4×8 kernel runs 46–48 (512³, 1000³, 512×768×3072, best of 8, one process)
+    const packA = ctx.fusedMadd && n >= PACK_A_MIN_N && m >= 5 && k > 0;
+    if (t === 1 || flops < 1 << 20) {
+      if (!packA) {
+        E.gemm_f32(a, b, c, m, n, k, lda, ldb, ldc, flags, ctx.scratch(E.gemm_packed_b_bytes(k, n)));
+        return;
+      }
+      const bBytes = align16(E.gemm_packed_b_bytes(k, n));
+      const packed = ctx.scratch(bBytes + E.gemm_packed_a_bytes());
+      E.gemm_pack_b_f32(b, ldb, k, n, flags, packed);
+      E.gemm_packed_pa_f32(a, lda, packed, c, ldc, m, n, k, flags, packed + bBytes);
+      return;
+    }
+    if (m >= 16 * t || m * 4 >= n) {
+      const bBytes = align16(E.gemm_packed_b_bytes(k, n));
+      const ranges = splitRange(m, t, 4);
+      const packed = ctx.scratch(bBytes + (packA ? ranges.length * E.gemm_packed_a_bytes() : 0));
+      // panels packed in parallel too: at 1024³ a serial pack is ~4% of the threaded time
+      R.split("gemm_pack_b_panels_f32", (n + 7) >> 3, 2 * k * n, (s, e) => [b, ldb, k, n, flags, packed, s, e]);
+      const aStep = flags & TRANS_A ? 4 : lda * 4;
+      if (packA) {
+        // one A block buffer per thread
+        const aBytes = E.gemm_packed_a_bytes();
+        R.parallel("gemm_packed_pa_f32", ranges.map(([s, e], i) =>
+          [a + s * aStep, lda, packed, c + s * ldc * 4, ldc, e - s, n, k, flags, packed + bBytes + i * aBytes]), flops);
+        return;
+      }
+      R.split("gemm_packed_f32", m, flops, (s, e) => [a + s * aStep, lda, packed, c + s * ldc * 4, ldc, e - s, n, k, flags], 4);
+      return;
+    }
+    // wide and short: split columns, one packed panel set per thread
+    const ranges = splitRange(n, t, 8);
+    const per = E.gemm_packed_b_bytes(k, ranges[0][1] - ranges[0][0]) + 64;
+    const base = ctx.scratch(per * ranges.length);
+    const bStep = flags & TRANS_B ? ldb * 4 : 4;
+    R.parallel("gemm_f32", ranges.map(([s, e], i) => [a, b + s * bStep, c + s * 4, m, e - s, k, lda, ldb, ldc, flags, base + i * per]));
+  }
+
+  /**
+   * A batch of small products (a convolution's per-image GEMMs) spread over threads
+   * in one dispatch, each thread's calls sharing one packing scratch; a batch of
+   * batch shorter than the threads runs its products in turn, each split over threads.
+   */
+  function gemmBatch($: GemmF32Args, batch: number): void {
+    const sa = ($.strideA ?? 0) * 4, sb = ($.strideB ?? 0) * 4, sc = ($.strideC ?? 0) * 4;
+    const flops = 2 * $.m * $.n * $.k;
+    if (R.threads === 1 || batch < R.threads) {
+      for (let i = 0; i < batch; i++) gemm($.a + i * sa, $.b + i * sb, $.c + i * sc, $.m, $.n, $.k, $.lda, $.ldb, $.ldc, $.flags);
+      return;
+    }
+    const per = E.gemm_packed_b_bytes($.k, $.n) + 64;
+    const ranges = splitRange(batch, R.threads);
+    const base = ctx.scratch(per * ranges.length);
+    // R.parallel deals calls to threads in these same contiguous ranges, so range i owns scratch slot i
+    const calls = ranges.flatMap(([s, e], r) => Array.from({ length: e - s }, (_, j) => {
+      const i = s + j;
+      return [$.a + i * sa, $.b + i * sb, $.c + i * sc, $.m, $.n, $.k, $.lda, $.ldb, $.ldc, $.flags, base + r * per];
+    }));
+    R.parallel("gemm_f32", calls, flops * batch);
+  }
+
+  /** Calls an attention kernel over BH split into one range per thread, each with its own scratch. */
+  function splitHeads(kernel: ExportName, BH: number, perCall: number, flops: number, args: (s: number, e: number, scratchPtr: number) => number[]): void {
+    const t = flops < 1 << 18 ? 1 : R.threads;
+    const ranges = splitRange(BH, t);
+    const per = perCall + 64;
+    const base = ctx.scratch(per * ranges.length);
+    R.parallel(kernel, ranges.map(([s, e], i) => args(s, e, base + i * per)), ranges.length > 1 ? Infinity : 0);
+  }
+
+  return {
+    gemm_f32($) {
+      const batch = $.batch ?? 1;
+      if (batch === 1) gemm($.a, $.b, $.c, $.m, $.n, $.k, $.lda, $.ldb, $.ldc, $.flags);
+      else if (batch > 1) gemmBatch($, batch);
+    },
+
+    conv2d_direct_f32($: Conv2dDirectF32Args) {
+      const { xp, w, y, N, C, Hp, Wp, KH, KW, Cout } = $;
+      const bias = $.bias ?? 0;
+      const P = (Hp - KH + 1) * (Wp - KW + 1), CKK = C * KH * KW;
+      const flops = 2 * N * Cout * P * CKK;
+      const groups = fiveChannelGroups(Cout);
+      if (ctx.fusedMadd && groups > 0) {
+        // relaxed wasm: 5×8 tiles over weights packed 5 channels per tap, the bias fused in
+        // (conv 32×32×32×32→64: 25.5 → 24.4 ms alone, one thread, CPU time; see docs/speed-notes.md)
+        const w5 = ctx.scratch(groups * 5 * CKK * 4);
+        E.conv_pack_w5_f32(w, groups, CKK, w5);
+        R.split("conv2d_direct_pw_f32", N, flops, (s, e) =>
+          [xp + s * C * Hp * Wp * 4, w, w5, bias, y + s * Cout * P * 4, e - s, C, Hp, Wp, KH, KW, Cout, groups]);
+        return;
+      }
+      R.split("conv2d_direct_f32", N, flops, (s, e) => [xp + s * C * Hp * Wp * 4, w, y + s * Cout * P * 4, e - s, C, Hp, Wp, KH, KW, Cout]);
+      if (bias) E.bias_add_channels_f32(y, bias, N, Cout, P);
+    },
+
+    reduce_f32($: ReduceF32Args) {
+      const { op, x, y, outer, len, inner } = $;
+      if (outer === 1 && inner === 1 && (op === 0 || op === 1)) {
+        // a whole tensor: one pairwise pass over contiguous memory
+        const s = E.sum_all_f32(x, len);
+        ctx.f32(y, 1)[0] = op === 1 ? s / len : s;
+        return;
+      }
+      R.split("reduce_f32", outer, outer * len * inner, (s, e) => [op, x + s * len * inner * 4, y + s * inner * 4, e - s, len, inner]);
+    },
+
+    embedding_f32($: EmbeddingF32Args) {
+      const { table, idx, y, n, dim, rows } = $;
+      // linear memory is readable here: an index out of range is an error before anything is written
+      // (the GPU's kernel gives such a row NaNs instead, which shows as a NaN loss; docs/WEBGPU.md)
+      const iv = ctx.i32(idx, n);
+      for (let i = 0; i < n; i++) {
+        if (iv[i] < 0 || iv[i] >= rows) throw new Error(`embedding: index ${iv[i]} at position ${i} is out of range for a table of ${rows} rows`);
+      }
+      R.split("embedding_f32", n, n * dim, (s, e) => [table, idx + s * 4, y + s * dim * 4, e - s, dim, rows]);
+    },
+
+    attention_f32($: AttentionF32Args) {
+      const { q, k, v, o, lse, BH, Sq, Sk, D, scale, causal } = $;
+      const qs = Sq * D * 4, ks = Sk * D * 4;
+      splitHeads("attention_f32", BH, E.attention_scratch_bytes(Sq, Sk, D), 4 * BH * Sq * Sk * D, (s, e, sc) =>
+        [q + s * qs, k + s * ks, v + s * ks, o + s * qs, lse + s * Sq * 4, e - s, Sq, Sk, D, scale, causal, sc]);
+    },
+
+    attention_backward_f32($: AttentionBackwardF32Args) {
+      const { q, k, v, o, lse, dO, dq, dk, dv, BH, Sq, Sk, D, scale, causal } = $;
+      const qs = Sq * D * 4, ks = Sk * D * 4;
+      splitHeads("attention_backward_f32", BH, E.attention_backward_scratch_bytes(Sq, Sk, D), 8 * BH * Sq * Sk * D, (s, e, sc) =>
+        [q + s * qs, k + s * ks, v + s * ks, o + s * qs, lse + s * Sq * 4, dO + s * qs,
+         dq + s * qs, dk + s * ks, dv + s * ks, e - s, Sq, Sk, D, scale, causal, sc]);
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// Kernel family conv: assembly/conv.ts, shaders/conv.wgsl, host/ops/conv.ts. NCHW.
+export default {
+  doc: "Convolution building blocks (NCHW): im2col/col2im for the GEMM path, the direct stride-1 path and its weight gradient.",
+  kernels: {
+    im2col_f32: {
+      doc: "For each of N images [C,H,W] (at x + n·C·H·W) writes col rows r = (c·KH + kh)·KW + kw, columns p = oh·OW + ow (at col + n·OH·OW), row stride `ldcol` floats (≥ N·OH·OW: the images sit side by side in one [CKK, N·P] matrix). Padding reads as 0.",
+      args: { x: "ptr", col: "ptr", C: "u32", H: "i32", W: "i32", KH: "u32", KW: "u32", SH: "i32", SW: "i32", PH: "i32", PW: "i32", DH: "i32", DW: "i32", OH: "u32", OW: "u32", ldcol: "u32", N: "host u32" },
+      batch: { count: "N", step: { x: "C * H * W", col: "OH * OW" }, flops: "ldcol * C * KH * KW" },
+      gpu: { grid: "C * KH * KW * OH * OW" },
+    },
+    col2im_f32: {
+      doc: "The adjoint of im2col: **accumulates** col into x (x += ...) for each of N images; the host zeroes x first.",
+      args: { col: "ptr", x: "ptr", C: "u32", H: "i32", W: "i32", KH: "i32", KW: "i32", SH: "i32", SW: "i32", PH: "i32", PW: "i32", DH: "i32", DW: "i32", OH: "i32", OW: "i32", ldcol: "u32", N: "host u32" },
+      batch: { count: "N", step: { col: "OH * OW", x: "C * H * W" }, flops: "ldcol * C * KH * KW" },
+      gpu: { grid: "C * H * W" },
+    },
+    bias_add_channels_f32: {
+      doc: "y[n, c, i] += bias[c].",
+      args: { y: "ptr", bias: "ptr", n: "u32", c: "u32", inner: "u32" },
+      gpu: { grid: "n * c * inner" },
+    },
+    pad2d_f32: {
+      doc: "Copies NC planes H×W into the middle of (H+2PH)×(W+2PW) planes with a zero border.",
+      args: { x: "ptr", xp: "ptr", NC: "u32", H: "i32", W: "i32", PH: "i32", PW: "i32" },
+      wasm: { split: { along: "NC", step: { x: "H * W", xp: "(H + 2 * PH) * (W + 2 * PW)" }, flops: "NC * (H + 2 * PH) * (W + 2 * PW)" } },
+      gpu: { grid: "NC * (H + 2 * PH) * (W + 2 * PW)" },
+    },
+    conv2d_direct_f32: {
+      doc: "Stride 1, no dilation, over N padded images [N, C, Hp, Wp]; y [N, Cout, OH, OW] with OH = Hp − KH + 1, OW = Wp − KW + 1 ≥ 8, plus bias[Cout] when `bias` is not 0. A 4×8 register tile (4 channels × 8 columns) runs GEMM's chain over the image: same bits as im2col + gemm_f32. The wasm backend splits N over threads, and on the relaxed-SIMD binary runs 5-channel tiles over packed weights with the bias fused.",
+      args: { xp: "ptr", w: "ptr", y: "ptr", N: "u32", C: "u32", Hp: "u32", Wp: "u32", KH: "u32", KW: "u32", Cout: "u32", bias: "host ptr? = 0" },
+      wasm: "custom",
+      gpu: "custom",
+      twin: { grid: "N * Cout * (Hp - KH + 1) * (Wp - KW + 1)" },
+    },
+    conv_pack_w5_f32: { internal: true, doc: "Packs the weights of `groups` 5-channel groups, 5 floats per tap, for conv2d_direct_pw_f32.", args: { w: "ptr", groups: "u32", CKK: "u32", dst: "ptr" } },
+    conv2d_direct_pw_f32: { internal: true, doc: "conv2d_direct_f32 with the first 5·groups channels in 5×8 tiles over conv_pack_w5_f32's weights and the bias (0: none) fused.", args: { xp: "ptr", w: "ptr", w5: "ptr", bias: "ptr", y: "ptr", N: "u32", C: "u32", Hp: "u32", Wp: "u32", KH: "u32", KW: "u32", Cout: "u32", groups: "u32" } },
+    conv2d_wgrad_f32: {
+      doc: "Writes dw for O output channels of Otot (dy and dw offset to the first); a reduction over images, so threads split O, never N.",
+      args: { xp: "ptr", dy: "ptr", dw: "ptr", N: "u32", C: "u32", Hp: "u32", Wp: "u32", KH: "u32", KW: "u32", O: "u32", Otot: "u32" },
+      wasm: { split: { along: "O", step: { dy: "(Hp - KH + 1) * (Wp - KW + 1)", dw: "C * KH * KW" }, flops: "2 * N * O * (Hp - KH + 1) * (Wp - KW + 1) * C * KH * KW" } },
+      gpu: { grid: "groups2d(O * C * KH * KW)" },
+    },
+  },
+};
