@@ -1,7 +1,7 @@
 // The demo page: a drawing pad, the controls, the live plot, and the worker
 // (demo/worker.js) that owns the engine. The page never imports webgrad
 // itself: all tensors live in the worker, so the page stays responsive while
-// it trains. window.demo holds the state test/demo.test.ts reads.
+// it trains. window.demo holds the state test/e2e/demo.test.ts reads.
 
 import { toMnist, inkOf } from "./preprocess.js";
 import { drawPlot } from "./plot.js";

@@ -3,7 +3,7 @@
 // so that its longer side is 20 pixels (anti-aliased: each output pixel is the
 // average of the input pixels it covers), then placed in a 28x28 field so that
 // its centre of mass falls on the field's centre. Pure functions over arrays,
-// no DOM: the page and test/demo.test.ts run the same code.
+// no DOM: the page and test/e2e/demo.test.ts run the same code.
 
 /** Ink below this (0..1) is background when the bounding box is found. */
 const INK = 0.05;

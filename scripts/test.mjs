@@ -1,5 +1,20 @@
-// Runs the uvu suites over the compiled tests and ends with the one plain line
-// CI reads: `N passed, M failed, K skipped`.
+// Runs the uvu suites over the compiled tests in two steps and ends with the one
+// plain line CI reads: `N passed, M failed, K skipped`.
+//
+//   1. unit (test/*.test.ts): tests that call the library in-process. Each file
+//      is its own process; os.availableParallelism() of them run at a time,
+//      each one's output held back and printed whole when it ends, so logs do
+//      not interleave. Files that took longest last time start first
+//      (dist/test/.durations.json), so one long file does not start last.
+//   2. e2e (test/e2e/*.test.ts): tests that drive the built package or a whole
+//      program from outside: the CLI, the bench, Node/Deno/Bun/Chromium,
+//      bundlers, workerd, npm pack. They spawn runtimes and browsers of their
+//      own, so they run one at a time, their output live.
+//
+// `node scripts/test.mjs [--unit | --e2e] [substring]`: --unit or --e2e runs one
+// step only (npm run test:unit / test:e2e); the substring picks the files, in
+// both steps, whose name holds it.
+//
 // Relaxed SIMD needs a V8 flag on Node 20; it is switched on here (and in the
 // CLI) so the relaxed binary is tested too. Newer runtimes have it on already.
 //
@@ -10,15 +25,29 @@
 // reason and the command that installs it. WEBGRAD_NO_APT=1 stops the install;
 // WEBGRAD_PRETEND_MISSING=pkg,pkg treats packages as absent (to test this).
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, existsSync, readFileSync } from "node:fs";
+import { readdirSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const filter = process.argv[2] ?? "";
-const files = readdirSync(join(root, "dist", "test"))
-  .filter((f) => f.endsWith(".test.js") && f.includes(filter))
-  .sort();
+const args = process.argv.slice(2);
+const filter = args.find((a) => !a.startsWith("--")) ?? "";
+const only = args.includes("--unit") ? "unit" : args.includes("--e2e") ? "e2e" : null;
+
+/** A step's test files: dist/<dir>/*.test.js whose source <dir>/*.test.ts still exists
+ * (tsc never deletes, so a test moved or removed leaves a stale .js behind that must not run). */
+const list = (dir) => existsSync(join(root, "dist", dir))
+  ? readdirSync(join(root, "dist", dir))
+    .filter((f) => f.endsWith(".test.js") && f.includes(filter) && existsSync(join(root, dir, f.replace(/\.js$/, ".ts"))))
+    .sort()
+    .map((name) => ({ name, dir, shown: join(dir, name).slice("test/".length) }))
+  : [];
+const STEPS = [
+  { step: "unit", dir: "test", jobs: availableParallelism() },
+  { step: "e2e", dir: join("test", "e2e"), jobs: 1 },
+].filter((s) => !only || s.step === only).map((s) => ({ ...s, files: list(s.dir) }));
+const files = STEPS.flatMap((s) => s.files.map((f) => f.name));
 
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
 /** The Debian packages tests read, what for, and which test files need them. */
@@ -76,7 +105,7 @@ const skipReason = (f) => {
   return lack.length ? lack.map((s) => `${s.pkg} (${s.why})`).join("; ") : null;
 };
 /** How many tests a skipped file holds: its test(...) call sites (a test made in a loop counts once). */
-const countTests = (f) => (readFileSync(join(root, "dist", "test", f), "utf8").match(/^\s*test(\.only)?\(/gm) ?? []).length;
+const countTests = (f) => (readFileSync(join(root, "dist", f.dir, f.name), "utf8").match(/^\s*test(\.only)?\(/gm) ?? []).length;
 
 // WebGPU in Node is Dawn (the `webgpu` package), which needs a Vulkan driver.
 // With no GPU, Debian's chromium ships SwiftShader and a libvulkan.so.1 next to
@@ -93,41 +122,74 @@ function envFor(f) {
   return env;
 }
 
-let passed = 0, failed = 0, skipped = 0;
+/** One test file in a process of its own: its counts, exit code and (when not live) its output. */
+function runFile(f, live) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [
+      "--experimental-wasm-relaxed-simd", "--expose-gc",
+      join(root, "node_modules", "uvu", "bin.js"), join("dist", f.dir), `^${f.name.replace(/\./g, "\\.")}$`,
+    ], { cwd: root, stdio: ["ignore", "pipe", live ? "inherit" : "pipe"], env: envFor(f.name) });
+    const t0 = performance.now();
+    let out = "";
+    const held = []; // [stream, chunk] in the order they came, printed when the file ends
+    child.stdout.on("data", (d) => { out += d; if (live) process.stdout.write(d); else held.push([process.stdout, d]); });
+    child.stderr?.on("data", (d) => held.push([process.stderr, d]));
+    child.on("close", (code) => {
+      const plain = out.replace(/\x1b\[[0-9;]*m/g, "");
+      const total = plain.match(/Total:\s+(\d+)/), pass = plain.match(/Passed:\s+(\d+)/), skip = plain.match(/Skipped:\s+(\d+)/);
+      const r = { code, held, ms: performance.now() - t0, passed: 0, failed: 0, skipped: 0 };
+      if (total && pass) {
+        const t = +total[1], p = +pass[1], s = skip ? +skip[1] : 0;
+        r.passed = p; r.skipped = s; r.failed = Math.max(t - p - s, code === 0 ? 0 : 1);
+      } else r.failed = 1; // the file died before reporting: count it as a failure
+      resolve(r);
+    });
+  });
+}
+
+// How long each file took last time: the unit pool starts the longest first.
+const TIMES = join(root, "dist", "test", ".durations.json");
+let times = {};
+try { times = JSON.parse(readFileSync(TIMES, "utf8")); } catch { /* first run: alphabetical */ }
+
+const plural = (n, w) => `${n} ${w}${n === 1 ? "" : "s"}`;
+const counts = (c) => `${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ""}`;
+const all = { passed: 0, failed: 0, skipped: 0 };
 const failedFiles = [], skippedFiles = [];
 // One process per file: a crash or a hung runtime in one file cannot take the others down,
 // and each file's memory starts fresh.
-for (const f of files) {
-  const reason = skipReason(f);
-  if (reason) {
-    const n = countTests(f);
-    skipped += n;
-    skippedFiles.push(`  ${f} (${n} test${n === 1 ? "" : "s"}): needs ${reason}`);
-    console.log(`\n${f}: skipped, needs ${reason}`);
-    continue;
+for (const { step, dir, jobs, files } of STEPS) {
+  const n = Math.min(jobs, files.length) || 1;
+  console.log(`\n=== ${step} tests (${dir}): ${plural(files.length, "file")}${filter ? ` matching "${filter}"` : ""}, ${n === 1 ? "one at a time" : `${n} at a time`}`);
+  const c = { passed: 0, failed: 0, skipped: 0 };
+  const t0 = performance.now();
+  const queue = [];
+  for (const f of files) {
+    const reason = skipReason(f.name);
+    if (!reason) { queue.push(f); continue; }
+    const k = countTests(f);
+    c.skipped += k;
+    skippedFiles.push(`  ${f.shown} (${plural(k, "test")}): needs ${reason}`);
+    console.log(`\n${f.shown}: skipped, needs ${reason}`);
   }
-  const code = await new Promise((resolve) => {
-    const child = spawn(process.execPath, [
-      "--experimental-wasm-relaxed-simd", "--expose-gc",
-      join(root, "node_modules", "uvu", "bin.js"), join("dist", "test"), `^${f.replace(/\./g, "\\.")}$`,
-    ], { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: envFor(f) });
-    let out = "";
-    child.stdout.on("data", (d) => { out += d; process.stdout.write(d); });
-    child.on("close", (c) => {
-      const plain = out.replace(/\x1b\[[0-9;]*m/g, "");
-      const total = plain.match(/Total:\s+(\d+)/), pass = plain.match(/Passed:\s+(\d+)/), skip = plain.match(/Skipped:\s+(\d+)/);
-      if (total && pass) {
-        const t = +total[1], p = +pass[1], s = skip ? +skip[1] : 0;
-        passed += p; skipped += s; failed += Math.max(t - p - s, c === 0 ? 0 : 1);
-      } else failed += 1; // the file died before reporting: count it as a failure
-      resolve(c);
-    });
-  });
-  if (code !== 0) failedFiles.push(f);
+  if (n > 1) queue.sort((a, b) => (times[b.shown] ?? Infinity) - (times[a.shown] ?? Infinity));
+  const worker = async () => {
+    for (let f; (f = queue.shift());) {
+      const r = await runFile(f, n === 1);
+      for (const [stream, d] of r.held) stream.write(d);
+      times[f.shown] = Math.round(r.ms);
+      c.passed += r.passed; c.failed += r.failed; c.skipped += r.skipped;
+      if (r.code !== 0) failedFiles.push(f.shown);
+    }
+  };
+  await Promise.all(Array.from({ length: n }, worker));
+  console.log(`\n${step}: ${counts(c)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  all.passed += c.passed; all.failed += c.failed; all.skipped += c.skipped;
 }
+try { writeFileSync(TIMES, JSON.stringify(times, null, 1) + "\n"); } catch { /* a read-only dist: no ordering next time */ }
 if (skippedFiles.length) {
   console.log(`\nskipped files (install with: apt-get install ${missing.map((s) => s.pkg).join(" ")}):\n${skippedFiles.join("\n")}`);
 }
 if (failedFiles.length) console.log(`\nfailing files: ${failedFiles.join(", ")}`);
-console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
-process.exit(failed ? 1 : 0);
+console.log(`\n${counts(all)}`);
+process.exit(all.failed ? 1 : 0);

@@ -2,7 +2,7 @@
 // script in every runtime: Node, Deno and Bun run it as a program and read the
 // line `WEBGRAD_RESULT {json}` from stdout; page.html loads it as a module
 // script and the test reads `window.__webgradResult`.
-// Used by test/runtimes.test.ts; plain JS on purpose (it is not compiled).
+// Used by test/e2e/runtimes.test.ts; plain JS on purpose (it is not compiled).
 
 const g = globalThis;
 const isPage = typeof g.window !== "undefined" && typeof g.document !== "undefined";

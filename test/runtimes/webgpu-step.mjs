@@ -1,5 +1,5 @@
 // A small WebGPU check with the built package, the same file in Node, Deno and
-// headless Chromium (test/webgpu-runtimes.test.ts): init({ backend: "webgpu" }),
+// headless Chromium (test/e2e/webgpu-runtimes.test.ts): init({ backend: "webgpu" }),
 // a linear layer with broadcast bias, relu, sigmoid and a fused Adam step's
 // kernel path, read back with await data() and compared with plain JS; then
 // an S1-shaped network (conv2d 3×3 pad 1 → relu → maxpool 2 → linear →

@@ -8,14 +8,14 @@
 // no adapter FAILS here: nothing is skipped.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { runForResult } from "./harness.js";
+import { runForResult } from "../harness.js";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { join, normalize } from "node:path";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const STEP = join(ROOT, "test", "runtimes", "webgpu-step.mjs");
 const CHROMIUM = "/usr/bin/chromium";
 const TIMEOUT_MS = 90_000;

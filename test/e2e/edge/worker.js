@@ -1,4 +1,4 @@
-// A Cloudflare Worker (run by workerd in test/edge.test.ts): the kernel binary
+// A Cloudflare Worker (run by workerd in test/e2e/edge.test.ts): the kernel binary
 // is imported as a module at deploy time (workerd forbids compiling wasm at
 // run time) and handed to init({ wasm }). GET /infer runs a small MLP forward;
 // GET /train runs one SGD step and the forward after it; GET /no-wasm shows

@@ -1,4 +1,4 @@
-// Bundlers: a tiny app (test/bundlers/app.js) that imports "webgrad" by name is
+// Bundlers: a tiny app (test/e2e/bundlers/app.js) that imports "webgrad" by name is
 // bundled for the browser by esbuild and by Vite (no config), exactly as a user
 // would, from a scratch project whose node_modules/webgrad links this checkout
 // (so package.json's "exports" decide what the bundlers see). Asserted:
@@ -22,8 +22,8 @@ import { join, resolve, sep, extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const FIXTURE = join(ROOT, "test", "bundlers");
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const FIXTURE = join(ROOT, "test", "e2e", "bundlers");
 const BACKENDS = join(ROOT, "dist", "host", "backends");
 const CHROMIUM = "/usr/bin/chromium";
 const TIMEOUT_MS = 60_000;

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const cli = fileURLToPath(new URL("../host/cli.js", import.meta.url));
+const cli = fileURLToPath(new URL("../../host/cli.js", import.meta.url));
 const cwd = mkdtempSync(join(tmpdir(), "webgrad-zoo-cli-"));
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args, "--threads", "1"], { cwd, encoding: "utf8", timeout: 120_000 });
 
@@ -88,7 +88,7 @@ test("--backend: a bad value is a clear error; wasm is what runs by default", ()
 
 test("every zoo entry answers train, eval and bench", async () => {
   for (const entry of ["mnist-cnn", "logistic", "mnist-binary", "mlp-tabular", "convnet", "transformer", "gpt", "lstm", "resnet", "vit", "bert"]) {
-    const { cli: c } = await import(`../host/zoo/${entry}.js`);
+    const { cli: c } = await import(`../../host/zoo/${entry}.js`);
     for (const verb of ["train", "eval", "bench"]) assert.ok(c.verbs.includes(verb), `${entry} answers ${verb}`);
   }
 });

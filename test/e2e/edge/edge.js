@@ -1,5 +1,5 @@
 // Vercel's Edge Runtime (the npm package `edge-runtime`, run by
-// test/edge.test.ts): this file is bundled into one script and evaluated in an
+// test/e2e/edge.test.ts): this file is bundled into one script and evaluated in an
 // EdgeVM whose code generation from strings and wasm bytes is off, as on
 // Vercel's edge; the kernel module comes compiled from outside, as Vercel's
 // `import wasm from "./x.wasm?module"` gives it, and goes to init({ wasm }).

@@ -15,8 +15,8 @@ import { fileURLToPath } from "node:url";
 import { join, resolve, sep, extname } from "node:path";
 import type { AddressInfo } from "node:net";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const STEP = fileURLToPath(new URL("../../test/runtimes/step.mjs", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const STEP = fileURLToPath(new URL("../../../test/runtimes/step.mjs", import.meta.url));
 const BUILT = join(ROOT, "dist", "host", "index.js");
 const CHROMIUM = "/usr/bin/chromium";
 const TIMEOUT_MS = 60_000;

@@ -1,5 +1,5 @@
 // A tiny app that imports webgrad by its package name, as users do; bundled by
-// esbuild and by Vite in test/bundlers.test.ts, then run in headless Chromium.
+// esbuild and by Vite in test/e2e/bundlers.test.ts, then run in headless Chromium.
 // It trains a small MLP for a few steps and checks a matmul big enough to be
 // split over the worker threads against a plain JS loop. Plain JS on purpose.
 import * as wg from "webgrad";

@@ -1,12 +1,12 @@
 // Edge hosts, which forbid compiling WebAssembly at run time and take wasm
 // only as a module imported at deploy time:
 //   - Cloudflare's workerd (npm `workerd`, the runtime under `wrangler dev`)
-//     serves test/edge/worker.js, bundled by esbuild as wrangler does, with
+//     serves test/e2e/edge/worker.js, bundled by esbuild as wrangler does, with
 //     "webgrad/wasm/simd.wasm" declared as a wasm module in the config: GET
 //     /infer (a forward), /train (one SGD step: the loss falls), /no-wasm
 //     (init without the module fails with a message that says what to do);
 //   - Vercel's Edge Runtime (npm `edge-runtime`, an EdgeVM with code generation
-//     from strings and wasm bytes off, as on Vercel) evaluates test/edge/edge.js
+//     from strings and wasm bytes off, as on Vercel) evaluates test/e2e/edge/edge.js
 //     bundled into one script and runs the same forward with a module compiled
 //     outside it, as `import wasm from "./x.wasm?module"` gives one.
 // The two forwards must agree with each other and with Node's.
@@ -21,8 +21,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const FIXTURE = join(ROOT, "test", "edge");
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const FIXTURE = join(ROOT, "test", "e2e", "edge");
 const BACKENDS = join(ROOT, "dist", "host", "backends");
 const scratch = mkdtempSync(join(tmpdir(), "webgrad-edge-"));
 const require = createRequire(join(ROOT, "package.json"));

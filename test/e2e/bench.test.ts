@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
+const root = fileURLToPath(new URL("../../../", import.meta.url));
 
 test("npm run bench -- --quick: every engine runs every quick workload, every result checked", () => {
   const r = spawnSync(process.execPath, ["dist/bench/run.js", "--quick", "--rounds", "1"], { cwd: root, encoding: "utf8", timeout: 600_000 });

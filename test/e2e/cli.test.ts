@@ -13,8 +13,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const cli = fileURLToPath(new URL("../host/cli.js", import.meta.url));
-const pkg = JSON.parse(readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8"));
+const cli = fileURLToPath(new URL("../../host/cli.js", import.meta.url));
+const pkg = JSON.parse(readFileSync(fileURLToPath(new URL("../../../package.json", import.meta.url)), "utf8"));
 const cwd = mkdtempSync(join(tmpdir(), "webgrad-cli-"));
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd, encoding: "utf8", timeout: 120_000 });
 
