@@ -16,7 +16,7 @@
 // (fill, axpy, scale, transpose, cast) are in movement.ts.
 import { madd, exp4, fillRow } from "./simd";
 import { log4, sigmoid4, tanh4, sincos4, phiNegAbs4, phi4, geluTanhExp4 } from "./simd-math";
-import { UNARY_NEG, UNARY_EXP, UNARY_LOG, UNARY_SQRT, UNARY_ABS, UNARY_RELU, UNARY_SIGMOID, UNARY_TANH, UNARY_GELU, UNARY_SQUARE, UNARY_RSQRT, UNARY_RECIPROCAL, UNARY_SIN, UNARY_COS, UNARY_GELU_TANH, UNARY_SILU, UNARY_SIGN, BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV, BINARY_MAX, BINARY_MIN, BINARY_POW, BINARY_EQ, BINARY_NE, BINARY_LT, BINARY_LE, BINARY_GT, BINARY_GE } from "./opcodes.generated";
+import { UNARY_NEG, UNARY_EXP, UNARY_LOG, UNARY_SQRT, UNARY_ABS, UNARY_RELU, UNARY_SIGMOID, UNARY_TANH, UNARY_GELU, UNARY_SQUARE, UNARY_RSQRT, UNARY_RECIPROCAL, UNARY_SIN, UNARY_COS, UNARY_GELU_TANH, UNARY_SILU, UNARY_SIGN, UNARY_HARDSWISH, BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV, BINARY_MAX, BINARY_MIN, BINARY_POW, BINARY_EQ, BINARY_NE, BINARY_LT, BINARY_LE, BINARY_GT, BINARY_GE } from "./opcodes.generated";
 
 // ---------------------------------------------------------------------------
 // Unary
@@ -52,6 +52,11 @@ import { UNARY_NEG, UNARY_EXP, UNARY_LOG, UNARY_SQRT, UNARY_ABS, UNARY_RELU, UNA
   if (op == UNARY_SIGN) {
     const s = v128.or(v128.and(f32x4.gt(x, zero), one), v128.and(f32x4.lt(x, zero), f32x4.splat(-1.0)));
     return v128.bitselect(x, s, f32x4.ne(x, x)); // NaN stays NaN
+  }
+  if (op == UNARY_HARDSWISH) {
+    // x·relu6(x + 3)/6, in PyTorch's order (product, then the division); a NaN stays NaN
+    const r6 = f32x4.pmin(f32x4.splat(6.0), f32x4.pmax(zero, f32x4.add(x, f32x4.splat(3.0))));
+    return f32x4.div(f32x4.mul(x, v128.bitselect(x, r6, f32x4.ne(x, x))), f32x4.splat(6.0));
   }
   return f32x4.splat(NaN);
 }
@@ -103,6 +108,12 @@ import { UNARY_NEG, UNARY_EXP, UNARY_LOG, UNARY_SQRT, UNARY_ABS, UNARY_RELU, UNA
     return f32x4.mul(dy, f32x4.mul(s, madd(x, f32x4.mul(e, s), one)));
   }
   if (op == UNARY_SIGN) return zero;
+  if (op == UNARY_HARDSWISH) {
+    // PyTorch's: 0 below −3, dy·(x/3 + ½) on [−3, 3], dy above 3
+    const mid = f32x4.mul(dy, f32x4.add(f32x4.div(x, f32x4.splat(3.0)), f32x4.splat(0.5)));
+    const upper = v128.bitselect(mid, dy, f32x4.le(x, f32x4.splat(3.0)));
+    return v128.andnot(upper, f32x4.lt(x, f32x4.splat(-3.0)));
+  }
   return f32x4.splat(NaN);
 }
 
@@ -158,6 +169,7 @@ export function unary_f32(op: i32, x: usize, y: usize, n: i32): void {
     case UNARY_GELU_TANH: unaryLoop(UNARY_GELU_TANH, x, y, n); break;
     case UNARY_SILU: unaryLoop(UNARY_SILU, x, y, n); break;
     case UNARY_SIGN: unaryLoop(UNARY_SIGN, x, y, n); break;
+    case UNARY_HARDSWISH: unaryLoop(UNARY_HARDSWISH, x, y, n); break;
   }
 }
 
@@ -184,6 +196,7 @@ export function unary_backward_f32(op: i32, x: usize, y: usize, dy: usize, dx: u
     case UNARY_GELU_TANH: unaryBackwardLoop(UNARY_GELU_TANH, x, y, dy, dx, n); break;
     case UNARY_SILU: unaryBackwardLoop(UNARY_SILU, x, y, dy, dx, n); break;
     case UNARY_SIGN: unaryBackwardLoop(UNARY_SIGN, x, y, dy, dx, n); break;
+    case UNARY_HARDSWISH: unaryBackwardLoop(UNARY_HARDSWISH, x, y, dy, dx, n); break;
   }
 }
 

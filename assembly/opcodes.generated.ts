@@ -18,6 +18,7 @@ export const UNARY_COS: i32 = 13;
 export const UNARY_GELU_TANH: i32 = 14;
 export const UNARY_SILU: i32 = 15;
 export const UNARY_SIGN: i32 = 16;
+export const UNARY_HARDSWISH: i32 = 17;
 // BinaryOp (kernels/elementwise.mjs): Op codes of the binary kernels; comparisons give 1.0 / 0.0.
 export const BINARY_ADD: i32 = 0;
 export const BINARY_SUB: i32 = 1;

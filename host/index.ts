@@ -13,7 +13,7 @@ export {
   tensor, full, zeros, ones, zerosLike, onesLike, arange, eye, randn, rand, normal,
   // element-wise
   add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, where, clamp,
-  neg, exp, log, sqrt, rsqrt, abs, square, reciprocal, relu, sigmoid, tanh, gelu, silu, sin, cos, sign,
+  neg, exp, log, sqrt, rsqrt, abs, square, reciprocal, relu, sigmoid, tanh, gelu, silu, hardswish, sin, cos, sign,
   // reductions
   sum, mean, max, min, argmax, argmin,
   // shape

@@ -80,6 +80,7 @@ fn unary1(op: u32, x: f32) -> f32 {
     case UNARY_GELU_TANH: { return select(x / (1.0 + gelu_tanh_exp(x)), 0.0, x < -10.0); }
     case UNARY_SILU: { return select(x / (1.0 + exp(-x)), 0.0, x < -88.0); }
     case UNARY_SIGN: { return sign1(x); }
+    case UNARY_HARDSWISH: { return x * select(min(max(x + 3.0, 0.0), 6.0), x, x != x) / 6.0; }
     default: { return nan_f32(); }
   }
 }
@@ -115,6 +116,7 @@ fn unary_backward1(op: u32, x: f32, y: f32, dy: f32) -> f32 {
       return dy * (s * fma(x, e * s, 1.0));
     }
     case UNARY_SIGN: { return 0.0; }
+    case UNARY_HARDSWISH: { return select(select(dy, dy * (x / 3.0 + 0.5), x <= 3.0), 0.0, x < -3.0); }
     default: { return nan_f32(); }
   }
 }

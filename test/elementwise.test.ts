@@ -53,6 +53,7 @@ const unaryRef: Record<UnaryName, (x: number) => number> = {
   relu: (x) => (Number.isNaN(x) ? NaN : Math.max(x, 0)), sigmoid, tanh: Math.tanh, gelu: (x) => x * Phi(x),
   square: (x) => x * x, rsqrt: (x) => 1 / Math.sqrt(x), reciprocal: (x) => 1 / x, sin: Math.sin, cos: Math.cos,
   gelu_tanh: geluTanh, silu: (x) => x * sigmoid(x), sign,
+  hardswish: (x) => (x * Math.min(Math.max(x + 3, 0), 6)) / 6,
 };
 
 /** f'(x) */
@@ -66,6 +67,8 @@ const unaryDeriv: Record<UnaryName, (x: number) => number> = {
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * K0 * (1 + 3 * K1 * x * x);
   },
   silu: (x) => sigmoid(x) * (1 + x * (1 - sigmoid(x))), sign: () => 0,
+  // PyTorch's hardswish_backward: 0 below −3, x/3 + ½ up to 3 (both ends included), 1 above
+  hardswish: (x) => (x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1),
 };
 
 /** Inputs inside each op's domain and the range where it is interesting. */

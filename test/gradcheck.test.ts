@@ -48,6 +48,8 @@ forEachBackend("gradcheck", (backend, test) => {
     gradcheck(op, (x) => (x as any)[op](), [rnd([3, 5], 1)]);
   }
   gradcheck("relu", (x) => x.relu(), [rnd([3, 5], 2, 1, 0.05)]);
+  // inputs on both sides of the kinks at ±3 (none within the step of them)
+  gradcheck("hardswish", (x) => wg.hardswish(x), [() => ({ data: Float32Array.of(-4.2, -2.9, -1.1, -0.3, 0.4, 1.7, 2.8, 3.3, 5.1), shape: [9] })]);
   gradcheck("gelu tanh", (x) => x.gelu("tanh"), [rnd([7], 3)]);
   for (const op of ["log", "sqrt", "rsqrt", "reciprocal"] as const) gradcheck(op, (x) => (x as any)[op](), [pos([2, 3], 4)]);
   gradcheck("clamp", (x) => x.clamp(-0.5, 0.5), [rnd([9], 5)]);

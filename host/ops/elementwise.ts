@@ -52,6 +52,11 @@ export const cos = (x: Tensor) => unary("cos", x);
 /** sign(x), gradient 0. @example wg.sign(wg.tensor([-2, 0, 3])).toArray(); // [-1, 0, 1] */
 export const sign = (x: Tensor) => unary("sign", x);
 /**
+ * x·relu6(x + 3)/6 (PyTorch's F.hardswish, MobileNetV3's activation): silu's shape without an exp.
+ * @example wg.hardswish(wg.tensor([-1, 0, 1, 4])).toArray(); // [-0.3333333432674408, 0, 0.6666666865348816, 4]
+ */
+export const hardswish = (x: Tensor) => unary("hardswish", x);
+/**
  * GELU, the erf form by default (PyTorch's nn.GELU()), or the tanh approximation.
  * @example wg.tensor([0]).gelu().item(); // 0
  */
