@@ -57,4 +57,27 @@ forEachBackend("ops", (backend, test) => {
       for (const t of out) t.dispose();
     }
   });
+
+  // permute/transpose copy 32-bit words (gather_b32): int32 values of any size and float bit
+  // patterns come through unchanged on every backend (int32 once went through a wasm-only view)
+  test("permute and transpose move int32 values and float bits exactly (NaN payloads, -0, denormals, big ints)", async () => {
+    const ints = Int32Array.from({ length: 2 * 3 * 4 }, (_, i) => (i % 2 ? -1 : 1) * (i * 97_531_071 + 7));
+    const bits = new Uint32Array(2 * 3 * 4).map((_, i) => [0x7fc01234, 0x80000000, 0x00000001, 0x007fffff, 0xffc0beef][i % 5]);
+    const floats = new Float32Array(bits.buffer);
+    const perm = (a: ArrayLike<number>, i: number, j: number, k: number) => a[(i * 3 + j) * 4 + k]; // [2,3,4] → [4,2,3]
+    const wantInts: number[] = [], wantBits: number[] = [];
+    for (let k = 0; k < 4; k++) for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) { wantInts.push(perm(ints, i, j, k)); wantBits.push(perm(bits, i, j, k)); }
+    const ti = wg.tensor(Array.from(ints), { shape: [2, 3, 4], dtype: "int32" }).permute(2, 0, 1);
+    const tf = wg.tensor(floats, { shape: [2, 3, 4] }).permute(2, 0, 1);
+    assert.equal(Array.from(await ti.data()), wantInts, `int32 permute on ${backend}`);
+    assert.equal(Array.from(new Uint32Array((await tf.data()).buffer)), wantBits, `float bits through permute on ${backend}`);
+    const tt = wg.tensor(Array.from(ints), { shape: [4, 6], dtype: "int32" }).transpose(0, 1);
+    assert.equal(Array.from(await tt.data()), Array.from({ length: 24 }, (_, n) => ints[(n % 4) * 6 + Math.floor(n / 4)]), `int32 transpose on ${backend}`);
+    // a permute that keeps the last axis moves whole runs (memory.copy on wasm)
+    const tr = wg.tensor(Array.from(ints), { shape: [2, 3, 4], dtype: "int32" }).permute(1, 0, 2);
+    const wantRuns: number[] = [];
+    for (let j = 0; j < 3; j++) for (let i = 0; i < 2; i++) for (let k = 0; k < 4; k++) wantRuns.push(perm(ints, i, j, k));
+    assert.equal(Array.from(await tr.data()), wantRuns, `int32 permute keeping the last axis on ${backend}`);
+    for (const t of [ti, tf, tt, tr]) t.dispose();
+  });
 });
