@@ -16,7 +16,7 @@
 // (fill, axpy, scale, transpose, cast) are in movement.ts.
 import { madd, exp4, fillRow } from "./simd";
 import { log4, sigmoid4, tanh4, sincos4, phiNegAbs4, phi4, geluTanhExp4 } from "./simd-math";
-import { UNARY_NEG, UNARY_EXP, UNARY_LOG, UNARY_SQRT, UNARY_ABS, UNARY_RELU, UNARY_SIGMOID, UNARY_TANH, UNARY_GELU, UNARY_SQUARE, UNARY_RSQRT, UNARY_RECIPROCAL, UNARY_SIN, UNARY_COS, UNARY_GELU_TANH, UNARY_SILU, UNARY_SIGN, UNARY_HARDSWISH, BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV, BINARY_MAX, BINARY_MIN, BINARY_POW, BINARY_EQ, BINARY_NE, BINARY_LT, BINARY_LE, BINARY_GT, BINARY_GE } from "./opcodes.generated";
+import { UNARY_NEG, UNARY_EXP, UNARY_LOG, UNARY_SQRT, UNARY_ABS, UNARY_RELU, UNARY_SIGMOID, UNARY_TANH, UNARY_GELU, UNARY_SQUARE, UNARY_RSQRT, UNARY_RECIPROCAL, UNARY_SIN, UNARY_COS, UNARY_GELU_TANH, UNARY_SILU, UNARY_SIGN, UNARY_HARDSWISH, UNARY_FLOOR, UNARY_CEIL, UNARY_ROUND, UNARY_TRUNC, BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV, BINARY_MAX, BINARY_MIN, BINARY_POW, BINARY_EQ, BINARY_NE, BINARY_LT, BINARY_LE, BINARY_GT, BINARY_GE } from "./opcodes.generated";
 
 // ---------------------------------------------------------------------------
 // Unary
@@ -58,6 +58,10 @@ import { UNARY_NEG, UNARY_EXP, UNARY_LOG, UNARY_SQRT, UNARY_ABS, UNARY_RELU, UNA
     const r6 = f32x4.pmin(f32x4.splat(6.0), f32x4.pmax(zero, f32x4.add(x, f32x4.splat(3.0))));
     return f32x4.div(f32x4.mul(x, v128.bitselect(x, r6, f32x4.ne(x, x))), f32x4.splat(6.0));
   }
+  if (op == UNARY_FLOOR) return f32x4.floor(x);
+  if (op == UNARY_CEIL) return f32x4.ceil(x);
+  if (op == UNARY_ROUND) return f32x4.nearest(x); // ties to even, as torch.round
+  if (op == UNARY_TRUNC) return f32x4.trunc(x);
   return f32x4.splat(NaN);
 }
 
@@ -114,6 +118,8 @@ import { UNARY_NEG, UNARY_EXP, UNARY_LOG, UNARY_SQRT, UNARY_ABS, UNARY_RELU, UNA
     const upper = v128.bitselect(mid, dy, f32x4.le(x, f32x4.splat(3.0)));
     return v128.andnot(upper, f32x4.lt(x, f32x4.splat(-3.0)));
   }
+  // step functions: gradient 0 everywhere, as PyTorch
+  if (op == UNARY_FLOOR || op == UNARY_CEIL || op == UNARY_ROUND || op == UNARY_TRUNC) return zero;
   return f32x4.splat(NaN);
 }
 
@@ -170,6 +176,10 @@ export function unary_f32(op: i32, x: usize, y: usize, n: i32): void {
     case UNARY_SILU: unaryLoop(UNARY_SILU, x, y, n); break;
     case UNARY_SIGN: unaryLoop(UNARY_SIGN, x, y, n); break;
     case UNARY_HARDSWISH: unaryLoop(UNARY_HARDSWISH, x, y, n); break;
+    case UNARY_FLOOR: unaryLoop(UNARY_FLOOR, x, y, n); break;
+    case UNARY_CEIL: unaryLoop(UNARY_CEIL, x, y, n); break;
+    case UNARY_ROUND: unaryLoop(UNARY_ROUND, x, y, n); break;
+    case UNARY_TRUNC: unaryLoop(UNARY_TRUNC, x, y, n); break;
   }
 }
 
@@ -197,6 +207,10 @@ export function unary_backward_f32(op: i32, x: usize, y: usize, dy: usize, dx: u
     case UNARY_SILU: unaryBackwardLoop(UNARY_SILU, x, y, dy, dx, n); break;
     case UNARY_SIGN: unaryBackwardLoop(UNARY_SIGN, x, y, dy, dx, n); break;
     case UNARY_HARDSWISH: unaryBackwardLoop(UNARY_HARDSWISH, x, y, dy, dx, n); break;
+    case UNARY_FLOOR: unaryBackwardLoop(UNARY_FLOOR, x, y, dy, dx, n); break;
+    case UNARY_CEIL: unaryBackwardLoop(UNARY_CEIL, x, y, dy, dx, n); break;
+    case UNARY_ROUND: unaryBackwardLoop(UNARY_ROUND, x, y, dy, dx, n); break;
+    case UNARY_TRUNC: unaryBackwardLoop(UNARY_TRUNC, x, y, dy, dx, n); break;
   }
 }
 

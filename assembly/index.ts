@@ -11,6 +11,7 @@ export * from "./reduce";
 export * from "./softmax";
 export * from "./norm";
 export * from "./embed";
+export * from "./scan";
 export * from "./attention";
 export * from "./optim";
 export * from "./random";

@@ -21,6 +21,8 @@ export {
   // linear algebra and nn
   matmul, linear, conv2d, maxPool2d, avgPool2d, softmax, logSoftmax, layerNorm, embedding,
   scaledDotProductAttention, dropout,
+  // issue 15 item 2: rounding, scans, statistics, padding, splitting, tiling, einsum
+  floor, ceil, round, trunc, cumsum, cumprod, var, std, logsumexp, pad, split, chunk, repeat, tile, einsum, type VarOptions,
 } from "./ops/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";

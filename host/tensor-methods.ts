@@ -84,6 +84,20 @@ declare module "./tensor.js" {
     copy_(o: Tensor): this;
     /** this *= s (a number), in place. */
     mul_(s: number): this;
+    // ---- issue 15 item 2: rounding, scans, statistics, split/repeat (host/ops/elementwise.ts, scan.ts, stats.ts, shape.ts) ----
+    floor(): Tensor;
+    ceil(): Tensor;
+    round(opts?: { decimals?: number }): Tensor;
+    trunc(): Tensor;
+    cumsum(dim: number): Tensor;
+    cumprod(dim: number): Tensor;
+    var(dim?: number | number[] | null, unbiased?: boolean | ops.VarOptions, keepdim?: boolean): Tensor;
+    std(dim?: number | number[] | null, unbiased?: boolean | ops.VarOptions, keepdim?: boolean): Tensor;
+    logsumexp(dim: number | number[], keepdim?: boolean): Tensor;
+    split(splitSizeOrSections: number | number[], dim?: number): Tensor[];
+    chunk(chunks: number, dim?: number): Tensor[];
+    repeat(...sizes: (number | number[])[]): Tensor;
+    tile(dims: number[]): Tensor;
   }
 }
 
@@ -148,3 +162,18 @@ P.add_ = function (this: Tensor, o: Tensor, alpha = 1) { ops.axpyInPlace(this, o
 P.fill_ = function (this: Tensor, v: number) { ops.fillInPlace(this, v); return this; };
 P.copy_ = function (this: Tensor, o: Tensor) { ops.copyInPlace(this, o); return this; };
 P.mul_ = function (this: Tensor, s: number) { ops.scaleInPlace(this, s); return this; };
+
+// ---- issue 15 item 2: rounding, scans, statistics, split/repeat ----
+P.floor = function (this: Tensor) { return ops.floor(this); };
+P.ceil = function (this: Tensor) { return ops.ceil(this); };
+P.round = function (this: Tensor, opts?: { decimals?: number }) { return ops.round(this, opts); };
+P.trunc = function (this: Tensor) { return ops.trunc(this); };
+P.cumsum = function (this: Tensor, dim: number) { return ops.cumsum(this, dim); };
+P.cumprod = function (this: Tensor, dim: number) { return ops.cumprod(this, dim); };
+P.var = function (this: Tensor, dim?: number | number[] | null, unbiased?: boolean | ops.VarOptions, keepdim = false) { return ops.var(this, dim, unbiased, keepdim); };
+P.std = function (this: Tensor, dim?: number | number[] | null, unbiased?: boolean | ops.VarOptions, keepdim = false) { return ops.std(this, dim, unbiased, keepdim); };
+P.logsumexp = function (this: Tensor, dim: number | number[], keepdim = false) { return ops.logsumexp(this, dim, keepdim); };
+P.split = function (this: Tensor, splitSizeOrSections: number | number[], dim = 0) { return ops.split(this, splitSizeOrSections, dim); };
+P.chunk = function (this: Tensor, chunks: number, dim = 0) { return ops.chunk(this, chunks, dim); };
+P.repeat = function (this: Tensor, ...sizes: (number | number[])[]) { return ops.repeat(this, ...sizes); };
+P.tile = function (this: Tensor, dims: number[]) { return ops.tile(this, dims); };

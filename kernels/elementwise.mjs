@@ -3,8 +3,8 @@ export default {
   doc: "Element-wise maps: unary ops, binary ops with NumPy broadcasting, where and clamp. One element's value never depends on how the range is split.",
   enums: {
     UnaryOp: {
-      doc: "Op codes of unary_f32 / unary_backward_f32.",
-      values: { neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, relu: 5, sigmoid: 6, tanh: 7, gelu: 8, square: 9, rsqrt: 10, reciprocal: 11, sin: 12, cos: 13, gelu_tanh: 14, silu: 15, sign: 16, hardswish: 17 },
+      doc: "Op codes of unary_f32 / unary_backward_f32 (round: half to even, as torch.round; floor, ceil, round and trunc have gradient 0).",
+      values: { neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, relu: 5, sigmoid: 6, tanh: 7, gelu: 8, square: 9, rsqrt: 10, reciprocal: 11, sin: 12, cos: 13, gelu_tanh: 14, silu: 15, sign: 16, hardswish: 17, floor: 18, ceil: 19, round: 20, trunc: 21 },
     },
     BinaryOp: {
       doc: "Op codes of the binary kernels; comparisons give 1.0 / 0.0.",

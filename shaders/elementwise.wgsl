@@ -81,6 +81,10 @@ fn unary1(op: u32, x: f32) -> f32 {
     case UNARY_SILU: { return select(x / (1.0 + exp(-x)), 0.0, x < -88.0); }
     case UNARY_SIGN: { return sign1(x); }
     case UNARY_HARDSWISH: { return x * select(min(max(x + 3.0, 0.0), 6.0), x, x != x) / 6.0; }
+    case UNARY_FLOOR: { return floor(x); }
+    case UNARY_CEIL: { return ceil(x); }
+    case UNARY_ROUND: { return round(x); } // ties to even (WGSL's round), as torch.round
+    case UNARY_TRUNC: { return trunc(x); }
     default: { return nan_f32(); }
   }
 }
@@ -117,6 +121,7 @@ fn unary_backward1(op: u32, x: f32, y: f32, dy: f32) -> f32 {
     }
     case UNARY_SIGN: { return 0.0; }
     case UNARY_HARDSWISH: { return select(select(dy, dy * (x / 3.0 + 0.5), x <= 3.0), 0.0, x < -3.0); }
+    case UNARY_FLOOR, UNARY_CEIL, UNARY_ROUND, UNARY_TRUNC: { return 0.0; }
     default: { return nan_f32(); }
   }
 }

@@ -436,7 +436,9 @@ export async function runPrepared(p: { file: string; js: string; checks: Check[]
   const prelude = await import(pathToFileURL(join(ROOT, "dist", "test", "doc-prelude.js")).href);
   const own = NO_IMPORT.has(p.file) ? {} : await import(pathToFileURL(moduleOf(p.file)).href);
   const scope: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(own)) if (/^[A-Za-z_$][\w$]*$/.test(k) && k !== "default") scope[k] = v;
+  // an export named by a reserved word (stats.ts's `var`, reached as wg.var) cannot be a parameter name
+  const RESERVED = new Set(["var", "default", "delete", "new", "in", "do", "if", "for", "function", "class", "return", "switch", "this", "typeof", "void", "with", "const", "let"]);
+  for (const [k, v] of Object.entries(own)) if (/^[A-Za-z_$][\w$]*$/.test(k) && !RESERVED.has(k)) scope[k] = v;
   let checked = 0;
   const fail = (k: number, why: string) => {
     const c = p.checks[k];

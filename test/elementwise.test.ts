@@ -47,6 +47,12 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const K0 = Math.sqrt(2 / Math.PI), K1 = 0.044715;
 const geluTanh = (x: number) => 0.5 * x * (1 + Math.tanh(K0 * (x + K1 * x * x * x)));
 const sign = (x: number) => (Number.isNaN(x) ? NaN : x > 0 ? 1 : x < 0 ? -1 : 0);
+/** torch.round: to the nearest integer, halves to even. */
+const roundHalfEven = (x: number) => {
+  if (!Number.isFinite(x)) return x;
+  const r = Math.round(x); // halves up
+  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
 
 const unaryRef: Record<UnaryName, (x: number) => number> = {
   neg: (x) => -x, exp: Math.exp, log: Math.log, sqrt: Math.sqrt, abs: Math.abs,
@@ -54,6 +60,7 @@ const unaryRef: Record<UnaryName, (x: number) => number> = {
   square: (x) => x * x, rsqrt: (x) => 1 / Math.sqrt(x), reciprocal: (x) => 1 / x, sin: Math.sin, cos: Math.cos,
   gelu_tanh: geluTanh, silu: (x) => x * sigmoid(x), sign,
   hardswish: (x) => (x * Math.min(Math.max(x + 3, 0), 6)) / 6,
+  floor: Math.floor, ceil: Math.ceil, round: roundHalfEven, trunc: Math.trunc,
 };
 
 /** f'(x) */
@@ -69,6 +76,8 @@ const unaryDeriv: Record<UnaryName, (x: number) => number> = {
   silu: (x) => sigmoid(x) * (1 + x * (1 - sigmoid(x))), sign: () => 0,
   // PyTorch's hardswish_backward: 0 below −3, x/3 + ½ up to 3 (both ends included), 1 above
   hardswish: (x) => (x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1),
+  // step functions: PyTorch's gradient is 0 everywhere
+  floor: () => 0, ceil: () => 0, round: () => 0, trunc: () => 0,
 };
 
 /** Inputs inside each op's domain and the range where it is interesting. */
@@ -85,6 +94,8 @@ function unaryInput(name: UnaryName, n: number, seed: number): Float32Array {
       case "sin": case "cos": out[i] = i % 2 ? u * 100 : u * 4; break;
       case "sigmoid": case "tanh": case "silu": case "gelu": case "gelu_tanh": out[i] = i % 4 === 0 ? u * 30 : u * 6; break;
       case "relu": case "abs": case "sign": out[i] = i % 5 === 0 ? 0 : u * 3; break;
+      // exact halves (ties: round to even), integers, and values past 2^23 (already integers)
+      case "floor": case "ceil": case "round": case "trunc": out[i] = i % 4 === 0 ? Math.round(u * 20) / 2 : i % 4 === 1 ? u * 3e7 : u * 5; break;
       default: out[i] = u * 5;
     }
   }
@@ -123,7 +134,7 @@ function assertScalar(got: number, want: number, rtol: number, what: string): vo
 // Unary
 
 for (const v of KERNEL_VARIANTS) {
-  test(`${v}: unary_f32, all 17 ops, n sweep, against float64`, () => {
+  test(`${v}: unary_f32, every op code, n sweep, against float64`, () => {
     const box = kernels(v);
     for (const [name, op] of Object.entries(UNARY) as [UnaryName, number][]) {
       for (const n of NS) {
@@ -142,7 +153,7 @@ for (const v of KERNEL_VARIANTS) {
     const box = kernels(v);
     const specials = [0, -0, 1, -1, Infinity, -Infinity, NaN, 1e-40, 1.5e-45, 3.4e38, -3.4e38, 100, -100, 1e-30, -1e-30];
     const x = Float32Array.from(specials);
-    const exact: UnaryName[] = ["neg", "abs", "square", "sqrt", "sign", "relu"];
+    const exact: UnaryName[] = ["neg", "abs", "square", "sqrt", "sign", "relu", "floor", "ceil", "round", "trunc"];
     for (const name of [...exact, "log", "tanh", "sigmoid", "gelu", "silu", "gelu_tanh", "exp"] as UnaryName[]) {
       box.reset();
       const got = runUnary(box, UNARY[name], x);

@@ -168,6 +168,34 @@ forEachBackend("gradcheck", (backend, test) => {
     }
   });
 
+  // ---- issue 15 item 2: rounding (gradient 0 away from the steps), scans, statistics, pad/split/repeat, einsum
+  // values at least 0.1 from an integer or a half, so the ±eps steps never cross a jump
+  const offSteps = (): GradInput => ({ data: Float32Array.of(-2.3, -1.7, -0.2, 0.3, 0.8, 1.3, 2.7, 3.2), shape: [2, 4] });
+  for (const op of ["floor", "ceil", "round", "trunc"] as const) gradcheck(op, (x) => (x as any)[op]().add(x.mul(0.5)), [offSteps]);
+  gradcheck("round decimals", (x) => wg.round(x, { decimals: 1 }).add(x), [() => ({ data: Float32Array.of(0.12, -0.33, 1.07), shape: [3] })]);
+  gradcheck("cumsum dim 1", (x) => wg.cumsum(x, 1), [rnd([3, 5, 2], 60)]);
+  gradcheck("cumsum dim -1 (rows)", (x) => x.cumsum(-1), [rnd([2, 7], 61)]);
+  gradcheck("cumprod dim 0", (x) => x.cumprod(0), [rnd([4, 5], 62, 0.5, 1)]);
+  gradcheck("cumprod with zeros", (x) => x.cumprod(1), [() => ({ data: Float32Array.of(1.2, 0, 0.7, 1.5, 0.9, 0.8, 0, 0, 1.1), shape: [3, 3] })]);
+  gradcheck("var dim 1", (x) => x.var(1), [rnd([3, 6], 63)]);
+  gradcheck("var all, correction 0", (x) => wg.var(x, null, { correction: 0 }), [rnd([2, 3], 64)]);
+  gradcheck("std dims [0, 2] keepdim", (x) => x.std([0, 2], true, true), [rnd([3, 2, 4], 65)]);
+  gradcheck("logsumexp dim 1", (x) => x.logsumexp(1), [rnd([3, 5], 66, 3)]);
+  gradcheck("logsumexp dims [0, 1] keepdim", (x) => wg.logsumexp(x, [0, 1], true), [rnd([2, 3, 2], 67, 3)]);
+  gradcheck("pad constant (2 dims, one cropped)", (x) => wg.pad(x, [1, 2, -1, 1], "constant", 0.5), [rnd([3, 4], 68)]);
+  gradcheck("pad constant, last dim", (x) => wg.pad(x, [2, 1]), [rnd([2, 4], 69)]);
+  gradcheck("pad reflect mode", (x) => wg.pad(x, [2, 3], "reflect"), [rnd([2, 5], 70)]);
+  gradcheck("pad replicate", (x) => wg.pad(x, [1, 2, 2, 0], "replicate"), [rnd([2, 3], 71)]);
+  gradcheck("pad circular", (x) => wg.pad(x, [2, 1], "circular"), [rnd([2, 3], 72)]);
+  gradcheck("split sections", (x) => wg.cat(x.split([1, 3, 1], 1).map((t, i) => t.mul(i + 1)), 1), [rnd([2, 5], 73)]);
+  gradcheck("chunk", (x) => wg.cat(x.chunk(3, 0).map((t, i) => t.mul(i + 2)), 0), [rnd([5, 2], 74)]);
+  gradcheck("repeat", (x) => x.repeat(2, 1, 3), [rnd([2, 3], 75)]);
+  gradcheck("tile", (x) => x.tile([2]), [rnd([2, 3], 76)]);
+  gradcheck("einsum ij,jk->ik", (a, b) => wg.einsum("ij,jk->ik", a, b), [rnd([2, 3], 77), rnd([3, 4], 78)]);
+  gradcheck("einsum bij,bkj->bik", (a, b) => wg.einsum("bij,bkj->bik", a, b), [rnd([2, 3, 4], 79), rnd([2, 2, 4], 80)]);
+  gradcheck("einsum three operands, a summed-out label", (a, b, c) => wg.einsum("ia,ij,jk->k", a, b, c), [rnd([2, 2], 81), rnd([2, 3], 82), rnd([3, 2], 83)]);
+  gradcheck("einsum transpose and outer", (a, b) => wg.einsum("ij,k->jki", a, b), [rnd([2, 3], 84), rnd([2], 85)]);
+
   // the embedding has no FD-able gradient w.r.t. indices; the dropout mask is checked here
   test("dropout: gradient is the mask", async () => {
     const x = wg.tensor(randomF32(1000, 5), { shape: [1000], requiresGrad: true }).keep();

@@ -80,4 +80,131 @@ forEachBackend("ops", (backend, test) => {
     assert.equal(Array.from(await tr.data()), wantRuns, `int32 permute keeping the last axis on ${backend}`);
     for (const t of [ti, tf, tt, tr]) t.dispose();
   });
+
+  // ---- issue 15 item 2: values against hand-computed / float64 expectations (torch's conventions noted)
+  const vals = async (t: wg.Tensor) => Array.from(await t.data());
+  const near = async (t: wg.Tensor, want: number[], what: string, tol = 1e-5) =>
+    assertClose(await t.data(), want, { rtol: tol, atol: tol, what: `${what} on ${backend}` });
+
+  test("floor, ceil, round (halves to even, decimals), trunc", async () => {
+    const x = wg.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, -1.7, 1.2, 1e8, -0.2]);
+    assert.equal(await vals(wg.floor(x)), [-3, -2, -1, 0, 1, 2, -2, 1, 1e8, -1]);
+    assert.equal(await vals(x.ceil()), [-2, -1, -0, 1, 2, 3, -1, 2, 1e8, -0]);
+    assert.equal(await vals(x.round()), [-2, -2, -0, 0, 2, 2, -2, 1, 1e8, -0]);
+    assert.equal(await vals(x.trunc()), [-2, -1, -0, 0, 1, 2, -1, 1, 1e8, -0]);
+    await near(wg.round(wg.tensor([1.26, -0.36, 1250, 1350]), { decimals: 1 }), [1.3, -0.4, 1250, 1350], "round decimals 1");
+    assert.equal(await vals(wg.round(wg.tensor([1250, 1350, 49]), { decimals: -2 })), [1200, 1400, 0]);
+    assert.throws(() => wg.round(x, { decimals: 1.5 }), /round: decimals must be an integer/);
+    assert.throws(() => wg.round(x, { digits: 1 } as any), /round: unknown option "digits"/);
+  });
+
+  test("cumsum and cumprod along every dim, scalars, empty tensors; errors", async () => {
+    const x = wg.tensor([[[1, 2], [3, 4], [5, 6]], [[-1, 0.5], [2, -2], [0, 3]]]); // [2, 3, 2]
+    assert.equal(await vals(x.cumsum(0)), [1, 2, 3, 4, 5, 6, 0, 2.5, 5, 2, 5, 9]);
+    assert.equal(await vals(x.cumsum(1)), [1, 2, 4, 6, 9, 12, -1, 0.5, 1, -1.5, 1, 1.5]);
+    assert.equal(await vals(wg.cumsum(x, -1)), [1, 3, 3, 7, 5, 11, -1, -0.5, 2, 0, 0, 3]);
+    assert.equal(await vals(x.cumprod(1)), [1, 2, 3, 8, 15, 48, -1, 0.5, -2, -1, -0, -3]);
+    assert.equal(await vals(wg.cumprod(x, 2)), [1, 2, 3, 12, 5, 30, -1, -0.5, 2, -4, 0, 0]);
+    const long = wg.arange(1000).float();
+    const cs = await long.cumsum(0).data();
+    assert.is(cs[999], 499500);
+    assert.is(cs[500], 125250);
+    assert.equal(await vals(wg.tensor(3).cumsum(0)), [3]);
+    assert.equal(wg.zeros([2, 0]).cumsum(1).shape, [2, 0]);
+    assert.throws(() => x.cumsum(3), /cumsum: dim 3 is out of range for a tensor of rank 3/);
+    assert.throws(() => wg.cumsum(wg.tensor([1], { dtype: "int32" }), 0), /cumsum: expected a float32 tensor/);
+  });
+
+  test("var and std (unbiased default, correction, keepdim, dims), logsumexp (stable, -inf)", async () => {
+    const x = wg.tensor([[1, 2, 3, 4], [2, 4, 6, 8], [0, 0, 0, 1]]);
+    await near(x.var(1), [5 / 3, 20 / 3, 0.25], "var dim 1");
+    await near(x.var(1, false), [1.25, 5, 0.1875], "var unbiased=false");
+    await near(wg.var(x, 1, { correction: 0, keepdim: true }), [1.25, 5, 0.1875], "var correction 0 keepdim");
+    assert.equal(wg.var(x, 1, { correction: 0, keepdim: true }).shape, [3, 1]);
+    assert.equal(x.var(1, true, true).shape, [3, 1]);
+    await near(x.std(0), [1, 2, 3, Math.sqrt(37 / 3)], "std dim 0");
+    const all = [1, 2, 3, 4, 2, 4, 6, 8, 0, 0, 0, 1], m = all.reduce((a, b) => a + b) / 12;
+    const ss = all.reduce((a, b) => a + (b - m) ** 2, 0);
+    await near(x.var(), [ss / 11], "var of everything");
+    await near(wg.std(x, [0, 1]), [Math.sqrt(ss / 11)], "std over [0, 1]");
+    await near(wg.var(x, null, { unbiased: false }), [ss / 12], "var unbiased false (options)");
+    assert.ok(Number.isNaN((await wg.tensor([5]).var().data())[0]), "var of one element with correction 1 is NaN, as torch");
+    assert.throws(() => x.var(1, { correction: 1, unbiased: true }), /var: give correction or unbiased, not both/);
+    assert.throws(() => x.std(1, { ddof: 1 } as any), /std: unknown option "ddof"/);
+    const l = wg.tensor([[0, 0, 0], [1000, 1000, -1000], [-Infinity, -Infinity, -Infinity], [-Infinity, 0, 1]]);
+    const lse = await l.logsumexp(1).data();
+    assert.is(lse[2], -Infinity, "logsumexp of all -inf is -inf, as torch");
+    assertClose([lse[0], lse[1], lse[3]], [Math.log(3), 1000 + Math.log(2), Math.log(1 + Math.E)], { rtol: 1e-6, atol: 1e-6, what: `logsumexp dim 1 on ${backend}` });
+    await near(wg.logsumexp(wg.tensor([[1, 2], [3, 4]]), [0, 1]), [Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3) + Math.exp(4))], "logsumexp of all");
+    assert.equal(wg.logsumexp(wg.ones([2, 3, 4]), [0, 2], true).shape, [1, 3, 1]);
+    assert.throws(() => (wg.logsumexp as any)(l), /logsumexp: dim is required/);
+  });
+
+  test("pad: constant (value, negative crops), reflect, replicate, circular; int32; errors", async () => {
+    const x = wg.tensor([[1, 2, 3], [4, 5, 6]]);
+    const p = wg.pad(x, [1, 2]);
+    assert.equal(p.shape, [2, 6]);
+    assert.equal(await vals(p), [0, 1, 2, 3, 0, 0, 0, 4, 5, 6, 0, 0]);
+    assert.equal(await vals(wg.pad(x, [0, 0, 1, 0], "constant", 7)), [7, 7, 7, 1, 2, 3, 4, 5, 6]);
+    assert.equal(await vals(wg.pad(x, [-1, 1])), [2, 3, 0, 5, 6, 0]);
+    assert.equal(await vals(wg.pad(x, [2, 1], "reflect")), [3, 2, 1, 2, 3, 2, 6, 5, 4, 5, 6, 5]);
+    assert.equal(await vals(wg.pad(x, [1, 1, 1, 0], "reflect")), [5, 4, 5, 6, 5, 2, 1, 2, 3, 2, 5, 4, 5, 6, 5]);
+    assert.equal(await vals(wg.pad(x, [1, 2], "replicate")), [1, 1, 2, 3, 3, 3, 4, 4, 5, 6, 6, 6]);
+    assert.equal(await vals(wg.pad(x, [0, 0, 1, 1], "replicate")), [1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6]);
+    assert.equal(await vals(wg.pad(x, [2, 1], "circular")), [2, 3, 1, 2, 3, 1, 5, 6, 4, 5, 6, 4]);
+    assert.equal(await vals(wg.pad(wg.tensor([1, 2], { dtype: "int32" }), [1, 1], "constant", 9)), [9, 1, 2, 9]);
+    assert.throws(() => wg.pad(x, [1]), /pad: pad must be an array of even length/);
+    assert.throws(() => wg.pad(x, [1, 1, 1, 1, 1, 1]), /pad: 6 amounts pad 3 dims, but the tensor has shape \[2,3\]/);
+    assert.throws(() => wg.pad(x, [3, 0], "reflect"), /pad: reflect amounts \[3, 0\] must be below the size 3 of dim 1/);
+    assert.throws(() => wg.pad(x, [1, 0], "wrap" as any), /pad: mode must be/);
+    assert.throws(() => wg.pad(x, [1, 0], "reflect", 1), /pad: mode "reflect" takes no value/);
+  });
+
+  test("split, chunk, repeat, tile (values, int32, errors)", async () => {
+    const x = wg.arange(10).float().reshape(2, 5);
+    const s = x.split(2, 1);
+    assert.equal(s.map((t) => t.shape), [[2, 2], [2, 2], [2, 1]]);
+    assert.equal(await vals(s[2]), [4, 9]);
+    const sec = wg.split(x, [1, 4], 1);
+    assert.equal(await vals(sec[1]), [1, 2, 3, 4, 6, 7, 8, 9]);
+    assert.equal(x.split(5).length, 1);
+    assert.throws(() => x.split([1, 2], 1), /split: sections \[1,2\] add up to 3, but dim 1 of \[2,5\] is 5/);
+    assert.equal(wg.arange(10).chunk(4).map((t) => t.shape[0]), [3, 3, 3, 1]);
+    assert.equal(wg.arange(5).chunk(4).map((t) => t.shape[0]), [2, 2, 1]);
+    assert.equal(await vals(x.chunk(2, 0)[1]), [5, 6, 7, 8, 9]);
+    assert.throws(() => x.chunk(0), /chunk: chunks must be an integer ≥ 1/);
+    const r = wg.tensor([[1, 2], [3, 4]]).repeat(2, 1, 2);
+    assert.equal(r.shape, [2, 2, 4]);
+    assert.equal(await vals(r), [1, 2, 1, 2, 3, 4, 3, 4, 1, 2, 1, 2, 3, 4, 3, 4]);
+    assert.equal(await vals(wg.tensor([7, -8], { dtype: "int32" }).repeat([3])), [7, -8, 7, -8, 7, -8]);
+    assert.throws(() => wg.ones([2, 2]).repeat(2), /repeat: 1 repeat counts \[2\] for a tensor of rank 2/);
+    assert.equal(await vals(wg.tile(wg.tensor([[1, 2], [3, 4]]), [2])), [1, 2, 1, 2, 3, 4, 3, 4]);
+    assert.equal(wg.ones([2, 3]).tile([2, 1, 1]).shape, [2, 2, 3]);
+  });
+
+  test("einsum: matmul, batched, transposes, traces-free reductions, outer and dot products, three operands; errors", async () => {
+    const A = randomF32(12, 91), B = randomF32(20, 92);
+    const a = wg.tensor(Array.from(A), { shape: [3, 4] }), b = wg.tensor(Array.from(B), { shape: [4, 5] });
+    const mm: number[] = [];
+    for (let i = 0; i < 3; i++) for (let k = 0; k < 5; k++) { let s = 0; for (let j = 0; j < 4; j++) s += A[i * 4 + j] * B[j * 5 + k]; mm.push(s); }
+    await near(wg.einsum("ij,jk->ik", a, b), mm, "ij,jk->ik");
+    await near(wg.einsum("ij,jk", a, b), mm, "implicit output");
+    const mmT: number[] = [];
+    for (let k = 0; k < 5; k++) for (let i = 0; i < 3; i++) mmT.push(mm[i * 5 + k]);
+    await near(wg.einsum("ij,jk->ki", a, b), mmT, "ij,jk->ki");
+    await near(wg.einsum("ij->ji", a), Array.from({ length: 12 }, (_, q) => A[(q % 3) * 4 + Math.floor(q / 3)]), "transpose");
+    await near(wg.einsum("ij->", a), [A.reduce((p, v) => p + v, 0)], "sum of everything");
+    await near(wg.einsum("ij->j", a), [0, 1, 2, 3].map((j) => A[j] + A[4 + j] + A[8 + j]), "column sums");
+    await near(wg.einsum("i,i->", wg.tensor([1, 2, 3]), wg.tensor([4, 5, 6])), [32], "dot");
+    await near(wg.einsum("i,j->ij", wg.tensor([1, 2]), wg.tensor([3, 4, 5])), [3, 4, 5, 6, 8, 10], "outer");
+    await near(wg.einsum("bi,bi->b", wg.tensor([[1, 2], [3, 4]]), wg.tensor([[5, 6], [7, 8]])), [17, 53], "batched dot");
+    await near(wg.einsum("bij,bjk->bik", wg.tensor([[[1, 2]], [[3, 4]]]), wg.tensor([[[1], [1]], [[2], [0]]])), [3, 6], "bmm");
+    await near(wg.einsum("ij,jk,kl->il", wg.tensor([[1, 2]]), wg.tensor([[1, 0], [0, 1]]), wg.tensor([[2], [3]])), [8], "chain of three");
+    assert.throws(() => wg.einsum("...ij,jk", a, b), /einsum: "...ij,jk": ellipsis \("..."\) is not supported/);
+    assert.throws(() => wg.einsum("ii->i", wg.ones([2, 2])), /einsum: "ii->i": operand 0 repeats a subscript in "ii" \(diagonals are not supported\)/);
+    assert.throws(() => wg.einsum("ij,jk->ik", a, a), /einsum: "ij,jk->ik": subscript j is 4 in one operand and 3 in operand 1/);
+    assert.throws(() => wg.einsum("ij,jk->ik", a), /einsum: "ij,jk->ik" has 2 operand\(s\), but 1 tensor\(s\) were given/);
+    assert.throws(() => wg.einsum("ijk,jk->ik", a, b), /operand 0 has 3 subscripts "ijk" but shape \[3,4\]/);
+    assert.throws(() => wg.einsum("ij->iz", a), /output subscript z appears in no operand/);
+  });
 });

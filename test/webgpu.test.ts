@@ -220,6 +220,24 @@ test("axpy, scale, fill, transpose, casts, where, clamp and its backward", async
   }
 });
 
+test("scan_f32 (sum, prod, reverse) and cumprod_backward_f32: one invocation per column, the wasm twin's bits", async () => {
+  // inner 1 (rows), 5 and 300 (columns across more than one workgroup)
+  for (const [outer, len, inner] of [[3, 17, 1], [2, 6, 5], [1, 4, 300], [260, 3, 1]]) {
+    const n = outer * len * inner;
+    for (const op of [0, 1]) for (const reverse of [0, 1]) {
+      box.reset();
+      const [xw, xg] = put(randomF32(n, n + op).map((u) => 1 + u * 0.3)), [yw, yg] = put(new Float32Array(n));
+      box.k.scan_f32(op, xw, yw, outer, len, inner, reverse); gpuCall(gpu, "scan_f32", op, xg, yg, outer, len, inner, reverse);
+      await compare(yg, yw, n, `scan op ${op} reverse ${reverse} [${outer},${len},${inner}]`, { rtol: 0, atol: 0 });
+    }
+    box.reset();
+    const [xw, xg] = put(randomF32(n, n + 3).map((u, i) => (i % 5 === 2 ? 0 : 1 + u * 0.3)));
+    const [dyw, dyg] = put(randomF32(n, n + 4)), [dxw, dxg] = put(new Float32Array(n));
+    box.k.cumprod_backward_f32(xw, dyw, dxw, outer, len, inner); gpuCall(gpu, "cumprod_backward_f32", xg, dyg, dxg, outer, len, inner);
+    await compare(dxg, dxw, n, `cumprod_backward [${outer},${len},${inner}]`, { rtol: 1e-5, atol: 1e-6 });
+  }
+});
+
 test("a launch past 65535 workgroups (2-D grid) and heap growth keep every element", async () => {
   const n = 256 * 65535 + 300; // 64 MiB: the heap grows from 16 MiB, the copy of what was there is ordered
   const before = gpu.heapSize;

@@ -3,7 +3,7 @@
 // Kernels: assembly/elementwise.ts.
 
 import { record, isGradEnabled } from "../tape.js";
-import { backend, out, Tensor, broadcastShapes, broadcastStrides, requireFloat, shapeStr, writeI32, type Shape, checkOneOf } from "./util.js";
+import { backend, out, Tensor, broadcastShapes, broadcastStrides, requireFloat, shapeStr, writeI32, type Shape, checkOneOf, checkOptions, checkInt } from "./util.js";
 import { sumTo } from "./reduce.js";
 // the op codes, from kernels/elementwise.mjs
 import { UnaryOp as U, BinaryOp as B } from "../backends/abi.generated.js";
@@ -56,6 +56,26 @@ export const sign = (x: Tensor) => unary("sign", x);
  * @example wg.hardswish(wg.tensor([-1, 0, 1, 4])).toArray(); // [-0.3333333432674408, 0, 0.6666666865348816, 4]
  */
 export const hardswish = (x: Tensor) => unary("hardswish", x);
+/** Largest integer ≤ x, gradient 0 (as PyTorch). @example wg.floor(wg.tensor([-1.5, 0.5, 2])).toArray(); // [-2, 0, 2] */
+export const floor = (x: Tensor) => unary("floor", x);
+/** Smallest integer ≥ x, gradient 0. @example wg.ceil(wg.tensor([-1.5, 0.5, 2])).toArray(); // [-1, 1, 2] */
+export const ceil = (x: Tensor) => unary("ceil", x);
+/** x rounded toward zero, gradient 0. @example wg.trunc(wg.tensor([-1.7, 1.7])).toArray(); // [-1, 1] */
+export const trunc = (x: Tensor) => unary("trunc", x);
+/**
+ * Nearest integer, halves to even (torch.round), gradient 0; `decimals` rounds to that many
+ * decimal places instead (negative: to tens, hundreds, …), as round(x·10^d)/10^d.
+ * @example wg.round(wg.tensor([0.5, 1.5, 2.5, -1.5, 1.2])).toArray(); // [0, 2, 2, -2, 1]
+ * wg.round(wg.tensor([1234, 1250, 1350]), { decimals: -2 }).toArray(); // [1200, 1200, 1400]
+ */
+export function round(x: Tensor, opts: { decimals?: number } = {}): Tensor {
+  checkOptions("round", opts, ["decimals"]);
+  const d = opts.decimals === undefined ? 0 : checkInt("round", "decimals", opts.decimals, -38, 38);
+  if (d === 0) return unary("round", x);
+  // PyTorch's: nearbyint(x·10^d)/10^d for d > 0, nearbyint(x/10^-d)·10^-d for d < 0
+  const s = 10 ** Math.abs(d);
+  return d > 0 ? div(unary("round", mul(x, s)), s) : mul(unary("round", div(x, s)), s);
+}
 /**
  * GELU, the erf form by default (PyTorch's nn.GELU()), or the tanh approximation.
  * @example wg.tensor([0]).gelu().item(); // 0

@@ -2,6 +2,9 @@
 export * from "./creation.js";
 export * from "./elementwise.js";
 export * from "./reduce.js";
+export * from "./scan.js";
+export * from "./stats.js";
+export * from "./einsum.js";
 export * from "./shape.js";
 // gemm.js also holds gemm(), the raw-pointer product other ops call: for ops only, never on wg.*
 export { matmul, linear } from "./gemm.js";

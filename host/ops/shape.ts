@@ -5,8 +5,9 @@
 // Kernels: movement.ts's gather_b32 (a strided copy of 32-bit words, so int32 too).
 
 import { record } from "../tape.js";
-import { backend, out, Tensor, axis, around, shapeStr, sizeOf, writeI32, type Shape } from "./util.js";
-import { expandTo, sumTo } from "./reduce.js";
+import { backend, out, Tensor, axis, around, shapeStr, sizeOf, writeI32, checkInt, checkOneOf, type Shape } from "./util.js";
+import { expandTo, sumTo, sum as reduceSum } from "./reduce.js";
+import { full } from "./creation.js";
 
 import { reshape, unsqueeze } from "./view.js";
 
@@ -145,4 +146,139 @@ export function clone(x: Tensor): Tensor {
   const y = out(x.shape, x.dtype, "clone");
   backend().mm.copy(y.ptr, x.ptr, x.size * 4);
   return record(y, "clone", [x], (g) => [g]);
+}
+
+// ---- split, chunk, repeat, tile, pad (issue 15): slices, cats and one strided copy
+
+function splitCheck(x: Tensor, dim: number, op: string): number {
+  if (x.rank === 0) throw new Error(`${op}: a 0-d tensor has no dim to split`);
+  return axis(dim, x.rank, op);
+}
+
+/**
+ * Pieces along `dim` (copies): of splitSize each (the last may be smaller), or of the given sizes,
+ * which must add up to the dim (torch.split).
+ * @example wg.arange(5).split(2).map((t) => t.toArray()); // [[0, 1], [2, 3], [4]]
+ * wg.split(wg.zeros([2, 6]), [1, 5], 1).map((t) => t.shape); // [[2, 1], [2, 5]]
+ */
+export function split(x: Tensor, splitSizeOrSections: number | number[], dim = 0): Tensor[] {
+  const d = splitCheck(x, dim, "split");
+  const n = x.shape[d];
+  let sizes: number[];
+  if (Array.isArray(splitSizeOrSections)) {
+    sizes = splitSizeOrSections.map((s) => checkInt("split", "section size", s, 0));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total !== n) throw new Error(`split: sections [${sizes}] add up to ${total}, but dim ${d} of ${shapeStr(x.shape)} is ${n}`);
+  } else {
+    const s = checkInt("split", "splitSize", splitSizeOrSections, 0);
+    if (s === 0 && n !== 0) throw new Error(`split: splitSize 0 cannot split dim ${d} of size ${n} (shape ${shapeStr(x.shape)})`);
+    const count = s === 0 ? 1 : Math.max(Math.ceil(n / s), 1);
+    sizes = Array.from({ length: count }, (_, i) => (i < count - 1 ? s : n - s * (count - 1)));
+  }
+  let at = 0;
+  return sizes.map((s) => {
+    const t = slice(x, d, at, at + s);
+    at += s;
+    return t;
+  });
+}
+
+/**
+ * `chunks` pieces along `dim` of ⌈size / chunks⌉ each (the last smaller; fewer pieces when the
+ * size runs out first), as torch.chunk.
+ * @example wg.arange(5).chunk(3).map((t) => t.toArray()); // [[0, 1], [2, 3], [4]]
+ */
+export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  const c = checkInt("chunk", "chunks", chunks, 1);
+  const d = splitCheck(x, dim, "chunk");
+  const n = x.shape[d];
+  if (n === 0) return Array.from({ length: c }, () => slice(x, d, 0, 0));
+  return split(x, Math.ceil(n / c), d);
+}
+
+/**
+ * Tiles x `sizes[i]` times along each dim (torch's Tensor.repeat; sizes may add leading dims).
+ * One strided copy; the gradient sums the copies.
+ * @example wg.tensor([1, 2]).repeat(2, 2).toArray(); // [[1, 2, 1, 2], [1, 2, 1, 2]]
+ */
+export function repeat(x: Tensor, ...sizes: (number | number[])[]): Tensor {
+  const reps = (sizes.length === 1 && Array.isArray(sizes[0]) ? sizes[0] : sizes).map((r) => checkInt("repeat", "repeat count", r, 0));
+  if (reps.length < x.rank) throw new Error(`repeat: ${reps.length} repeat counts [${reps}] for a tensor of rank ${x.rank} (shape ${shapeStr(x.shape)}); give at least one per dim`);
+  const xs = [...new Array(reps.length - x.rank).fill(1), ...x.shape];
+  const st = contiguousStrides(xs);
+  // view [r0, s0, r1, s1, …] with stride 0 along each r: y[a, i, b, j, …] = x[i, j, …]
+  const shape2 = xs.flatMap((s, i) => [reps[i], s]);
+  const strides2 = st.flatMap((s) => [0, s]);
+  const y = reshape(stridedCopy(x, shape2, strides2).detach(), xs.map((s, i) => s * reps[i]));
+  return record(y, "repeat", [x], (g) => {
+    const g2 = reshape(g, shape2);
+    const summed = reduceSum(g2, reps.map((_, i) => 2 * i));
+    return [reshape(summed, [...x.shape])];
+  });
+}
+
+/**
+ * x repeated along each dim (torch.tile): as repeat, with `dims` padded by leading 1s when shorter than x's rank.
+ * @example wg.tile(wg.tensor([[1, 2]]), [2]).toArray(); // [[1, 2, 1, 2]]
+ */
+export function tile(x: Tensor, dims: number[]): Tensor {
+  if (!Array.isArray(dims)) throw new Error(`tile: dims must be an array of repeat counts, got ${JSON.stringify(dims) ?? String(dims)}`);
+  return repeat(x, [...new Array(Math.max(x.rank - dims.length, 0)).fill(1), ...dims]);
+}
+
+const PAD_MODES = ["constant", "reflect", "replicate", "circular"] as const;
+
+/**
+ * Pads (or, with negative amounts in constant mode, crops) the last dims, as torch.nn.functional.pad:
+ * `pad` is [left, right] of the last dim, then of the one before it, and so on. Modes: "constant"
+ * (fills with `value`), "reflect" (mirrors without repeating the edge; each amount < the dim),
+ * "replicate" (repeats the edge), "circular" (wraps around).
+ * @example wg.pad(wg.tensor([[1, 2]]), [1, 2]).toArray(); // [[0, 1, 2, 0, 0]]
+ * wg.pad(wg.tensor([1, 2, 3]), [2, 1], "reflect").toArray(); // [3, 2, 1, 2, 3, 2]
+ * wg.pad(wg.tensor([1, 2, 3]), [1, 1], "replicate").toArray(); // [1, 1, 2, 3, 3]
+ */
+export function pad(x: Tensor, pad: number[], mode: "constant" | "reflect" | "replicate" | "circular" = "constant", value?: number): Tensor {
+  checkOneOf("pad", "mode", mode, PAD_MODES);
+  if (!Array.isArray(pad) || pad.length % 2 !== 0) throw new Error(`pad: pad must be an array of even length ([left, right] per dim from the last), got ${JSON.stringify(pad) ?? String(pad)}`);
+  pad.forEach((p) => checkInt("pad", "pad amount", p));
+  if (pad.length / 2 > x.rank) throw new Error(`pad: ${pad.length} amounts pad ${pad.length / 2} dims, but the tensor has shape ${shapeStr(x.shape)}`);
+  if (value !== undefined && mode !== "constant") throw new Error(`pad: mode "${mode}" takes no value (got ${value})`);
+  if (value !== undefined && typeof value !== "number") throw new Error(`pad: value must be a number, got ${JSON.stringify(value)}`);
+  let y = x;
+  for (let k = 0; k < pad.length / 2; k++) {
+    const d = x.rank - 1 - k;
+    let l = pad[2 * k], r = pad[2 * k + 1];
+    if (l === 0 && r === 0) continue;
+    const n = y.shape[d];
+    if (mode === "constant") {
+      // negative amounts crop
+      if (l < 0 || r < 0) {
+        if (-Math.min(l, 0) - Math.min(r, 0) > n) throw new Error(`pad: amounts [${l}, ${r}] crop more than dim ${d} of size ${n} (shape ${shapeStr(x.shape)})`);
+        y = slice(y, d, Math.max(-l, 0), n - Math.max(-r, 0));
+        l = Math.max(l, 0); r = Math.max(r, 0);
+      }
+      const edge = (m: number) => full(y.shape.map((s, i) => (i === d ? m : s)), value ?? 0, { dtype: y.dtype });
+      const parts = [...(l ? [edge(l)] : []), y, ...(r ? [edge(r)] : [])];
+      if (parts.length > 1) y = cat(parts, d);
+      continue;
+    }
+    if (l < 0 || r < 0) throw new Error(`pad: mode "${mode}" takes no negative amounts, got [${l}, ${r}] for dim ${d}`);
+    if (n === 0) throw new Error(`pad: mode "${mode}" cannot pad dim ${d} of size 0 (shape ${shapeStr(x.shape)})`);
+    let left: Tensor[] = [], right: Tensor[] = [];
+    if (mode === "reflect") {
+      if (l >= n || r >= n) throw new Error(`pad: reflect amounts [${l}, ${r}] must be below the size ${n} of dim ${d} (shape ${shapeStr(x.shape)})`);
+      left = Array.from({ length: l }, (_, i) => slice(y, d, l - i, l - i + 1));
+      right = Array.from({ length: r }, (_, i) => slice(y, d, n - 2 - i, n - 1 - i));
+    } else if (mode === "replicate") {
+      const reps = (m: number) => y.shape.map((_, i) => (i === d ? m : 1));
+      if (l) left = [repeat(slice(y, d, 0, 1), reps(l))];
+      if (r) right = [repeat(slice(y, d, n - 1, n), reps(r))];
+    } else {
+      if (l > n || r > n) throw new Error(`pad: circular amounts [${l}, ${r}] must not exceed the size ${n} of dim ${d} (shape ${shapeStr(x.shape)})`);
+      if (l) left = [slice(y, d, n - l, n)];
+      if (r) right = [slice(y, d, 0, r)];
+    }
+    y = cat([...left, y, ...right], d);
+  }
+  return y === x ? clone(x) : y;
 }
