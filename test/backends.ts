@@ -46,8 +46,15 @@ function pointVulkanAtSwiftShader(): void {
   if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 }
 
-/** What a suite body gets: uvu's test(), registering into this backend's group (names prefixed "[backend]"). */
-export type BackendTest = (name: string, fn: () => void | Promise<void>) => void;
+/**
+ * What a suite body gets: uvu's test(), registering into this backend's group
+ * (names prefixed "[backend]"), and test.skip(name, reason): uvu counts it in
+ * "Skipped" (the runner's final line) and prints no names, so the body says why
+ * it skips where the reader sees it (see torch-fixtures.test.ts).
+ */
+export type BackendTest = ((name: string, fn: () => void | Promise<void>) => void) & {
+  skip: (name: string, reason: string) => void;
+};
 
 /**
  * Registers the tests `body` makes once per available backend, each backend's
@@ -78,10 +85,12 @@ export function forEachBackend(
       if (now !== name) throw new Error(`this test belongs to the ${name} group but the engine runs ${now}`);
     };
     s(`[${name}] init({ backend: "${name}" }) starts that backend`, ready);
-    body(name, (testName, fn) => s(`[${name}] ${testName}`, async () => {
+    const t = ((testName: string, fn: () => void | Promise<void>) => s(`[${name}] ${testName}`, async () => {
       ready();
       await fn();
-    }));
+    })) as BackendTest;
+    t.skip = (testName: string, reason: string) => s.skip(`[${name}] ${testName} (skipped: ${reason})`, () => {});
+    body(name, t);
     s.run();
   }
 }
