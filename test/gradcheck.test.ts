@@ -86,6 +86,21 @@ forEachBackend("gradcheck", (backend, test) => {
   gradcheck("matmul broadcast B", (a, b) => a.matmul(b), [rnd([2, 3, 5], 34), rnd([5, 2], 35)]);
   gradcheck("matmul vector", (a, b) => a.matmul(b), [rnd([5], 36), rnd([5, 3], 37)]);
   gradcheck("linear", (x, w, b) => wg.linear(x, w, b), [rnd([4, 6], 38), rnd([3, 6], 39), rnd([3], 40)]);
+  // issue 15: torch.matmul's batch broadcasting (A reused at stride 0, A broadcast over a batch B,
+  // 1-D promotion against a batch, both operands expanded, B with a batch of 1)
+  gradcheck("matmul [1,2,3] @ [4,3,5]", (a, b) => a.matmul(b), [rnd([1, 2, 3], 130), rnd([4, 3, 5], 131)]);
+  gradcheck("matmul [2,3] @ [4,3,5]", (a, b) => a.matmul(b), [rnd([2, 3], 132), rnd([4, 3, 5], 133)]);
+  gradcheck("matmul [3] @ [4,3,5]", (a, b) => a.matmul(b), [rnd([3], 134), rnd([4, 3, 5], 135)]);
+  gradcheck("matmul [2,1,2,3] @ [3,3,2]", (a, b) => a.matmul(b), [rnd([2, 1, 2, 3], 136), rnd([3, 3, 2], 137)]);
+  gradcheck("matmul [4,2,3] @ [1,3,5]", (a, b) => a.matmul(b), [rnd([4, 2, 3], 138), rnd([1, 3, 5], 139)]);
+  gradcheck("matmul [2,4,3] @ [3]", (a, b) => a.matmul(b), [rnd([2, 4, 3], 140), rnd([3], 141)]);
+  // issue 15: ties. At a two-way tie the central difference is exactly the even split PyTorch gives
+  // (one side moves by ±h, the other by 0), so these check max()/min() and maximum/minimum there
+  const tied = (d: number[]): Maker => () => ({ data: Float32Array.from(d), shape: [d.length] });
+  gradcheck("max all, a two-way tie", (x) => x.max(), [tied([1, 3, 3, 2])]);
+  gradcheck("min all, a two-way tie", (x) => x.min(), [tied([0.5, -1, 2, -1, 0])]);
+  gradcheck("maximum at ties", (a, b) => wg.maximum(a, b), [tied([1, 2, 3, -1]), tied([1, 3, 2, -1])]);
+  gradcheck("minimum at ties, broadcast", (a, b) => wg.minimum(a, b), [tied([0.5, 1, 2, 0.5]), tied([0.5])]);
 
   // nn ops
   gradcheck("conv2d", (x, w, b) => wg.conv2d(x, w, b), [rnd([2, 2, 5, 5], 41), rnd([3, 2, 3, 3], 42), rnd([3], 43)]);

@@ -58,6 +58,94 @@ forEachBackend("ops", (backend, test) => {
     }
   });
 
+  // issue 15: torch.matmul broadcasts the batch dims of both operands and promotes 1-D operands;
+  // each case against a float64 reference, and the gradients (summed over broadcast batch dims)
+  // against the same reference's gradients of L = Σ C·R
+  test("matmul broadcasts batch dims as torch.matmul: shapes, values and gradients summed over the broadcast", async () => {
+    const cases: [number[], number[], number[]][] = [
+      [[1, 2, 3], [4, 3, 5], [4, 2, 5]],
+      [[2, 3], [4, 3, 5], [4, 2, 5]],
+      [[3], [4, 3, 5], [4, 5]],
+      [[4, 3, 5], [5], [4, 3]],
+      [[2, 1, 2, 3], [3, 3, 2], [2, 3, 2, 2]],
+      [[3, 2, 3], [2, 1, 3, 4], [2, 3, 2, 4]],
+      [[4, 2, 3], [1, 3, 5], [4, 2, 5]],
+      [[1, 2, 3], [3, 4], [1, 2, 4]],
+      [[3], [3], []],
+    ];
+    for (const [sa, sb, want] of cases) {
+      const size = (s: number[]) => s.reduce((p, v) => p * v, 1);
+      const A = randomF32(size(sa), 3), Bv = randomF32(size(sb), 4), R = randomF32(size(want), 5);
+      const [c, ga, gb] = wg.scope(() => {
+        const a = wg.tensor(A, { shape: sa, requiresGrad: true }), b = wg.tensor(Bv, { shape: sb, requiresGrad: true });
+        const c = a.matmul(b);
+        const { grads } = wg.grad(() => c.mul(wg.tensor(R, { shape: want })).sum(), [a, b]);
+        return [c, grads[0]!, grads[1]!];
+      });
+      assert.equal([...c.shape], want, `${JSON.stringify(sa)} @ ${JSON.stringify(sb)}`);
+      // the float64 reference: promote 1-D, broadcast the batch, then C = A·B per batch entry
+      const pa = sa.length === 1 ? [1, sa[0]] : sa, pb = sb.length === 1 ? [sb[0], 1] : sb;
+      const [m, k] = pa.slice(-2), n = pb[pb.length - 1];
+      const batch: number[] = [];
+      const ba = pa.slice(0, -2), bb = pb.slice(0, -2), nb = Math.max(ba.length, bb.length);
+      for (let i = 0; i < nb; i++) batch.push(Math.max(ba[ba.length - nb + i] ?? 1, bb[bb.length - nb + i] ?? 1));
+      const offset = (bs: number[], idx: number[]) => bs.reduce((o, d, i) => o * d + (d === 1 ? 0 : idx[nb - bs.length + i]), 0);
+      const ref = new Float64Array(size(batch) * m * n), dA = new Float64Array(A.length), dB = new Float64Array(Bv.length);
+      for (let t = 0; t < size(batch); t++) {
+        const idx: number[] = [];
+        for (let i = nb - 1, r = t; i >= 0; i--) (idx[i] = r % batch[i], (r = Math.floor(r / batch[i])));
+        const oa = offset(ba, idx) * m * k, ob = offset(bb, idx) * k * n;
+        for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let l = 0; l < k; l++) acc += A[oa + i * k + l] * Bv[ob + l * n + j];
+          ref[(t * m + i) * n + j] = acc;
+          const r = R[(t * m + i) * n + j];
+          for (let l = 0; l < k; l++) (dA[oa + i * k + l] += r * Bv[ob + l * n + j], dB[ob + l * n + j] += r * A[oa + i * k + l]);
+        }
+      }
+      const what = `${JSON.stringify(sa)} @ ${JSON.stringify(sb)} on ${backend}`;
+      assertClose(await c.data(), ref, { rtol: 1e-4, atol: 1e-5, what });
+      assertClose(await ga.data(), dA, { rtol: 1e-4, atol: 1e-5, what: `dA of ${what}` });
+      assertClose(await gb.data(), dB, { rtol: 1e-4, atol: 1e-5, what: `dB of ${what}` });
+      for (const t of [c, ga, gb]) t.dispose();
+    }
+    assert.throws(() => wg.zeros([2, 2, 3]).matmul(wg.zeros([3, 3, 4])), /matmul: batch dims of \[2,2,3\] and \[3,3,4\] cannot be broadcast/);
+  });
+
+  // issue 15: PyTorch's gradients at ties (values by hand from PyTorch's derivative formulas)
+  test("gradients at ties as PyTorch: max()/min() split evenly, max(dim)/min(dim) to the first, maximum/minimum 0.5/0.5", async () => {
+    const gradOf = async (data: number[][] | number[], f: (x: wg.Tensor) => wg.Tensor) => {
+      const g = wg.scope(() => {
+        const x = wg.tensor(data as any, { requiresGrad: true });
+        return wg.grad(() => f(x), [x]).grads[0]!;
+      });
+      const v = Array.from(await g.data());
+      g.dispose();
+      return v;
+    };
+    // full reduction (amax semantics): evenly_distribute_backward
+    assert.equal(await gradOf([1, 3, 3, 2], (x) => x.max()), [0, 0.5, 0.5, 0], "max() of [1,3,3,2]");
+    assert.equal(await gradOf([2, 1, 1, 4, 1], (x) => x.min().mul(3)), [0, 1, 1, 0, 1], "3·min() of [2,1,1,4,1]: 3 split three ways");
+    assert.equal(await gradOf([[5, 1], [5, 5]], (x) => x.max(undefined, true).sum()), [1 / 3, 0, 1 / 3, 1 / 3].map(Math.fround), "max() keepdim of a 2-D tensor");
+    assert.equal(await gradOf([7, 2], (x) => x.max()), [1, 0], "no tie");
+    // along a dim: the whole gradient to the index PyTorch returns (the first)
+    assert.equal(await gradOf([[1, 3, 3, 2], [5, 5, 0, 5]], (x) => x.max(1).sum()), [0, 1, 0, 0, 1, 0, 0, 0], "max(1)");
+    assert.equal(await gradOf([[1, 0], [1, 0]], (x) => x.min(0).sum()), [1, 1, 0, 0], "min(0)");
+    // maximum / minimum: the larger (smaller) operand, 0.5 each at a tie, broadcast gradients summed
+    const pair = async (fa: number[], fb: number[], op: "maximum" | "minimum") => {
+      const gs = wg.scope(() => {
+        const a = wg.tensor(fa, { requiresGrad: true }), b = wg.tensor(fb, { requiresGrad: true });
+        return wg.grad(() => wg[op](a, b).sum(), [a, b]).grads.map((g) => g!);
+      });
+      const v = [Array.from(await gs[0].data()), Array.from(await gs[1].data())];
+      gs.forEach((g) => g.dispose());
+      return v;
+    };
+    assert.equal(await pair([1, 2, 3], [1, 3, 2], "maximum"), [[0.5, 0, 1], [0.5, 1, 0]], "maximum");
+    assert.equal(await pair([1, 2, 3], [1, 3, 2], "minimum"), [[0.5, 1, 0], [0.5, 0, 1]], "minimum");
+    assert.equal(await pair([2, 2, 1], [2], "maximum"), [[0.5, 0.5, 0], [2]], "maximum broadcast: b gets 0.5 + 0.5 + 1");
+  });
+
   // permute/transpose copy 32-bit words (gather_b32): int32 values of any size and float bit
   // patterns come through unchanged on every backend (int32 once went through a wasm-only view)
   test("permute and transpose move int32 values and float bits exactly (NaN payloads, -0, denormals, big ints)", async () => {

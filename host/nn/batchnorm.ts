@@ -72,11 +72,21 @@ export class BatchNorm2d extends Module {
       if (this.training && this.running_mean && this.running_var && this.num_batches_tracked) {
         const rm = this.running_mean, rv = this.running_var, nbt = this.num_batches_tracked;
         noGrad(() => {
-          const tracked = (nbt.view()[0] += 1);
-          const m = this.momentum ?? 1 / tracked;
+          // num_batches_tracked += 1 on the device (through float32, exact to 2^24 batches): the
+          // host never reads it back, so this runs on WebGPU without a synchronous read
+          const tracked = ops.cast(nbt, "float32").add(1);
+          nbt.copy_(ops.cast(tracked, "int32"));
           const bm = mean.detach().reshape(C), bv = variance.detach().reshape(C).mul(n / Math.max(n - 1, 1));
-          rm.mul_(1 - m).add_(bm, m);
-          rv.mul_(1 - m).add_(bv, m);
+          if (this.momentum !== null) {
+            const m = this.momentum;
+            rm.mul_(1 - m).add_(bm, m);
+            rv.mul_(1 - m).add_(bv, m);
+          } else {
+            // cumulative average: momentum 1/num_batches_tracked, a device scalar
+            const m = tracked.reciprocal(), keep = ops.sub(1, m);
+            rm.copy_(rm.mul(keep).add(bm.mul(m)));
+            rv.copy_(rv.mul(keep).add(bv.mul(m)));
+          }
         });
       }
     } else {

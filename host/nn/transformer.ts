@@ -11,7 +11,6 @@
 
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
-import { noGrad } from "../autograd.js";
 import { shapeStr, checkOptions, checkInt, checkNumber, checkBool, checkProb } from "../ops/util.js";
 import { Module, parameter } from "./module.js";
 import { Linear, LayerNorm, Dropout } from "./layers.js";
@@ -29,12 +28,18 @@ export interface AttentionCallOptions {
   keyPaddingMask?: Tensor | null;
   /** Forbid each query from attending to later keys. */
   isCausal?: boolean;
-  /** Also return the attention weights averaged over heads ([batch, Sq, Sk]). */
+  /**
+   * Also return the attention weights, as applied to the values (after
+   * attention dropout), with their gradient: averaged over heads ([batch, Sq, Sk]),
+   * or per head ([batch, heads, Sq, Sk]) with averageAttnWeights: false.
+   */
   needWeights?: boolean;
+  /** PyTorch's average_attn_weights (default true): average the returned weights over heads. */
+  averageAttnWeights?: boolean;
 }
 
 // Option names each call knows: an unknown one is an error, never ignored (issue 13)
-const ATTENTION_CALL = ["attnMask", "keyPaddingMask", "isCausal", "needWeights"];
+const ATTENTION_CALL = ["attnMask", "keyPaddingMask", "isCausal", "needWeights", "averageAttnWeights"];
 const ENCODER_LAYER_CALL = ["srcMask", "srcKeyPaddingMask", "isCausal"];
 const ENCODER_CALL = ["mask", "srcKeyPaddingMask", "isCausal"];
 const DECODER_CALL = ["tgtMask", "memoryMask", "tgtKeyPaddingMask", "memoryKeyPaddingMask", "tgtIsCausal", "memoryIsCausal"];
@@ -44,7 +49,7 @@ const LAYER_OPTIONS = ["dimFeedforward", "dropout", "activation", "layerNormEps"
 function checkCall(who: string, o: object, known: readonly string[]): void {
   checkOptions(who, o, known);
   for (const [k, v] of Object.entries(o)) {
-    if (/Causal$|needWeights/.test(k)) checkBool(who, k, v);
+    if (/Causal$|needWeights|averageAttnWeights/.test(k)) checkBool(who, k, v);
     else if (v !== undefined && v !== null && !(v instanceof Tensor)) throw new Error(`${who}: ${k} must be a tensor or null, got ${typeof v}`);
   }
 }
@@ -55,40 +60,39 @@ function xavier(shape: [number, number]): Tensor {
   return parameter(ops.rand(shape, { lo: -bound, hi: bound }));
 }
 
-/** An additive float mask [B, 1 or heads, Sq, Sk] from PyTorch's mask forms, or null when there is none. */
-function additiveMask(B: number, heads: number, Sq: number, Sk: number, o: AttentionCallOptions): Tensor | null {
+/** PyTorch's mask forms as additive scores: int32 (boolean) nonzero → MASKED, float32 added as is (−Infinity clamped to MASKED); tensor ops, never a read on the host. */
+function additive(m: Tensor): Tensor {
+  return m.dtype === "int32" ? ops.ne(m, 0).mul(MASKED) : ops.maximum(m, MASKED);
+}
+
+/**
+ * The additive masks of a call, each broadcastable to the scores [B, heads, Sq, Sk]
+ * (attnMask [Sq, Sk] or [B·heads, Sq, Sk], keyPaddingMask as [B, 1, 1, Sk], the
+ * causal mask [Sq, Sk]). Built with tensor ops from the masks where they live
+ * (on WebGPU, on the GPU); only the causal mask, which depends on shapes alone, is made on the host.
+ */
+function additiveMasks(B: number, heads: number, Sq: number, Sk: number, o: AttentionCallOptions): Tensor[] {
   const { attnMask, keyPaddingMask } = o;
-  if (!attnMask && !keyPaddingMask && !o.isCausal) return null;
-  const perHead = !!attnMask && attnMask.rank === 3;
-  const H = perHead ? heads : 1;
-  const m = new Float32Array(B * H * Sq * Sk);
+  const masks: Tensor[] = [];
   if (attnMask) {
     const ok = (attnMask.rank === 2 && attnMask.shape[0] === Sq && attnMask.shape[1] === Sk) ||
       (attnMask.rank === 3 && attnMask.shape[0] === B * heads && attnMask.shape[1] === Sq && attnMask.shape[2] === Sk);
     if (!ok) throw new Error(`MultiheadAttention: attnMask ${shapeStr(attnMask.shape)} must be [${Sq}, ${Sk}] or [${B * heads}, ${Sq}, ${Sk}]`);
-    const v = attnMask.view();
-    const isInt = attnMask.dtype === "int32";
-    for (let i = 0; i < m.length; i++) {
-      const src = perHead ? v[i] : v[i % (Sq * Sk)];
-      m[i] = isInt ? (src ? MASKED : 0) : Math.max(src, MASKED);
-    }
+    masks.push(additive(attnMask.rank === 3 ? attnMask.reshape(B, heads, Sq, Sk) : attnMask));
   }
   if (keyPaddingMask) {
     if (keyPaddingMask.rank !== 2 || keyPaddingMask.shape[0] !== B || keyPaddingMask.shape[1] !== Sk) {
       throw new Error(`MultiheadAttention: keyPaddingMask ${shapeStr(keyPaddingMask.shape)} must be [${B}, ${Sk}]`);
     }
-    const v = keyPaddingMask.view();
-    const isInt = keyPaddingMask.dtype === "int32";
-    for (let b = 0; b < B; b++) for (let r = 0; r < H * Sq; r++) for (let k = 0; k < Sk; k++) {
-      const src = v[b * Sk + k];
-      m[(b * H * Sq + r) * Sk + k] += isInt ? (src ? MASKED : 0) : Math.max(src, MASKED);
-    }
+    masks.push(additive(keyPaddingMask.reshape(B, 1, 1, Sk)));
   }
   if (o.isCausal) {
     // aligned bottom-right, as the fused kernel does
-    for (let p = 0; p < B * H; p++) for (let q = 0; q < Sq; q++) for (let k = q + Sk - Sq + 1; k < Sk; k++) m[(p * Sq + q) * Sk + k] += MASKED;
+    const m = new Float32Array(Sq * Sk);
+    for (let q = 0; q < Sq; q++) for (let k = q + Sk - Sq + 1; k < Sk; k++) m[q * Sk + k] = MASKED;
+    masks.push(ops.tensor(m, { shape: [Sq, Sk] }));
   }
-  return ops.tensor(m, { shape: [B, H, Sq, Sk] });
+  return masks;
 }
 
 /**
@@ -172,17 +176,16 @@ export class MultiheadAttention extends Module {
       ctx = ops.scaledDotProductAttention(qh, kh, vh, { causal: !!opts.isCausal });
     } else {
       let scores = qh.matmul(kh.transpose(-2, -1)).mul(1 / Math.sqrt(hd)); // [B, nh, Sq, Sk]
-      const mask = additiveMask(B, nh, Sq, Sk, opts);
-      if (mask) scores = scores.add(mask);
-      let p = scores.softmax(-1);
-      if (opts.needWeights) weights = noGrad(() => p.detach().mean(1));
-      p = ops.dropout(p, dropP, dropP > 0);
+      for (const mask of additiveMasks(B, nh, Sq, Sk, opts)) scores = scores.add(mask);
+      const p = ops.dropout(scores.softmax(-1), dropP, dropP > 0);
+      // as PyTorch: the weights returned are those applied (after dropout), with their gradient
+      if (opts.needWeights) weights = opts.averageAttnWeights === false ? p : p.mean(1);
       ctx = p.matmul(vh);
     }
     let y = this.out_proj.forward(ctx.permute(0, 2, 1, 3).reshape(B, Sq, E));
     if (!batched) {
       y = y.reshape(Sq, E);
-      if (weights) weights = weights.reshape(Sq, Sk);
+      if (weights) weights = weights.reshape(...weights.shape.slice(1));
     } else if (!this.batchFirst) y = y.transpose(0, 1);
     return [y, weights];
   }

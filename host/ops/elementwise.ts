@@ -151,9 +151,14 @@ function binaryBackward(name: keyof typeof B, a: Tensor, b: Tensor, y: Tensor, g
       b.requiresGrad ? gb(mul(g, y).mul(log(a))) : null,
     ];
     case "max": case "min": {
-      // ties send the gradient to a (as torch.maximum splits it; we pick one side to keep sums exact)
-      const ma = binary(name === "max" ? "ge" : "le", a, b);
-      return [a.requiresGrad ? ga(mul(g, ma)) : null, b.requiresGrad ? gb(mul(g, sub(1, ma))) : null];
+      // as torch.maximum/minimum: the gradient goes to the larger (smaller) operand, split
+      // 0.5/0.5 at a tie; where either is NaN both get it (PyTorch's masked_fill rule)
+      const half = mul(binary("eq", a, b), 0.5);
+      const loseA = binary(name === "max" ? "lt" : "gt", a, b), loseB = binary(name === "max" ? "gt" : "lt", a, b);
+      return [
+        a.requiresGrad ? ga(mul(g, sub(1, add(loseA, half)))) : null,
+        b.requiresGrad ? gb(mul(g, sub(1, add(loseB, half)))) : null,
+      ];
     }
     default: return [null, null];
   }

@@ -3,10 +3,11 @@
 // Kernels: assembly/gemm.ts.
 
 import { record } from "../tape.js";
-import { backend, out, Tensor, requireFloat, shapeStr, sizeOf } from "./util.js";
+import { backend, out, Tensor, requireFloat, shapeStr, sizeOf, broadcastShapes } from "./util.js";
 import { reshape } from "./view.js";
 import { add } from "./elementwise.js";
 import { sumTo } from "./reduce.js";
+import { expand } from "./shape.js";
 import { GemmFlags } from "../backends/abi.generated.js";
 
 const { TRANS_A, TRANS_B } = GemmFlags;
@@ -21,56 +22,84 @@ function gemm(a: number, b: number, c: number, m: number, n: number, k: number, 
 }
 
 /**
- * Matrix product with PyTorch's rules: 1-D operands are promoted, leading
- * (batch) dims broadcast when equal or when B is 2-D.
+ * Matrix product with PyTorch's rules (torch.matmul): a 1-D first operand is
+ * promoted to [1, k] and a 1-D second operand to [k, 1], the added dim removed
+ * from the result; the batch dims (all but the last two) of both operands
+ * broadcast against each other, and the gradient of a broadcast operand is
+ * summed over the batch dims it was repeated along.
+ *
+ * How it runs: a second operand with no batch (or batch 1) folds the first
+ * operand's batch into rows, one GEMM; otherwise one batched GEMM, where an
+ * operand with batch 1 is reused at stride 0 and an operand broadcast any
+ * other way (batch [2, 1] against [1, 3]) is expanded (copied) first.
  *
  * @example
  * const c = wg.tensor([[1, 2], [3, 4]]).matmul(wg.tensor([[5], [6]]));
  * c.toArray(); // [[17], [39]]
+ * wg.ones([2, 3]).matmul(wg.ones([4, 3, 5])).shape; // [4, 2, 5]
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   requireFloat(a, "matmul");
   requireFloat(b, "matmul");
   if (a.rank === 0 || b.rank === 0) throw new Error(`matmul: scalars have no matrix product (${shapeStr(a.shape)} @ ${shapeStr(b.shape)})`);
-  if (a.rank === 1) return reshape(matmul(reshape(a, [1, a.shape[0]]), b), b.rank === 1 ? [] : [...b.shape.slice(0, -2), b.shape[b.rank - 1]]);
-  if (b.rank === 1) return reshape(matmul(a, reshape(b, [b.shape[0], 1])), a.shape.slice(0, -1) as number[]);
+  if (a.rank === 1) {
+    if (b.rank >= 2 && a.shape[0] !== b.shape[b.rank - 2]) throw new Error(`matmul: ${shapeStr(a.shape)} @ ${shapeStr(b.shape)}: inner dimensions ${a.shape[0]} and ${b.shape[b.rank - 2]} differ`);
+    return reshape(matmul(reshape(a, [1, a.shape[0]]), b), b.rank === 1 ? [] : [...b.shape.slice(0, -2), b.shape[b.rank - 1]]);
+  }
+  if (b.rank === 1) {
+    if (a.shape[a.rank - 1] !== b.shape[0]) throw new Error(`matmul: ${shapeStr(a.shape)} @ ${shapeStr(b.shape)}: inner dimensions ${a.shape[a.rank - 1]} and ${b.shape[0]} differ`);
+    return reshape(matmul(a, reshape(b, [b.shape[0], 1])), a.shape.slice(0, -1) as number[]);
+  }
   const m = a.shape[a.rank - 2], k = a.shape[a.rank - 1];
   const k2 = b.shape[b.rank - 2], n = b.shape[b.rank - 1];
   if (k !== k2) throw new Error(`matmul: ${shapeStr(a.shape)} @ ${shapeStr(b.shape)}: inner dimensions ${k} and ${k2} differ`);
   const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
-  if (b.rank === 2) {
-    // fold A's batch into rows: one big GEMM
-    const rows = sizeOf(batchA) * m;
-    const c = out([...batchA, m, n], "float32", "matmul");
-    gemm(a.ptr, b.ptr, c.ptr, rows, n, k, k, n, n, 0);
-    return record(c, "matmul", [a, b], (g) => {
+  let batch: number[];
+  try {
+    batch = broadcastShapes(batchA, batchB, "matmul");
+  } catch {
+    throw new Error(`matmul: batch dims of ${shapeStr(a.shape)} and ${shapeStr(b.shape)} cannot be broadcast (${shapeStr(batchA)} vs ${shapeStr(batchB)})`);
+  }
+  const nb = sizeOf(batch);
+  const cShape = [...batch, m, n];
+  if (sizeOf(batchB) === 1) {
+    // B is one matrix: fold A's batch (expanded to the result's batch where B's leading 1s add dims) into rows, one GEMM
+    const A = sizeOf(batchA) === nb ? a : expand(a, [...batch, m, k]);
+    const rows = nb * m;
+    const c = out(cShape, "float32", "matmul");
+    if (c.size) gemm(A.ptr, b.ptr, c.ptr, rows, n, k, k, n, n, 0);
+    return record(c, "matmul", [A, b], (g) => {
       let da: Tensor | null = null, db: Tensor | null = null;
-      if (a.requiresGrad) {
-        da = out(a.shape, "float32", "matmul backward");
-        gemm(g.ptr, b.ptr, da.ptr, rows, k, n, n, n, k, TRANS_B);
+      if (A.requiresGrad) {
+        da = out(A.shape, "float32", "matmul backward");
+        if (da.size) gemm(g.ptr, b.ptr, da.ptr, rows, k, n, n, n, k, TRANS_B);
       }
       if (b.requiresGrad) {
+        // Σ over the batch of Aᵢᵀ·Gᵢ is one GEMM contracting over all rows
         db = out(b.shape, "float32", "matmul backward");
-        gemm(a.ptr, g.ptr, db.ptr, k, n, rows, k, n, n, TRANS_A);
+        if (db.size) gemm(A.ptr, g.ptr, db.ptr, k, n, rows, k, n, n, TRANS_A);
       }
       return [da, db];
     });
   }
-  if (batchA.join() !== batchB.join()) {
-    throw new Error(`matmul: batch dims of ${shapeStr(a.shape)} and ${shapeStr(b.shape)} differ (broadcast batch dims by expand() first)`);
-  }
-  const batch = sizeOf(batchA);
-  const c = out([...batchA, m, n], "float32", "matmul");
-  gemm(a.ptr, b.ptr, c.ptr, m, n, k, k, n, n, 0, batch, m * k, k * n, m * n);
-  return record(c, "matmul", [a, b], (g) => {
+  // batched: B has the full batch (expanded when broadcast other than as a whole); A has it too, or is one matrix reused at stride 0
+  const B = sizeOf(batchB) === nb ? b : expand(b, [...batch, k, n]);
+  const reuseA = sizeOf(batchA) === 1;
+  const A = reuseA || sizeOf(batchA) === nb ? a : expand(a, [...batch, m, k]);
+  const sA = reuseA ? 0 : m * k;
+  const c = out(cShape, "float32", "matmul");
+  if (c.size) gemm(A.ptr, B.ptr, c.ptr, m, n, k, k, n, n, 0, nb, sA, k * n, m * n);
+  return record(c, "matmul", [A, B], (g) => {
     let da: Tensor | null = null, db: Tensor | null = null;
-    if (a.requiresGrad) {
-      da = out(a.shape, "float32", "matmul backward");
-      gemm(g.ptr, b.ptr, da.ptr, m, k, n, n, n, k, TRANS_B, batch, m * n, k * n, m * k);
+    if (A.requiresGrad) {
+      // one product per batch entry; for a reused A they are summed over the batch
+      const per = out(reuseA ? [nb, m, k] : A.shape, "float32", "matmul backward");
+      if (per.size) gemm(g.ptr, B.ptr, per.ptr, m, k, n, n, n, k, TRANS_B, nb, m * n, k * n, m * k);
+      da = reuseA ? reshape(sumTo(per, [m, k]).detach(), [...A.shape]) : per;
     }
-    if (b.requiresGrad) {
-      db = out(b.shape, "float32", "matmul backward");
-      gemm(a.ptr, g.ptr, db.ptr, k, n, m, k, n, n, TRANS_A, batch, m * k, m * n, k * n);
+    if (B.requiresGrad) {
+      db = out(B.shape, "float32", "matmul backward");
+      if (db.size) gemm(A.ptr, g.ptr, db.ptr, k, n, m, k, n, n, TRANS_A, nb, sA, m * n, k * n);
     }
     return [da, db];
   });

@@ -87,6 +87,8 @@ function maxMin(x: Tensor, dim: number | undefined, keepdim: boolean, isMax: boo
   const kept = flat ? (keepdim ? x.shape.map(() => 1) : []) : keptShape(x.shape, [d], keepdim);
   const result = reshape(y.detach(), kept);
   return record(result, op, [x], (g) => {
+    if (flat) return [evenlyDistribute(x, y, g)];
+    // along a dim: the whole gradient to the index max(dim)/min(dim) returns, the first extreme (PyTorch's rule)
     const [outer, len, inner] = around(src.shape, d);
     const dx = out(x.shape, "float32", `${op} backward`);
     backend().kernels.reduce_max_backward_f32({ x: src.ptr, y: y.ptr, dy: g.ptr, dx: dx.ptr, outer, len, inner });
@@ -94,11 +96,41 @@ function maxMin(x: Tensor, dim: number | undefined, keepdim: boolean, isMax: boo
   });
 }
 
-/** Max over `dim` (of everything when omitted); gradient to the first max. @example wg.tensor([1, 5, 2]).max().item(); // 5 */
+/**
+ * The gradient of a full max()/min() (PyTorch's evenly_distribute_backward): g
+ * split evenly among the elements equal to the result y (the NaNs when y is NaN);
+ * no tape (backward runs with it off).
+ */
+function evenlyDistribute(x: Tensor, y: Tensor, g: Tensor): Tensor {
+  const K = backend().kernels, n = x.size;
+  // x (flat) against a one-element operand at stride 0: binary_strided_f32 (elementwise.ts imports this file, so its ops are out of reach)
+  const withOne = (op: BinaryOp, a: Tensor, one: Tensor, into: Tensor) =>
+    K.binary_strided_f32({ op, a: a.ptr, b: one.ptr, y: into.ptr, rank: 1, desc: writeI32([n, 1, 0]) });
+  const hit = out([n], "float32", "max/min backward"), nan = out([n], "float32", "max/min backward");
+  const yNaN = out([1], "float32", "max/min backward"), count = out([1], "float32", "max/min backward"), share = out([1], "float32", "max/min backward");
+  withOne(BinaryOp.eq, x, y, hit); // 1 where x == y
+  K.binary_f32({ op: BinaryOp.ne, a: x.ptr, b: x.ptr, y: nan.ptr, n }); // 1 where x is NaN
+  K.binary_f32({ op: BinaryOp.ne, a: y.ptr, b: y.ptr, y: yNaN.ptr, n: 1 });
+  withOne(BinaryOp.mul, nan, yNaN, nan); // ... and y is NaN
+  K.binary_f32({ op: BinaryOp.add, a: hit.ptr, b: nan.ptr, y: hit.ptr, n });
+  K.reduce_f32({ op: R.sum, x: hit.ptr, y: count.ptr, outer: 1, len: n, inner: 1 });
+  K.binary_f32({ op: BinaryOp.div, a: g.ptr, b: count.ptr, y: share.ptr, n: 1 });
+  const dx = out(x.shape, "float32", "max/min backward");
+  withOne(BinaryOp.mul, hit, share, dx);
+  for (const t of [hit, nan, yNaN, count, share]) t.dispose();
+  return dx;
+}
+
+/**
+ * Max over `dim` (of everything when omitted). Ties, as PyTorch: the full
+ * max() splits the gradient evenly among the tied maxima; max(dim) sends it
+ * to the first maximum of each slice (the index PyTorch returns).
+ * @example wg.tensor([1, 5, 2]).max().item(); // 5
+ */
 export function max(x: Tensor, dim?: number, keepdim = false): Tensor {
   return maxMin(x, dim, keepdim, true);
 }
-/** Min over `dim` (of everything when omitted). @example wg.tensor([1, 5, 2]).min().item(); // 1 */
+/** Min over `dim` (of everything when omitted); ties as max(). @example wg.tensor([1, 5, 2]).min().item(); // 1 */
 export function min(x: Tensor, dim?: number, keepdim = false): Tensor {
   return maxMin(x, dim, keepdim, false);
 }
