@@ -14,3 +14,4 @@ export * from "./embed";
 export * from "./attention";
 export * from "./optim";
 export * from "./random";
+export * from "./indexing";

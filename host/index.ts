@@ -22,6 +22,10 @@ export {
   matmul, linear, conv2d, maxPool2d, avgPool2d, softmax, logSoftmax, layerNorm, embedding,
   scaledDotProductAttention, dropout,
 } from "./ops/index.js";
+// indexing along a dim (host/ops/indexing.ts)
+export {
+  gather, scatter, scatterAdd, indexSelect, oneHot, maskedFill, tril, triu, sort, argsort, topk, type SortResult,
+} from "./ops/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
 export * as metrics from "./metrics.js";
