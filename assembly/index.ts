@@ -15,3 +15,4 @@ export * from "./scan";
 export * from "./attention";
 export * from "./optim";
 export * from "./random";
+export * from "./indexing";

@@ -24,6 +24,10 @@ export {
   // issue 15 item 2: rounding, scans, statistics, padding, splitting, tiling, einsum
   floor, ceil, round, trunc, cumsum, cumprod, var, std, logsumexp, pad, split, chunk, repeat, tile, einsum, type VarOptions,
 } from "./ops/index.js";
+// indexing along a dim (host/ops/indexing.ts)
+export {
+  gather, scatter, scatterAdd, indexSelect, oneHot, maskedFill, tril, triu, sort, argsort, topk, type SortResult,
+} from "./ops/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
 export * as metrics from "./metrics.js";

@@ -73,6 +73,17 @@ declare module "./tensor.js" {
     matmul(o: Tensor): Tensor;
     softmax(dim?: number): Tensor;
     logSoftmax(dim?: number): Tensor;
+    // ---- indexing along a dim (host/ops/indexing.ts) ----
+    gather(dim: number, index: Tensor): Tensor;
+    scatter(dim: number, index: Tensor, src: Tensor | number): Tensor;
+    scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor;
+    indexSelect(dim: number, index: Tensor): Tensor;
+    maskedFill(mask: Tensor, value: number): Tensor;
+    tril(diagonal?: number): Tensor;
+    triu(diagonal?: number): Tensor;
+    sort(dim?: number, descending?: boolean): ops.SortResult;
+    argsort(dim?: number, descending?: boolean): Tensor;
+    topk(k: number, dim?: number, largest?: boolean, sorted?: boolean): ops.SortResult;
     // ---- in place (no tape: for optimizers and initialisers) ----
     /** this -= alpha·o, in place. */
     sub_(o: Tensor, alpha?: number): this;
@@ -157,6 +168,17 @@ P.argmin = function (this: Tensor, dim = -1, keepdim = false) { return ops.argmi
 P.matmul = function (this: Tensor, o: Tensor) { return ops.matmul(this, o); };
 P.softmax = function (this: Tensor, dim = -1) { return ops.softmax(this, dim); };
 P.logSoftmax = function (this: Tensor, dim = -1) { return ops.logSoftmax(this, dim); };
+// indexing along a dim (host/ops/indexing.ts)
+P.gather = function (this: Tensor, dim: number, index: Tensor) { return ops.gather(this, dim, index); };
+P.scatter = function (this: Tensor, dim: number, index: Tensor, src: Tensor | number) { return ops.scatter(this, dim, index, src); };
+P.scatterAdd = function (this: Tensor, dim: number, index: Tensor, src: Tensor) { return ops.scatterAdd(this, dim, index, src); };
+P.indexSelect = function (this: Tensor, dim: number, index: Tensor) { return ops.indexSelect(this, dim, index); };
+P.maskedFill = function (this: Tensor, mask: Tensor, value: number) { return ops.maskedFill(this, mask, value); };
+P.tril = function (this: Tensor, diagonal = 0) { return ops.tril(this, diagonal); };
+P.triu = function (this: Tensor, diagonal = 0) { return ops.triu(this, diagonal); };
+P.sort = function (this: Tensor, dim = -1, descending = false) { return ops.sort(this, dim, descending); };
+P.argsort = function (this: Tensor, dim = -1, descending = false) { return ops.argsort(this, dim, descending); };
+P.topk = function (this: Tensor, k: number, dim = -1, largest = true, sorted = true) { return ops.topk(this, k, dim, largest, sorted); };
 P.sub_ = function (this: Tensor, o: Tensor, alpha = 1) { ops.axpyInPlace(this, o, -alpha); return this; };
 P.add_ = function (this: Tensor, o: Tensor, alpha = 1) { ops.axpyInPlace(this, o, alpha); return this; };
 P.fill_ = function (this: Tensor, v: number) { ops.fillInPlace(this, v); return this; };

@@ -140,6 +140,19 @@ forEachBackend("gradcheck", (backend, test) => {
   gradcheck("scaledDotProductAttention causal (q, k, v)", (q, k, v) => wg.scaledDotProductAttention(q, k, v, { causal: true }), [rnd([1, 2, 5, 3], 17), rnd([1, 2, 5, 3], 18), rnd([1, 2, 5, 3], 19)]);
   gradcheck("embedding (table)", (i, t) => wg.embedding(i, t), [labelInput(7, 4), rnd([4, 3], 20)]);
 
+  // indexing along a dim (host/ops/indexing.ts): repeated indices, so the scatter-add / index-add sums are checked
+  const I32 = (a: number[][] | number[]) => wg.tensor(a, { dtype: "int32" });
+  gradcheck("gather dim 1 (repeats)", (x) => wg.gather(x, 1, I32([[0, 0, 2], [3, 1, 1], [2, 2, 2]])), [rnd([3, 4], 70)]);
+  gradcheck("gather dim 0, index smaller than input", (x) => x.gather(0, I32([[2, 0], [2, 1]])), [rnd([3, 4], 71)]);
+  gradcheck("scatter (x, src), distinct indices per row (a repeat takes PyTorch's gather gradient, not a derivative)", (x, s) => wg.scatter(x, 1, I32([[2, 0], [1, 3], [0, 3]]), s), [rnd([3, 4], 72), rnd([3, 3], 73)]);
+  gradcheck("scatterAdd (x, src)", (x, s) => x.scatterAdd(0, I32([[1, 0, 1], [1, 2, 0]]), s), [rnd([3, 3], 74), rnd([2, 3], 75)]);
+  gradcheck("indexSelect dim 1 (repeats)", (x) => x.indexSelect(1, I32([3, 0, 3, 1])), [rnd([2, 5, 3], 76)]);
+  gradcheck("maskedFill", (x) => x.maskedFill(wg.tensor([[1, 0, 0, 1]]), 0.5), [rnd([3, 4], 77)]);
+  gradcheck("tril / triu", (x) => wg.tril(x, 1).add(wg.triu(x, -1).mul(2)), [rnd([2, 3, 4], 78)]);
+  gradcheck("sort values dim 0 descending", (x) => wg.sort(x, 0, true).values, [distinct([4, 3], 79)]);
+  gradcheck("topk values", (x) => x.topk(2, -1).values, [distinct([3, 5], 80)]);
+  gradcheck("topk smallest dim 1", (x) => wg.topk(x, 2, 1, false).values, [distinct([2, 4, 3], 81)]);
+
   // layers, through their parameters: each parameter element is stepped with
   // loadStateDict (a write the backend orders before the next forward) and
   // every loss is read before the next step, so the check holds on either backend

@@ -15,3 +15,4 @@ export * from "./norm.js";
 export * from "./embed.js";
 export * from "./attention.js";
 export * from "./random.js";
+export * from "./indexing.js";

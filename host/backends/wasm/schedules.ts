@@ -1,7 +1,8 @@
 // The wasm backend's hand-written schedules: the kernels whose thread splits,
 // packing and scratch do not fit the manifest's split/batch rules (kernels/*.mjs
 // marks them wasm: "custom"). The ops call them through `kernels` like any other.
-import { GemmFlags, type WasmExports, type GemmF32Args, type Conv2dDirectF32Args, type ReduceF32Args, type EmbeddingF32Args, type AttentionF32Args, type AttentionBackwardF32Args } from "../abi.generated.js";
+import { GemmFlags, type WasmExports, type GemmF32Args, type Conv2dDirectF32Args, type ReduceF32Args, type EmbeddingF32Args, type AttentionF32Args, type AttentionBackwardF32Args,
+  type GatherDimB32Args, type ScatterDimF32Args, type IndexSelectB32Args, type SortF32Args } from "../abi.generated.js";
 import type { WasmSchedules } from "./kernels.generated.js";
 import type { WasmRunner, ExportName } from "./runner.js";
 import { splitRange } from "../threads.js";
@@ -125,6 +126,14 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
     R.parallel(kernel, ranges.map(([s, e], i) => args(s, e, base + i * per)), ranges.length > 1 ? Infinity : 0);
   }
 
+  /** An int32 index out of [0, len) is an error before anything is written (the GPU's kernels read NaN / write nothing instead). */
+  function checkIndices(op: string, idx: number, n: number, len: number, what: string): void {
+    const iv = ctx.i32(idx, n);
+    for (let i = 0; i < n; i++) {
+      if (iv[i] < 0 || iv[i] >= len) throw new Error(`${op}: index ${iv[i]} at position ${i} is out of range for ${what} of size ${len}`);
+    }
+  }
+
   return {
     gemm_f32($) {
       const batch = $.batch ?? 1;
@@ -171,6 +180,35 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
         if (iv[i] < 0 || iv[i] >= rows) throw new Error(`embedding: index ${iv[i]} at position ${i} is out of range for a table of ${rows} rows`);
       }
       R.split("embedding_f32", n, n * dim, (s, e) => [table, idx + s * 4, y + s * dim * 4, e - s, dim, rows]);
+    },
+
+    gather_dim_b32($: GatherDimB32Args) {
+      const { x, idx, y, outer, lenX, lenI, inner } = $;
+      checkIndices("gather", idx, outer * lenI * inner, lenX, "a dim");
+      const m = lenI * inner;
+      R.split("gather_dim_b32", outer, outer * m, (s, e) => [x + s * lenX * inner * 4, idx + s * m * 4, y + s * m * 4, e - s, lenX, lenI, inner]);
+    },
+
+    scatter_dim_f32($: ScatterDimF32Args) {
+      const { src, idx, y, outer, lenY, lenI, inner, accumulate } = $;
+      checkIndices(accumulate ? "scatterAdd" : "scatter", idx, outer * lenI * inner, lenY, "a dim");
+      const m = lenI * inner;
+      // rows of outer are disjoint in y; within one, j runs in order (the same bits for any split)
+      R.split("scatter_dim_f32", outer, outer * m, (s, e) => [src + s * m * 4, idx + s * m * 4, y + s * lenY * inner * 4, e - s, lenY, lenI, inner, accumulate]);
+    },
+
+    index_select_b32($: IndexSelectB32Args) {
+      const { x, idx, y, outer, lenX, n, inner } = $;
+      checkIndices("indexSelect", idx, n, lenX, "a dim");
+      R.split("index_select_b32", outer, outer * n * inner, (s, e) => [x + s * lenX * inner * 4, idx, y + s * n * inner * 4, e - s, lenX, n, inner]);
+    },
+
+    sort_f32($: SortF32Args) {
+      const { x, values, indices, outer, len, inner, k, descending } = $;
+      if (outer === 0 || len === 0 || inner === 0) return;
+      // outer rows are independent: each thread's call gets its own 16·len bytes of pairs
+      splitHeads("sort_f32", outer, 16 * len + 8, outer * inner * len * Math.max(1, Math.log2(len)) * 4, (s, e, sc) =>
+        [x + s * len * inner * 4, values + s * k * inner * 4, indices + s * k * inner * 4, e - s, len, inner, k, descending, sc]);
     },
 
     attention_f32($: AttentionF32Args) {
