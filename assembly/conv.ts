@@ -455,3 +455,130 @@ export function conv2d_wgrad_f32(xp: usize, dy: usize, dw: usize, N: i32, C: i32
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// Depthwise convolution (groups = C_in = C_out): every channel is convolved
+// with its own KH×KW filter, so there is no reduction over channels and no
+// GEMM to lower to. The forward runs tap by tap (for each kh, kw the in-image
+// run of every output row, computed once as im2col does, with a v128 body for
+// stride 1), so each output sums its taps in the order (kh, kw) = (0, 0),
+// (0, 1), ... starting from 0 — the order the WGSL twin's
+// one-invocation-per-output loop runs.
+
+/**
+ * y [N, C, OH, OW] = depthwise conv of x [N, C, H, W] with w [C, 1, KH, KW]
+ * (the host adds the bias). Any stride, padding and dilation.
+ * Example (host): depthwise_conv2d_f32(x, w, y, 2, 32, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14).
+ */
+export function depthwise_conv2d_f32(
+  x: usize, w: usize, y: usize, N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32,
+  SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32, OH: i32, OW: i32,
+): void {
+  const P = OH * OW;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const xp = x + ((<usize>(n * C + c) * <usize>(H * W)) << 2);
+      const yp = y + ((<usize>(n * C + c) * <usize>P) << 2);
+      for (let i = 0; i < P; i++) store<f32>(yp + (<usize>i << 2), 0);
+      const wp = w + ((<usize>(c * KH * KW)) << 2);
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++) {
+          const wv = load<f32>(wp + (<usize>(kh * KW + kw) << 2));
+          const vw = f32x4.splat(wv);
+          const offW = kw * DW - PW;
+          const lo = firstIn(offW, SW, OW);
+          const hi = endIn(offW, W, SW, OW, lo);
+          for (let oh = 0; oh < OH; oh++) {
+            const ih = oh * SH - PH + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            const xr = xp + (<usize>(ih * W) << 2);
+            const yr = yp + (<usize>(oh * OW) << 2);
+            let ow = lo;
+            if (SW == 1) {
+              for (; ow + 4 <= hi; ow += 4) {
+                const q = yr + (<usize>ow << 2);
+                v128.store(q, f32x4.add(v128.load(q), f32x4.mul(vw, v128.load(xr + (<usize>(ow + offW) << 2)))));
+              }
+            }
+            for (; ow < hi; ow++) {
+              const q = yr + (<usize>ow << 2);
+              store<f32>(q, load<f32>(q) + wv * load<f32>(xr + (<usize>(ow * SW + offW) << 2)));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dx [N, C, H, W] (written, not accumulated) from dy [N, C, OH, OW] and
+ * w [C, 1, KH, KW]: each input element gathers dy·w over the taps that read
+ * it, in the order (kh, kw) = (0, 0), (0, 1), ... from 0.
+ */
+export function depthwise_conv2d_backward_input_f32(
+  dy: usize, w: usize, dx: usize, N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32,
+  SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32, OH: i32, OW: i32,
+): void {
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const dxp = dx + ((<usize>(n * C + c) * <usize>(H * W)) << 2);
+      const dyp = dy + ((<usize>(n * C + c) * <usize>(OH * OW)) << 2);
+      const wp = w + ((<usize>(c * KH * KW)) << 2);
+      for (let h = 0; h < H; h++) {
+        for (let xw = 0; xw < W; xw++) {
+          let acc: f32 = 0;
+          for (let kh = 0; kh < KH; kh++) {
+            const th = h + PH - kh * DH;
+            if (th < 0 || th % SH != 0) continue;
+            const oh = th / SH;
+            if (oh >= OH) continue;
+            for (let kw = 0; kw < KW; kw++) {
+              const tw = xw + PW - kw * DW;
+              if (tw < 0 || tw % SW != 0) continue;
+              const ow = tw / SW;
+              if (ow >= OW) continue;
+              acc += load<f32>(dyp + (<usize>(oh * OW + ow) << 2)) * load<f32>(wp + (<usize>(kh * KW + kw) << 2));
+            }
+          }
+          store<f32>(dxp + (<usize>(h * W + xw) << 2), acc);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dw [C, 1, KH, KW] (written) for channels [0, C) of Ctot (x, dy and dw offset
+ * to the first): dw[c, kh, kw] = Σ over n, oh, ow (in that order) of
+ * dy[n, c, oh, ow]·x[n, c, ih, iw]; a reduction over images, so threads split C.
+ */
+export function depthwise_conv2d_backward_weight_f32(
+  x: usize, dy: usize, dw: usize, N: i32, C: i32, Ctot: i32, H: i32, W: i32, KH: i32, KW: i32,
+  SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32, OH: i32, OW: i32,
+): void {
+  for (let c = 0; c < C; c++) {
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const offW = kw * DW - PW;
+        const lo = firstIn(offW, SW, OW);
+        const hi = endIn(offW, W, SW, OW, lo);
+        let acc: f32 = 0;
+        for (let n = 0; n < N; n++) {
+          const xp = x + ((<usize>(n * Ctot + c) * <usize>(H * W)) << 2);
+          const dyp = dy + ((<usize>(n * Ctot + c) * <usize>(OH * OW)) << 2);
+          for (let oh = 0; oh < OH; oh++) {
+            const ih = oh * SH - PH + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            const xr = xp + (<usize>(ih * W) << 2);
+            const dr = dyp + (<usize>(oh * OW) << 2);
+            for (let ow = lo; ow < hi; ow++) {
+              acc += load<f32>(dr + (<usize>ow << 2)) * load<f32>(xr + (<usize>(ow * SW + offW) << 2));
+            }
+          }
+        }
+        store<f32>(dw + (<usize>((c * KH + kh) * KW + kw) << 2), acc);
+      }
+    }
+  }
+}

@@ -34,6 +34,8 @@ export * as metrics from "./metrics.js";
 export * as data from "./data/index.js";
 export * as io from "./io/index.js";
 export { fit, evaluate, evaluateAsync, predict, clipGradNorm, clipGradNormTensor, EarlyStopping, LearningRateSchedule, ModelCheckpoint, WeightAveraging, type FitOptions, type EpochLog, type Callback, type FitContext, type BatchSource, type Batch, type CosineOptions } from "./train.js";
+// issue 15 (D2): PyTorch's OneCycleLR and ReduceLROnPlateau schedules
+export { OneCycle, ReduceLROnPlateau, type OneCycleOptions, type ReduceLROnPlateauOptions } from "./train.js";
 
 export { scope } from "./scope.js";
 export { quantizeInt8, dequantizeInt8, quantizeModelInt8, quantizeModelInt8Async, ensemblePredict, freeze, trainable, type Int8Weight, type QuantizedModel } from "./deploy.js";

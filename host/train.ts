@@ -462,3 +462,4 @@ export function formatEpoch(l: EpochLog, epochs: number): string {
 
 
 export { EarlyStopping, LearningRateSchedule, ModelCheckpoint, WeightAveraging, type CosineOptions } from "./callbacks.js";
+export { OneCycle, ReduceLROnPlateau, type OneCycleOptions, type ReduceLROnPlateauOptions } from "./callbacks.js";

@@ -40,5 +40,23 @@ export default {
       wasm: { split: { along: "O", step: { dy: "(Hp - KH + 1) * (Wp - KW + 1)", dw: "C * KH * KW" }, flops: "2 * N * O * (Hp - KH + 1) * (Wp - KW + 1) * C * KH * KW" } },
       gpu: { grid: "groups2d(O * C * KH * KW)" },
     },
+    depthwise_conv2d_f32: {
+      doc: "Depthwise (groups = C): y [N, C, OH, OW] from x [N, C, H, W] and w [C, 1, KH, KW]; any stride, padding, dilation (the host adds the bias). Each output sums its taps in (kh, kw) order from 0.",
+      args: { x: "ptr", w: "ptr", y: "ptr", N: "u32", C: "u32", H: "i32", W: "i32", KH: "i32", KW: "i32", SH: "i32", SW: "i32", PH: "i32", PW: "i32", DH: "i32", DW: "i32", OH: "i32", OW: "i32" },
+      wasm: { split: { along: "N", step: { x: "C * H * W", y: "C * OH * OW" }, flops: "2 * N * C * OH * OW * KH * KW" } },
+      gpu: { grid: "N * C * OH * OW" },
+    },
+    depthwise_conv2d_backward_input_f32: {
+      doc: "dx [N, C, H, W] (written) of the depthwise convolution: each input element gathers dy·w over the taps that read it, in (kh, kw) order.",
+      args: { dy: "ptr", w: "ptr", dx: "ptr", N: "u32", C: "u32", H: "i32", W: "i32", KH: "i32", KW: "i32", SH: "i32", SW: "i32", PH: "i32", PW: "i32", DH: "i32", DW: "i32", OH: "i32", OW: "i32" },
+      wasm: { split: { along: "N", step: { dy: "C * OH * OW", dx: "C * H * W" }, flops: "2 * N * C * H * W * KH * KW" } },
+      gpu: { grid: "N * C * H * W" },
+    },
+    depthwise_conv2d_backward_weight_f32: {
+      doc: "dw [C, 1, KH, KW] (written) of the depthwise convolution for C channels of Ctot (x, dy, dw offset to the first): a sum over n, oh, ow in that order, so threads split C, never N.",
+      args: { x: "ptr", dy: "ptr", dw: "ptr", N: "u32", C: "u32", Ctot: "u32", H: "i32", W: "i32", KH: "i32", KW: "i32", SH: "i32", SW: "i32", PH: "i32", PW: "i32", DH: "i32", DW: "i32", OH: "i32", OW: "i32" },
+      wasm: { split: { along: "C", step: { x: "H * W", dy: "OH * OW", dw: "KH * KW" }, flops: "2 * N * C * OH * OW * KH * KW" } },
+      gpu: { grid: "C * KH * KW" },
+    },
   },
 };

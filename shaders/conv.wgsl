@@ -138,3 +138,89 @@ fn conv2d_wgrad_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   }
   if (t == 0u && live) { mem[arg.dw + e] = wsum[0]; }
 }
+
+// depthwise_conv2d_f32(x, w, y, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
+// one invocation per output element, its taps in (kh, kw) order from 0.
+@compute @workgroup_size(256)
+fn depthwise_conv2d_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = depthwise_conv2d_f32_args();
+  let o = flat_index(gid, nwg);
+  let OH = i32(arg.OH); let OW = i32(arg.OW); let H = i32(arg.H); let W = i32(arg.W);
+  let KH = i32(arg.KH); let KW = i32(arg.KW);
+  if (o >= arg.N * arg.C * u32(OH * OW)) { return; }
+  let plane = o / u32(OH * OW);
+  let c = plane % arg.C;
+  let oh = i32((o / u32(OW)) % u32(OH)); let ow = i32(o % u32(OW));
+  var acc = 0.0;
+  let xp = arg.x + plane * u32(H * W);
+  let wp = arg.w + c * u32(KH * KW);
+  for (var kh = 0; kh < KH; kh++) {
+    let ih = oh * arg.SH - arg.PH + kh * arg.DH;
+    if (ih < 0 || ih >= H) { continue; }
+    for (var kw = 0; kw < KW; kw++) {
+      let iw = ow * arg.SW - arg.PW + kw * arg.DW;
+      if (iw < 0 || iw >= W) { continue; }
+      acc = acc + mem[wp + u32(kh * KW + kw)] * mem[xp + u32(ih * W + iw)];
+    }
+  }
+  mem[arg.y + o] = acc;
+}
+
+// depthwise_conv2d_backward_input_f32(dy, w, dx, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
+// one invocation per input element, gathering dy·w over the taps that read it.
+@compute @workgroup_size(256)
+fn depthwise_conv2d_backward_input_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = depthwise_conv2d_backward_input_f32_args();
+  let e = flat_index(gid, nwg);
+  let OH = i32(arg.OH); let OW = i32(arg.OW); let H = i32(arg.H); let W = i32(arg.W);
+  let KH = i32(arg.KH); let KW = i32(arg.KW);
+  if (e >= arg.N * arg.C * u32(H * W)) { return; }
+  let plane = e / u32(H * W);
+  let c = plane % arg.C;
+  let h = i32((e / u32(W)) % u32(H)); let xw = i32(e % u32(W));
+  let dyp = arg.dy + plane * u32(OH * OW);
+  let wp = arg.w + c * u32(KH * KW);
+  var acc = 0.0;
+  for (var kh = 0; kh < KH; kh++) {
+    let th = h + arg.PH - kh * arg.DH;
+    if (th < 0 || th % arg.SH != 0) { continue; }
+    let oh = th / arg.SH;
+    if (oh >= OH) { continue; }
+    for (var kw = 0; kw < KW; kw++) {
+      let tw = xw + arg.PW - kw * arg.DW;
+      if (tw < 0 || tw % arg.SW != 0) { continue; }
+      let ow = tw / arg.SW;
+      if (ow >= OW) { continue; }
+      acc = acc + mem[dyp + u32(oh * OW + ow)] * mem[wp + u32(kh * KW + kw)];
+    }
+  }
+  mem[arg.dx + e] = acc;
+}
+
+// depthwise_conv2d_backward_weight_f32(x, dy, dw, N, C, Ctot, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
+// one invocation per weight element, summing over n, oh, ow in the wasm twin's order.
+@compute @workgroup_size(256)
+fn depthwise_conv2d_backward_weight_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = depthwise_conv2d_backward_weight_f32_args();
+  let e = flat_index(gid, nwg);
+  let OH = i32(arg.OH); let OW = i32(arg.OW); let H = i32(arg.H); let W = i32(arg.W);
+  let KH = i32(arg.KH); let KW = i32(arg.KW);
+  if (e >= arg.C * u32(KH * KW)) { return; }
+  let c = e / u32(KH * KW);
+  let kh = i32((e / u32(KW)) % u32(KH)); let kw = i32(e % u32(KW));
+  var acc = 0.0;
+  for (var n = 0u; n < arg.N; n++) {
+    let xp = arg.x + (n * arg.Ctot + c) * u32(H * W);
+    let dyp = arg.dy + (n * arg.Ctot + c) * u32(OH * OW);
+    for (var oh = 0; oh < OH; oh++) {
+      let ih = oh * arg.SH - arg.PH + kh * arg.DH;
+      if (ih < 0 || ih >= H) { continue; }
+      for (var ow = 0; ow < OW; ow++) {
+        let iw = ow * arg.SW - arg.PW + kw * arg.DW;
+        if (iw < 0 || iw >= W) { continue; }
+        acc = acc + mem[dyp + u32(oh * OW + ow)] * mem[xp + u32(ih * W + iw)];
+      }
+    }
+  }
+  mem[arg.dw + e] = acc;
+}

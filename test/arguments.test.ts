@@ -23,7 +23,8 @@ test("conv2d and pooling refuse fractional, negative or unknown geometry, naming
   assert.throws(() => wg.conv2d(x4(), w4(), null, { padding: 0.5 }), /conv2d: padding must be an integer ≥ 0/);
   assert.throws(() => wg.conv2d(x4(), w4(), null, { dilation: 2.5 }), /conv2d: dilation must be/);
   assert.throws(() => wg.conv2d(x4(), w4(), null, { stride: [1, NaN] as any }), /conv2d: stride must be/);
-  assert.throws(() => wg.conv2d(x4(), w4(), null, { groups: 2 } as any), /conv2d: unknown option "groups"/);
+  assert.throws(() => wg.conv2d(x4(), w4(), null, { groups: 1.5 }), /conv2d: groups must be a positive integer, got 1\.5/);
+  assert.throws(() => wg.conv2d(x4(), w4(), null, { paddingMode: "reflect" } as any), /conv2d: unknown option "paddingMode"/);
   assert.equal(wg.conv2d(x4(), w4(), null, { stride: [2, 1], padding: 1 }).shape, [1, 2, 3, 6]);
   assert.throws(() => wg.maxPool2d(x4(), 1.5), /maxPool2d: kernel must be an integer ≥ 1/);
   assert.throws(() => wg.avgPool2d(x4(), 2, { stride: 0 }), /avgPool2d: stride must be an integer ≥ 1/);
@@ -102,7 +103,8 @@ test("loaders and folders refuse unknown options and fractional sizes by name", 
 });
 
 test("nn layers: sizes are positive integers and unknown options are refused", () => {
-  assert.throws(() => new wg.nn.Conv2d(1, 4, 3, 1, 0, { groups: 2 } as any), /Conv2d: unknown option "groups"/);
+  assert.throws(() => new wg.nn.Conv2d(1, 4, 3, 1, 0, { groups: 2 }), /Conv2d: groups 2 must divide inChannels 1 and outChannels 4/);
+  assert.throws(() => new wg.nn.Conv2d(1, 4, 3, 1, 0, { paddingMode: "zeros" } as any), /Conv2d: unknown option "paddingMode"/);
   assert.throws(() => new wg.nn.Conv2d(1, 4, 1.5), /Conv2d: kernelSize must be an integer ≥ 1/);
   assert.throws(() => new wg.nn.Conv2d(1, 4, 3, 0), /Conv2d: stride must be an integer ≥ 1/);
   assert.throws(() => new wg.nn.Linear(2.5, 3), /Linear: inFeatures must be an integer ≥ 1, got 2\.5/);

@@ -109,6 +109,14 @@ forEachBackend("gradcheck", (backend, test) => {
   gradcheck("conv2d direct 2×3 kernel, no pad", (x, w) => wg.conv2d(x, w), [rnd([1, 3, 3, 11], 144), rnd([4, 3, 2, 3], 145)]);
   gradcheck("conv2d stride pad dilation", (x, w) => wg.conv2d(x, w, null, { stride: 2, padding: 1, dilation: [1, 2] }), [rnd([1, 2, 6, 7], 44), rnd([2, 2, 3, 2], 45)]);
   gradcheck("maxPool2d", (x) => wg.maxPool2d(x, 2), [distinct([1, 2, 4, 6], 46)]);
+  // groups (issue 15): depthwise (groups = C = Cout, its own kernels) with stride, padding, dilation; grouped (per-group GEMMs)
+  gradcheck("conv2d depthwise stride pad dilation", (x, w, b) => wg.conv2d(x, w, b, { groups: 3, stride: [2, 1], padding: [1, 2], dilation: [1, 2] }), [rnd([2, 3, 6, 7], 241), rnd([3, 1, 3, 2], 242), rnd([3], 243)]);
+  gradcheck("conv2d depthwise 3×3 pad 1", (x, w) => wg.conv2d(x, w, null, { groups: 4, padding: 1 }), [rnd([1, 4, 5, 9], 244), rnd([4, 1, 3, 3], 245)]);
+  gradcheck("conv2d grouped", (x, w, b) => wg.conv2d(x, w, b, { groups: 2, padding: 1, stride: 2 }), [rnd([2, 4, 5, 6], 246), rnd([6, 2, 3, 3], 247), rnd([6], 248)]);
+  // ceilMode (issue 15): the last window hangs over the input's end
+  gradcheck("maxPool2d ceilMode", (x) => wg.maxPool2d(x, 2, { ceilMode: true }), [distinct([1, 2, 5, 5], 249)]);
+  gradcheck("maxPool2d ceilMode stride pad", (x) => wg.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }), [distinct([1, 1, 6, 6], 250)]);
+  gradcheck("avgPool2d ceilMode", (x) => wg.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }).add(wg.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true })), [rnd([1, 2, 6, 6], 251)]);
   gradcheck("maxPool2d stride pad", (x) => wg.maxPool2d(x, 3, { stride: 2, padding: 1 }), [distinct([1, 1, 5, 5], 47)]);
   gradcheck("avgPool2d", (x) => wg.avgPool2d(x, 2, { stride: 1, padding: 1 }), [rnd([1, 2, 4, 4], 48)]);
   gradcheck("softmax", (x) => x.softmax(-1), [rnd([3, 5], 49)]);

@@ -133,3 +133,30 @@ test("rand_uniform_f32 and dropout_mask_f32 give the wasm twin's bits; rand_norm
 });
 
 test.run();
+
+test("depthwise_conv2d_f32 and its input and weight gradients: padding, strides 1/2, dilation, OW across the 4-wide body", async () => {
+  // [N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW]
+  const cases = [[2, 3, 5, 9, 3, 3, 1, 1, 1, 1, 1, 1], [1, 2, 7, 6, 3, 2, 2, 2, 1, 0, 1, 1], [2, 1, 8, 11, 2, 3, 1, 2, 0, 2, 2, 2]];
+  for (const [N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW] of cases) {
+    box.reset();
+    const OH = outSize(H, KH, SH, PH, DH), OW = outSize(W, KW, SW, PW, DW);
+    const what = `${N}×${C}×${H}×${W} k${KH}×${KW} s${SH},${SW} p${PH},${PW} d${DH},${DW}`;
+    const geo = [N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW];
+    const [xw, xg] = put(randomF32(N * C * H * W, H));
+    const [ww, wgp] = put(randomF32(C * KH * KW, 3));
+    const [yw, yg] = put(new Float32Array(N * C * OH * OW));
+    box.k.depthwise_conv2d_f32(xw, ww, yw, ...geo);
+    gpuCall(gpu, "depthwise_conv2d_f32", xg, wgp, yg, ...geo);
+    await compare(yg, yw, N * C * OH * OW, `depthwise forward ${what}`, { rtol: 1e-5, atol: 1e-6 });
+    const [dyw, dyg] = put(randomF32(N * C * OH * OW, 4));
+    const [dxw, dxg] = put(randomF32(N * C * H * W, 5)); // written, not accumulated
+    box.k.depthwise_conv2d_backward_input_f32(dyw, ww, dxw, ...geo);
+    gpuCall(gpu, "depthwise_conv2d_backward_input_f32", dyg, wgp, dxg, ...geo);
+    await compare(dxg, dxw, N * C * H * W, `depthwise dx ${what}`, { rtol: 1e-5, atol: 1e-6 });
+    const [dww, dwg] = put(randomF32(C * KH * KW, 6));
+    const wgeo = [N, C, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW];
+    box.k.depthwise_conv2d_backward_weight_f32(xw, dyw, dww, ...wgeo);
+    gpuCall(gpu, "depthwise_conv2d_backward_weight_f32", xg, dyg, dwg, ...wgeo);
+    await compare(dwg, dww, C * KH * KW, `depthwise dw ${what}`, { rtol: 1e-5, atol: 1e-5 });
+  }
+});

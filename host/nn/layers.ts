@@ -33,51 +33,75 @@ export class Linear extends Module {
 }
 
 /**
- * 2-D convolution layer. weight [out, in, kh, kw], bias [out].
- * @example const c = new wg.nn.Conv2d(1, 16, 3, 1); c.forward(wg.zeros([2, 1, 28, 28])).shape; // [2, 16, 26, 26]
+ * 2-D convolution layer. weight [out, in/groups, kh, kw], bias [out].
+ * @example
+ * const c = new wg.nn.Conv2d(1, 16, 3, 1); c.forward(wg.zeros([2, 1, 28, 28])).shape; // [2, 16, 26, 26]
+ * new wg.nn.Conv2d(8, 8, 3, 1, 1, { groups: 8 }).weight.shape; // [8, 1, 3, 3]
  */
 export class Conv2d extends Module {
   weight: Tensor;
   bias: Tensor | null;
   readonly opts: Conv2dOptions;
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], stride: number | [number, number] = 1,
-              padding: number | [number, number] = 0, opts: { dilation?: number | [number, number]; bias?: boolean } = {}) {
+              padding: number | [number, number] = 0, opts: { dilation?: number | [number, number]; bias?: boolean; groups?: number } = {}) {
     super();
     checkInt("Conv2d", "inChannels", inChannels, 1);
     checkInt("Conv2d", "outChannels", outChannels, 1);
-    // a groups option here once ran an ungrouped convolution without a word
-    checkOptions("Conv2d", opts, ["dilation", "bias"]);
+    checkOptions("Conv2d", opts, ["dilation", "bias", "groups"]);
+    const groups = opts.groups ?? 1;
+    checkInt("Conv2d", "groups", groups, 1);
+    if (inChannels % groups || outChannels % groups) throw new Error(`Conv2d: groups ${groups} must divide inChannels ${inChannels} and outChannels ${outChannels}`);
     const [kh, kw] = checkPair("Conv2d", "kernelSize", kernelSize, [0, 0], 1);
     checkPair("Conv2d", "stride", stride, [1, 1], 1);
     checkPair("Conv2d", "padding", padding, [0, 0], 0);
     checkPair("Conv2d", "dilation", opts.dilation, [1, 1], 1);
-    const bound = 1 / Math.sqrt(inChannels * kh * kw);
-    this.weight = uniformParam([outChannels, inChannels, kh, kw], bound);
+    const bound = 1 / Math.sqrt((inChannels / groups) * kh * kw);
+    this.weight = uniformParam([outChannels, inChannels / groups, kh, kw], bound);
     this.bias = opts.bias === false ? null : uniformParam([outChannels], bound);
-    this.opts = { stride, padding, dilation: opts.dilation ?? 1 };
+    this.opts = groups === 1 ? { stride, padding, dilation: opts.dilation ?? 1 } : { stride, padding, dilation: opts.dilation ?? 1, groups };
   }
   forward(x: Tensor): Tensor {
     return ops.conv2d(x, this.weight, this.bias, this.opts);
   }
 }
 
-/** Max pooling layer. @example new wg.nn.MaxPool2d(2).forward(wg.zeros([1, 1, 4, 4])).shape; // [1, 1, 2, 2] */
+/**
+ * Max pooling layer; opts.ceilMode as maxPool2d's.
+ * @example
+ * new wg.nn.MaxPool2d(2).forward(wg.zeros([1, 1, 4, 4])).shape; // [1, 1, 2, 2]
+ * new wg.nn.MaxPool2d(2, 2, 0, { ceilMode: true }).forward(wg.zeros([1, 1, 5, 5])).shape; // [1, 1, 3, 3]
+ */
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: number | [number, number], readonly stride?: number | [number, number], readonly padding: number | [number, number] = 0) {
+  readonly ceilMode: boolean;
+  constructor(readonly kernelSize: number | [number, number], readonly stride?: number | [number, number], readonly padding: number | [number, number] = 0,
+              opts: { ceilMode?: boolean } = {}) {
     super();
+    checkOptions("MaxPool2d", opts, ["ceilMode"]);
+    this.ceilMode = opts.ceilMode ?? false;
   }
   forward(x: Tensor): Tensor {
-    return ops.maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding });
+    return ops.maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode });
   }
 }
 
-/** Average pooling layer. @example new wg.nn.AvgPool2d(2).forward(wg.ones([1, 1, 4, 4])).shape; // [1, 1, 2, 2] */
+/**
+ * Average pooling layer; opts.ceilMode and countIncludePad as avgPool2d's.
+ * @example
+ * new wg.nn.AvgPool2d(2).forward(wg.ones([1, 1, 4, 4])).shape; // [1, 1, 2, 2]
+ * new wg.nn.AvgPool2d(2, 2, 0, { ceilMode: true }).forward(wg.ones([1, 1, 5, 5])).shape; // [1, 1, 3, 3]
+ */
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: number | [number, number], readonly stride?: number | [number, number], readonly padding: number | [number, number] = 0) {
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+  constructor(readonly kernelSize: number | [number, number], readonly stride?: number | [number, number], readonly padding: number | [number, number] = 0,
+              opts: { ceilMode?: boolean; countIncludePad?: boolean } = {}) {
     super();
+    checkOptions("AvgPool2d", opts, ["ceilMode", "countIncludePad"]);
+    this.ceilMode = opts.ceilMode ?? false;
+    this.countIncludePad = opts.countIncludePad ?? true;
   }
   forward(x: Tensor): Tensor {
-    return ops.avgPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding });
+    return ops.avgPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
   }
 }
 

@@ -34,13 +34,15 @@ type Any = Record<string, any>;
 const BUILTIN: Record<string, (m: Any) => string> = {
   Linear: (m) => `in_features=${m.inFeatures}, out_features=${m.outFeatures}, bias=${py(!!m.bias)}`,
   Conv2d: (m) => {
-    const [out, inC, kh, kw] = (m.weight as Tensor).shape, o = m.opts ?? {};
-    let s = `${inC}, ${out}, kernel_size=${tuple([kh, kw])}, stride=${pair(o.stride, 1)}`;
+    const [out, inG, kh, kw] = (m.weight as Tensor).shape, o = m.opts ?? {};
+    const groups = o.groups ?? 1;
+    let s = `${inG * groups}, ${out}, kernel_size=${tuple([kh, kw])}, stride=${pair(o.stride, 1)}`;
     if (pair(o.padding, 0) !== "(0, 0)") s += `, padding=${pair(o.padding, 0)}`;
     if (pair(o.dilation, 1) !== "(1, 1)") s += `, dilation=${pair(o.dilation, 1)}`;
+    if (groups !== 1) s += `, groups=${groups}`;
     return m.bias ? s : `${s}, bias=False`;
   },
-  MaxPool2d: (m) => `kernel_size=${asGiven(m.kernelSize)}, stride=${asGiven(m.stride ?? m.kernelSize)}, padding=${asGiven(m.padding)}, dilation=1, ceil_mode=False`,
+  MaxPool2d: (m) => `kernel_size=${asGiven(m.kernelSize)}, stride=${asGiven(m.stride ?? m.kernelSize)}, padding=${asGiven(m.padding)}, dilation=1, ceil_mode=${m.ceilMode ? "True" : "False"}`,
   AvgPool2d: (m) => `kernel_size=${asGiven(m.kernelSize)}, stride=${asGiven(m.stride ?? m.kernelSize)}, padding=${asGiven(m.padding)}`,
   GELU: (m) => `approximate='${m.approximate}'`,
   Flatten: (m) => `start_dim=${m.startDim}, end_dim=${m.endDim}`,

@@ -28,6 +28,12 @@ export interface Conv2dOptions {
   stride?: number | [number, number];
   padding?: number | [number, number];
   dilation?: number | [number, number];
+  /**
+   * Split the channels into this many groups, each convolved with its own
+   * filters (PyTorch's groups): weight [Cout, C/groups, KH, KW]. groups = C =
+   * Cout is a depthwise convolution (its own kernel); others run one GEMM per group.
+   */
+  groups?: number;
 }
 
 export function convOutSize(n: number, k: number, s: number, p: number, d: number): number {
@@ -35,22 +41,26 @@ export function convOutSize(n: number, k: number, s: number, p: number, d: numbe
 }
 
 /**
- * 2-D convolution, PyTorch's conv2d: x [N, C, H, W], w [Cout, C, KH, KW], b [Cout].
+ * 2-D convolution, PyTorch's conv2d: x [N, C, H, W], w [Cout, C/groups, KH, KW], b [Cout].
  *
  * @example
  * const y = wg.conv2d(wg.ones([1, 1, 4, 4]), wg.ones([2, 1, 3, 3]), null, { padding: 1 });
  * y.shape; // [1, 2, 4, 4]
+ * wg.conv2d(wg.ones([1, 4, 5, 5]), wg.ones([4, 1, 3, 3]), null, { groups: 4 }).shape; // [1, 4, 3, 3]
  */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
   requireFloat(x, "conv2d");
   requireFloat(w, "conv2d");
   if (b) requireFloat(b, "conv2d bias"); // an int32 bias would be read as float bits
-  checkOptions("conv2d", opts, ["stride", "padding", "dilation"]);
+  checkOptions("conv2d", opts, ["stride", "padding", "dilation", "groups"]);
   if (x.rank !== 4) throw new Error(`conv2d: input must be [N, C, H, W], got ${shapeStr(x.shape)}`);
   if (w.rank !== 4) throw new Error(`conv2d: weight must be [Cout, C, KH, KW], got ${shapeStr(w.shape)}`);
   const [N, C, H, W] = x.shape;
   const [Cout, Cw, KH, KW] = w.shape;
-  if (C !== Cw) throw new Error(`conv2d: input ${shapeStr(x.shape)} has ${C} channels, weight ${shapeStr(w.shape)} expects ${Cw}`);
+  const G = opts.groups ?? 1;
+  if (!Number.isSafeInteger(G) || G < 1) throw new Error(`conv2d: groups must be a positive integer, got ${JSON.stringify(opts.groups)}`);
+  if (C % G || Cout % G) throw new Error(`conv2d: groups ${G} must divide the input channels (${C}) and the output channels (${Cout})`);
+  if (C / G !== Cw) throw new Error(`conv2d: input ${shapeStr(x.shape)} has ${C} channels${G > 1 ? ` (${G} groups of ${C / G})` : ""}, weight ${shapeStr(w.shape)} expects ${Cw}${G > 1 ? " per group" : ""}`);
   if (b && (b.rank !== 1 || b.shape[0] !== Cout)) throw new Error(`conv2d: bias ${shapeStr(b.shape)} must be [${Cout}]`);
   const [SH, SW] = checkPair("conv2d", "stride", opts.stride, [1, 1], 1), [PH, PW] = checkPair("conv2d", "padding", opts.padding, [0, 0], 0);
   const [DH, DW] = checkPair("conv2d", "dilation", opts.dilation, [1, 1], 1);
@@ -59,6 +69,8 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   const P = OH * OW, CKK = C * KH * KW, NP = N * P;
   const geo: Geometry = { N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, ldcol: NP };
   const K = backend().kernels;
+  if (G > 1 && G === C && G === Cout) return conv2dDepthwise(x, w, b, geo);
+  if (G > 1) return conv2dGrouped(x, w, b, geo, G);
   if (SH === 1 && SW === 1 && DH === 1 && DW === 1 && OW >= 8) return conv2dDirect(x, w, b, PH, PW, OH, OW);
 
   const col = out([CKK, NP], "float32", "conv2d columns");
@@ -139,4 +151,82 @@ function inputGrad(x: Tensor, w: Tensor, g: Tensor, geo: Geometry): Tensor {
   K.col2im_f32({ col: dcol.ptr, x: dx.ptr, ...geo });
   dcol.dispose();
   return dx;
+}
+
+/** Σ of g [N, Cout, P] over images and positions into [Cout] (the bias gradient, in the direct path's order). */
+function biasGrad(g: Tensor, N: number, Cout: number, P: number): Tensor {
+  const K = backend().kernels;
+  const perImage = out([N, Cout], "float32", "conv2d backward");
+  const db = out([Cout], "float32", "conv2d backward");
+  K.reduce_f32({ op: ReduceOp.sum, x: g.ptr, y: perImage.ptr, outer: N * Cout, len: P, inner: 1 });
+  K.reduce_f32({ op: ReduceOp.sum, x: perImage.ptr, y: db.ptr, outer: 1, len: N, inner: Cout });
+  perImage.dispose();
+  return db;
+}
+
+/** groups = C = Cout: the depthwise kernels (forward, input and weight gradients); w [C, 1, KH, KW]. */
+function conv2dDepthwise(x: Tensor, w: Tensor, b: Tensor | null, geo: Geometry): Tensor {
+  const K = backend().kernels;
+  const { N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW } = geo;
+  const dims = { N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW };
+  const y = out([N, C, OH, OW], "float32", "conv2d");
+  K.depthwise_conv2d_f32({ x: x.ptr, w: w.ptr, y: y.ptr, ...dims });
+  if (b) K.bias_add_channels_f32({ y: y.ptr, bias: b.ptr, n: N, c: C, inner: OH * OW });
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(y, "conv2d", inputs, (g) => {
+    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = out(x.shape, "float32", "conv2d backward");
+      K.depthwise_conv2d_backward_input_f32({ dy: g.ptr, w: w.ptr, dx: dx.ptr, ...dims });
+    }
+    if (w.requiresGrad) {
+      dw = out(w.shape, "float32", "conv2d backward");
+      K.depthwise_conv2d_backward_weight_f32({ x: x.ptr, dy: g.ptr, dw: dw.ptr, ...dims, Ctot: C });
+    }
+    if (b && b.requiresGrad) db = biasGrad(g, N, C, OH * OW);
+    return b ? [dx, dw, db] : [dx, dw];
+  });
+}
+
+/**
+ * 1 < groups, not depthwise: im2col over all C channels (the rows of group j,
+ * (c·KH + kh)·KW + kw for its C/G channels, are contiguous), then the usual
+ * GEMMs once per group on its slices of the weight, the columns and the output.
+ */
+function conv2dGrouped(x: Tensor, w: Tensor, b: Tensor | null, geo: Geometry, G: number): Tensor {
+  const K = backend().kernels;
+  const { N, C, KH, KW, OH, OW } = geo, Cout = w.shape[0];
+  const P = OH * OW, NP = N * P, Cg = C / G, Og = Cout / G, CgKK = Cg * KH * KW;
+  const col = out([C * KH * KW, NP], "float32", "conv2d columns");
+  K.im2col_f32({ x: x.ptr, col: col.ptr, ...geo });
+  const y = out([N, Cout, OH, OW], "float32", "conv2d");
+  for (let j = 0; j < G; j++) {
+    gemm(w.ptr + j * Og * CgKK * 4, col.ptr + j * CgKK * NP * 4, y.ptr + j * Og * P * 4, Og, P, CgKK, CgKK, NP, P, 0, N, 0, P, Cout * P);
+  }
+  if (b) K.bias_add_channels_f32({ y: y.ptr, bias: b.ptr, n: N, c: Cout, inner: P });
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(y, "conv2d", inputs, (g) => {
+    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    if (x.requiresGrad) {
+      const dcol = out([C * KH * KW, NP], "float32", "conv2d backward");
+      for (let j = 0; j < G; j++) {
+        gemm(w.ptr + j * Og * CgKK * 4, g.ptr + j * Og * P * 4, dcol.ptr + j * CgKK * NP * 4, CgKK, P, Og, CgKK, P, NP, TRANS_A, N, 0, Cout * P, P);
+      }
+      dx = out(x.shape, "float32", "conv2d backward");
+      K.fill_f32({ y: dx.ptr, n: dx.size, value: 0 });
+      K.col2im_f32({ col: dcol.ptr, x: dx.ptr, ...geo });
+      dcol.dispose();
+    }
+    if (w.requiresGrad) {
+      const gt = out([Cout, NP], "float32", "conv2d backward");
+      K.transpose_f32({ x: g.ptr, y: gt.ptr, outer: 1, a: N, b: Cout, inner: P });
+      dw = out(w.shape, "float32", "conv2d backward");
+      for (let j = 0; j < G; j++) {
+        gemm(gt.ptr + j * Og * NP * 4, col.ptr + j * CgKK * NP * 4, dw.ptr + j * Og * CgKK * 4, Og, CgKK, NP, NP, NP, CgKK, TRANS_B);
+      }
+      gt.dispose();
+    }
+    if (b && b.requiresGrad) db = biasGrad(g, N, Cout, P);
+    return b ? [dx, dw, db] : [dx, dw];
+  }, [col]);
 }

@@ -9,28 +9,47 @@ export interface Pool2dOptions {
   padding?: number | [number, number];
   /** avgPool2d only: count padded zeros in the divisor (PyTorch's default true). */
   countIncludePad?: boolean;
+  /**
+   * Round the output size up instead of down (PyTorch's ceil_mode): a last,
+   * partial window is kept when it starts inside the input or the left padding.
+   */
+  ceilMode?: boolean;
+}
+
+/** PyTorch's pooling output size: floor or ceil, and a window that would start in the right padding is dropped. */
+export function poolOutSize(n: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
+  const span = n + 2 * p - d * (k - 1) - 1;
+  let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  if (ceil && (o - 1) * s >= n + p) o--;
+  return o;
 }
 
 function geometry(op: string, x: Tensor, kernel: number | [number, number], opts: Pool2dOptions) {
   requireFloat(x, op);
   if (x.rank !== 4) throw new Error(`${op}: input must be [N, C, H, W], got ${shapeStr(x.shape)}`);
   const [N, C, H, W] = x.shape;
-  checkOptions(op, opts, op === "avgPool2d" ? ["stride", "padding", "countIncludePad"] : ["stride", "padding"]);
+  checkOptions(op, opts, op === "avgPool2d" ? ["stride", "padding", "countIncludePad", "ceilMode"] : ["stride", "padding", "ceilMode"]);
+  const ceil = opts.ceilMode ?? false;
+  if (typeof ceil !== "boolean") throw new Error(`${op}: ceilMode must be true or false, got ${JSON.stringify(opts.ceilMode)}`);
   if (kernel === undefined) throw new Error(`${op}: kernel size is required`);
   const [KH, KW] = checkPair(op, "kernel", kernel, [0, 0], 1);
   const [SH, SW] = checkPair(op, "stride", opts.stride, [KH, KW], 1);
   const [PH, PW] = checkPair(op, "padding", opts.padding, [0, 0], 0);
   if (PH * 2 > KH || PW * 2 > KW) throw new Error(`${op}: padding ${PH},${PW} must be at most half the kernel ${KH}x${KW}`);
-  const OH = convOutSize(H, KH, SH, PH, 1), OW = convOutSize(W, KW, SW, PW, 1);
+  const OH = poolOutSize(H, KH, SH, PH, 1, ceil), OW = poolOutSize(W, KW, SW, PW, 1, ceil);
   if (KH < 1 || KW < 1 || SH < 1 || SW < 1 || OH < 1 || OW < 1) {
     throw new Error(`${op}: kernel ${KH}x${KW} stride ${SH},${SW} does not fit input ${shapeStr(x.shape)}`);
   }
-  return { N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, NC: N * C };
+  // ceil mode's extra window reaches past the input: not the disjoint 2×2 tiling fast paths assume
+  const partial = OH !== convOutSize(H, KH, SH, PH, 1) || OW !== convOutSize(W, KW, SW, PW, 1);
+  return { N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, NC: N * C, partial };
 }
 
 /**
  * Max pooling, PyTorch's max_pool2d (stride defaults to the kernel size).
- * @example wg.maxPool2d(wg.arange(16).reshape(1, 1, 4, 4), 2).toArray(); // [[[[5, 7], [13, 15]]]]
+ * @example
+ * wg.maxPool2d(wg.arange(16).reshape(1, 1, 4, 4), 2).toArray(); // [[[[5, 7], [13, 15]]]]
+ * wg.maxPool2d(wg.arange(9).reshape(1, 1, 3, 3), 2, { ceilMode: true }).toArray(); // [[[[4, 5], [7, 8]]]]
  */
 export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Pool2dOptions = {}): Tensor {
   const g = geometry("maxPool2d", x, kernel, opts);
@@ -45,7 +64,7 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Po
   // intermediate tensor is never observable (backward and wg.grad deliver to leaves only).
   const z = x._node?.name === "relu" ? x._node.inputs[0] : null;
   if (z) {
-    const tiled = g.KH === 2 && g.KW === 2 && g.SH === 2 && g.SW === 2 && g.PH === 0 && g.PW === 0 ? 1 : 0;
+    const tiled = g.KH === 2 && g.KW === 2 && g.SH === 2 && g.SW === 2 && g.PH === 0 && g.PW === 0 && !g.partial ? 1 : 0;
     return record(y, "maxPool2d(relu)", [z], (dy) => {
       const dz = out(z.shape, "float32", "maxPool2d(relu) backward");
       be.kernels.maxpool2d_relu_backward_f32({ dy: dy.ptr, idx: idx.ptr, y: y.ptr, dx: dz.ptr, NC, H, W, OH, OW, tiled });
@@ -60,8 +79,11 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Po
 }
 
 /**
- * Average pooling, PyTorch's avg_pool2d.
- * @example wg.avgPool2d(wg.ones([1, 1, 4, 4]), 2).shape; // [1, 1, 2, 2]
+ * Average pooling, PyTorch's avg_pool2d (a ceil-mode window past the input
+ * divides by its part inside the input and padding).
+ * @example
+ * wg.avgPool2d(wg.ones([1, 1, 4, 4]), 2).shape; // [1, 1, 2, 2]
+ * wg.avgPool2d(wg.arange(9).reshape(1, 1, 3, 3), 2, { ceilMode: true }).toArray(); // [[[[2, 3.5], [6.5, 8]]]]
  */
 export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: Pool2dOptions = {}): Tensor {
   const g = geometry("avgPool2d", x, kernel, opts);

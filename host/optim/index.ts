@@ -1,1 +1,1 @@
-export { Optimizer, SGD, Adam, AdamW, type SGDOptions, type AdamOptions } from "./optimizer.js";
+export { Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, type SGDOptions, type AdamOptions, type RMSpropOptions, type AdagradOptions } from "./optimizer.js";

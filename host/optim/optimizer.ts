@@ -5,6 +5,9 @@ import { Tensor } from "../tensor.js";
 import { backend } from "../engine.js";
 import { zeros } from "../ops/creation.js";
 import { checkNumber, checkOptions } from "../ops/util.js";
+import { add, div, maximum, mul, sqrt, sub, fillInPlace } from "../ops/elementwise.js";
+import { noGrad } from "../autograd.js";
+import { scope } from "../scope.js";
 
 export abstract class Optimizer {
   readonly params: Tensor[];
@@ -111,7 +114,18 @@ export abstract class Optimizer {
   protected state(p: Tensor, key: string): Tensor {
     let s = this.perParam.get(p);
     if (!s) this.perParam.set(p, (s = {}));
-    return (s[key] ??= zeros(p.shape).keep());
+    if (!s[key]) {
+      const t = zeros(p.shape).keep();
+      const v = this.initialState(key);
+      if (v !== 0) fillInPlace(t, v);
+      s[key] = t;
+    }
+    return s[key];
+  }
+
+  /** The value a state tensor starts at (Adagrad's sum: initialAccumulatorValue; 0 otherwise). */
+  protected initialState(_key: string): number {
+    return 0;
   }
 
   /** Counts one more update of p; returns the new count. */
@@ -214,7 +228,8 @@ export interface SGDOptions {
  * opt.zeroGrad(); loss.backward(); opt.step();
  */
 export class SGD extends Optimizer {
-  readonly momentum: number;
+  /** Mutable so a schedule (OneCycle) can cycle it. */
+  momentum: number;
   readonly dampening: number;
   readonly weightDecay: number;
   readonly nesterov: boolean;
@@ -247,31 +262,38 @@ export interface AdamOptions {
   betas?: [number, number];
   eps?: number;
   weightDecay?: number;
+  /** Divide by the running maximum of the second moment (state max_exp_avg_sq), as torch's amsgrad. */
+  amsgrad?: boolean;
 }
 
 /**
- * Adam (torch.optim.Adam: L2 weight decay added to the gradient).
- * @example const opt = new wg.optim.Adam(net.parameters(), { lr: 1e-3 });
+ * Adam (torch.optim.Adam: L2 weight decay added to the gradient; amsgrad as torch's).
+ * @example
+ * const opt = new wg.optim.Adam(net.parameters(), { lr: 1e-3 });
+ * new wg.optim.Adam(net.parameters(), { amsgrad: true }).amsgrad; // true
  */
 export class Adam extends Optimizer {
-  readonly betas: [number, number];
+  /** Mutable so a schedule (OneCycle) can cycle betas[0]. */
+  betas: [number, number];
   readonly eps: number;
   readonly weightDecay: number;
+  readonly amsgrad: boolean;
   protected readonly decoupled: number = 0;
   constructor(params: Iterable<Tensor>, opts: AdamOptions = {}) {
-    checkOptions(new.target.name, opts, ["lr", "betas", "eps", "weightDecay"]);
+    checkOptions(new.target.name, opts, ["lr", "betas", "eps", "weightDecay", "amsgrad"]);
     super(params, opts.lr ?? 1e-3);
     const who = this.constructor.name, betas = opts.betas ?? [0.9, 0.999];
     if (!Array.isArray(betas) || betas.length !== 2) throw new Error(`${who}: betas must be a pair [beta1, beta2], got ${JSON.stringify(betas)}`);
     this.betas = [checkNumber(who, "betas[0]", betas[0], 0, 1, false, true), checkNumber(who, "betas[1]", betas[1], 0, 1, false, true)];
     this.eps = checkNumber(who, "eps", opts.eps ?? 1e-8, 0);
     this.weightDecay = checkNumber(who, "weightDecay", opts.weightDecay ?? this.defaultWeightDecay(), 0);
+    this.amsgrad = checkBoolOpt(who, "amsgrad", opts.amsgrad);
   }
   protected defaultWeightDecay(): number {
     return 0;
   }
   protected override stateKeys(): string[] {
-    return ["exp_avg", "exp_avg_sq"];
+    return this.amsgrad ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["exp_avg", "exp_avg_sq"];
   }
   protected update(p: Tensor, g: Tensor): void {
     const m = this.state(p, "exp_avg"), v = this.state(p, "exp_avg_sq");
@@ -280,6 +302,19 @@ export class Adam extends Optimizer {
     // formed in float64, as torch does with Python floats (see assembly/optim.ts)
     const stepSize = this.lr / (1 - powInt(b1, t)), bc2Sqrt = Math.sqrt(1 - powInt(b2, t));
     const { lr, eps, weightDecay, decoupled } = this;
+    if (this.amsgrad) {
+      // a composite of element-wise ops (no fused kernel): torch's order of operations
+      const vmax = this.state(p, "max_exp_avg_sq");
+      inPlace(() => {
+        if (decoupled && weightDecay) p.mul_(1 - lr * weightDecay);
+        const gd = !decoupled && weightDecay ? add(g, mul(p, weightDecay)) : g;
+        m.mul_(b1).add_(gd, 1 - b1);
+        v.mul_(b2).add_(mul(gd, gd), 1 - b2);
+        vmax.copy_(maximum(vmax, v));
+        p.add_(div(m, add(div(sqrt(vmax), bc2Sqrt), eps)), -stepSize);
+      });
+      return;
+    }
     backend().kernels.adam_f32({ p: p.ptr, g: g.ptr, m: m.ptr, v: v.ptr, n: p.size, lr, beta1: b1, beta2: b2, c1: 1 - b1, c2: 1 - b2, eps, weightDecay, stepSize, bc2Sqrt, decoupled });
   }
 }
@@ -292,6 +327,124 @@ export class AdamW extends Adam {
   protected override readonly decoupled: number = 1;
   protected override defaultWeightDecay(): number {
     return 0.01;
+  }
+}
+
+/** Runs an in-place update with no tape, freeing its temporaries. */
+function inPlace(fn: () => void): void {
+  noGrad(() => scope(fn));
+}
+
+function checkBoolOpt(who: string, name: string, v: unknown): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== "boolean") throw new Error(`${who}: ${name} must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export interface RMSpropOptions {
+  lr?: number;
+  alpha?: number;
+  eps?: number;
+  weightDecay?: number;
+  momentum?: number;
+  centered?: boolean;
+}
+
+/**
+ * RMSprop, as torch.optim.RMSprop: square_avg = α·square_avg + (1 − α)·g²
+ * (g with L2 weight decay added); centered subtracts grad_avg² (the running
+ * mean of g) under the root; with momentum, momentum_buffer = μ·buf + g/(√· + eps).
+ * State: square_avg, momentum_buffer (momentum > 0), grad_avg (centered).
+ * @example const opt = new wg.optim.RMSprop(net.parameters(), { lr: 0.01, alpha: 0.9, momentum: 0.5, centered: true });
+ */
+export class RMSprop extends Optimizer {
+  readonly alpha: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  /** Mutable so a schedule (OneCycle) can cycle it. */
+  momentum: number;
+  readonly centered: boolean;
+  constructor(params: Iterable<Tensor>, opts: RMSpropOptions = {}) {
+    checkOptions("RMSprop", opts, ["lr", "alpha", "eps", "weightDecay", "momentum", "centered"]);
+    super(params, opts.lr ?? 1e-2);
+    this.alpha = checkNumber("RMSprop", "alpha", opts.alpha ?? 0.99, 0);
+    this.eps = checkNumber("RMSprop", "eps", opts.eps ?? 1e-8, 0);
+    this.weightDecay = checkNumber("RMSprop", "weightDecay", opts.weightDecay ?? 0, 0);
+    this.momentum = checkNumber("RMSprop", "momentum", opts.momentum ?? 0, 0);
+    this.centered = checkBoolOpt("RMSprop", "centered", opts.centered);
+  }
+  protected override stateKeys(): string[] {
+    return ["square_avg", ...(this.momentum > 0 ? ["momentum_buffer"] : []), ...(this.centered ? ["grad_avg"] : [])];
+  }
+  protected update(p: Tensor, g: Tensor): void {
+    const sq = this.state(p, "square_avg");
+    const buf = this.momentum > 0 ? this.state(p, "momentum_buffer") : null;
+    const ga = this.centered ? this.state(p, "grad_avg") : null;
+    this.count(p);
+    const { lr, alpha, eps, weightDecay, momentum } = this;
+    inPlace(() => {
+      const gd = weightDecay ? add(g, mul(p, weightDecay)) : g;
+      sq.mul_(alpha).add_(mul(gd, gd), 1 - alpha);
+      let avg: Tensor;
+      if (ga) {
+        ga.mul_(alpha).add_(gd, 1 - alpha);
+        avg = add(sqrt(sub(sq, mul(ga, ga))), eps);
+      } else {
+        avg = add(sqrt(sq), eps);
+      }
+      if (buf) {
+        buf.mul_(momentum).add_(div(gd, avg), 1);
+        p.add_(buf, -lr);
+      } else {
+        p.add_(div(gd, avg), -lr);
+      }
+    });
+  }
+}
+
+export interface AdagradOptions {
+  lr?: number;
+  lrDecay?: number;
+  weightDecay?: number;
+  initialAccumulatorValue?: number;
+  eps?: number;
+}
+
+/**
+ * Adagrad, as torch.optim.Adagrad: sum += g² (g with L2 weight decay added;
+ * sum starts at initialAccumulatorValue), p −= clr·g/(√sum + eps) with
+ * clr = lr / (1 + (t − 1)·lrDecay) at step t. State: sum.
+ * @example const opt = new wg.optim.Adagrad(net.parameters(), { lr: 0.1, initialAccumulatorValue: 0.1 });
+ */
+export class Adagrad extends Optimizer {
+  readonly lrDecay: number;
+  readonly weightDecay: number;
+  readonly initialAccumulatorValue: number;
+  readonly eps: number;
+  constructor(params: Iterable<Tensor>, opts: AdagradOptions = {}) {
+    checkOptions("Adagrad", opts, ["lr", "lrDecay", "weightDecay", "initialAccumulatorValue", "eps"]);
+    super(params, opts.lr ?? 1e-2);
+    this.lrDecay = checkNumber("Adagrad", "lrDecay", opts.lrDecay ?? 0, 0);
+    this.weightDecay = checkNumber("Adagrad", "weightDecay", opts.weightDecay ?? 0, 0);
+    this.initialAccumulatorValue = checkNumber("Adagrad", "initialAccumulatorValue", opts.initialAccumulatorValue ?? 0, 0);
+    this.eps = checkNumber("Adagrad", "eps", opts.eps ?? 1e-10, 0);
+  }
+  protected override stateKeys(): string[] {
+    return ["sum"];
+  }
+  protected override initialState(): number {
+    return this.initialAccumulatorValue;
+  }
+  protected update(p: Tensor, g: Tensor): void {
+    const sum = this.state(p, "sum");
+    const t = this.count(p);
+    const clr = this.lr / (1 + (t - 1) * this.lrDecay);
+    const { weightDecay, eps } = this;
+    inPlace(() => {
+      const gd = weightDecay ? add(g, mul(p, weightDecay)) : g;
+      sum.add_(mul(gd, gd), 1);
+      p.add_(div(gd, add(sqrt(sum), eps)), -clr);
+    });
   }
 }
 
