@@ -21,6 +21,8 @@ export {
   // linear algebra and nn
   matmul, linear, conv2d, maxPool2d, avgPool2d, softmax, logSoftmax, layerNorm, embedding,
   scaledDotProductAttention, dropout,
+  // issue 15 (layers): 1-D and transposed convolutions
+  conv1d, convTranspose2d,
 } from "./ops/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
