@@ -27,6 +27,8 @@ export {
 // indexing along a dim (host/ops/indexing.ts)
 export {
   gather, scatter, scatterAdd, indexSelect, oneHot, maskedFill, tril, triu, sort, argsort, topk, type SortResult,
+  // issue 15 (layers): 1-D and transposed convolutions
+  conv1d, convTranspose2d,
 } from "./ops/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";

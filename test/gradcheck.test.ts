@@ -160,6 +160,34 @@ forEachBackend("gradcheck", (backend, test) => {
   gradcheck("sort values dim 0 descending", (x) => wg.sort(x, 0, true).values, [distinct([4, 3], 79)]);
   gradcheck("topk values", (x) => x.topk(2, -1).values, [distinct([3, 5], 80)]);
   gradcheck("topk smallest dim 1", (x) => wg.topk(x, 2, 1, false).values, [distinct([2, 4, 3], 81)]);
+  // issue 15 (layers and losses): the new layers' functional forms and the loss options
+  gradcheck("conv1d stride dilation padding (x, w, b)", (x, w, b) => wg.conv1d(x, w, b, { stride: 2, padding: 1, dilation: 2 }), [rnd([2, 3, 9], 70), rnd([2, 3, 3], 71, 0.5), rnd([2], 72)]);
+  gradcheck("conv1d direct path (x, w)", (x, w) => wg.conv1d(x, w, null, { padding: 1 }), [rnd([1, 2, 10], 73), rnd([3, 2, 3], 74, 0.5)]);
+  gradcheck("convTranspose2d stride 2 pad 1 outputPadding 1 (x, w, b)", (x, w, b) => wg.convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }),
+    [rnd([2, 3, 3, 2], 75), rnd([3, 2, 3, 3], 76, 0.5), rnd([2], 77)]);
+  gradcheck("convTranspose2d dilation, unequal strides (x, w)", (x, w) => wg.convTranspose2d(x, w, null, { stride: [1, 2], dilation: [2, 1] }), [rnd([1, 2, 3, 3], 78), rnd([2, 3, 2, 3], 79, 0.5)]);
+  gradcheck("groupNorm (x, w, b)", (x, w, b) => wg.nn.functional.groupNorm(x, 2, w, b), [rnd([2, 4, 3], 80, 2), rnd([4], 81), rnd([4], 82)]);
+  gradcheck("rmsNorm (x, w)", (x, w) => wg.nn.functional.rmsNorm(x, [2, 3], w), [rnd([2, 2, 3], 83, 2), rnd([2, 3], 84)]);
+  gradcheck("leakyRelu", (x) => wg.nn.functional.leakyRelu(x, 0.2), [rnd([3, 5], 85, 1, 0.05)]);
+  gradcheck("BatchNorm1d train [N, C] and [N, C, L]", (a, b) => {
+    const bn = new wg.nn.BatchNorm1d(3);
+    return bn.forward(a).sum().add(bn.forward(b).mul(b).sum());
+  }, [rnd([4, 3], 86, 2), rnd([2, 3, 4], 87, 2)]);
+  gradcheck("interpolate nearest ×2 and nearest-exact 5→3", (x, y) => wg.nn.functional.interpolate(x, { scaleFactor: [2, 3] }).sum().add(wg.nn.functional.interpolate(y, { size: 3, mode: "nearest-exact" }).mul(y.slice(2, 0, 3)).sum()),
+    [rnd([1, 2, 2, 3], 88), rnd([1, 2, 5], 89)]);
+  gradcheck("interpolate bilinear (alignCorners false)", (x) => wg.nn.functional.interpolate(x, { size: [5, 3], mode: "bilinear" }), [rnd([2, 1, 3, 4], 90)]);
+  gradcheck("interpolate bilinear alignCorners, linear", (x, y) => wg.nn.functional.interpolate(x, { scaleFactor: 1.5, mode: "bilinear", alignCorners: true }).sum()
+    .add(wg.nn.functional.interpolate(y, { size: 7, mode: "linear" }).square().sum()), [rnd([1, 2, 3, 3], 91), rnd([2, 1, 4], 92)]);
+  const ce15 = () => wg.tensor([2, -100, 0, 1, 2, 1], { dtype: "int32", shape: [2, 3] });
+  gradcheck("crossEntropy N-D logits, ignoreIndex (fused, masked)", (x) => wg.nn.functional.crossEntropy(x, ce15()), [rnd([2, 3, 3], 93, 2)]);
+  gradcheck("crossEntropy weight + labelSmoothing + ignoreIndex, N-D", (x, w) => wg.nn.functional.crossEntropy(x, ce15(), { weight: w, labelSmoothing: 0.2 }),
+    [rnd([2, 3, 3], 94, 2), rnd([3], 95, 0.3, 1)]);
+  gradcheck("crossEntropy reduction none, weight", (x) => wg.nn.functional.crossEntropy(x, wg.tensor([1, 0, 2], { dtype: "int32" }), { weight: wg.tensor([0.5, 2, 1]), reduction: "none" }), [rnd([3, 3], 96, 2)]);
+  gradcheck("crossEntropy probability targets + smoothing (x, target)", (x, t) => wg.nn.functional.crossEntropy(x, t, { labelSmoothing: 0.1, weight: wg.tensor([1, 2, 0.5, 1]) }),
+    [rnd([3, 4], 97, 2), pos([3, 4], 98)]);
+  gradcheck("nllLoss weight, ignoreIndex", (x) => wg.nn.functional.nllLoss(x.logSoftmax(), wg.tensor([1, 3, 0], { dtype: "int32" }), { weight: wg.tensor([1, 2, 3]), ignoreIndex: 3 }), [rnd([3, 3], 99)]);
+  gradcheck("binaryCrossEntropyWithLogits posWeight + weight (x, target, posWeight)", (x, t, pw) => wg.nn.functional.binaryCrossEntropyWithLogits(x, t, { posWeight: pw, weight: wg.tensor([1, 0.5, 2]) }),
+    [rnd([2, 3], 100, 2), rnd([2, 3], 101, 0.5, 0.5), pos([3], 102)]);
 
   // layers, through their parameters: each parameter element is stepped with
   // loadStateDict (a write the backend orders before the next forward) and
@@ -172,6 +200,13 @@ forEachBackend("gradcheck", (backend, test) => {
       ["LayerNorm", new wg.nn.LayerNorm(5), [2, 5]],
       ["Sequential MLP", new wg.nn.Sequential(new wg.nn.Linear(3, 4), new wg.nn.Tanh(), new wg.nn.Linear(4, 2), new wg.nn.Sigmoid()), [2, 3]],
       ["GELU+Flatten", new wg.nn.Sequential(new wg.nn.GELU(), new wg.nn.Flatten()), [2, 2, 2]],
+      // issue 15
+      ["Conv1d", new wg.nn.Conv1d(2, 2, 3, 2, 1), [2, 2, 5]],
+      ["ConvTranspose2d", new wg.nn.ConvTranspose2d(2, 2, 3, 2, 1, { outputPadding: 1 }), [1, 2, 2, 2]],
+      ["BatchNorm1d", new wg.nn.BatchNorm1d(3), [4, 3]],
+      ["GroupNorm", new wg.nn.GroupNorm(2, 4), [2, 4, 2]],
+      ["RMSNorm", new wg.nn.RMSNorm(4), [2, 4]],
+      ["LeakyReLU in ModuleList order", new wg.nn.Sequential(new wg.nn.Linear(3, 3), new wg.nn.LeakyReLU(0.1)), [2, 3]],
     ];
     const { eps = 1e-2, rtol = 3e-2, atol = 2e-3 } = TOLERANCE[backend];
     for (const [name, layer, shape] of layers) {

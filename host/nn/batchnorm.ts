@@ -17,17 +17,11 @@ export interface BatchNormOptions {
 }
 
 /**
- * BatchNorm2d: y = (x − mean)/√(var + eps)·weight + bias per channel of [N, C, H, W].
- * Training mode normalises with the batch's statistics (biased variance) and
- * updates running_mean and running_var (unbiased variance) with `momentum`;
- * eval mode normalises with the running statistics.
- *
- * @example
- * const bn = new wg.nn.BatchNorm2d(3);
- * bn.forward(wg.randn([4, 3, 5, 5])).shape; // [4, 3, 5, 5]
- * Object.keys(bn.stateDict()); // ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+ * The batch norms' shared body: per-channel statistics over every dim but 1.
+ * The running statistics and num_batches_tracked are updated by kernels on the
+ * tensors' own backend: nothing is read back to the host (on WebGPU a read waits).
  */
-export class BatchNorm2d extends Module {
+abstract class BatchNormBase extends Module {
   weight: Tensor | null;
   bias: Tensor | null;
   running_mean!: Tensor | null;
@@ -35,14 +29,14 @@ export class BatchNorm2d extends Module {
   num_batches_tracked!: Tensor | null;
   readonly eps: number;
   readonly momentum: number | null;
-  constructor(readonly numFeatures: number, opts: BatchNormOptions = {}) {
+  constructor(readonly numFeatures: number, opts: BatchNormOptions, who: string) {
     super();
-    checkInt("BatchNorm2d", "numFeatures", numFeatures, 1);
-    checkOptions("BatchNorm2d", opts, ["eps", "momentum", "affine", "trackRunningStats"]);
-    if (opts.eps !== undefined) checkNumber("BatchNorm2d", "eps", opts.eps, 0);
-    if (opts.momentum !== undefined && opts.momentum !== null) checkNumber("BatchNorm2d", "momentum", opts.momentum, 0, 1);
-    checkBool("BatchNorm2d", "affine", opts.affine);
-    checkBool("BatchNorm2d", "trackRunningStats", opts.trackRunningStats);
+    checkInt(who, "numFeatures", numFeatures, 1);
+    checkOptions(who, opts, ["eps", "momentum", "affine", "trackRunningStats"]);
+    if (opts.eps !== undefined) checkNumber(who, "eps", opts.eps, 0);
+    if (opts.momentum !== undefined && opts.momentum !== null) checkNumber(who, "momentum", opts.momentum, 0, 1);
+    checkBool(who, "affine", opts.affine);
+    checkBool(who, "trackRunningStats", opts.trackRunningStats);
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
     const affine = opts.affine !== false;
@@ -57,18 +51,18 @@ export class BatchNorm2d extends Module {
     }
   }
 
-  forward(x: Tensor): Tensor {
-    if (x.rank !== 4 || x.shape[1] !== this.numFeatures) {
-      throw new Error(`BatchNorm2d: input must be [N, ${this.numFeatures}, H, W], got ${shapeStr(x.shape)}`);
-    }
+  /** Normalises x [N, C, …] over dims 0, 2, 3, …; who names the layer in errors. */
+  protected normalize(x: Tensor, who: string): Tensor {
     const C = this.numFeatures;
+    const dims = [0, ...Array.from({ length: x.rank - 2 }, (_, i) => i + 2)];
+    const bshape = [1, C, ...x.shape.slice(2).map(() => 1)];
     const useBatch = this.training || !this.running_mean;
     let mean: Tensor, variance: Tensor;
     if (useBatch) {
       const n = x.size / C;
-      if (n <= 1 && this.training) throw new Error(`BatchNorm2d: expected more than 1 value per channel when training, got input ${shapeStr(x.shape)}`);
-      mean = x.mean([0, 2, 3], true);
-      variance = x.sub(mean).square().mean([0, 2, 3], true);
+      if (n <= 1 && this.training) throw new Error(`${who}: expected more than 1 value per channel when training, got input ${shapeStr(x.shape)}`);
+      mean = x.mean(dims, true);
+      variance = x.sub(mean).square().mean(dims, true);
       if (this.training && this.running_mean && this.running_var && this.num_batches_tracked) {
         const rm = this.running_mean, rv = this.running_var, nbt = this.num_batches_tracked;
         noGrad(() => {
@@ -90,12 +84,56 @@ export class BatchNorm2d extends Module {
         });
       }
     } else {
-      mean = this.running_mean!.reshape(1, C, 1, 1);
-      variance = this.running_var!.reshape(1, C, 1, 1);
+      mean = this.running_mean!.reshape(bshape);
+      variance = this.running_var!.reshape(bshape);
     }
     let y = x.sub(mean).mul(variance.add(this.eps).rsqrt());
-    if (this.weight) y = y.mul(this.weight.reshape(1, C, 1, 1));
-    if (this.bias) y = y.add(this.bias.reshape(1, C, 1, 1));
+    if (this.weight) y = y.mul(this.weight.reshape(bshape));
+    if (this.bias) y = y.add(this.bias.reshape(bshape));
     return y;
+  }
+}
+
+/**
+ * BatchNorm2d: y = (x − mean)/√(var + eps)·weight + bias per channel of [N, C, H, W].
+ * Training mode normalises with the batch's statistics (biased variance) and
+ * updates running_mean and running_var (unbiased variance) with `momentum`;
+ * eval mode normalises with the running statistics.
+ *
+ * @example
+ * const bn = new wg.nn.BatchNorm2d(3);
+ * bn.forward(wg.randn([4, 3, 5, 5])).shape; // [4, 3, 5, 5]
+ * Object.keys(bn.stateDict()); // ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+ */
+export class BatchNorm2d extends BatchNormBase {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super(numFeatures, opts, "BatchNorm2d");
+  }
+  forward(x: Tensor): Tensor {
+    if (x.rank !== 4 || x.shape[1] !== this.numFeatures) {
+      throw new Error(`BatchNorm2d: input must be [N, ${this.numFeatures}, H, W], got ${shapeStr(x.shape)}`);
+    }
+    return this.normalize(x, "BatchNorm2d");
+  }
+}
+
+/**
+ * BatchNorm1d: BatchNorm2d's normalisation per channel of [N, C] or [N, C, L]
+ * (statistics over N, or over N and L), with the same state-dict names and running statistics.
+ *
+ * @example
+ * const bn = new wg.nn.BatchNorm1d(3);
+ * bn.forward(wg.randn([4, 3])).shape; // [4, 3]
+ * bn.forward(wg.randn([4, 3, 7])).shape; // [4, 3, 7]
+ */
+export class BatchNorm1d extends BatchNormBase {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super(numFeatures, opts, "BatchNorm1d");
+  }
+  forward(x: Tensor): Tensor {
+    if ((x.rank !== 2 && x.rank !== 3) || x.shape[1] !== this.numFeatures) {
+      throw new Error(`BatchNorm1d: input must be [N, ${this.numFeatures}] or [N, ${this.numFeatures}, L], got ${shapeStr(x.shape)}`);
+    }
+    return this.normalize(x, "BatchNorm1d");
   }
 }

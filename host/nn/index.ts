@@ -2,8 +2,8 @@
 export { Module, parameter, isParameter } from "./module.js";
 export * from "./layers.js";
 export * as functional from "./functional.js";
-export { crossEntropy, binaryCrossEntropy, binaryCrossEntropyWithLogits, mseLoss, nllLoss } from "./functional.js";
-export { BatchNorm2d, type BatchNormOptions } from "./batchnorm.js";
+export { crossEntropy, binaryCrossEntropy, binaryCrossEntropyWithLogits, mseLoss, nllLoss, type CrossEntropyOptions, type InterpolateOptions } from "./functional.js";
+export { BatchNorm2d, BatchNorm1d, type BatchNormOptions } from "./batchnorm.js";
 export { BasicBlock } from "./residual.js";
 export { LSTM, GRU, type RecurrentOptions } from "./recurrent.js";
 export {

@@ -4,8 +4,11 @@
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 import { Module, parameter } from "./module.js";
-import type { Conv2dOptions } from "../ops/conv.js";
-import { checkOptions, checkInt, checkPair, checkNumber, checkBool, checkShape, checkOneOf } from "../ops/util.js";
+import type { Conv2dOptions, Conv1dOptions, ConvTranspose2dOptions } from "../ops/conv.js";
+import { paddingRow } from "../ops/embed.js";
+import * as F from "./functional.js";
+import type { InterpolateOptions } from "./functional.js";
+import { checkOptions, checkInt, checkPair, checkNumber, checkBool, checkShape, checkOneOf, shapeStr } from "../ops/util.js";
 
 function uniformParam(shape: number[], bound: number): Tensor {
   return parameter(ops.rand(shape, { lo: -bound, hi: bound }));
@@ -195,14 +198,279 @@ export class LayerNorm extends Module {
   }
 }
 
-/** Lookup table [num, dim], initialised N(0, 1) as in PyTorch. @example new wg.nn.Embedding(100, 16).forward(wg.tensor([1, 2], { dtype: "int32" })).shape; // [2, 16] */
+/**
+ * Lookup table [num, dim], initialised N(0, 1) as in PyTorch. With `paddingIdx` that row starts
+ * at zeros and gets no gradient (negative counts from the end).
+ * @example
+ * new wg.nn.Embedding(100, 16).forward(wg.tensor([1, 2], { dtype: "int32" })).shape; // [2, 16]
+ * new wg.nn.Embedding(4, 2, { paddingIdx: 0 }).weight.toArray()[0]; // [0, 0]
+ */
 export class Embedding extends Module {
   weight: Tensor;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number) {
+  readonly paddingIdx: number | null;
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: { paddingIdx?: number | null } = {}) {
     super();
-    this.weight = parameter(ops.randn([numEmbeddings, embeddingDim]));
+    checkInt("Embedding", "numEmbeddings", numEmbeddings, 1);
+    checkInt("Embedding", "embeddingDim", embeddingDim, 1);
+    // maxNorm, scaleGradByFreq and sparse are not supported: checkOptions names them
+    checkOptions("Embedding", opts, ["paddingIdx"]);
+    this.paddingIdx = paddingRow("Embedding", opts.paddingIdx, numEmbeddings);
+    let w = ops.randn([numEmbeddings, embeddingDim]);
+    // + 0 turns the −0 of a negative value times 0 into 0
+    if (this.paddingIdx !== null) w = w.mul(ops.ne(ops.arange(numEmbeddings).reshape(numEmbeddings, 1), this.paddingIdx)).add(0);
+    this.weight = parameter(w);
   }
   forward(idx: Tensor): Tensor {
-    return ops.embedding(idx, this.weight);
+    return ops.embedding(idx, this.weight, { paddingIdx: this.paddingIdx });
+  }
+}
+
+function convInit(shape: number[], fanIn: number, outChannels: number, bias: boolean | undefined): [Tensor, Tensor | null] {
+  const bound = 1 / Math.sqrt(fanIn);
+  return [uniformParam(shape, bound), bias === false ? null : uniformParam([outChannels], bound)];
+}
+
+/**
+ * 1-D convolution layer: weight [out, in, k], bias [out] (PyTorch's layout); conv2d over a height of 1.
+ * @example const c = new wg.nn.Conv1d(4, 8, 3, 1, 1); c.forward(wg.zeros([2, 4, 10])).shape; // [2, 8, 10]
+ */
+export class Conv1d extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  readonly opts: Conv1dOptions;
+  constructor(inChannels: number, outChannels: number, kernelSize: number | [number], stride: number | [number] = 1,
+              padding: number | [number] = 0, opts: { dilation?: number | [number]; bias?: boolean } = {}) {
+    super();
+    checkInt("Conv1d", "inChannels", inChannels, 1);
+    checkInt("Conv1d", "outChannels", outChannels, 1);
+    // groups and padding modes are not supported: checkOptions names them
+    checkOptions("Conv1d", opts, ["dilation", "bias"]);
+    checkBool("Conv1d", "bias", opts.bias);
+    const k = Array.isArray(kernelSize) && kernelSize.length === 1 ? kernelSize[0] : kernelSize;
+    checkInt("Conv1d", "kernelSize", k, 1);
+    [this.weight, this.bias] = convInit([outChannels, inChannels, k as number], inChannels * (k as number), outChannels, opts.bias);
+    this.opts = { stride, padding, dilation: opts.dilation ?? 1 };
+    const one = (v: unknown) => (Array.isArray(v) && v.length === 1 ? v[0] : v);
+    checkInt("Conv1d", "stride", one(stride), 1);
+    checkInt("Conv1d", "padding", one(padding), 0);
+    checkInt("Conv1d", "dilation", one(this.opts.dilation), 1);
+  }
+  forward(x: Tensor): Tensor {
+    return ops.conv1d(x, this.weight, this.bias, this.opts);
+  }
+}
+
+/**
+ * Transposed 2-D convolution layer: weight [in, out, kh, kw], bias [out] (PyTorch's layout).
+ * @example const up = new wg.nn.ConvTranspose2d(8, 4, 2, 2); up.forward(wg.zeros([1, 8, 5, 5])).shape; // [1, 4, 10, 10]
+ */
+export class ConvTranspose2d extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  readonly opts: ConvTranspose2dOptions;
+  constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], stride: number | [number, number] = 1,
+              padding: number | [number, number] = 0,
+              opts: { outputPadding?: number | [number, number]; dilation?: number | [number, number]; bias?: boolean } = {}) {
+    super();
+    checkInt("ConvTranspose2d", "inChannels", inChannels, 1);
+    checkInt("ConvTranspose2d", "outChannels", outChannels, 1);
+    // groups and padding modes are not supported: checkOptions names them
+    checkOptions("ConvTranspose2d", opts, ["outputPadding", "dilation", "bias"]);
+    checkBool("ConvTranspose2d", "bias", opts.bias);
+    const [kh, kw] = checkPair("ConvTranspose2d", "kernelSize", kernelSize, [0, 0], 1);
+    checkPair("ConvTranspose2d", "stride", stride, [1, 1], 1);
+    checkPair("ConvTranspose2d", "padding", padding, [0, 0], 0);
+    checkPair("ConvTranspose2d", "outputPadding", opts.outputPadding, [0, 0], 0);
+    checkPair("ConvTranspose2d", "dilation", opts.dilation, [1, 1], 1);
+    // PyTorch's fan-in of this layout is weight.size(1)·kh·kw
+    [this.weight, this.bias] = convInit([inChannels, outChannels, kh, kw], outChannels * kh * kw, outChannels, opts.bias);
+    this.opts = { stride, padding, outputPadding: opts.outputPadding ?? 0, dilation: opts.dilation ?? 1 };
+  }
+  forward(x: Tensor, ...rest: unknown[]): Tensor {
+    if (rest.length && rest[0] !== undefined) throw new Error("ConvTranspose2d: forward(x, outputSize) is not supported: set outputPadding instead");
+    return ops.convTranspose2d(x, this.weight, this.bias, this.opts);
+  }
+}
+
+/**
+ * Group normalisation over numGroups groups of channels; weight and bias [numChannels].
+ * @example new wg.nn.GroupNorm(2, 4).forward(wg.randn([3, 4, 5])).shape; // [3, 4, 5]
+ */
+export class GroupNorm extends Module {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  constructor(readonly numGroups: number, readonly numChannels: number, readonly eps = 1e-5, opts: { affine?: boolean } = {}) {
+    super();
+    checkInt("GroupNorm", "numGroups", numGroups, 1);
+    checkInt("GroupNorm", "numChannels", numChannels, 1);
+    checkNumber("GroupNorm", "eps", eps, 0);
+    checkOptions("GroupNorm", opts, ["affine"]);
+    checkBool("GroupNorm", "affine", opts.affine);
+    if (numChannels % numGroups !== 0) throw new Error(`GroupNorm: numChannels ${numChannels} must be divisible by numGroups ${numGroups}`);
+    const affine = opts.affine !== false;
+    this.weight = affine ? parameter(ops.ones([numChannels])) : null;
+    this.bias = affine ? parameter(ops.zeros([numChannels])) : null;
+  }
+  forward(x: Tensor): Tensor {
+    if (x.rank < 2 || x.shape[1] !== this.numChannels) throw new Error(`GroupNorm: input must be [N, ${this.numChannels}, …], got ${shapeStr(x.shape)}`);
+    return F.groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
+  }
+}
+
+/**
+ * RMS normalisation over the trailing dims, as torch 2.x's nn.RMSNorm: eps defaults (null) to
+ * float32's epsilon; weight (ones) unless elementwiseAffine is false.
+ * @example new wg.nn.RMSNorm(8).forward(wg.randn([2, 8])).shape; // [2, 8]
+ */
+export class RMSNorm extends Module {
+  weight: Tensor | null;
+  readonly normalizedShape: number[];
+  constructor(normalizedShape: number | number[], readonly eps: number | null = null, opts: { elementwiseAffine?: boolean } = {}) {
+    super();
+    checkOptions("RMSNorm", opts, ["elementwiseAffine"]);
+    if (eps !== null) checkNumber("RMSNorm", "eps", eps, 0); // an options object in eps's place lands here too
+    checkBool("RMSNorm", "elementwiseAffine", opts.elementwiseAffine);
+    this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : normalizedShape;
+    checkShape("RMSNorm", this.normalizedShape, "normalizedShape");
+    this.weight = opts.elementwiseAffine !== false ? parameter(ops.ones(this.normalizedShape)) : null;
+  }
+  forward(x: Tensor): Tensor {
+    return F.rmsNorm(x, this.normalizedShape, this.weight, this.eps);
+  }
+}
+
+/** Leaky ReLU: x where x > 0, else negativeSlope·x. @example new wg.nn.LeakyReLU(0.1).forward(wg.tensor([-1, 1])).toArray(); // [-0.1, 1] */
+export class LeakyReLU extends Module {
+  constructor(readonly negativeSlope = 0.01) {
+    super();
+    checkNumber("LeakyReLU", "negativeSlope", negativeSlope);
+  }
+  forward(x: Tensor): Tensor {
+    return F.leakyRelu(x, this.negativeSlope);
+  }
+}
+
+/**
+ * Resizes spatial dims (F.interpolate): give size or scaleFactor, mode "nearest" (default),
+ * "nearest-exact", "linear" or "bilinear", alignCorners for the linear modes.
+ * @example new wg.nn.Upsample({ scaleFactor: 2 }).forward(wg.zeros([1, 3, 4, 4])).shape; // [1, 3, 8, 8]
+ */
+export class Upsample extends Module {
+  readonly opts: InterpolateOptions;
+  constructor(opts: InterpolateOptions = {}) {
+    super();
+    checkOptions("Upsample", opts, ["size", "scaleFactor", "mode", "alignCorners"]);
+    if ((opts.size === undefined) === (opts.scaleFactor === undefined)) throw new Error("Upsample: give exactly one of size and scaleFactor");
+    this.opts = { ...opts };
+  }
+  forward(x: Tensor): Tensor {
+    return F.interpolate(x, this.opts);
+  }
+}
+
+/** Names a container's entries cannot take: the module's own fields and methods. */
+function checkChildName(who: string, m: Module, key: unknown): string {
+  if (typeof key !== "string" || key === "" || key.includes(".")) throw new Error(`${who}: key must be a non-empty string without ".", got ${JSON.stringify(key) ?? String(key)}`);
+  if (key in m && !((m as any)[key] instanceof Module)) throw new Error(`${who}: key ${JSON.stringify(key)} is already an attribute`);
+  return key;
+}
+function checkModule(who: string, v: unknown): Module {
+  if (!(v instanceof Module)) throw new Error(`${who}: expected a Module, got ${v === null ? "null" : typeof v}`);
+  return v;
+}
+
+/**
+ * A list of sub-modules, registered so that parameters and state-dict names are PyTorch's
+ * ("layers.0.weight" for a field `layers`). It has no forward of its own.
+ * @example
+ * class Net extends wg.nn.Module {
+ *   layers = new wg.nn.ModuleList([new wg.nn.Linear(4, 4), new wg.nn.Linear(4, 2)]);
+ *   forward(x: wg.Tensor) { for (const l of this.layers) x = l.forward(x); return x; }
+ * }
+ * Object.keys(new Net().stateDict())[0]; // "layers.0.weight"
+ */
+export class ModuleList extends Module {
+  constructor(modules: Iterable<Module> = []) {
+    super();
+    for (const m of modules) this.append(m);
+  }
+  get length(): number {
+    return Object.keys(this).filter((k) => /^\d+$/.test(k)).length;
+  }
+  /** The i-th module (negative counts from the end). */
+  at(i: number): Module {
+    const n = this.length;
+    checkInt("ModuleList", "index", i, -n, n - 1);
+    return (this as any)[i < 0 ? i + n : i];
+  }
+  append(m: Module): this {
+    (this as any)[this.length] = checkModule("ModuleList", m);
+    return this;
+  }
+  extend(ms: Iterable<Module>): this {
+    for (const m of ms) this.append(m);
+    return this;
+  }
+  *[Symbol.iterator](): Iterator<Module> {
+    for (let i = 0; i < this.length; i++) yield (this as any)[i];
+  }
+  forward(): never {
+    throw new Error("ModuleList: has no forward(); call its modules");
+  }
+}
+
+/**
+ * Sub-modules by name, in insertion order, registered as PyTorch's ModuleDict ("blocks.enc.weight").
+ * It has no forward of its own.
+ * @example
+ * const d = new wg.nn.ModuleDict({ enc: new wg.nn.Linear(4, 2), act: new wg.nn.ReLU() });
+ * Object.keys(d.stateDict()); // ["enc.weight", "enc.bias"]
+ */
+export class ModuleDict extends Module {
+  private readonly _order: string[] = [];
+  constructor(modules: Record<string, Module> | Iterable<[string, Module]> = {}) {
+    super();
+    const entries = Symbol.iterator in Object(modules) ? (modules as Iterable<[string, Module]>) : Object.entries(modules);
+    for (const [k, m] of entries) this.set(k, m);
+  }
+  set(key: string, m: Module): this {
+    checkChildName("ModuleDict", this, key);
+    checkModule("ModuleDict", m);
+    if (!this._order.includes(key)) this._order.push(key);
+    (this as any)[key] = m;
+    return this;
+  }
+  get(key: string): Module | undefined {
+    return this._order.includes(key) ? (this as any)[key] : undefined;
+  }
+  has(key: string): boolean {
+    return this._order.includes(key);
+  }
+  /** Removes and returns the module under key (PyTorch's pop). */
+  pop(key: string): Module {
+    const i = this._order.indexOf(key);
+    if (i < 0) throw new Error(`ModuleDict: no key ${JSON.stringify(key)}`);
+    const m = (this as any)[key];
+    this._order.splice(i, 1);
+    delete (this as any)[key];
+    return m;
+  }
+  keys(): string[] {
+    return [...this._order];
+  }
+  values(): Module[] {
+    return this._order.map((k) => (this as any)[k]);
+  }
+  items(): [string, Module][] {
+    return this._order.map((k) => [k, (this as any)[k]]);
+  }
+  get size(): number {
+    return this._order.length;
+  }
+  override namedChildren(): [string, Module][] {
+    return this.items();
+  }
+  forward(): never {
+    throw new Error("ModuleDict: has no forward(); call its modules");
   }
 }

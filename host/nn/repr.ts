@@ -48,8 +48,28 @@ const BUILTIN: Record<string, (m: Any) => string> = {
   Flatten: (m) => `start_dim=${m.startDim}, end_dim=${m.endDim}`,
   Dropout: (m) => `p=${pyFloat(m.p)}, inplace=False`,
   LayerNorm: (m) => `${tuple(m.normalizedShape)}, eps=${pyFloat(m.eps)}, elementwise_affine=${py(!!m.weight)}`,
-  Embedding: (m) => `${m.numEmbeddings}, ${m.embeddingDim}`,
+  Embedding: (m) => `${m.numEmbeddings}, ${m.embeddingDim}${m.paddingIdx === null || m.paddingIdx === undefined ? "" : `, padding_idx=${m.paddingIdx}`}`,
   BatchNorm2d: (m) => `${m.numFeatures}, eps=${pyFloat(m.eps)}, momentum=${m.momentum === null ? "None" : pyFloat(m.momentum)}, affine=${py(!!m.weight)}, track_running_stats=${py(!!m.running_mean)}`,
+  BatchNorm1d: (m) => `${m.numFeatures}, eps=${pyFloat(m.eps)}, momentum=${m.momentum === null ? "None" : pyFloat(m.momentum)}, affine=${py(!!m.weight)}, track_running_stats=${py(!!m.running_mean)}`,
+  Conv1d: (m) => {
+    const [out, inC, k] = (m.weight as Tensor).shape, o = m.opts ?? {};
+    const one = (v: unknown, d: number) => `(${Array.isArray(v) ? v[0] : v ?? d},)`;
+    let s = `${inC}, ${out}, kernel_size=(${k},), stride=${one(o.stride, 1)}`;
+    if (one(o.padding, 0) !== "(0,)") s += `, padding=${one(o.padding, 0)}`;
+    if (one(o.dilation, 1) !== "(1,)") s += `, dilation=${one(o.dilation, 1)}`;
+    return m.bias ? s : `${s}, bias=False`;
+  },
+  ConvTranspose2d: (m) => {
+    const [inC, out, kh, kw] = (m.weight as Tensor).shape, o = m.opts ?? {};
+    let s = `${inC}, ${out}, kernel_size=${tuple([kh, kw])}, stride=${pair(o.stride, 1)}`;
+    if (pair(o.padding, 0) !== "(0, 0)") s += `, padding=${pair(o.padding, 0)}`;
+    if (pair(o.outputPadding, 0) !== "(0, 0)") s += `, output_padding=${pair(o.outputPadding, 0)}`;
+    if (pair(o.dilation, 1) !== "(1, 1)") s += `, dilation=${pair(o.dilation, 1)}`;
+    return m.bias ? s : `${s}, bias=False`;
+  },
+  GroupNorm: (m) => `${m.numGroups}, ${m.numChannels}, eps=${pyFloat(m.eps)}, affine=${py(!!m.weight)}`,
+  RMSNorm: (m) => `${tuple(m.normalizedShape)}, eps=${m.eps === null ? "None" : pyFloat(m.eps)}, elementwise_affine=${py(!!m.weight)}`,
+  LeakyReLU: (m) => `negative_slope=${pyFloat(m.negativeSlope)}`,
   LSTM: recurrent,
   GRU: recurrent,
 };

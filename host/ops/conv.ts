@@ -230,3 +230,125 @@ function conv2dGrouped(x: Tensor, w: Tensor, b: Tensor | null, geo: Geometry, G:
     return b ? [dx, dw, db] : [dx, dw];
   }, [col]);
 }
+
+export interface Conv1dOptions {
+  stride?: number | [number];
+  padding?: number | [number];
+  dilation?: number | [number];
+}
+
+/** A 1-D convolution's integer option (a number or a 1-tuple, as PyTorch's). */
+function single(op: string, name: string, v: unknown, dflt: number, min: number): number {
+  if (v === undefined) return dflt;
+  const s = Array.isArray(v) && v.length === 1 ? v[0] : v;
+  if (typeof s !== "number" || !Number.isInteger(s) || s < min || s > 2 ** 31 - 1) {
+    throw new Error(`${op}: ${name} must be an integer ≥ ${min} (or a 1-tuple of one), got ${JSON.stringify(v) ?? String(v)}`);
+  }
+  return s;
+}
+
+/**
+ * 1-D convolution, PyTorch's conv1d: x [N, C, L], w [Cout, C, K], b [Cout] → [N, Cout, OL];
+ * conv2d over a height of 1 (so both of its paths and its gradients serve it).
+ *
+ * @example
+ * const y = wg.conv1d(wg.ones([1, 1, 5]), wg.ones([2, 1, 3]), null, { padding: 1 });
+ * y.shape; // [1, 2, 5]
+ */
+export function conv1d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv1dOptions = {}): Tensor {
+  checkOptions("conv1d", opts, ["stride", "padding", "dilation"]);
+  if (x.rank !== 3) throw new Error(`conv1d: input must be [N, C, L], got ${shapeStr(x.shape)}`);
+  if (w.rank !== 3) throw new Error(`conv1d: weight must be [Cout, C, K], got ${shapeStr(w.shape)}`);
+  const s = single("conv1d", "stride", opts.stride, 1, 1), p = single("conv1d", "padding", opts.padding, 0, 0);
+  const d = single("conv1d", "dilation", opts.dilation, 1, 1);
+  const [N, C, L] = x.shape, [Cout, Cw, K] = w.shape;
+  if (C !== Cw) throw new Error(`conv1d: input ${shapeStr(x.shape)} has ${C} channels, weight ${shapeStr(w.shape)} expects ${Cw}`);
+  const OL = convOutSize(L, K, s, p, d);
+  if (OL < 1) throw new Error(`conv1d: input ${shapeStr(x.shape)} is shorter than the kernel ${K} (dilation ${d}, padding ${p})`);
+  const y = conv2d(x.reshape(N, C, 1, L), w.reshape(Cout, Cw, 1, K), b, { stride: [1, s], padding: [0, p], dilation: [1, d] });
+  return y.reshape(N, Cout, OL);
+}
+
+export interface ConvTranspose2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  outputPadding?: number | [number, number];
+  dilation?: number | [number, number];
+}
+
+/**
+ * Transposed 2-D convolution, PyTorch's conv_transpose2d: x [N, Cin, H, W],
+ * w [Cin, Cout, KH, KW], b [Cout] → [N, Cout, OH, OW] with
+ * OH = (H − 1)·stride − 2·padding + dilation·(KH − 1) + outputPadding + 1.
+ * It is conv2d's input gradient run forward (GEMM Wᵀ·x per image, then col2im);
+ * its own input gradient is conv2d of the output gradient (im2col + GEMM).
+ *
+ * @example
+ * const y = wg.convTranspose2d(wg.ones([1, 1, 2, 2]), wg.ones([1, 1, 2, 2]), null, { stride: 2 });
+ * y.shape; // [1, 1, 4, 4]
+ */
+export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: ConvTranspose2dOptions = {}): Tensor {
+  const op = "convTranspose2d";
+  requireFloat(x, op);
+  requireFloat(w, op);
+  if (b) requireFloat(b, `${op} bias`);
+  checkOptions(op, opts, ["stride", "padding", "outputPadding", "dilation"]);
+  if (x.rank !== 4) throw new Error(`${op}: input must be [N, Cin, H, W], got ${shapeStr(x.shape)}`);
+  if (w.rank !== 4) throw new Error(`${op}: weight must be [Cin, Cout, KH, KW], got ${shapeStr(w.shape)}`);
+  const [N, Cin, H, W] = x.shape;
+  const [Cw, Cout, KH, KW] = w.shape;
+  if (Cin !== Cw) throw new Error(`${op}: input ${shapeStr(x.shape)} has ${Cin} channels, weight ${shapeStr(w.shape)} expects ${Cw}`);
+  if (b && (b.rank !== 1 || b.shape[0] !== Cout)) throw new Error(`${op}: bias ${shapeStr(b.shape)} must be [${Cout}]`);
+  const [SH, SW] = checkPair(op, "stride", opts.stride, [1, 1], 1), [PH, PW] = checkPair(op, "padding", opts.padding, [0, 0], 0);
+  const [DH, DW] = checkPair(op, "dilation", opts.dilation, [1, 1], 1);
+  const [QH, QW] = checkPair(op, "outputPadding", opts.outputPadding, [0, 0], 0);
+  if ((QH >= SH && QH >= DH) || (QW >= SW && QW >= DW)) {
+    throw new Error(`${op}: outputPadding (${QH}, ${QW}) must be smaller than either stride (${SH}, ${SW}) or dilation (${DH}, ${DW})`);
+  }
+  const OH = (H - 1) * SH - 2 * PH + DH * (KH - 1) + QH + 1, OW = (W - 1) * SW - 2 * PW + DW * (KW - 1) + QW + 1;
+  if (OH < 1 || OW < 1) throw new Error(`${op}: input ${shapeStr(x.shape)} with kernel ${KH}x${KW} and padding ${PH},${PW} gives an empty output ${OH}x${OW}`);
+  const P = H * W, CKK = Cout * KH * KW, NP = N * P;
+  // the geometry of the conv2d whose input is this op's output (and whose output is x)
+  const geo: Geometry = { N, C: Cout, H: OH, W: OW, KH, KW, SH, SW, PH, PW, DH, DW, OH: H, OW: W, ldcol: NP };
+  const K = backend().kernels;
+  const col = out([CKK, NP], "float32", `${op} columns`);
+  // col[:, n·P …] = Wᵀ · x[n], one product per image; then the adjoint scatter into y
+  gemm(w.ptr, x.ptr, col.ptr, CKK, P, Cin, CKK, P, NP, TRANS_A, N, 0, Cin * P, P);
+  const y = out([N, Cout, OH, OW], "float32", op);
+  K.fill_f32({ y: y.ptr, n: y.size, value: 0 });
+  K.col2im_f32({ col: col.ptr, x: y.ptr, ...geo });
+  col.dispose();
+  const OP = OH * OW;
+  if (b) K.bias_add_channels_f32({ y: y.ptr, bias: b.ptr, n: N, c: Cout, inner: OP });
+
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(y, op, inputs, (g) => {
+    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    if (x.requiresGrad || w.requiresGrad) {
+      const gcol = out([CKK, NP], "float32", `${op} backward`);
+      K.im2col_f32({ x: g.ptr, col: gcol.ptr, ...geo });
+      if (x.requiresGrad) {
+        // conv2d of g with w: dx[n] = W · gcol[:, n·P …]
+        dx = out(x.shape, "float32", `${op} backward`);
+        gemm(w.ptr, gcol.ptr, dx.ptr, Cin, P, CKK, CKK, NP, P, 0, N, 0, P, Cin * P);
+      }
+      if (w.requiresGrad) {
+        // dW = x as [Cin, N·P] · gcolᵀ: one GEMM over the batch
+        const xt = out([Cin, NP], "float32", `${op} backward`);
+        K.transpose_f32({ x: x.ptr, y: xt.ptr, outer: 1, a: N, b: Cin, inner: P });
+        dw = out(w.shape, "float32", `${op} backward`);
+        gemm(xt.ptr, gcol.ptr, dw.ptr, Cin, CKK, NP, NP, NP, CKK, TRANS_B);
+        xt.dispose();
+      }
+      gcol.dispose();
+    }
+    if (b && b.requiresGrad) {
+      const perImage = out([N, Cout], "float32", `${op} backward`);
+      db = out([Cout], "float32", `${op} backward`);
+      K.reduce_f32({ op: ReduceOp.sum, x: g.ptr, y: perImage.ptr, outer: N * Cout, len: OP, inner: 1 });
+      K.reduce_f32({ op: ReduceOp.sum, x: perImage.ptr, y: db.ptr, outer: 1, len: N, inner: Cout });
+      perImage.dispose();
+    }
+    return b ? [dx, dw, db] : [dx, dw];
+  });
+}
