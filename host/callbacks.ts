@@ -11,6 +11,9 @@ import { checkStore } from "./io/files.js";
 import { checkOptions, checkOneOf, checkInt, checkNumber, checkBool } from "./ops/util.js";
 import type { Optimizer } from "./optim/optimizer.js";
 
+/** An Optimizer (the class is not imported here: optim/ imports these callbacks' types). */
+const isOptimizer = (x: unknown): x is Optimizer => !!x && typeof x === "object" && typeof (x as Optimizer).step === "function" && Array.isArray((x as Optimizer).params);
+
 type Monitor = "loss" | "valLoss" | "accuracy" | "valAccuracy";
 const MONITORS: Monitor[] = ["loss", "valLoss", "accuracy", "valAccuracy"];
 
@@ -113,6 +116,17 @@ export class LearningRateSchedule implements Callback {
    * The second argument may be the floor as an absolute lr (minLr), as before.
    * @example LearningRateSchedule.cosine(2500, { warmup: 200, floor: 0.05, reachFloor: true }) // S6's recipe
    */
+  /**
+   * The lr of the 1cycle policy (torch's OneCycleLR, its lr only) as a schedule:
+   * `new OneCycle({ totalSteps, ...opts }).lrAt(step)`; the base lr is not used
+   * (maxLr sets the scale). For momentum cycling too, use the OneCycle callback.
+   * @example wg.LearningRateSchedule.oneCycle(100, { maxLr: 0.1 }).lrAt(29, 1); // 0.1
+   */
+  static oneCycle(totalSteps: number, opts: Omit<OneCycleOptions, "totalSteps" | "optimizer">): LearningRateSchedule {
+    const cycle = new OneCycle({ ...opts, totalSteps, cycleMomentum: false });
+    return new LearningRateSchedule((s) => cycle.lrAt(Math.min(s, totalSteps - 1)));
+  }
+
   static cosine(totalSteps: number, opts: number | CosineOptions = {}): LearningRateSchedule {
     const who = "LearningRateSchedule.cosine";
     checkInt(who, "totalSteps", totalSteps, 1);
@@ -423,7 +437,12 @@ export class ReduceLROnPlateau implements Callback {
   best: number;
   numBadEpochs = 0;
   cooldownCounter = 0;
-  constructor(o: ReduceLROnPlateauOptions = {}) {
+  /**
+   * `new ReduceLROnPlateau({ optimizer, ...opts })`, or torch's shape,
+   * `new ReduceLROnPlateau(optimizer, opts)`.
+   */
+  constructor(optimizerOrOptions: ReduceLROnPlateauOptions | Optimizer = {}, opts: Omit<ReduceLROnPlateauOptions, "optimizer"> = {}) {
+    const o: ReduceLROnPlateauOptions = isOptimizer(optimizerOrOptions) ? { ...opts, optimizer: optimizerOrOptions } : optimizerOrOptions;
     const who = "ReduceLROnPlateau";
     checkOptions(who, o, ["optimizer", "monitor", "mode", "factor", "patience", "threshold", "thresholdMode", "cooldown", "minLr", "eps"]);
     checkOneOf(who, "monitor", o.monitor, MONITORS);

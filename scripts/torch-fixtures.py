@@ -301,7 +301,7 @@ def reduction_cases():
     fn_case(G, "logsumexp dim -1 keepdim [3,17]", {"fn": "logsumexp", "args": [T(0), -1, True]}, lambda x: torch.logsumexp(x, -1, keepdim=True), [In((3, 17))])
     fn_case(G, "std dim 1 [5,7]", {"fn": "std", "args": [T(0), 1]}, lambda x: torch.std(x, 1), [In((5, 7))])
     fn_case(G, "std all [3,17]", {"fn": "std", "args": [T(0)]}, torch.std, [In((3, 17))])
-    fn_case(G, "var dim 0 keepdim [7,5]", {"fn": "var", "args": [T(0), 0, True]}, lambda x: torch.var(x, 0, keepdim=True), [In((7, 5))])
+    fn_case(G, "var dim 0 keepdim [7,5]", {"fn": "var", "args": [T(0), 0, {"keepdim": True}]}, lambda x: torch.var(x, 0, keepdim=True), [In((7, 5))])
     fn_case(G, "var all [33]", {"fn": "var", "args": [T(0)]}, torch.var, [In((33,))])
     fn_case(G, "topk k=3 dim -1 [5,17]", {"fn": "topk", "args": [T(0), 3, -1]}, lambda x: torch.topk(x, 3, -1), [In((5, 17))])
     fn_case(G, "sort dim -1 [5,7]", {"fn": "sort", "args": [T(0), -1]}, lambda x: torch.sort(x, -1), [In((5, 7))])

@@ -72,6 +72,7 @@ forEachBackend("gradcheck", (backend, test) => {
   gradcheck("stack", (a, b) => wg.stack([a, b], 0), [rnd([2, 3], 20), rnd([2, 3], 21)]);
   gradcheck("expand", (x) => x.expand([4, 3]), [rnd([1, 3], 22)]);
   gradcheck("where", (a, b) => wg.where(wg.tensor([1, 0, 1, 0]), a, b), [rnd([4], 23), rnd([4], 24)]);
+  gradcheck("where broadcast (a [3,1], b [])", (a, b) => wg.where(wg.tensor([[1, 0], [0, 1], [1, 1]]), a, b), [rnd([3, 1], 25), rnd([], 26)]);
 
   // reductions
   gradcheck("sum all", (x) => x.sum(), [rnd([3, 4], 25)]);
@@ -265,6 +266,7 @@ forEachBackend("gradcheck", (backend, test) => {
   gradcheck("einsum ij,jk->ik", (a, b) => wg.einsum("ij,jk->ik", a, b), [rnd([2, 3], 77), rnd([3, 4], 78)]);
   gradcheck("einsum bij,bkj->bik", (a, b) => wg.einsum("bij,bkj->bik", a, b), [rnd([2, 3, 4], 79), rnd([2, 2, 4], 80)]);
   gradcheck("einsum three operands, a summed-out label", (a, b, c) => wg.einsum("ia,ij,jk->k", a, b, c), [rnd([2, 2], 81), rnd([2, 3], 82), rnd([3, 2], 83)]);
+  gradcheck("einsum diagonal iij->ij", (a) => wg.einsum("iij->ij", a), [rnd([3, 3, 2], 84)]);
   gradcheck("einsum transpose and outer", (a, b) => wg.einsum("ij,k->jki", a, b), [rnd([2, 3], 84), rnd([2], 85)]);
 
   // the embedding has no FD-able gradient w.r.t. indices; the dropout mask is checked here

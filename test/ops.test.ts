@@ -289,7 +289,9 @@ forEachBackend("ops", (backend, test) => {
     await near(wg.einsum("bij,bjk->bik", wg.tensor([[[1, 2]], [[3, 4]]]), wg.tensor([[[1], [1]], [[2], [0]]])), [3, 6], "bmm");
     await near(wg.einsum("ij,jk,kl->il", wg.tensor([[1, 2]]), wg.tensor([[1, 0], [0, 1]]), wg.tensor([[2], [3]])), [8], "chain of three");
     assert.throws(() => wg.einsum("...ij,jk", a, b), /einsum: "...ij,jk": ellipsis \("..."\) is not supported/);
-    assert.throws(() => wg.einsum("ii->i", wg.ones([2, 2])), /einsum: "ii->i": operand 0 repeats a subscript in "ii" \(diagonals are not supported\)/);
+    await near(wg.einsum("ii->i", wg.tensor([[1, 2], [3, 4]])), [1, 4], "diagonal");
+    await near(wg.einsum("ii", wg.tensor([[1, 2], [3, 4]])), [5], "trace");
+    await near(wg.einsum("iij->j", wg.tensor([[[1, 2], [3, 4]], [[5, 6], [7, 8]]])), [8, 10], "diagonal, then summed");
     assert.throws(() => wg.einsum("ij,jk->ik", a, a), /einsum: "ij,jk->ik": subscript j is 4 in one operand and 3 in operand 1/);
     assert.throws(() => wg.einsum("ij,jk->ik", a), /einsum: "ij,jk->ik" has 2 operand\(s\), but 1 tensor\(s\) were given/);
     assert.throws(() => wg.einsum("ijk,jk->ik", a, b), /operand 0 has 3 subscripts "ijk" but shape \[3,4\]/);

@@ -31,31 +31,7 @@ import { forEachBackend } from "./backends.js";
 
 /** Cases (group/name) that fail today, and why: divergences from PyTorch webgrad must fix (issue 15). */
 export const KNOWN_DIVERGENCES: Record<string, string> = {
-  // gradients
-  "ops/maximum ties [5,7]": "equal elements: webgrad sends the whole gradient to both inputs, PyTorch half to each",
-  "ops/minimum ties [5,7]": "equal elements: webgrad sends the whole gradient to both inputs, PyTorch half to each",
-  "reductions/max all ties [5,7]": "full max with tied maxima: webgrad gives each tied element the whole gradient, PyTorch spreads it evenly over them",
-  "reductions/min all ties [5,7]": "full min with tied minima: webgrad gives each tied element the whole gradient, PyTorch spreads it evenly over them",
-  "layers/MultiheadAttention needWeights (averaged weights and their gradient)": "needWeights: the returned averaged attention weights carry a wrong (or no) gradient back to the query",
-  "layers/Embedding paddingIdx 0": "nn.Embedding ignores a paddingIdx option (no error): the padding row gets a gradient, PyTorch's gets none",
-  // broadcasting
-  "ops/matmul [5, 7] [3, 7, 5]": "matmul does not broadcast batch dims (a 2-d operand against a batched one)",
-  "ops/matmul [3, 1, 5, 7] [1, 5, 7, 3]": "matmul does not broadcast batch dims of size 1",
-  "ops/where broadcast [5,1] [1,7] []": "where requires equal shapes; PyTorch broadcasts cond, a and b",
-  // options PyTorch has and webgrad refuses (unknown option)
-  "nn/conv2d groups 2": "not in webgrad yet (issue 15): conv2d groups",
-  "nn/maxPool2d ceilMode": "not in webgrad yet (issue 15): maxPool2d ceilMode",
-  "nn/avgPool2d ceilMode": "not in webgrad yet (issue 15): avgPool2d ceilMode",
-  "nn/crossEntropy ignoreIndex": "not in webgrad yet (issue 15): crossEntropy ignoreIndex",
-  "nn/crossEntropy labelSmoothing 0.1": "not in webgrad yet (issue 15): crossEntropy labelSmoothing",
-  "nn/crossEntropy weight": "not in webgrad yet (issue 15): crossEntropy weight",
-  "nn/crossEntropy probability targets": "not in webgrad yet (issue 15): crossEntropy with float probability targets",
-  "nn/crossEntropy N-D logits [3,5,7]": "not in webgrad yet (issue 15): crossEntropy over [N, C, d...] logits",
-  "nn/binaryCrossEntropyWithLogits posWeight": "not in webgrad yet (issue 15): binaryCrossEntropyWithLogits posWeight",
-  "optim/Adam amsgrad": "not in webgrad yet (issue 15): Adam amsgrad",
   // one backend only (the key ends with " [backend]")
-  "layers/BatchNorm2d 3 train (batch stats, running-stat update) [webgpu]": "BatchNorm2d's training forward reads num_batches_tracked synchronously (nbt.view(), batchnorm.ts), which throws for a tensor on webgpu",
-  "layers/BatchNorm2d momentum 0.3 eps 1e-3 train [webgpu]": "BatchNorm2d's training forward reads num_batches_tracked synchronously (nbt.view(), batchnorm.ts), which throws for a tensor on webgpu",
   "nn/binaryCrossEntropy saturated (log clamp at -100) [webgpu]": "p = 0, 1 and 1e-30: the mean loss is 61.46 on webgpu, 67.44 in PyTorch (and on wasm): the GPU path's log of 0 / 1e-30 before the −100 clamp differs",
 };
 
@@ -156,6 +132,8 @@ function construct(path: string, ctor: unknown[]): wg.nn.Module {
 function tensorsOf(r: unknown): wg.Tensor[] {
   if (r instanceof wg.Tensor) return [r];
   if (Array.isArray(r)) return r.flatMap(tensorsOf);
+  // sort and topk give { values, indices }, PyTorch a (values, indices) named tuple
+  if (r && typeof r === "object" && (r as any).values instanceof wg.Tensor && (r as any).indices instanceof wg.Tensor) return [(r as any).values, (r as any).indices];
   return []; // null (MultiheadAttention's weights when not asked for)
 }
 

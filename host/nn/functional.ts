@@ -381,3 +381,6 @@ export function interpolate(x: Tensor, opts: InterpolateOptions = {}): Tensor {
   }
   return y;
 }
+
+// PyTorch's F.pad and F.one_hot live in torch.nn.functional: the same functions as wg.pad and wg.oneHot
+export { pad, oneHot } from "../ops/index.js";

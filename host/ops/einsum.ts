@@ -10,6 +10,7 @@ import { permute } from "./shape.js";
 import { reshape } from "./view.js";
 import { matmul } from "./gemm.js";
 import { mul } from "./elementwise.js";
+import { eye } from "./creation.js";
 
 interface Term { t: Tensor; labels: string[] }
 
@@ -26,6 +27,25 @@ function sumOut(a: Term, keep: Set<string>): Term {
 function arrange(a: Term, order: string[]): Tensor {
   const p = order.map((l) => a.labels.indexOf(l));
   return p.every((v, i) => v === i) ? a.t : permute(a.t, p);
+}
+
+/**
+ * A label repeated within one operand ("ii->i", "iij->j") takes the diagonal: the
+ * operand times an identity mask over the two dims, summed over the second.
+ * Differentiable through mul and sum, and only paid for by the forms that use it.
+ */
+function diagonals(a: Term): Term {
+  let { t, labels } = a;
+  for (let j = 1; j < labels.length; j++) {
+    const i = labels.indexOf(labels[j]);
+    if (i === j) continue;
+    const n = t.shape[i];
+    const maskShape = t.shape.map((_, d) => (d === i || d === j ? n : 1));
+    t = sum(mul(t, reshape(eye(n), maskShape)), j);
+    labels = labels.filter((_, d) => d !== j);
+    j--;
+  }
+  return { t, labels };
 }
 
 const size = (t: Term, ls: string[]) => ls.reduce((n, l) => n * t.t.shape[t.labels.indexOf(l)], 1);
@@ -49,13 +69,13 @@ function contract(a: Term, b: Term, keep: Set<string>): Term {
 
 /**
  * Einstein summation over letter-labelled dims (torch.einsum): "ij,jk->ik" (matmul),
- * "bij,bjk->bik" (batched), "ii->i"-free forms such as "ij->ji", "ij->", "i,i->", "i,j->ij";
+ * "bij,bjk->bik" (batched), "ij->ji", "ij->", "i,i->", "i,j->ij", diagonals and traces ("ii->i", "ii");
  * with no "->" the output is the letters used once, in torch's order (A–Z, then a–z). Supported: any number of
- * operands, each label at most once per operand. Not supported (an error names it): "..." (ellipsis),
- * a label repeated within one operand (diagonals), and broadcasting a size-1 dim against a longer one.
+ * operands. Not supported (an error names it): "..." (ellipsis) and broadcasting a size-1 dim against a longer one.
  * @example wg.einsum("ij,jk->ik", wg.tensor([[1, 2]]), wg.tensor([[3], [4]])).toArray(); // [[11]]
  * wg.einsum("i,j", wg.tensor([1, 2]), wg.tensor([3, 4])).toArray(); // [[3, 4], [6, 8]]
  * wg.einsum("ij->j", wg.tensor([[1, 2], [3, 4]])).toArray(); // [4, 6]
+ * wg.einsum("ii", wg.tensor([[1, 2], [3, 4]])).item(); // 5
  */
 export function einsum(equation: string, ...operands: (Tensor | Tensor[])[]): Tensor {
   if (typeof equation !== "string") throw new Error(`einsum: equation must be a string, got ${JSON.stringify(equation) ?? String(equation)}`);
@@ -73,7 +93,6 @@ export function einsum(equation: string, ...operands: (Tensor | Tensor[])[]): Te
     if (!(t instanceof Tensor)) throw new Error(`einsum: operand ${k} is not a Tensor`);
     if (ls.some((c) => !isLetter(c))) throw new Error(`einsum: "${equation}": operand ${k}'s subscripts "${ls.join("")}" must be letters`);
     if (ls.length !== t.rank) throw new Error(`einsum: "${equation}": operand ${k} has ${ls.length} subscripts "${ls.join("")}" but shape ${shapeStr(t.shape)}`);
-    if (new Set(ls).size !== ls.length) throw new Error(`einsum: "${equation}": operand ${k} repeats a subscript in "${ls.join("")}" (diagonals are not supported)`);
     ls.forEach((l, i) => {
       const s = t.shape[i];
       const prev = dimOf.get(l);
@@ -93,7 +112,7 @@ export function einsum(equation: string, ...operands: (Tensor | Tensor[])[]): Te
   } else {
     output = [...count.entries()].filter(([, c]) => c === 1).map(([l]) => l).sort(); // torch's order: A–Z, then a–z
   }
-  const terms: Term[] = ops.map((t, k) => ({ t, labels: inputs[k] }));
+  const terms: Term[] = ops.map((t, k) => diagonals({ t, labels: inputs[k] }));
   // labels still needed after term k: the output's and those of later operands
   const needed = (from: number) => new Set([...output, ...terms.slice(from).flatMap((t) => t.labels)]);
   let acc = sumOut(terms[0], new Set([...output, ...terms.slice(1).flatMap((t) => t.labels)]));

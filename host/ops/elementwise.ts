@@ -213,12 +213,19 @@ export function addNoGrad(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
- * cond ≠ 0 ? a : b, all the same shape.
+ * cond ≠ 0 ? a : b, the three broadcast together as PyTorch's torch.where (the
+ * gradient of a broadcast operand is summed back to its shape).
  * @example wg.where(wg.tensor([1, 0]), wg.tensor([1, 2]), wg.tensor([9, 9])).toArray(); // [1, 9]
+ * wg.where(wg.tensor([[1], [0]]), wg.tensor([1, 2]), wg.tensor(9)).toArray(); // [[1, 2], [9, 9]]
  */
 export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   if (cond.shape.join() !== a.shape.join() || a.shape.join() !== b.shape.join()) {
-    throw new Error(`where: shapes ${shapeStr(cond.shape)}, ${shapeStr(a.shape)}, ${shapeStr(b.shape)} must match`);
+    // broadcast each to the common shape by adding zeros of it: add's backward sums the gradient back
+    const shape = broadcastShapes(broadcastShapes(cond.shape, a.shape, "where"), b.shape, "where");
+    const zeros = out(shape, "float32", "where");
+    backend().kernels.fill_f32({ y: zeros.ptr, n: zeros.size, value: 0 });
+    const to = (t: Tensor) => (t.shape.join() === shape.join() ? t : add(t, zeros));
+    return where(to(cond.dtype === "int32" ? cast(cond, "float32") : cond), to(a), to(b));
   }
   const c = cond.dtype === "int32" ? cast(cond, "float32") : cond;
   const y = out(a.shape, "float32", "where");

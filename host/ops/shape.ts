@@ -5,7 +5,7 @@
 // Kernels: movement.ts's gather_b32 (a strided copy of 32-bit words, so int32 too).
 
 import { record } from "../tape.js";
-import { backend, out, Tensor, axis, around, shapeStr, sizeOf, writeI32, checkInt, checkOneOf, type Shape } from "./util.js";
+import { backend, out, Tensor, axis, around, shapeStr, sizeOf, writeI32, checkInt, checkOneOf, checkOptions, type Shape } from "./util.js";
 import { expandTo, sumTo, sum as reduceSum } from "./reduce.js";
 import { full } from "./creation.js";
 
@@ -227,6 +227,7 @@ export function tile(x: Tensor, dims: number[]): Tensor {
 }
 
 const PAD_MODES = ["constant", "reflect", "replicate", "circular"] as const;
+type PadMode = (typeof PAD_MODES)[number];
 
 /**
  * Pads (or, with negative amounts in constant mode, crops) the last dims, as torch.nn.functional.pad:
@@ -236,8 +237,17 @@ const PAD_MODES = ["constant", "reflect", "replicate", "circular"] as const;
  * @example wg.pad(wg.tensor([[1, 2]]), [1, 2]).toArray(); // [[0, 1, 2, 0, 0]]
  * wg.pad(wg.tensor([1, 2, 3]), [2, 1], "reflect").toArray(); // [3, 2, 1, 2, 3, 2]
  * wg.pad(wg.tensor([1, 2, 3]), [1, 1], "replicate").toArray(); // [1, 1, 2, 3, 3]
+ * wg.pad(wg.tensor([1]), [1, 0], { value: 7 }).toArray(); // [7, 1]
  */
-export function pad(x: Tensor, pad: number[], mode: "constant" | "reflect" | "replicate" | "circular" = "constant", value?: number): Tensor {
+export function pad(x: Tensor, pad: number[], modeOrOptions: PadMode | { mode?: PadMode; value?: number } = "constant", value?: number): Tensor {
+  let mode: PadMode;
+  if (typeof modeOrOptions === "object" && modeOrOptions !== null) {
+    // PyTorch's keywords (F.pad(x, p, value=0.5)) as an options object
+    checkOptions("pad", modeOrOptions, ["mode", "value"]);
+    if (value !== undefined) throw new Error("pad: give value in the options object or as the fourth argument, not both");
+    mode = modeOrOptions.mode ?? "constant";
+    value = modeOrOptions.value;
+  } else mode = modeOrOptions;
   checkOneOf("pad", "mode", mode, PAD_MODES);
   if (!Array.isArray(pad) || pad.length % 2 !== 0) throw new Error(`pad: pad must be an array of even length ([left, right] per dim from the last), got ${JSON.stringify(pad) ?? String(pad)}`);
   pad.forEach((p) => checkInt("pad", "pad amount", p));
