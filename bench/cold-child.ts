@@ -11,7 +11,7 @@
 const t0 = performance.now();
 const [name, threadsArg] = process.argv.slice(2);
 const threads = Number(threadsArg);
-const engine = (await import(`./engines/${name === "webgrad" ? "webgrad-cold" : name}.js`)).default as import("./workloads.js").Engine & { actualThreads?(): number };
+const engine = (await import(`./engines/${name === "webgrad" || name === "webgrad-base" ? `${name}-cold` : name}.js`)).default as import("./workloads.js").Engine & { actualThreads?(): number };
 const tImport = performance.now();
 await engine.init({ threads });
 const tInit = performance.now();

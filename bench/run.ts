@@ -3,6 +3,8 @@
 //   npm run bench                      every workload, 7 rounds
 //   npm run bench -- --quick           a few small workloads, 3 rounds (< 3 minutes; CI runs it)
 //   npm run bench -- --engines webgrad,tfjs-wasm --only gemm
+//   WEBGRAD_BASE=../base node dist/bench/run.js --engines webgrad,webgrad-base
+//                                      this tree against another built tree, interleaved
 //
 // Each engine runs in its own child process (bench/engine-child.ts). For each
 // workload every engine first runs once and has its result checked against a
@@ -51,13 +53,27 @@ const wanted = new Set((opt("--engines") ?? ["webgrad", ...PEERS].join(",")).spl
 interface Config { engine: string; threads: number; variant?: string; key: string; gemmOnly?: boolean }
 const CONFIGS: Config[] = [
   { engine: "webgrad", threads: 1, key: "webgrad 1t" },
+  // webgrad-base: another built tree's webgrad (WEBGRAD_BASE=<dir>, bench/engines/webgrad-base.ts),
+  // each config beside this tree's same config, for A/B runs of one change
+  { engine: "webgrad-base", threads: 1, key: "webgrad-base 1t" },
   { engine: "webgrad", threads: 1, variant: "simd", key: "webgrad 1t simd", gemmOnly: true },
+  { engine: "webgrad-base", threads: 1, variant: "simd", key: "webgrad-base 1t simd", gemmOnly: true },
   { engine: "webgrad", threads: 2, key: "webgrad 2t" },
+  { engine: "webgrad-base", threads: 2, key: "webgrad-base 2t" },
   { engine: "tfjs-wasm", threads: 1, key: "tfjs-wasm 1t" },
   { engine: "onnxruntime-web", threads: 1, key: "onnxruntime-web 1t" },
   { engine: "onnxruntime-web", threads: 2, key: "onnxruntime-web 2t" },
   { engine: "jax-js", threads: 1, key: "jax-js 1t" },
 ].filter((c) => wanted.has(c.engine));
+// --base-first: each webgrad-base config runs just before its webgrad twin instead of just after
+if (argv.includes("--base-first")) {
+  for (let i = 0; i + 1 < CONFIGS.length; i++) {
+    if (CONFIGS[i].engine === "webgrad" && CONFIGS[i + 1].engine === "webgrad-base") {
+      [CONFIGS[i], CONFIGS[i + 1]] = [CONFIGS[i + 1], CONFIGS[i]];
+      i++;
+    }
+  }
+}
 
 const gemm = (m: number, n = m, k = m): Workload => ({ kind: "gemm", m, n, k });
 const conv = (n: number, c: number, hw: number, oc: number, pad: number, backward: boolean): Workload =>
@@ -187,7 +203,8 @@ const WARM_LIMIT_MS = quick ? 1500 : 3000;
 const SETTLE_MS = 25, IDLE_LIMIT_MS = 1000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-interface Cell { medianMs: number; bestMs: number; gflops?: number; error?: string; unsupported?: boolean }
+/** roundsMs: each round's median, in round order (rounds of all engines interleave). */
+interface Cell { medianMs: number; bestMs: number; gflops?: number; error?: string; unsupported?: boolean; roundsMs?: number[] }
 /** unsettled: engines whose warm-up hit WARM_LIMIT_MS before two rounds agreed within 10%. */
 type Row = { workload: string; flops: number; cells: Record<string, Cell>; unsettled?: string[] };
 
@@ -223,7 +240,7 @@ async function runWorkload(children: Child[], w: Workload): Promise<Row> {
   for (const l of live) {
     if (row.cells[l.c.cfg.key]) continue;
     const med = median(roundMedians.get(l.c)!), best = Math.min(...l.ms);
-    row.cells[l.c.cfg.key] = { medianMs: med, bestMs: best, gflops: row.flops ? row.flops / (med * 1e6) : undefined };
+    row.cells[l.c.cfg.key] = { medianMs: med, bestMs: best, gflops: row.flops ? row.flops / (med * 1e6) : undefined, roundsMs: roundMedians.get(l.c) };
   }
   for (const c of children) if (!c.cfg.gemmOnly || w.kind === "gemm") await c.ask({ op: "dispose" });
   if (unsettled.length) row.unsettled = unsettled;
@@ -262,6 +279,24 @@ function ceilingRatio(row: Row, w: Workload, key: string, ceil: Ceiling): string
   return `${((c.gflops / roof) * 100).toFixed(0)}% of ${key.includes("simd") ? "mul+add" : "relaxed"} ceiling`;
 }
 
+/** With webgrad and webgrad-base both run: each config's medians side by side, this tree over the other. */
+function abTable(rows: Row[]): void {
+  console.log(`\nA/B: webgrad (this tree) vs webgrad-base (${process.env.WEBGRAD_BASE}), median ms; ratio = this / base; * outside ±3%`);
+  console.log(`  (paired: the median over rounds of this round's / base's same-round median, each pair run back to back; best: ratio of the fastest single runs)`);
+  console.log(`  ${"workload".padEnd(46)} ${"config".padEnd(8)} ${"base".padStart(10)} ${"this".padStart(10)} ${"ratio".padStart(7)} ${"paired".padStart(7)} ${"best".padStart(7)}`);
+  for (const r of rows) {
+    for (const c of CONFIGS.filter((c) => c.engine === "webgrad")) {
+      const a = r.cells[c.key.replace("webgrad", "webgrad-base")], b = r.cells[c.key];
+      if (!a || !b) continue;
+      const ratio = b.medianMs / a.medianMs, fmt = (x: number) => (x < 10 ? x.toFixed(3) : x.toFixed(1)).padStart(10);
+      const cfg = c.key.slice("webgrad ".length);
+      const pairs = (b.roundsMs ?? []).map((x, i) => x / (a.roundsMs?.[i] ?? NaN)).filter(Number.isFinite);
+      const paired = pairs.length ? median(pairs).toFixed(3) : "";
+      console.log(`  ${r.workload.padEnd(46)} ${cfg.padEnd(8)} ${fmt(a.medianMs)} ${fmt(b.medianMs)} ${ratio.toFixed(3).padStart(7)} ${paired.padStart(7)} ${(b.bestMs / a.bestMs).toFixed(3).padStart(7)}${Math.abs(ratio - 1) > 0.03 ? " *" : ""}`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const load0 = os.loadavg();
   console.log(`webgrad bench${quick ? " (quick)" : ""}: ${os.cpus()[0]?.model}, ${os.cpus().length} cores, Node ${process.version}, load average ${load0.map((x) => x.toFixed(2)).join(" ")}`);
@@ -280,7 +315,7 @@ async function main(): Promise<void> {
     for (const c of CONFIGS) {
       const cell = row.cells[c.key];
       if (!cell) continue;
-      const extra = c.engine === "webgrad" ? ceilingRatio(row, w, c.key, ceil) : "";
+      const extra = c.engine.startsWith("webgrad") ? ceilingRatio(row, w, c.key, ceil) : "";
       const err = cell.error ? `  ${cell.error.split("\n")[0]}` : "";
       console.log(`  ${c.key.padEnd(20)} ${fmtCell(cell).padEnd(22)} ${extra}${err}`);
     }
@@ -289,6 +324,7 @@ async function main(): Promise<void> {
     if (row.unsettled) console.log(`  timings still moving after warm-up: ${row.unsettled.join(", ")}`);
   }
   for (const c of children) c.close();
+  if (wanted.has("webgrad") && wanted.has("webgrad-base")) abTable(rows);
 
   const cold: Record<string, number | null> = {};
   for (const engine of new Set(CONFIGS.map((c) => c.engine))) {
