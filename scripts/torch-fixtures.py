@@ -535,6 +535,32 @@ def layer_cases():
     module_case("GRU 5→7", "nn.GRU", [5, 7], lambda: nn.GRU(5, 7), [In((3, 2, 5))], tol={"rtol": 1e-4, "atol": 3e-5})
     module_case("GRU 3→5 two layers batchFirst no bias, h0", "nn.GRU", [3, 5, {"numLayers": 2, "batchFirst": True, "bias": False}],
                 lambda: nn.GRU(3, 5, num_layers=2, batch_first=True, bias=False), [In((2, 4, 3)), In((2, 2, 5))], tol={"rtol": 1e-4, "atol": 3e-5})
+    # bidirectional and projSize (issue 15): h_n/c_n are [numLayers·2, B, ·], index layer·2 + direction.
+    # Their inputs draw from a seed range of their own, so every other case keeps its data.
+    saved_seed, _seed[0] = _seed[0], 50000
+    rtol = {"rtol": 1e-4, "atol": 3e-5}
+    module_case("LSTM 3→4 bidirectional", "nn.LSTM", [3, 4, {"bidirectional": True}],
+                lambda: nn.LSTM(3, 4, bidirectional=True), [In((5, 2, 3))], tol=rtol)
+    module_case("LSTM 3→4 two layers bidirectional with state", "nn.LSTM", [3, 4, {"numLayers": 2, "bidirectional": True}],
+                lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True), [In((4, 2, 3)), In((4, 2, 4)), In((4, 2, 4))],
+                call_args=[T(0), [T(1), T(2)]], tol=rtol)
+    module_case("LSTM 3→4 two layers bidirectional batchFirst", "nn.LSTM", [3, 4, {"numLayers": 2, "bidirectional": True, "batchFirst": True}],
+                lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True), [In((2, 5, 3))], tol=rtol)
+    module_case("LSTM 3→4 bidirectional unbatched with state", "nn.LSTM", [3, 4, {"bidirectional": True}],
+                lambda: nn.LSTM(3, 4, bidirectional=True), [In((4, 3)), In((2, 4)), In((2, 4))], call_args=[T(0), [T(1), T(2)]], tol=rtol)
+    module_case("LSTM 3→5 projSize 2", "nn.LSTM", [3, 5, {"projSize": 2}],
+                lambda: nn.LSTM(3, 5, proj_size=2), [In((4, 2, 3))], tol=rtol)
+    module_case("LSTM 3→5 projSize 2 two layers bidirectional batchFirst with state", "nn.LSTM",
+                [3, 5, {"projSize": 2, "numLayers": 2, "bidirectional": True, "batchFirst": True}],
+                lambda: nn.LSTM(3, 5, num_layers=2, bidirectional=True, batch_first=True, proj_size=2),
+                [In((2, 4, 3)), In((4, 2, 2)), In((4, 2, 5))], call_args=[T(0), [T(1), T(2)]], tol=rtol)
+    module_case("GRU 3→4 bidirectional", "nn.GRU", [3, 4, {"bidirectional": True}],
+                lambda: nn.GRU(3, 4, bidirectional=True), [In((5, 2, 3))], tol=rtol)
+    module_case("GRU 3→4 two layers bidirectional batchFirst, h0", "nn.GRU", [3, 4, {"numLayers": 2, "bidirectional": True, "batchFirst": True}],
+                lambda: nn.GRU(3, 4, num_layers=2, bidirectional=True, batch_first=True), [In((2, 4, 3)), In((4, 2, 4))], tol=rtol)
+    module_case("GRU 3→4 two layers bidirectional no bias", "nn.GRU", [3, 4, {"numLayers": 2, "bidirectional": True, "bias": False}],
+                lambda: nn.GRU(3, 4, num_layers=2, bidirectional=True, bias=False), [In((3, 2, 3))], tol=rtol)
+    _seed[0] = saved_seed
     # MultiheadAttention: PyTorch's default is need_weights=True (webgrad's is false): asked explicitly here
     module_case("MultiheadAttention 8 heads 2 self-attention batchFirst", "nn.MultiheadAttention", [8, 2, {"batchFirst": True, "dropout": 0}],
                 lambda: nn.MultiheadAttention(8, 2, batch_first=True), [In((2, 5, 8))], call_args=[T(0), T(0), T(0), {"needWeights": False}],
@@ -677,6 +703,9 @@ def check_webgrad_state_dicts():
         "batchnorm2d": lambda: nn.BatchNorm2d(3),
         "lstm": lambda: nn.LSTM(4, 6, num_layers=2, batch_first=True),
         "gru": lambda: nn.GRU(4, 5),
+        "lstm-bidirectional": lambda: nn.LSTM(4, 6, num_layers=2, bidirectional=True),
+        "lstm-bidirectional-proj": lambda: nn.LSTM(4, 6, num_layers=2, bidirectional=True, proj_size=3, batch_first=True),
+        "gru-bidirectional": lambda: nn.GRU(4, 5, bidirectional=True, batch_first=True),
         "mha": lambda: nn.MultiheadAttention(8, 2, batch_first=True),
         "encoder-layer": lambda: nn.TransformerEncoderLayer(8, 2, 16, 0.0, batch_first=True),
         "decoder-layer": lambda: nn.TransformerDecoderLayer(8, 2, 16, 0.0, batch_first=True),

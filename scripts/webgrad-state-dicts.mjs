@@ -39,6 +39,9 @@ const cases = {
   "encoder-layer": () => [new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, batchFirst: true }), [wg.randn([2, 5, 8])]],
   "decoder-layer": () => [new nn.TransformerDecoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, batchFirst: true }), [wg.randn([2, 3, 8]), wg.randn([2, 5, 8])]],
   "sequential": () => [new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.ReLU(), new nn.Flatten(), new nn.Linear(2 * 3 * 3, 3)), [wg.randn([2, 1, 5, 5])]],
+  "lstm-bidirectional": () => [new nn.LSTM(4, 6, { numLayers: 2, bidirectional: true }), [wg.randn([5, 2, 4])]],
+  "lstm-bidirectional-proj": () => [new nn.LSTM(4, 6, { numLayers: 2, bidirectional: true, projSize: 3, batchFirst: true }), [wg.randn([2, 5, 4])]],
+  "gru-bidirectional": () => [new nn.GRU(4, 5, { bidirectional: true, batchFirst: true }), [wg.randn([2, 3, 4])]],
 };
 
 let seed = 20;

@@ -17,6 +17,15 @@ import { forEachBackend, gradcheckAsync, type BackendName, type GradcheckOptions
 
 type Maker = () => GradInput;
 
+/** A recurrent layer as a one-tensor module: its output, h_n (and c_n) flattened into one vector. */
+class Outputs extends wg.nn.Module {
+  constructor(readonly rnn: wg.nn.LSTM | wg.nn.GRU) { super(); }
+  forward(x: wg.Tensor): wg.Tensor {
+    const [y, st] = (this.rnn.forward as (x: wg.Tensor) => [wg.Tensor, wg.Tensor | wg.Tensor[]])(x);
+    return wg.cat([y, ...(Array.isArray(st) ? st : [st])].map((t) => t.reshape(-1)));
+  }
+}
+
 const rnd = (shape: number[], seed: number, scale = 1, shift = 0): Maker => () =>
   ({ data: randomF32(shape.reduce((a, b) => a * b, 1), seed).map((v) => v * scale + shift), shape });
 const pos = (shape: number[], seed: number) => rnd(shape, seed, 0.4, 1); // in (0.6, 1.4)
@@ -190,6 +199,25 @@ forEachBackend("gradcheck", (backend, test) => {
   gradcheck("binaryCrossEntropyWithLogits posWeight + weight (x, target, posWeight)", (x, t, pw) => wg.nn.functional.binaryCrossEntropyWithLogits(x, t, { posWeight: pw, weight: wg.tensor([1, 0.5, 2]) }),
     [rnd([2, 3], 100, 2), rnd([2, 3], 101, 0.5, 0.5), pos([3], 102)]);
 
+  // issue 15: bidirectional LSTM/GRU and LSTM projSize, through the input and the initial states
+  // (the modules are made on first use, on the backend under test, from a fixed seed)
+  const lazy = <T,>(seed: number, make: () => T) => { let m: T | undefined; return () => (m ??= (wg.manualSeed(seed), make())); };
+  const biLstm = lazy(31, () => new wg.nn.LSTM(2, 3, { numLayers: 2, bidirectional: true }));
+  gradcheck("LSTM bidirectional 2 layers (x, h0, c0)", (x, h, c) => {
+    const [y, [hn, cn]] = biLstm().forward(x, [h, c]);
+    return wg.cat([y.reshape(-1), hn.reshape(-1), cn.reshape(-1)]);
+  }, [rnd([3, 2, 2], 110), rnd([4, 2, 3], 111), rnd([4, 2, 3], 112)]);
+  const projLstm = lazy(32, () => new wg.nn.LSTM(2, 3, { projSize: 2, bidirectional: true, batchFirst: true }));
+  gradcheck("LSTM projSize bidirectional batchFirst (x, h0, c0)", (x, h, c) => {
+    const [y, [hn, cn]] = projLstm().forward(x, [h, c]);
+    return wg.cat([y.reshape(-1), hn.reshape(-1), cn.reshape(-1)]);
+  }, [rnd([2, 3, 2], 113), rnd([2, 2, 2], 114), rnd([2, 2, 3], 115)]);
+  const biGru = lazy(33, () => new wg.nn.GRU(2, 3, { numLayers: 2, bidirectional: true, batchFirst: true }));
+  gradcheck("GRU bidirectional 2 layers batchFirst (x, h0)", (x, h) => {
+    const [y, hn] = biGru().forward(x, h);
+    return wg.cat([y.reshape(-1), hn.reshape(-1)]);
+  }, [rnd([2, 3, 2], 116), rnd([4, 2, 3], 117)]);
+
   // layers, through their parameters: each parameter element is stepped with
   // loadStateDict (a write the backend orders before the next forward) and
   // every loss is read before the next step, so the check holds on either backend
@@ -208,6 +236,8 @@ forEachBackend("gradcheck", (backend, test) => {
       ["GroupNorm", new wg.nn.GroupNorm(2, 4), [2, 4, 2]],
       ["RMSNorm", new wg.nn.RMSNorm(4), [2, 4]],
       ["LeakyReLU in ModuleList order", new wg.nn.Sequential(new wg.nn.Linear(3, 3), new wg.nn.LeakyReLU(0.1)), [2, 3]],
+      ["LSTM bidirectional projSize (weight_*_reverse, weight_hr_*)", new Outputs(new wg.nn.LSTM(2, 3, { bidirectional: true, projSize: 2 })), [2, 1, 2]],
+      ["GRU bidirectional 2 layers", new Outputs(new wg.nn.GRU(2, 2, { numLayers: 2, bidirectional: true })), [2, 1, 2]],
     ];
     const { eps = 1e-2, rtol = 3e-2, atol = 2e-3 } = TOLERANCE[backend];
     for (const [name, layer, shape] of layers) {

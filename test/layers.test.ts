@@ -199,6 +199,38 @@ test("LSTM: batchFirst, two layers, given states, unbatched input, PyTorch names
   assert.equal(gru.weight_ih_l0.shape, [12, 3]);
 });
 
+test("bidirectional LSTM/GRU and LSTM projSize: PyTorch's names and shapes, the reverse direction is the sequence run backwards, state layouts", () => {
+  wg.manualSeed(6);
+  const m = new nn.LSTM(3, 5, { numLayers: 2, bidirectional: true, projSize: 2 });
+  const sd = m.stateDict();
+  assert.equal(Object.keys(sd).slice(0, 10), ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_hr_l0",
+    "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse", "weight_hr_l0_reverse"]);
+  assert.equal(Object.keys(sd).length, 20);
+  assert.equal(sd.weight_hh_l0.shape, [20, 2]);
+  assert.equal(sd.weight_hr_l0_reverse.shape, [2, 5]);
+  assert.equal(sd.weight_ih_l1.shape, [20, 4]); // the next layer reads both directions' projected h
+  const x = rt([4, 2, 3], 21);
+  const [y, [h, c]] = m.forward(x);
+  assert.equal([y.shape, h.shape, c.shape], [[4, 2, 4], [4, 2, 2], [4, 2, 5]]);
+  const [yu, [hu, cu]] = m.forward(x.slice(1, 1, 2).reshape(4, 3));
+  assert.equal([yu.shape, hu.shape, cu.shape], [[4, 4], [4, 2], [4, 5]]);
+  assertClose(yu.dataSync(), y.slice(1, 1, 2).reshape(4, 4).dataSync(), { what: "unbatched = batch of one" });
+  assert.throws(() => m.forward(x, [wg.zeros([2, 2, 2]), wg.zeros([4, 2, 5])]), /LSTM: h0 must be \[4, 2, 2\], got \[2,2,2\]/);
+  assert.throws(() => m.forward(x, [wg.zeros([4, 2, 5]), wg.zeros([4, 2, 5])]), /LSTM: h0 must be \[4, 2, 2\], got \[4,2,5\]/);
+  // one bidirectional GRU layer = a forward GRU beside a forward GRU over the reversed sequence (re-reversed)
+  const bi = new nn.GRU(3, 4, { bidirectional: true });
+  const fw = new nn.GRU(3, 4), bw = new nn.GRU(3, 4);
+  const bsd = bi.stateDict();
+  fw.loadStateDict({ weight_ih_l0: bsd.weight_ih_l0, weight_hh_l0: bsd.weight_hh_l0, bias_ih_l0: bsd.bias_ih_l0, bias_hh_l0: bsd.bias_hh_l0 });
+  bw.loadStateDict({ weight_ih_l0: bsd.weight_ih_l0_reverse, weight_hh_l0: bsd.weight_hh_l0_reverse, bias_ih_l0: bsd.bias_ih_l0_reverse, bias_hh_l0: bsd.bias_hh_l0_reverse });
+  const rev = (t: wg.Tensor) => wg.cat(Array.from({ length: t.shape[0] }, (_, i) => t.slice(0, t.shape[0] - 1 - i, t.shape[0] - i)), 0);
+  const [yb, hb] = bi.forward(x);
+  const [yf, hf] = fw.forward(x);
+  const [yr, hr] = bw.forward(rev(x));
+  assertClose(yb.dataSync(), wg.cat([yf, rev(yr)], 2).dataSync(), { what: "bidirectional output" });
+  assertClose(hb.dataSync(), wg.cat([hf, hr], 0).dataSync(), { what: "bidirectional h_n" });
+});
+
 {
   wg.manualSeed(5);
   const lstm = new nn.LSTM(3, 4, { numLayers: 2, batchFirst: true });

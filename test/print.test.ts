@@ -87,6 +87,9 @@ test("modules print their layer tree like PyTorch", () => {
   assert.is(String(new nn.Conv2d(3, 8, [3, 5], 2, 1, { bias: false })), "Conv2d(3, 8, kernel_size=(3, 5), stride=(2, 2), padding=(1, 1), bias=False)");
   assert.is(String(new nn.BatchNorm2d(16)), "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)");
   assert.is(String(new nn.LSTM(10, 20, { numLayers: 2, batchFirst: true })), "LSTM(10, 20, num_layers=2, batch_first=True)");
+  assert.is(String(new nn.LSTM(10, 20, { projSize: 5, numLayers: 2, bias: false, batchFirst: true, dropout: 0.5, bidirectional: true })),
+    "LSTM(10, 20, proj_size=5, num_layers=2, bias=False, batch_first=True, dropout=0.5, bidirectional=True)");
+  assert.is(String(new nn.GRU(10, 20, { bidirectional: true })), "GRU(10, 20, bidirectional=True)");
   assert.is(String(new nn.Embedding(100, 32)), "Embedding(100, 32)");
 });
 

@@ -5,7 +5,7 @@ export * as functional from "./functional.js";
 export { crossEntropy, binaryCrossEntropy, binaryCrossEntropyWithLogits, mseLoss, nllLoss, type CrossEntropyOptions, type InterpolateOptions } from "./functional.js";
 export { BatchNorm2d, BatchNorm1d, type BatchNormOptions } from "./batchnorm.js";
 export { BasicBlock } from "./residual.js";
-export { LSTM, GRU, type RecurrentOptions } from "./recurrent.js";
+export { LSTM, GRU, type RecurrentOptions, type LSTMOptions } from "./recurrent.js";
 export {
   MultiheadAttention, TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, Transformer,
   PositionalEncoding, LearnedPositionalEmbedding, type AttentionCallOptions, type TransformerLayerOptions, type TransformerOptions, type DecoderCallOptions,

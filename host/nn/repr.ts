@@ -76,10 +76,12 @@ const BUILTIN: Record<string, (m: Any) => string> = {
 
 function recurrent(m: Any): string {
   let s = `${m.inputSize}, ${m.hiddenSize}`;
+  if (m.projSize) s += `, proj_size=${m.projSize}`;
   if (m.numLayers !== 1) s += `, num_layers=${m.numLayers}`;
   if (m.hasBias === false) s += ", bias=False";
   if (m.batchFirst) s += ", batch_first=True";
   if (m.dropout) s += `, dropout=${pyFloat(m.dropout)}`;
+  if (m.bidirectional) s += ", bidirectional=True";
   return s;
 }
 
