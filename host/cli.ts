@@ -46,6 +46,8 @@ function version(): string {
  */
 const NUMERIC: Record<string, { int?: boolean; min?: number; max?: number }> = {
   epochs: { int: true, min: 1 },
+  "batch-size": { int: true, min: 1 },
+  "test-count": { int: true, min: 1 },
   threads: { int: true, min: 1 },
   "bench-steps": { int: true, min: 1 },
   seed: { int: true, min: 0 },
@@ -81,6 +83,7 @@ function num(v: unknown, name: string): number | undefined {
 /** The options every command takes (parseArgs' form); SHARED_OPTIONS is their help. */
 const SHARED = {
   epochs: { type: "string" },
+  "batch-size": { type: "string" },
   threads: { type: "string" },
   isa: { type: "string" },
   backend: { type: "string" },
@@ -96,6 +99,8 @@ const SHARED = {
 /** The shared options, each with the commands it applies to. */
 const SHARED_OPTIONS = `options for every command:
   --epochs N          epochs (default: the recipe's)
+  --batch-size N      train: samples per training step (default: the recipe's); with --steps,
+                      --epochs, --train-count or --limit it makes a short run (on a software GPU too)
   --threads N         worker threads including the main one (default: all cores)
   --isa simd|relaxed  force a kernel binary
   --backend B         wasm (default), webgpu, or auto (WebGPU when a GPU is found, wasm otherwise)
@@ -217,6 +222,7 @@ async function main(): Promise<number> {
     values: values as Record<string, string | boolean | undefined>,
     num,
     epochs: num(values.epochs, "epochs"),
+    batchSize: num(values["batch-size"], "batch-size"),
     seed: num(values.seed, "seed"),
     progress: makeProgress,
     log: (line) => console.log(line),

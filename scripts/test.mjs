@@ -66,12 +66,12 @@ const SYSTEM = [
   {
     pkg: "dataset-fashion-mnist", have: () => existsSync("/usr/share/datasets/fashion-mnist"),
     why: "Fashion-MNIST's IDX files (zoo data)",
-    needs: (f) => f.startsWith("zoo-data.") || f.startsWith("zoo-layers."),
+    needs: (f) => f.startsWith("zoo-data.") || f.startsWith("zoo-layers.") || f.startsWith("zoo-webgpu."),
   },
   {
     pkg: "fortunes-zh", have: () => existsSync("/usr/share/games/fortunes/chinese") && existsSync("/usr/share/games/fortunes/tang300"),
     why: "the Chinese fortunes corpus (GPT and LSTM zoo data)",
-    needs: (f) => f.startsWith("gpt.") || f.startsWith("zoo-layers."),
+    needs: (f) => f.startsWith("gpt.") || f.startsWith("zoo-layers.") || f.startsWith("zoo-webgpu."),
   },
 ];
 const pretend = new Set((process.env.WEBGRAD_PRETEND_MISSING ?? "").split(",").filter(Boolean));

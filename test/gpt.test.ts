@@ -122,7 +122,7 @@ test("HF names: a GPT-2-shaped model (vocab 50257) saves with transformers' name
     const a = wg.noGrad(() => model.forward(ids2d(ids)).dataSync());
     const b = wg.noGrad(() => back.forward(ids2d(ids)).dataSync());
     assert.equal(Array.from(b), Array.from(a), "identical logits");
-    const out = generateText(back, tokenizer, "Hello world", { maxNewTokens: 5, temperature: 0 });
+    const out = await generateText(back, tokenizer, "Hello world", { maxNewTokens: 5, temperature: 0 });
     const cont = generate(back, tokenizer.encode("Hello world"), { maxNewTokens: 5, temperature: 0 });
     assert.is(out, tokenizer.decode(cont));
     assert.ok(cont.every((i) => i >= 0 && i < 50257));

@@ -21,7 +21,7 @@ test("S6 transformer: a short run on 1–4 digit strings learns to reverse (loss
   assert.is(r.testCount, 100);
   assert.ok(r.losses[r.losses.length - 1] < 0.6 * r.losses[0], `loss ${r.losses[0]} → ${r.losses[r.losses.length - 1]}`);
   assert.ok(r.tokenAccuracy > 0.5, `token accuracy ${r.tokenAccuracy} (chance 0.1)`);
-  const out = greedyDecode(r.model, [[1, 2, 3, 4]], 4);
+  const out = await greedyDecode(r.model, [[1, 2, 3, 4]], 4);
   assert.is(out.length, 1);
   assert.ok(out[0].length <= 5, "decoding stops at EOS or maxLen + 1 tokens");
 });
@@ -37,7 +37,7 @@ test("lstm: a short run on the Tang poems beats the unigram baseline on validati
   const r = await trainLstm({ steps: 120, hidden: 64, logEvery: 40, evalEvery: 120, poems });
   assert.ok(r.losses[r.losses.length - 1] < 0.85 * r.losses[0], `loss ${r.losses[0]} → ${r.losses[r.losses.length - 1]}`);
   assert.ok(r.valLoss < r.unigramLoss, `validation ${r.valLoss} vs unigram ${r.unigramLoss}`);
-  const s = sampleLstm(r.model, r.chars, "春", 10, { seed: 2 });
+  const s = await sampleLstm(r.model, r.chars, "春", 10, { seed: 2 });
   assert.is([...s].length, 11);
 });
 

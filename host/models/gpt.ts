@@ -336,17 +336,59 @@ export interface GenerateOptions extends SamplingOptions {
  * const ids = generate(gpt, [1, 2, 3], { maxNewTokens: 10, temperature: 0.8, topK: 40, seed: 1 });
  */
 export function generate(model: GPT, prompt: number[], opts: GenerateOptions): number[] {
-  if (typeof opts !== "object" || opts === null) throw new Error("generate: options { maxNewTokens } are required");
-  checkSampling("generate", opts, [...SAMPLING, "maxNewTokens", "seed", "useCache", "stopToken", "onToken"]);
-  checkInt("generate", "maxNewTokens", opts.maxNewTokens, 0);
-  if (opts.seed !== undefined) checkInt("generate", "seed", opts.seed);
-  checkBool("generate", "useCache", opts.useCache);
-  if (opts.stopToken !== undefined) checkInt("generate", "stopToken", opts.stopToken, 0);
-  if (opts.onToken !== undefined && typeof opts.onToken !== "function") throw new Error(`generate: onToken must be a function, got ${typeof opts.onToken}`);
+  const steps = generateSteps("generate", model, prompt, opts);
+  for (let r = steps.next(); ; ) {
+    if (r.done) return r.value;
+    const last = r.value;
+    const row = Float32Array.from(last.view() as Float32Array);
+    last.dispose();
+    r = steps.next(row);
+  }
+}
+
+/**
+ * generate() on every backend: each step's logits are read back with await
+ * (at once on wasm, a readback on WebGPU), so the same seed, prompt and
+ * weights give the same tokens as generate().
+ *
+ * @example
+ * const ids = await generateAsync(gpt, [1, 2, 3], { maxNewTokens: 10, temperature: 0.8, topK: 40, seed: 1 });
+ */
+export async function generateAsync(model: GPT, prompt: number[], opts: GenerateOptions): Promise<number[]> {
+  const steps = generateSteps("generateAsync", model, prompt, opts);
+  for (let r = steps.next(); ; ) {
+    if (r.done) return r.value;
+    const last = r.value;
+    let row: Float32Array;
+    try {
+      row = Float32Array.from(await last.data());
+    } catch (e) {
+      steps.return([]); // runs the loop's finally: the cache is freed, the mode restored
+      throw e;
+    } finally {
+      last.dispose();
+    }
+    r = steps.next(row);
+  }
+}
+
+/**
+ * The decoding loop of generate and generateAsync: yields each step's
+ * last-position logits [V] (a tensor the caller reads and disposes) and is
+ * resumed with their values; returns the new ids.
+ */
+function* generateSteps(who: string, model: GPT, prompt: number[], opts: GenerateOptions): Generator<Tensor, number[], Float32Array> {
+  if (typeof opts !== "object" || opts === null) throw new Error(`${who}: options { maxNewTokens } are required`);
+  checkSampling(who, opts, [...SAMPLING, "maxNewTokens", "seed", "useCache", "stopToken", "onToken"]);
+  checkInt(who, "maxNewTokens", opts.maxNewTokens, 0);
+  if (opts.seed !== undefined) checkInt(who, "seed", opts.seed);
+  checkBool(who, "useCache", opts.useCache);
+  if (opts.stopToken !== undefined) checkInt(who, "stopToken", opts.stopToken, 0);
+  if (opts.onToken !== undefined && typeof opts.onToken !== "function") throw new Error(`${who}: onToken must be a function, got ${typeof opts.onToken}`);
   const sampling: SamplingOptions = { temperature: opts.temperature, topK: opts.topK, topP: opts.topP };
-  if (prompt.length === 0) throw new Error("generate: the prompt needs at least one token");
+  if (prompt.length === 0) throw new Error(`${who}: the prompt needs at least one token`);
   const V = model.config.vocabSize, N = model.config.nPositions;
-  for (const id of prompt) if (!(id >= 0 && id < V)) throw new Error(`generate: token id ${id} is outside the vocabulary of ${V}`);
+  for (const id of prompt) if (!(id >= 0 && id < V)) throw new Error(`${who}: token id ${id} is outside the vocabulary of ${V}`);
   const random = rng(opts.seed ?? 0);
   const useCache = opts.useCache ?? true;
   const seq = [...prompt];
@@ -361,11 +403,12 @@ export function generate(model: GPT, prompt: number[], opts: GenerateOptions): n
         cache.dispose();
         feed = seq.slice(-Math.max(1, N >> 1));
       }
-      const logits = scope(() => noGrad(() => {
+      const last = scope(() => noGrad(() => {
         const ids = ops.tensor(Int32Array.from(feed), { dtype: "int32", shape: [1, feed.length] });
         const l = model.forward(ids, { cache: cache ?? undefined });
-        return Float32Array.from((l.view() as Float32Array).subarray((feed.length - 1) * V, feed.length * V));
+        return l.reshape(feed.length, V).slice(0, feed.length - 1, feed.length).reshape(V);
       }));
+      const logits = yield last;
       const next = sampleToken(logits, sampling, random);
       seq.push(next);
       out.push(next);

@@ -9,7 +9,7 @@
 // GELU, padding hidden by the key-padding mask, a tanh pooler on [CLS] and a
 // linear classifier. Recipe: d_model 64, 4 heads, 2 layers, feed-forward
 // 128, no dropout, AdamW lr 1e-3 with warm-up and cosine decay (to 5%), batch 64,
-// trained and scored through fit() and evaluate().
+// trained and scored through fit() and evaluateAsync().
 
 import * as nn from "../nn/index.js";
 import { AdamW } from "../optim/index.js";
@@ -18,7 +18,7 @@ import { tensor } from "../ops/creation.js";
 import { manualSeed, rng } from "../random.js";
 import type { ZooCommand } from "./command.js";
 import { saveEntryWeights, loadEntryModel, runBench, lossStep, pct, stepRounds, roundEnd } from "./common.js";
-import { fit, evaluate, LearningRateSchedule } from "../train.js";
+import { fit, evaluateAsync, LearningRateSchedule } from "../train.js";
 
 export const BERT_PAD = 0, BERT_CLS = 1, BERT_DIGIT0 = 2, BERT_VOCAB = 12;
 
@@ -101,16 +101,17 @@ function heldOutExamples(random: () => number, testCount: number, minLen: number
 }
 
 /**
- * Accuracy of the classifier on `tests` (and the majority-class baseline), in eval mode.
+ * Accuracy of the classifier on `tests` (and the majority-class baseline), in
+ * eval mode, through evaluateAsync (so on every backend).
  * @example
  * const tests = [{ digits: [1, 2, 2, 1], label: 1 }, { digits: [1, 2, 3, 4], label: 0 }];
- * const s = scoreBert(new BertClassifier(), tests, 13); // s.testAccuracy: 0.5 by chance untrained
+ * const s = await scoreBert(new BertClassifier(), tests, 13); // s.testAccuracy: 0.5 by chance untrained
  * s.testCount; // 2
  * s.majorityBaseline; // 0.5
  */
-export function scoreBert(model: BertClassifier, tests: Example[], S: number) {
+export async function scoreBert(model: BertClassifier, tests: Example[], S: number) {
   const batches = { length: Math.ceil(tests.length / 500), *[Symbol.iterator]() { for (let i = 0; i < tests.length; i += 500) yield bertBatch(tests.slice(i, i + 500), S); } };
-  const { accuracy } = evaluate(model, batches, { loss: "crossEntropy", forward: bertForward });
+  const { accuracy } = await evaluateAsync(model, batches, { loss: "crossEntropy", forward: bertForward });
   const positives = tests.filter((e) => e.label === 1).length;
   return { testAccuracy: accuracy, majorityBaseline: Math.max(positives, tests.length - positives) / tests.length, testCount: tests.length };
 }
@@ -169,7 +170,7 @@ export async function trainBert(opts: BertTrainOptions = {}) {
     onEpoch: (l) => opts.onLog?.(roundEnd(l.epoch, every, steps), l.loss, (performance.now() - t0) / 1000),
   });
   const seconds = (performance.now() - t0) / 1000, losses = history.map((l) => l.loss);
-  return { ...scoreBert(model, [...held.values()], S), steps, seconds, losses, model };
+  return { ...(await scoreBert(model, [...held.values()], S)), steps, seconds, losses, model };
 }
 
 const figure = (r: { testAccuracy: number; testCount: number; majorityBaseline: number }) =>
@@ -179,11 +180,14 @@ const figure = (r: { testAccuracy: number; testCount: number; majorityBaseline: 
 export const cli: ZooCommand = {
   summary: "BERT-style encoder classifier: is a 6–12 digit string a palindrome? Held-out accuracy",
   verbs: ["train", "eval", "bench"],
-  options: { steps: { type: "string", help: "training steps (default: the recipe's)" } },
+  options: {
+    steps: { type: "string", help: "training steps (default: the recipe's)" },
+    "test-count": { type: "string", help: "held-out strings scored (default 2000; fewer for a quick run)" },
+  },
   async run(ctx) {
     if (ctx.verb === "eval") {
       const { model, settings: s } = await loadEntryModel(ctx, "bert", (s) => new BertClassifier(64, s.layers, 4, s.maxLen + 1));
-      ctx.log(figure(scoreBert(model, [...heldOutExamples(rng(s.seed + 13), s.testCount, s.minLen, s.maxLen).values()], s.maxLen + 1)));
+      ctx.log(figure(await scoreBert(model, [...heldOutExamples(rng(s.seed + 13), s.testCount, s.minLen, s.maxLen).values()], s.maxLen + 1)));
       return;
     }
     if (ctx.verb === "bench") {
@@ -200,7 +204,7 @@ export const cli: ZooCommand = {
       });
     }
     const steps = ctx.num(ctx.values.steps, "steps") ?? (ctx.epochs ? ctx.epochs * 500 : undefined), seed = ctx.seed ?? 0;
-    const r = await trainBert({ steps, seed, onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(4)}  ${sec.toFixed(0)} s`) });
+    const r = await trainBert({ steps, seed, batchSize: ctx.batchSize, testCount: ctx.num(ctx.values["test-count"], "test-count"), onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(4)}  ${sec.toFixed(0)} s`) });
     ctx.log(`${figure(r)}, ${r.steps} steps in ${r.seconds.toFixed(0)} s`);
     await saveEntryWeights(ctx, "bert", r.model.stateDict(), { seed, minLen: 6, maxLen: 12, layers: 2, testCount: r.testCount });
   },

@@ -25,6 +25,8 @@ export interface CliContext {
   /** Parses a non-negative number option (undefined when absent), with a clear error otherwise. */
   num(v: unknown, name: string): number | undefined;
   epochs?: number;
+  /** `--batch-size N`: training samples per step (undefined: the recipe's). */
+  batchSize?: number;
   seed?: number;
   /** A fresh progress sink. */
   progress(): Promise<Progress>;
@@ -39,7 +41,7 @@ export interface ZooCommand {
   summary: string;
   /** The verbs it answers, e.g. ["train"] or ["train", "generate"]. */
   verbs: string[];
-  /** Its own options, beyond the shared ones (--epochs, --threads, --isa, --backend, --seed, --weights, --bench-steps). */
+  /** Its own options, beyond the shared ones (--epochs, --batch-size, --threads, --isa, --backend, --seed, --weights, --bench-steps). */
   options?: Record<string, { type: "string" | "boolean"; help: string }>;
   /** Runs the verb; resolves to the exit code (0 when omitted). */
   run(ctx: CliContext): Promise<number | void>;

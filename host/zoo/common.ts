@@ -111,22 +111,25 @@ export interface BenchSpec {
   batchSize: number;
   /** Forward, backward and the optimizer's step on one batch; returns the loss. */
   trainStep(): Tensor;
-  /** One forward pass of a batch without the tape; returns the output. */
-  infer(): Tensor;
+  /** One forward pass of a batch without the tape; returns the output (or a promise of it, for inference that reads tokens back as it goes). */
+  infer(): Tensor | Promise<Tensor>;
   /** What a "sample" is, for the rate (default "samples"). */
   unit?: string;
 }
+
+/** An `async` function (its temporaries cannot live in a scope, which ends at its first await). */
+const isAsync = (fn: () => unknown): boolean => fn.constructor?.name === "AsyncFunction";
 
 /**
  * Median and best milliseconds of `fn` over `steps` runs after `warmup`
  * runs, each in its own scope and counted until its result is read back
  * (`await data()`), so a GPU's queued work is inside the time.
  */
-export async function timeSteps(fn: () => Tensor, steps: number, warmup: number): Promise<{ median: number; best: number }> {
+export async function timeSteps(fn: () => Tensor | Promise<Tensor>, steps: number, warmup: number): Promise<{ median: number; best: number }> {
   const ms: number[] = [];
   for (let i = 0; i < warmup + steps; i++) {
     const t0 = performance.now();
-    const out = scope(fn);
+    const out = isAsync(fn) ? await fn() : scope(fn as () => Tensor); // an async fn frees its own temporaries (a scope cannot span awaits)
     await out.data();
     out.dispose();
     if (i >= warmup) ms.push(performance.now() - t0);
@@ -148,7 +151,7 @@ export async function runBench(ctx: CliContext, entry: string, spec: BenchSpec):
   const line = (what: string, t: { median: number; best: number }) =>
     `bench ${entry} ${what}: median ${t.median.toFixed(2)} ms, best ${t.best.toFixed(2)} ms per batch of ${spec.batchSize}, ${Math.round((spec.batchSize * 1000) / t.median)} ${unit}/s`;
   ctx.log(line("train step", await timeSteps(spec.trainStep, steps, warmup)));
-  ctx.log(line("inference", await timeSteps(() => noGrad(spec.infer), steps, warmup)));
+  ctx.log(line("inference", await timeSteps(isAsync(spec.infer) ? spec.infer : () => noGrad(spec.infer as () => Tensor), steps, warmup)));
   ctx.log(`(${steps} steps after ${warmup} warm-up; engine: ${ctx.engine ?? "unknown"})`);
 }
 

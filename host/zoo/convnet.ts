@@ -24,9 +24,9 @@ import { ArrayDataset, DataLoader } from "../data/loader.js";
 import { hflip, randomCropPad, normalizeChannels } from "../data/transforms.js";
 import { readImageFolder, imageFolderDataset, writeFashionMnistFolder, defaultFashionFolder, type LabelledImages } from "../data/folder.js";
 import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
-import { evaluate, fit, LearningRateSchedule, type Callback } from "../train.js";
+import { evaluateAsync, fit, LearningRateSchedule, type Callback } from "../train.js";
 import type { ZooCommand } from "./command.js";
-import { quantizeModelInt8 } from "../deploy.js";
+import { quantizeModelInt8Async } from "../deploy.js";
 import { weightsPath, loadEntryModel, runBench, classifierBench, pct } from "./common.js";
 
 export class ConvNet extends nn.Module {
@@ -111,14 +111,15 @@ function channelStats(set: LabelledImages): { mean: number[]; std: number[] } {
 }
 
 /**
- * Accuracy of `model` on a dataset of images, in batches, without the tape.
+ * Accuracy of `model` on a dataset of images, in batches, without the tape
+ * (evaluateAsync: the predictions are read back with await, so on every backend).
  * @example
  * const testSet = new wg.data.ArrayDataset(wg.rand([6, 1, 8, 8]).dataSync(), [1, 8, 8], Int32Array.of(0, 1, 0, 1, 0, 1));
- * const acc = accuracyOn(new ConvNet(2, 1, 8), testSet); // the fraction right: 0.92… for the trained recipe
+ * const acc = await accuracyOn(new ConvNet(2, 1, 8), testSet); // the fraction right: 0.92… for the trained recipe
  * acc >= 0 && acc <= 1; // true
  */
-export function accuracyOn(model: nn.Module, ds: ArrayDataset, batch = 256): number {
-  return evaluate(model, new DataLoader(ds, { batchSize: batch }), { loss: "crossEntropy" }).accuracy;
+export async function accuracyOn(model: nn.Module, ds: ArrayDataset, batch = 256): Promise<number> {
+  return (await evaluateAsync(model, new DataLoader(ds, { batchSize: batch }), { loss: "crossEntropy" })).accuracy;
 }
 
 /** The test half of an image folder, as the recipe reads it (32×32, three channels). */
@@ -170,8 +171,8 @@ export async function trainConvNet(opts: ConvNetTrainOptions = {}): Promise<Conv
   const timer: Callback = { onStepBegin: (_ctx, step) => void (step % steps === 0 && (e0 = performance.now())) };
   // the test accuracy after every epoch (the seed's printout), outside the epoch's training time
   const score: Callback = {
-    onEpochEnd(_ctx, l) {
-      accuracies.push(accuracyOn(model, test));
+    async onEpochEnd(_ctx, l) {
+      accuracies.push(await accuracyOn(model, test));
       opts.onEpoch?.({ epoch: l.epoch - 1, epochs, loss: l.loss, testAccuracy: accuracies[l.epoch - 1], seconds: sec, samplesPerSec: train.length / sec });
     },
   };
@@ -195,9 +196,9 @@ export async function trainConvNet(opts: ConvNetTrainOptions = {}): Promise<Conv
   });
   const fresh = new ConvNet(trainImages.classes.length);
   fresh.loadStateDict((await loadSafetensors(weightsPath)).tensors);
-  const reloadedAccuracy = accuracyOn(fresh, test);
-  quantizeModelInt8(fresh);
-  const int8Accuracy = accuracyOn(fresh, test);
+  const reloadedAccuracy = await accuracyOn(fresh, test);
+  await quantizeModelInt8Async(fresh);
+  const int8Accuracy = await accuracyOn(fresh, test);
   return {
     int8Accuracy,
     testAccuracy: accuracies[accuracies.length - 1], reloadedAccuracy, accuracies, losses, trainCount: train.length, testCount: test.length,
@@ -234,13 +235,13 @@ export const cli: ZooCommand = {
         throw new Error(`convnet: ${folder}/test has classes [${test.classes}] but the weights were trained on [${settings.classes}]`);
       }
       normalizeChannels(test.images, settings.mean, settings.std, 32 * 32);
-      ctx.log(figure(accuracyOn(model, imageFolderDataset(test)), test.count));
+      ctx.log(figure(await accuracyOn(model, imageFolderDataset(test)), test.count));
       return;
     }
     const progress = await ctx.progress();
     const r = await trainConvNet({
       folder: ctx.values.folder as string | undefined, cacheDir: ctx.values.cache as string | undefined,
-      epochs: ctx.epochs, seed: ctx.seed, augment: !ctx.values["no-augment"], shift: ctx.num(ctx.values.shift, "shift"), cosine: !ctx.values["constant-lr"],
+      epochs: ctx.epochs, batchSize: ctx.batchSize, seed: ctx.seed, augment: !ctx.values["no-augment"], shift: ctx.num(ctx.values.shift, "shift"), cosine: !ctx.values["constant-lr"],
       limitPerClass: ctx.num(ctx.values.limit, "limit"), weightsPath: weightsPath(ctx, "convnet"),
       onStep: progress, log: ctx.log,
       onEpoch: (p) => {

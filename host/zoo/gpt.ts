@@ -25,7 +25,7 @@ import { scope } from "../scope.js";
 import { clipGradNorm, fit, evaluateAsync, LearningRateSchedule } from "../train.js";
 import { crossEntropy } from "../nn/functional.js";
 import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
-import { GPT, generate, inferGPTConfig, loadGPT2Weights, type GPTConfig, type SamplingOptions } from "../models/gpt.js";
+import { GPT, generateAsync, inferGPTConfig, loadGPT2Weights, type GPTConfig, type SamplingOptions } from "../models/gpt.js";
 import type { ZooCommand, ProgressEvent } from "./command.js";
 import { requireWeights, runBench, lossStep, weightsPath, stepRounds } from "./common.js";
 import { importOptional } from "./packages.js";
@@ -146,6 +146,8 @@ export interface GptTrainOptions {
   /** Use only the first N characters of each split (tests). */
   maxChars?: number;
   corpus?: CharCorpus;
+  /** Score only the first this many validation characters (quick runs; default all). */
+  validationChars?: number;
   /** Evaluate on the validation split at the end (default true). */
   evaluate?: boolean;
   /** Steps per progress round (default 50). */
@@ -181,7 +183,7 @@ export interface GptTrainResult {
 export async function trainGptChar(opts: GptTrainOptions = {}): Promise<GptTrainResult> {
   const steps = opts.steps ?? 400, B = opts.batchSize ?? 32, T = opts.context ?? 64, seed = opts.seed ?? 0;
   const corpus = opts.corpus ?? (await loadFortuneCorpus({ maxChars: opts.maxChars }));
-  const { vocab, train, validation } = corpus;
+  const { vocab, train } = corpus, validation = corpus.validation.subarray(0, opts.validationChars ?? corpus.validation.length);
   if (train.length < T + 2) throw new Error(`gpt: the training text has ${train.length} characters, fewer than the context ${T} + 2`);
   manualSeed(seed);
   const config: GPTConfig = { vocabSize: vocab.size, nPositions: T, nEmbd: opts.nEmbd ?? 128, nLayer: opts.nLayer ?? 4, nHead: opts.nHead ?? 4, dropout: opts.dropout ?? 0 };
@@ -304,11 +306,11 @@ export async function loadGptFile(path: string, opts: { nHead?: number } = {}): 
  * @example
  * const vocab = wg.data.CharVocab.fromText("今天天气很好");
  * const model = new wg.models.GPT({ vocabSize: vocab.size, nPositions: 16, nEmbd: 16, nLayer: 1, nHead: 2 });
- * const text = generateText(model, charTokenizer(vocab), "今天", { maxNewTokens: 5, temperature: 0.8, topK: 3, seed: 1 });
+ * const text = await generateText(model, charTokenizer(vocab), "今天", { maxNewTokens: 5, temperature: 0.8, topK: 3, seed: 1 });
  * [...text].length; // 5 (untrained: five characters of the vocabulary at random)
  */
-export function generateText(model: GPT, tokenizer: TextTokenizer, prompt: string, opts: SamplingOptions & { maxNewTokens: number; seed?: number }): string {
-  const ids = generate(model, tokenizer.encode(prompt), { ...opts, stopToken: tokenizer.eot });
+export async function generateText(model: GPT, tokenizer: TextTokenizer, prompt: string, opts: SamplingOptions & { maxNewTokens: number; seed?: number }): Promise<string> {
+  const ids = await generateAsync(model, tokenizer.encode(prompt), { ...opts, stopToken: tokenizer.eot });
   return tokenizer.decode(ids);
 }
 
@@ -324,6 +326,7 @@ export const cli: ZooCommand = {
     steps: { type: "string", help: "gpt: training steps (default 400, about 11 min on 2 busy cores)" },
     prompt: { type: "string", help: `gpt: text to continue (default ${SEED_PROMPT})` },
     tokens: { type: "string", help: "gpt: how many tokens to generate (default 200)" },
+    "test-count": { type: "string", help: "gpt train: score the first N validation characters (default all; quick runs)" },
     temperature: { type: "string", help: "gpt: sampling temperature, 0 = greedy (default 0.8)" },
     "top-k": { type: "string", help: "gpt: keep the k most likely tokens (default 40, 0 = all)" },
     "top-p": { type: "string", help: "gpt: nucleus probability (default 0.95)" },
@@ -342,14 +345,14 @@ export const cli: ZooCommand = {
     const prompt = (v.prompt as string | undefined) ?? SEED_PROMPT;
     if (ctx.verb === "train") {
       const progress = await ctx.progress();
-      const r = await trainGptChar({ steps: ctx.num(v.steps, "steps"), seed: ctx.seed, onProgress: progress });
+      const r = await trainGptChar({ steps: ctx.num(v.steps, "steps"), batchSize: ctx.batchSize, validationChars: ctx.num(v["test-count"], "test-count"), seed: ctx.seed, onProgress: progress });
       progress.stop();
       ctx.log(`${r.model.numParameters()} parameters, vocabulary ${r.vocab.size} characters, ${r.trainTokens} training characters`);
       ctx.log(`${r.losses.length} steps in ${r.seconds.toFixed(1)} s (${r.stepsPerSecond.toFixed(2)} steps/s)`);
       ctx.log(figure(r));
       await saveGptChar(weights, r.model, r.vocab);
       ctx.log(`weights saved to ${weights} (\`webgrad eval gpt\` scores them again, \`webgrad generate gpt\` continues a prompt)`);
-      ctx.log(`${prompt}${generateText(r.model, charTokenizer(r.vocab), prompt, sampling)}`);
+      ctx.log(`${prompt}${await generateText(r.model, charTokenizer(r.vocab), prompt, sampling)}`);
       return 0;
     }
     if (ctx.verb === "bench") {
@@ -382,7 +385,7 @@ export const cli: ZooCommand = {
     const { model, tokenizer } = await loadGptFile(existing(), { nHead: ctx.num(v.heads, "heads") });
     ctx.log(`${weights}: ${model.config.nLayer} layers, width ${model.config.nEmbd}, vocabulary ${model.config.vocabSize}, tokenizer ${tokenizer.name}`);
     const t0 = performance.now();
-    const text = generateText(model, tokenizer, prompt, sampling);
+    const text = await generateText(model, tokenizer, prompt, sampling);
     ctx.log(`${prompt}${text}`);
     ctx.log(`(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     return 0;

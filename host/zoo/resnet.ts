@@ -167,11 +167,14 @@ const resnetOptimizer = (m: nn.Module) => new SGD(m.parameters(), { lr: 0.05, mo
 export const cli: ZooCommand = {
   summary: "Small ResNet (BasicBlock + BatchNorm2d) on a Fashion-MNIST subset, accuracy on the 10,000 test images",
   verbs: ["train", "eval", "bench"],
-  options: { "train-count": { type: "string", help: "training images used (default 12000 of 60000)" } },
+  options: {
+    "train-count": { type: "string", help: "training images used (default 12000 of 60000)" },
+    "test-count": { type: "string", help: "test images scored, the first N (default all 10000; fewer for a quick run)" },
+  },
   async run(ctx) {
     if (ctx.verb !== "train") return fashionEvalOrBench(ctx, "resnet", (s) => new SmallResNet(s.width ?? 16), resnetOptimizer);
     const trainCount = ctx.num(ctx.values["train-count"], "train-count");
-    const r = await trainResnet({ epochs: ctx.epochs, trainCount, seed: ctx.seed, onEpoch: (e, l, s) => ctx.log(`epoch ${e}  loss ${l.toFixed(4)}  ${s.toFixed(0)} s`) });
+    const r = await trainResnet({ epochs: ctx.epochs, trainCount, testCount: ctx.num(ctx.values["test-count"], "test-count"), batchSize: ctx.batchSize, seed: ctx.seed, onEpoch: (e, l, s) => ctx.log(`epoch ${e}  loss ${l.toFixed(4)}  ${s.toFixed(0)} s`) });
     ctx.log(`${fashionFigure(r)}, trained on ${r.trainCount} images, ${r.seconds.toFixed(0)} s`);
     await saveEntryWeights(ctx, "resnet", r.model.stateDict(), { width: 16, testCount: r.testCount });
   },

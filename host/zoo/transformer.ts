@@ -108,38 +108,46 @@ function randomString(random: () => number, minLen: number, maxLen: number): num
 
 /**
  * Greedy decoding: the memory once, then one decoder pass per output token
- * over the growing prefix; stops when every row has emitted EOS.
+ * over the growing prefix; stops when every row has emitted EOS. Each step's
+ * tokens are read back with await (at once on wasm, a readback on WebGPU),
+ * as PyTorch's loop reads them with .tolist().
  * @example
- * const out = greedyDecode(new Seq2SeqTransformer(), [[1, 2, 3], [4, 5]], 10);
+ * const out = await greedyDecode(new Seq2SeqTransformer(), [[1, 2, 3], [4, 5]], 10);
  * out.length; // 2 (one digit list per string: [[3, 2, 1], [5, 4]] once trained on "reverse")
  */
-export function greedyDecode(model: Seq2SeqTransformer, strings: number[][], maxLen: number): number[][] {
+export async function greedyDecode(model: Seq2SeqTransformer, strings: number[][], maxLen: number): Promise<number[][]> {
   const wasTraining = model.training;
   model.eval();
   const B = strings.length;
-  const out = scope(() => noGrad(() => {
-    const src = new Int32Array(B * maxLen);
-    strings.forEach((s, b) => s.forEach((d, i) => (src[b * maxLen + i] = DIGIT0 + d)));
-    const memory = model.encode(tensor(src, { shape: [B, maxLen], dtype: "int32" }));
-    let prefix = tensor(new Int32Array(B).fill(BOS), { shape: [B, 1], dtype: "int32" });
-    const seqs: number[][] = strings.map(() => []);
-    const done = new Array(B).fill(false);
+  const src = new Int32Array(B * maxLen);
+  strings.forEach((s, b) => s.forEach((d, i) => (src[b * maxLen + i] = DIGIT0 + d)));
+  const memory = scope(() => noGrad(() => model.encode(tensor(src, { shape: [B, maxLen], dtype: "int32" }))));
+  let prefix = tensor(new Int32Array(B).fill(BOS), { shape: [B, 1], dtype: "int32" });
+  const seqs: number[][] = strings.map(() => []);
+  const done = new Array(B).fill(false);
+  try {
     for (let step = 0; step <= maxLen && done.some((d) => !d); step++) {
-      const logits = model.decode(prefix, memory);
-      const T = prefix.shape[1];
-      const next = logits.slice(1, T - 1, T).reshape(B, VOCAB).argmax(1);
-      const nv = next.view() as Int32Array;
+      const next = scope(() => noGrad(() => {
+        const T = prefix.shape[1];
+        return model.decode(prefix, memory).slice(1, T - 1, T).reshape(B, VOCAB).argmax(1);
+      }));
+      const nv = await next.data();
       for (let b = 0; b < B; b++) {
         if (done[b]) continue;
         if (nv[b] === EOS) done[b] = true;
         else seqs[b].push(nv[b] - DIGIT0);
       }
-      prefix = cat([prefix, next.reshape(B, 1)], 1);
+      const grown = scope(() => cat([prefix, next.reshape(B, 1)], 1));
+      prefix.dispose();
+      next.dispose();
+      prefix = grown;
     }
-    return seqs;
-  }));
-  model.train(wasTraining);
-  return out;
+  } finally {
+    prefix.dispose();
+    memory.dispose();
+    model.train(wasTraining);
+  }
+  return seqs;
 }
 
 /**
@@ -160,17 +168,17 @@ function heldOutStrings(random: () => number, count: number, minLen: number, max
 /**
  * Exact-sequence and token accuracy of greedy decoding on `tests`.
  * @example
- * const s = scoreSeq2Seq(new Seq2SeqTransformer(), "reverse", [[1, 2, 3]], 10);
+ * const s = await scoreSeq2Seq(new Seq2SeqTransformer(), "reverse", [[1, 2, 3]], 10);
  * s.testCount; // 1
  * s.examples[0].expected; // "321"
  * // s.exactAccuracy is 1 once the model is trained on "reverse"
  */
-export function scoreSeq2Seq(model: Seq2SeqTransformer, task: Seq2SeqTask, tests: number[][], maxLen: number) {
+export async function scoreSeq2Seq(model: Seq2SeqTransformer, task: Seq2SeqTask, tests: number[][], maxLen: number) {
   let exact = 0, tokOk = 0, tokAll = 0;
   const examples: { input: string; output: string; expected: string }[] = [];
   for (let i = 0; i < tests.length; i += 250) {
     const chunk = tests.slice(i, i + 250);
-    const pred = greedyDecode(model, chunk, maxLen);
+    const pred = await greedyDecode(model, chunk, maxLen);
     chunk.forEach((s, j) => {
       const want = target(task, s), got = pred[j];
       if (got.join() === want.join()) exact++;
@@ -248,7 +256,7 @@ export async function trainTransformer(opts: TransformerTrainOptions = {}): Prom
     onEpoch: (l) => opts.onLog?.(roundEnd(l.epoch, every, steps), l.loss, (performance.now() - t0) / 1000),
   });
   const seconds = (performance.now() - t0) / 1000, losses = history.map((l) => l.loss);
-  const score = scoreSeq2Seq(model, task, [...heldOut.values()], maxLen);
+  const score = await scoreSeq2Seq(model, task, [...heldOut.values()], maxLen);
   return { task, ...score, steps, seconds, losses, model };
 }
 
@@ -262,12 +270,13 @@ export const cli: ZooCommand = {
   options: {
     task: { type: "string", help: "reverse (default) or sort" },
     steps: { type: "string", help: "training steps (default: the recipe's)" },
+    "test-count": { type: "string", help: "held-out strings scored (default 1000; fewer for a quick run)" },
   },
   async run(ctx) {
     if (ctx.verb === "eval") {
       const { model, settings: s } = await loadEntryModel(ctx, "transformer", (s) => new Seq2SeqTransformer(s.dModel, 4, s.layers, 2 * s.dModel));
       const tests = [...heldOutStrings(rng(s.seed + 7), s.testCount, s.minLen, s.maxLen).values()];
-      ctx.log(figure(s.task, scoreSeq2Seq(model, s.task, tests, s.maxLen)));
+      ctx.log(figure(s.task, await scoreSeq2Seq(model, s.task, tests, s.maxLen)));
       return;
     }
     if (ctx.verb === "bench") {
@@ -281,8 +290,8 @@ export const cli: ZooCommand = {
           const logits = model.forward(tensor(b.src, { shape: [bs, maxLen], dtype: "int32" }), tensor(b.tgtIn, { shape: [bs, T], dtype: "int32" }));
           return nn.crossEntropy(logits.reshape(bs * T, VOCAB), tensor(b.tgtOut, { dtype: "int32" }));
         }),
-        // greedy decoding of the whole batch, as eval runs it (it reads each token back, so it is synchronous)
-        infer: () => tensor(greedyDecode(model, strings, maxLen).map((s) => s.length)),
+        // greedy decoding of the whole batch, as eval runs it (each token is read back before the next step)
+        infer: async () => tensor((await greedyDecode(model, strings, maxLen)).map((s) => s.length)),
         unit: "strings",
       });
     }
@@ -290,7 +299,7 @@ export const cli: ZooCommand = {
     if (task !== "reverse" && task !== "sort") throw new Error(`transformer: --task must be reverse or sort, got ${task}`);
     const steps = ctx.num(ctx.values.steps, "steps") ?? (ctx.epochs ? ctx.epochs * 500 : undefined);
     const seed = ctx.seed ?? 0;
-    const r = await trainTransformer({ task, steps, seed, onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(4)}  ${sec.toFixed(0)} s`) });
+    const r = await trainTransformer({ task, steps, seed, batchSize: ctx.batchSize, testCount: ctx.num(ctx.values["test-count"], "test-count"), onLog: (s, l, sec) => ctx.log(`step ${s}  loss ${l.toFixed(4)}  ${sec.toFixed(0)} s`) });
     for (const e of r.examples) ctx.log(`${e.input} → ${e.output} (expected ${e.expected})`);
     ctx.log(`${figure(r.task, r)}, ${r.steps} steps in ${r.seconds.toFixed(0)} s`);
     await saveEntryWeights(ctx, "transformer", r.model.stateDict(), { task, seed, minLen: 1, maxLen: 10, dModel: 64, layers: 2, testCount: r.testCount });

@@ -86,11 +86,14 @@ function vitOptimizer(model: nn.Module, lr = 2e-3) {
 export const cli: ZooCommand = {
   summary: "Tiny ViT (7×7 patches, 4 pre-norm layers) on a Fashion-MNIST subset, accuracy on the 10,000 test images",
   verbs: ["train", "eval", "bench"],
-  options: { "train-count": { type: "string", help: "training images used (default 12000 of 60000)" } },
+  options: {
+    "train-count": { type: "string", help: "training images used (default 12000 of 60000)" },
+    "test-count": { type: "string", help: "test images scored, the first N (default all 10000; fewer for a quick run)" },
+  },
   async run(ctx) {
     if (ctx.verb !== "train") return fashionEvalOrBench(ctx, "vit", () => new TinyViT(), (m) => vitOptimizer(m));
     const trainCount = ctx.num(ctx.values["train-count"], "train-count");
-    const r = await trainVit({ epochs: ctx.epochs, trainCount, seed: ctx.seed, onEpoch: (e, l, s) => ctx.log(`epoch ${e}  loss ${l.toFixed(4)}  ${s.toFixed(0)} s`) });
+    const r = await trainVit({ epochs: ctx.epochs, trainCount, testCount: ctx.num(ctx.values["test-count"], "test-count"), batchSize: ctx.batchSize, seed: ctx.seed, onEpoch: (e, l, s) => ctx.log(`epoch ${e}  loss ${l.toFixed(4)}  ${s.toFixed(0)} s`) });
     ctx.log(`${fashionFigure(r)}, trained on ${r.trainCount} images, ${r.seconds.toFixed(0)} s`);
     await saveEntryWeights(ctx, "vit", r.model.stateDict(), { testCount: r.testCount });
   },
