@@ -175,13 +175,16 @@ function tolOf(group: string, c: Case): Tol {
   return DEFAULT_TOL;
 }
 
-async function runFn(c: Case, tol: Tol): Promise<void> {
-  const f = lookup(c.fn)!;
-  const { outs, grads } = wg.scope(() => {
+/**
+ * Runs `call` on the case's inputs (made, and viewed as PyTorch viewed them) and
+ * backpropagates Σ outᵢ·wᵢ, PyTorch's loss for the case: the outputs and each
+ * input's gradient (null where PyTorch has none).
+ */
+function forwardBackward(c: Case, call: (args: unknown[]) => unknown): { outs: wg.Tensor[]; grads: (wg.Tensor | null)[] } {
+  return wg.scope(() => {
     const leaves = c.inputs.map(makeInput);
     const xs = leaves.map((l, i) => viewOf(l, c.inputs[i]));
-    const args = resolveArg(c.args, xs) as unknown[];
-    const outs = tensorsOf(f.value.apply(f.owner, args));
+    const outs = tensorsOf(call(resolveArg(c.args, xs) as unknown[]));
     let loss: wg.Tensor | null = null;
     outs.forEach((o, k) => {
       const w = c.w[k];
@@ -196,10 +199,20 @@ async function runFn(c: Case, tol: Tol): Promise<void> {
     }
     return { outs, grads };
   });
+}
+
+/** The outputs and input gradients against PyTorch's. */
+async function compareOutputs(c: Case, outs: wg.Tensor[], grads: (wg.Tensor | null)[], tol: Tol): Promise<void> {
+  if (outs.length !== c.outputs.length) throw new Error(`${outs.length} outputs, PyTorch gives ${c.outputs.length}`);
+  for (let k = 0; k < outs.length; k++) await compare(outs[k], c.outputs[k], tol, `output ${k}`);
+  if (c.grads) for (let i = 0; i < c.inputs.length; i++) if (c.inputs[i].grad) await compare(grads[i], c.grads[i], tol, `gradient of input ${i}`);
+}
+
+async function runFn(c: Case, tol: Tol): Promise<void> {
+  const f = lookup(c.fn)!;
+  const { outs, grads } = forwardBackward(c, (args) => f.value.apply(f.owner, args));
   try {
-    if (outs.length !== c.outputs.length) throw new Error(`${outs.length} outputs, PyTorch gives ${c.outputs.length}`);
-    for (let k = 0; k < outs.length; k++) await compare(outs[k], c.outputs[k], tol, `output ${k}`);
-    if (c.grads) for (let i = 0; i < c.inputs.length; i++) if (c.inputs[i].grad) await compare(grads[i], c.grads[i], tol, `gradient of input ${i}`);
+    await compareOutputs(c, outs, grads, tol);
   } finally {
     for (const t of [...outs, ...grads]) t?.dispose();
   }
@@ -212,29 +225,9 @@ async function runModule(c: Case, tol: Tol): Promise<void> {
   try {
     m.loadStateDict(asLoadable(c.state), { strict: true });
     m.train(c.train);
-    const { outs, grads } = wg.scope(() => {
-      const leaves = c.inputs.map(makeInput);
-      const xs = leaves.map((l, i) => viewOf(l, c.inputs[i]));
-      const args = resolveArg(c.args, xs) as unknown[];
-      const outs = tensorsOf((m as any).forward(...args));
-      let loss: wg.Tensor | null = null;
-      outs.forEach((o, k) => {
-        const w = c.w[k];
-        if (!w || !o.requiresGrad) return;
-        const term = o.mul(wg.tensor(values(w), { shape: w.shape })).sum();
-        loss = loss ? loss.add(term) : term;
-      });
-      let grads: (wg.Tensor | null)[] = [];
-      if (c.grads && loss) {
-        (loss as wg.Tensor).backward();
-        grads = leaves.map((l, i) => (c.inputs[i].grad ? l.grad ?? null : null));
-      }
-      return { outs, grads };
-    });
+    const { outs, grads } = forwardBackward(c, (args) => (m as any).forward(...args));
     try {
-      if (outs.length !== c.outputs.length) throw new Error(`${outs.length} outputs, PyTorch gives ${c.outputs.length}`);
-      for (let k = 0; k < outs.length; k++) await compare(outs[k], c.outputs[k], tol, `output ${k}`);
-      if (c.grads) for (let i = 0; i < c.inputs.length; i++) if (c.inputs[i].grad) await compare(grads[i], c.grads[i], tol, `gradient of input ${i}`);
+      await compareOutputs(c, outs, grads, tol);
       const params = Object.fromEntries(m.namedParameters());
       for (const [k, g] of Object.entries(c.paramGrads ?? {})) {
         if (!params[k]) throw new Error(`PyTorch's parameter ${k} is not a webgrad parameter`);
