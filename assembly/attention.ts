@@ -28,7 +28,7 @@
 //   blocks of 8–32 and key blocks of 32–128 (backward 16–64 × 32–64) are all
 //   within 1%; 16×64 and 32×64 keep the working set in L1/L2. About a quarter
 //   of the forward is the softmax (exp4 per score), the rest the two products.
-import { madd, exp4, exp1, hsum4, hmax4 } from "./simd";
+import { madd, exp4Clamped as exp4, exp1, hsum4, hmax4 } from "./simd";
 
 /** Forward: query rows per block, keys per block. */
 const FQ: i32 = 16;

@@ -37,21 +37,20 @@ import { UNARY_NEG, UNARY_EXP, UNARY_LOG, UNARY_SQRT, UNARY_ABS, UNARY_RELU, UNA
   if (op == UNARY_SQUARE) return f32x4.mul(x, x);
   if (op == UNARY_RSQRT) return f32x4.div(one, f32x4.sqrt(x));
   if (op == UNARY_RECIPROCAL) return f32x4.div(one, x);
-  if (op == UNARY_SIN) return sincos4(x, false);
-  if (op == UNARY_COS) return sincos4(x, true);
-  // x/(1 + e^{…}): exp4 clamps its argument, so far left (where the true value is
-  // below 1e-36) the quotient would not vanish for huge |x|; those lanes give 0.
-  if (op == UNARY_GELU_TANH) {
-    const r = f32x4.div(x, f32x4.add(one, geluTanhExp4(x)));
-    return v128.andnot(r, f32x4.lt(x, f32x4.splat(-10.0)));
+  if (op == UNARY_SIN || op == UNARY_COS) {
+    const r = sincos4(x, op == UNARY_COS);
+    // sincos4's π/4 reduction in three f32 parts holds to |x| ≈ 8192; beyond it (rare: one compare
+    // per vector) the lanes are redone in f64 with a full (Payne–Hanek) reduction, as PyTorch's sinf
+    const far = f32x4.gt(f32x4.abs(x), f32x4.splat(8192.0));
+    return v128.any_true(far) ? sinCosFar(x, r, far, op == UNARY_COS) : r;
   }
-  if (op == UNARY_SILU) {
-    const r = f32x4.div(x, f32x4.add(one, exp4(f32x4.neg(x))));
-    return v128.andnot(r, f32x4.lt(x, f32x4.splat(-88.0)));
-  }
+  // x/(1 + e^{…}): far left e^{…} overflows to inf, so the quotient is −0, and −inf/inf
+  // is NaN, as PyTorch's x·sigmoid(x) at −inf
+  if (op == UNARY_GELU_TANH) return f32x4.div(x, f32x4.add(one, geluTanhExp4(x)));
+  if (op == UNARY_SILU) return f32x4.div(x, f32x4.add(one, exp4(f32x4.neg(x))));
   if (op == UNARY_SIGN) {
     const s = v128.or(v128.and(f32x4.gt(x, zero), one), v128.and(f32x4.lt(x, zero), f32x4.splat(-1.0)));
-    return v128.bitselect(x, s, f32x4.ne(x, x)); // NaN stays NaN
+    return s; // sign(NaN) = 0, as torch.sign (1.13)
   }
   if (op == UNARY_HARDSWISH) {
     // x·relu6(x + 3)/6, in PyTorch's order (product, then the division); a NaN stays NaN
@@ -63,6 +62,20 @@ import { UNARY_NEG, UNARY_EXP, UNARY_LOG, UNARY_SQRT, UNARY_ABS, UNARY_RELU, UNA
   if (op == UNARY_ROUND) return f32x4.nearest(x); // ties to even, as torch.round
   if (op == UNARY_TRUNC) return f32x4.trunc(x);
   return f32x4.splat(NaN);
+}
+
+/** r with its `far` lanes replaced by sin (cos) of x computed in f64 (no scratch memory: threads share it). */
+// @ts-ignore: decorator
+@inline function sinCosFar(x: v128, r: v128, far: v128, isCos: bool): v128 {
+  if (i32x4.extract_lane(far, 0) != 0) r = f32x4.replace_lane(r, 0, sinCos64(f32x4.extract_lane(x, 0), isCos));
+  if (i32x4.extract_lane(far, 1) != 0) r = f32x4.replace_lane(r, 1, sinCos64(f32x4.extract_lane(x, 1), isCos));
+  if (i32x4.extract_lane(far, 2) != 0) r = f32x4.replace_lane(r, 2, sinCos64(f32x4.extract_lane(x, 2), isCos));
+  if (i32x4.extract_lane(far, 3) != 0) r = f32x4.replace_lane(r, 3, sinCos64(f32x4.extract_lane(x, 3), isCos));
+  return r;
+}
+
+function sinCos64(x: f32, isCos: bool): f32 {
+  return <f32>(isCos ? Math.cos(<f64>x) : Math.sin(<f64>x));
 }
 
 /** Whether the backward of `op` reads y = f(x) (it never reads y otherwise). */
@@ -85,7 +98,7 @@ import { UNARY_NEG, UNARY_EXP, UNARY_LOG, UNARY_SQRT, UNARY_ABS, UNARY_RELU, UNA
     const s = v128.or(v128.and(f32x4.gt(x, zero), one), v128.and(f32x4.lt(x, zero), f32x4.splat(-1.0)));
     return f32x4.mul(dy, s);
   }
-  if (op == UNARY_RELU) return v128.and(dy, f32x4.gt(x, zero));
+  if (op == UNARY_RELU) return v128.andnot(dy, f32x4.le(x, zero)); // a NaN passes dy on, as PyTorch's threshold_backward
   if (op == UNARY_SIGMOID) return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(one, y)));
   if (op == UNARY_TANH) return f32x4.mul(dy, nmadd1(y, y, one));
   if (op == UNARY_GELU) {
@@ -96,26 +109,29 @@ import { UNARY_NEG, UNARY_EXP, UNARY_LOG, UNARY_SQRT, UNARY_ABS, UNARY_RELU, UNA
   if (op == UNARY_SQUARE) return f32x4.mul(dy, f32x4.add(x, x));
   if (op == UNARY_RSQRT) return f32x4.mul(f32x4.mul(dy, f32x4.splat(-0.5)), f32x4.mul(f32x4.mul(y, y), y));
   if (op == UNARY_RECIPROCAL) return f32x4.neg(f32x4.mul(dy, f32x4.mul(y, y)));
-  if (op == UNARY_SIN) return f32x4.mul(dy, sincos4(x, true));
-  if (op == UNARY_COS) return f32x4.neg(f32x4.mul(dy, sincos4(x, false)));
+  if (op == UNARY_SIN) return f32x4.mul(dy, unary4(UNARY_COS, x));
+  if (op == UNARY_COS) return f32x4.neg(f32x4.mul(dy, unary4(UNARY_SIN, x)));
   if (op == UNARY_GELU_TANH) {
     // s = sigmoid(2u), 1 − s = e·s with e = e^{-2u}: d/dx = s + 2x·s(1−s)·u'
     const e = geluTanhExp4(x);
     const s = f32x4.div(one, f32x4.add(one, e));
+    // 1 − s = e·s, 0 where e overflows (there s = 0, and PyTorch's s·(1 − s) is 0)
+    const es = v128.andnot(f32x4.mul(e, s), f32x4.eq(e, f32x4.splat(Infinity)));
     const du = madd(f32x4.mul(x, x), f32x4.splat(0.2140644427938225), f32x4.splat(1.5957691216057308)); // 2u'
-    return f32x4.mul(dy, madd(f32x4.mul(x, f32x4.mul(f32x4.mul(s, e), s)), du, s));
+    return f32x4.mul(dy, madd(f32x4.mul(x, f32x4.mul(s, es)), du, s));
   }
   if (op == UNARY_SILU) {
     // s·(1 + x·(1 − s)), 1 − s = e·s with e = e^{-x}
     const e = exp4(f32x4.neg(x));
     const s = f32x4.div(one, f32x4.add(one, e));
-    return f32x4.mul(dy, f32x4.mul(s, madd(x, f32x4.mul(e, s), one)));
+    const es = v128.andnot(f32x4.mul(e, s), f32x4.eq(e, f32x4.splat(Infinity))); // 1 − s, as gelu_tanh's
+    return f32x4.mul(dy, f32x4.mul(s, madd(x, es, one)));
   }
   if (op == UNARY_SIGN) return zero;
   if (op == UNARY_HARDSWISH) {
     // PyTorch's: 0 below −3, dy·(x/3 + ½) on [−3, 3], dy above 3
     const mid = f32x4.mul(dy, f32x4.add(f32x4.div(x, f32x4.splat(3.0)), f32x4.splat(0.5)));
-    const upper = v128.bitselect(mid, dy, f32x4.le(x, f32x4.splat(3.0)));
+    const upper = v128.bitselect(mid, dy, v128.or(f32x4.le(x, f32x4.splat(3.0)), f32x4.ne(x, x))); // NaN: NaN
     return v128.andnot(upper, f32x4.lt(x, f32x4.splat(-3.0)));
   }
   // step functions: gradient 0 everywhere, as PyTorch

@@ -3,7 +3,8 @@
 // exp4 in simd.ts (softmax, attention and the optimizers use it too).
 //
 // Cephes-style ranges and coefficients, all within a few ulp on their documented ranges:
-//   exp         exp4 from simd.ts (< 2 ulp on [-87, 88], clamped outside).
+//   exp         exp4 from simd.ts (< 2 ulp on [-87, 88.7], C's inf, denormals and 0 outside);
+//               sigmoid, tanh and Φ use exp4Clamped (their results do not need its ends).
 //   log         mantissa in [√½, √2), degree-9 polynomial for log(1+f) (Cephes logf).
 //   tanh        odd polynomial for |x| < 0.625, 1 − 2/(e^{2|x|}+1) above.
 //   sigmoid     1/(1 + e^{-x});  silu = x·sigmoid(x).
@@ -15,7 +16,7 @@
 //               relative accuracy instead of cancelling in 1 + erf(x/√2).
 //   gelu_tanh   0.5·x·(1 + tanh(u)) = x·sigmoid(2u), u = √(2/π)(x + 0.044715x³),
 //               written as a sigmoid for the same reason.
-import { madd, exp4 } from "./simd";
+import { madd, exp4, exp4Clamped } from "./simd";
 
 const SIGN_MASK: i32 = 0x80000000;
 
@@ -60,7 +61,7 @@ const SIGN_MASK: i32 = 0x80000000;
 // @ts-ignore: decorator
 @inline export function sigmoid4(x: v128): v128 {
   const one = f32x4.splat(1.0);
-  return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(x))));
+  return f32x4.div(one, f32x4.add(one, exp4Clamped(f32x4.neg(x))));
 }
 
 /** tanh on four lanes. */
@@ -77,7 +78,7 @@ const SIGN_MASK: i32 = 0x80000000;
   p = madd(p, z, f32x4.splat(-3.33332819422e-1));
   const small = madd(f32x4.mul(p, z), x, x);
   // Otherwise 1 − 2/(e^{2|x|} + 1) with the sign of x (exp4 clamps, so large |x| gives ±1).
-  const e = exp4(f32x4.add(ax, ax));
+  const e = exp4Clamped(f32x4.add(ax, ax));
   let large = f32x4.sub(one, f32x4.div(f32x4.splat(2.0), f32x4.add(e, one)));
   large = v128.or(large, v128.and(x, i32x4.splat(SIGN_MASK)));
   return v128.bitselect(small, large, f32x4.lt(ax, f32x4.splat(0.625)));
@@ -133,7 +134,7 @@ const SIGN_MASK: i32 = 0x80000000;
   p = madd(p, t, f32x4.splat(1.00002368));
   p = madd(p, t, f32x4.splat(-1.26551223));
   p = f32x4.sub(p, f32x4.mul(z, z));
-  return f32x4.mul(f32x4.mul(t, f32x4.splat(0.5)), exp4(p));
+  return f32x4.mul(f32x4.mul(t, f32x4.splat(0.5)), exp4Clamped(p));
 }
 
 /** Φ(x), the standard normal CDF: ½·(1 + erf(x/√2)). */

@@ -21,13 +21,17 @@
 /**
  * e^x on four lanes. Cody–Waite range reduction x = n·ln2 + r, |r| ≤ ln2/2,
  * a degree-6 polynomial for e^r, and 2^n built in the exponent bits.
- * Relative error below 2 ulp over [-87, 88]; inputs are clamped to that range,
- * so -inf gives 0 (up to 2^-126) and +inf gives a large finite value.
+ * Relative error below 2 ulp over [-87, 88.72]; below -87.3 the result is a
+ * denormal (gradual underflow), from about -103.98 it is 0, above 88.7228 it is
+ * inf, and NaN gives NaN: PyTorch's (C's) expf at every special value.
  */
 // @ts-ignore: decorator
 @inline export function exp4(x: v128): v128 {
-  // pmin/pmax (one instruction each on x86; min/max need several for their NaN rules); NaN passes through
-  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(88.3762626647949)), f32x4.splat(-87.3365478515625));
+  // pmin/pmax (one instruction each on x86; min/max need several for their NaN rules); NaN passes through.
+  // The clamp is just outside exp's finite range (e^88.7228… is FLT_MAX's neighbour, e^-103.97… the
+  // smallest denormal): e^89 overflows to inf and e^-104 rounds to 0 in the last multiply, so ±inf and
+  // every argument beyond give PyTorch's inf and 0 with no select.
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(89.0)), f32x4.splat(-104.0));
   // n = round(x / ln2)
   let fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
   // r = x - n*ln2, in two parts for precision
@@ -41,10 +45,37 @@
   p = madd(p, r, f32x4.splat(5.0000001201e-1));
   const r2 = f32x4.mul(r, r);
   p = madd(p, r2, f32x4.add(r, f32x4.splat(1.0)));
-  // 2^n: (n + 127) << 23
+  // 2^n as 2^h·2^(n−h), h = n >> 1: both factors normal for n in [−150, 129], so e^x reaches
+  // FLT_MAX above and underflows gradually through the denormals below (one rounding, the last)
   const n = i32x4.trunc_sat_f32x4_s(fx);
-  const pow2n = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
-  return f32x4.mul(p, pow2n);
+  const h = i32x4.shr_s(n, 1);
+  const pow2h = i32x4.shl(i32x4.add(h, i32x4.splat(127)), 23);
+  const pow2m = i32x4.shl(i32x4.add(i32x4.sub(n, h), i32x4.splat(127)), 23);
+  return f32x4.mul(f32x4.mul(p, pow2m), pow2h);
+}
+
+/**
+ * e^x on four lanes, clamped: as exp4 on [-87.3, 88.37] (the range where 2^n fits one exponent
+ * field), the ends outside it: -inf gives 2^-126, not 0, and +inf a large finite value. For the
+ * callers whose arguments are ≤ 0 and whose results only add up (softmax, attention) or pass
+ * through 1/(1 + e) (sigmoid, tanh, Φ): a few ops fewer per vector than exp4's full range.
+ */
+// @ts-ignore: decorator
+@inline export function exp4Clamped(x: v128): v128 {
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(88.3762626647949)), f32x4.splat(-87.3365478515625));
+  let fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  r = f32x4.add(r, f32x4.mul(fx, f32x4.splat(2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = madd(p, r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  const r2 = f32x4.mul(r, r);
+  p = madd(p, r2, f32x4.add(r, f32x4.splat(1.0)));
+  const n = i32x4.trunc_sat_f32x4_s(fx);
+  return f32x4.mul(p, i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23));
 }
 
 /** Horizontal sum of four lanes. */

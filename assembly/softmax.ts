@@ -11,7 +11,7 @@
 // sums added once at the end (the order is fixed by cols, not by threads).
 //
 // A row whose max is −inf (every entry masked) gives NaN, as PyTorch does.
-import { exp4, exp1, hsum4, hmax4, madd } from "./simd";
+import { exp4Clamped as exp4, exp1, hsum4, hmax4, madd } from "./simd";
 
 // @ts-ignore: decorator
 @inline function at(base: usize, i: i32): usize {
@@ -70,6 +70,15 @@ import { exp4, exp1, hsum4, hmax4, madd } from "./simd";
   for (; i < n; i++) store<f32>(at(y, i), load<f32>(at(x, i)) * a + b);
 }
 
+/** y = (x − m) − l, two roundings as PyTorch's log_softmax (y may equal x). */
+// @ts-ignore: decorator
+@inline function shift2(x: usize, y: usize, n: i32, m: f32, l: f32): void {
+  const vm = f32x4.splat(m), vl = f32x4.splat(l);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(y, i), f32x4.sub(f32x4.sub(v128.load(at(x, i)), vm), vl));
+  for (; i < n; i++) store<f32>(at(y, i), (load<f32>(at(x, i)) - m) - l);
+}
+
 /** Σ a[i]·b[i]. */
 // @ts-ignore: decorator
 @inline function dot(a: usize, b: usize, n: i32): f32 {
@@ -113,8 +122,8 @@ export function log_softmax_f32(x: usize, y: usize, rows: i32, cols: i32): void 
   for (let r = 0; r < rows; r++) {
     const xr = at(x, r * cols), yr = at(y, r * cols);
     const mx = rowMax(xr, cols);
-    const lse = mx + Mathf.log(expShiftSumOnly(xr, cols, mx));
-    affine(xr, yr, cols, 1, -lse);
+    // (x − max) − log Σ, PyTorch's order: x − (max + log Σ) loses the low bits of x − max when |max| is large
+    shift2(xr, yr, cols, mx, Mathf.log(expShiftSumOnly(xr, cols, mx)));
   }
 }
 

@@ -48,7 +48,7 @@ declare module "./tensor.js" {
     silu(): Tensor;
     sin(): Tensor;
     cos(): Tensor;
-    clamp(lo: number, hi: number): Tensor;
+    clamp(lo?: number | null, hi?: number | null): Tensor;
     float(): Tensor;
     int(): Tensor;
     // ---- shape ----
@@ -146,7 +146,7 @@ P.gelu = function (this: Tensor, approximate: "none" | "tanh" = "none") { return
 P.silu = function (this: Tensor, ) { return ops.silu(this); };
 P.sin = function (this: Tensor, ) { return ops.sin(this); };
 P.cos = function (this: Tensor, ) { return ops.cos(this); };
-P.clamp = function (this: Tensor, lo: number, hi: number) { return ops.clamp(this, lo, hi); };
+P.clamp = function (this: Tensor, lo?: number | null, hi?: number | null) { return ops.clamp(this, lo, hi); };
 P.float = function (this: Tensor, ) { return ops.cast(this, "float32"); };
 P.int = function (this: Tensor, ) { return ops.cast(this, "int32"); };
 P.reshape = function (this: Tensor, ...shape: (number | number[])[]) { return ops.reshape(this, shape.flat()); };

@@ -22,7 +22,8 @@ stored data is the contiguous base tensor (the leaf), and both PyTorch and
 webgrad are handed the permuted view of it; gradients are the leaf's.
 
 Groups: ops, reductions, shape, nn (functional, losses, layers), optim,
-schedules. Cases for what PyTorch has and webgrad lacks are generated too,
+schedules, special (every element-wise op, reduction, softmax and loss at
+±0, ±inf, NaN, denormals, huge and tiny values). Cases for what PyTorch has and webgrad lacks are generated too,
 under the camelCase names webgrad should give them; the test skips them until
 the name exists (issue 15).
 
@@ -667,6 +668,131 @@ def sched_cases():
                lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=1), 10, metrics=[1.0, 0.9, 0.95, 0.97, 0.96, 0.8, 0.85, 0.9, 0.91, 0.7])
 
 
+# ---------------------------------------------------------------- special values
+
+INF, NAN = float("inf"), float("nan")
+# ±0, ±inf, NaN, denormals, huge, tiny, halves, exp's overflow/underflow edges, ±100
+SPECIAL = [0.0, -0.0, INF, -INF, NAN, 3e38, -3e38, 1e-30, -1e-30, 0.5, -0.5, 1.5, -2.5,
+           100.0, -100.0, 88.8, -88.8, -104.0, 1e4, -1e4, 1e-20, -7.0]
+# denormals (and the smallest normal) on their own: a GPU may flush them to ±0 (WGSL allows it)
+DENORMAL = [1e-40, -1e-40, 1e-45, -1e-45, 1.17549435e-38, -1.17549435e-38, 5e-39, -5e-39]
+
+
+def sv(values, grad=True):
+    return In((len(values),), value=torch.tensor(values, dtype=torch.float32), grad=grad)
+
+
+def special_cases():
+    """Every element-wise op, reduction, softmax and loss at ±0, ±inf, NaN, denormals, huge and tiny values.
+    Vectors of 17+ elements reach both the wasm kernels' SIMD body and their scalar tail."""
+    G = "special"
+    NF = "nn.functional."
+    unary = {
+        "neg": torch.neg, "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "rsqrt": torch.rsqrt, "abs": torch.abs,
+        "square": torch.square, "reciprocal": torch.reciprocal, "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+        "gelu": F.gelu, "silu": F.silu, "hardswish": F.hardswish, "sin": torch.sin, "cos": torch.cos, "sign": torch.sign,
+        "floor": torch.floor, "ceil": torch.ceil, "round": torch.round, "trunc": torch.trunc,
+    }
+    for op, f in unary.items():
+        # sin/cos of ±3e38 have a case of their own (huge arguments), below
+        fn_case(G, f"{op} special values", {"fn": op, "args": [T(0)]}, f, [sv([v for v in SPECIAL if abs(v) != 3e38] if op in ("sin", "cos") else SPECIAL)])
+        fn_case(G, f"{op} denormals", {"fn": op, "args": [T(0)]}, f, [sv(DENORMAL)])
+    fn_case(G, "gelu tanh special values", {"fn": "gelu", "args": [T(0), "tanh"]}, lambda x: F.gelu(x, approximate="tanh"), [sv(SPECIAL)])
+    fn_case(G, "leakyRelu special values", {"fn": NF + "leakyRelu", "args": [T(0), 0.1]}, lambda x: F.leaky_relu(x, 0.1), [sv(SPECIAL)])
+    # halves (round: half to even) and values past 2^23, where every float is an integer
+    rnd = [-3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, -0.49999997, 0.49999997, 4194304.5, -4194304.5, 8388609.0, -8388609.0,
+           1e30, -1e30, 3e38, -0.0, NAN, INF, -INF]
+    for op in ("floor", "ceil", "round", "trunc", "sign", "abs"):
+        fn_case(G, f"{op} halves and large values", {"fn": op, "args": [T(0)]}, getattr(torch, op), [sv(rnd)])
+    # sin and cos far from 0, where the range reduction needs more than float32's bits of π
+    for op in ("sin", "cos"):
+        fn_case(G, f"{op} huge arguments", {"fn": op, "args": [T(0)]}, getattr(torch, op),
+                [sv([3e38, -3e38, 1e30, 1e20, -1e10, 123456.7, 1e6, 8193.0, 65536.0, 1.5e7, 3.1e8, -2.0, 0.5])])
+    # exp at its edges: overflow to inf, underflow through the denormals to 0
+    fn_case(G, "exp overflow/underflow", {"fn": "exp", "args": [T(0)]}, torch.exp,
+            [sv([88.7, 88.72, 88.73, 89.0, 1e4, -87.3, -88.0, -100.0, -103.0, -103.98, -104.0, -1e4, INF, -INF, NAN, 0.0, -0.0])])
+    # log, sqrt, rsqrt, reciprocal of negatives, zeros and denormals
+    neg = [-1.0, -0.0, 0.0, 1.17549435e-38, 1e-30, 3e38, INF, -INF, NAN, 1.0, 2.0, 0.25, 1e-20, 7.0]
+    for op in ("log", "sqrt", "rsqrt", "reciprocal"):
+        fn_case(G, f"{op} negative, zero, denormal", {"fn": op, "args": [T(0)]}, getattr(torch, op), [sv(neg)])
+    for op, f in (("sigmoid", torch.sigmoid), ("tanh", torch.tanh), ("silu", F.silu), ("gelu", F.gelu)):
+        fn_case(G, f"{op} at ±100, ±1e4, ±inf", {"fn": op, "args": [T(0)]}, f,
+                [sv([100.0, -100.0, 1e4, -1e4, 20.0, -20.0, 10.0, -10.0, INF, -INF, NAN, 0.0, -0.0, 1e-30])])
+
+    # binary ops: inf - inf, 0 · inf, 0 / 0, x / ±0, NaN on either side
+    a = [INF, INF, -INF, 0.0, 0.0, -0.0, 1.0, -1.0, 0.0, NAN, 1.0, 3e38, -3e38, 1e-30, 2.0, NAN, INF, -0.0]
+    b = [INF, -INF, -INF, INF, 0.0, 0.0, 0.0, 0.0, -0.0, 1.0, NAN, 3e38, 3e38, 1e-30, -0.0, NAN, 0.0, -0.0]
+    for op in ("add", "sub", "mul", "div", "maximum", "minimum"):
+        fn_case(G, f"{op} special pairs", {"fn": op, "args": [T(0), T(1)]}, getattr(torch, op), [sv(a), sv(b)])
+    fn_case(G, "maximum NaN, scalar", {"fn": "maximum", "args": [T(0), 0.5]}, lambda x: torch.maximum(x, torch.tensor(0.5)), [sv(SPECIAL)])
+    fn_case(G, "minimum NaN, scalar", {"fn": "minimum", "args": [T(0), 0.5]}, lambda x: torch.minimum(x, torch.tensor(0.5)), [sv(SPECIAL)])
+    for op in ("eq", "ne", "lt", "le", "gt", "ge"):
+        fn_case(G, f"{op} special pairs", {"fn": op, "args": [T(0), T(1)]}, getattr(torch, op), [sv(a, False), sv(b, False)])
+    fn_case(G, "clamp with NaN", {"fn": "clamp", "args": [T(0), -1.0, 1.0]}, lambda x: torch.clamp(x, -1.0, 1.0), [sv(SPECIAL)])
+    fn_case(G, "clamp min only with NaN", {"fn": "clamp", "args": [T(0), 0.0]}, lambda x: torch.clamp(x, 0.0), [sv(SPECIAL)])
+    fn_case(G, "where with NaN and inf", {"fn": "where", "args": [T(0), T(1), T(2)]}, lambda c, x, y: torch.where(c.bool(), x, y),
+            [In((6,), value=torch.tensor([1, 0, 1, 0, 1, 0])), sv([NAN, NAN, INF, INF, -0.0, 1.0]), sv([1.0, 2.0, NAN, -INF, 3.0, NAN])])
+
+    # pow: 0^0, 0^negative, negative^fraction ((-8)^(1/3) is NaN), inf and NaN bases and exponents
+    base = [0.0, 0.0, 0.0, -0.0, -8.0, -8.0, -8.0, 2.0, INF, INF, -INF, NAN, NAN, 1.0, 1.0, 0.5, 2.0, 1e-30, 3e38, -2.0]
+    expo = [0.0, -1.0, 2.0, 3.0, 1.0 / 3.0, 2.0, 3.0, INF, 0.0, -1.0, 3.0, 0.0, 1.0, NAN, INF, -INF, 200.0, 2.0, 2.0, -1.0]
+    fn_case(G, "pow tensor^tensor special pairs", {"fn": "pow", "args": [T(0), T(1)]}, torch.pow, [sv(base), sv(expo)])
+    pb = [0.0, -0.0, -8.0, -1.0, -0.5, 1e-30, INF, -INF, NAN, 2.0, 3e38]
+    for e in (0, 2, 3, -1, 0.5, -0.5, 1.0 / 3.0, -2):
+        fn_case(G, f"pow tensor^{e:.4g} special bases", {"fn": "pow", "args": [T(0), e]}, lambda x, e=e: torch.pow(x, e), [sv(pb)])
+    fn_case(G, "pow 2^tensor special exponents", {"fn": "pow", "args": [2, T(0)]}, lambda x: torch.pow(2, x),
+            [sv([0.0, -0.0, 128.0, 127.5, -149.0, -150.0, -200.0, INF, -INF, NAN])])
+    fn_case(G, "pow 0^tensor", {"fn": "pow", "args": [0, T(0)]}, lambda x: torch.pow(0, x), [sv([0.0, 1.0, -1.0, 2.5, INF, -INF, NAN])])
+
+    # reductions: inf - inf, NaN, overflow
+    rows = [[INF, 1.0, 2.0, 3.0], [-INF, 1.0, 2.0, 3.0], [INF, -INF, 0.0, 1.0], [NAN, 1.0, 2.0, 3.0],
+            [3e38, 3e38, 1.0, 2.0], [-INF, -INF, -INF, -INF], [1e-30, -1e-30, 0.0, -0.0]]
+    for op in ("sum", "mean", "max", "min"):
+        fn_case(G, f"{op} dim 1 rows with inf, NaN, overflow", {"fn": op, "args": [T(0), 1]},
+                lambda x, op=op: getattr(torch, op)(x, 1) if op in ("sum", "mean") else getattr(torch, op)(x, 1).values,
+                [In((7, 4), value=torch.tensor(rows))])
+    for op in ("max", "min", "sum"):
+        fn_case(G, f"{op} all with NaN", {"fn": op, "args": [T(0)]}, getattr(torch, op), [sv([1.0, NAN, INF, -INF, 2.0])])
+    for op in ("argmax", "argmin"):
+        fn_case(G, f"{op} dim 1 with NaN and inf", {"fn": op, "args": [T(0), 1]}, lambda x, op=op: getattr(torch, op)(x, 1),
+                [In((4, 4), value=torch.tensor([[1.0, NAN, INF, 2.0], [INF, 1.0, INF, -INF], [-INF, -INF, 0.0, -INF], [0.0, NAN, NAN, 1.0]]), grad=False)])
+    for op in ("var", "std"):
+        fn_case(G, f"{op} dim 1 rows with inf, NaN", {"fn": op, "args": [T(0), 1]}, lambda x, op=op: getattr(torch, op)(x, 1),
+                [In((4, 4), value=torch.tensor([[INF, 1.0, 2.0, 3.0], [NAN, 1.0, 2.0, 3.0], [1e20, -1e20, 1e20, -1e20], [5.0, 5.0, 5.0, 5.0]]))])
+
+    # softmax family: ±inf in a row, a row of -inf (fully masked), huge rows
+    srows = [[0.0, -INF, 1.0, 2.0], [-INF, -INF, -INF, 0.0], [1e30, 0.0, -1e30, 5.0], [3e38, -3e38, 0.0, 1.0],
+             [-INF, -INF, -INF, -INF], [INF, 0.0, 1.0, 2.0], [NAN, 0.0, 1.0, 2.0], [1e4, 1e4, -1e4, 0.0]]
+    for op, f in (("softmax", torch.softmax), ("logSoftmax", torch.log_softmax)):
+        fn_case(G, f"{op} rows with ±inf, NaN, huge values", {"fn": op, "args": [T(0), -1]}, lambda x, f=f: f(x, -1),
+                [In((8, 4), value=torch.tensor(srows))])
+    fn_case(G, "logsumexp rows with ±inf, NaN, huge values", {"fn": "logsumexp", "args": [T(0), -1]}, lambda x: torch.logsumexp(x, -1),
+            [In((8, 4), value=torch.tensor(srows))])
+
+    # losses at saturation
+    fn_case(G, "crossEntropy saturated logits", {"fn": NF + "crossEntropy", "args": [T(0), T(1), {"reduction": "none"}]},
+            lambda x, y: F.cross_entropy(x, y, reduction="none"),
+            [In((5, 3), value=torch.tensor([[1000.0, 0.0, -1000.0], [1000.0, 0.0, -1000.0], [100.0, 100.0, 100.0], [-INF, 0.0, 1.0], [3e38, 0.0, 1.0]])),
+             In((5,), value=torch.tensor([0, 2, 1, 1, 0]))])
+    fn_case(G, "crossEntropy target logit -inf", {"fn": NF + "crossEntropy", "args": [T(0), T(1), {"reduction": "none"}]},
+            lambda x, y: F.cross_entropy(x, y, reduction="none"),
+            [In((2, 3), value=torch.tensor([[-INF, 0.0, 1.0], [0.0, -INF, 1.0]]), grad=False), In((2,), value=torch.tensor([0, 2]))], grads=False)
+    bce_p = [0.0, 1.0, 1e-30, 1.2e-38, 1e-20, 0.0, 1.0, 0.99999994, 0.5, 1e-30]
+    bce_y = [1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.25, 0.0]
+    fn_case(G, "binaryCrossEntropy p = 0, 1, denormal, tiny", {"fn": NF + "binaryCrossEntropy", "args": [T(0), T(1), {"reduction": "none"}]},
+            lambda x, y: F.binary_cross_entropy(x, y, reduction="none"), [sv(bce_p, grad=False), sv(bce_y)])
+    fn_case(G, "binaryCrossEntropy p = 0, 1, denormal, tiny (mean)", {"fn": NF + "binaryCrossEntropy", "args": [T(0), T(1)]},
+            F.binary_cross_entropy, [sv(bce_p, grad=False), sv(bce_y)])
+    # denormal p: log(p) below −100, clamped in the loss, not in PyTorch's target gradient −logit(p)
+    fn_case(G, "binaryCrossEntropy denormal p", {"fn": NF + "binaryCrossEntropy", "args": [T(0), T(1), {"reduction": "none"}]},
+            lambda x, y: F.binary_cross_entropy(x, y, reduction="none"), [sv([1e-44, 1e-45, 1e-40, 5e-39], grad=False), sv([1.0, 0.5, 0.0, 1.0])])
+    fn_case(G, "binaryCrossEntropyWithLogits at ±100, ±1e4", {"fn": NF + "binaryCrossEntropyWithLogits", "args": [T(0), T(1), {"reduction": "none"}]},
+            lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="none"),
+            [sv([100.0, -100.0, 1e4, -1e4, 100.0, -100.0, 0.0, 20.0, -20.0]), sv([0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.5, 0.3, 0.7])])
+    fn_case(G, "mseLoss with inf and NaN", {"fn": NF + "mseLoss", "args": [T(0), T(1), {"reduction": "none"}]},
+            lambda x, y: F.mse_loss(x, y, reduction="none"), [sv([INF, 1.0, NAN, 3e38, 1e-40]), sv([INF, INF, 0.0, -3e38, 0.0])])
+
+
 # ---------------------------------------------------------------- webgrad → torch state dicts
 
 def read_safetensors(path):
@@ -748,6 +874,7 @@ def main():
     layer_cases()
     optim_cases()
     sched_cases()
+    special_cases()  # last: the weights' seeds of the groups before it stay as they were
     os.makedirs(OUT, exist_ok=True)
     total = 0
     for g, cases in GROUPS.items():

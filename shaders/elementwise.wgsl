@@ -5,10 +5,18 @@
 // formula for accuracy (gelu's Φ through erfc, silu/gelu_tanh as sigmoids),
 // which is copied here so both backends agree to a few ulp.
 
-// A quiet NaN made at run time (a constant NaN is a WGSL compile error).
-fn nan_f32() -> f32 { return bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); }
+/** C's expf at the ends: inf above 88.7228, 0 below -103.98 (a flushing GPU's exp is 0 from -87.3). */
+fn exp1(x: f32) -> f32 { return select(select(exp(x), 0.0, x < -103.972077), inf_f32(), x > 88.7228394); }
+/** log with C's special values: log(±0) = -inf, log(negative) = NaN, log(inf) = inf. */
+fn log1(x: f32) -> f32 {
+  if (x == 0.0) { return -inf_f32(); }
+  if (x < 0.0) { return nan_f32(); }
+  if (is_inf(x)) { return x; }
+  return log(x);
+}
+fn sqrt1(x: f32) -> f32 { return select(sqrt(x), nan_f32(), x < 0.0); }
 
-fn sigmoid1(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+fn sigmoid1(x: f32) -> f32 { return 1.0 / (1.0 + exp1(-x)); }
 
 /** ½·erfc(|x|/√2) = Φ(−|x|) (Numerical Recipes' erfcc, as the wasm twin). */
 fn phi_neg_abs(x: f32) -> f32 {
@@ -64,23 +72,24 @@ fn sign1(x: f32) -> f32 { return select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0
 fn unary1(op: u32, x: f32) -> f32 {
   switch op {
     case UNARY_NEG: { return -x; }
-    case UNARY_EXP: { return exp(x); }
-    case UNARY_LOG: { return log(x); }
-    case UNARY_SQRT: { return sqrt(x); }
+    case UNARY_EXP: { return exp1(x); }
+    case UNARY_LOG: { return log1(x); }
+    case UNARY_SQRT: { return sqrt1(x); }
     case UNARY_ABS: { return abs(x); }
     case UNARY_RELU: { return select(x, 0.0, x < 0.0); }
     case UNARY_SIGMOID: { return sigmoid1(x); }
-    case UNARY_TANH: { return tanh(x); }
+    case UNARY_TANH: { return select(tanh(x), sign1(x), abs(x) > 10.0); } // tanh(10) rounds to 1; SwiftShader's tanh(-1e4) is NaN
     case UNARY_GELU: { return x * phi(x); }
     case UNARY_SQUARE: { return x * x; }
-    case UNARY_RSQRT: { return 1.0 / sqrt(x); }
+    case UNARY_RSQRT: { return 1.0 / sqrt1(x); }
     case UNARY_RECIPROCAL: { return 1.0 / x; }
     case UNARY_SIN: { return sincos1(x, false); }
     case UNARY_COS: { return sincos1(x, true); }
-    case UNARY_GELU_TANH: { return select(x / (1.0 + gelu_tanh_exp(x)), 0.0, x < -10.0); }
-    case UNARY_SILU: { return select(x / (1.0 + exp(-x)), 0.0, x < -88.0); }
+    // −inf·sigmoid(−inf) is NaN in PyTorch
+    case UNARY_GELU_TANH: { return select(select(x / (1.0 + gelu_tanh_exp(x)), 0.0, x < -10.0), nan_f32(), is_inf(x) && x < 0.0); }
+    case UNARY_SILU: { return select(select(x / (1.0 + exp(-x)), 0.0, x < -88.0), nan_f32(), is_inf(x) && x < 0.0); }
     case UNARY_SIGN: { return sign1(x); }
-    case UNARY_HARDSWISH: { return x * select(min(max(x + 3.0, 0.0), 6.0), x, x != x) / 6.0; }
+    case UNARY_HARDSWISH: { return x * select(min(max(x + 3.0, 0.0), 6.0), x, is_nan(x)) / 6.0; }
     case UNARY_FLOOR: { return floor(x); }
     case UNARY_CEIL: { return ceil(x); }
     case UNARY_ROUND: { return round(x); } // ties to even (WGSL's round), as torch.round
@@ -96,7 +105,7 @@ fn unary_backward1(op: u32, x: f32, y: f32, dy: f32) -> f32 {
     case UNARY_LOG: { return dy / x; }
     case UNARY_SQRT: { return dy * 0.5 / y; }
     case UNARY_ABS: { return dy * sign1(x); }
-    case UNARY_RELU: { return select(0.0, dy, x > 0.0); }
+    case UNARY_RELU: { return select(0.0, dy, x > 0.0 || is_nan(x)); } // a NaN passes dy on, as PyTorch's threshold_backward
     case UNARY_SIGMOID: { return dy * (y * (1.0 - y)); }
     case UNARY_TANH: { return dy * (1.0 - y * y); }
     case UNARY_GELU: {
@@ -108,30 +117,42 @@ fn unary_backward1(op: u32, x: f32, y: f32, dy: f32) -> f32 {
     case UNARY_RECIPROCAL: { return -(dy * (y * y)); }
     case UNARY_SIN: { return dy * sincos1(x, true); }
     case UNARY_COS: { return -(dy * sincos1(x, false)); }
+    // 1 − s = e·s, 0 where e overflows (s is 0 there, PyTorch's 1 − s is 1 and its product with s 0)
     case UNARY_GELU_TANH: {
       let e = gelu_tanh_exp(x);
       let s = 1.0 / (1.0 + e);
+      let es = select(e * s, 0.0, is_inf(e));
       let du = fma(x * x, 0.2140644427938225, 1.5957691216057308);
-      return dy * fma(x * (s * e * s), du, s);
+      return dy * fma(x * (s * es), du, s);
     }
     case UNARY_SILU: {
       let e = exp(-x);
       let s = 1.0 / (1.0 + e);
-      return dy * (s * fma(x, e * s, 1.0));
+      return dy * (s * fma(x, select(e * s, 0.0, is_inf(e)), 1.0));
     }
     case UNARY_SIGN: { return 0.0; }
-    case UNARY_HARDSWISH: { return select(select(dy, dy * (x / 3.0 + 0.5), x <= 3.0), 0.0, x < -3.0); }
+    case UNARY_HARDSWISH: { return select(select(dy, dy * (x / 3.0 + 0.5), x <= 3.0 || is_nan(x)), 0.0, x < -3.0); }
     case UNARY_FLOOR, UNARY_CEIL, UNARY_ROUND, UNARY_TRUNC: { return 0.0; }
     default: { return nan_f32(); }
   }
 }
 
-/** a^b with C's special cases: 1^b = 1, a^0 = 1, negative a only for integer b. */
+/** a^b with C's special cases: 1^b = 1, a^0 = 1, negative a only for integer b; zero, inf and NaN explicit. */
 fn pow1(a: f32, b: f32) -> f32 {
   if (a == 1.0 || b == 0.0) { return 1.0; }
-  let m = pow(abs(a), b);
+  if (is_nan(a) || is_nan(b)) { return nan_f32(); }
+  let aa = abs(a);
+  var m: f32;
+  if (aa == 0.0) { m = select(inf_f32(), 0.0, b > 0.0); }
+  else if (is_inf(aa)) { m = select(0.0, inf_f32(), b > 0.0); }
+  else if (is_inf(b)) {
+    if (aa == 1.0) { return 1.0; }
+    m = select(0.0, inf_f32(), (aa > 1.0) == (b > 0.0));
+  }
+  else { m = pow(aa, b); }
   if (a >= 0.0) { return m; }
-  if (floor(b) != b) { return nan_f32(); }
+  // a negative base needs an integer exponent, except −0 and −inf (C: (−inf)^⅓ = inf)
+  if (floor(b) != b && aa != 0.0 && !is_inf(aa)) { return nan_f32(); }
   let odd = abs(b) < 16777216.0 && (i32(b) & 1) != 0;
   return select(m, -m, odd);
 }
@@ -142,11 +163,11 @@ fn binary1(op: u32, a: f32, b: f32) -> f32 {
     case BINARY_SUB: { return a - b; }
     case BINARY_MUL: { return a * b; }
     case BINARY_DIV: { return a / b; }
-    case BINARY_MAX: { return max(a, b); }
-    case BINARY_MIN: { return min(a, b); }
+    case BINARY_MAX: { return select(max(a, b), nan_f32(), is_nan(a) || is_nan(b)); } // NaN-propagating, as torch.maximum
+    case BINARY_MIN: { return select(min(a, b), nan_f32(), is_nan(a) || is_nan(b)); }
     case BINARY_POW: { return pow1(a, b); }
     case BINARY_EQ: { return select(0.0, 1.0, a == b); }
-    case BINARY_NE: { return select(0.0, 1.0, a != b); }
+    case BINARY_NE: { return select(0.0, 1.0, a != b || is_nan(a) || is_nan(b)); }
     case BINARY_LT: { return select(0.0, 1.0, a < b); }
     case BINARY_LE: { return select(0.0, 1.0, a <= b); }
     case BINARY_GT: { return select(0.0, 1.0, a > b); }
@@ -161,7 +182,9 @@ fn unary_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   let arg = unary_f32_args();
   let i = flat_index(gid, nwg);
   if (i >= arg.n) { return; }
-  mem[arg.y + i] = unary1(arg.op, mem[arg.x + i]);
+  let x = mem[arg.x + i];
+  // NaN in, NaN out (sign(NaN) = 0, as torch.sign): WGSL's built-ins need not keep a NaN
+  mem[arg.y + i] = select(unary1(arg.op, x), x, is_nan(x) && arg.op != UNARY_SIGN);
 }
 
 // unary_backward_f32(op, x, y, dy, dx, n)
@@ -236,7 +259,8 @@ fn clamp_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   let arg = clamp_f32_args();
   let i = flat_index(gid, nwg);
   if (i >= arg.n) { return; }
-  mem[arg.y + i] = min(max(mem[arg.x + i], arg.lo), arg.hi);
+  let x = mem[arg.x + i];
+  mem[arg.y + i] = select(min(max(x, arg.lo), arg.hi), x, is_nan(x)); // NaN stays NaN, as torch.clamp
 }
 
 // clamp_backward_f32(x, dy, dx, n, lo, hi)

@@ -26,7 +26,7 @@ fn maxpool2d_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   for (var h = hs; h < he; h++) {
     for (var w = ws; w < we; w++) {
       let v = mem[xp + u32(h * W + w)];
-      if (v > best || v != v) { best = v; bi = h * W + w; }
+      if (v > best || is_nan(v)) { best = v; bi = h * W + w; }
     }
   }
   mem[arg.y + o] = best;

@@ -8,8 +8,6 @@
 // wins and a NaN counts as the extreme (the first NaN wins).
 const CHUNK: u32 = 128u;
 
-fn is_nan(v: f32) -> bool { return v != v; }
-
 // reduce_f32(op, x, y, outer, len, inner): op 0 sum, 1 mean, 2 max, 3 min
 @compute @workgroup_size(256)
 fn reduce_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -14,7 +14,7 @@
 
 fn row_max(x: u32, n: u32) -> f32 {
   var m = mem[x];
-  for (var i = 1u; i < n; i++) { let v = mem[x + i]; if (v > m || v != v) { m = v; } }
+  for (var i = 1u; i < n; i++) { let v = mem[x + i]; if (v > m || is_nan(v)) { m = v; } }
   return m;
 }
 
@@ -23,7 +23,7 @@ fn row_max(x: u32, n: u32) -> f32 {
 fn softmax_row(x: u32, p: u32, cols: u32) -> vec2<f32> {
   let mx = row_max(x, cols);
   var s = 0.0;
-  for (var i = 0u; i < cols; i++) { let e = exp(mem[x + i] - mx); mem[p + i] = e; s += e; }
+  for (var i = 0u; i < cols; i++) { let e = exp_nan(mem[x + i] - mx); mem[p + i] = e; s += e; }
   let inv = 1.0 / s;
   for (var i = 0u; i < cols; i++) { mem[p + i] = mem[p + i] * inv; }
   return vec2(mx, s);
@@ -49,9 +49,10 @@ fn log_softmax_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   let x = arg.x + r * cols; let y = arg.y + r * cols;
   let mx = row_max(x, cols);
   var s = 0.0;
-  for (var i = 0u; i < cols; i++) { s += exp(mem[x + i] - mx); }
-  let lse = mx + log(s);
-  for (var i = 0u; i < cols; i++) { mem[y + i] = mem[x + i] - lse; }
+  for (var i = 0u; i < cols; i++) { s += exp_nan(mem[x + i] - mx); }
+  // a +inf in the row makes every entry NaN (inf − inf in Σ), as PyTorch; SwiftShader loses that NaN
+  let ls = select(log_nan(s), nan_f32(), is_inf(mx) && mx > 0.0);
+  for (var i = 0u; i < cols; i++) { mem[y + i] = (mem[x + i] - mx) - ls; } // PyTorch's order: exact x − max
 }
 
 // softmax_backward_f32(y, dy, dx, rows, cols): dx = y·(dy − Σ dy·y)
@@ -77,7 +78,7 @@ fn log_softmax_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @buil
   let y = arg.y + r * cols; let g = arg.dy + r * cols; let d = arg.dx + r * cols;
   var s = 0.0;
   for (var i = 0u; i < cols; i++) { s += mem[g + i]; }
-  for (var i = 0u; i < cols; i++) { mem[d + i] = mem[g + i] - exp(mem[y + i]) * s; }
+  for (var i = 0u; i < cols; i++) { mem[d + i] = mem[g + i] - exp_nan(mem[y + i]) * s; }
 }
 
 // softmax_xent_f32(logits, labels, loss, probs, rows, cols)
@@ -92,7 +93,7 @@ fn softmax_xent_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   // the host cannot check labels that live on the GPU: an out-of-range one gives a NaN loss
   let lab = ldi(arg.labels + r);
   if (lab < 0 || u32(lab) >= cols) { mem[arg.loss + r] = bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); return; }
-  mem[arg.loss + r] = ms.x + log(ms.y) - mem[x + u32(lab)];
+  mem[arg.loss + r] = ms.x + log_nan(ms.y) - mem[x + u32(lab)];
 }
 
 // softmax_xent_backward_f32(probs, labels, dloss, dlossStride, dlogits, rows, cols, scale):
@@ -124,7 +125,7 @@ fn softmax_xent_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @bui
 fn workgroup_softmax_row(x: u32, p: u32, cols: u32) -> vec2<f32> {
   let mx = workgroup_row_max(x, cols);
   var s = 0.0;
-  for (var i = row_lane; i < cols; i += ROW_WG) { let e = exp(mem[x + i] - mx); mem[p + i] = e; s += e; }
+  for (var i = row_lane; i < cols; i += ROW_WG) { let e = exp_nan(mem[x + i] - mx); mem[p + i] = e; s += e; }
   s = workgroup_sum(s);
   let inv = 1.0 / s;
   for (var i = row_lane; i < cols; i += ROW_WG) { mem[p + i] = mem[p + i] * inv; }
@@ -153,9 +154,9 @@ fn log_softmax_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num
   let x = arg.x + r * cols; let y = arg.y + r * cols;
   let mx = workgroup_row_max(x, cols);
   var s = 0.0;
-  for (var i = lid; i < cols; i += ROW_WG) { s += exp(mem[x + i] - mx); }
-  let lse = mx + log(workgroup_sum(s));
-  for (var i = lid; i < cols; i += ROW_WG) { mem[y + i] = mem[x + i] - lse; }
+  for (var i = lid; i < cols; i += ROW_WG) { s += exp_nan(mem[x + i] - mx); }
+  let ls = select(log_nan(workgroup_sum(s)), nan_f32(), is_inf(mx) && mx > 0.0);
+  for (var i = lid; i < cols; i += ROW_WG) { mem[y + i] = (mem[x + i] - mx) - ls; }
 }
 
 // softmax_backward_f32(y, dy, dx, rows, cols), one workgroup per row
@@ -185,7 +186,7 @@ fn log_softmax_backward_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @bu
   var s = 0.0;
   for (var i = lid; i < cols; i += ROW_WG) { s += mem[g + i]; }
   s = workgroup_sum(s);
-  for (var i = lid; i < cols; i += ROW_WG) { mem[d + i] = mem[g + i] - exp(mem[y + i]) * s; }
+  for (var i = lid; i < cols; i += ROW_WG) { mem[d + i] = mem[g + i] - exp_nan(mem[y + i]) * s; }
 }
 
 // softmax_xent_f32(logits, labels, loss, probs, rows, cols), one workgroup per row
@@ -201,6 +202,6 @@ fn softmax_xent_f32_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(nu
   if (lid != 0u) { return; }
   let lab = ldi(arg.labels + r);
   if (lab < 0 || u32(lab) >= cols) { mem[arg.loss + r] = bitcast<f32>(0x7fc00000u | (pu(63u) & 0u)); return; }
-  mem[arg.loss + r] = ms.x + log(ms.y) - mem[x + u32(lab)];
+  mem[arg.loss + r] = ms.x + log_nan(ms.y) - mem[x + u32(lab)];
 }
 //#end row-kernels

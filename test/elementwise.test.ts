@@ -46,7 +46,8 @@ const phi = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const K0 = Math.sqrt(2 / Math.PI), K1 = 0.044715;
 const geluTanh = (x: number) => 0.5 * x * (1 + Math.tanh(K0 * (x + K1 * x * x * x)));
-const sign = (x: number) => (Number.isNaN(x) ? NaN : x > 0 ? 1 : x < 0 ? -1 : 0);
+// sign(NaN) = 0, as torch.sign (and abs' at NaN, PyTorch's grad·sign(x), is 0 with it)
+const sign = (x: number) => (x > 0 ? 1 : x < 0 ? -1 : 0);
 /** torch.round: to the nearest integer, halves to even. */
 const roundHalfEven = (x: number) => {
   if (!Number.isFinite(x)) return x;

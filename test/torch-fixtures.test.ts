@@ -32,7 +32,18 @@ import { forEachBackend } from "./backends.js";
 /** Cases (group/name) that fail today, and why: divergences from PyTorch webgrad must fix (issue 15). */
 export const KNOWN_DIVERGENCES: Record<string, string> = {
   // one backend only (the key ends with " [backend]")
-  "nn/binaryCrossEntropy saturated (log clamp at -100) [webgpu]": "p = 0, 1 and 1e-30: the mean loss is 61.46 on webgpu, 67.44 in PyTorch (and on wasm): the GPU path's log of 0 / 1e-30 before the −100 clamp differs",
+  "special/abs denormals [webgpu]": "the GPU flushes denormal inputs to ±0 (WGSL allows it; SwiftShader does), so the gradient at ±1e-40 is sign(0)·dy = 0, PyTorch's ±dy",
+  "special/ceil denormals [webgpu]": "the GPU flushes denormal inputs to ±0 (WGSL allows it; SwiftShader does), so ceil(1e-40) is 0, PyTorch's 1",
+  "special/floor denormals [webgpu]": "the GPU flushes denormal inputs to ±0 (WGSL allows it; SwiftShader does), so floor(-1e-40) is -0, PyTorch's -1",
+  "special/log denormals [webgpu]": "the GPU flushes denormal inputs to ±0 (WGSL allows it; SwiftShader does), so log(1e-40) is -inf and log(-1e-40) -inf, PyTorch's -92.1 and NaN",
+  "special/reciprocal denormals [webgpu]": "the GPU flushes denormal inputs to ±0 (WGSL allows it; SwiftShader does), so 1/1e-40 is inf, 1/5e-39 too (PyTorch's 2e38)",
+  "special/relu denormals [webgpu]": "the GPU flushes denormal inputs to ±0 (WGSL allows it; SwiftShader does), so the gradient at 1e-40 is 0, PyTorch's dy",
+  "special/rsqrt denormals [webgpu]": "the GPU flushes denormal inputs to ±0 (WGSL allows it; SwiftShader does), so rsqrt(-1e-40) is -inf (rsqrt(-0)), PyTorch's NaN",
+  "special/sign denormals [webgpu]": "the GPU flushes denormal inputs to ±0 (WGSL allows it; SwiftShader does), so sign(±1e-40) is 0, PyTorch's ±1",
+  "special/sqrt denormals [webgpu]": "the GPU flushes denormal inputs to ±0 (WGSL allows it; SwiftShader does), so sqrt(-1e-40) is -0, PyTorch's NaN",
+  "special/binaryCrossEntropy denormal p [webgpu]": "the GPU flushes denormal inputs to ±0 (WGSL allows it; SwiftShader does), so p = 1e-44 reads as 0, so the target gradient −logit(p) is inf, PyTorch's 101.3",
+  "special/sin huge arguments [webgpu]": "sin(3e38), sin(1e20): WGSL has no f64 for a full (Payne–Hanek) range reduction and the GPU twin's Cody–Waite reduction in f32 holds to |x| ≈ 8192 (wasm redoes those lanes in f64 and matches)",
+  "special/cos huge arguments [webgpu]": "cos(3e38), cos(1e20): as sin huge arguments",
 };
 
 /** The known divergence of a case on a backend: "<key> [backend]" for that backend only, or "<key>" for all. */

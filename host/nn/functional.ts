@@ -4,6 +4,7 @@
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 import { shapeStr, checkOptions, checkOneOf, checkNumber, checkInt, checkBool, broadcastShapes } from "../ops/util.js";
+import { noGrad, record } from "../tape.js";
 
 export type Reduction = "mean" | "sum" | "none";
 
@@ -193,9 +194,17 @@ export function binaryCrossEntropy(p: Tensor, target: Tensor, opts: { reduction?
   const reduction = reductionOf(op, { reduction: opts.reduction });
   sameShape(p, target, op);
   const weight = broadcastWeight(op, "weight", opts.weight, p);
-  const logP = p.log().maximum(-100);
-  const log1mP = ops.sub(1, p).log().maximum(-100);
-  let loss = target.mul(logP).add(ops.sub(1, target).mul(log1mP)).neg();
+  // the value clamps each log at −100 (PyTorch's); the gradients are PyTorch's binary_cross_entropy_backward
+  // (p − t)/max((1 − p)·p, 1e-12) and its target gradient −logit(p), unclamped (±inf at p = 0, 1)
+  const value = noGrad(() => {
+    const logP = p.log().maximum(-100);
+    const log1mP = ops.sub(1, p).log().maximum(-100);
+    return target.mul(logP).add(ops.sub(1, target).mul(log1mP)).neg();
+  });
+  let loss = record(value, op, [p, target], (g) => [
+    p.requiresGrad ? g.mul(p.sub(target).div(ops.sub(1, p).mul(p).maximum(1e-12))) : null,
+    target.requiresGrad ? g.mul(p.div(ops.sub(1, p)).log().neg()) : null,
+  ]);
   if (weight) loss = loss.mul(weight);
   return reduce(loss, reduction);
 }
@@ -215,10 +224,13 @@ export function binaryCrossEntropyWithLogits(x: Tensor, target: Tensor, opts: { 
   sameShape(x, target, op);
   const weight = broadcastWeight(op, "weight", opts.weight, x);
   const posWeight = broadcastWeight(op, "posWeight", opts.posWeight, x);
+  // softplus(−x) = log(1 + e^(2m − x)) − m with m = min(x, 0) (= max(−x, 0) + log(1 + e^−|x|)): written
+  // through minimum, whose gradient splits at the tie x = 0, autograd gives PyTorch's σ(x) − t there too
+  const m = x.minimum(0);
+  const softplusNeg = m.mul(2).sub(x).exp().add(1).log().sub(m);
   let loss: Tensor;
-  if (!posWeight) loss = x.relu().sub(x.mul(target)).add(x.abs().neg().exp().add(1).log());
+  if (!posWeight) loss = ops.sub(1, target).mul(x).add(softplusNeg);
   else {
-    const softplusNeg = x.neg().relu().add(x.abs().neg().exp().add(1).log());
     const logWeight = posWeight.sub(1).mul(target).add(1);
     loss = ops.sub(1, target).mul(x).add(logWeight.mul(softplusNeg));
   }

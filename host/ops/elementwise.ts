@@ -2,7 +2,7 @@
 // forms, comparisons, where, clamp, casts and the in-place helpers optimizers use.
 // Kernels: assembly/elementwise.ts.
 
-import { record, isGradEnabled } from "../tape.js";
+import { record, isGradEnabled, noGrad } from "../tape.js";
 import { backend, out, Tensor, broadcastShapes, broadcastStrides, requireFloat, shapeStr, writeI32, type Shape, checkOneOf, checkOptions, checkInt } from "./util.js";
 import { sumTo } from "./reduce.js";
 // the op codes, from kernels/elementwise.mjs
@@ -94,6 +94,12 @@ function binary(name: keyof typeof B, a: Tensor, b: Tensor | number, reversed = 
   const op = B[name];
   if (typeof b === "number") {
     requireFloat(a, name);
+    // x^½ and x^-½ are sqrt and rsqrt, as PyTorch computes them (so (-inf)^½ is NaN there, not C's inf)
+    // (the gradient stays pow's: PyTorch's is s·a^(s−1) there too, 0 at (−inf)^-½)
+    if (name === "pow" && !reversed && (b === 0.5 || b === -0.5)) {
+      const r = noGrad(() => unary(b === 0.5 ? "sqrt" : "rsqrt", a));
+      return record(r, name, [a], (g) => [scalarBackward(name, a, b, r, g, false)]);
+    }
     const y = out(a.shape, "float32", name);
     K.binary_scalar_f32({ op, a: a.ptr, s: b, y: y.ptr, n: a.size, reversed: reversed ? 1 : 0 });
     return record(y, name, [a], (g) => [scalarBackward(name, a, b, y, g, reversed)]);
@@ -127,10 +133,14 @@ function scalarBackward(name: keyof typeof B, a: Tensor, s: number, y: Tensor, g
     case "mul": return mul(g, s);
     case "div": return reversed ? neg(mul(g, y).div(a)) : div(g, s); // d(s/a) = -s/a² = -y/a
     case "pow":
-      // d(a^s) = s·a^(s-1);  d(s^a) = ln(s)·s^a
-      return reversed ? mul(g, y).mul(Math.log(s)) : mul(g, pow(a, s - 1)).mul(s);
-    case "max": case "min":
-      return mul(g, binary(name === "max" ? "ge" : "le", a, s));
+      // d(a^s) = s·a^(s-1), 0 for s = 0;  d(s^a) = ln(s)·s^a, 0 where s = 0 and a ≥ 0 (PyTorch's masks and order)
+      if (reversed) return s === 0 ? zeroWhere(mul(g, mul(y, -Infinity)), ge(a, 0)) : mul(g, mul(y, Math.log(s)));
+      return s === 0 ? mul(g, 0) : mul(g, mul(pow(a, s - 1), s));
+    case "max": case "min": {
+      // as the tensor form: all of it to the winner, half at a tie, all of it where a is NaN
+      const half = mul(binary("eq", a, s), 0.5);
+      return mul(g, sub(1, add(binary(name === "max" ? "lt" : "gt", a, s), half)));
+    }
     default: return null;
   }
 }
@@ -147,8 +157,9 @@ function binaryBackward(name: keyof typeof B, a: Tensor, b: Tensor, y: Tensor, g
       b.requiresGrad ? gb(neg(mul(g, y).div(b))) : null,
     ];
     case "pow": return [
-      a.requiresGrad ? ga(mul(g, b).mul(pow(a, sub(b, 1)))) : null,
-      b.requiresGrad ? gb(mul(g, y).mul(log(a))) : null,
+      // PyTorch's pow_backward: 0 where the exponent is 0; d/db is 0 where a = 0 and b ≥ 0
+      a.requiresGrad ? ga(zeroWhere(mul(g, mul(b, pow(a, sub(b, 1)))), eq(b, 0))) : null,
+      b.requiresGrad ? gb(zeroWhere(mul(g, mul(y, log(a))), mul(eq(a, 0), ge(b, 0)))) : null,
     ];
     case "max": case "min": {
       // as torch.maximum/minimum: the gradient goes to the larger (smaller) operand, split
@@ -236,15 +247,29 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   });
 }
 
+/** t with 0 where mask ≠ 0 (mask broadcasts to t; no gradient flows through it). */
+function zeroWhere(t: Tensor, mask: Tensor): Tensor {
+  const m = mask.shape.join() === t.shape.join() ? mask : add(mask, zerosLikeRaw(t));
+  return where(m, zerosLikeRaw(t), t);
+}
+
 function zerosLikeRaw(t: Tensor): Tensor {
   const z = out(t.shape, "float32", "zeros");
   backend().kernels.fill_f32({ y: z.ptr, n: z.size, value: 0 });
   return z;
 }
 
-/** Clamps to [lo, hi]; the gradient passes where lo < x < hi. @example wg.tensor([-2, 0.5, 3]).clamp(0, 1).toArray(); // [0, 0.5, 1] */
-export function clamp(x: Tensor, lo: number, hi: number): Tensor {
+/**
+ * Clamps to [lo, hi] (a bound null or left out is none, as torch.clamp's min/max; NaN stays NaN);
+ * the gradient passes where lo ≤ x ≤ hi.
+ * @example wg.tensor([-2, 0.5, 3]).clamp(0, 1).toArray(); // [0, 0.5, 1]
+ * wg.tensor([-2, 0.5, 3]).clamp(0).toArray(); // [0, 0.5, 3]
+ */
+export function clamp(x: Tensor, lo?: number | null, hi?: number | null): Tensor {
   requireFloat(x, "clamp");
+  // torch.clamp(x, min=None, max=None): a bound left out is no bound
+  lo = lo ?? -Infinity;
+  hi = hi ?? Infinity;
   const y = out(x.shape, "float32", "clamp");
   backend().kernels.clamp_f32({ x: x.ptr, y: y.ptr, n: x.size, lo, hi });
   return record(y, "clamp", [x], (g) => {

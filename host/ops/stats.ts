@@ -2,7 +2,8 @@
 // come from the ops they are made of): var, std and a stable logsumexp.
 
 import { Tensor, axis, requireFloat, checkOptions, checkBool, checkNumber, shapeStr } from "./util.js";
-import { sub, div, square, sqrt, exp, log, add, where, abs, eq } from "./elementwise.js";
+import { sub, div, mul, square, sqrt, exp, log, add, where, abs, eq } from "./elementwise.js";
+import { noGrad, record } from "../tape.js";
 import { zerosLike } from "./creation.js";
 import { sum, mean, max } from "./reduce.js";
 import { reshape } from "./view.js";
@@ -38,10 +39,22 @@ function variance(op: "var" | "std", x: Tensor, dim: number | number[] | null | 
   }
   const dims = dimList(x, dim, op);
   const n = dims.reduce((a, d) => a * x.shape[d], 1);
-  const d = sub(x, mean(x, dims, true));
+  // the mean detached: its gradient path carries Σ(x − mean) = 0 in exact arithmetic, but NaN when a row
+  // holds an inf; PyTorch's var_backward is 2(x − mean)/(n − correction) alone
+  const d = sub(x, mean(x.detach(), dims, true));
   // PyTorch divides by max(0, n − correction): n ≤ correction gives inf, or NaN for 0/0
-  const v = div(sum(square(d), dims, kd), Math.max(0, n - correction));
-  return op === "std" ? sqrt(v) : v;
+  const N = Math.max(0, n - correction);
+  if (op === "var") return div(sum(square(d), dims, kd), N);
+  // std scaled by s = max|x − mean| (detached; 1 where it is 0): PyTorch accumulates in double, so its
+  // σ of values near 1e20 is finite where σ² overflows float32
+  let s = abs(d.detach());
+  for (const k of dims) s = max(s, k, true);
+  s = add(s, eq(s, 0));
+  const u = div(sum(square(div(d, s)), dims, true), N);
+  // σ = 0 (a constant row): PyTorch's std_backward gives 0 there, not 0/0; √ of 1 instead, times 0
+  const zero = eq(u, 0);
+  const r = sqrt(add(u, zero)).mul(sub(1, zero)).mul(s);
+  return kd ? r : reshape(r, x.shape.filter((_, i) => !dims.includes(i)));
 }
 
 /**
@@ -77,12 +90,16 @@ export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): T
   const kd = checkBool("logsumexp", "keepdim", keepdim) ?? false;
   if (x.rank === 0) return x;
   // the shift: max over dims, kept, and no gradient (it cancels); ±inf shifts by 0 instead (inf − inf is NaN)
-  let m = x.detach();
-  for (const d of dims) m = max(m, d, true);
-  const mx = m;
-  m = where(eq(abs(m), Infinity), zerosLike(m), m).detach();
-  let y = add(log(sum(exp(sub(x, m)), dims, true)), m);
-  // all −inf: log 0 is −inf exactly only where the backend's log says so; the max says it here
-  y = where(eq(mx, -Infinity), mx, y);
+  const v = noGrad(() => {
+    let m = x;
+    for (const d of dims) m = max(m, d, true);
+    const mx = m;
+    m = where(eq(abs(m), Infinity), zerosLike(m), m);
+    const r = add(log(sum(exp(sub(x, m)), dims, true)), m);
+    // all −inf: log 0 is −inf exactly only where the backend's log says so; the max says it here
+    return where(eq(mx, -Infinity), mx, r);
+  });
+  // PyTorch's logsumexp_backward: g·e^(x − y) from the (rounded) result y
+  const y = record(v, "logsumexp", [x], (g) => [mul(g, exp(sub(x, v)))]);
   return kd ? y : reshape(y, x.shape.filter((_, i) => !dims.includes(i)));
 }
