@@ -19,6 +19,23 @@
 }
 
 /**
+ * e^r for r = x − n·ln2 (n = fx, ln2 in two parts for precision, |r| ≤ ln2/2): the
+ * degree-6 polynomial both exp4 and exp4Clamped scale by 2^n.
+ */
+// @ts-ignore: decorator
+@inline function expReduced4(x: v128, fx: v128): v128 {
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  r = f32x4.add(r, f32x4.mul(fx, f32x4.splat(2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = madd(p, r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  return madd(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1.0)));
+}
+
+/**
  * e^x on four lanes. Cody–Waite range reduction x = n·ln2 + r, |r| ≤ ln2/2,
  * a degree-6 polynomial for e^r, and 2^n built in the exponent bits.
  * Relative error below 2 ulp over [-87, 88.72]; below -87.3 the result is a
@@ -33,18 +50,8 @@
   // every argument beyond give PyTorch's inf and 0 with no select.
   x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(89.0)), f32x4.splat(-104.0));
   // n = round(x / ln2)
-  let fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
-  // r = x - n*ln2, in two parts for precision
-  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
-  r = f32x4.add(r, f32x4.mul(fx, f32x4.splat(2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = madd(p, r, f32x4.splat(1.3981999507e-3));
-  p = madd(p, r, f32x4.splat(8.3334519073e-3));
-  p = madd(p, r, f32x4.splat(4.1665795894e-2));
-  p = madd(p, r, f32x4.splat(1.6666665459e-1));
-  p = madd(p, r, f32x4.splat(5.0000001201e-1));
-  const r2 = f32x4.mul(r, r);
-  p = madd(p, r2, f32x4.add(r, f32x4.splat(1.0)));
+  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  const p = expReduced4(x, fx);
   // 2^n as 2^h·2^(n−h), h = n >> 1: both factors normal for n in [−150, 129], so e^x reaches
   // FLT_MAX above and underflows gradually through the denormals below (one rounding, the last)
   const n = i32x4.trunc_sat_f32x4_s(fx);
@@ -63,17 +70,8 @@
 // @ts-ignore: decorator
 @inline export function exp4Clamped(x: v128): v128 {
   x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(88.3762626647949)), f32x4.splat(-87.3365478515625));
-  let fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
-  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
-  r = f32x4.add(r, f32x4.mul(fx, f32x4.splat(2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = madd(p, r, f32x4.splat(1.3981999507e-3));
-  p = madd(p, r, f32x4.splat(8.3334519073e-3));
-  p = madd(p, r, f32x4.splat(4.1665795894e-2));
-  p = madd(p, r, f32x4.splat(1.6666665459e-1));
-  p = madd(p, r, f32x4.splat(5.0000001201e-1));
-  const r2 = f32x4.mul(r, r);
-  p = madd(p, r2, f32x4.add(r, f32x4.splat(1.0)));
+  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  const p = expReduced4(x, fx);
   const n = i32x4.trunc_sat_f32x4_s(fx);
   return f32x4.mul(p, i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23));
 }
