@@ -131,7 +131,10 @@ export function maxpool2d_f32(
  */
 export function maxpool2d_backward_f32(
   dy: usize, idx: usize, dx: usize, NC: i32, H: i32, W: i32, OH: i32, OW: i32,
+  KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32,
 ): void {
+  // The window geometry (KH … PW) is for the WGSL twin, which gathers per input
+  // element over the windows that cover it; this scatter needs only idx.
   const hw = H * W, ohw = OH * OW;
   const plane = <usize>hw << 2;
   const oplane = <usize>ohw << 2;
@@ -161,7 +164,9 @@ export function maxpool2d_backward_f32(
  */
 export function maxpool2d_relu_backward_f32(
   dy: usize, idx: usize, y: usize, dx: usize, NC: i32, H: i32, W: i32, OH: i32, OW: i32, tiled: i32,
+  KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32,
 ): void {
+  // KH … PW: as in maxpool2d_backward_f32, for the WGSL twin's per-element gather.
   const hw = H * W, ohw = OH * OW;
   const plane = <usize>hw << 2;
   const oplane = <usize>ohw << 2;

@@ -31,6 +31,8 @@ export default {
       wasm: "custom",
       gpu: "custom",
       twin: { grid: "N * Cout * (Hp - KH + 1) * (Wp - KW + 1)" },
+      // the WebGPU plan (host/backends/webgpu/schedules.ts) runs the tiled implicit GEMM instead of the twin
+      entries: ["conv2d_igemm_f32"],
     },
     conv_pack_w5_f32: { internal: true, doc: "Packs the weights of `groups` 5-channel groups, 5 floats per tap, for conv2d_direct_pw_f32.", args: { w: "ptr", groups: "u32", CKK: "u32", dst: "ptr" } },
     conv2d_direct_pw_f32: { internal: true, doc: "conv2d_direct_f32 with the first 5·groups channels in 5×8 tiles over conv_pack_w5_f32's weights and the bias (0: none) fused.", args: { xp: "ptr", w: "ptr", w5: "ptr", bias: "ptr", y: "ptr", N: "u32", C: "u32", Hp: "u32", Wp: "u32", KH: "u32", KW: "u32", Cout: "u32", groups: "u32" } },
@@ -38,7 +40,7 @@ export default {
       doc: "Writes dw for O output channels of Otot (dy and dw offset to the first); a reduction over images, so threads split O, never N.",
       args: { xp: "ptr", dy: "ptr", dw: "ptr", N: "u32", C: "u32", Hp: "u32", Wp: "u32", KH: "u32", KW: "u32", O: "u32", Otot: "u32" },
       wasm: { split: { along: "O", step: { dy: "(Hp - KH + 1) * (Wp - KW + 1)", dw: "C * KH * KW" }, flops: "2 * N * O * (Hp - KH + 1) * (Wp - KW + 1) * C * KH * KW" } },
-      gpu: { grid: "groups2d(O * C * KH * KW)" },
+      gpu: { grid: "[Math.ceil(C * KH * KW / 64), Math.ceil(O / 64), 1]" },
     },
     depthwise_conv2d_f32: {
       doc: "Depthwise (groups = C): y [N, C, OH, OW] from x [N, C, H, W] and w [C, 1, KH, KW]; any stride, padding, dilation (the host adds the bias). Each output sums its taps in (kh, kw) order from 0.",

@@ -5,10 +5,10 @@
 //   twin's order r = 0, 1, ... onto the value already there (so the bits match);
 // - pad2d and bias_add_channels: one invocation per element;
 // - conv2d_direct: one invocation per output element, the chain over
-//   r = (c·KH + kh)·KW + kw in order, as the wasm tile runs it;
-// - conv2d_wgrad: one workgroup per weight-gradient element, its 256
-//   invocations striding over the N·OH·OW products, then a tree sum in
-//   workgroup memory (the order differs from wasm: agreement within rounding).
+//   r = (c·KH + kh)·KW + kw in order, as the wasm tile runs it (the raw twin;
+//   the backend's plan for conv2d_direct_f32 runs conv2d_igemm_f32 below);
+// - conv2d_igemm (forward) and conv2d_wgrad (weight gradient): tiled implicit
+//   GEMMs through workgroup memory, described where they are defined.
 
 // im2col_f32(x, col, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, ldcol)
 @compute @workgroup_size(256)
@@ -107,36 +107,153 @@ fn conv2d_direct_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
   mem[arg.y + e] = acc;
 }
 
-var<workgroup> wsum: array<f32, 256>;
+// ---------------------------------------------------------------------------
+// Tiled convolutions: implicit GEMMs with the im2col gather done while staging
+// the tiles (no column matrix in memory). The tiling is gemm_f32's: a workgroup
+// of 16×16 invocations owns a 64×64 block of the product, each invocation a 4×4
+// register block (rows ty + 16i, columns tx + 16j, so neighbours read
+// neighbouring workgroup-memory words); K advances in slices of CK = 16 staged
+// in workgroup memory (2 × 4 KiB). Each staging invocation keeps one column (or
+// row) of the tile for every slice, so its division of the column index into
+// (image, oh, ow) happens once per kernel, not per slice. Every element is one
+// fma chain over K in order from 0, then the epilogue (bias, ReLU).
 
-// conv2d_wgrad_f32(xp, dy, dw, N, C, Hp, Wp, KH, KW, O, Otot): dw for output channels [0, O)
-@compute @workgroup_size(256)
-fn conv2d_wgrad_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+const CT: u32 = 64u; // tile rows and columns
+const CK: u32 = 16u; // K slice
+var<workgroup> tileA: array<f32, 1024>; // [CK][CT]
+var<workgroup> tileB: array<f32, 1024>; // [CK][CT]
+
+/** acc[i·4 + j] += Σ over the staged slice of tileA[kk][ty + 16i] · tileB[kk][tx + 16j], kk in order. */
+fn conv_tile_madd(acc: ptr<function, array<f32, 16>>, kn: u32, tx: u32, ty: u32) {
+  for (var kk = 0u; kk < kn; kk++) {
+    var av: array<f32, 4>; var bv: array<f32, 4>;
+    for (var i = 0u; i < 4u; i++) { av[i] = tileA[kk * CT + ty + 16u * i]; }
+    for (var j = 0u; j < 4u; j++) { bv[j] = tileB[kk * CT + tx + 16u * j]; }
+    for (var i = 0u; i < 4u; i++) {
+      for (var j = 0u; j < 4u; j++) { (*acc)[i * 4u + j] = fma(av[i], bv[j], (*acc)[i * 4u + j]); }
+    }
+  }
+}
+
+// conv2d_igemm_f32: y [N, Cout, OH, OW] = W [Cout, C·KH·KW] · im2col(x), bias and
+// ReLU fused, any stride, padding and dilation. Rows: output channels; columns:
+// j = n·OH·OW + oh·OW + ow over the whole batch; K: r = (c·KH + kh)·KW + kw, the
+// chain order of the wasm direct kernel and of im2col + gemm_f32. Its arguments
+// are not a manifest kernel's: the WebGPU plans of conv2d_direct_f32 (and any
+// other conv that routes here) pack them, in this order, in
+// host/backends/webgpu/plans.ts (convIgemm). Grid: [column blocks (2-D past
+// 65535 as x + y·groups in x), 1 or more, channel blocks in z].
+struct ConvIgemmArgs { x: u32, w: u32, bias: u32, y: u32, N: u32, C: u32, H: i32, W: i32, KH: u32, KW: u32, SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32, OH: u32, OW: u32, Cout: u32, flags: u32 }
+fn conv_igemm_args() -> ConvIgemmArgs {
+  return ConvIgemmArgs(pu(0u), pu(1u), pu(2u), pu(3u), pu(4u), pu(5u), pi(6u), pi(7u), pu(8u), pu(9u), pi(10u), pi(11u), pi(12u), pi(13u), pi(14u), pi(15u), pu(16u), pu(17u), pu(18u), pu(19u));
+}
+const CONV_BIAS: u32 = 1u;
+const CONV_RELU: u32 = 2u;
+
+@compute @workgroup_size(16, 16)
+fn conv2d_igemm_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let a = conv_igemm_args();
+  let P = a.OH * a.OW; let NP = a.N * P; let KK = a.KH * a.KW; let CKK = a.C * KK;
+  let HW = u32(a.H * a.W);
+  let col0 = (wid.y * nwg.x + wid.x) * CT;
+  let o0 = wid.z * CT;
+  if (col0 >= NP) { return; } // whole workgroup: uniform
+  let tx = lid.x; let ty = lid.y; let t = ty * 16u + tx;
+  // staging B (the gathered columns): column cc = t % 64 for every slice, K rows kb + 4l
+  let cc = t % CT; let kb = t / CT;
+  let j = col0 + cc; let jlive = j < NP;
+  let jn = min(j, NP - 1u) / P; let jp = min(j, NP - 1u) % P;
+  let ih0 = i32(jp / a.OW) * a.SH - a.PH; let iw0 = i32(jp % a.OW) * a.SW - a.PW;
+  let xn = a.x + jn * a.C * HW;
+  // staging A (weights, rows contiguous in K): K column ka = t % 16, rows ra + 16l
+  let ka = t % CK; let ra = t / CK;
+  var acc: array<f32, 16>;
+  for (var k0 = 0u; k0 < CKK; k0 += CK) {
+    for (var l = 0u; l < 4u; l++) {
+      let o = o0 + ra + 16u * l; let ka_ = k0 + ka;
+      var v = 0.0;
+      if (o < a.Cout && ka_ < CKK) { v = mem[a.w + o * CKK + ka_]; }
+      tileA[ka * CT + ra + 16u * l] = v;
+      let r = k0 + kb + 4u * l;
+      var xv = 0.0;
+      if (jlive && r < CKK) {
+        let c = r / KK; let q = r % KK;
+        let ih = ih0 + i32(q / a.KW) * a.DH; let iw = iw0 + i32(q % a.KW) * a.DW;
+        if (ih >= 0 && ih < a.H && iw >= 0 && iw < a.W) { xv = mem[xn + c * HW + u32(ih * a.W + iw)]; }
+      }
+      tileB[(kb + 4u * l) * CT + cc] = xv;
+    }
+    workgroupBarrier();
+    conv_tile_madd(&acc, min(CK, CKK - k0), tx, ty);
+    workgroupBarrier();
+  }
+  for (var jj = 0u; jj < 4u; jj++) {
+    let col = col0 + tx + 16u * jj;
+    if (col >= NP) { continue; }
+    let n = col / P; let p = col % P;
+    for (var i = 0u; i < 4u; i++) {
+      let o = o0 + ty + 16u * i;
+      if (o >= a.Cout) { continue; }
+      var v = acc[i * 4u + jj];
+      if ((a.flags & CONV_BIAS) != 0u) { v = v + mem[a.bias + o]; }
+      if ((a.flags & CONV_RELU) != 0u) { v = select(v, 0.0, v < 0.0); } // relu's select: NaN stays NaN
+      mem[a.y + (n * a.Cout + o) * P + p] = v;
+    }
+  }
+}
+
+// conv2d_wgrad_f32(xp, dy, dw, N, C, Hp, Wp, KH, KW, O, Otot): dw for output channels
+// [0, O) as a tiled reduction, dw [O, C·KH·KW] = dY [O, N·P] · im2col(xp)ᵀ: rows o,
+// columns r = (c·KH + kh)·KW + kw, K the N·P positions j = n·P + p in order (stride 1
+// over the padded input). dY's slice is staged with consecutive invocations on
+// consecutive positions, the columns' with each invocation on one r (its (c, kh, kw)
+// decoded once). Grid: [column blocks, row blocks, 1]. Few blocks walk a long K
+// (conv (c): 1×5 blocks over 32768 positions): enough for SwiftShader's cores; a
+// large GPU would want K split over workgroups, which needs a second pass.
+@compute @workgroup_size(16, 16)
+fn conv2d_wgrad_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let arg = conv2d_wgrad_f32_args();
   let N = arg.N; let C = arg.C; let Hp = arg.Hp; let Wp = arg.Wp; let KH = arg.KH; let KW = arg.KW;
   let O = arg.O; let Otot = arg.Otot;
-  let OH = Hp - KH + 1u; let OW = Wp - KW + 1u; let P = OH * OW;
-  let CKK = C * KH * KW;
-  let e = wid.y * nwg.x + wid.x; // uniform across the workgroup, so the barriers below are too
-  let live = e < O * CKK;
-  let o = e / max(CKK, 1u); let r = e % max(CKK, 1u);
-  let kw = r % KW; let kh = (r / KW) % KH; let c = r / (KW * KH);
-  var acc = 0.0;
-  if (live) {
-    for (var j = t; j < N * P; j += 256u) {
-      let n = j / P; let p = j % P;
-      let g = mem[arg.dy + (n * Otot + o) * P + p];
-      let x = mem[arg.xp + (n * C + c) * Hp * Wp + (p / OW + kh) * Wp + p % OW + kw];
-      acc = fma(g, x, acc);
+  let OH = Hp - KH + 1u; let OW = Wp - KW + 1u; let P = OH * OW; let NP = N * P;
+  let KK = KH * KW; let CKK = C * KK;
+  let r0 = wid.x * CT; let o0 = wid.y * CT;
+  let tx = lid.x; let ty = lid.y; let t = ty * 16u + tx;
+  // staging A (dY): K column ka = t % 16 (a position), rows ra + 16l (channels)
+  let ka = t % CK; let ra = t / CK;
+  // staging B (columns of xp): column cc = t % 64 (its r, decoded once), K rows kb + 4l
+  let cc = t % CT; let kb = t / CT;
+  let r = r0 + cc; let rlive = r < CKK;
+  let rc = min(r, max(CKK, 1u) - 1u);
+  let xc = arg.xp + (rc / KK) * Hp * Wp + ((rc % KK) / KW) * Wp + rc % KW;
+  var acc: array<f32, 16>;
+  for (var j0 = 0u; j0 < NP; j0 += CK) {
+    let ja = j0 + ka;
+    let an = ja / P; let ap = ja % P;
+    for (var l = 0u; l < 4u; l++) {
+      let o = o0 + ra + 16u * l;
+      var v = 0.0;
+      if (o < O && ja < NP) { v = mem[arg.dy + (an * Otot + o) * P + ap]; }
+      tileA[ka * CT + ra + 16u * l] = v;
+      let jb = j0 + kb + 4u * l;
+      var xv = 0.0;
+      if (rlive && jb < NP) {
+        let n = jb / P; let p = jb % P;
+        xv = mem[xc + n * C * Hp * Wp + (p / OW) * Wp + p % OW];
+      }
+      tileB[(kb + 4u * l) * CT + cc] = xv;
     }
-  }
-  wsum[t] = acc;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (t < s) { wsum[t] = wsum[t] + wsum[t + s]; }
+    workgroupBarrier();
+    conv_tile_madd(&acc, min(CK, NP - j0), tx, ty);
     workgroupBarrier();
   }
-  if (t == 0u && live) { mem[arg.dw + e] = wsum[0]; }
+  for (var i = 0u; i < 4u; i++) {
+    let o = o0 + ty + 16u * i;
+    for (var jj = 0u; jj < 4u; jj++) {
+      let rr = r0 + tx + 16u * jj;
+      if (o < O && rr < CKK) { mem[arg.dw + o * CKK + rr] = acc[i * 4u + jj]; }
+    }
+  }
 }
 
 // depthwise_conv2d_f32(x, w, y, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):

@@ -1,10 +1,11 @@
 // Kernel family: pool, twin of assembly/pool.ts (NCHW planes, PyTorch
 // semantics, output sizes from the host). Forward: one invocation per output
 // element, the window scanned in the wasm twin's order (first max wins, NaN
-// propagates, padding never wins). Backward: one invocation per plane, adding
-// in order of the outputs as the wasm twin does (the max backward's ABI has no
-// window geometry, so a gather per input would scan the whole plane); planes
-// are N·C, enough parallel work for the small images this serves.
+// propagates, padding never wins). Backward: one invocation per input element,
+// gathering the gradients of the windows that cover it (the windows' geometry
+// gives their range directly) in order of the outputs, which is the order the
+// wasm twin's scatter adds them in: the same bits, no atomics, and no invocation
+// walks a whole plane.
 
 // maxpool2d_f32(x, y, idx, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW)
 @compute @workgroup_size(256)
@@ -33,20 +34,36 @@ fn maxpool2d_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   sti(arg.idx + o, bi);
 }
 
-// maxpool2d_backward_f32(dy, idx, dx, NC, H, W, OH, OW)
+// The outputs whose (unclipped) window covers input row h: oh in [lo, hi], clipped
+// to [0, OH). A window starts at oh·S − P and spans K rows.
+fn pool_cover_lo(h: i32, K: i32, S: i32, P: i32) -> i32 {
+  let t = h + P - K + 1; // oh·S ≥ t
+  return max(select(-((-t) / S), (t + S - 1) / S, t > 0), 0);
+}
+fn pool_cover_hi(h: i32, S: i32, P: i32, O: i32) -> i32 { return min((h + P) / S, O - 1); }
+
+// maxpool2d_backward_f32(dy, idx, dx, NC, H, W, OH, OW, KH, KW, SH, SW, PH, PW):
+// one invocation per input element, adding dy of every window covering it whose
+// chosen tap (idx) it is, in order of the outputs: the wasm scatter's additions, same bits.
 @compute @workgroup_size(256)
 fn maxpool2d_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let arg = maxpool2d_backward_f32_args();
-  let p = flat_index(gid, nwg);
-  if (p >= arg.NC) { return; }
-  let hw = arg.H * arg.W; let ohw = arg.OH * arg.OW;
-  let dxp = arg.dx + p * hw; let dyp = arg.dy + p * ohw; let ip = arg.idx + p * ohw;
-  for (var i = 0u; i < hw; i++) { mem[dxp + i] = 0.0; }
-  for (var o = 0u; o < ohw; o++) {
-    let i = ldi(ip + o);
-    if (i < 0) { continue; }
-    mem[dxp + u32(i)] = mem[dxp + u32(i)] + mem[dyp + o];
+  let H = i32(arg.H); let W = i32(arg.W); let OH = i32(arg.OH); let OW = i32(arg.OW);
+  let e = flat_index(gid, nwg);
+  if (e >= arg.NC * arg.H * arg.W) { return; }
+  let p = e / (arg.H * arg.W);
+  let i = i32(e % (arg.H * arg.W));
+  let h = i / W; let w = i % W;
+  let ob = p * arg.OH * arg.OW;
+  var g = 0.0;
+  let w0 = pool_cover_lo(w, arg.KW, arg.SW, arg.PW); let w1 = pool_cover_hi(w, arg.SW, arg.PW, OW);
+  for (var oh = pool_cover_lo(h, arg.KH, arg.SH, arg.PH); oh <= pool_cover_hi(h, arg.SH, arg.PH, OH); oh++) {
+    for (var ow = w0; ow <= w1; ow++) {
+      let o = ob + u32(oh * OW + ow);
+      if (ldi(arg.idx + o) == i) { g = g + mem[arg.dy + o]; }
+    }
   }
+  mem[arg.dx + e] = g;
 }
 
 // avgpool2d_f32(x, y, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, countIncludePad)
@@ -75,50 +92,58 @@ fn avgpool2d_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   mem[arg.y + o] = r;
 }
 
-// avgpool2d_backward_f32(dy, dx, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, countIncludePad)
+// avgpool2d_backward_f32(dy, dx, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, countIncludePad):
+// one invocation per input element, adding the share of every window covering it
+// (clipped to the input as the forward clips it) in order of the outputs: the
+// wasm twin's additions onto 0, so the same bits.
 @compute @workgroup_size(256)
 fn avgpool2d_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let arg = avgpool2d_backward_f32_args();
-  let p = flat_index(gid, nwg);
-  if (p >= arg.NC) { return; }
   let H = arg.H; let W = arg.W; let KH = arg.KH; let KW = arg.KW;
   let SH = arg.SH; let SW = arg.SW; let PH = arg.PH; let PW = arg.PW; let OH = arg.OH; let OW = arg.OW;
-  let dxp = arg.dx + p * u32(H * W); let dyp = arg.dy + p * u32(OH * OW);
-  for (var i = 0u; i < u32(H * W); i++) { mem[dxp + i] = 0.0; }
-  for (var oh = 0; oh < OH; oh++) {
-    for (var ow = 0; ow < OW; ow++) {
+  let e = flat_index(gid, nwg);
+  if (e >= arg.NC * u32(H * W)) { return; }
+  let p = e / u32(H * W);
+  let h = i32(e % u32(H * W)) / W; let w = i32(e % u32(H * W)) % W;
+  let dyp = arg.dy + p * u32(OH * OW);
+  var g = 0.0;
+  let w0 = pool_cover_lo(w, KW, SW, PW); let w1 = pool_cover_hi(w, SW, PW, OW);
+  for (var oh = pool_cover_lo(h, KH, SH, PH); oh <= pool_cover_hi(h, SH, PH, OH); oh++) {
+    for (var ow = w0; ow <= w1; ow++) {
       var hs = oh * SH - PH; var ws = ow * SW - PW;
       var he = min(hs + KH, H + PH); var we = min(ws + KW, W + PW);
       let pool = (he - hs) * (we - ws);
       hs = max(hs, 0); ws = max(ws, 0); he = min(he, H); we = min(we, W);
-      if (hs >= he || ws >= we) { continue; }
-      let g = mem[dyp + u32(oh * OW + ow)] / f32(select((he - hs) * (we - ws), pool, arg.countIncludePad != 0u));
-      for (var h = hs; h < he; h++) {
-        for (var w = ws; w < we; w++) {
-          let q = dxp + u32(h * W + w);
-          mem[q] = mem[q] + g;
-        }
-      }
+      if (h < hs || h >= he || w < ws || w >= we) { continue; }
+      g = g + mem[dyp + u32(oh * OW + ow)] / f32(select((he - hs) * (we - ws), pool, arg.countIncludePad != 0u));
     }
   }
+  mem[arg.dx + e] = g;
 }
 
-// maxpool2d_relu_backward_f32(dy, idx, y, dx, NC, H, W, OH, OW, tiled): the gradient of
-// maxpool(relu(z)) with respect to z; like maxpool2d_backward_f32, but an output whose
-// pooled value y is not > 0 passes no gradient. Per plane (any window), in order of o.
+// maxpool2d_relu_backward_f32(dy, idx, y, dx, NC, H, W, OH, OW, tiled, KH, KW, SH, SW, PH, PW):
+// the gradient of maxpool(relu(z)) with respect to z; like maxpool2d_backward_f32
+// (per input element, windows in order of the outputs), but an output whose pooled
+// value y is not > 0 passes no gradient.
 @compute @workgroup_size(256)
 fn maxpool2d_relu_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let arg = maxpool2d_relu_backward_f32_args();
-  let p = flat_index(gid, nwg);
-  if (p >= arg.NC) { return; }
-  let hw = arg.H * arg.W; let ohw = arg.OH * arg.OW;
-  let dxp = arg.dx + p * hw; let dyp = arg.dy + p * ohw; let ip = arg.idx + p * ohw; let yp = arg.y + p * ohw;
-  for (var i = 0u; i < hw; i++) { mem[dxp + i] = 0.0; }
-  for (var o = 0u; o < ohw; o++) {
-    let i = ldi(ip + o);
-    if (i < 0 || !(mem[yp + o] > 0.0)) { continue; }
-    mem[dxp + u32(i)] = mem[dxp + u32(i)] + mem[dyp + o];
+  let H = i32(arg.H); let W = i32(arg.W); let OH = i32(arg.OH); let OW = i32(arg.OW);
+  let e = flat_index(gid, nwg);
+  if (e >= arg.NC * arg.H * arg.W) { return; }
+  let p = e / (arg.H * arg.W);
+  let i = i32(e % (arg.H * arg.W));
+  let h = i / W; let w = i % W;
+  let ob = p * arg.OH * arg.OW;
+  var g = 0.0;
+  let w0 = pool_cover_lo(w, arg.KW, arg.SW, arg.PW); let w1 = pool_cover_hi(w, arg.SW, arg.PW, OW);
+  for (var oh = pool_cover_lo(h, arg.KH, arg.SH, arg.PH); oh <= pool_cover_hi(h, arg.SH, arg.PH, OH); oh++) {
+    for (var ow = w0; ow <= w1; ow++) {
+      let o = ob + u32(oh * OW + ow);
+      if (ldi(arg.idx + o) == i && mem[arg.y + o] > 0.0) { g = g + mem[arg.dy + o]; }
+    }
   }
+  mem[arg.dx + e] = g;
 }
 
 // The same for tiled ≠ 0 (2×2 windows, stride 2, no padding: disjoint windows):

@@ -12,6 +12,8 @@ import { kernels, assertClose, randomF32 } from "./harness.js";
 import type { KernelBox } from "./harness.js";
 import { WebGpuBackend } from "../host/backends/webgpu/backend.js";
 import { putBoth, compareTwins, gpuCall } from "./webgpu-twins.js";
+import { gpuTwins } from "../host/backends/webgpu/kernels.generated.js";
+import { convIgemm } from "../host/backends/webgpu/schedules.js";
 
 let box: KernelBox;
 let gpu: WebGpuBackend;
@@ -66,7 +68,10 @@ test("pad2d_f32 and bias_add_channels_f32", async () => {
 
 test("conv2d_direct_f32 and conv2d_wgrad_f32: OW 8, 9 and 26, Cout with a remainder of the 4-row tile, KW 3 and 5, a channel sub-range", async () => {
   // [N, C, Hp, Wp, KH, KW, Cout]
-  const cases = [[2, 3, 6, 10, 3, 3, 6], [1, 2, 7, 11, 3, 3, 5], [3, 1, 28, 28, 3, 3, 16], [2, 2, 9, 13, 5, 5, 3], [1, 1, 5, 12, 2, 4, 1]];
+  // the last three hit the tiled kernels' remainders: Cout 65 and 64 (64-row tiles), N·OH·OW 128 and 65
+  // (64-column tiles), C·KH·KW 27 and 16 (16-deep slices), C·KH·KW 80 > 64 (wgrad column blocks)
+  const cases = [[2, 3, 6, 10, 3, 3, 6], [1, 2, 7, 11, 3, 3, 5], [3, 1, 28, 28, 3, 3, 16], [2, 2, 9, 13, 5, 5, 3], [1, 1, 5, 12, 2, 4, 1],
+    [2, 3, 10, 10, 3, 3, 65], [1, 4, 6, 14, 2, 2, 64], [1, 5, 6, 12, 4, 4, 9]];
   for (const [N, C, Hp, Wp, KH, KW, Cout] of cases) {
     box.reset();
     const OH = Hp - KH + 1, OW = Wp - KW + 1, P = OH * OW, CKK = C * KH * KW;
@@ -92,9 +97,53 @@ test("conv2d_direct_f32 and conv2d_wgrad_f32: OW 8, 9 and 26, Cout with a remain
   }
 });
 
+test("conv2d_direct_f32 with a bias: the plan (one tiled dispatch, bias fused) and the raw per-output twin + bias_add_channels_f32 against wasm", async () => {
+  for (const [N, C, Hp, Wp, KH, KW, Cout] of [[2, 3, 10, 10, 3, 3, 65], [3, 2, 7, 12, 3, 3, 16]]) {
+    box.reset();
+    const OH = Hp - KH + 1, OW = Wp - KW + 1, P = OH * OW, CKK = C * KH * KW;
+    const what = `N${N} C${C} ${Hp}×${Wp} k${KH}×${KW} Cout${Cout} bias`;
+    const [xw, xg] = put(randomF32(N * C * Hp * Wp, 11)), [ww, wgp] = put(randomF32(Cout * CKK, 12)), [bw, bg] = put(randomF32(Cout, 13));
+    const [yw, yg] = put(new Float32Array(N * Cout * P)), [rg] = [gpu.mm.pool.alloc(N * Cout * P * 4)];
+    box.k.conv2d_direct_f32(xw, ww, yw, N, C, Hp, Wp, KH, KW, Cout);
+    box.k.bias_add_channels_f32(yw, bw, N, Cout, P);
+    gpu.kernels.conv2d_direct_f32({ xp: xg, w: wgp, y: yg, N, C, Hp, Wp, KH, KW, Cout, bias: bg });
+    await compare(yg, yw, N * Cout * P, `conv2d_direct plan ${what}`, { rtol: 1e-5, atol: 1e-6 * CKK });
+    assert.ok(gpu.compiledEntries().includes("conv2d_igemm_f32"), "the plan ran the tiled kernel");
+    // the per-output twin (A/B baseline) still agrees: every element the same fma chain, so the same bits as the plan
+    const T = gpuTwins(gpu);
+    T.conv2d_direct_f32({ xp: xg, w: wgp, y: rg, N, C, Hp, Wp, KH, KW, Cout });
+    T.bias_add_channels_f32({ y: rg, bias: bg, n: N, c: Cout, inner: P });
+    assert.equal(new Float32Array(await gpu.read(rg, N * Cout * P * 4)), new Float32Array(await gpu.read(yg, N * Cout * P * 4)), `${what}: tiled and per-output twins, same bits`);
+  }
+});
+
+test("conv2d_igemm_f32 (tiled implicit GEMM): strides, padding, dilation, bias, ReLU, every tile remainder, against wasm im2col + gemm_f32 + bias", async () => {
+  // [N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, Cout, bias, relu]
+  const cases = [[2, 3, 9, 8, 3, 3, 2, 2, 1, 1, 1, 1, 5, 1, 1], [1, 2, 11, 10, 3, 2, 3, 2, 0, 1, 2, 2, 70, 1, 0], [3, 5, 6, 6, 1, 1, 1, 1, 0, 0, 1, 1, 64, 0, 1],
+    [1, 4, 12, 13, 5, 3, 1, 2, 2, 1, 1, 2, 17, 1, 1], [2, 1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0]];
+  for (const [N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, Cout, bias, relu] of cases) {
+    box.reset();
+    const OH = outSize(H, KH, SH, PH, DH), OW = outSize(W, KW, SW, PW, DW), P = OH * OW, NP = N * P, CKK = C * KH * KW;
+    const what = `N${N} C${C} ${H}×${W} k${KH}×${KW} s${SH},${SW} p${PH},${PW} d${DH},${DW} Cout${Cout}${bias ? " bias" : ""}${relu ? " relu" : ""} (NP ${NP}, CKK ${CKK})`;
+    const [xw, xg] = put(randomF32(N * C * H * W, 21)), [ww, wgp] = put(randomF32(Cout * CKK, 22)), [bw, bg] = put(randomF32(Cout, 23));
+    const [yw, yg] = put(new Float32Array(N * Cout * P));
+    const col = box.alloc(CKK * NP * 4), sc = box.alloc(box.k.gemm_packed_b_bytes(CKK, P) + 64);
+    for (let n = 0; n < N; n++) {
+      box.k.im2col_f32(xw + n * C * H * W * 4, col + n * P * 4, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, NP);
+      box.k.gemm_f32(ww, col + n * P * 4, yw + n * Cout * P * 4, Cout, P, CKK, CKK, NP, P, 0, sc);
+    }
+    if (bias) box.k.bias_add_channels_f32(yw, bw, N, Cout, P);
+    const yv = box.f32(yw, N * Cout * P);
+    if (relu) for (let i = 0; i < yv.length; i++) if (yv[i] < 0) yv[i] = 0;
+    convIgemm(gpu, { x: xg, w: wgp, bias: bias ? bg : 0, y: yg, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, Cout, relu: !!relu });
+    await compare(yg, yw, N * Cout * P, `conv2d_igemm ${what}`, { rtol: 1e-5, atol: 1e-6 * CKK });
+    if (relu) assert.ok(yv.some((v) => v === 0) && yv.some((v) => v > 0), `${what}: ReLU clipped some outputs and passed others`);
+  }
+});
+
 test("maxpool2d_relu_backward_f32: tiled 2×2 (odd H and W) and general windows, zero and negative pooled values", async () => {
   // [NC, H, W, KH, KW, SH, SW, PH, PW]
-  const cases = [[3, 7, 9, 2, 2, 2, 2, 0, 0], [2, 8, 8, 2, 2, 2, 2, 0, 0], [2, 7, 6, 3, 3, 2, 2, 1, 1]];
+  const cases = [[3, 7, 9, 2, 2, 2, 2, 0, 0], [2, 8, 8, 2, 2, 2, 2, 0, 0], [2, 7, 6, 3, 3, 2, 2, 1, 1], [2, 9, 8, 3, 2, 1, 3, 1, 0]];
   for (const [NC, H, W, KH, KW, SH, SW, PH, PW] of cases) {
     box.reset();
     const OH = outSize(H, KH, SH, PH, 1), OW = outSize(W, KW, SW, PW, 1);
@@ -108,8 +157,8 @@ test("maxpool2d_relu_backward_f32: tiled 2×2 (odd H and W) and general windows,
     gpuCall(gpu, "maxpool2d_f32", xg, yg, ig, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW);
     const [dyw, dyg] = put(randomF32(NC * OH * OW, 6));
     const [dxw, dxg] = put(randomF32(NC * H * W, 7)); // overwritten entirely
-    box.k.maxpool2d_relu_backward_f32(dyw, iw, yw, dxw, NC, H, W, OH, OW, tiled);
-    gpuCall(gpu, "maxpool2d_relu_backward_f32", dyg, ig, yg, dxg, NC, H, W, OH, OW, tiled);
+    box.k.maxpool2d_relu_backward_f32(dyw, iw, yw, dxw, NC, H, W, OH, OW, tiled, KH, KW, SH, SW, PH, PW);
+    gpuCall(gpu, "maxpool2d_relu_backward_f32", dyg, ig, yg, dxg, NC, H, W, OH, OW, tiled, KH, KW, SH, SW, PH, PW);
     await compare(dxg, dxw, NC * H * W, `maxpool2d_relu_backward ${what}`, { rtol: 0, atol: 0 });
     const dx = box.f32(dxw, NC * H * W);
     assert.ok(dx.some((v) => v !== 0) && dx.some((v, i) => v === 0 && z[i] > 0), `${what}: the case has passed and blocked gradients`);

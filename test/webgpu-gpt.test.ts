@@ -61,7 +61,13 @@ test("kernels: layernorm forward, input and parameter gradients; embedding and i
       await compare(dtg, dtw, num * dim, `embedding backward ${num}×${dim} n=${n}`, { rtol: 0, atol: 0 });
     }
     // [BH, Sq, Sk, D, causal]
-    for (const [BH, Sq, Sk, D, causal] of [[2, 5, 5, 8, 1], [3, 4, 9, 7, 1], [1, 6, 3, 4, 1], [2, 17, 70, 5, 0], [1, 70, 70, 16, 1], [1, 3, 4, 130, 1], [1, 2, 3, 128, 0]]) {
+    // the tiled kernels (D ≤ 128): 64-row blocks of queries and keys, K/V tiles of min(64, 1024/D) rows;
+    // Sq and Sk 64, 65, 130 (full and partial blocks), tiles of 64 (D 1..16), 32 (D 32), 16 (D 64), 8 (D 128)
+    // rows with partial last tiles, causal with Sk > Sq by more than a tile, rows that see no key (Sq > Sk);
+    // D 130: the per-row kernels
+    const cases = [[2, 5, 5, 8, 1], [3, 4, 9, 7, 1], [1, 6, 3, 4, 1], [2, 17, 70, 5, 0], [1, 70, 70, 16, 1], [1, 3, 4, 130, 1], [1, 2, 3, 128, 0],
+      [1, 64, 64, 64, 1], [2, 65, 37, 32, 0], [1, 130, 200, 16, 1], [1, 70, 5, 1, 1], [1, 66, 67, 128, 1], [2, 9, 130, 24, 0]];
+    for (const [BH, Sq, Sk, D, causal] of cases) {
       box.reset();
       const what = `attention BH${BH} Sq${Sq} Sk${Sk} D${D}${causal ? " causal" : ""}`;
       const scale = 1 / Math.sqrt(D);
@@ -84,6 +90,8 @@ test("kernels: layernorm forward, input and parameter gradients; embedding and i
       await compare(dkg, dkw, BH * Sk * D, `${what} dk`, { rtol: 1e-3, atol: 1e-5 });
       await compare(dvg, dvw, BH * Sk * D, `${what} dv`, { rtol: 1e-3, atol: 1e-5 });
     }
+    const ran = gpu.compiledEntries();
+    for (const e of ["attention_f32", "attention_backward_f32", "attention_f32_rows", "attention_backward_f32_rows"]) assert.ok(ran.includes(e), `${e} ran`);
   } finally {
     gpu.shutdown();
   }

@@ -296,11 +296,15 @@ test("sgd_f32 (plain, momentum first and later steps, Nesterov, weight decay) an
 
 const outSize = (x: number, k: number, s: number, p: number) => Math.floor((x + 2 * p - k) / s) + 1;
 
-test("maxpool2d / avgpool2d forward and backward: 2×2 s2, 3×3 s1 padded, 3×2 s2 with odd sizes, both divisors", async () => {
-  const cases = [[3, 8, 8, 2, 2, 2, 2, 0, 0], [2, 7, 9, 3, 3, 1, 1, 1, 1], [5, 11, 6, 3, 2, 2, 2, 1, 0], [300, 4, 4, 2, 2, 2, 2, 0, 0]];
-  for (const [NC, H, W, KH, KW, SH, SW, PH, PW] of cases) {
+test("maxpool2d / avgpool2d forward and backward (the backward gathered per input element): 2×2 s2, 3×3 s1 padded, 3×2 s2 with odd sizes, stride past the window (inputs no window covers), ceil mode's partial windows, both divisors", async () => {
+  // [NC, H, W, KH, KW, SH, SW, PH, PW, ceil]
+  const cases = [[3, 8, 8, 2, 2, 2, 2, 0, 0, 0], [2, 7, 9, 3, 3, 1, 1, 1, 1, 0], [5, 11, 6, 3, 2, 2, 2, 1, 0, 0], [300, 4, 4, 2, 2, 2, 2, 0, 0, 0],
+    [2, 10, 9, 2, 3, 3, 4, 0, 1, 0], [3, 7, 8, 3, 3, 2, 2, 1, 0, 1], [2, 5, 6, 4, 4, 3, 3, 2, 2, 1]];
+  for (const [NC, H, W, KH, KW, SH, SW, PH, PW, ceil] of cases) {
     box.reset();
-    const OH = outSize(H, KH, SH, PH), OW = outSize(W, KW, SW, PW);
+    // ceil mode (PyTorch's rule: the last window starts inside the input or its left padding)
+    const ceilSize = (x: number, k: number, s: number, p: number) => { let o = Math.ceil((x + 2 * p - k) / s) + 1; if ((o - 1) * s >= x + p) o--; return o; };
+    const OH = ceil ? ceilSize(H, KH, SH, PH) : outSize(H, KH, SH, PH), OW = ceil ? ceilSize(W, KW, SW, PW) : outSize(W, KW, SW, PW);
     const what = `pool NC=${NC} ${H}×${W} k${KH}×${KW} s${SH}×${SW} p${PH}×${PW}`;
     const x = randomF32(NC * H * W, H * W).map((v, i) => (i % 7 === 0 ? 0.5 : v)); // ties: the first max wins
     const [xw, xg] = put(x);
@@ -309,9 +313,10 @@ test("maxpool2d / avgpool2d forward and backward: 2×2 s2, 3×3 s1 padded, 3×2 
     gpuCall(gpu, "maxpool2d_f32", xg, yg, ig, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW);
     await compare(yg, yw, NC * OH * OW, `max ${what}`, { rtol: 0, atol: 0 });
     assert.equal(Array.from(new Int32Array(await gpu.read(ig, NC * OH * OW * 4))), Array.from(box.i32(iw, NC * OH * OW)), `argmax ${what}`);
-    const [dyw, dyg] = put(randomF32(NC * OH * OW, 3)), [dxw, dxg] = put(new Float32Array(NC * H * W));
-    box.k.maxpool2d_backward_f32(dyw, iw, dxw, NC, H, W, OH, OW);
-    gpuCall(gpu, "maxpool2d_backward_f32", dyg, ig, dxg, NC, H, W, OH, OW);
+    const [dyw, dyg] = put(randomF32(NC * OH * OW, 3));
+    const [dxw, dxg] = put(randomF32(NC * H * W, 4)); // written entirely
+    box.k.maxpool2d_backward_f32(dyw, iw, dxw, NC, H, W, OH, OW, KH, KW, SH, SW, PH, PW);
+    gpuCall(gpu, "maxpool2d_backward_f32", dyg, ig, dxg, NC, H, W, OH, OW, KH, KW, SH, SW, PH, PW);
     await compare(dxg, dxw, NC * H * W, `max backward ${what}`, { rtol: 0, atol: 0 });
     for (const cip of [0, 1]) {
       box.k.avgpool2d_f32(xw, yw, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
@@ -319,7 +324,8 @@ test("maxpool2d / avgpool2d forward and backward: 2×2 s2, 3×3 s1 padded, 3×2 
       await compare(yg, yw, NC * OH * OW, `avg ${what} countIncludePad=${cip}`, { rtol: 1e-6, atol: 1e-7 });
       box.k.avgpool2d_backward_f32(dyw, dxw, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
       gpuCall(gpu, "avgpool2d_backward_f32", dyg, dxg, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, cip);
-      await compare(dxg, dxw, NC * H * W, `avg backward ${what} countIncludePad=${cip}`, { rtol: 1e-6, atol: 1e-7 });
+      // the gather adds each window's share in the scatter's order: the same bits
+      await compare(dxg, dxw, NC * H * W, `avg backward ${what} countIncludePad=${cip}`, { rtol: 0, atol: 0 });
     }
   }
 });

@@ -63,17 +63,19 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Po
   // dense gradient between the two ops are skipped. Safe because the gradient of an
   // intermediate tensor is never observable (backward and wg.grad deliver to leaves only).
   const z = x._node?.name === "relu" ? x._node.inputs[0] : null;
+  // the windows, for backends whose backward gathers per input element (WebGPU)
+  const win = { KH: g.KH, KW: g.KW, SH: g.SH, SW: g.SW, PH: g.PH, PW: g.PW };
   if (z) {
     const tiled = g.KH === 2 && g.KW === 2 && g.SH === 2 && g.SW === 2 && g.PH === 0 && g.PW === 0 && !g.partial ? 1 : 0;
     return record(y, "maxPool2d(relu)", [z], (dy) => {
       const dz = out(z.shape, "float32", "maxPool2d(relu) backward");
-      be.kernels.maxpool2d_relu_backward_f32({ dy: dy.ptr, idx: idx.ptr, y: y.ptr, dx: dz.ptr, NC, H, W, OH, OW, tiled });
+      be.kernels.maxpool2d_relu_backward_f32({ dy: dy.ptr, idx: idx.ptr, y: y.ptr, dx: dz.ptr, NC, H, W, OH, OW, tiled, ...win });
       return [dz];
     }, [idx]);
   }
   return record(y, "maxPool2d", [x], (dy) => {
     const dx = out(x.shape, "float32", "maxPool2d backward");
-    be.kernels.maxpool2d_backward_f32({ dy: dy.ptr, idx: idx.ptr, dx: dx.ptr, NC, H, W, OH, OW });
+    be.kernels.maxpool2d_backward_f32({ dy: dy.ptr, idx: idx.ptr, dx: dx.ptr, NC, H, W, OH, OW, ...win });
     return [dx];
   }, [idx]);
 }

@@ -134,7 +134,7 @@ export class WebGpuBackend implements Backend, Launcher {
       u[o + 2] = bytes >> 2;
     });
     const twins = gpuTwins(this);
-    this.kernels = gpuKernels(twins, gpuSchedules(twins));
+    this.kernels = gpuKernels(twins, gpuSchedules(twins, this));
     this.summary = `webgrad: webgpu backend on ${description}` + (this.gpuFeatures.length ? ` (${this.gpuFeatures.join(", ")})` : "") +
       (this.caps.matmulF16 ? ", f16 matmul" : "") +
       `, heap up to ${fmtBytes(this.limit)}`;
