@@ -256,6 +256,40 @@ fn conv2d_wgrad_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoca
   }
 }
 
+var<workgroup> wsum: array<f32, 256>;
+
+// conv2d_wgrad_per_element_f32: conv2d_wgrad_f32's arguments, one workgroup per dw
+// element, its 256 invocations striding over the N·OH·OW products, then a tree sum
+// in workgroup memory. The plan when GPU_TILING.conv is off (the A/B baseline).
+@compute @workgroup_size(256)
+fn conv2d_wgrad_per_element_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let arg = conv2d_wgrad_f32_args();
+  let N = arg.N; let C = arg.C; let Hp = arg.Hp; let Wp = arg.Wp; let KH = arg.KH; let KW = arg.KW;
+  let O = arg.O; let Otot = arg.Otot;
+  let OH = Hp - KH + 1u; let OW = Wp - KW + 1u; let P = OH * OW;
+  let CKK = C * KH * KW;
+  let e = wid.y * nwg.x + wid.x; // uniform across the workgroup, so the barriers below are too
+  let live = e < O * CKK;
+  let o = e / max(CKK, 1u); let r = e % max(CKK, 1u);
+  let kw = r % KW; let kh = (r / KW) % KH; let c = r / (KW * KH);
+  var acc = 0.0;
+  if (live) {
+    for (var j = t; j < N * P; j += 256u) {
+      let n = j / P; let p = j % P;
+      let g = mem[arg.dy + (n * Otot + o) * P + p];
+      let x = mem[arg.xp + (n * C + c) * Hp * Wp + (p / OW + kh) * Wp + p % OW + kw];
+      acc = fma(g, x, acc);
+    }
+  }
+  wsum[t] = acc;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (t < s) { wsum[t] = wsum[t] + wsum[t + s]; }
+    workgroupBarrier();
+  }
+  if (t == 0u && live) { mem[arg.dw + e] = wsum[0]; }
+}
+
 // depthwise_conv2d_f32(x, w, y, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
 // one invocation per output element, its taps in (kh, kw) order from 0.
 @compute @workgroup_size(256)

@@ -14,6 +14,7 @@ import { WebGpuBackend } from "../host/backends/webgpu/backend.js";
 import { putBoth, compareTwins, gpuCall } from "./webgpu-twins.js";
 import { gpuTwins } from "../host/backends/webgpu/kernels.generated.js";
 import { convIgemm } from "../host/backends/webgpu/schedules.js";
+import { GPU_TILING } from "../host/backends/webgpu/plans.js";
 
 let box: KernelBox;
 let gpu: WebGpuBackend;
@@ -87,6 +88,17 @@ test("conv2d_direct_f32 and conv2d_wgrad_f32: OW 8, 9 and 26, Cout with a remain
     box.k.conv2d_wgrad_f32(xw, dyw, dww, N, C, Hp, Wp, KH, KW, Cout, Cout);
     gpuCall(gpu, "conv2d_wgrad_f32", xg, dyg, dwg, N, C, Hp, Wp, KH, KW, Cout, Cout);
     await compare(dwg, dww, Cout * CKK, `conv2d_wgrad ${what}`, { rtol: 1e-4, atol: 1e-5 * N * P });
+    // the untiled kernels (GPU_TILING.conv off: the bench's A/B baseline) still agree
+    GPU_TILING.conv = false;
+    try {
+      const [ug] = [gpu.mm.pool.alloc(N * Cout * P * 4)], [udg] = [gpu.mm.pool.alloc(Cout * CKK * 4)];
+      gpuCall(gpu, "conv2d_direct_f32", xg, wgp, ug, N, C, Hp, Wp, KH, KW, Cout);
+      await compare(ug, yw, N * Cout * P, `conv2d_direct untiled ${what}`, { rtol: 1e-5, atol: 1e-6 * CKK });
+      gpuCall(gpu, "conv2d_wgrad_f32", xg, dyg, udg, N, C, Hp, Wp, KH, KW, Cout, Cout);
+      await compare(udg, dww, Cout * CKK, `conv2d_wgrad untiled ${what}`, { rtol: 1e-4, atol: 1e-5 * N * P });
+    } finally {
+      GPU_TILING.conv = true;
+    }
     if (Cout > 2) {
       // output channels [1, Cout − 1) only, as a host split over channels passes them
       const [sw, sg] = put(new Float32Array(Cout * CKK));

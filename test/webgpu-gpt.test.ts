@@ -15,6 +15,7 @@ import * as wg from "../host/index.js";
 import { GPT } from "../host/models/gpt.js";
 import { trainGptChar, loadFortuneCorpus } from "../host/zoo/gpt.js";
 import { putBoth, compareTwins, gpuCall } from "./webgpu-twins.js";
+import { GPU_TILING } from "../host/backends/webgpu/plans.js";
 
 let box: KernelBox;
 let gpu: WebGpuBackend;
@@ -67,9 +68,11 @@ test("kernels: layernorm forward, input and parameter gradients; embedding and i
     // D 130: the per-row kernels
     const cases = [[2, 5, 5, 8, 1], [3, 4, 9, 7, 1], [1, 6, 3, 4, 1], [2, 17, 70, 5, 0], [1, 70, 70, 16, 1], [1, 3, 4, 130, 1], [1, 2, 3, 128, 0],
       [1, 64, 64, 64, 1], [2, 65, 37, 32, 0], [1, 130, 200, 16, 1], [1, 70, 5, 1, 1], [1, 66, 67, 128, 1], [2, 9, 130, 24, 0]];
-    for (const [BH, Sq, Sk, D, causal] of cases) {
+    // a case twice more with GPU_TILING.attention off (the bench's A/B baseline: the per-row kernels)
+    for (const [BH, Sq, Sk, D, causal, untiled] of [...cases, [2, 65, 37, 32, 1, 1], [1, 9, 70, 8, 0, 1]]) {
+      GPU_TILING.attention = !untiled;
       box.reset();
-      const what = `attention BH${BH} Sq${Sq} Sk${Sk} D${D}${causal ? " causal" : ""}`;
+      const what = `attention BH${BH} Sq${Sq} Sk${Sk} D${D}${causal ? " causal" : ""}${untiled ? " untiled" : ""}`;
       const scale = 1 / Math.sqrt(D);
       const [qw, qg] = put(randomF32(BH * Sq * D, 1)), [kw, kg] = put(randomF32(BH * Sk * D, 2)), [vw, vg] = put(randomF32(BH * Sk * D, 3));
       const [ow, og] = put(new Float32Array(BH * Sq * D)), [lw, lg] = put(new Float32Array(BH * Sq));
@@ -90,6 +93,7 @@ test("kernels: layernorm forward, input and parameter gradients; embedding and i
       await compare(dkg, dkw, BH * Sk * D, `${what} dk`, { rtol: 1e-3, atol: 1e-5 });
       await compare(dvg, dvw, BH * Sk * D, `${what} dv`, { rtol: 1e-3, atol: 1e-5 });
     }
+    GPU_TILING.attention = true;
     const ran = gpu.compiledEntries();
     for (const e of ["attention_f32", "attention_backward_f32", "attention_f32_rows", "attention_backward_f32_rows"]) assert.ok(ran.includes(e), `${e} ran`);
   } finally {

@@ -78,3 +78,17 @@ export function gemmGrid(m: number, n: number, k: number, caps: GpuCaps): Grid {
   const tile = m >= 128 && n >= 128 ? 128 : 64;
   return [Math.ceil(n / tile), Math.ceil(m / tile), 1];
 }
+
+/**
+ * The tiled kernels of conv and attention (shaders/conv.wgsl conv2d_igemm_f32 and
+ * the tiled conv2d_wgrad_f32; shaders/attention.wgsl's 64-row blocks with K/V tiles
+ * in workgroup memory). Settings, not constants, so the bench can time the
+ * untiled kernels they replaced in the same process (an A/B of one build) and
+ * tests can run both: off, conv runs one invocation per output element
+ * (conv2d_direct_f32's twin, then bias_add_channels_f32) and one workgroup per
+ * weight-gradient element, attention one invocation per query (or key) row.
+ */
+export const GPU_TILING = { conv: true, attention: true };
+
+/** The tiled attention kernels keep a query row (and its accumulators) in registers: up to ACC = 128 floats. */
+export const attentionTiled = (D: number): boolean => GPU_TILING.attention && D <= 128;

@@ -3,7 +3,7 @@
 // a WGSL entry point with its own arguments (conv2d_igemm_f32).
 import type { GpuSchedules, GpuTwins } from "./kernels.generated.js";
 import type { Launcher } from "./launcher.js";
-import { groups2d } from "./plans.js";
+import { groups2d, GPU_TILING } from "./plans.js";
 
 /**
  * The arguments of conv2d_igemm_f32 (shaders/conv.wgsl, `ConvIgemmArgs`, the same
@@ -38,7 +38,6 @@ export function convIgemm(L: Launcher, $: ConvIgemmArgs): void {
 }
 
 export function gpuSchedules(T: GpuTwins, L: Launcher): GpuSchedules {
-  void T;
   return {
     // The stride-1 direct convolution over the padded input, as a tiled implicit
     // GEMM with the bias fused: one dispatch instead of a per-output gather
@@ -46,6 +45,12 @@ export function gpuSchedules(T: GpuTwins, L: Launcher): GpuSchedules {
     // second pass for the bias. conv2d_direct_f32's own twin stays for the
     // twin tests and A/B timing (T.conv2d_direct_f32).
     conv2d_direct_f32($) {
+      if (!GPU_TILING.conv) {
+        const { bias = 0, ...twin } = $;
+        T.conv2d_direct_f32(twin);
+        if (bias) T.bias_add_channels_f32({ y: $.y, bias, n: $.N, c: $.Cout, inner: ($.Hp - $.KH + 1) * ($.Wp - $.KW + 1) });
+        return;
+      }
       const OH = $.Hp - $.KH + 1, OW = $.Wp - $.KW + 1;
       convIgemm(L, { x: $.xp, w: $.w, bias: $.bias ?? 0, y: $.y, N: $.N, C: $.C, H: $.Hp, W: $.Wp, KH: $.KH, KW: $.KW,
         SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, OH, OW, Cout: $.Cout });
