@@ -40,8 +40,8 @@ export default {
       doc: "Writes dw for O output channels of Otot (dy and dw offset to the first); a reduction over images, so threads split O, never N.",
       args: { xp: "ptr", dy: "ptr", dw: "ptr", N: "u32", C: "u32", Hp: "u32", Wp: "u32", KH: "u32", KW: "u32", O: "u32", Otot: "u32" },
       wasm: { split: { along: "O", step: { dy: "(Hp - KH + 1) * (Wp - KW + 1)", dw: "C * KH * KW" }, flops: "2 * N * O * (Hp - KH + 1) * (Wp - KW + 1) * C * KH * KW" } },
-      // WebGPU: 64×64 tiles of dw (a tiled reduction), or one workgroup per dw element when GPU_TILING.conv is off
-      gpu: { entry: "GPU_TILING.conv ? kernel : \"conv2d_wgrad_per_element_f32\"", grid: "GPU_TILING.conv ? [Math.ceil(C * KH * KW / 64), Math.ceil(O / 64), 1] : groups2d(O * C * KH * KW)" },
+      // WebGPU: 64×64 tiles of dw (a tiled reduction) where plans.ts convWgradTiled says, else one workgroup per dw element
+      gpu: { entry: "convWgradTiled(O, C * KH * KW) ? kernel : \"conv2d_wgrad_per_element_f32\"", grid: "convWgradTiled(O, C * KH * KW) ? [Math.ceil(C * KH * KW / 64), Math.ceil(O / 64), 1] : groups2d(O * C * KH * KW)" },
       entries: ["conv2d_wgrad_per_element_f32"],
     },
     depthwise_conv2d_f32: {

@@ -89,4 +89,4 @@ console.log(`${relative(root, archive)}: ${mb(archive)} MiB (${files.length + 1}
 console.log(`
 On the GPU machine (device tool: carry [".carry", ".gl"]):
   for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig; mkdir -p /tmp/w && tar xJf .carry/webgrad-gpu.tar.xz -C /tmp/w && cd /tmp/w &&
-  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json; node/bin/node dist/bench/webgpu.js --json $OUT/webgpu.json 2>&1 | tee $OUT/webgpu.txt`);
+  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json; node/bin/node dist/bench/webgpu.js --wasm-threads 2 --json $OUT/webgpu.json 2>&1 | tee $OUT/webgpu.txt`);

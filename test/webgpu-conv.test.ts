@@ -14,16 +14,36 @@ import { WebGpuBackend } from "../host/backends/webgpu/backend.js";
 import { putBoth, compareTwins, gpuCall } from "./webgpu-twins.js";
 import { gpuTwins } from "../host/backends/webgpu/kernels.generated.js";
 import { convIgemm } from "../host/backends/webgpu/schedules.js";
-import { GPU_TILING } from "../host/backends/webgpu/plans.js";
+import { GPU_TILING, CONV_TILES, convForwardTiled, convWgradTiled } from "../host/backends/webgpu/plans.js";
 
 let box: KernelBox;
 let gpu: WebGpuBackend;
 
+// every shape through the tiled conv kernels unless a test says otherwise (the default
+// rules send small layers to the per-output ones; "CONV_TILES" below checks the rules)
+const CONV_TILES_DEFAULT = { ...CONV_TILES };
 test.before(async () => {
   box = kernels("simd");
   gpu = await WebGpuBackend.create({ verbose: false });
+  Object.assign(CONV_TILES, { minRowFill: 0, minK: 0, wgradMinTiles: 0 });
 });
-test.after(() => gpu?.shutdown());
+test.after(() => { gpu?.shutdown(); Object.assign(CONV_TILES, CONV_TILES_DEFAULT); });
+
+test("CONV_TILES: the default rules send thin layers to the per-output kernels and full ones to the tiles", () => {
+  const saved = { ...CONV_TILES };
+  Object.assign(CONV_TILES, CONV_TILES_DEFAULT);
+  try {
+    assert.is(convForwardTiled(16, 9), false, "S1's 1→16 3×3 layer");
+    assert.is(convForwardTiled(32, 27), false, "conv (b): half of each 64-row tile would be padding");
+    assert.is(convForwardTiled(64, 288), true, "conv (c)");
+    assert.is(convForwardTiled(100, 288), true, "100 channels fill 78% of two tiles");
+    assert.is(convWgradTiled(64, 288), true, "conv (c)'s dw: 5 blocks");
+    assert.is(convWgradTiled(32, 27), false, "conv (b)'s dw is one block: the per-element reduction");
+    assert.is(convWgradTiled(16, 9), false, "S1's dw");
+  } finally {
+    Object.assign(CONV_TILES, saved);
+  }
+});
 
 const put = (data: Float32Array | Int32Array, shift = 0) => putBoth(box, gpu, data, shift);
 

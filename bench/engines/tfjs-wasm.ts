@@ -64,9 +64,10 @@ function load(threads: number): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Gradients (tfjs-core 4.22 dist/gradients/*_grad.js, registered only where missing)
+// Gradients (tfjs-core 4.22 dist/gradients/*_grad.js, registered only where missing;
+// bench/webgpu.ts registers them for tfjs-webgpu too, its Conv2D first: see there)
 
-function registerGradients(t: TF): void {
+export function registerGradients(t: TF): void {
   const bu = t.broadcast_util;
   const reduceTo = (res: Tensor, shape: number[], outShape: number[]): Tensor => {
     const axes = bu.getReductionAxes(shape, outShape);

@@ -92,3 +92,30 @@ export const GPU_TILING = { conv: true, attention: true };
 
 /** The tiled attention kernels keep a query row (and its accumulators) in registers: up to ACC = 128 floats. */
 export const attentionTiled = (D: number): boolean => GPU_TILING.attention && D <= 128;
+
+/**
+ * Where the tiled conv kernels run (GPU_TILING.conv on), by shape, as GEMM_SMALL
+ * does for the GEMM: a 64-row tile of output channels is padding past Cout, and
+ * with C·KH·KW under 16 there is little for workgroup memory to reuse.
+ * - forward: Cout fills at least `minRowFill` of its 64-row tiles and C·KH·KW ≥ minK.
+ *   Measured on SwiftShader (2 cores, CPU time, tiled vs per-output in one process):
+ *   conv (c) 32×32×32×32→64 1.09× faster tiled, conv (b) 64×3×32×32→32 (half of each
+ *   tile padding) 0.38×, so (b) and S1's 1→16 layer keep the per-output kernel.
+ * - weight gradient: the tiled reduction has one workgroup per 64×64 block of dw and
+ *   walks all N·OH·OW positions in it, so a layer with fewer blocks than the device
+ *   has cores to fill runs on a few of them; below `wgradMinTiles` blocks the
+ *   per-element reduction (one workgroup per dw element, a tree sum) runs instead.
+ *   On SwiftShader's 2 cores, conv (c)'s 5 blocks: fwd+bwd 1.68× less CPU tiled;
+ *   conv (b)'s one block: 0.31× (one core walks all 65536 positions). 4 is set
+ *   there; a large GPU wants about its SM count (split-K, a second pass over
+ *   partial sums, would serve the layers with few blocks: not done).
+ * Settings so tests can send every shape through either kernel.
+ */
+export const CONV_TILES = { minRowFill: 0.75, minK: 16, wgradMinTiles: 4 };
+
+export function convForwardTiled(Cout: number, CKK: number): boolean {
+  return GPU_TILING.conv && Cout >= CONV_TILES.minRowFill * Math.ceil(Cout / 64) * 64 && CKK >= CONV_TILES.minK;
+}
+export function convWgradTiled(O: number, CKK: number): boolean {
+  return GPU_TILING.conv && Math.ceil(O / 64) * Math.ceil(CKK / 64) >= CONV_TILES.wgradMinTiles;
+}

@@ -3,7 +3,7 @@
 // a WGSL entry point with its own arguments (conv2d_igemm_f32).
 import type { GpuSchedules, GpuTwins } from "./kernels.generated.js";
 import type { Launcher } from "./launcher.js";
-import { groups2d, GPU_TILING } from "./plans.js";
+import { groups2d, convForwardTiled } from "./plans.js";
 
 /**
  * The arguments of conv2d_igemm_f32 (shaders/conv.wgsl, `ConvIgemmArgs`, the same
@@ -40,12 +40,12 @@ export function convIgemm(L: Launcher, $: ConvIgemmArgs): void {
 export function gpuSchedules(T: GpuTwins, L: Launcher): GpuSchedules {
   return {
     // The stride-1 direct convolution over the padded input, as a tiled implicit
-    // GEMM with the bias fused: one dispatch instead of a per-output gather
-    // (every output re-reading its C·KH·KW inputs and weights from memory) and a
-    // second pass for the bias. conv2d_direct_f32's own twin stays for the
-    // twin tests and A/B timing (T.conv2d_direct_f32).
+    // GEMM with the bias fused where plans.ts convForwardTiled says it pays: one
+    // dispatch instead of a per-output gather (every output re-reading its
+    // C·KH·KW inputs and weights from memory) and a second pass for the bias.
+    // Thin layers (few output channels, or few taps) keep the twin + bias.
     conv2d_direct_f32($) {
-      if (!GPU_TILING.conv) {
+      if (!convForwardTiled($.Cout, $.C * $.KH * $.KW)) {
         const { bias = 0, ...twin } = $;
         T.conv2d_direct_f32(twin);
         if (bias) T.bias_add_channels_f32({ y: $.y, bias, n: $.N, c: $.Cout, inner: ($.Hp - $.KH + 1) * ($.Wp - $.KW + 1) });
