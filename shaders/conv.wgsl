@@ -135,20 +135,36 @@ fn conv_tile_madd(acc: ptr<function, array<f32, 16>>, kn: u32, tx: u32, ty: u32)
   }
 }
 
+/** conv_tile_madd for 2 rows per invocation (32-row tiles: rows ty and ty + 16). */
+fn conv_tile_madd2(acc: ptr<function, array<f32, 16>>, kn: u32, tx: u32, ty: u32) {
+  for (var kk = 0u; kk < kn; kk++) {
+    var av: array<f32, 2>; var bv: array<f32, 4>;
+    for (var i = 0u; i < 2u; i++) { av[i] = tileA[kk * CT + ty + 16u * i]; }
+    for (var j = 0u; j < 4u; j++) { bv[j] = tileB[kk * CT + tx + 16u * j]; }
+    for (var i = 0u; i < 2u; i++) {
+      for (var j = 0u; j < 4u; j++) { (*acc)[i * 4u + j] = fma(av[i], bv[j], (*acc)[i * 4u + j]); }
+    }
+  }
+}
+
 // conv2d_igemm_f32: y [N, Cout, OH, OW] = W [Cout, C·KH·KW] · im2col(x), bias and
 // ReLU fused, any stride, padding and dilation. Rows: output channels; columns:
 // j = n·OH·OW + oh·OW + ow over the whole batch; K: r = (c·KH + kh)·KW + kw, the
 // chain order of the wasm direct kernel and of im2col + gemm_f32. Its arguments
 // are not a manifest kernel's: the WebGPU plans of conv2d_direct_f32 (and any
 // other conv that routes here) pack them, in this order, in
-// host/backends/webgpu/plans.ts (convIgemm). Grid: [column blocks (2-D past
-// 65535 as x + y·groups in x), 1 or more, channel blocks in z].
+// host/backends/webgpu/schedules.ts (convIgemm). Grid: [column blocks (2-D past
+// 65535 as x + y·groups in x), 1 or more, channel blocks of 16·CONV_RI in z].
 struct ConvIgemmArgs { x: u32, w: u32, bias: u32, y: u32, N: u32, C: u32, H: i32, W: i32, KH: u32, KW: u32, SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32, OH: u32, OW: u32, Cout: u32, flags: u32 }
 fn conv_igemm_args() -> ConvIgemmArgs {
   return ConvIgemmArgs(pu(0u), pu(1u), pu(2u), pu(3u), pu(4u), pu(5u), pi(6u), pi(7u), pu(8u), pu(9u), pi(10u), pi(11u), pi(12u), pi(13u), pi(14u), pi(15u), pu(16u), pu(17u), pu(18u), pu(19u));
 }
 const CONV_BIAS: u32 = 1u;
 const CONV_RELU: u32 = 2u;
+// Rows of the tile per invocation (a pipeline constant): 4 gives 64-row tiles of
+// output channels, 2 gives 32-row tiles for layers of 32 channels or fewer (a
+// 64-row tile would be half padding). The columns stay 64 wide.
+override CONV_RI: u32 = 4u;
 
 @compute @workgroup_size(16, 16)
 fn conv2d_igemm_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -156,7 +172,8 @@ fn conv2d_igemm_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   let P = a.OH * a.OW; let NP = a.N * P; let KK = a.KH * a.KW; let CKK = a.C * KK;
   let HW = u32(a.H * a.W);
   let col0 = (wid.y * nwg.x + wid.x) * CT;
-  let o0 = wid.z * CT;
+  let TR = 16u * CONV_RI; // tile rows
+  let o0 = wid.z * TR;
   if (col0 >= NP) { return; } // whole workgroup: uniform
   let tx = lid.x; let ty = lid.y; let t = ty * 16u + tx;
   // staging B (the gathered columns): column cc = t % 64 for every slice, K rows kb + 4l
@@ -165,15 +182,17 @@ fn conv2d_igemm_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   let jn = min(j, NP - 1u) / P; let jp = min(j, NP - 1u) % P;
   let ih0 = i32(jp / a.OW) * a.SH - a.PH; let iw0 = i32(jp % a.OW) * a.SW - a.PW;
   let xn = a.x + jn * a.C * HW;
-  // staging A (weights, rows contiguous in K): K column ka = t % 16, rows ra + 16l
+  // staging A (weights, rows contiguous in K): K column ka = t % 16, rows ra + 16l (l < CONV_RI)
   let ka = t % CK; let ra = t / CK;
   var acc: array<f32, 16>;
   for (var k0 = 0u; k0 < CKK; k0 += CK) {
     for (var l = 0u; l < 4u; l++) {
-      let o = o0 + ra + 16u * l; let ka_ = k0 + ka;
-      var v = 0.0;
-      if (o < a.Cout && ka_ < CKK) { v = mem[a.w + o * CKK + ka_]; }
-      tileA[ka * CT + ra + 16u * l] = v;
+      if (l < CONV_RI) {
+        let o = o0 + ra + 16u * l; let ka_ = k0 + ka;
+        var v = 0.0;
+        if (o < a.Cout && ka_ < CKK) { v = mem[a.w + o * CKK + ka_]; }
+        tileA[ka * CT + ra + 16u * l] = v;
+      }
       let r = k0 + kb + 4u * l;
       var xv = 0.0;
       if (jlive && r < CKK) {
@@ -184,14 +203,14 @@ fn conv2d_igemm_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
       tileB[(kb + 4u * l) * CT + cc] = xv;
     }
     workgroupBarrier();
-    conv_tile_madd(&acc, min(CK, CKK - k0), tx, ty);
+    if (CONV_RI == 4u) { conv_tile_madd(&acc, min(CK, CKK - k0), tx, ty); } else { conv_tile_madd2(&acc, min(CK, CKK - k0), tx, ty); }
     workgroupBarrier();
   }
   for (var jj = 0u; jj < 4u; jj++) {
     let col = col0 + tx + 16u * jj;
     if (col >= NP) { continue; }
     let n = col / P; let p = col % P;
-    for (var i = 0u; i < 4u; i++) {
+    for (var i = 0u; i < CONV_RI; i++) {
       let o = o0 + ty + 16u * i;
       if (o >= a.Cout) { continue; }
       var v = acc[i * 4u + jj];

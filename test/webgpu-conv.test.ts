@@ -33,10 +33,12 @@ test("CONV_TILES: the default rules send thin layers to the per-output kernels a
   const saved = { ...CONV_TILES };
   Object.assign(CONV_TILES, CONV_TILES_DEFAULT);
   try {
-    assert.is(convForwardTiled(16, 9), false, "S1's 1→16 3×3 layer");
-    assert.is(convForwardTiled(32, 27), false, "conv (b): half of each 64-row tile would be padding");
-    assert.is(convForwardTiled(64, 288), true, "conv (c)");
-    assert.is(convForwardTiled(100, 288), true, "100 channels fill 78% of two tiles");
+    assert.is(convForwardTiled(16, 9), 0, "S1's 1→16 3×3 layer");
+    assert.is(convForwardTiled(32, 27), 0, "conv (b): K = 27 is too short");
+    assert.is(convForwardTiled(32, 288), 32, "32 channels, K = 288: 32-row tiles");
+    assert.is(convForwardTiled(20, 288), 0, "20 channels fill 62% of a 32-row tile");
+    assert.is(convForwardTiled(64, 288), 64, "conv (c)");
+    assert.is(convForwardTiled(100, 288), 64, "100 channels fill 78% of two tiles");
     assert.is(convWgradTiled(64, 288), true, "conv (c)'s dw: 5 blocks");
     assert.is(convWgradTiled(32, 27), false, "conv (b)'s dw is one block: the per-element reduction");
     assert.is(convWgradTiled(16, 9), false, "S1's dw");
@@ -140,7 +142,7 @@ test("conv2d_direct_f32 with a bias: the plan (one tiled dispatch, bias fused) a
     box.k.bias_add_channels_f32(yw, bw, N, Cout, P);
     gpu.kernels.conv2d_direct_f32({ xp: xg, w: wgp, y: yg, N, C, Hp, Wp, KH, KW, Cout, bias: bg });
     await compare(yg, yw, N * Cout * P, `conv2d_direct plan ${what}`, { rtol: 1e-5, atol: 1e-6 * CKK });
-    assert.ok(gpu.compiledEntries().includes("conv2d_igemm_f32"), "the plan ran the tiled kernel");
+    assert.ok(gpu.compiledEntries().some((e) => e.startsWith("conv2d_igemm_f32")), "the plan ran the tiled kernel");
     // the per-output twin (A/B baseline) still agrees: every element the same fma chain, so the same bits as the plan
     const T = gpuTwins(gpu);
     T.conv2d_direct_f32({ xp: xg, w: wgp, y: rg, N, C, Hp, Wp, KH, KW, Cout });
@@ -149,7 +151,7 @@ test("conv2d_direct_f32 with a bias: the plan (one tiled dispatch, bias fused) a
   }
 });
 
-test("conv2d_igemm_f32 (tiled implicit GEMM): strides, padding, dilation, bias, ReLU, every tile remainder, against wasm im2col + gemm_f32 + bias", async () => {
+test("conv2d_igemm_f32 (tiled implicit GEMM, 64- and 32-row tiles): strides, padding, dilation, bias, ReLU, every tile remainder, against wasm im2col + gemm_f32 + bias", async () => {
   // [N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, Cout, bias, relu]
   const cases = [[2, 3, 9, 8, 3, 3, 2, 2, 1, 1, 1, 1, 5, 1, 1], [1, 2, 11, 10, 3, 2, 3, 2, 0, 1, 2, 2, 70, 1, 0], [3, 5, 6, 6, 1, 1, 1, 1, 0, 0, 1, 1, 64, 0, 1],
     [1, 4, 12, 13, 5, 3, 1, 2, 2, 1, 1, 2, 17, 1, 1], [2, 1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0]];
@@ -167,8 +169,12 @@ test("conv2d_igemm_f32 (tiled implicit GEMM): strides, padding, dilation, bias, 
     if (bias) box.k.bias_add_channels_f32(yw, bw, N, Cout, P);
     const yv = box.f32(yw, N * Cout * P);
     if (relu) for (let i = 0; i < yv.length; i++) if (yv[i] < 0) yv[i] = 0;
-    convIgemm(gpu, { x: xg, w: wgp, bias: bias ? bg : 0, y: yg, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, Cout, relu: !!relu });
-    await compare(yg, yw, N * Cout * P, `conv2d_igemm ${what}`, { rtol: 1e-5, atol: 1e-6 * CKK });
+    for (const rows of [64, 32] as const) {
+      const [yr] = [gpu.mm.pool.alloc(N * Cout * P * 4)];
+      convIgemm(gpu, { x: xg, w: wgp, bias: bias ? bg : 0, y: yr, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, Cout, relu: !!relu, rows });
+      await compare(yr, yw, N * Cout * P, `conv2d_igemm ${rows}-row tiles ${what}`, { rtol: 1e-5, atol: 1e-6 * CKK });
+    }
+    void yg;
     if (relu) assert.ok(yv.some((v) => v === 0) && yv.some((v) => v > 0), `${what}: ReLU clipped some outputs and passed others`);
   }
 });

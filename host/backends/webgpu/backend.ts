@@ -277,7 +277,7 @@ export class WebGpuBackend implements Backend, Launcher {
   }
 
   /** Records one dispatch of WGSL entry point `entry`, its arguments packed into the next uniform slot. */
-  run(entry: string, g: Grid, pack: (u: Uint32Array, f: Float32Array, o: number) => void): void {
+  run(entry: string, g: Grid, pack: (u: Uint32Array, f: Float32Array, o: number) => void, constants?: Record<string, number>): void {
     this.check();
     let groups: [number, number, number];
     if (typeof g === "number") {
@@ -291,7 +291,7 @@ export class WebGpuBackend implements Backend, Launcher {
     if (this.slots === RING) this.submit();
     const base = this.slots * (SLOT / 4);
     pack(this.staging, this.stagingF32, base);
-    const pipeline = this.pipeline(entry);
+    const pipeline = this.pipeline(entry, constants);
     if (!this.pass) {
       this.pass = this.enc().beginComputePass();
       this.bindGroup ??= this.device.createBindGroup({

@@ -12,6 +12,7 @@ export interface Launcher {
   /**
    * Records one dispatch of WGSL entry point `entry` over `grid` (nothing when it is
    * empty), its uniform slot filled by `pack` (u and f view the same words; o is the slot's first).
+   * `constants`: values of the shader's `override` declarations (a pipeline per set).
    */
-  run(entry: string, grid: Grid, pack: (u: Uint32Array, f: Float32Array, o: number) => void): void;
+  run(entry: string, grid: Grid, pack: (u: Uint32Array, f: Float32Array, o: number) => void, constants?: Record<string, number>): void;
 }

@@ -95,12 +95,15 @@ export const attentionTiled = (D: number): boolean => GPU_TILING.attention && D 
 
 /**
  * Where the tiled conv kernels run (GPU_TILING.conv on), by shape, as GEMM_SMALL
- * does for the GEMM: a 64-row tile of output channels is padding past Cout, and
- * with C·KH·KW under 16 there is little for workgroup memory to reuse.
- * - forward: Cout fills at least `minRowFill` of its 64-row tiles and C·KH·KW ≥ minK.
- *   Measured on SwiftShader (2 cores, CPU time, tiled vs per-output in one process):
- *   conv (c) 32×32×32×32→64 1.09× faster tiled, conv (b) 64×3×32×32→32 (half of each
- *   tile padding) 0.38×, so (b) and S1's 1→16 layer keep the per-output kernel.
+ * does for the GEMM: a tile of output channels is padding past Cout, and a short
+ * K (C·KH·KW) leaves little for workgroup memory to reuse against its barriers.
+ * - forward: Cout fills at least `minRowFill` of its tiles (64 rows, or 32 rows for
+ *   32 channels or fewer) and C·KH·KW ≥ minK. Measured on SwiftShader (2 cores, CPU
+ *   time, tiled vs per-output in one process): conv (c) 32×32×32×32→64 (K = 288)
+ *   1.09–1.18× faster tiled; conv (b) 64×3×32×32→32 (K = 27: two slices, one
+ *   mostly padding, for two barriers each) 0.38× in 64-row tiles and 0.40× in
+ *   32-row ones, so K decides, not the padded rows: minK 64 sits between the two
+ *   (a guess where nothing was measured); S1's 1→16 layer (K = 9) stays per output.
  * - weight gradient: the tiled reduction has one workgroup per 64×64 block of dw and
  *   walks all N·OH·OW positions in it, so a layer with fewer blocks than the device
  *   has cores to fill runs on a few of them; below `wgradMinTiles` blocks the
@@ -111,10 +114,13 @@ export const attentionTiled = (D: number): boolean => GPU_TILING.attention && D 
  *   partial sums, would serve the layers with few blocks: not done).
  * Settings so tests can send every shape through either kernel.
  */
-export const CONV_TILES = { minRowFill: 0.75, minK: 16, wgradMinTiles: 4 };
+export const CONV_TILES = { minRowFill: 0.75, minK: 64, wgradMinTiles: 4 };
 
-export function convForwardTiled(Cout: number, CKK: number): boolean {
-  return GPU_TILING.conv && Cout >= CONV_TILES.minRowFill * Math.ceil(Cout / 64) * 64 && CKK >= CONV_TILES.minK;
+/** The forward's tile rows (64 or 32), or 0 for the per-output kernel. */
+export function convForwardTiled(Cout: number, CKK: number): 0 | 32 | 64 {
+  if (!GPU_TILING.conv || CKK < CONV_TILES.minK || Cout < 1) return 0;
+  const rows = Cout <= 32 ? 32 : 64;
+  return Cout >= CONV_TILES.minRowFill * Math.ceil(Cout / rows) * rows ? rows : 0;
 }
 export function convWgradTiled(O: number, CKK: number): boolean {
   return GPU_TILING.conv && Math.ceil(O / 64) * Math.ceil(CKK / 64) >= CONV_TILES.wgradMinTiles;
