@@ -17,7 +17,7 @@ import * as assert from "uvu/assert";
 import { KERNEL_VARIANTS, randomF32, kernels } from "./harness.js";
 import { forEachBackend, gradcheckAsync } from "./backends.js";
 import * as wg from "../host/index.js";
-import { winogradTile } from "../host/backends/wasm/schedules.js";
+import { winogradTile, winogradWgrad } from "../host/backends/wasm/schedules.js";
 
 /**
  * The bound docs/speed-notes.md states: |y − y64| ≤ B_m·(1 + C/256)·Σ_c ‖w[o, c]‖₁·max|x[c]| over
@@ -163,19 +163,21 @@ for (const v of KERNEL_VARIANTS) {
   });
 }
 
-test("winogradTile: the rule in docs/speed-notes.md", () => {
+test("winogradTile and winogradWgrad: the rule in docs/speed-notes.md", () => {
   assert.is(winogradTile(32, 32, 32, 32, 64, 3, 3), 4); // conv (c)
   assert.is(winogradTile(64, 3, 32, 32, 32, 3, 3), 0); // conv (b): C = 3
   assert.is(winogradTile(64, 1, 26, 26, 16, 3, 3), 0); // conv (a) / S1
   assert.is(winogradTile(64, 32, 32, 32, 3, 3, 3), 4); // conv (b)'s input gradient: 32 → 3
-  assert.is(winogradTile(64, 64, 4, 4, 64, 3, 3), 2); // small images
-  assert.is(winogradTile(1, 8, 8, 8, 8, 3, 3), 0); // too little work
+  assert.is(winogradTile(64, 16, 28, 28, 1, 3, 3), 0); // one output channel
+  assert.is(winogradTile(2, 32, 16, 16, 32, 3, 3), 0); // 32 tiles: the weight transform is not repaid
+  assert.is(winogradTile(4, 4, 32, 32, 8, 3, 3), 0); // too little work
   assert.is(winogradTile(32, 32, 32, 32, 64, 5, 5), 0);
+  assert.ok(winogradWgrad(32, 32, 32, 32, 64, 3, 3) && !winogradWgrad(64, 4, 28, 28, 16, 3, 3) && winogradTile(64, 4, 28, 28, 16, 3, 3) === 4);
 });
 
 forEachBackend("winograd", (backend, t) => {
   // [N, C, H, W, Cout, pad]: each picked by the wasm rule (asserted), so on wasm these run Winograd
-  const LAYERS = [[3, 16, 31, 29, 16, 1], [12, 8, 25, 27, 11, 0], [10, 9, 33, 30, 5, 2], [20, 32, 6, 6, 24, 1]];
+  const LAYERS = [[3, 16, 31, 29, 16, 1], [12, 8, 25, 27, 11, 0], [10, 9, 33, 30, 5, 2], [40, 32, 8, 8, 24, 1], [128, 5, 20, 22, 2, 1]];
   t("conv2d on layers the wasm rule sends to Winograd: within the stated bound of float64", async () => {
     for (const [N, C, H, W, Cout, pad] of LAYERS) {
       const Hp = H + 2 * pad, Wp = W + 2 * pad, OH = Hp - 2, OW = Wp - 2;
@@ -197,7 +199,7 @@ forEachBackend("winograd", (backend, t) => {
   t("conv2d gradients through Winograd and the direct input gradient (padding 0, 1, 2; 3×3 and 5×5)", async () => {
     // [N, C, H, W, Cout, K, pad]; the first is a Winograd layer on wasm (forward and input gradient)
     const cases = [[2, 16, 31, 31, 16, 3, 1], [1, 4, 9, 10, 3, 3, 0], [1, 5, 8, 9, 4, 3, 2], [1, 4, 10, 12, 2, 5, 2], [1, 6, 9, 11, 3, 5, 1]];
-    assert.is(winogradTile(2, 16, 31, 31, 16, 3, 3), 4); // forward and input gradient (16 → 16 channels)
+    assert.ok(winogradTile(2, 16, 31, 31, 16, 3, 3) === 4 && winogradWgrad(2, 16, 31, 31, 16, 3, 3)); // forward, input and weight gradients
     for (const [N, C, H, W, Cout, K, pad] of cases) {
       await gradcheckAsync((x, w, b) => wg.conv2d(x, w, b, { padding: pad }), [
         { data: randomF32(N * C * H * W, 21), shape: [N, C, H, W] },

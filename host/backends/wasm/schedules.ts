@@ -45,26 +45,27 @@ export function fiveChannelGroups(cout: number): number {
 /**
  * Winograd for a 3×3 stride-1 convolution (conv2d_direct_f32's schedule; the rule and
  * the figures behind it are in docs/speed-notes.md, "Winograd convolution"): 0 for the
- * direct kernel, else the output tile m (4: F(4×4, 3×3); 2: F(2×2, 3×3)).
- * Winograd pays when its α² GEMMs are deep enough (C ≥ 8: at C = 3 or 4 the k-loop
- * of 3–4 steps is all tile overhead) and wide enough (Cout ≥ 3), and the layer is
- * large enough to repay the weight transform (≥ 2^23 direct flops). F(2×2) where the
- * image is at most 6 wide or high: F(4×4) would compute mostly padding.
+ * direct kernel, else the output tile m (4: F(4×4, 3×3)). It pays when the α² GEMMs are
+ * deep enough (C ≥ 4: at C = 3 their 3-step k loops are all tile overhead), the output
+ * has more than one channel (Cout ≥ 2), and there are enough tiles (≥ 128) and work
+ * (≥ 2^23 direct flops) to repay transforming the weights. F(2×2, 3×3) (m = 2, in the
+ * kernels and tested) is never faster on the layers that reach this schedule (OW ≥ 8):
+ * 8×8 images run F(4×4) 1.6× and F(2×2) 1.3× the direct kernel.
  */
 export function winogradTile(N: number, C: number, OH: number, OW: number, Cout: number, KH: number, KW: number): 0 | 2 | 4 {
-  if (KH !== 3 || KW !== 3 || C < 8 || Cout < 3) return 0;
-  if (2 * N * Cout * OH * OW * C * 9 < 1 << 23) return 0;
-  return Math.max(OH, OW) <= 6 ? 2 : 4;
+  if (KH !== 3 || KW !== 3 || C < 4 || Cout < 2) return 0;
+  if (N * Math.ceil(OH / 4) * Math.ceil(OW / 4) < 128 || 2 * N * Cout * OH * OW * C * 9 < 1 << 23) return 0;
+  return 4;
 }
 /**
  * Winograd for conv2d_wgrad_f32 (3×3, all output channels in one call): F(4×4) when
- * winogradTile would pick it for the forward of this layer. Its GEMMs reduce over every
+ * winogradTile would pick it for the forward of this layer and C ≥ 8. Its GEMMs reduce over every
  * tile (k = N·tiles), so they are deep whatever C is, but n = C: at C = 3 (conv (b)) the
  * 8-column panels run 3/8 full and writing the 36 planes of the transformed dy costs more
- * than the direct kernel (fwd+bwd 12.8 → 15.0 ms), so the forward's C ≥ 8 holds here too.
+ * than the direct kernel (fwd+bwd 12.8 → 15.0 ms); C = 4..7 is not measured, so not taken.
  */
 export function winogradWgrad(N: number, C: number, OH: number, OW: number, Cout: number, KH: number, KW: number): boolean {
-  return winogradTile(N, C, OH, OW, Cout, KH, KW) === 4;
+  return C >= 8 && winogradTile(N, C, OH, OW, Cout, KH, KW) === 4;
 }
 /** Tiles per Winograd chunk: its V and M planes stay in L2 (12–40 measured within noise on conv (c); 16 and 32 were slower before the planes got a line of padding). */
 const WINOGRAD_CHUNK = 20;
