@@ -23,6 +23,11 @@ function workload(): Record<string, Float32Array | Int32Array> {
     const p = wg.maxPool2d(y.relu(), 2);
     p.mul(f([...p.shape], 9)).sum().backward();
     out.conv = y.dataSync(); out.conv_dx = x.grad!.dataSync(); out.conv_dw = w.grad!.dataSync(); out.conv_db = bias.grad!.dataSync();
+    // a layer the wasm rule runs as Winograd (forward, input and weight gradients): tile chunks and planes split over threads
+    const xw = f([6, 16, 20, 20], 19), ww = f([16, 16, 3, 3], 20);
+    const yw = wg.conv2d(xw, ww, null, { padding: 1 });
+    yw.mul(f([...yw.shape], 21)).sum().backward();
+    out.winograd = yw.dataSync(); out.winograd_dx = xw.grad!.dataSync(); out.winograd_dw = ww.grad!.dataSync();
     const q = f([2, 4, 64, 32], 10), k = f([2, 4, 64, 32], 11), v = f([2, 4, 64, 32], 12);
     const o = wg.scaledDotProductAttention(q, k, v, { causal: true });
     o.mul(f([2, 4, 64, 32], 13)).sum().backward();
