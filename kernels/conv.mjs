@@ -1,6 +1,6 @@
-// Kernel family conv: assembly/conv.ts, shaders/conv.wgsl, host/ops/conv.ts. NCHW.
+// Kernel family conv: assembly/conv.ts (+ assembly/winograd.ts, wasm-only helpers), shaders/conv.wgsl, host/ops/conv.ts. NCHW.
 export default {
-  doc: "Convolution building blocks (NCHW): im2col/col2im for the GEMM path, the direct stride-1 path and its weight gradient.",
+  doc: "Convolution building blocks (NCHW): im2col/col2im for the GEMM path, the direct stride-1 path and its gradients (the wasm backend runs large 3×3 layers of it as Winograd F(4×4, 3×3)).",
   kernels: {
     im2col_f32: {
       doc: "For each of N images [C,H,W] (at x + n·C·H·W) writes col rows r = (c·KH + kh)·KW + kw, columns p = oh·OW + ow (at col + n·OH·OW), row stride `ldcol` floats (≥ N·OH·OW: the images sit side by side in one [CKK, N·P] matrix). Padding reads as 0.",

@@ -168,7 +168,7 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
    * thread with its own V/M scratch. Tiles are independent, so the bits do not depend
    * on the thread count.
    */
-  function winograd(xp: number, w: number, bias: number, y: number, N: number, C: number, Hp: number, Wp: number, Cout: number, m: number, flops: number): void {
+  function runWinograd(xp: number, w: number, bias: number, y: number, N: number, C: number, Hp: number, Wp: number, Cout: number, m: number, flops: number): void {
     const planes = (m + 2) * (m + 2), T = WINOGRAD_CHUNK;
     const OH = Hp - 2, OW = Wp - 2;
     const tiles = N * Math.ceil(OH / m) * Math.ceil(OW / m), chunks = Math.ceil(tiles / T);
@@ -189,7 +189,7 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
    * (split over the 36 planes, each thread with its own packing scratch), then
    * dw = Gᵀ S G on the calling thread. Every sum runs in one order for any thread count.
    */
-  function winogradWgrad_(xp: number, dy: number, dw: number, N: number, C: number, Hp: number, Wp: number, Cout: number, flops: number): void {
+  function runWinogradWgrad(xp: number, dy: number, dw: number, N: number, C: number, Hp: number, Wp: number, Cout: number, flops: number): void {
     const OH = Hp - 2, OW = Wp - 2;
     const tiles = N * Math.ceil(OH / 4) * Math.ceil(OW / 4), ld = (tiles + 3) & ~3;
     const vStep = C * ld * 4 + 64, zStep = Cout * ld * 4 + 64, sStep = Cout * C * 4;
@@ -214,7 +214,7 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
       const OH = Hp - KH + 1, OW = Wp - KW + 1;
       const flops = 2 * N * O * OH * OW * C * KH * KW;
       if (O === Otot && winogradWgrad(N, C, OH, OW, O, KH, KW)) {
-        winogradWgrad_(xp, dy, dw, N, C, Hp, Wp, O, flops);
+        runWinogradWgrad(xp, dy, dw, N, C, Hp, Wp, O, flops);
         return;
       }
       R.split("conv2d_wgrad_f32", O, flops, (s, e) => [xp, dy + s * OH * OW * 4, dw + s * C * KH * KW * 4, N, C, Hp, Wp, KH, KW, e - s, Otot]);
@@ -233,7 +233,7 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
       const flops = 2 * N * Cout * P * CKK;
       const m = winogradTile(N, C, Hp - KH + 1, Wp - KW + 1, Cout, KH, KW);
       if (m) {
-        winograd(xp, w, bias, y, N, C, Hp, Wp, Cout, m, flops);
+        runWinograd(xp, w, bias, y, N, C, Hp, Wp, Cout, m, flops);
         return;
       }
       const groups = fiveChannelGroups(Cout);
