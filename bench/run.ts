@@ -352,14 +352,15 @@ function vsTorch(row: Row, threads: number): number | null {
 function torchTable(rows: Row[]): void {
   const ts = threadCounts().filter((n) => CONFIGS.some((c) => c.key === `torch ${n}t`) && CONFIGS.some((c) => c.key === `webgrad ${n}t`));
   if (!ts.length) return;
-  console.log(`\nwebgrad against native PyTorch, median ms; vs torch = torch ms / webgrad ms (>1: webgrad faster); vs peer = best wasm peer ms / webgrad ms`);
-  const head = ["workload", ...ts.flatMap((n) => [`webgrad ${n}t`, `torch ${n}t`, `vs torch ${n}t`, ...(scaling ? [] : [`vs peer ${n}t`])])];
+  const peers = CONFIGS.some((c) => PEERS.includes(c.engine));
+  console.log(`\nwebgrad against native PyTorch, median ms; vs torch = torch ms / webgrad ms (>1: webgrad faster)${peers ? "; vs peer = best wasm peer ms / webgrad ms" : ""}`);
+  const head = ["workload", ...ts.flatMap((n) => [`webgrad ${n}t`, `torch ${n}t`, `vs torch ${n}t`, ...(peers ? [`vs peer ${n}t`] : [])])];
   console.log(`| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);
   for (const r of rows) {
     const cells = ts.flatMap((n) => {
       const v = vsTorch(r, n), p = vsPeers(r, n);
       return [fmtMs(r.cells[`webgrad ${n}t`]?.medianMs), fmtMs(r.cells[`torch ${n}t`]?.medianMs), v === null ? "" : `${v.toFixed(2)}×`,
-        ...(scaling ? [] : [p ? `${p.ratio.toFixed(2)}× ${p.peer.split(" ")[0]}` : ""])];
+        ...(peers ? [p ? `${p.ratio.toFixed(2)}× ${p.peer.split(" ")[0]}` : ""] : [])];
     });
     console.log(`| ${[r.workload, ...cells].join(" | ")} |`);
   }

@@ -106,6 +106,7 @@ if (noTorch) {
       assert.equal(info.env, { OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" });
       assert.type(info.mkldnn.enabled, "boolean");
       assert.ok(info.blas.kind && info.blas.path, "the BLAS is reported");
+      if (process.env.GLIBC_TUNABLES === undefined) assert.match(info.allocator, /GLIBC_TUNABLES=glibc\.malloc\.mmap_max=0/);
       const tiny: Workload[] = [
         { kind: "gemm", m: 13, n: 9, k: 7 },
         { kind: "conv", n: 2, c: 3, h: 7, w: 6, oc: 5, kh: 3, kw: 3, pad: 1, backward: false },

@@ -26,9 +26,10 @@
 #  - GEMM writes into one preallocated output (torch.mm(a, b, out=c)), as webgrad's
 #    gemm_f32 row does; every other workload allocates its tensors per run, as a user's
 #    code does. PyTorch's CPU allocator is c10's DefaultCPUAllocator: glibc malloc,
-#    64-byte aligned, no caching (the caching allocators are CUDA's, and mobile's
-#    opt-in CPUCachingAllocator); glibc raises its mmap threshold after the first free
-#    of a large block, so warm runs reuse heap pages.
+#    64-byte aligned, no cache of its own (the caching allocators are CUDA's, and
+#    mobile's opt-in CPUCachingAllocator). The parent sets GLIBC_TUNABLES so that
+#    glibc keeps freed large blocks for reuse instead of unmapping them (bench/torch.ts
+#    TORCH_MALLOC says why: page faults, not compute, dominated Adam 10M without it).
 #  - timing: time.perf_counter() around each run inside this process (no pipe or JSON
 #    in the timed part), after the same warm-up rule as engine-child.ts's warmUp.
 #  - attention: PyTorch 1.13 has no public scaled_dot_product_attention (2.0 adds it),
@@ -118,7 +119,8 @@ def info():
         "parallelBackend": next((l.split(":", 1)[1].strip() for l in torch.__config__.parallel_info().splitlines() if "parallel backend" in l), "?"),
         "config": keep + settings,
         "blas": blas_library(),
-        "allocator": "c10 DefaultCPUAllocator (glibc malloc, 64-byte aligned, no caching)",
+        "allocator": "c10 DefaultCPUAllocator (glibc malloc, 64-byte aligned, no cache of its own), "
+                     f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES') or '(unset: glibc defaults)'}",
     }
 
 
