@@ -372,16 +372,16 @@ function torchTable(rows: Row[]): void {
  */
 function scalingTable(rows: Row[]): void {
   const ts = threadCounts();
-  console.log(`\nthread scaling, median ms (speed-up t1/tn, parallel efficiency t1/(n·tn))`);
+  console.log(`\nthread scaling, median ms (speed-up t1/tn, parallel efficiency t1/(n·tn); best: the same from each config's fastest run, nearer a quiet machine's)`);
   for (const r of rows) {
     console.log(r.workload);
     for (const engine of new Set(CONFIGS.map((c) => c.engine))) {
-      const t1 = r.cells[`${engine} 1t`]?.medianMs;
+      const one = r.cells[`${engine} 1t`];
       const parts = ts.map((n) => {
-        const tn = r.cells[`${engine} ${n}t`]?.medianMs;
-        if (tn === undefined || !Number.isFinite(tn)) return `${n}t —`;
-        const sp = t1 !== undefined && Number.isFinite(t1) ? t1 / tn : NaN;
-        return `${n}t ${fmtMs(tn)} ms${n > 1 && Number.isFinite(sp) ? ` (${sp.toFixed(2)}×, ${((sp / n) * 100).toFixed(0)}%)` : ""}`;
+        const c = r.cells[`${engine} ${n}t`];
+        if (!c || !Number.isFinite(c.medianMs)) return `${n}t —`;
+        const sp = one && Number.isFinite(one.medianMs) ? one.medianMs / c.medianMs : NaN, spBest = one ? one.bestMs / c.bestMs : NaN;
+        return `${n}t ${fmtMs(c.medianMs)} ms${n > 1 && Number.isFinite(sp) ? ` (${sp.toFixed(2)}×, ${((sp / n) * 100).toFixed(0)}%; best ${fmtMs(c.bestMs)} ms, ${spBest.toFixed(2)}×, ${((spBest / n) * 100).toFixed(0)}%)` : ""}`;
       });
       console.log(`  ${engine.padEnd(16)} ${parts.join("   ")}`);
     }
