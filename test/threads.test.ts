@@ -82,4 +82,35 @@ test("init does not wait for the workers; once they are up they take their share
   wg.shutdown();
 });
 
+// A share goes to whoever claims it first: its worker, or the calling thread once its
+// own share is done. A parked worker (idle longer than its spin) takes microseconds to
+// wake, while the calling thread's share here takes less than one, so the calling
+// thread claims most shares; a share must never run twice nor be skipped.
+test("a share its worker has not claimed yet runs on the calling thread, exactly once", async () => {
+  await wg.init({ threads: 2, verbose: false });
+  const be = wg.backend() as unknown as {
+    pool: { started: Promise<void>; run(fn: (...a: number[]) => unknown, index: number, groups: number[][][]): void; counts: { toWorkers: number; orphaned: number; stolen: number } };
+    exports: Record<string, (...a: number[]) => unknown>; index: Map<string, number>;
+  };
+  const alive = setInterval(() => {}, 1000);
+  await be.pool.started;
+  clearInterval(alive);
+  const n = 64, half = n / 2;
+  const p = wg.zeros([n]).keep(), g = wg.ones([n]).keep();
+  const step = (s: number, e: number) => [p.ptr + s * 4, g.ptr + s * 4, 0, e - s, 1, 0, 0, 0, 0, 1]; // p -= 1·g: twice would show
+  const before = { ...be.pool.counts };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const rounds = 40;
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) await sleep(3); // the worker parks (SPIN_MS 0.5)
+    be.pool.run(be.exports.sgd_f32, be.index.get("sgd_f32")!, [[step(0, half)], [step(half, n)]]);
+  }
+  const got = p.dataSync();
+  for (let i = 0; i < n; i++) assert.is(got[i], -rounds, `p[${i}] after ${rounds} dispatches (a share run twice or skipped?)`);
+  const c = be.pool.counts;
+  assert.is(c.toWorkers - before.toWorkers, rounds, "every dispatch handed the worker a share");
+  assert.ok(c.stolen > before.stolen, `the calling thread ran some of them (${JSON.stringify(c)})`);
+  wg.shutdown();
+});
+
 test.run();
