@@ -89,6 +89,8 @@ const WORKLOADS: Workload[] = quick
       ...[128, 512].flatMap((s) => [false, true].flatMap((causal) => [attn(s, causal, false), attn(s, causal, true)])),
       { kind: "adam", n: 1_000_000 }, { kind: "adam", n: 10_000_000 },
       { kind: "train", model: "s1", batch: 64 }, { kind: "train", model: "mlp", batch: 64 },
+      // issue 16 item 2: int8 GEMM (a dynamically quantised Linear), against the f32 gemm rows above
+      { kind: "gemm-int8", m: 1024, n: 1024, k: 1024 }, { kind: "gemm-int8", m: 64, n: 256, k: 784 },
     ];
 
 const childScript = fileURLToPath(new URL("./engine-child.js", import.meta.url));

@@ -10,6 +10,7 @@ import { noGrad } from "./autograd.js";
 import { scope } from "./scope.js";
 import { checkBool, checkOptions } from "./ops/util.js";
 import { QuantizedLinear, QuantizedConv2d } from "./nn/quantized.js";
+import { Conv1D } from "./models/gpt.js";
 
 /** One weight in int8: q[o, …] · scales[o] ≈ w[o, …], symmetric, one scale per output channel (row). */
 export interface Int8Weight {
@@ -126,7 +127,8 @@ export type QuantizableLayer = "Linear" | "Conv2d";
 
 /**
  * Dynamic int8 quantisation (PyTorch's torch.ao.quantization.quantize_dynamic):
- * swaps every Linear (and groups-1 Conv2d) of a model for a QuantizedLinear /
+ * swaps every Linear (with GPT-2's Conv1D, a Linear stored [in, out]) and
+ * groups-1 Conv2d of a model for a QuantizedLinear /
  * QuantizedConv2d that runs the int8 kernels (weights int8 per output channel,
  * activations quantised per row as they arrive), in place, and returns the
  * model in eval mode. The float layers are released. Inference only: a
@@ -147,6 +149,7 @@ export function quantizeDynamic<M extends Module>(model: M, opts: { layers?: Qua
   let swapped = 0;
   const swap = (m: Module): Module | null => {
     if (m instanceof Linear && kinds.has("Linear")) return QuantizedLinear.from(m);
+    if (m instanceof Conv1D && kinds.has("Linear")) return QuantizedLinear.fromInOut(m.weight, m.bias);
     if (m instanceof Conv2d && kinds.has("Conv2d") && (m.opts.groups ?? 1) === 1) return QuantizedConv2d.from(m);
     return null;
   };

@@ -10,7 +10,7 @@ export default {
       gpu: { grid: "((n + 7) >> 3) * 8" },
     },
     quantize_rows_u7: {
-      doc: "Quantises m rows of k floats (element (i, j) at x[i·ldx + j], or x[j·ldx + i] with trans ≠ 0: an im2col matrix's output positions) to q [⌈m/4⌉·4·⌈k/4⌉·4 bytes, zero past m and k] with scale[i] = (hi − lo)/127 and zero[i] = round(−lo·127/(hi − lo)) over the row's range [lo, hi] ∋ 0: x ≈ (q − zero)·scale. The wasm backend splits m over threads at multiples of 4.",
+      doc: "Quantises m rows of k floats (element (i, j) at x[i·ldx + j], or x[j·ldx + i] with trans ≠ 0: an im2col matrix's output positions) to q [⌈m/4⌉·4·⌈k/4⌉·4 bytes, zero past m and k] with scale[i] = (hi − lo)/127 and zero[i] = round(−lo·127/(hi − lo)) over the row's range [lo, hi] ∋ 0: x ≈ (q − zero)·scale; a row of zeros gets scale 0 and q = zero = 0. NaN inputs give unspecified values (the range skips them). The wasm backend splits m over threads at multiples of 4.",
       args: { x: "ptr", q: "ptr", scale: "ptr", zero: "ptr", m: "u32", k: "u32", ldx: "u32", trans: "u32" },
       wasm: "custom",
       gpu: { grid: "((m + 3) >> 2) * 4" },

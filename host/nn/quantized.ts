@@ -8,6 +8,7 @@ import { Tensor } from "../tensor.js";
 import { noGrad, isGradEnabled } from "../autograd.js";
 import { quantizeWeightInt8, int8Linear, int8Conv2d, type Int8Packed } from "../ops/quant.js";
 import { checkPair } from "../ops/util.js";
+import { scope } from "../scope.js";
 
 /** Inference only: an error that names the layer when a gradient would be needed. */
 function checkInference(m: Module, x: Tensor, name: string): void {
@@ -62,6 +63,16 @@ export class QuantizedLinear extends Module {
   static from(l: Linear): QuantizedLinear {
     if (!(l instanceof Linear)) throw new Error("QuantizedLinear.from: expects an nn.Linear");
     return new QuantizedLinear(l.weight, l.bias).eval() as QuantizedLinear;
+  }
+
+  /**
+   * Quantises a layer whose weight is stored [in, out] (y = x·W + b: GPT-2's
+   * Conv1D) as the Linear it is, W transposed.
+   * @example wg.nn.QuantizedLinear.fromInOut(wg.randn([6, 3]), null).outFeatures; // 3
+   */
+  static fromInOut(weight: Tensor, bias: Tensor | null): QuantizedLinear {
+    if (weight.rank !== 2) throw new Error(`QuantizedLinear.fromInOut: weight must be [in, out], got [${weight.shape}]`);
+    return scope(() => new QuantizedLinear(noGrad(() => weight.transpose(0, 1)), bias).eval() as QuantizedLinear);
   }
 
   forward(x: Tensor): Tensor {
