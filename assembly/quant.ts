@@ -177,7 +177,18 @@ export function quantize_rows_u7(x: usize, q: usize, scale: usize, zero: usize, 
     storeN(scale + (<usize>i0 << 2), scaleOf(lo, hi), cnt);
     storeN(zero + (<usize>i0 << 2), z, cnt);
     const dst = q + <usize>i0 * lda;
-    for (let j = 0; j < k; j++) {
+    let j = 0;
+    if (cnt == 4) {
+      // 4 k × 4 rows: narrowed to 16 bytes k-major, then one byte shuffle to the block's row-major order
+      for (; j + 4 <= k; j += 4) {
+        const p = col + <usize>j * ldx4;
+        const v0 = quant4(v128.load(p), inv, z), v1 = quant4(v128.load(p + ldx4), inv, z);
+        const v2 = quant4(v128.load(p + 2 * ldx4), inv, z), v3 = quant4(v128.load(p + 3 * ldx4), inv, z);
+        const b = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(v0, v1), i16x8.narrow_i32x4_s(v2, v3));
+        v128.store(dst + (<usize>j << 2), i8x16.shuffle(b, b, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+      }
+    }
+    for (; j < k; j++) {
       // 4 rows' bytes of one k: 4 apart in the group's 16-byte block of 4 k
       const v = quant4(loadN(col + <usize>j * ldx4, cnt), inv, z);
       const d = dst + (<usize>(j >> 2) << 4) + <usize>(j & 3);

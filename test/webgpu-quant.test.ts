@@ -37,6 +37,12 @@ function compareBytes(a: Uint8Array | Int8Array, b: Uint8Array | Int8Array, what
   return differ;
 }
 
+let hasDot4 = false;
+test.before(() => {
+  hasDot4 = !!gpu.caps.packedDot4;
+  console.log(`  gemm_i8 on this device: ${hasDot4 ? "dot4I8Packed (packed_4x8_integer_dot_product) and the unpacked twin, both" : "the unpacked twin only (no packed_4x8_integer_dot_product)"}`);
+});
+
 test("quant twins: quantize_rows_u7 (rows and transposed), quantize_weights_i8 and gemm_i8 match wasm", async () => {
   let differ = 0, total = 0;
   for (const m of [1, 3, 4, 5, 9]) for (const n of [1, 7, 8, 9, 17]) for (const k of [1, 3, 4, 5, 17, 40]) {
@@ -80,13 +86,16 @@ test("quant twins: quantize_rows_u7 (rows and transposed), quantize_weights_i8 a
     gpu.write(gk, new Int32Array(fromWasm.buffer));
     gpu.write(gsw, Float32Array.from(box.f32(wsw, n)));
     gpu.write(gws, Int32Array.from(box.i32(wws, n)));
-    for (const [relu, bias] of [[0, 0], [1, 1]]) {
+    // both WGSL paths where the device has dot4I8Packed: the unpacked one, then the packed one
+    for (const dot4 of hasDot4 ? [false, true] : [false]) for (const [relu, bias] of [[0, 0], [1, 1]]) {
+      gpu.caps.packedDot4 = dot4;
       const [wy, gy] = put(new Float32Array(m * n));
       box.k.gemm_i8(wq, wsa, wza, wk, wsw, wws, bias ? wb : 0, wy, m, n, k, n, relu);
       gpuCall(gpu, "gemm_i8", gq, gsa, gza, gk, gsw, gws, bias ? gb : 0, gy, m, n, k, n, relu);
       // exact sums: only the epilogue's two products and one add round (a GPU may fuse them)
-      assertClose(await readF32(gy, m * n), box.f32(wy, m * n), { rtol: 3e-7, atol: 1e-7, what: `${what} gemm_i8 relu=${relu} bias=${bias}` });
+      assertClose(await readF32(gy, m * n), box.f32(wy, m * n), { rtol: 3e-7, atol: 1e-7, what: `${what} gemm_i8${dot4 ? " (dot4I8Packed)" : ""} relu=${relu} bias=${bias}` });
     }
+    gpu.caps.packedDot4 = hasDot4;
   }
   // a tie rounded the other way by a division of a few ulps: rare
   assert.ok(differ <= total * 1e-3, `${differ} of ${total} quantised values differ by 1`);
