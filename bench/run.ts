@@ -215,7 +215,7 @@ async function runWorkload(children: Child[], w: Workload): Promise<Row> {
   const live: { c: Child; reps: number; ms: number[] }[] = [];
   const unsettled: string[] = [];
   for (const c of children) {
-    if (c.cfg.gemmOnly && w.kind !== "gemm") continue;
+    if (c.cfg.gemmOnly && w.kind !== "gemm" && w.kind !== "gemm-int8") continue; // issue 16: int8 on plain SIMD too
     const r = await c.ask({ op: "prepare", workload: w, warmLimitMs: WARM_LIMIT_MS });
     if (r.unsupported) row.cells[c.cfg.key] = { medianMs: NaN, bestMs: NaN, unsupported: true };
     else if (!r.ok) row.cells[c.cfg.key] = { medianMs: NaN, bestMs: NaN, error: r.error ?? `wrong result: ${r.check?.detail}` };
@@ -244,7 +244,7 @@ async function runWorkload(children: Child[], w: Workload): Promise<Row> {
     const med = median(roundMedians.get(l.c)!), best = Math.min(...l.ms);
     row.cells[l.c.cfg.key] = { medianMs: med, bestMs: best, gflops: row.flops ? row.flops / (med * 1e6) : undefined, roundsMs: roundMedians.get(l.c) };
   }
-  for (const c of children) if (!c.cfg.gemmOnly || w.kind === "gemm") await c.ask({ op: "dispose" });
+  for (const c of children) if (!c.cfg.gemmOnly || w.kind === "gemm" || w.kind === "gemm-int8") await c.ask({ op: "dispose" });
   if (unsettled.length) row.unsettled = unsettled;
   return row;
 }

@@ -10,7 +10,7 @@ import { noGrad } from "./autograd.js";
 import { scope } from "./scope.js";
 import { checkBool, checkOptions } from "./ops/util.js";
 import { QuantizedLinear, QuantizedConv2d } from "./nn/quantized.js";
-import { Conv1D } from "./models/gpt.js";
+import { Conv1D, GPT } from "./models/gpt.js";
 
 /** One weight in int8: q[o, …] · scales[o] ≈ w[o, …], symmetric, one scale per output channel (row). */
 export interface Int8Weight {
@@ -128,8 +128,8 @@ export type QuantizableLayer = "Linear" | "Conv2d";
 /**
  * Dynamic int8 quantisation (PyTorch's torch.ao.quantization.quantize_dynamic):
  * swaps every Linear (with GPT-2's Conv1D, a Linear stored [in, out]) and
- * groups-1 Conv2d of a model for a QuantizedLinear /
- * QuantizedConv2d that runs the int8 kernels (weights int8 per output channel,
+ * groups-1 Conv2d of a model for a QuantizedLinear / QuantizedConv2d (and
+ * gives a wg.models GPT an int8 copy of its tied output head) that runs the int8 kernels (weights int8 per output channel,
  * activations quantised per row as they arrive), in place, and returns the
  * model in eval mode. The float layers are released. Inference only: a
  * quantised layer in training mode, or one asked for a gradient, throws naming it.
@@ -154,6 +154,11 @@ export function quantizeDynamic<M extends Module>(model: M, opts: { layers?: Qua
     return null;
   };
   const visit = (parent: Module) => {
+    // GPT's tied output head (x·wteᵀ, the largest product of a small model): an int8 copy of wte
+    if (parent instanceof GPT && !parent.lmHead && kinds.has("Linear")) {
+      parent.lmHead = new QuantizedLinear(parent.wte.weight, null).eval();
+      swapped++;
+    }
     const own = parent as unknown as Record<string, unknown>;
     for (const key of Object.keys(own)) {
       const v = own[key];

@@ -193,6 +193,20 @@ test("quantizeDynamic swaps Linear and Conv2d in place (nested, in arrays), keep
   assert.throws(() => wg.quantizeDynamic(new Net(), { layers: ["LSTM" as "Linear"] }), /layers may name/);
 });
 
+test("quantizeDynamic on a GPT: its Conv1D projections and its tied output head run int8, the logits stay close", () => {
+  wg.manualSeed(7);
+  const gpt = new wg.models.GPT({ vocabSize: 50, nPositions: 16, nEmbd: 32, nLayer: 2, nHead: 4 }).eval();
+  const ids = wg.tensor(Int32Array.from({ length: 2 * 16 }, (_, i) => (i * 7) % 50), { dtype: "int32", shape: [2, 16] });
+  const yf = wg.noGrad(() => gpt.forward(ids)).keep();
+  wg.quantizeDynamic(gpt);
+  assert.ok(gpt.h[0].attn.c_attn instanceof wg.nn.QuantizedLinear, "Conv1D swapped");
+  assert.ok(gpt.lmHead instanceof wg.nn.QuantizedLinear, "int8 output head");
+  const yq = wg.noGrad(() => gpt.forward(ids));
+  assert.equal(yq.shape, [2, 16, 50]);
+  const rel = maxDiff(yf, yq) / wg.scope(() => yf.abs().max().item());
+  assert.ok(rel < 0.05 && rel > 0, `relative error ${rel}`);
+});
+
 test("quantizeModelInt8 still stores int8 and dequantises in place", () => {
   wg.manualSeed(6);
   const fc = new wg.nn.Linear(4, 2);

@@ -380,8 +380,8 @@ export const cli: ZooCommand = {
       const corpus = await loadFortuneCorpus({ vocab });
       const { loss, tokens } = await evaluateLoss(model, corpus.validation, model.config.nPositions);
       ctx.log(figure({ validationLoss: loss, validationTokens: tokens, unigramLoss: unigramCrossEntropy(corpus.train, corpus.validation.subarray(1), vocab.size) }));
-      // int8: the attention and MLP projections (Conv1D, a Linear stored [in, out]) on the int8 kernels;
-      // the tied output head and the embeddings stay f32. Timed on 16 windows of the context.
+      // int8: the attention and MLP projections (Conv1D, a Linear stored [in, out]) and the output head
+      // (an int8 copy of the tied wte) on the int8 kernels; the embedding lookups stay f32. Timed on 16 windows of the context.
       const second = (await loadGptFile(existing(), { nHead: ctx.num(v.heads, "heads") })).model;
       const T = model.config.nPositions, B = 16;
       const x = ops.tensor(corpus.validation.subarray(0, B * T), { dtype: "int32", shape: [B, T] }).keep();
