@@ -234,6 +234,8 @@ export interface Int8Figures {
   int8Ms: number;
   /** The layer kinds quantised. */
   layers: string[];
+  /** The timed batch's size, where the entry records it. */
+  batch?: number;
 }
 
 /**

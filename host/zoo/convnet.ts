@@ -210,14 +210,16 @@ export async function trainConvNet(opts: ConvNetTrainOptions = {}): Promise<Conv
 /**
  * S5 on the int8 kernels: copies with the Linear layers, then the Linear and
  * Conv2d layers, quantised (wg.quantizeDynamic), scored on the test set, and a
- * batch of 256 timed on each beside the f32 model.
+ * batch of 256 (or of the test images, when fewer: quick runs, 2 rounds) timed
+ * on each beside the f32 model.
  */
 async function convNetInt8(model: ConvNet, test: ArrayDataset): Promise<Int8Figures[]> {
   const copy = () => { const c = new ConvNet(model.classes, model.inChannels, model.size); c.loadStateDict(model.stateDict()); return c; };
-  const x = randn([256, model.inChannels, model.size, model.size]).keep();
+  const batch = Math.min(256, test.length);
+  const x = randn([batch, model.inChannels, model.size, model.size]).keep();
   const out: Int8Figures[] = [];
   for (const layers of [["Linear"], ["Linear", "Conv2d"]] as const) {
-    out.push(await int8Comparison(model, copy, (m) => accuracyOn(m, test), (m) => m.forward(x), { layers: [...layers] }));
+    out.push({ ...await int8Comparison(model, copy, (m) => accuracyOn(m, test), (m) => m.forward(x), { layers: [...layers], rounds: batch < 256 ? 2 : 10 }), batch });
   }
   x.dispose();
   return out;
@@ -254,7 +256,7 @@ export const cli: ZooCommand = {
       normalizeChannels(test.images, settings.mean, settings.std, 32 * 32);
       const ds = imageFolderDataset(test);
       ctx.log(figure(await accuracyOn(model, ds), test.count));
-      for (const r of await convNetInt8(model, ds)) for (const line of int8Lines(r, "accuracy", 256)) ctx.log(line);
+      for (const r of await convNetInt8(model, ds)) for (const line of int8Lines(r, "accuracy", r.batch ?? 256)) ctx.log(line);
       return;
     }
     const progress = await ctx.progress();
@@ -272,6 +274,6 @@ export const cli: ZooCommand = {
     ctx.log(`trained on ${r.trainCount} images, ${r.secondsPerEpoch.toFixed(1)} s per epoch`);
     ctx.log(figure(r.testAccuracy, r.testCount));
     ctx.log(`weights saved to ${r.weightsPath}; a fresh model loaded from it scores ${pct(r.reloadedAccuracy)}`);
-    for (const f of r.int8) for (const line of int8Lines(f, "accuracy", 256)) ctx.log(line);
+    for (const f of r.int8) for (const line of int8Lines(f, "accuracy", f.batch ?? 256)) ctx.log(line);
   },
 };

@@ -268,14 +268,16 @@ async function testSplit(data: string, dir?: string, count?: number): Promise<{ 
 /**
  * S1 on the int8 kernels: copies of the model with its Linear layer, then its
  * Linear and Conv2d layers, quantised (wg.quantizeDynamic), scored on the same
- * test images, and a batch of 500 timed on each beside the f32 model.
+ * test images, and a batch of 500 (or of the test images, when fewer: quick
+ * runs, 2 rounds) timed on each beside the f32 model.
  */
 async function mnistInt8(model: MnistCNN, set: ImageSet, idx: Int32Array, norm: Norm): Promise<Int8Figures[]> {
   const copy = () => { const c = new MnistCNN(); c.loadStateDict(model.stateDict()); return c; };
-  const x = randn([500, 1, 28, 28]).keep();
+  const batch = Math.min(500, idx.length);
+  const x = randn([batch, 1, 28, 28]).keep();
   const out: Int8Figures[] = [];
   for (const layers of [["Linear"], ["Linear", "Conv2d"]] as const) {
-    out.push(await int8Comparison(model, copy, (m) => evaluateMnist(m, set, idx, 500, norm), (m) => m.forward(x), { layers: [...layers] }));
+    out.push({ ...await int8Comparison(model, copy, (m) => evaluateMnist(m, set, idx, 500, norm), (m) => m.forward(x), { layers: [...layers], rounds: batch < 500 ? 2 : 10 }), batch });
   }
   x.dispose();
   return out;
@@ -306,7 +308,7 @@ export const cli: ZooCommand = {
       const t = await testSplit(settings.data ?? "mnist", dataDir ?? settings.dataDir, settings.testCount);
       const norm = { mean: settings.mean ?? MNIST_MEAN, std: settings.std ?? MNIST_STD };
       ctx.log(figure(await evaluateMnist(model, t.set, t.idx, 500, norm), t.idx.length, t.what));
-      for (const r of await mnistInt8(model, t.set, t.idx, norm)) for (const line of int8Lines(r, "accuracy", 500)) ctx.log(line);
+      for (const r of await mnistInt8(model, t.set, t.idx, norm)) for (const line of int8Lines(r, "accuracy", r.batch ?? 500)) ctx.log(line);
       return;
     }
     const data = (ctx.values.data as string | undefined) ?? "mnist";
@@ -324,7 +326,7 @@ export const cli: ZooCommand = {
     progress.stop();
     ctx.log(`trained on ${r.trainCount} ${data === "mnist" ? "digits" : "Fashion-MNIST images"}, ${r.secondsPerEpoch.toFixed(2)} s per epoch`);
     ctx.log(figure(r.testAccuracy, r.testCount, data === "mnist" ? "held-out digits" : "Fashion-MNIST test images"));
-    for (const f of r.int8!) for (const line of int8Lines(f, "accuracy", 500)) ctx.log(line);
+    for (const f of r.int8!) for (const line of int8Lines(f, "accuracy", f.batch ?? 500)) ctx.log(line);
     const norm = data === "mnist" ? { mean: MNIST_MEAN, std: MNIST_STD } : { mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD };
     await saveEntryWeights(ctx, "mnist-cnn", r.model.stateDict(), { data, dataDir, ...norm, ...(testCount ? { testCount: r.testCount } : {}) });
   },
