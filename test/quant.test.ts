@@ -148,6 +148,15 @@ test("QuantizedLinear: within the quantisation error of the float Linear; a ReLU
   assert.equal(q.forward(wg.randn([2, 3, 300])).shape, [2, 3, 37]);
 });
 
+test("int8Linear on 2 threads equals the integer reference bit for bit (rows split, and short wide products split by panels)", () => {
+  for (const [m, n, k] of [[70, 37, 300], [6, 400, 300], [3, 1030, 517]]) {
+    const x = randomF32(m * k, m + n).map((v) => 3 * v - 0.5), w = randomF32(n * k, k), b = randomF32(n, 9);
+    const y = wg.int8Linear(wg.tensor(x, { shape: [m, k] }), wg.quantizeWeightInt8(wg.tensor(w, { shape: [n, k] })), wg.tensor(b)).dataSync();
+    const want = gemmI8Ref(quantizeRowsRef(x, m, k), quantizeWeightsRef(w, n, k), b, m, n, k, false);
+    for (let i = 0; i < m * n; i++) if (y[i] !== want[i]) assert.unreachable(`m=${m} n=${n} k=${k}: y[${i}] = ${y[i]}, expected ${want[i]}`);
+  }
+});
+
 test("QuantizedConv2d: within the quantisation error of the float Conv2d (stride, padding, dilation)", () => {
   wg.manualSeed(4);
   for (const [opts, C, Cout] of [[{}, 3, 8], [{ stride: 2, padding: 1 }, 5, 13], [{ padding: 2, dilation: 2 }, 2, 9]] as const) {
