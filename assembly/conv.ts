@@ -582,3 +582,19 @@ export function depthwise_conv2d_backward_weight_f32(
     }
   }
 }
+
+/**
+ * wf [C, Cout, KK] = w [Cout, C, KK] with each filter's taps reversed:
+ * wf[c, o, k] = w[o, c, KK − 1 − k] (KK = KH·KW, so a KH×KW filter is rotated by 180°).
+ * The input gradient of a stride-1 convolution is the convolution of the (padded)
+ * output gradient with these weights. Example (host): conv_flip_weights_f32(w, wf, 64, 32, 9).
+ */
+export function conv_flip_weights_f32(w: usize, wf: usize, Cout: i32, C: i32, KK: i32): void {
+  for (let o = 0; o < Cout; o++) {
+    for (let c = 0; c < C; c++) {
+      const src = w + (<usize>(o * C + c) * KK << 2);
+      const dst = wf + (<usize>(c * Cout + o) * KK << 2);
+      for (let k = 0; k < KK; k++) store<f32>(dst + (<usize>k << 2), load<f32>(src + (<usize>(KK - 1 - k) << 2)));
+    }
+  }
+}

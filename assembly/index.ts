@@ -4,6 +4,7 @@
 export { variant_has_relaxed_simd } from "./simd";
 export * from "./gemm";
 export * from "./conv";
+export * from "./winograd";
 export * from "./pool";
 export * from "./elementwise";
 export * from "./movement";

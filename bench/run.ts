@@ -3,8 +3,16 @@
 //   npm run bench                      every workload, 7 rounds
 //   npm run bench -- --quick           a few small workloads, 3 rounds (< 3 minutes; CI runs it)
 //   npm run bench -- --engines webgrad,tfjs-wasm --only gemm
+//                                      (--only "gemm 1024|adam": workloads whose label holds any of them)
 //   WEBGRAD_BASE=../base node dist/bench/run.js --engines webgrad,webgrad-base
 //                                      this tree against another built tree, interleaved
+//   npm run bench -- --threads 1,2,4,8,16
+//                                      thread scaling of GEMM 1024³, conv (c) and the S1 step
+//                                      (webgrad and torch), capped at this machine's cores
+//
+// Native PyTorch ("torch", bench/torch.ts) runs beside the engines when python3 can
+// import torch and numpy: a reference, not a peer. Every row prints webgrad's time
+// against it at the same thread count; without it the bench says why in one line.
 //
 // Each engine runs in its own child process (bench/engine-child.ts). For each
 // workload every engine first runs once and has its result checked against a
@@ -23,6 +31,7 @@ import { readdirSync, statSync, writeFileSync, existsSync, readFileSync } from "
 import { fileURLToPath } from "node:url";
 import { measureCeiling, type Ceiling } from "./ceiling.js";
 import { flops, label, type Workload } from "./workloads.js";
+import { torchUnavailable, torchCommand, checkTorchReply, describeTorch } from "./torch.js";
 
 v8.setFlagsFromString("--experimental-wasm-relaxed-simd"); // Node 20: for the relaxed_madd ceiling
 const argv = process.argv.slice(2);
@@ -47,7 +56,19 @@ const opt = (name: string) => {
 const rounds = Number(opt("--rounds") ?? (quick ? 3 : 7));
 const only = opt("--only");
 const PEERS = ["tfjs-wasm", "onnxruntime-web", "jax-js"];
-const wanted = new Set((opt("--engines") ?? ["webgrad", ...PEERS].join(",")).split(","));
+// ---- native PyTorch and thread scaling (issue 16 items 3 and 5)
+/** Engines that are no peer: native code, the ceiling the wasm engines are read against. */
+const NATIVE = new Set(["torch"]);
+const cores = os.availableParallelism?.() ?? os.cpus().length;
+/** --threads 1,2,4,…: the thread counts asked for, those this machine has cores for, and those dropped. */
+const threadsAsked = opt("--threads")?.split(",").map(Number).filter((n) => Number.isInteger(n) && n >= 1);
+const scaling = threadsAsked ? { asked: threadsAsked, run: threadsAsked.filter((n) => n <= cores), dropped: threadsAsked.filter((n) => n > cores) } : null;
+if (scaling && !scaling.run.length) scaling.run.push(1);
+const wanted = new Set((opt("--engines") ?? (scaling ? ["webgrad", "torch"] : ["webgrad", ...PEERS, "torch"]).join(",")).split(","));
+/** Why torch rows are left out (null: torch runs, or was not asked for). */
+const torchSkipped = wanted.has("torch") ? torchUnavailable() : null;
+if (torchSkipped) wanted.delete("torch");
+// ---- end native PyTorch and thread scaling
 
 /** One engine process: name, thread count and variant. */
 interface Config { engine: string; threads: number; variant?: string; key: string; gemmOnly?: boolean }
@@ -64,7 +85,15 @@ const CONFIGS: Config[] = [
   { engine: "onnxruntime-web", threads: 1, key: "onnxruntime-web 1t" },
   { engine: "onnxruntime-web", threads: 2, key: "onnxruntime-web 2t" },
   { engine: "jax-js", threads: 1, key: "jax-js 1t" },
-].filter((c) => wanted.has(c.engine));
+  { engine: "torch", threads: 1, key: "torch 1t" },
+  { engine: "torch", threads: 2, key: "torch 2t" },
+].filter((c) => wanted.has(c.engine) && !scaling);
+// --threads: each engine that can use threads at each thread count asked for (and available)
+if (scaling) {
+  for (const engine of ["webgrad", "webgrad-base", "onnxruntime-web", "torch"].filter((e) => wanted.has(e))) {
+    for (const threads of scaling.run) CONFIGS.push({ engine, threads, key: `${engine} ${threads}t` });
+  }
+}
 // --base-first: each webgrad-base config runs just before its webgrad twin instead of just after
 if (argv.includes("--base-first")) {
   for (let i = 0; i + 1 < CONFIGS.length; i++) {
@@ -80,7 +109,9 @@ const conv = (n: number, c: number, hw: number, oc: number, pad: number, backwar
   ({ kind: "conv", n, c, h: hw, w: hw, oc, kh: 3, kw: 3, pad, backward });
 const attn = (s: number, causal: boolean, backward: boolean): Workload => ({ kind: "attention", b: 1, h: 8, s, d: 64, causal, backward });
 
-const WORKLOADS: Workload[] = quick
+const WORKLOADS: Workload[] = scaling
+  ? [gemm(1024), conv(32, 32, 32, 64, 1, false), { kind: "train", model: "s1", batch: 64 }]
+  : quick
   ? [gemm(256), gemm(512), conv(64, 1, 28, 16, 0, false), conv(64, 1, 28, 16, 0, true), attn(128, false, false), attn(128, true, true),
      { kind: "adam", n: 1_000_000 }, { kind: "train", model: "s1", batch: 64 }, { kind: "train", model: "mlp", batch: 64 }]
   : [
@@ -101,9 +132,15 @@ class Child {
   private lines: Interface;
   private waiting: ((v: any) => void)[] = [];
   constructor(readonly cfg: Config) {
-    this.proc = spawn(process.execPath, ["--experimental-wasm-relaxed-simd", childScript, cfg.engine, String(cfg.threads), cfg.variant ?? ""], {
-      stdio: ["pipe", "pipe", "inherit"],
-    });
+    if (cfg.engine === "torch") {
+      // a Python process (bench/engines/torch-child.py) with the same protocol
+      const { cmd, args, env } = torchCommand(cfg.threads);
+      this.proc = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"], env });
+    } else {
+      this.proc = spawn(process.execPath, ["--experimental-wasm-relaxed-simd", childScript, cfg.engine, String(cfg.threads), cfg.variant ?? ""], {
+        stdio: ["pipe", "pipe", "inherit"],
+      });
+    }
     this.lines = createInterface({ input: this.proc.stdout! });
     this.lines.on("line", (l) => {
       let m: unknown;
@@ -216,7 +253,9 @@ async function runWorkload(children: Child[], w: Workload): Promise<Row> {
   const unsettled: string[] = [];
   for (const c of children) {
     if (c.cfg.gemmOnly && w.kind !== "gemm" && w.kind !== "gemm-int8") continue; // issue 16: int8 on plain SIMD too
-    const r = await c.ask({ op: "prepare", workload: w, warmLimitMs: WARM_LIMIT_MS });
+    // the torch child sends its first result back; it is checked here as engine-child.ts checks the others'
+    const reply = await c.ask({ op: "prepare", workload: w, warmLimitMs: WARM_LIMIT_MS });
+    const r = c.cfg.engine === "torch" ? checkTorchReply(w, reply) : reply;
     if (r.unsupported) row.cells[c.cfg.key] = { medianMs: NaN, bestMs: NaN, unsupported: true };
     else if (!r.ok) row.cells[c.cfg.key] = { medianMs: NaN, bestMs: NaN, error: r.error ?? `wrong result: ${r.check?.detail}` };
     // enough repetitions for ~40 ms a round, sized on a warm run
@@ -256,22 +295,21 @@ function fmtCell(c: Cell | undefined): string {
   return `${c.medianMs < 10 ? c.medianMs.toFixed(3) : c.medianMs.toFixed(1)} ms${c.gflops ? ` ${c.gflops.toFixed(1)} GF` : ""}`;
 }
 
-/** webgrad's speed-up over the fastest peer with the same thread count (>1: webgrad is faster). */
+/** webgrad's speed-up over the fastest peer with the same thread count (>1: webgrad is faster). Native engines are no peers. */
 function vsPeers(row: Row, threads: number): { ratio: number; peer: string } | null {
   const mine = row.cells[`webgrad ${threads}t`];
   if (!mine || !Number.isFinite(mine.medianMs)) return null;
   let best: [string, number] | null = null;
   for (const [k, c] of Object.entries(row.cells)) {
-    if (k.startsWith("webgrad") || !k.endsWith(` ${threads}t`) || !Number.isFinite(c.medianMs)) continue;
+    if (k.startsWith("webgrad") || NATIVE.has(k.split(" ")[0]) || !k.endsWith(` ${threads}t`) || !Number.isFinite(c.medianMs)) continue;
     if (!best || c.medianMs < best[1]) best = [k, c.medianMs];
   }
   return best ? { ratio: best[1] / mine.medianMs, peer: best[0] } : null;
 }
 
-function ceilingRatio(row: Row, w: Workload, key: string, ceil: Ceiling): string {
+function ceilingRatio(row: Row, w: Workload, key: string, ceil: Ceiling, threads: number): string {
   const c = row.cells[key];
   if (!c || !Number.isFinite(c.medianMs)) return "";
-  const threads = key.includes("2t") ? 2 : 1;
   if (w.kind === "adam") {
     const gbps = (28 * w.n) / (c.medianMs * 1e6); // p, g, m, v read; p, m, v written
     return `${((gbps / ceil.copyGBps) * 100).toFixed(0)}% of copy (${gbps.toFixed(1)} GB/s)`;
@@ -299,17 +337,81 @@ function abTable(rows: Row[]): void {
   }
 }
 
+// ---- native PyTorch and thread scaling (issue 16 items 3 and 5): the ratio, the summary table, the scaling table
+
+/** The thread counts the configs run at, ascending. */
+const threadCounts = () => [...new Set(CONFIGS.map((c) => c.threads))].sort((a, b) => a - b);
+const fmtMs = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "" : x < 10 ? x.toFixed(3) : x.toFixed(1));
+
+/** torch's median over webgrad's at the same thread count (>1: webgrad is faster), or null where either is missing. */
+function vsTorch(row: Row, threads: number): number | null {
+  const mine = row.cells[`webgrad ${threads}t`], native = row.cells[`torch ${threads}t`];
+  if (!mine || !native || !Number.isFinite(mine.medianMs) || !Number.isFinite(native.medianMs)) return null;
+  return native.medianMs / mine.medianMs;
+}
+
+/** Every row against torch, as a Markdown table (the README's Speed table takes its ratios from it). */
+function torchTable(rows: Row[]): void {
+  const ts = threadCounts().filter((n) => CONFIGS.some((c) => c.key === `torch ${n}t`) && CONFIGS.some((c) => c.key === `webgrad ${n}t`));
+  if (!ts.length) return;
+  const peers = CONFIGS.some((c) => PEERS.includes(c.engine));
+  console.log(`\nwebgrad against native PyTorch, median ms; vs torch = torch ms / webgrad ms (>1: webgrad faster)${peers ? "; vs peer = best wasm peer ms / webgrad ms" : ""}`);
+  const head = ["workload", ...ts.flatMap((n) => [`webgrad ${n}t`, `torch ${n}t`, `vs torch ${n}t`, ...(peers ? [`vs peer ${n}t`] : [])])];
+  console.log(`| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);
+  for (const r of rows) {
+    const cells = ts.flatMap((n) => {
+      const v = vsTorch(r, n), p = vsPeers(r, n);
+      return [fmtMs(r.cells[`webgrad ${n}t`]?.medianMs), fmtMs(r.cells[`torch ${n}t`]?.medianMs), v === null ? "" : `${v.toFixed(2)}×`,
+        ...(peers ? [p ? `${p.ratio.toFixed(2)}× ${p.peer.split(" ")[0]}` : ""] : [])];
+    });
+    console.log(`| ${[r.workload, ...cells].join(" | ")} |`);
+  }
+}
+
+/**
+ * Parallel efficiency t1 / (n · tn) per engine and workload (--threads): 100% is a
+ * perfect split. On a shared machine a low figure may be a neighbour's load, not the split.
+ */
+function scalingTable(rows: Row[]): void {
+  const ts = threadCounts();
+  console.log(`\nthread scaling, median ms (speed-up t1/tn, parallel efficiency t1/(n·tn); best: the same from each config's fastest run, nearer a quiet machine's)`);
+  for (const r of rows) {
+    console.log(r.workload);
+    for (const engine of new Set(CONFIGS.map((c) => c.engine))) {
+      const one = r.cells[`${engine} 1t`];
+      const parts = ts.map((n) => {
+        const c = r.cells[`${engine} ${n}t`];
+        if (!c || !Number.isFinite(c.medianMs)) return `${n}t —`;
+        const sp = one && Number.isFinite(one.medianMs) ? one.medianMs / c.medianMs : NaN, spBest = one ? one.bestMs / c.bestMs : NaN;
+        return `${n}t ${fmtMs(c.medianMs)} ms${n > 1 && Number.isFinite(sp) ? ` (${sp.toFixed(2)}×, ${((sp / n) * 100).toFixed(0)}%; best ${fmtMs(c.bestMs)} ms, ${spBest.toFixed(2)}×, ${((spBest / n) * 100).toFixed(0)}%)` : ""}`;
+      });
+      console.log(`  ${engine.padEnd(16)} ${parts.join("   ")}`);
+    }
+  }
+}
+// ---- end native PyTorch and thread scaling
+
 async function main(): Promise<void> {
   const load0 = os.loadavg();
   console.log(`webgrad bench${quick ? " (quick)" : ""}: ${os.cpus()[0]?.model}, ${os.cpus().length} cores, Node ${process.version}, load average ${load0.map((x) => x.toFixed(2)).join(" ")}`);
   const ceil = await measureCeiling();
   console.log(`ceilings, 1 thread: f32x4 mul+add ${ceil.mulAddGflops.toFixed(1)} GFLOPS, relaxed_madd ${ceil.relaxedGflops?.toFixed(1) ?? "n/a"} GFLOPS, memory copy ${ceil.copyGBps.toFixed(1)} GB/s`);
-  console.log(`engines: ${CONFIGS.map((c) => c.key).join(", ")}; ${rounds} interleaved rounds per workload\n`);
+  console.log(`engines: ${CONFIGS.map((c) => c.key).join(", ")}; ${rounds} interleaved rounds per workload`);
+  if (scaling) {
+    console.log(`thread scaling (--threads ${scaling.asked.join(",")}): ${scaling.run.join(", ")} thread(s)` +
+      (scaling.dropped.length ? `; ${scaling.dropped.join(", ")} left out: this machine has ${cores} cores (more threads than cores would time the OS scheduler, not the split)` : ""));
+  }
+  if (torchSkipped) console.log(`torch rows skipped: ${torchSkipped}`);
 
   const children = CONFIGS.map((c) => new Child(c));
+  // torch's version, BLAS, threading and allocator, once (from its first child)
+  const torchChild = children.find((c) => c.cfg.engine === "torch");
+  const torchInfo = torchChild ? await torchChild.ask({ op: "info" }) : null;
+  if (torchInfo) console.log(torchInfo.ok ? describeTorch(torchInfo).join("\n") : `torch: ${torchInfo.error}`);
+  console.log("");
   const rows: Row[] = [];
   for (const w of WORKLOADS) {
-    if (only && !label(w).includes(only)) continue;
+    if (only && !only.split("|").some((o) => label(w).includes(o))) continue; // --only "gemm 1024|adam 10M": any of them
     const row = await runWorkload(children, w);
     rows.push(row);
     const r1 = vsPeers(row, 1), r2 = vsPeers(row, 2);
@@ -317,19 +419,24 @@ async function main(): Promise<void> {
     for (const c of CONFIGS) {
       const cell = row.cells[c.key];
       if (!cell) continue;
-      const extra = c.engine.startsWith("webgrad") ? ceilingRatio(row, w, c.key, ceil) : "";
+      const extra = c.engine.startsWith("webgrad") ? ceilingRatio(row, w, c.key, ceil, c.threads) : "";
       const err = cell.error ? `  ${cell.error.split("\n")[0]}` : "";
       console.log(`  ${c.key.padEnd(20)} ${fmtCell(cell).padEnd(22)} ${extra}${err}`);
     }
     const ratios = [r1 && `1 thread: ${r1.ratio.toFixed(2)}× ${r1.peer}`, r2 && `2 threads: ${r2.ratio.toFixed(2)}× ${r2.peer}`].filter(Boolean);
     if (ratios.length) console.log(`  webgrad vs best peer — ${ratios.join("; ")}`);
+    const nat = threadCounts().map((n) => [n, vsTorch(row, n)] as const).filter(([, r]) => r !== null);
+    if (nat.length) console.log(`  webgrad vs torch (torch ms / webgrad ms, >1: webgrad faster) — ${nat.map(([n, r]) => `${n} thread${n > 1 ? "s" : ""}: ${r!.toFixed(2)}×`).join("; ")}`);
     if (row.unsettled) console.log(`  timings still moving after warm-up: ${row.unsettled.join(", ")}`);
   }
   for (const c of children) c.close();
   if (wanted.has("webgrad") && wanted.has("webgrad-base")) abTable(rows);
+  torchTable(rows);
+  if (scaling) scalingTable(rows);
 
   const cold: Record<string, number | null> = {};
-  for (const engine of new Set(CONFIGS.map((c) => c.engine))) {
+  // cold start is a JavaScript engine's (import + wasm compile); --threads measures steady state only
+  for (const engine of scaling ? [] : new Set(CONFIGS.map((c) => c.engine).filter((e) => !NATIVE.has(e)))) {
     const runs: number[] = [];
     for (let i = 0; i < (quick ? 1 : 3); i++) {
       const s = await coldStart(engine);
@@ -337,7 +444,7 @@ async function main(): Promise<void> {
     }
     cold[engine] = runs.length ? median(runs) : null;
   }
-  console.log(`\ncold start (import + init + first 2×2 matmul), ms: ${Object.entries(cold).map(([k, v]) => `${k} ${v?.toFixed(1) ?? "n/a"}`).join(", ")}`);
+  if (!scaling) console.log(`\ncold start (import + init + first 2×2 matmul), ms: ${Object.entries(cold).map(([k, v]) => `${k} ${v?.toFixed(1) ?? "n/a"}`).join(", ")}`);
 
   const buildDir = fileURLToPath(new URL("../../build/", import.meta.url));
   const sizes = Object.fromEntries(readdirSync(buildDir).filter((f) => f.endsWith(".wasm")).map((f) => [f, statSync(buildDir + f).size]));
@@ -347,7 +454,8 @@ async function main(): Promise<void> {
 
   const failed = rows.flatMap((r) => Object.entries(r.cells).filter(([, c]) => c.error).map(([k, c]) => `${r.workload} / ${k}: ${c.error?.split("\n")[0]}`));
   const out = fileURLToPath(new URL("../../bench/results.json", import.meta.url));
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), quick, cpu: os.cpus()[0]?.model, loadavg: [load0, load1], ceiling: ceil, rows, cold, sizes }, null, 2));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), quick, cpu: os.cpus()[0]?.model, loadavg: [load0, load1], ceiling: ceil, rows, cold, sizes,
+    torch: torchInfo ?? { skipped: torchSkipped ?? "not asked for (--engines)" }, threads: scaling ?? undefined }, null, 2));
   console.log(`wrote ${out}`);
   if (failed.length) {
     console.log(`\n${failed.length} engine results were wrong or failed:\n  ${failed.join("\n  ")}`);

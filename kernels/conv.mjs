@@ -1,6 +1,6 @@
-// Kernel family conv: assembly/conv.ts, shaders/conv.wgsl, host/ops/conv.ts. NCHW.
+// Kernel family conv: assembly/conv.ts (+ assembly/winograd.ts, wasm-only helpers), shaders/conv.wgsl, host/ops/conv.ts. NCHW.
 export default {
-  doc: "Convolution building blocks (NCHW): im2col/col2im for the GEMM path, the direct stride-1 path and its weight gradient.",
+  doc: "Convolution building blocks (NCHW): im2col/col2im for the GEMM path, the direct stride-1 path and its gradients (the wasm backend runs large 3×3 layers of it as Winograd F(4×4, 3×3)).",
   kernels: {
     im2col_f32: {
       doc: "For each of N images [C,H,W] (at x + n·C·H·W) writes col rows r = (c·KH + kh)·KW + kw, columns p = oh·OW + ow (at col + n·OH·OW), row stride `ldcol` floats (≥ N·OH·OW: the images sit side by side in one [CKK, N·P] matrix). Padding reads as 0.",
@@ -34,10 +34,22 @@ export default {
     },
     conv_pack_w5_f32: { internal: true, doc: "Packs the weights of `groups` 5-channel groups, 5 floats per tap, for conv2d_direct_pw_f32.", args: { w: "ptr", groups: "u32", CKK: "u32", dst: "ptr" } },
     conv2d_direct_pw_f32: { internal: true, doc: "conv2d_direct_f32 with the first 5·groups channels in 5×8 tiles over conv_pack_w5_f32's weights and the bias (0: none) fused.", args: { xp: "ptr", w: "ptr", w5: "ptr", bias: "ptr", y: "ptr", N: "u32", C: "u32", Hp: "u32", Wp: "u32", KH: "u32", KW: "u32", Cout: "u32", groups: "u32" } },
+    conv_flip_weights_f32: {
+      doc: "wf [C, Cout, KK] = w [Cout, C, KK] with each filter's KK = KH·KW taps reversed (rotated 180°): the weights of the stride-1 input gradient as a convolution of the padded dy.",
+      args: { w: "ptr", wf: "ptr", Cout: "u32", C: "u32", KK: "u32" },
+      gpu: { grid: "Cout * C * KK" },
+    },
+    winograd_weights_f32: { internal: true, doc: "Winograd F(m×m, 3×3) weight transform (m = 4 or 2): U_q = (G g Gᵀ)_q per (o, c) into tmp [α²][C][Cout], each plane packed by gemm_pack_b_f32 (k = C, n = Cout) into packed.", args: { w: "ptr", Cout: "u32", C: "u32", m: "u32", tmp: "ptr", packed: "ptr" } },
+    winograd_scratch_bytes: { internal: true, doc: "Bytes of scratch one winograd_conv_f32 call needs for chunks of T tiles.", args: { C: "u32", Cout: "u32", m: "u32", T: "u32", packA: "u32" }, returns: "i32" },
+    winograd_conv_f32: { internal: true, doc: "Winograd F(m×m, 3×3) convolution of tiles [t0, t1) of the padded input (stride 1) in chunks of T: input transform, α² GEMMs over winograd_weights_f32's planes, output transform with the bias (0: none) fused.", args: { xp: "ptr", u: "ptr", bias: "ptr", y: "ptr", C: "u32", Hp: "u32", Wp: "u32", Cout: "u32", m: "u32", t0: "u32", t1: "u32", T: "u32", packA: "u32", scratch: "ptr" } },
+    winograd_input_f32: { internal: true, doc: "F(4×4) input transform of tiles [t0, t1) (t0 a multiple of 4) into V_q [C][ld] (the weight gradient's B).", args: { xp: "ptr", V: "ptr", C: "u32", Hp: "u32", Wp: "u32", t0: "u32", t1: "u32", ld: "u32", scratch: "ptr" } },
+    winograd_grad_f32: { internal: true, doc: "F(4×4) output-gradient transform A·dy·Aᵀ of tiles [t0, t1) into Z_q [Cout][ld] (the weight gradient's A).", args: { dy: "ptr", Z: "ptr", Cout: "u32", OH: "u32", OW: "u32", t0: "u32", t1: "u32", ld: "u32", scratch: "ptr" } },
+    winograd_transform_scratch_bytes: { internal: true, doc: "Scratch bytes of one winograd_input_f32 / winograd_grad_f32 call.", args: {}, returns: "i32" },
+    winograd_wgrad_finish_f32: { internal: true, doc: "dw = Gᵀ S G per (o, c) from the 36 planes S_q [Cout][C] of the weight gradient's GEMMs.", args: { S: "ptr", dw: "ptr", Cout: "u32", C: "u32" } },
     conv2d_wgrad_f32: {
-      doc: "Writes dw for O output channels of Otot (dy and dw offset to the first); a reduction over images, so threads split O, never N.",
+      doc: "Writes dw for O output channels of Otot (dy and dw offset to the first); a reduction over images, so threads split O, never N. The wasm backend runs large 3×3 layers as Winograd F(4×4, 3×3) (its GEMMs split over the 36 planes).",
       args: { xp: "ptr", dy: "ptr", dw: "ptr", N: "u32", C: "u32", Hp: "u32", Wp: "u32", KH: "u32", KW: "u32", O: "u32", Otot: "u32" },
-      wasm: { split: { along: "O", step: { dy: "(Hp - KH + 1) * (Wp - KW + 1)", dw: "C * KH * KW" }, flops: "2 * N * O * (Hp - KH + 1) * (Wp - KW + 1) * C * KH * KW" } },
+      wasm: "custom",
       gpu: { grid: "groups2d(O * C * KH * KW)" },
     },
     depthwise_conv2d_f32: {

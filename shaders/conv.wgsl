@@ -82,6 +82,17 @@ fn pad2d_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   mem[arg.xp + e] = v;
 }
 
+// conv_flip_weights_f32(w, wf, Cout, C, KK): wf[c, o, k] = w[o, c, KK - 1 - k]
+@compute @workgroup_size(256)
+fn conv_flip_weights_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = conv_flip_weights_f32_args();
+  let KK = arg.KK; let Cout = arg.Cout;
+  let e = flat_index(gid, nwg);
+  if (e >= Cout * arg.C * KK) { return; }
+  let k = e % KK; let o = (e / KK) % Cout; let c = e / (KK * Cout);
+  mem[arg.wf + e] = mem[arg.w + (o * arg.C + c) * KK + (KK - 1u - k)];
+}
+
 // conv2d_direct_f32(xp, w, y, N, C, Hp, Wp, KH, KW, Cout): stride 1, input already padded
 @compute @workgroup_size(256)
 fn conv2d_direct_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

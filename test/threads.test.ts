@@ -23,6 +23,11 @@ function workload(): Record<string, Float32Array | Int32Array> {
     const p = wg.maxPool2d(y.relu(), 2);
     p.mul(f([...p.shape], 9)).sum().backward();
     out.conv = y.dataSync(); out.conv_dx = x.grad!.dataSync(); out.conv_dw = w.grad!.dataSync(); out.conv_db = bias.grad!.dataSync();
+    // a layer the wasm rule runs as Winograd (forward, input and weight gradients): tile chunks and planes split over threads
+    const xw = f([6, 16, 20, 20], 19), ww = f([16, 16, 3, 3], 20);
+    const yw = wg.conv2d(xw, ww, null, { padding: 1 });
+    yw.mul(f([...yw.shape], 21)).sum().backward();
+    out.winograd = yw.dataSync(); out.winograd_dx = xw.grad!.dataSync(); out.winograd_dw = ww.grad!.dataSync();
     const q = f([2, 4, 64, 32], 10), k = f([2, 4, 64, 32], 11), v = f([2, 4, 64, 32], 12);
     const o = wg.scaledDotProductAttention(q, k, v, { causal: true });
     o.mul(f([2, 4, 64, 32], 13)).sum().backward();
@@ -74,6 +79,37 @@ test("init does not wait for the workers; once they are up they take their share
   const before = pool.counts.toWorkers;
   assert.is(big(), 256 ** 3, "right with them");
   assert.ok(pool.counts.toWorkers > before, `the worker took a share (${JSON.stringify(pool.counts)}; init took ${initMs.toFixed(0)} ms)`);
+  wg.shutdown();
+});
+
+// A share goes to whoever claims it first: its worker, or the calling thread once its
+// own share is done. A parked worker (idle longer than its spin) takes microseconds to
+// wake, while the calling thread's share here takes less than one, so the calling
+// thread claims most shares; a share must never run twice nor be skipped.
+test("a share its worker has not claimed yet runs on the calling thread, exactly once", async () => {
+  await wg.init({ threads: 2, verbose: false });
+  const be = wg.backend() as unknown as {
+    pool: { started: Promise<void>; run(fn: (...a: number[]) => unknown, index: number, groups: number[][][]): void; counts: { toWorkers: number; orphaned: number; stolen: number } };
+    exports: Record<string, (...a: number[]) => unknown>; index: Map<string, number>;
+  };
+  const alive = setInterval(() => {}, 1000);
+  await be.pool.started;
+  clearInterval(alive);
+  const n = 64, half = n / 2;
+  const p = wg.zeros([n]).keep(), g = wg.ones([n]).keep();
+  const step = (s: number, e: number) => [p.ptr + s * 4, g.ptr + s * 4, 0, e - s, 1, 0, 0, 0, 0, 1]; // p -= 1·g: twice would show
+  const before = { ...be.pool.counts };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const rounds = 40;
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) await sleep(3); // the worker parks (SPIN_MS 0.5)
+    be.pool.run(be.exports.sgd_f32, be.index.get("sgd_f32")!, [[step(0, half)], [step(half, n)]]);
+  }
+  const got = p.dataSync();
+  for (let i = 0; i < n; i++) assert.is(got[i], -rounds, `p[${i}] after ${rounds} dispatches (a share run twice or skipped?)`);
+  const c = be.pool.counts;
+  assert.is(c.toWorkers - before.toWorkers, rounds, "every dispatch handed the worker a share");
+  assert.ok(c.stolen > before.stolen, `the calling thread ran some of them (${JSON.stringify(c)})`);
   wg.shutdown();
 });
 

@@ -64,6 +64,17 @@ test("pad2d_f32 and bias_add_channels_f32", async () => {
   await compare(yg, yw, 3 * 5 * 13, "bias_add_channels 3×5×13", { rtol: 0, atol: 0 });
 });
 
+test("conv_flip_weights_f32 (the direct input gradient's weights): 3×3 and 1×5 filters", async () => {
+  for (const [Cout, C, KK] of [[3, 5, 9], [4, 2, 5]]) {
+    box.reset();
+    const [ww, wgp] = put(randomF32(Cout * C * KK, KK));
+    const [fw, fg] = put(new Float32Array(Cout * C * KK));
+    box.k.conv_flip_weights_f32(ww, fw, Cout, C, KK);
+    gpuCall(gpu, "conv_flip_weights_f32", wgp, fg, Cout, C, KK);
+    await compare(fg, fw, Cout * C * KK, `conv_flip_weights ${Cout}×${C}×${KK}`, { rtol: 0, atol: 0 });
+  }
+});
+
 test("conv2d_direct_f32 and conv2d_wgrad_f32: OW 8, 9 and 26, Cout with a remainder of the 4-row tile, KW 3 and 5, a channel sub-range", async () => {
   // [N, C, Hp, Wp, KH, KW, Cout]
   const cases = [[2, 3, 6, 10, 3, 3, 6], [1, 2, 7, 11, 3, 3, 5], [3, 1, 28, 28, 3, 3, 16], [2, 2, 9, 13, 5, 5, 3], [1, 1, 5, 12, 2, 4, 1]];

@@ -3,6 +3,11 @@
 // thread writes each worker's kernel and arguments into a shared control
 // block, bumps the generation, does its own share, and spins until the
 // pending count reaches zero (no Atomics.wait: browser main threads may not block).
+// A share goes to whoever claims it first (an atomic exchange of its slot's kernel
+// word): the worker when it wakes, or the calling thread once its own share is done.
+// So a worker that is slow to wake (parked, or its core taken by another process)
+// costs at most the time the calling thread takes to run that share itself, not the
+// wait for the worker: 2 threads on a busy machine are no slower than 1.
 // Work is always split along independent output ranges, so results are
 // bit-identical for every thread count.
 
@@ -36,8 +41,12 @@ export class ThreadPool {
   started: Promise<void> = Promise.resolve();
   /** Why a worker did not start, if one did not. */
   startError: string | null = null;
-  /** Groups of calls handed to workers so far, and run here for a worker not started yet (for tests and reports). */
-  readonly counts = { toWorkers: 0, orphaned: 0 };
+  /**
+   * Groups of calls handed to workers so far, run here for a worker not started yet, and
+   * run here because the worker had not claimed its share by the time ours was done
+   * (stolen; those count in toWorkers too). For tests and reports.
+   */
+  readonly counts = { toWorkers: 0, orphaned: 0, stolen: 0 };
 
   private constructor(private readonly workers: AnyWorker[], private readonly ctrl: SharedArrayBuffer) {
     this.i32 = new Int32Array(ctrl);
@@ -57,6 +66,8 @@ export class ThreadPool {
     runtime: Features["runtime"],
   ): Promise<ThreadPool> {
     const ctrl = new SharedArrayBuffer(SLOT_BASE + SLOT_BYTES * Math.max(1, n));
+    // every slot starts with no share to claim (a zero would read as kernel 0)
+    for (let w = 0; w < n; w++) new Int32Array(ctrl)[(SLOT_BASE + w * SLOT_BYTES) >> 2] = -1;
     const layout = { GEN, PENDING, ERROR, STOP, SLOT_BASE, SLOT_BYTES, SLOT_HEADER, SPIN_MS };
     const workers: AnyWorker[] = [];
     const ready: Promise<void>[] = [];
@@ -124,36 +135,37 @@ export class ThreadPool {
   run(fn: (...a: number[]) => unknown, index: number, groups: number[][][]): void {
     const { i32, f64 } = this;
     const nw = this.workers.length;
-    let pending = 0;
     let orphans: number[][][] | null = null;
+    // which workers get a share: counted and stored in PENDING before any share is
+    // published, since a worker still awake from the last dispatch may claim one at once
+    const handed: number[] = [];
     for (let w = 0; w < nw; w++) {
       const slot = (SLOT_BASE + w * SLOT_BYTES) >> 2;
       const calls = groups[w + 1];
-      if (!calls || !calls.length) {
-        i32[slot] = -1;
-        continue;
-      }
+      if (!calls || !calls.length) continue;
       if (Atomics.load(i32, slot + 3) !== 1) {
         // not started yet: its share runs here
-        i32[slot] = -1;
         (orphans ??= []).push(calls);
         this.counts.orphaned++;
         continue;
       }
-      this.counts.toWorkers++;
       const argc = calls[0].length;
       if (calls.length * argc > SLOT_ARGS) throw new Error(`webgrad: ${calls.length} calls of ${argc} args overflow a worker slot`);
-      i32[slot] = index;
+      for (const args of calls) if (args.length !== argc) throw new Error("webgrad: calls in one group must take the same number of args");
+      handed.push(w);
+    }
+    Atomics.store(i32, PENDING, handed.length);
+    for (const w of handed) {
+      const slot = (SLOT_BASE + w * SLOT_BYTES) >> 2;
+      const calls = groups[w + 1];
+      const argc = calls[0].length;
+      this.counts.toWorkers++;
       i32[slot + 1] = calls.length;
       i32[slot + 2] = argc;
       let at = (SLOT_BASE + w * SLOT_BYTES + SLOT_HEADER) >> 3;
-      for (const args of calls) {
-        if (args.length !== argc) throw new Error("webgrad: calls in one group must take the same number of args");
-        for (let j = 0; j < argc; j++) f64[at++] = args[j];
-      }
-      pending++;
+      for (const args of calls) for (let j = 0; j < argc; j++) f64[at++] = args[j];
+      Atomics.store(i32, slot, index); // published: claimable from here on
     }
-    Atomics.store(i32, PENDING, pending);
     Atomics.add(i32, GEN, 1);
     Atomics.notify(i32, GEN);
     let mainErr: unknown = null;
@@ -163,8 +175,20 @@ export class ThreadPool {
     } catch (e) {
       mainErr = e;
     }
+    // shares no worker has claimed yet run here (same calls, same ranges: the same bits)
+    for (const w of handed) {
+      const slot = (SLOT_BASE + w * SLOT_BYTES) >> 2;
+      if (Atomics.exchange(i32, slot, -1) < 0) continue; // its worker has it
+      this.counts.stolen++;
+      try {
+        if (!mainErr) for (const args of groups[w + 1]) fn(...args);
+      } catch (e) {
+        mainErr = e;
+      }
+      Atomics.sub(i32, PENDING, 1);
+    }
     while (Atomics.load(i32, PENDING) > 0) {
-      /* spin: the share each worker got is sized to finish with ours */
+      /* spin: the worker that claimed a share is running it */
     }
     if (mainErr) throw mainErr;
     if (Atomics.load(i32, ERROR)) {

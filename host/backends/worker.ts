@@ -56,7 +56,8 @@ function serve(init: Init, post: (m: unknown) => void): void {
     }
     seen = g;
     if (Atomics.load(i32, STOP)) return;
-    const k = i32[slot];
+    // claim this generation's share; -1: none, or the calling thread ran it already
+    const k = Atomics.exchange(i32, slot, -1);
     if (k < 0) continue;
     const calls = i32[slot + 1], argc = i32[slot + 2];
     args.length = argc;

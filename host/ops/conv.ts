@@ -5,7 +5,11 @@
 // micro-kernel's 4×8 tile straight over it — no im2col matrix, no packing, and
 // the padded input (C·Hp·Wp floats, ~KH·KW times smaller than the columns) is
 // all the backward keeps. The weight gradient is conv2d_wgrad_f32, split over
-// output channels; the input gradient goes through GEMM + col2im as below.
+// output channels; the input gradient is conv2d_direct_f32 again, over the padded
+// output gradient with the weights rotated (inputGradDirect), or GEMM + col2im as
+// below for inputs of fewer than 4 channels. (The wasm backend's schedule of
+// conv2d_direct_f32 runs 3×3 layers as Winograd F(4×4, 3×3) when they are large
+// enough: docs/speed-notes.md, "Winograd convolution".)
 // Measured on S1 (64×1×28×28 → 16, 3×3), one thread: the step's conv forward
 // and weight gradient went from 1.2 ms to 0.5 ms.
 //
@@ -121,7 +125,11 @@ function conv2dDirect(x: Tensor, w: Tensor, b: Tensor | null, PH: number, PW: nu
   const inputs = b ? [x, w, b] : [x, w];
   return record(y, "conv2d", inputs, (g) => {
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
-    if (x.requiresGrad) dx = inputGrad(x, w, g, { N, C, H, W, KH, KW, SH: 1, SW: 1, PH, PW, DH: 1, DW: 1, OH, OW, ldcol: N * P });
+    if (x.requiresGrad) {
+      dx = C >= 4 && PH <= KH - 1 && PW <= KW - 1 && W >= 8
+        ? inputGradDirect(x, w, g, PH, PW, OH, OW)
+        : inputGrad(x, w, g, { N, C, H, W, KH, KW, SH: 1, SW: 1, PH, PW, DH: 1, DW: 1, OH, OW, ldcol: N * P });
+    }
     if (w.requiresGrad) {
       dw = out(w.shape, "float32", "conv2d backward");
       K.conv2d_wgrad_f32({ xp: xp.ptr, dy: g.ptr, dw: dw.ptr, N, C, Hp, Wp, KH, KW, O: Cout, Otot: Cout });
@@ -136,6 +144,33 @@ function conv2dDirect(x: Tensor, w: Tensor, b: Tensor | null, PH: number, PW: nu
     }
     return b ? [dx, dw, db] : [dx, dw];
   }, xp === x ? [] : [xp]);
+}
+
+/**
+ * dx of a stride-1 convolution as a forward one (the direct path, padding ≤ KH − 1, KW − 1):
+ * dx[n, c, h, w] = Σ_o Σ_kh,kw dy[n, o, h + PH − kh, w + PW − kw]·w[o, c, kh, kw] is
+ * conv2d_direct_f32 over dy padded by (KH − 1 − PH, KW − 1 − PW) with the weights rotated
+ * 180° and their channel axes swapped — so a backend's fast forward (the wasm one's
+ * Winograd for 3×3) serves the input gradient too. C ≥ 4 (the host's rule): below it
+ * the forward kernel's 1-channel tiles are slower than GEMM + col2im (S1's first layer).
+ */
+function inputGradDirect(x: Tensor, w: Tensor, g: Tensor, PH: number, PW: number, OH: number, OW: number): Tensor {
+  const K = backend().kernels;
+  const [N, C] = x.shape;
+  const [Cout, , KH, KW] = w.shape;
+  const QH = KH - 1 - PH, QW = KW - 1 - PW, Hq = OH + 2 * QH, Wq = OW + 2 * QW;
+  let gp = g;
+  if (QH || QW) {
+    gp = out([N, Cout, Hq, Wq], "float32", "conv2d backward");
+    K.pad2d_f32({ x: g.ptr, xp: gp.ptr, NC: N * Cout, H: OH, W: OW, PH: QH, PW: QW });
+  }
+  const wf = out([C, Cout, KH, KW], "float32", "conv2d backward");
+  K.conv_flip_weights_f32({ w: w.ptr, wf: wf.ptr, Cout, C, KK: KH * KW });
+  const dx = out(x.shape, "float32", "conv2d backward");
+  K.conv2d_direct_f32({ xp: gp.ptr, w: wf.ptr, y: dx.ptr, N, C: Cout, Hp: Hq, Wp: Wq, KH, KW, Cout: C });
+  wf.dispose();
+  if (gp !== g) gp.dispose();
+  return dx;
 }
 
 /** dx through GEMM + col2im (both paths): dcol = Wᵀ·dY per image, then the adjoint scatter. geo as im2col's. */

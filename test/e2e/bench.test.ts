@@ -1,5 +1,6 @@
 // The bench never rots: `npm run bench -- --quick` runs every engine on every
-// quick workload, and every result it times passed its float64 check. Nothing
+// quick workload (native PyTorch too where python3 has torch), and every result
+// it times passed its float64 check. Nothing
 // here looks at a time: speed is the bench's to report, not a test's to assert.
 
 import { test } from "uvu";
@@ -7,6 +8,7 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { torchUnavailable } from "../../bench/torch.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -28,6 +30,13 @@ test("npm run bench -- --quick: every engine runs every quick workload, every re
     assert.not.ok(row.cells["webgrad 1t"].unsupported, `webgrad runs ${row.workload}`);
   }
   for (const [engine, ms] of Object.entries(res.cold as Record<string, number | null>)) assert.ok(ms && ms > 0, `cold start of ${engine}`);
+  // native PyTorch: every row checked where python3 has torch (CI has none), else one line says why not
+  const noTorch = torchUnavailable();
+  if (noTorch) assert.ok(r.stdout.includes(`torch rows skipped: ${noTorch}`), `the bench says why torch is left out:\n${r.stdout}`);
+  else {
+    for (const row of res.rows) for (const e of ["torch 1t", "torch 2t"]) assert.ok(row.cells[e]?.medianMs > 0 && !row.cells[e].error, `${row.workload} / ${e}: ${row.cells[e]?.error}`);
+    assert.match(r.stdout, /webgrad vs torch \(torch ms \/ webgrad ms/);
+  }
 });
 
 test.run();

@@ -1,7 +1,7 @@
 // The wasm backend's hand-written schedules: the kernels whose thread splits,
 // packing and scratch do not fit the manifest's split/batch rules (kernels/*.mjs
 // marks them wasm: "custom"). The ops call them through `kernels` like any other.
-import { GemmFlags, type WasmExports, type GemmF32Args, type Conv2dDirectF32Args, type ReduceF32Args, type EmbeddingF32Args, type AttentionF32Args, type AttentionBackwardF32Args,
+import { GemmFlags, type WasmExports, type GemmF32Args, type Conv2dDirectF32Args, type Conv2dWgradF32Args, type ReduceF32Args, type EmbeddingF32Args, type AttentionF32Args, type AttentionBackwardF32Args,
   type GatherDimB32Args, type ScatterDimF32Args, type IndexSelectB32Args, type SortF32Args,
   type QuantizeRowsU7Args, type GemmI8Args } from "../abi.generated.js";
 import type { WasmSchedules } from "./kernels.generated.js";
@@ -42,6 +42,34 @@ export function fiveChannelGroups(cout: number): number {
   for (let g = Math.floor(cout / 5); g > 0; g--) if ((cout - 5 * g) % 4 === 0) return g;
   return 0;
 }
+
+/**
+ * Winograd for a 3×3 stride-1 convolution (conv2d_direct_f32's schedule; the rule and
+ * the figures behind it are in docs/speed-notes.md, "Winograd convolution"): 0 for the
+ * direct kernel, else the output tile m (4: F(4×4, 3×3)). It pays when the α² GEMMs are
+ * deep enough (C ≥ 4: at C = 3 their 3-step k loops are all tile overhead), the output
+ * has more than one channel (Cout ≥ 2), and there are enough tiles (≥ 128) and work
+ * (≥ 2^23 direct flops) to repay transforming the weights. F(2×2, 3×3) (m = 2, in the
+ * kernels and tested) is never faster on the layers that reach this schedule (OW ≥ 8):
+ * 8×8 images run F(4×4) 1.6× and F(2×2) 1.3× the direct kernel.
+ */
+export function winogradTile(N: number, C: number, OH: number, OW: number, Cout: number, KH: number, KW: number): 0 | 2 | 4 {
+  if (KH !== 3 || KW !== 3 || C < 4 || Cout < 2) return 0;
+  if (N * Math.ceil(OH / 4) * Math.ceil(OW / 4) < 128 || 2 * N * Cout * OH * OW * C * 9 < 1 << 23) return 0;
+  return 4;
+}
+/**
+ * Winograd for conv2d_wgrad_f32 (3×3, all output channels in one call): F(4×4) when
+ * winogradTile would pick it for the forward of this layer and C ≥ 8. Its GEMMs reduce over every
+ * tile (k = N·tiles), so they are deep whatever C is, but n = C: at C = 3 (conv (b)) the
+ * 8-column panels run 3/8 full and writing the 36 planes of the transformed dy costs more
+ * than the direct kernel (fwd+bwd 12.8 → 15.0 ms); C = 4..7 is not measured, so not taken.
+ */
+export function winogradWgrad(N: number, C: number, OH: number, OW: number, Cout: number, KH: number, KW: number): boolean {
+  return C >= 8 && winogradTile(N, C, OH, OW, Cout, KH, KW) === 4;
+}
+/** Tiles per Winograd chunk: its V and M planes stay in L2 (12–40 measured within noise on conv (c); 16 and 32 were slower before the planes got a line of padding). */
+const WINOGRAD_CHUNK = 20;
 
 export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContext): WasmSchedules {
   /**
@@ -135,7 +163,64 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
     }
   }
 
+  /**
+   * conv2d_direct_f32 (3×3) as Winograd F(m×m, 3×3): the weights transformed and packed
+   * once (calling thread), then chunks of WINOGRAD_CHUNK tiles split over threads, each
+   * thread with its own V/M scratch. Tiles are independent, so the bits do not depend
+   * on the thread count.
+   */
+  function runWinograd(xp: number, w: number, bias: number, y: number, N: number, C: number, Hp: number, Wp: number, Cout: number, m: number, flops: number): void {
+    const planes = (m + 2) * (m + 2), T = WINOGRAD_CHUNK;
+    const OH = Hp - 2, OW = Wp - 2;
+    const tiles = N * Math.ceil(OH / m) * Math.ceil(OW / m), chunks = Math.ceil(tiles / T);
+    const packA = ctx.fusedMadd && Cout >= PACK_A_MIN_N ? 1 : 0;
+    const uBytes = planes * E.gemm_packed_b_bytes(C, Cout), tmpBytes = align16(planes * C * Cout * 4);
+    const per = align16(E.winograd_scratch_bytes(C, Cout, m, T, packA));
+    const ranges = splitRange(chunks, flops < 1 << 22 ? 1 : R.threads);
+    const u = ctx.scratch(uBytes + tmpBytes + per * ranges.length);
+    E.winograd_weights_f32(w, Cout, C, m, u + uBytes, u);
+    const base = u + uBytes + tmpBytes;
+    R.parallel("winograd_conv_f32", ranges.map(([s, e], i) =>
+      [xp, u, bias, y, C, Hp, Wp, Cout, m, s * T, Math.min(e * T, tiles), T, packA, base + i * per]), flops);
+  }
+
+  /**
+   * conv2d_wgrad_f32 (3×3) as Winograd F(4×4, 3×3): the input and output-gradient
+   * transforms of every tile (split over tiles), one GEMM per plane over all tiles
+   * (split over the 36 planes, each thread with its own packing scratch), then
+   * dw = Gᵀ S G on the calling thread. Every sum runs in one order for any thread count.
+   */
+  function runWinogradWgrad(xp: number, dy: number, dw: number, N: number, C: number, Hp: number, Wp: number, Cout: number, flops: number): void {
+    const OH = Hp - 2, OW = Wp - 2;
+    const tiles = N * Math.ceil(OH / 4) * Math.ceil(OW / 4), ld = (tiles + 3) & ~3;
+    const vStep = C * ld * 4 + 64, zStep = Cout * ld * 4 + 64, sStep = Cout * C * 4;
+    const t = flops < 1 << 22 ? 1 : R.threads;
+    const tRanges = splitRange(tiles, t, 4), pRanges = splitRange(36, t);
+    const tBytes = align16(E.winograd_transform_scratch_bytes()), gBytes = align16(E.gemm_packed_b_bytes(tiles, C) + 64);
+    const V = ctx.scratch(36 * vStep + 36 * zStep + 36 * sStep + Math.max(tRanges.length * tBytes, pRanges.length * gBytes) + 64);
+    const Z = V + 36 * vStep, S = Z + 36 * zStep, work = align16(S + 36 * sStep);
+    R.parallel("winograd_input_f32", tRanges.map(([s, e], i) => [xp, V, C, Hp, Wp, s, e, ld, work + i * tBytes]), Infinity);
+    R.parallel("winograd_grad_f32", tRanges.map(([s, e], i) => [dy, Z, Cout, OH, OW, s, e, ld, work + i * tBytes]), Infinity);
+    // R.parallel deals calls to threads in these same contiguous ranges, so range r owns scratch slot r
+    R.parallel("gemm_f32", pRanges.flatMap(([s, e], r) => Array.from({ length: e - s }, (_, j) => {
+      const q = s + j;
+      return [Z + q * zStep, V + q * vStep, S + q * sStep, Cout, C, tiles, ld, ld, C, TRANS_B, work + r * gBytes];
+    })), Infinity);
+    E.winograd_wgrad_finish_f32(S, dw, Cout, C);
+  }
+
   return {
+    conv2d_wgrad_f32($: Conv2dWgradF32Args) {
+      const { xp, dy, dw, N, C, Hp, Wp, KH, KW, O, Otot } = $;
+      const OH = Hp - KH + 1, OW = Wp - KW + 1;
+      const flops = 2 * N * O * OH * OW * C * KH * KW;
+      if (O === Otot && winogradWgrad(N, C, OH, OW, O, KH, KW)) {
+        runWinogradWgrad(xp, dy, dw, N, C, Hp, Wp, O, flops);
+        return;
+      }
+      R.split("conv2d_wgrad_f32", O, flops, (s, e) => [xp, dy + s * OH * OW * 4, dw + s * C * KH * KW * 4, N, C, Hp, Wp, KH, KW, e - s, Otot]);
+    },
+
     gemm_f32($) {
       const batch = $.batch ?? 1;
       if (batch === 1) gemm($.a, $.b, $.c, $.m, $.n, $.k, $.lda, $.ldb, $.ldc, $.flags);
@@ -147,6 +232,11 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
       const bias = $.bias ?? 0;
       const P = (Hp - KH + 1) * (Wp - KW + 1), CKK = C * KH * KW;
       const flops = 2 * N * Cout * P * CKK;
+      const m = winogradTile(N, C, Hp - KH + 1, Wp - KW + 1, Cout, KH, KW);
+      if (m) {
+        runWinograd(xp, w, bias, y, N, C, Hp, Wp, Cout, m, flops);
+        return;
+      }
       const groups = fiveChannelGroups(Cout);
       if (ctx.fusedMadd && groups > 0) {
         // relaxed wasm: 5×8 tiles over weights packed 5 channels per tap, the bias fused in
