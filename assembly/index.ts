@@ -17,3 +17,4 @@ export * from "./attention";
 export * from "./optim";
 export * from "./random";
 export * from "./indexing";
+export * from "./quant";

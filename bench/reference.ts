@@ -178,10 +178,33 @@ export function trainLoss(model: "s1" | "mlp", batch: number): number {
   return total / batch;
 }
 
+/**
+ * int8 x·Wᵀ (issue 16 item 2): within a bound of the quantisation error. Each
+ * weight is off by at most half its channel's step (max|W[j]|/254) and each
+ * input by half its row's step (range/254 at 7 bits, the coarser of webgrad's
+ * and ORT's 8-bit range/510), so |y − x·Wᵀ| ≤ Σ_p (|x_p|·δw + |W_jp|·δx + δw·δx).
+ */
+function checkGemmInt8(w: Extract<Workload, { kind: "gemm-int8" }>, got: Float32Array): Check {
+  const x = input(w.m * w.k, 1), wt = input(w.n * w.k, 2), c = new Checker();
+  for (const idx of samples(w.m * w.n)) {
+    const i = Math.floor(idx / w.n), j = idx % w.n;
+    let s = 0, ax = 0, aw = 0, lo = 0, hi = 0, mw = 0;
+    for (let p = 0; p < w.k; p++) {
+      const xv = x[i * w.k + p], wv = wt[j * w.k + p];
+      s += xv * wv; ax += Math.abs(xv); aw += Math.abs(wv);
+      lo = Math.min(lo, xv); hi = Math.max(hi, xv); mw = Math.max(mw, Math.abs(wv));
+    }
+    const dw = mw / 254, dx = (hi - lo) / 254;
+    c.see(got[idx], s, ax * dw + aw * dx + w.k * dw * dx + 1e-5 * (ax + aw), `y[${i},${j}]`);
+  }
+  return c.done(`${got.length} outputs, ${samples(w.m * w.n).length} checked against the quantisation bound`);
+}
+
 /** Checks an engine's first result for workload `w`. */
 export function check(w: Workload, got: Float32Array): Check {
   switch (w.kind) {
     case "gemm": return checkGemm(w, got);
+    case "gemm-int8": return checkGemmInt8(w, got);
     case "conv": return checkConv(w, got);
     case "attention": return checkAttention(w, got);
     case "adam": return checkAdam(w, got);

@@ -120,6 +120,8 @@ const WORKLOADS: Workload[] = scaling
       ...[128, 512].flatMap((s) => [false, true].flatMap((causal) => [attn(s, causal, false), attn(s, causal, true)])),
       { kind: "adam", n: 1_000_000 }, { kind: "adam", n: 10_000_000 },
       { kind: "train", model: "s1", batch: 64 }, { kind: "train", model: "mlp", batch: 64 },
+      // issue 16 item 2: int8 GEMM (a dynamically quantised Linear), against the f32 gemm rows above
+      { kind: "gemm-int8", m: 1024, n: 1024, k: 1024 }, { kind: "gemm-int8", m: 64, n: 256, k: 784 },
     ];
 
 const childScript = fileURLToPath(new URL("./engine-child.js", import.meta.url));
@@ -250,7 +252,7 @@ async function runWorkload(children: Child[], w: Workload): Promise<Row> {
   const live: { c: Child; reps: number; ms: number[] }[] = [];
   const unsettled: string[] = [];
   for (const c of children) {
-    if (c.cfg.gemmOnly && w.kind !== "gemm") continue;
+    if (c.cfg.gemmOnly && w.kind !== "gemm" && w.kind !== "gemm-int8") continue; // issue 16: int8 on plain SIMD too
     // the torch child sends its first result back; it is checked here as engine-child.ts checks the others'
     const reply = await c.ask({ op: "prepare", workload: w, warmLimitMs: WARM_LIMIT_MS });
     const r = c.cfg.engine === "torch" ? checkTorchReply(w, reply) : reply;
@@ -281,7 +283,7 @@ async function runWorkload(children: Child[], w: Workload): Promise<Row> {
     const med = median(roundMedians.get(l.c)!), best = Math.min(...l.ms);
     row.cells[l.c.cfg.key] = { medianMs: med, bestMs: best, gflops: row.flops ? row.flops / (med * 1e6) : undefined, roundsMs: roundMedians.get(l.c) };
   }
-  for (const c of children) if (!c.cfg.gemmOnly || w.kind === "gemm") await c.ask({ op: "dispose" });
+  for (const c of children) if (!c.cfg.gemmOnly || w.kind === "gemm" || w.kind === "gemm-int8") await c.ask({ op: "dispose" });
   if (unsettled.length) row.unsettled = unsettled;
   return row;
 }

@@ -35,7 +35,14 @@ export type Workload =
    * x = input(batch·784, 12) (shape [batch,1,28,28] for s1, [batch,784] for mlp),
    * labels[i] = i % 10. Result: [loss of the first forward].
    */
-  | { kind: "train"; model: "s1" | "mlp"; batch: number };
+  | { kind: "train"; model: "s1" | "mlp"; batch: number }
+  // issue 16 item 2: int8 inference
+  /**
+   * y[m,n] = x·Wᵀ in int8 (a dynamically quantised Linear, no bias): W = input(n·k, 2) [n, k]
+   * quantised to int8 once (untimed, per output channel), x = input(m·k, 1) [m, k] quantised
+   * as it runs, i32 sums, f32 y. Checked against float64 x·Wᵀ within the quantisation error.
+   */
+  | { kind: "gemm-int8"; m: number; n: number; k: number };
 
 /** What an adapter returns for one workload. */
 export interface Prepared {
@@ -83,6 +90,7 @@ export function labels(batch: number): Int32Array {
 export function flops(w: Workload): number {
   switch (w.kind) {
     case "gemm":
+    case "gemm-int8":
       return 2 * w.m * w.n * w.k;
     case "conv": {
       const oh = w.h + 2 * w.pad - w.kh + 1, ow = w.w + 2 * w.pad - w.kw + 1;
@@ -110,6 +118,8 @@ export function label(w: Workload): string {
       return `attention ${w.b}×${w.h}×${w.s}×${w.d}${w.causal ? " causal" : ""} ${w.backward ? "fwd+bwd" : "fwd"}`;
     case "adam":
       return `adam ${w.n >= 1e6 ? `${w.n / 1e6}M` : w.n}`;
+    case "gemm-int8":
+      return w.m === w.n && w.n === w.k ? `gemm int8 ${w.m}³` : `gemm int8 ${w.m}×${w.n}×${w.k}`;
     case "train":
       return `train step ${w.model} batch ${w.batch}`;
   }

@@ -8,7 +8,9 @@ import type { Tensor } from "./tensor.js";
 import { tensor } from "./ops/creation.js";
 import { noGrad } from "./autograd.js";
 import { scope } from "./scope.js";
-import { checkBool } from "./ops/util.js";
+import { checkBool, checkOptions } from "./ops/util.js";
+import { QuantizedLinear, QuantizedConv2d } from "./nn/quantized.js";
+import { Conv1D, GPT } from "./models/gpt.js";
 
 /** One weight in int8: q[o, …] · scales[o] ≈ w[o, …], symmetric, one scale per output channel (row). */
 export interface Int8Weight {
@@ -118,6 +120,64 @@ function addWeight(result: QuantizedModel, name: string, v: Float32Array, shape:
   result.weights[name] = qw;
   result.int8Bytes += qw.q.length + 4 * qw.scales.length;
   result.f32Bytes += 4 * v.length;
+}
+
+/** What quantizeDynamic swaps: Linear, Conv2d, or both (the default). */
+export type QuantizableLayer = "Linear" | "Conv2d";
+
+/**
+ * Dynamic int8 quantisation (PyTorch's torch.ao.quantization.quantize_dynamic):
+ * swaps every Linear (with GPT-2's Conv1D, a Linear stored [in, out]) and
+ * groups-1 Conv2d of a model for a QuantizedLinear / QuantizedConv2d (and
+ * gives a wg.models GPT an int8 copy of its tied output head) that runs the int8 kernels (weights int8 per output channel,
+ * activations quantised per row as they arrive), in place, and returns the
+ * model in eval mode. The float layers are released. Inference only: a
+ * quantised layer in training mode, or one asked for a gradient, throws naming it.
+ * `layers` picks the kinds to swap (PyTorch's qconfig_spec), e.g. ["Linear"].
+ * @example
+ * const net = new wg.nn.Sequential(new wg.nn.Linear(8, 16), new wg.nn.ReLU(), new wg.nn.Linear(16, 2));
+ * const x = wg.randn([4, 8]);
+ * const before = net.forward(x).toArray();
+ * quantizeDynamic(net);
+ * String(net.layers[0]); // "QuantizedLinear(in_features=8, out_features=16, dtype=qint8, qscheme=per_channel_symmetric)"
+ * net.forward(x).shape; // [4, 2]
+ */
+export function quantizeDynamic<M extends Module>(model: M, opts: { layers?: QuantizableLayer[] } = {}): M {
+  checkOptions("quantizeDynamic", opts, ["layers"]);
+  const kinds = new Set(opts.layers ?? ["Linear", "Conv2d"]);
+  for (const k of kinds) if (k !== "Linear" && k !== "Conv2d") throw new Error(`quantizeDynamic: layers may name "Linear" and "Conv2d", not ${JSON.stringify(k)}`);
+  let swapped = 0;
+  const swap = (m: Module): Module | null => {
+    if (m instanceof Linear && kinds.has("Linear")) return QuantizedLinear.from(m);
+    if (m instanceof Conv1D && kinds.has("Linear")) return QuantizedLinear.fromInOut(m.weight, m.bias);
+    if (m instanceof Conv2d && kinds.has("Conv2d") && (m.opts.groups ?? 1) === 1) return QuantizedConv2d.from(m);
+    return null;
+  };
+  const visit = (parent: Module) => {
+    // GPT's tied output head (x·wteᵀ, the largest product of a small model): an int8 copy of wte
+    if (parent instanceof GPT && !parent.lmHead && kinds.has("Linear")) {
+      parent.lmHead = new QuantizedLinear(parent.wte.weight, null).eval();
+      swapped++;
+    }
+    const own = parent as unknown as Record<string, unknown>;
+    for (const key of Object.keys(own)) {
+      const v = own[key];
+      const list = Array.isArray(v) ? v : [v];
+      list.forEach((c, i) => {
+        if (!(c instanceof Module)) return;
+        const q = swap(c);
+        if (!q) { visit(c); return; }
+        if (Array.isArray(v)) v[i] = q; else own[key] = q;
+        c.dispose();
+        swapped++;
+      });
+    }
+  };
+  const top = swap(model);
+  if (top) throw new Error("quantizeDynamic: pass the model that holds the layer (a bare Linear or Conv2d: use wg.nn.QuantizedLinear.from)");
+  visit(model);
+  if (swapped === 0) throw new Error(`quantizeDynamic: the model has no ${[...kinds].join(" or ")} layer to quantise`);
+  return model.eval();
 }
 
 /**

@@ -41,6 +41,9 @@ export { OneCycle, ReduceLROnPlateau, type OneCycleOptions, type ReduceLROnPlate
 
 export { scope } from "./scope.js";
 export { quantizeInt8, dequantizeInt8, quantizeModelInt8, quantizeModelInt8Async, ensemblePredict, freeze, trainable, type Int8Weight, type QuantizedModel } from "./deploy.js";
+// issue 16 item 2: int8 compute (dynamic quantisation on the int8 kernels; host/ops/quant.ts, host/nn/quantized.ts)
+export { quantizeDynamic, type QuantizableLayer } from "./deploy.js";
+export { quantizeWeightInt8, int8Linear, int8Conv2d, disposeInt8, type Int8Packed, type Int8Conv2dOptions } from "./ops/quant.js";
 export * as models from "./models/gpt.js";
 export { backendNamed, withBackend } from "./engine.js";
 export type { WasmOption, WasmSource, KernelVariant } from "./backends/loader.js";

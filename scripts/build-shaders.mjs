@@ -25,6 +25,8 @@ const families = {};
 const entries = {};
 const requires = {};
 const ADAPTER_FEATURE = { subgroups: "subgroups", f16: "shader-f16" };
+// WGSL language features (navigator.gpu.wgslLanguageFeatures): a `requires` directive, not `enable`; REQUIRES says "wgsl:<name>"
+const LANGUAGE_FEATURE = { packed4x8: "packed_4x8_integer_dot_product" };
 const names = readdirSync(dir).filter((f) => f.endsWith(".wgsl")).sort();
 const read = (f) => readFileSync(join(dir, f), "utf8");
 
@@ -54,15 +56,16 @@ function rowKernelsOf(family, from) {
 for (const f of names.filter((f) => !f.startsWith("_") && f !== "common.wgsl")) {
   const family = f.slice(0, -5);
   const feature = family.includes(".") ? family.slice(family.indexOf(".") + 1) : null;
-  if (feature && !ADAPTER_FEATURE[feature]) throw new Error(`build-shaders: ${f}: unknown feature "${feature}" (have: ${Object.keys(ADAPTER_FEATURE).join(", ")})`);
-  if (feature) requires[family] = ADAPTER_FEATURE[feature];
+  if (feature && !ADAPTER_FEATURE[feature] && !LANGUAGE_FEATURE[feature]) throw new Error(`build-shaders: ${f}: unknown feature "${feature}" (have: ${[...Object.keys(ADAPTER_FEATURE), ...Object.keys(LANGUAGE_FEATURE)].join(", ")})`);
+  if (feature) requires[family] = ADAPTER_FEATURE[feature] ?? `wgsl:${LANGUAGE_FEATURE[feature]}`;
   let src = read(f).replace(/^\/\/#row-kernels-of (\w+)[^\n]*$/gm, (_, base) => {
     if (feature !== "subgroups") throw new Error(`build-shaders: ${f}: //#row-kernels-of is for .subgroups.wgsl variants`);
     return rowKernelsOf(base, f);
   });
   src = expand(src, feature, f);
   const base = feature ? family.slice(0, family.indexOf(".")) : family;
-  families[family] = (feature ? `enable ${feature};\n` : "") + common + "\n" + wgslPrologue(manifests, base) + "\n" + src;
+  const directive = !feature ? "" : LANGUAGE_FEATURE[feature] ? `requires ${LANGUAGE_FEATURE[feature]};\n` : `enable ${feature};\n`;
+  families[family] = directive + common + "\n" + wgslPrologue(manifests, base) + "\n" + src;
   for (const m of src.matchAll(/@compute[^\n]*\n\s*fn\s+(\w+)/g)) {
     if (entries[m[1]]) throw new Error(`build-shaders: entry point ${m[1]} is in both ${entries[m[1]]}.wgsl and ${f}`);
     entries[m[1]] = family;

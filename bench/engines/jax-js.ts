@@ -285,6 +285,8 @@ const engine: Engine & { actualThreads(): number } = {
         return prepareAttention(w);
       case "adam":
         return prepareAdam(w);
+      case "gemm-int8": // no int8 matmul in jax-js
+        return null;
       case "train":
         return prepareTrain(w);
     }

@@ -5,11 +5,11 @@
 // every protobuf parser accepts). A well-kept library (e.g. `onnx-proto`) would do
 // the same; this avoids one more dependency.
 
-/** An initializer: float32, or int64 (e.g. the shape operand of Reshape). */
+/** An initializer: float32, int64 (e.g. the shape operand of Reshape), or int8 (quantised weights). */
 export interface OnnxTensor {
   name: string;
   dims: number[];
-  data: Float32Array | BigInt64Array;
+  data: Float32Array | BigInt64Array | Int8Array;
 }
 
 export type OnnxAttr = number | number[] | string | { float: number } | { floats: number[] };
@@ -35,7 +35,7 @@ export interface OnnxGraph {
   extraOpsets?: Record<string, number>;
 }
 
-const FLOAT = 1, INT64 = 7; // TensorProto.DataType
+const FLOAT = 1, INT8 = 3, INT64 = 7; // TensorProto.DataType
 
 class Writer {
   private chunks: Uint8Array[] = [];
@@ -106,7 +106,7 @@ function tensorProto(w: Writer, t: OnnxTensor): void {
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (count !== t.data.length) throw new Error(`onnx-model: initializer ${t.name}: ${t.data.length} values for shape [${t.dims}]`);
   for (const d of t.dims) w.int(1, d);
-  w.int(2, t.data instanceof Float32Array ? FLOAT : INT64);
+  w.int(2, t.data instanceof Float32Array ? FLOAT : t.data instanceof Int8Array ? INT8 : INT64);
   w.string(8, t.name);
   // A copy of the bytes: wasm, x86 and ARM are all little-endian, as ONNX's raw_data is.
   w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice());

@@ -154,6 +154,36 @@ export function attentionGraph(w: Extract<Workload, { kind: "attention" }>, vari
   };
 }
 
+/**
+ * issue 16 item 2: x·Wᵀ as onnxruntime's own dynamic quantisation writes a
+ * MatMul (quantize_dynamic): DynamicQuantizeLinear(x) → uint8 x with its scale
+ * and zero point, MatMulInteger(x_q, W_q int8 [k, n], x_zero) → int32, Cast,
+ * times x's scale and W's per-column scales (W quantised symmetric per output
+ * channel, untimed). ORT's optimizer fuses the chain into its DynamicQuantizeMatMul kernel.
+ */
+export function gemmInt8Graph(m: number, n: number, k: number, w: Float32Array): OnnxGraph {
+  const wq = new Int8Array(k * n), scales = new Float32Array(n);
+  for (let j = 0; j < n; j++) {
+    let mx = 0;
+    for (let p = 0; p < k; p++) mx = Math.max(mx, Math.abs(w[j * k + p]));
+    const s = mx > 0 ? mx / 127 : 1;
+    scales[j] = s;
+    for (let p = 0; p < k; p++) wq[p * n + j] = Math.max(-127, Math.min(127, Math.round(w[j * k + p] / s)));
+  }
+  return {
+    nodes: [
+      { op: "DynamicQuantizeLinear", inputs: ["X"], outputs: ["Xq", "Xs", "Xz"] },
+      { op: "MatMulInteger", inputs: ["Xq", "Wq", "Xz"], outputs: ["Yi"] },
+      { op: "Cast", inputs: ["Yi"], outputs: ["Yf"], attrs: { to: 1 } },
+      { op: "Mul", inputs: ["Xs", "Ws"], outputs: ["S"] },
+      { op: "Mul", inputs: ["Yf", "S"], outputs: ["Y"] },
+    ],
+    inputs: [{ name: "X", dims: [m, k] }],
+    outputs: [{ name: "Y", dims: [m, n] }],
+    initializers: [{ name: "Wq", dims: [k, n], data: wq }, { name: "Ws", dims: [n], data: scales }],
+  };
+}
+
 /** A session over `graph` fed the same tensors on every run; keeps the first run's `output`. */
 async function prepared(ort: Ort, graph: OnnxGraph, feeds: Record<string, Float32Array>, output: string): Promise<Prepared> {
   const session: Session = await ort.InferenceSession.create(onnxModel(graph), sessionOptions);
@@ -219,6 +249,8 @@ const engine: Engine & {
         const n = w.b * w.h * w.s * w.d;
         return prepared(ort, attentionGraph(w, attentionVariant), { q: input(n, 1), k: input(n, 2), v: input(n, 3) }, "o");
       }
+      case "gemm-int8":
+        return prepared(ort, gemmInt8Graph(w.m, w.n, w.k, input(w.n * w.k, 2)), { X: input(w.m * w.k, 1) }, "Y");
       case "adam": // no optimizers in ORT-web
       case "train": // no training in ORT-web
         return null;

@@ -445,6 +445,8 @@ const engine: Engine & { actualThreads(): number } = {
         return prepareAttention(w);
       case "adam":
         return prepareAdam(w);
+      case "gemm-int8": // no int8 matmul in tfjs
+        return null;
       case "train":
         return prepareTrain(w);
     }

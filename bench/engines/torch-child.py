@@ -188,6 +188,16 @@ def prepare(w) -> Prepared:
             opt.step()
             return p
         return Prepared(step, False)
+    # issue 16 item 2: the int8 GEMM as PyTorch runs a dynamically quantised Linear (fbgemm:
+    # int8 weights, activations quantised per call with reduce_range's 7 bits on x86)
+    if kind == "gemm-int8":
+        m, n, k = w["m"], w["n"], w["k"]
+        lin = torch.nn.Linear(k, n, bias=False)
+        with torch.no_grad():
+            lin.weight.copy_(t(input(n * k, 2).reshape(n, k)))
+        q = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(lin), {torch.nn.Linear}, dtype=torch.qint8)
+        x = t(input(m * k, 1).reshape(m, k))
+        return Prepared(lambda: q(x), True)
     if kind == "train":
         if w["model"] == "s1":
             net = torch.nn.ModuleDict({"conv1": torch.nn.Conv2d(1, 16, 3), "fc": torch.nn.Linear(2704, 10)})

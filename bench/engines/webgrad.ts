@@ -109,6 +109,12 @@ const engine: Engine = {
           dispose: () => { p.grad?.dispose(); p.dispose(); },
         };
       }
+      // issue 16 item 2: the int8 kernels through the public op (weight quantised once, untimed)
+      case "gemm-int8": {
+        const x = t(input(w.m * w.k, 1), [w.m, w.k]), wt = t(input(w.n * w.k, 2), [w.n, w.k]);
+        const q = wg.quantizeWeightInt8(wt);
+        return prepared(() => wg.int8Linear(x, q), [x, wt, q.packed, q.scales, q.wsum]);
+      }
       case "train": {
         const net = w.model === "s1" ? new S1() : new Mlp();
         net.loadStateDict(modelInit(w.model));

@@ -172,6 +172,11 @@ export class GPT extends Module {
   wpe: { weight: Tensor } & Module;
   h: GPT2Block[];
   ln_f: LayerNorm;
+  /**
+   * The output head when it is not the tied f32 one (x·wteᵀ): wg.quantizeDynamic
+   * puts an int8 copy of wte here (issue 16), the embedding lookups keep wte in f32.
+   */
+  lmHead: Module | null = null;
   readonly config: GPTConfig;
   constructor(config: GPTConfig) {
     super();
@@ -208,7 +213,8 @@ export class GPT extends Module {
     x = ops.dropout(x, this.config.dropout ?? 0, this.training && (this.config.dropout ?? 0) > 0);
     this.h.forEach((block, i) => (x = block.forward(x, opts.cache?.layers[i])));
     if (opts.cache) opts.cache.length += T;
-    return ops.linear(this.ln_f.forward(x), this.wte.weight);
+    const h = this.ln_f.forward(x);
+    return this.lmHead ? this.lmHead.forward(h) : ops.linear(h, this.wte.weight);
   }
 
   /**

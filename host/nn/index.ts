@@ -10,3 +10,5 @@ export {
   MultiheadAttention, TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, Transformer,
   PositionalEncoding, LearnedPositionalEmbedding, type AttentionCallOptions, type TransformerLayerOptions, type TransformerOptions, type DecoderCallOptions,
 } from "./transformer.js";
+// issue 16 item 2: int8 layers (dynamic quantisation)
+export { QuantizedLinear, QuantizedConv2d } from "./quantized.js";

@@ -16,3 +16,4 @@ export * from "./embed.js";
 export * from "./attention.js";
 export * from "./random.js";
 export * from "./indexing.js";
+export * from "./quant.js";

@@ -17,6 +17,7 @@ import { scope } from "../scope.js";
 import { rng } from "../random.js";
 import type { CliContext } from "./command.js";
 import type { BatchSource } from "../train.js";
+import { quantizeDynamic, type QuantizableLayer } from "../deploy.js";
 
 /**
  * The weights file of an entry: `--weights FILE`, or `<entry>.safetensors` in the current folder.
@@ -220,3 +221,68 @@ export function stepRounds<B extends { size: number }>(steps: number, every: num
 
 /** The last step of round `epoch` (1-based) of `every` steps in a run of `steps`. @example roundEnd(3, 100, 250); // 250 */
 export const roundEnd = (epoch: number, every: number, steps: number): number => Math.min(epoch * Math.min(every, steps), steps);
+
+// --- issue 16 item 2: int8 inference figures on the int8 kernels (quantizeDynamic) ---
+
+/** What int8Comparison measured. */
+export interface Int8Figures {
+  /** The f32 model's score and the int8 copy's (accuracy, or a loss: whatever `score` returns). */
+  f32: number;
+  int8: number;
+  /** Best milliseconds of one inference batch for each, timed alternately (best of `rounds`). */
+  f32Ms: number;
+  int8Ms: number;
+  /** The layer kinds quantised. */
+  layers: string[];
+  /** The timed batch's size, where the entry records it. */
+  batch?: number;
+}
+
+/**
+ * int8 inference beside f32: `build()` makes a second model holding the same
+ * float weights, quantizeDynamic swaps its Linear (and, with `layers`,
+ * Conv2d) layers for the int8 ones, both are scored with `score`, and one
+ * inference batch (`infer`) is timed on each, alternately, best of `rounds`
+ * (so a busy machine slows both alike). The copy is released after.
+ * @example
+ * const make = () => { wg.manualSeed(1); return new wg.nn.Sequential(new wg.nn.Linear(8, 4)); };
+ * const x = wg.randn([16, 8]).keep();
+ * const r = await int8Comparison(make(), make, async (m) => m.forward(x).abs().mean().item(), (m) => m.forward(x), { rounds: 2 });
+ * r.layers; // ["Linear"]
+ * Math.abs(r.int8 - r.f32) < 0.05; // true
+ */
+export async function int8Comparison<M extends Module>(f32: M, build: () => M, score: (m: M) => Promise<number>, infer: (m: M) => Tensor,
+                                                      opts: { layers?: QuantizableLayer[]; rounds?: number } = {}): Promise<Int8Figures> {
+  const layers = opts.layers ?? ["Linear"];
+  const q = quantizeDynamic(build(), { layers });
+  const wasTraining = f32.training;
+  f32.eval();
+  const f32Score = await score(f32), int8Score = await score(q);
+  const best = [Infinity, Infinity];
+  for (let r = 0; r < (opts.rounds ?? 10) + 1; r++) {
+    for (const [i, m] of [f32, q].entries()) {
+      const t0 = performance.now();
+      const out = scope(() => noGrad(() => infer(m)));
+      await out.data();
+      out.dispose();
+      if (r > 0) best[i] = Math.min(best[i], performance.now() - t0); // round 0 warms up
+    }
+  }
+  q.dispose();
+  if (wasTraining) f32.train();
+  return { f32: f32Score, int8: int8Score, f32Ms: best[0], int8Ms: best[1], layers };
+}
+
+/**
+ * The two lines a zoo entry prints for int8Comparison: both scores (with the
+ * difference) and both inference times (with the speed-up).
+ * @example int8Lines({ f32: 0.9805, int8: 0.98, f32Ms: 9.4, int8Ms: 4.7, layers: ["Linear"] }, "accuracy", 500)[1]; // "inference of a batch of 500: f32 9.40 ms, int8 4.70 ms (int8 speed-up 2.00×)"
+ */
+export function int8Lines(r: Int8Figures, what: "accuracy" | "loss", batch: number): string[] {
+  const show = (v: number) => (what === "accuracy" ? pct(v) : v.toFixed(4));
+  const diff = what === "accuracy" ? `${((r.int8 - r.f32) * 100).toFixed(2)} points` : `${(((r.int8 - r.f32) / r.f32) * 100).toFixed(2)}%`;
+  return [
+    `int8 (${r.layers.join(" and ")} layers on the int8 kernels, wg.quantizeDynamic): ${what} ${show(r.int8)} against f32 ${show(r.f32)} (${diff})`,
+    `inference of a batch of ${batch}: f32 ${r.f32Ms.toFixed(2)} ms, int8 ${r.int8Ms.toFixed(2)} ms (int8 speed-up ${(r.f32Ms / r.int8Ms).toFixed(2)}×)`,
+  ];
+}

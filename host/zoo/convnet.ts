@@ -26,8 +26,8 @@ import { readImageFolder, imageFolderDataset, writeFashionMnistFolder, defaultFa
 import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
 import { evaluateAsync, fit, LearningRateSchedule, type Callback } from "../train.js";
 import type { ZooCommand } from "./command.js";
-import { quantizeModelInt8Async } from "../deploy.js";
-import { weightsPath, loadEntryModel, runBench, classifierBench, pct } from "./common.js";
+import { randn } from "../ops/random.js";
+import { weightsPath, loadEntryModel, runBench, classifierBench, pct, int8Comparison, int8Lines, type Int8Figures } from "./common.js";
 
 export class ConvNet extends nn.Module {
   conv1: nn.Conv2d;
@@ -79,8 +79,10 @@ export interface ConvNetResult {
   testAccuracy: number;
   /** Accuracy of a fresh model loaded from the saved safetensors file. */
   reloadedAccuracy: number;
-  /** Accuracy of that model with its Linear and Conv2d weights quantised to int8. */
+  /** Accuracy of that model with its Linear and Conv2d layers on the int8 kernels (wg.quantizeDynamic). */
   int8Accuracy: number;
+  /** int8 against f32, Linear only and Linear + Conv2d: accuracies and inference times. */
+  int8: Int8Figures[];
   accuracies: number[];
   losses: number[];
   trainCount: number;
@@ -197,13 +199,30 @@ export async function trainConvNet(opts: ConvNetTrainOptions = {}): Promise<Conv
   const fresh = new ConvNet(trainImages.classes.length);
   fresh.loadStateDict((await loadSafetensors(weightsPath)).tensors);
   const reloadedAccuracy = await accuracyOn(fresh, test);
-  await quantizeModelInt8Async(fresh);
-  const int8Accuracy = await accuracyOn(fresh, test);
+  const int8 = await convNetInt8(fresh, test);
   return {
-    int8Accuracy,
+    int8Accuracy: int8[1].int8, int8,
     testAccuracy: accuracies[accuracies.length - 1], reloadedAccuracy, accuracies, losses, trainCount: train.length, testCount: test.length,
     secondsPerEpoch: seconds / epochs, weightsPath, classes: trainImages.classes, model,
   };
+}
+
+/**
+ * S5 on the int8 kernels: copies with the Linear layers, then the Linear and
+ * Conv2d layers, quantised (wg.quantizeDynamic), scored on the test set, and a
+ * batch of 256 (or of the test images, when fewer: quick runs, 2 rounds) timed
+ * on each beside the f32 model.
+ */
+async function convNetInt8(model: ConvNet, test: ArrayDataset): Promise<Int8Figures[]> {
+  const copy = () => { const c = new ConvNet(model.classes, model.inChannels, model.size); c.loadStateDict(model.stateDict()); return c; };
+  const batch = Math.min(256, test.length);
+  const x = randn([batch, model.inChannels, model.size, model.size]).keep();
+  const out: Int8Figures[] = [];
+  for (const layers of [["Linear"], ["Linear", "Conv2d"]] as const) {
+    out.push({ ...await int8Comparison(model, copy, (m) => accuracyOn(m, test), (m) => m.forward(x), { layers: [...layers], rounds: batch < 256 ? 2 : 10 }), batch });
+  }
+  x.dispose();
+  return out;
 }
 
 const figure = (acc: number, count: number) => `test accuracy ${pct(acc)} on ${count} test images`;
@@ -235,7 +254,9 @@ export const cli: ZooCommand = {
         throw new Error(`convnet: ${folder}/test has classes [${test.classes}] but the weights were trained on [${settings.classes}]`);
       }
       normalizeChannels(test.images, settings.mean, settings.std, 32 * 32);
-      ctx.log(figure(await accuracyOn(model, imageFolderDataset(test)), test.count));
+      const ds = imageFolderDataset(test);
+      ctx.log(figure(await accuracyOn(model, ds), test.count));
+      for (const r of await convNetInt8(model, ds)) for (const line of int8Lines(r, "accuracy", r.batch ?? 256)) ctx.log(line);
       return;
     }
     const progress = await ctx.progress();
@@ -253,6 +274,6 @@ export const cli: ZooCommand = {
     ctx.log(`trained on ${r.trainCount} images, ${r.secondsPerEpoch.toFixed(1)} s per epoch`);
     ctx.log(figure(r.testAccuracy, r.testCount));
     ctx.log(`weights saved to ${r.weightsPath}; a fresh model loaded from it scores ${pct(r.reloadedAccuracy)}`);
-    ctx.log(`with int8 weights (per-channel symmetric): ${pct(r.int8Accuracy)} (${((r.int8Accuracy - r.reloadedAccuracy) * 100).toFixed(2)} points)`);
+    for (const f of r.int8) for (const line of int8Lines(f, "accuracy", f.batch ?? 256)) ctx.log(line);
   },
 };

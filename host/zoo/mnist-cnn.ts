@@ -20,8 +20,8 @@ import { randomAffine, normalize, shuffled, hflip, randomCropPad, type AffineAug
 import { rng } from "../random.js";
 import { scope } from "../scope.js";
 import type { ZooCommand } from "./command.js";
-import { quantizeModelInt8Async } from "../deploy.js";
-import { saveEntryWeights, loadEntryModel, runBench, classifierBench, pct } from "./common.js";
+import { randn } from "../ops/random.js";
+import { saveEntryWeights, loadEntryModel, runBench, classifierBench, pct, int8Comparison, int8Lines, type Int8Figures } from "./common.js";
 import { zooMnist } from "./packages.js";
 import { fit, evaluateAsync, WeightAveraging, type Batch, type BatchSource, type Callback } from "../train.js";
 
@@ -59,7 +59,7 @@ export interface MnistTrainOptions {
   testData?: ImageSet;
   /** Report the test accuracy after every epoch, not only the last (costs one pass over the test set each). */
   evalEveryEpoch?: boolean;
-  /** After training, also quantise the weights to int8 (in place) and report that accuracy as int8Accuracy. */
+  /** After training, also run a copy on the int8 kernels (wg.quantizeDynamic) and report its accuracy and speed (int8). */
   quantize?: boolean;
   /**
    * Average the weights over the last N epochs' ends and evaluate the average
@@ -87,8 +87,10 @@ export interface MnistResult {
   secondsPerEpoch: number;
   losses: number[];
   model: MnistCNN;
-  /** Accuracy with int8 weights (when asked for with `quantize`). */
+  /** Accuracy with every Linear and Conv2d on the int8 kernels (when asked for with `quantize`). */
   int8Accuracy?: number;
+  /** int8 against f32, Linear only and Linear + Conv2d: accuracies and inference times (with `quantize`). */
+  int8?: Int8Figures[];
 }
 
 /** Splits the digits once with a fixed seed: the same 2,000 are always held out. */
@@ -225,14 +227,9 @@ export async function trainMnistCnn(opts: MnistTrainOptions = {}): Promise<Mnist
   });
   const losses = history.map((l) => l.loss);
   const testAccuracy = await evaluateMnist(model, testSet, test, 500, norm);
-  let int8Accuracy: number | undefined;
-  if (opts.quantize) { // on a copy: the model itself keeps its float weights (to be saved)
-    const copy = new MnistCNN();
-    copy.loadStateDict(model.stateDict());
-    await quantizeModelInt8Async(copy);
-    int8Accuracy = await evaluateMnist(copy, testSet, test, 500, norm);
-  }
-  return { int8Accuracy, testAccuracy, testCount: test.length, trainCount: train.length, secondsPerEpoch: seconds / epochs, losses, model };
+  // on copies: the model itself keeps its float weights (to be saved)
+  const int8 = opts.quantize ? await mnistInt8(model, testSet, test, norm) : undefined;
+  return { int8Accuracy: int8?.[1].int8, int8, testAccuracy, testCount: test.length, trainCount: train.length, secondsPerEpoch: seconds / epochs, losses, model };
 }
 
 /**
@@ -268,6 +265,24 @@ async function testSplit(data: string, dir?: string, count?: number): Promise<{ 
   return { set, idx: idx.subarray(0, count ?? idx.length), what: "held-out digits" };
 }
 
+/**
+ * S1 on the int8 kernels: copies of the model with its Linear layer, then its
+ * Linear and Conv2d layers, quantised (wg.quantizeDynamic), scored on the same
+ * test images, and a batch of 500 (or of the test images, when fewer: quick
+ * runs, 2 rounds) timed on each beside the f32 model.
+ */
+async function mnistInt8(model: MnistCNN, set: ImageSet, idx: Int32Array, norm: Norm): Promise<Int8Figures[]> {
+  const copy = () => { const c = new MnistCNN(); c.loadStateDict(model.stateDict()); return c; };
+  const batch = Math.min(500, idx.length);
+  const x = randn([batch, 1, 28, 28]).keep();
+  const out: Int8Figures[] = [];
+  for (const layers of [["Linear"], ["Linear", "Conv2d"]] as const) {
+    out.push({ ...await int8Comparison(model, copy, (m) => evaluateMnist(m, set, idx, 500, norm), (m) => m.forward(x), { layers: [...layers], rounds: batch < 500 ? 2 : 10 }), batch });
+  }
+  x.dispose();
+  return out;
+}
+
 const figure = (acc: number, count: number, what: string) => `test accuracy ${pct(acc)} on ${count} ${what}`;
 
 /** `webgrad train|eval|bench mnist-cnn [--data fashion-mnist]`: S1 with a progress bar, then the test accuracy. */
@@ -291,7 +306,9 @@ export const cli: ZooCommand = {
     if (ctx.verb === "eval") {
       const { model, settings } = await loadEntryModel(ctx, "mnist-cnn", () => new MnistCNN());
       const t = await testSplit(settings.data ?? "mnist", dataDir ?? settings.dataDir, settings.testCount);
-      ctx.log(figure(await evaluateMnist(model, t.set, t.idx, 500, { mean: settings.mean ?? MNIST_MEAN, std: settings.std ?? MNIST_STD }), t.idx.length, t.what));
+      const norm = { mean: settings.mean ?? MNIST_MEAN, std: settings.std ?? MNIST_STD };
+      ctx.log(figure(await evaluateMnist(model, t.set, t.idx, 500, norm), t.idx.length, t.what));
+      for (const r of await mnistInt8(model, t.set, t.idx, norm)) for (const line of int8Lines(r, "accuracy", r.batch ?? 500)) ctx.log(line);
       return;
     }
     const data = (ctx.values.data as string | undefined) ?? "mnist";
@@ -309,7 +326,7 @@ export const cli: ZooCommand = {
     progress.stop();
     ctx.log(`trained on ${r.trainCount} ${data === "mnist" ? "digits" : "Fashion-MNIST images"}, ${r.secondsPerEpoch.toFixed(2)} s per epoch`);
     ctx.log(figure(r.testAccuracy, r.testCount, data === "mnist" ? "held-out digits" : "Fashion-MNIST test images"));
-    ctx.log(`with int8 weights (per-channel symmetric): ${pct(r.int8Accuracy!)} (${((r.int8Accuracy! - r.testAccuracy) * 100).toFixed(2)} points)`);
+    for (const f of r.int8!) for (const line of int8Lines(f, "accuracy", f.batch ?? 500)) ctx.log(line);
     const norm = data === "mnist" ? { mean: MNIST_MEAN, std: MNIST_STD } : { mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD };
     await saveEntryWeights(ctx, "mnist-cnn", r.model.stateDict(), { data, dataDir, ...norm, ...(testCount ? { testCount: r.testCount } : {}) });
   },

@@ -166,7 +166,7 @@ export function gpuTs(families) {
     "// element indices, f32 bit patterns as they are) and sizes its launch; see docs/WEBGPU.md.",
     `import type { Kernels, ${[...types].sort().join(", ")} } from "../abi.generated.js";`,
     `import type { Launcher } from "./launcher.js";`,
-    `import { gemmEntry, gemmGrid, rowEntry, rowGrid, reductionEntry, reductionGrid, groups2d, groups64, shapeSize, attentionTiled, convWgradTiled } from "./plans.js";`, "",
+    `import { gemmEntry, gemmGrid, gemmI8Entry, rowEntry, rowGrid, reductionEntry, reductionGrid, groups2d, groups64, shapeSize, attentionTiled, convWgradTiled } from "./plans.js";`, "",
     "/** The kernels whose WebGPU plan is written by hand (host/backends/webgpu/schedules.ts). */",
     `export type GpuSchedules = Pick<Kernels, ${custom.map((k) => JSON.stringify(k.name)).join(" | ") || "never"}>;`, "",
     "/** One dispatch per call (per item of a batch), for every kernel with a WGSL twin. */",

@@ -2,7 +2,8 @@
 // packing and scratch do not fit the manifest's split/batch rules (kernels/*.mjs
 // marks them wasm: "custom"). The ops call them through `kernels` like any other.
 import { GemmFlags, type WasmExports, type GemmF32Args, type Conv2dDirectF32Args, type Conv2dWgradF32Args, type ReduceF32Args, type EmbeddingF32Args, type AttentionF32Args, type AttentionBackwardF32Args,
-  type GatherDimB32Args, type ScatterDimF32Args, type IndexSelectB32Args, type SortF32Args } from "../abi.generated.js";
+  type GatherDimB32Args, type ScatterDimF32Args, type IndexSelectB32Args, type SortF32Args,
+  type QuantizeRowsU7Args, type GemmI8Args } from "../abi.generated.js";
 import type { WasmSchedules } from "./kernels.generated.js";
 import type { WasmRunner, ExportName } from "./runner.js";
 import { splitRange } from "../threads.js";
@@ -299,6 +300,31 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
       // outer rows are independent: each thread's call gets its own 16·len bytes of pairs
       splitHeads("sort_f32", outer, 16 * len + 8, outer * inner * len * Math.max(1, Math.log2(len)) * 4, (s, e, sc) =>
         [x + s * len * inner * 4, values + s * k * inner * 4, indices + s * k * inner * 4, e - s, len, inner, k, descending, sc]);
+    },
+
+    // int8 inference (kernels/quant.mjs): rows go to threads in groups of 4 (the
+    // quantised activations' layout); a short, wide product splits 8-channel panels
+    quantize_rows_u7($: QuantizeRowsU7Args) {
+      const { x, q, scale, zero, m, k, ldx, trans } = $;
+      const lda = ((k + 3) >> 2) * 4;
+      R.split("quantize_rows_u7", m, 4 * m * k, (s, e) =>
+        [x + (trans ? s : s * ldx) * 4, q + s * lda, scale + s * 4, zero + s * 4, e - s, k, ldx, trans], 4);
+    },
+
+    gemm_i8($: GemmI8Args) {
+      const { a, sa, za, w, sw, wsum, y, m, n, k, ldy, relu } = $;
+      const bias = $.bias ?? 0;
+      if (m === 0 || n === 0) return;
+      const t = R.threads, macs = m * n * k;
+      const K4 = (k + 3) >> 2, lda = K4 * 4;
+      if (t === 1 || macs < 1 << 19 || m >= 16 * t || m * 2 >= n) {
+        R.split("gemm_i8", m, macs, (s, e) => [a + s * lda, sa + s * 4, za + s * 4, w, sw, wsum, bias, y + s * ldy * 4, e - s, n, k, ldy, relu], 4);
+        return;
+      }
+      // panel p of the packed weights starts at p·K4·32 weights (bytes per weight: this binary's)
+      const wb = E.quant_packed_w_bytes(8, 4) / 32;
+      R.parallel("gemm_i8", splitRange(n, t, 8).map(([s, e]) =>
+        [a, sa, za, w + s * K4 * 4 * wb, sw + s * 4, wsum + s * 4, bias ? bias + s * 4 : 0, y + s * 4, m, e - s, k, ldy, relu]), macs);
     },
 
     attention_f32($: AttentionF32Args) {

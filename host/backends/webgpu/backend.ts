@@ -100,13 +100,14 @@ export class WebGpuBackend implements Backend, Launcher {
   private pending = 0;
   private closed = false;
 
-  private constructor(readonly device: any, description: string, gpuFeatures: string[], opts: WebGpuBackendOptions) {
+  private constructor(readonly device: any, description: string, gpuFeatures: string[], opts: WebGpuBackendOptions, languageFeatures: string[] = []) {
     const U = GPU_USAGE();
     this.features = detectFeatures();
     const allowed = opts.features ?? OPTIONAL_FEATURES;
     this.gpuFeatures = gpuFeatures.filter((f) => f === "timestamp-query" || allowed.includes(f));
     const f16 = this.gpuFeatures.includes("shader-f16");
-    this.caps = { subgroups: this.gpuFeatures.includes("subgroups"), f16, matmulF16: opts.matmulPrecision === "f16" };
+    this.caps = { subgroups: this.gpuFeatures.includes("subgroups"), f16, matmulF16: opts.matmulPrecision === "f16",
+      packedDot4: languageFeatures.includes("packed_4x8_integer_dot_product") };
     this.batch = Math.max(1, opts.batch ?? 64);
     const L = device.limits;
     this.limit = Math.min(opts.maxMemory ?? Infinity, L.maxStorageBufferBindingSize, L.maxBufferSize) & ~255;
@@ -155,13 +156,13 @@ export class WebGpuBackend implements Backend, Launcher {
     }
     const precision = opts.matmulPrecision ?? "f32";
     if (precision !== "f32" && precision !== "f16") throw new Error(`webgrad: webgpu backend: matmulPrecision must be "f32" or "f16", not "${precision}"`);
-    const { device, description, features } = await requestGpuDevice(opts.gpu);
+    const { device, description, features, languageFeatures } = await requestGpuDevice(opts.gpu);
     if (precision === "f16" && !(features.includes("shader-f16") && (opts.features ?? OPTIONAL_FEATURES).includes("shader-f16"))) {
       if (!opts.gpu) device.destroy?.(); // ours: an injected device stays the caller's
       throw new Error(`webgrad: webgpu backend: matmulPrecision "f16" needs the adapter feature shader-f16, which ${description} ` +
         (features.includes("shader-f16") ? "has but the features option turned off" : "lacks") + `; use matmulPrecision "f32"`);
     }
-    const be = new WebGpuBackend(device, description, features, opts);
+    const be = new WebGpuBackend(device, description, features, opts, languageFeatures);
     if (opts.verbose !== false) console.log(be.summary);
     return be;
   }
@@ -256,7 +257,9 @@ export class WebGpuBackend implements Backend, Launcher {
     if (p) return p;
     const family = ENTRIES[entry];
     const need = REQUIRES[family];
-    if (need && !this.gpuFeatures.includes(need)) throw new Error(`webgrad: internal: ${entry} (shaders/${family}.wgsl) needs ${need}, which this device does not use`);
+    // "wgsl:<name>": a WGSL language feature (a `requires` directive), which only sets a cap
+    const has = need?.startsWith("wgsl:") ? need === "wgsl:packed_4x8_integer_dot_product" && !!this.caps.packedDot4 : !need || this.gpuFeatures.includes(need);
+    if (need && !has) throw new Error(`webgrad: internal: ${entry} (shaders/${family}.wgsl) needs ${need}, which this device does not use`);
     let module = this.modules.get(family);
     if (!module) {
       module = this.device.createShaderModule({ code: FAMILIES[family], label: `shaders/${family}.wgsl` });

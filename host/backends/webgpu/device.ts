@@ -9,6 +9,8 @@ export interface GpuDeviceInfo {
   /** Adapter description for the summary line ("SwiftShader", "NVIDIA H100", …). */
   description: string;
   features: string[];
+  /** WGSL language features of the GPU object (navigator.gpu.wgslLanguageFeatures), where it was reached; empty for an injected adapter or device. */
+  languageFeatures?: string[];
 }
 
 /**
@@ -43,6 +45,7 @@ export async function requestGpuDevice(gpu?: any): Promise<GpuDeviceInfo> {
     return { device: gpu, description: "injected GPUDevice", features: [...(gpu.features ?? [])] };
   }
   let adapter: any = gpu && typeof gpu.requestDevice === "function" ? gpu : null;
+  let languageFeatures: string[] = [];
   if (!adapter) {
     let g = gpu ?? (globalThis as any).navigator?.gpu;
     let where = gpu ? "the injected GPU object" : "navigator.gpu";
@@ -59,6 +62,7 @@ export async function requestGpuDevice(gpu?: any): Promise<GpuDeviceInfo> {
       }
     }
     if (!g) throw new Error("webgrad: webgpu backend: this runtime has no navigator.gpu (browsers: Chrome 113+ or --enable-unsafe-webgpu; Deno 1.39+)");
+    languageFeatures = [...(g.wgslLanguageFeatures ?? [])];
     adapter = await g.requestAdapter({ powerPreference: "high-performance" });
     if (!adapter) {
       throw new Error(`webgrad: webgpu backend: ${where} gave no adapter` + (isNode() ? `; ${nodeAdapterHint()}` : ""));
@@ -77,5 +81,5 @@ export async function requestGpuDevice(gpu?: any): Promise<GpuDeviceInfo> {
   });
   const info = adapter.info ?? {};
   const description = [info.vendor, info.architecture, info.device, info.description].filter((s: string) => s).join(" ") || "unnamed adapter";
-  return { device, description, features: want };
+  return { device, description, features: want, languageFeatures };
 }

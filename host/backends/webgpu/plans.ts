@@ -14,7 +14,12 @@ export interface GpuCaps {
   f16: boolean;
   /** The user asked for f16 GEMM products (init's matmulPrecision "f16"). */
   matmulF16: boolean;
+  /** WGSL has the packed_4x8_integer_dot_product language feature (dot4I8Packed): variants in `<family>.packed4x8.wgsl` may run. */
+  packedDot4?: boolean;
 }
+
+/** gemm_i8's entry point: dot4I8Packed where the device's WGSL has it, else bytes unpacked by shifts (issue 16 item 2). */
+export const gemmI8Entry = (caps: GpuCaps): string => (caps.packedDot4 ? "gemm_i8_dot4" : "gemm_i8");
 
 
 /** `count` workgroups of one item each, as a 2-D grid when past `maxX` (the 65535 limit of one dimension). */
