@@ -21,60 +21,75 @@
 import { madd, loadN } from "./simd";
 import { gemm_pack_b_f32, gemm_packed_b_bytes, gemm_packed_f32, gemm_packed_pa_f32 } from "./gemm";
 
-/** G of F(4, 3) (6×3) and F(2, 3) (4×3), row-major, for the weight transform (in f64). */
-// @ts-ignore: decorator
-@inline function gF4(r: i32, k: i32): f64 {
-  // [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
-  if (r == 0) return k == 0 ? 0.25 : 0;
-  if (r == 1) return -1.0 / 6;
-  if (r == 2) return k == 1 ? 1.0 / 6 : -1.0 / 6;
-  if (r == 3) return k == 0 ? 1.0 / 24 : k == 1 ? 1.0 / 12 : 1.0 / 6;
-  if (r == 4) return k == 0 ? 1.0 / 24 : k == 1 ? -1.0 / 12 : 1.0 / 6;
-  return k == 2 ? 1 : 0;
-}
-
-// @ts-ignore: decorator
-@inline function gF2(r: i32, k: i32): f64 {
-  // [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
-  if (r == 0) return k == 0 ? 1 : 0;
-  if (r == 1) return 0.5;
-  if (r == 2) return k == 1 ? -0.5 : 0.5;
-  return k == 2 ? 1 : 0;
-}
+// G of F(4, 3) (6×3) and F(2, 3) (4×3), applied in f64 by gColumn (G·g) and gtColumn (Gᵀ·v):
+//   F(4, 3): [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+//   F(2, 3): [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
 
 /**
  * Transforms weights w [Cout, C, 3, 3] for winograd_conv_f32 with tile m (4 or 2):
  * U_q[c, o] = (G g_{o,c} Gᵀ)[q] (computed in f64, rounded once) into tmp
- * (α²·C·Cout floats, α = m + 2), then each plane packed by gemm_pack_b_f32 (k = C,
+ * (α² planes of C·Cout floats, each a line longer, α = m + 2), then each plane packed by gemm_pack_b_f32 (k = C,
  * n = Cout) at packed + q·gemm_packed_b_bytes(C, Cout).
  * Example (host): winograd_weights_f32(w, 64, 32, 4, tmp, packed).
  */
 export function winograd_weights_f32(w: usize, Cout: i32, C: i32, m: i32, tmp: usize, packed: usize): void {
   const a = m + 2, planes = a * a;
-  const plane4 = <usize>C * Cout << 2;
-  // G·g for one (o, c): α×3 f64, written before read (this kernel runs on the calling thread only)
-  const gg = memory.data(6 * 3 * 8);
-  for (let o = 0; o < Cout; o++) {
-    for (let c = 0; c < C; c++) {
+  const plane4 = tmpPlane(C, Cout);
+  // G·g for one (o, c): α×3 f64, written before read (this kernel runs on the calling thread only).
+  // c outside o: the α² stores of consecutive o land next to each other in every plane
+  // (o outside c strode Cout floats per store and took 0.65 ms for conv (c)'s 64×32 filters,
+  // 7% of its one-thread forward, all of it serial at 2 threads).
+  const gg = memory.data(6 * 3 * 8), u = memory.data(6 * 8);
+  for (let c = 0; c < C; c++) {
+    for (let o = 0; o < Cout; o++) {
       const g = w + (<usize>(o * C + c) * 9 << 2);
-      for (let r = 0; r < a; r++) {
-        for (let kw = 0; kw < 3; kw++) {
-          let s: f64 = 0;
-          for (let kh = 0; kh < 3; kh++) s += (m == 4 ? gF4(r, kh) : gF2(r, kh)) * <f64>load<f32>(g + (<usize>(kh * 3 + kw) << 2));
-          store<f64>(gg + (<usize>(r * 3 + kw) << 3), s);
-        }
+      for (let kw = 0; kw < 3; kw++) {
+        gColumn(m, <f64>load<f32>(g + (<usize>kw << 2)), <f64>load<f32>(g + (<usize>(3 + kw) << 2)), <f64>load<f32>(g + (<usize>(6 + kw) << 2)), u);
+        for (let r = 0; r < a; r++) store<f64>(gg + (<usize>(r * 3 + kw) << 3), load<f64>(u + (<usize>r << 3)));
       }
+      const at = tmp + (<usize>(c * Cout + o) << 2);
       for (let r = 0; r < a; r++) {
-        for (let q = 0; q < a; q++) {
-          let s: f64 = 0;
-          for (let kw = 0; kw < 3; kw++) s += load<f64>(gg + (<usize>(r * 3 + kw) << 3)) * (m == 4 ? gF4(q, kw) : gF2(q, kw));
-          store<f32>(tmp + <usize>(r * a + q) * plane4 + (<usize>(c * Cout + o) << 2), <f32>s);
-        }
+        const row = gg + (<usize>(r * 3) << 3);
+        gColumn(m, load<f64>(row), load<f64>(row, 8), load<f64>(row, 16), u);
+        for (let q = 0; q < a; q++) store<f32>(at + <usize>(r * a + q) * plane4, <f32>load<f64>(u + (<usize>q << 3)));
       }
     }
   }
   const pb = <usize>gemm_packed_b_bytes(C, Cout);
   for (let q = 0; q < planes; q++) gemm_pack_b_f32(tmp + <usize>q * plane4, Cout, C, Cout, 0, packed + <usize>q * pb);
+}
+
+/**
+ * Bytes between tmp's planes: one 64-byte line more than a [C][Cout] plane, so the α²
+ * stores of one filter do not all fall in the same L1 sets when the plane is a multiple
+ * of 4 KB (conv (c)'s 8 KB planes: 36 stores to one set per filter).
+ */
+// @ts-ignore: decorator
+@inline function tmpPlane(C: i32, Cout: i32): usize { return (<usize>C * Cout << 2) + 64; }
+
+/** Bytes of winograd_weights_f32's tmp for F(m×m, 3×3). */
+export function winograd_weights_tmp_bytes(C: i32, Cout: i32, m: i32): i32 {
+  return (m + 2) * (m + 2) * <i32>tmpPlane(C, Cout);
+}
+
+/** out[0..α) = G·(g0, g1, g2) for F(m×m, 3×3): G's rows written out, zeros skipped. */
+// @ts-ignore: decorator
+@inline function gColumn(m: i32, g0: f64, g1: f64, g2: f64, out: usize): void {
+  if (m == 4) {
+    const s = g0 + g2, t = g0 * (1.0 / 24) + g2 * (1.0 / 6);
+    store<f64>(out, g0 * 0.25);
+    store<f64>(out, -(s + g1) * (1.0 / 6), 8);
+    store<f64>(out, -(s - g1) * (1.0 / 6), 16);
+    store<f64>(out, t + g1 * (1.0 / 12), 24);
+    store<f64>(out, t - g1 * (1.0 / 12), 32);
+    store<f64>(out, g2, 40);
+  } else {
+    const s = (g0 + g2) * 0.5;
+    store<f64>(out, g0);
+    store<f64>(out, s + g1 * 0.5, 8);
+    store<f64>(out, s - g1 * 0.5, 16);
+    store<f64>(out, g2, 24);
+  }
 }
 
 /**
@@ -493,25 +508,40 @@ export function winograd_grad_f32(dy: usize, Z: usize, Cout: i32, OH: i32, OW: i
  */
 export function winograd_wgrad_finish_f32(S: usize, dw: usize, Cout: i32, C: i32): void {
   const plane4 = <usize>(Cout * C) << 2;
-  const sg = memory.data(6 * 3 * 8); // S·G for one (o, c): 6×3 f64 (this kernel runs on the calling thread only)
+  // Why blocks of 16 filters: the 36 values of one filter sit a plane apart (8 KB for conv
+  // (c)), all in the same L1 sets; reading each plane's 16 consecutive values (one line)
+  // into blk at once reads every line once (conv (c)'s 64×32 filters: 1.07 → 0.09 ms, see docs/speed-notes.md).
+  const blk = memory.data(36 * 16 * 8), sg = memory.data(6 * 3 * 8), t = memory.data(3 * 8), v = memory.data(6 * 8);
   for (let o = 0; o < Cout; o++) {
-    for (let c = 0; c < C; c++) {
-      const s = S + (<usize>(o * C + c) << 2);
-      for (let k1 = 0; k1 < 6; k1++) {
-        for (let b = 0; b < 3; b++) {
-          let acc: f64 = 0;
-          for (let k2 = 0; k2 < 6; k2++) acc += <f64>load<f32>(s + <usize>(k1 * 6 + k2) * plane4) * gF4(k2, b);
-          store<f64>(sg + (<usize>(k1 * 3 + b) << 3), acc);
-        }
+    for (let c0 = 0; c0 < C; c0 += 16) {
+      const n = min(16, C - c0);
+      for (let q = 0; q < 36; q++) {
+        const src = S + <usize>q * plane4 + (<usize>(o * C + c0) << 2), dst = blk + (<usize>(q * 16) << 3);
+        for (let j = 0; j < n; j++) store<f64>(dst + (<usize>j << 3), <f64>load<f32>(src + (<usize>j << 2)));
       }
-      const d = dw + (<usize>(o * C + c) * 9 << 2);
-      for (let a = 0; a < 3; a++) {
-        for (let b = 0; b < 3; b++) {
-          let acc: f64 = 0;
-          for (let k1 = 0; k1 < 6; k1++) acc += gF4(k1, a) * load<f64>(sg + (<usize>(k1 * 3 + b) << 3));
-          store<f32>(d + (<usize>(a * 3 + b) << 2), <f32>acc);
+      for (let j = 0; j < n; j++) {
+        const f = blk + (<usize>j << 3);
+        for (let k1 = 0; k1 < 6; k1++) { // (S·G)[k1][b]
+          const row = f + (<usize>(k1 * 6 * 16) << 3);
+          gtColumn(load<f64>(row), load<f64>(row, 16 * 8), load<f64>(row, 32 * 8), load<f64>(row, 48 * 8), load<f64>(row, 64 * 8), load<f64>(row, 80 * 8), t);
+          for (let b = 0; b < 3; b++) store<f64>(sg + (<usize>(k1 * 3 + b) << 3), load<f64>(t + (<usize>b << 3)));
+        }
+        const d = dw + (<usize>(o * C + c0 + j) * 9 << 2);
+        for (let b = 0; b < 3; b++) { // (Gᵀ·S·G)[a][b]
+          for (let k1 = 0; k1 < 6; k1++) store<f64>(v + (<usize>k1 << 3), load<f64>(sg + (<usize>(k1 * 3 + b) << 3)));
+          gtColumn(load<f64>(v), load<f64>(v, 8), load<f64>(v, 16), load<f64>(v, 24), load<f64>(v, 32), load<f64>(v, 40), t);
+          for (let a = 0; a < 3; a++) store<f32>(d + (<usize>(a * 3 + b) << 2), <f32>load<f64>(t + (<usize>a << 3)));
         }
       }
     }
   }
+}
+
+/** out[0..3) = Gᵀ·(v0 … v5) for F(4×4, 3×3): G's columns written out, zeros skipped. */
+// @ts-ignore: decorator
+@inline function gtColumn(v0: f64, v1: f64, v2: f64, v3: f64, v4: f64, v5: f64, out: usize): void {
+  const s12 = v1 + v2, s34 = v3 + v4;
+  store<f64>(out, v0 * 0.25 - s12 * (1.0 / 6) + s34 * (1.0 / 24));
+  store<f64>(out, (v2 - v1) * (1.0 / 6) + (v3 - v4) * (1.0 / 12), 8);
+  store<f64>(out, (s34 - s12) * (1.0 / 6) + v5, 16);
 }

@@ -74,7 +74,7 @@ for (const v of KERNEL_VARIANTS) {
           box.reset();
           const planes = (m + 2) ** 2, pb = box.k.gemm_packed_b_bytes(C, Cout);
           const xp = box.putF32(x), wp = box.putF32(w), bp = withBias ? box.putF32(b) : 0;
-          const tmp = box.alloc(planes * C * Cout * 4), u = box.alloc(planes * pb);
+          const tmp = box.alloc(box.k.winograd_weights_tmp_bytes(C, Cout, m)), u = box.alloc(planes * pb);
           const scr = box.alloc(box.k.winograd_scratch_bytes(C, Cout, m, T, packA));
           const y = box.putF32(new Float32Array(N * Cout * P).fill(NaN)), y2 = box.putF32(new Float32Array(N * Cout * P).fill(NaN));
           box.k.winograd_weights_f32(wp, Cout, C, m, tmp, u);

@@ -174,7 +174,7 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
     const OH = Hp - 2, OW = Wp - 2;
     const tiles = N * Math.ceil(OH / m) * Math.ceil(OW / m), chunks = Math.ceil(tiles / T);
     const packA = ctx.fusedMadd && Cout >= PACK_A_MIN_N ? 1 : 0;
-    const uBytes = planes * E.gemm_packed_b_bytes(C, Cout), tmpBytes = align16(planes * C * Cout * 4);
+    const uBytes = planes * E.gemm_packed_b_bytes(C, Cout), tmpBytes = align16(E.winograd_weights_tmp_bytes(C, Cout, m));
     const per = align16(E.winograd_scratch_bytes(C, Cout, m, T, packA));
     const ranges = splitRange(chunks, flops < 1 << 22 ? 1 : R.threads);
     const u = ctx.scratch(uBytes + tmpBytes + per * ranges.length);
