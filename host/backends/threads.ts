@@ -109,8 +109,12 @@ export class ThreadPool {
     // independent outputs, so the results are the same bits either way.
     const pool = new ThreadPool(workers, ctrl);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("webgrad: workers did not start within 10 s")), 10000);
+    // The "ready" messages arrive through the event loop, which a long synchronous
+    // training loop holds up: when the timer fires, the ready flags in shared memory
+    // say whether the workers really are late (a resnet epoch of 16 s warned falsely).
+    const allFlagged = () => workers.every((_, w) => Atomics.load(pool.i32, ((SLOT_BASE + w * SLOT_BYTES) >> 2) + 3) === 1);
+    const timeout = new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => (allFlagged() ? resolve() : reject(new Error("webgrad: workers did not start within 10 s"))), 10000);
       (timer as { unref?: () => void }).unref?.();
     });
     pool.started = Promise.race([Promise.all(ready), timeout])
