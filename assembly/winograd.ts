@@ -72,22 +72,24 @@ export function winograd_weights_tmp_bytes(C: i32, Cout: i32, m: i32): i32 {
   return (m + 2) * (m + 2) * <i32>tmpPlane(C, Cout);
 }
 
-/** out[0..α) = G·(g0, g1, g2) for F(m×m, 3×3): G's rows written out, zeros skipped. */
+/**
+ * out[0..α) = G·(g0, g1, g2) for F(m×m, 3×3): G's rows written out, zero terms skipped,
+ * each sum in tap order (x + 0 = x, so the bits are those of the full dot product the
+ * first version computed; the zoo's figures were measured with them).
+ */
 // @ts-ignore: decorator
 @inline function gColumn(m: i32, g0: f64, g1: f64, g2: f64, out: usize): void {
   if (m == 4) {
-    const s = g0 + g2, t = g0 * (1.0 / 24) + g2 * (1.0 / 6);
-    store<f64>(out, g0 * 0.25);
-    store<f64>(out, -(s + g1) * (1.0 / 6), 8);
-    store<f64>(out, -(s - g1) * (1.0 / 6), 16);
-    store<f64>(out, t + g1 * (1.0 / 12), 24);
-    store<f64>(out, t - g1 * (1.0 / 12), 32);
+    store<f64>(out, 0.25 * g0);
+    store<f64>(out, (-1.0 / 6) * g0 + (-1.0 / 6) * g1 + (-1.0 / 6) * g2, 8);
+    store<f64>(out, (-1.0 / 6) * g0 + (1.0 / 6) * g1 + (-1.0 / 6) * g2, 16);
+    store<f64>(out, (1.0 / 24) * g0 + (1.0 / 12) * g1 + (1.0 / 6) * g2, 24);
+    store<f64>(out, (1.0 / 24) * g0 + (-1.0 / 12) * g1 + (1.0 / 6) * g2, 32);
     store<f64>(out, g2, 40);
   } else {
-    const s = (g0 + g2) * 0.5;
     store<f64>(out, g0);
-    store<f64>(out, s + g1 * 0.5, 8);
-    store<f64>(out, s - g1 * 0.5, 16);
+    store<f64>(out, 0.5 * g0 + 0.5 * g1 + 0.5 * g2, 8);
+    store<f64>(out, 0.5 * g0 + (-0.5) * g1 + 0.5 * g2, 16);
     store<f64>(out, g2, 24);
   }
 }
@@ -537,11 +539,10 @@ export function winograd_wgrad_finish_f32(S: usize, dw: usize, Cout: i32, C: i32
   }
 }
 
-/** out[0..3) = Gᵀ·(v0 … v5) for F(4×4, 3×3): G's columns written out, zeros skipped. */
+/** out[0..3) = Gᵀ·(v0 … v5) for F(4×4, 3×3): G's columns written out, zero terms skipped, sums in order (as gColumn). */
 // @ts-ignore: decorator
 @inline function gtColumn(v0: f64, v1: f64, v2: f64, v3: f64, v4: f64, v5: f64, out: usize): void {
-  const s12 = v1 + v2, s34 = v3 + v4;
-  store<f64>(out, v0 * 0.25 - s12 * (1.0 / 6) + s34 * (1.0 / 24));
-  store<f64>(out, (v2 - v1) * (1.0 / 6) + (v3 - v4) * (1.0 / 12), 8);
-  store<f64>(out, (s34 - s12) * (1.0 / 6) + v5, 16);
+  store<f64>(out, 0.25 * v0 + (-1.0 / 6) * v1 + (-1.0 / 6) * v2 + (1.0 / 24) * v3 + (1.0 / 24) * v4);
+  store<f64>(out, (-1.0 / 6) * v1 + (1.0 / 6) * v2 + (1.0 / 12) * v3 + (-1.0 / 12) * v4, 8);
+  store<f64>(out, (-1.0 / 6) * v1 + (-1.0 / 6) * v2 + (1.0 / 6) * v3 + (1.0 / 6) * v4 + v5, 16);
 }
