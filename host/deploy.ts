@@ -122,18 +122,21 @@ function addWeight(result: QuantizedModel, name: string, v: Float32Array, shape:
   result.f32Bytes += 4 * v.length;
 }
 
-/** What quantizeDynamic swaps: Linear, Conv2d, or both (the default). */
+/** What quantizeDynamic swaps: Linear (the default, as PyTorch's), Conv2d, or both. */
 export type QuantizableLayer = "Linear" | "Conv2d";
 
 /**
  * Dynamic int8 quantisation (PyTorch's torch.ao.quantization.quantize_dynamic):
- * swaps every Linear (with GPT-2's Conv1D, a Linear stored [in, out]) and
- * groups-1 Conv2d of a model for a QuantizedLinear / QuantizedConv2d (and
+ * swaps every Linear (with GPT-2's Conv1D, a Linear stored [in, out]) of a
+ * model, and with `layers: ["Linear", "Conv2d"]` every groups-1 Conv2d, for a
+ * QuantizedLinear / QuantizedConv2d (and
  * gives a wg.models GPT an int8 copy of its tied output head) that runs the int8 kernels (weights int8 per output channel,
  * activations quantised per row as they arrive), in place, and returns the
  * model in eval mode. The float layers are released. Inference only: a
  * quantised layer in training mode, or one asked for a gradient, throws naming it.
- * `layers` picks the kinds to swap (PyTorch's qconfig_spec), e.g. ["Linear"].
+ * `layers` picks the kinds to swap (PyTorch's qconfig_spec). Conv2d is not swapped
+ * unless asked: the int8 convolution (im2col, quantise, GEMM, transpose) runs
+ * slower than the f32 direct and Winograd kernels today (S5: 0.37×).
  * @example
  * const net = new wg.nn.Sequential(new wg.nn.Linear(8, 16), new wg.nn.ReLU(), new wg.nn.Linear(16, 2));
  * const x = wg.randn([4, 8]);
@@ -144,7 +147,7 @@ export type QuantizableLayer = "Linear" | "Conv2d";
  */
 export function quantizeDynamic<M extends Module>(model: M, opts: { layers?: QuantizableLayer[] } = {}): M {
   checkOptions("quantizeDynamic", opts, ["layers"]);
-  const kinds = new Set(opts.layers ?? ["Linear", "Conv2d"]);
+  const kinds = new Set(opts.layers ?? ["Linear"]);
   for (const k of kinds) if (k !== "Linear" && k !== "Conv2d") throw new Error(`quantizeDynamic: layers may name "Linear" and "Conv2d", not ${JSON.stringify(k)}`);
   let swapped = 0;
   const swap = (m: Module): Module | null => {
@@ -176,7 +179,10 @@ export function quantizeDynamic<M extends Module>(model: M, opts: { layers?: Qua
   const top = swap(model);
   if (top) throw new Error("quantizeDynamic: pass the model that holds the layer (a bare Linear or Conv2d: use wg.nn.QuantizedLinear.from)");
   visit(model);
-  if (swapped === 0) throw new Error(`quantizeDynamic: the model has no ${[...kinds].join(" or ")} layer to quantise`);
+  if (swapped === 0) {
+    const hint = kinds.has("Conv2d") ? "" : ` (Conv2d layers are swapped with { layers: ["Linear", "Conv2d"] })`;
+    throw new Error(`quantizeDynamic: the model has no ${[...kinds].join(" or ")} layer to quantise${hint}`);
+  }
   return model.eval();
 }
 

@@ -180,7 +180,7 @@ test("quantizeDynamic swaps Linear and Conv2d in place (nested, in arrays), keep
   const net = new Net();
   const x = wg.randn([5, 1, 8, 8]);
   const yf = net.forward(x).detach().keep();
-  const same = wg.quantizeDynamic(net);
+  const same = wg.quantizeDynamic(net, { layers: ["Linear", "Conv2d"] });
   assert.ok(same === net);
   assert.ok(net.conv instanceof wg.nn.QuantizedConv2d);
   assert.ok(net.heads[0] instanceof wg.nn.QuantizedLinear && net.heads[1] instanceof wg.nn.QuantizedLinear);
@@ -194,11 +194,11 @@ test("quantizeDynamic swaps Linear and Conv2d in place (nested, in arrays), keep
   const xg = wg.randn([1, 1, 8, 8]); xg.requiresGrad = true;
   assert.throws(() => net.forward(xg), /inference only/);
   assert.ok(wg.noGrad(() => net.forward(xg)).shape[1] === 3, "under noGrad it runs");
-  // only Linear
+  // only Linear: the default, as PyTorch's
   const net2 = new Net();
-  wg.quantizeDynamic(net2, { layers: ["Linear"] });
+  wg.quantizeDynamic(net2);
   assert.ok(net2.conv instanceof wg.nn.Conv2d && net2.heads[0] instanceof wg.nn.QuantizedLinear);
-  assert.throws(() => wg.quantizeDynamic(new wg.nn.Sequential(new wg.nn.ReLU())), /no Linear or Conv2d layer/);
+  assert.throws(() => wg.quantizeDynamic(new wg.nn.Sequential(new wg.nn.ReLU())), /no Linear layer to quantise \(Conv2d layers are swapped with/);
   assert.throws(() => wg.quantizeDynamic(new Net(), { layers: ["LSTM" as "Linear"] }), /layers may name/);
 });
 
