@@ -54,6 +54,9 @@ await esbuild.build({
   // whitespace and syntax only: names stay, so stack traces still read
   minifyWhitespace: true,
   minifySyntax: true,
+  // a class that names itself inside (QuantizedLinear.from: new QuantizedLinear) is
+  // otherwise bundled as `class _QuantizedLinear`, and module reprs read constructor.name
+  keepNames: true,
   legalComments: "none",
   logLevel: "warning",
   // host/ambient.js holds only types; the package's "sideEffects" list is for users' bundlers

@@ -59,8 +59,8 @@ test("the tarball holds the built package and nothing dead", () => {
   // the embedded kernels are typed `string`: their declarations are a few lines, not the base64 again
   const dts = files.find((f) => f.path === "dist/host/backends/kernels.generated.d.ts");
   assert.ok(dts && dts.size < 1000, `kernels.generated.d.ts is ${dts?.size} bytes`);
-  // 320 KB: the main bundle is ~264 KB (203 KB with the typed kernel tables; then the ops, layers,
-  // losses and optimizers of issue 15); this guards against a file that should not be there, not growth
+  // 320 KB: the main bundle is ~296 KB (203 KB with the typed kernel tables; then the ops, layers,
+  // losses and optimizers of issue 15, issue 16's int8 layers, and keepNames' 17 KB); this guards against a file that should not be there, not growth
   const big = files.filter((f) => f.size > 320_000 && f.path !== "dist/host/backends/kernels.generated.js");
   assert.equal(big.map((f) => f.path), [], "unexpectedly large files");
 });
@@ -71,13 +71,16 @@ test("import * as wg from \"webgrad\": init and a matmul", () => {
     import meta from "webgrad/package.json" with { type: "json" };
     const info = await wg.init({ threads: 1, verbose: false });
     const y = wg.tensor([[1, 2], [3, 4]]).matmul(wg.tensor([[5], [6]]));
-    console.log(JSON.stringify({ backend: info.backend, y: y.toArray(), version: meta.version }));
+    // the bundle keeps class names: QuantizedLinear.from names its own class, which esbuild
+    // otherwise renames _QuantizedLinear, and module reprs print constructor.name
+    const q = String(wg.nn.QuantizedLinear.from(new wg.nn.Linear(2, 1))).split("(")[0];
+    console.log(JSON.stringify({ backend: info.backend, y: y.toArray(), version: meta.version, q }));
     wg.shutdown();
   `);
   const r = spawnSync(process.execPath, ["main.mjs"], { cwd: scratch, encoding: "utf8", timeout: 60_000 });
   assert.is(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
-  assert.equal(out, { backend: "wasm", y: [[17], [39]], version: pkg.version });
+  assert.equal(out, { backend: "wasm", y: [[17], [39]], version: pkg.version, q: "QuantizedLinear" });
 });
 
 test("the bin answers --version", () => {
