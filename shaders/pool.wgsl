@@ -42,28 +42,35 @@ fn pool_cover_lo(h: i32, K: i32, S: i32, P: i32) -> i32 {
 }
 fn pool_cover_hi(h: i32, S: i32, P: i32, O: i32) -> i32 { return min((h + P) / S, O - 1); }
 
+// dx[e] of a max pool, for input element e: dy summed over the windows covering it
+// whose chosen tap (idx) it is, in order of the outputs (the wasm scatter's additions,
+// same bits); with `masked`, only windows whose pooled value y is > 0 (maxpool(relu(z))).
+fn maxpool_gather(e: u32, dy: u32, idx: u32, y: u32, masked: bool, H: u32, W: u32, OH: u32, OW: u32,
+                  KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32) -> f32 {
+  let p = e / (H * W);
+  let i = i32(e % (H * W));
+  let h = i / i32(W); let w = i % i32(W);
+  let ob = p * OH * OW;
+  var g = 0.0;
+  let w0 = pool_cover_lo(w, KW, SW, PW); let w1 = pool_cover_hi(w, SW, PW, i32(OW));
+  for (var oh = pool_cover_lo(h, KH, SH, PH); oh <= pool_cover_hi(h, SH, PH, i32(OH)); oh++) {
+    for (var ow = w0; ow <= w1; ow++) {
+      let o = ob + u32(oh * i32(OW) + ow);
+      if (ldi(idx + o) == i && (!masked || mem[y + o] > 0.0)) { g = g + mem[dy + o]; }
+    }
+  }
+  return g;
+}
+
 // maxpool2d_backward_f32(dy, idx, dx, NC, H, W, OH, OW, KH, KW, SH, SW, PH, PW):
 // one invocation per input element, adding dy of every window covering it whose
 // chosen tap (idx) it is, in order of the outputs: the wasm scatter's additions, same bits.
 @compute @workgroup_size(256)
 fn maxpool2d_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let arg = maxpool2d_backward_f32_args();
-  let H = i32(arg.H); let W = i32(arg.W); let OH = i32(arg.OH); let OW = i32(arg.OW);
   let e = flat_index(gid, nwg);
   if (e >= arg.NC * arg.H * arg.W) { return; }
-  let p = e / (arg.H * arg.W);
-  let i = i32(e % (arg.H * arg.W));
-  let h = i / W; let w = i % W;
-  let ob = p * arg.OH * arg.OW;
-  var g = 0.0;
-  let w0 = pool_cover_lo(w, arg.KW, arg.SW, arg.PW); let w1 = pool_cover_hi(w, arg.SW, arg.PW, OW);
-  for (var oh = pool_cover_lo(h, arg.KH, arg.SH, arg.PH); oh <= pool_cover_hi(h, arg.SH, arg.PH, OH); oh++) {
-    for (var ow = w0; ow <= w1; ow++) {
-      let o = ob + u32(oh * OW + ow);
-      if (ldi(arg.idx + o) == i) { g = g + mem[arg.dy + o]; }
-    }
-  }
-  mem[arg.dx + e] = g;
+  mem[arg.dx + e] = maxpool_gather(e, arg.dy, arg.idx, 0u, false, arg.H, arg.W, arg.OH, arg.OW, arg.KH, arg.KW, arg.SH, arg.SW, arg.PH, arg.PW);
 }
 
 // avgpool2d_f32(x, y, NC, H, W, KH, KW, SH, SW, PH, PW, OH, OW, countIncludePad)
@@ -128,22 +135,9 @@ fn avgpool2d_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builti
 @compute @workgroup_size(256)
 fn maxpool2d_relu_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let arg = maxpool2d_relu_backward_f32_args();
-  let H = i32(arg.H); let W = i32(arg.W); let OH = i32(arg.OH); let OW = i32(arg.OW);
   let e = flat_index(gid, nwg);
   if (e >= arg.NC * arg.H * arg.W) { return; }
-  let p = e / (arg.H * arg.W);
-  let i = i32(e % (arg.H * arg.W));
-  let h = i / W; let w = i % W;
-  let ob = p * arg.OH * arg.OW;
-  var g = 0.0;
-  let w0 = pool_cover_lo(w, arg.KW, arg.SW, arg.PW); let w1 = pool_cover_hi(w, arg.SW, arg.PW, OW);
-  for (var oh = pool_cover_lo(h, arg.KH, arg.SH, arg.PH); oh <= pool_cover_hi(h, arg.SH, arg.PH, OH); oh++) {
-    for (var ow = w0; ow <= w1; ow++) {
-      let o = ob + u32(oh * OW + ow);
-      if (ldi(arg.idx + o) == i && mem[arg.y + o] > 0.0) { g = g + mem[arg.dy + o]; }
-    }
-  }
-  mem[arg.dx + e] = g;
+  mem[arg.dx + e] = maxpool_gather(e, arg.dy, arg.idx, arg.y, true, arg.H, arg.W, arg.OH, arg.OW, arg.KH, arg.KW, arg.SH, arg.SW, arg.PH, arg.PW);
 }
 
 // The same for tiled ≠ 0 (2×2 windows, stride 2, no padding: disjoint windows):
