@@ -23,6 +23,8 @@ export {
   scaledDotProductAttention, dropout,
   // issue 15 item 2: rounding, scans, statistics, padding, splitting, tiling, einsum
   floor, ceil, round, trunc, cumsum, cumprod, var, std, logsumexp, pad, split, chunk, repeat, tile, einsum, type VarOptions,
+  // issue 17: the Llama family's pieces (RMSNorm, rotary embeddings, SwiGLU; GQA is scaledDotProductAttention's enableGqa)
+  rmsNorm, rope, swiglu,
 } from "./ops/index.js";
 // indexing along a dim (host/ops/indexing.ts)
 export {
@@ -44,6 +46,6 @@ export { quantizeInt8, dequantizeInt8, quantizeModelInt8, quantizeModelInt8Async
 // issue 16 item 2: int8 compute (dynamic quantisation on the int8 kernels; host/ops/quant.ts, host/nn/quantized.ts)
 export { quantizeDynamic, type QuantizableLayer } from "./deploy.js";
 export { quantizeWeightInt8, int8Linear, int8Conv2d, disposeInt8, type Int8Packed, type Int8Conv2dOptions } from "./ops/quant.js";
-export * as models from "./models/gpt.js";
+export * as models from "./models/index.js";
 export { backendNamed, withBackend } from "./engine.js";
 export type { WasmOption, WasmSource, KernelVariant } from "./backends/loader.js";

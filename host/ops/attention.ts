@@ -3,6 +3,8 @@
 // Kernels: assembly/attention.ts (the wasm backend splits batch·heads over threads).
 
 import { record } from "../tape.js";
+import { expand } from "./shape.js";
+import { reshape, unsqueeze } from "./view.js";
 import { backend, out, Tensor, requireFloat, shapeStr, sizeOf, checkOptions, checkBool, checkNumber } from "./util.js";
 
 export interface AttentionOptions {
@@ -10,6 +12,12 @@ export interface AttentionOptions {
   causal?: boolean;
   /** Score scale (default 1/√D). */
   scale?: number;
+  /**
+   * Grouped-query attention, as PyTorch's enable_gqa: k and v have Hkv heads
+   * (dim −3) where q has Hq, a multiple of Hkv; query head h reads kv head
+   * ⌊h·Hkv/Hq⌋.
+   */
+  enableGqa?: boolean;
 }
 
 /**
@@ -20,8 +28,24 @@ export interface AttentionOptions {
  * wg.scaledDotProductAttention(q, q, q, { causal: true }).shape; // [1, 2, 4, 8]
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
-  checkOptions("scaledDotProductAttention", opts, ["causal", "scale"]);
+  checkOptions("scaledDotProductAttention", opts, ["causal", "scale", "enableGqa"]);
   checkBool("scaledDotProductAttention", "causal", opts.causal);
+  checkBool("scaledDotProductAttention", "enableGqa", opts.enableGqa);
+  if (opts.enableGqa && q.rank >= 3 && k.rank === q.rank && v.rank === q.rank) {
+    const Hq = q.shape[q.rank - 3], Hkv = k.shape[k.rank - 3];
+    if (Hkv !== Hq) {
+      if (Hkv < 1 || Hq % Hkv || v.shape[v.rank - 3] !== Hkv) {
+        throw new Error(`attention: enableGqa needs q's heads (${Hq}) to be a multiple of k's and v's (${Hkv}, ${v.shape[v.rank - 3]})`);
+      }
+      // composite for now: each kv head repeated for its group (the GQA kernel lands with issue 17's kernels)
+      const grow = (t: Tensor) => {
+        const s = t.shape, r = t.rank;
+        const e = expand(unsqueeze(t, r - 2), [...s.slice(0, r - 2), Hq / Hkv, ...s.slice(r - 2)]);
+        return reshape(e, [...s.slice(0, r - 3), Hq, ...s.slice(r - 2)]);
+      };
+      return scaledDotProductAttention(q, grow(k), grow(v), { causal: opts.causal, scale: opts.scale });
+    }
+  }
   if (opts.scale !== undefined) checkNumber("scaledDotProductAttention", "scale", opts.scale);
   for (const [t, n] of [[q, "q"], [k, "k"], [v, "v"]] as const) {
     requireFloat(t, "attention");

@@ -316,3 +316,13 @@ export function scaleInPlace(y: Tensor, s: number): void {
 }
 
 export { scalarTensor, isGradEnabled as _isGradEnabled, type Shape };
+
+/**
+ * silu(gate)·up, the gated MLP of Llama-family models (SwiGLU); gate and up have one shape.
+ * @example wg.swiglu(wg.tensor([0, 1]), wg.tensor([5, 2])).toArray(); // [0, 1.4621…]
+ */
+export function swiglu(gate: Tensor, up: Tensor): Tensor {
+  if (gate.shape.join() !== up.shape.join()) throw new Error(`swiglu: gate ${shapeStr(gate.shape)} and up ${shapeStr(up.shape)} must have one shape`);
+  // composite for now (the fused kernel lands with issue 17's kernels)
+  return mul(silu(gate), up);
+}

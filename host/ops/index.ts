@@ -14,6 +14,7 @@ export * from "./softmax.js";
 export * from "./norm.js";
 export * from "./embed.js";
 export * from "./attention.js";
+export * from "./rope.js";
 export * from "./random.js";
 export * from "./indexing.js";
 export * from "./quant.js";

@@ -2,6 +2,8 @@
 
 import { record } from "../tape.js";
 import { backend, out, Tensor, requireFloat, shapeStr, sizeOf } from "./util.js";
+import { add, mul, rsqrt, square } from "./elementwise.js";
+import { mean } from "./reduce.js";
 
 /**
  * PyTorch's layer_norm: normalises over the trailing `normalizedShape` dims,
@@ -41,4 +43,24 @@ export function layerNorm(x: Tensor, normalizedShape: number[], weight: Tensor |
     }
     return [dx, ...(weight ? [dw] : []), ...(bias ? [db] : [])];
   }, [mean, rstd]);
+}
+
+/**
+ * PyTorch's rms_norm (and Llama's RMSNorm): x / √(mean(x²) + eps) over the
+ * trailing `normalizedShape` dims, times weight when given. eps defaults to
+ * float32's machine epsilon, as PyTorch's does.
+ * @example wg.rmsNorm(wg.tensor([[3, 4]]), [2], null, 0).toArray(); // [[0.8485…, 1.1313…]]
+ */
+export function rmsNorm(x: Tensor, normalizedShape: number[], weight: Tensor | null = null, eps = 1.1920928955078125e-7): Tensor {
+  requireFloat(x, "rmsNorm");
+  const tail = x.shape.slice(x.rank - normalizedShape.length);
+  if (tail.join() !== normalizedShape.join()) {
+    throw new Error(`rmsNorm: input ${shapeStr(x.shape)} does not end with normalized shape ${shapeStr(normalizedShape)}`);
+  }
+  const cols = sizeOf(normalizedShape);
+  if (weight && weight.size !== cols) throw new Error(`rmsNorm: weight ${shapeStr(weight.shape)} must have ${cols} elements`);
+  // composite for now (the fused kernel lands with issue 17's kernels)
+  const dims = normalizedShape.map((_, i) => x.rank - normalizedShape.length + i);
+  const y = mul(x, rsqrt(add(mean(square(x), dims, true), eps)));
+  return weight ? mul(y, weight) : y;
 }

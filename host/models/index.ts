@@ -1,0 +1,2 @@
+// wg.models: whole models with Hugging Face's names and layouts.
+export * from "./gpt.js";
