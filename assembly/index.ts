@@ -18,3 +18,4 @@ export * from "./optim";
 export * from "./random";
 export * from "./indexing";
 export * from "./quant";
+export * from "./rope";
