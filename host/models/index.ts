@@ -1,2 +1,4 @@
 // wg.models: whole models with Hugging Face's names and layouts.
 export * from "./gpt.js";
+// issue 17 (hk2): the preallocated KV cache for decoding
+export { StaticKVCache } from "./kv-cache.js";
