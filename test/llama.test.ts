@@ -18,6 +18,7 @@ import {
   type LlamaConfig, type GenerationConfig,
 } from "../host/models/llama.js";
 import { KVCache } from "../host/models/gpt.js";
+import { StaticKVCache } from "../host/models/kv-cache.js";
 import { QuantizedLinear } from "../host/nn/quantized.js";
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "test", "fixtures", "llm");
@@ -93,22 +94,26 @@ forEachBackend("llama", (backend, test) => {
     });
   }
 
-  test("tiny-mistral (sliding window 4 < sequence): the cache step by step gives the full forward's logits at every position", async () => {
-    const { model, ref } = await loadFolder("tiny-mistral");
-    const seq = [...ref.prompt, ...ref.greedy]; // 17 tokens: the window slides
-    const V = model.config.vocab_size;
-    const full = await wg.noGrad(() => model.forward(ids2d([seq]))).data();
-    const cache = model.newCache();
-    const stepped: number[] = [];
-    // a 3-token prefill, then a 2-token chunk (several queries past the window), then one token at a time
-    const chunks = [seq.slice(0, 3), seq.slice(3, 9), ...seq.slice(9).map((t) => [t])];
-    for (const c of chunks) stepped.push(...await wg.noGrad(() => model.forward(ids2d([c]), { cache })).data());
-    assert.is(cache.length, seq.length);
-    cache.dispose();
-    assertClose(stepped, full, 2e-5, 1e-4, "cached vs full");
-    assert.is(stepped.length, seq.length * V);
-    model.dispose();
-  });
+  for (const kind of ["KVCache", "StaticKVCache"] as const) {
+    for (const name of ["tiny-mistral", "tiny-llama"] as const) {
+      test(`${name}: a ${kind} fed in chunks gives the full forward's logits at every position${name === "tiny-mistral" ? " (sliding window 4 < sequence)" : ""}`, async () => {
+        const { model, ref } = await loadFolder(name);
+        const seq = [...ref.prompt, ...ref.greedy]; // 17 tokens: Mistral's window slides
+        const V = model.config.vocab_size;
+        const full = await wg.noGrad(() => model.forward(ids2d([seq]))).data();
+        const cache = kind === "KVCache" ? model.newCache() : model.newCache(seq.length);
+        const stepped: number[] = [];
+        // a 3-token prefill, a 6-token chunk (several queries past the window), then one token at a time
+        const chunks = [seq.slice(0, 3), seq.slice(3, 9), ...seq.slice(9).map((t) => [t])];
+        for (const c of chunks) stepped.push(...await wg.noGrad(() => model.forward(ids2d([c]), { cache })).data());
+        assert.is(cache.length, seq.length);
+        cache.dispose();
+        assert.is(stepped.length, seq.length * V);
+        assertClose(stepped, full, 2e-5, 1e-4, "cached vs full");
+        model.dispose();
+      });
+    }
+  }
 
   test("generate: useCache false gives the same tokens; a prompt tensor [1, S] works like the array; stream yields them in order", async () => {
     const { model, ref } = await loadFolder("tiny-llama");
@@ -287,7 +292,8 @@ forEachBackend("llama", (backend, test) => {
     await rejects(() => m.generate([1, 40], { maxNewTokens: 1 }), /token id 40 is outside the vocabulary of 40/);
     await rejects(() => m.generate(wg.tensor([[1, 2], [3, 4]], { dtype: "int32" }), { maxNewTokens: 1 }), /int32 \[1, S\] \(batch 1\)/);
     assert.throws(() => m.forward(wg.tensor([[1, 2]])), /ids must be an int32 tensor \[B, S\]/);
-    assert.throws(() => m.forward(wg.tensor([[1, 2]], { dtype: "int32" }), { cache: new KVCache(3) }), /KVCache with 2 layers/);
+    assert.throws(() => m.forward(wg.tensor([[1, 2]], { dtype: "int32" }), { cache: new KVCache(3) }), /KVCache or StaticKVCache with 2 layers/);
+    assert.throws(() => m.forward(wg.tensor([[1, 2]], { dtype: "int32" }), { cache: new StaticKVCache(2, 1, 1, 8, 4) }), /need 2 × 1 × 2 × 4 \(make it with model.newCache\(maxLength, batch\)\)/);
     assert.equal(await m.generate([1, 2], { maxNewTokens: 0 }), []);
     const l = new Float32Array([3, -3, 0.5]);
     applyRepetitionPenalty(l, [0, 1], 1.5);
@@ -301,5 +307,24 @@ forEachBackend("llama", (backend, test) => {
     wg.quantizeDynamic(m);
     assert.ok(m.lm_head instanceof QuantizedLinear && m.model.layers[0].self_attn.o_proj instanceof QuantizedLinear);
     assert.is((await m.generate([1, 2, 3], { maxNewTokens: 3, stop: [] })).length, 3);
+    const tied = createCausalLM({ ...TINY, tie_word_embeddings: true });
+    const x = wg.tensor([[1, 2, 3]], { dtype: "int32" });
+    const before = wg.noGrad(() => tied.eval().forward(x)).dataSync();
+    wg.quantizeDynamic(tied);
+    assert.ok(tied.lm_head instanceof QuantizedLinear, "tied head: an int8 copy of embed_tokens");
+    assert.ok(tied.model.embed_tokens.weight.shape.join() === "40,16", "the float table stays for the lookups");
+    const after = wg.noGrad(() => tied.forward(x)).dataSync();
+    assertClose(after, before, 0.05, 0.05, "int8 vs float logits");
+  });
+
+  test("logitsToKeep computes the head for the last positions only", () => {
+    const m = createCausalLM(TINY).eval();
+    const x = wg.tensor([[1, 2, 3, 4, 5]], { dtype: "int32" });
+    const all = wg.noGrad(() => m.forward(x)).dataSync();
+    const last2 = wg.noGrad(() => m.forward(x, { logitsToKeep: 2 }));
+    assert.equal(last2.shape, [1, 2, 40]);
+    assertClose(last2.dataSync(), all.slice(3 * 40), 1e-6, 1e-6, "last 2 rows");
+    assert.equal(wg.noGrad(() => m.forward(x, { logitsToKeep: 0 })).shape, [1, 5, 40]);
+    assert.throws(() => m.forward(x, { logitsToKeep: -1 }), /logitsToKeep must be an integer ≥ 0/);
   });
 });
