@@ -124,6 +124,12 @@ forEachBackend("llama", (backend, test) => {
     const streamed: number[] = [];
     for await (const id of model.stream(ref.prompt, { maxNewTokens: 5, stop: [] })) streamed.push(id);
     assert.equal(streamed, ref.greedy.slice(0, 5));
+    // leaving a stream early (break) runs its finally: the preallocated cache is freed
+    const inUse = wg.memory().inUse;
+    for await (const id of model.stream(ref.prompt, { maxNewTokens: 12, stop: [] })) if (id === ref.greedy[1]) break;
+    await model.generate(ref.prompt, { maxNewTokens: 3, stop: [] });
+    // (wasm only: WebGPU may release a buffer after the work that reads it has finished, later than this line)
+    if (backend === "wasm") assert.is(wg.memory().inUse, inUse, "no tensor outlives a generation");
     model.dispose();
   });
 

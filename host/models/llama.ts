@@ -212,7 +212,9 @@ function layerWindow(c: ResolvedConfig, i: number): number | null {
  * The rotary inverse frequencies [head_dim/2] and the attention scaling of
  * cos/sin, computed as transformers' modeling_rope_utils.py does for
  * rope_scaling's rope_type ("default", "linear", "dynamic", "llama3", "yarn").
- * `seqLen` (the longest position + 1) matters for "dynamic" only.
+ * `seqLen` (the longest position + 1) matters for "dynamic" only: as in
+ * transformers, keys already cached keep the rotation they were computed with
+ * when a longer sequence grows the base.
  * @example
  * const { invFreq } = ropeInvFreq("example", { head_dim: 4, rope_theta: 10000, max_position_embeddings: 16 }, 8);
  * Array.from(invFreq); // [1, 0.01]
