@@ -260,6 +260,11 @@ forEachBackend("llama", (backend, test) => {
     assert.throws(() => createCausalLM({ ...TINY, rope_scaling: { rope_type: "llama3", factor: 8 } }), /low_freq_factor/);
     assert.throws(() => createCausalLM({ ...TINY, hidden_act: "gelu" }), /hidden_act "gelu"/);
     assert.throws(() => createCausalLM(TINY, { dtype: "int4" as "int8" }), /dtype must be "float32" or "int8"/);
+    const v5 = createCausalLM({ ...TINY, rope_parameters: { rope_type: "linear", rope_theta: 5e5, factor: 2 } });
+    assert.is(v5.config.rope_theta, 5e5, "transformers 5's rope_parameters");
+    assert.equal(v5.config.rope_scaling, { rope_type: "linear", factor: 2 });
+    assert.is(createCausalLM({ ...TINY, rope_parameters: { rope_type: "default", rope_theta: 1e6 } }).config.rope_scaling, null);
+    assert.throws(() => createCausalLM({ ...TINY, rope_parameters: { full_attention: {} } as never }), /rope_parameters must be an object \{ rope_type, rope_theta/);
     const m = createCausalLM({ ...TINY, head_dim: 6 }, { init: false });
     assert.equal(m.model.layers[0].self_attn.q_proj.weight.shape, [24, 16], "head_dim overrides hidden/heads");
     assert.is(m.model.layers[0].self_attn.q_proj.weight.dataSync().every((v) => v === 0), true, "init: false is zeros");

@@ -85,6 +85,8 @@ export interface LlamaConfig {
   /** Default 10000. */
   rope_theta?: number;
   rope_scaling?: RopeScaling | null;
+  /** transformers 5's spelling of both: { rope_type, rope_theta, factor, ... } (read in their place when present). */
+  rope_parameters?: (RopeScaling & { rope_theta?: number }) | null;
   max_position_embeddings?: number;
   /** Default false: lm_head.weight is its own tensor. */
   tie_word_embeddings?: boolean;
@@ -166,6 +168,16 @@ function resolveConfig(who: string, config: LlamaConfig, modelType: string): Req
   for (const k of ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"] as const) {
     if (c[k] === undefined) throw new Error(`${who}: config.json has no ${k} (needed to build the model)`);
     checkInt(who, k, c[k], 1);
+  }
+  // transformers 5 writes rope_parameters { rope_type, rope_theta, factor, ... } in place of rope_theta and rope_scaling
+  const rp = c.rope_parameters as (RopeScaling & { rope_theta?: number }) | undefined | null;
+  if (rp !== undefined && rp !== null) {
+    if (typeof rp !== "object" || Array.isArray(rp) || !("rope_type" in rp || "rope_theta" in rp)) {
+      throw new Error(`${who}: rope_parameters must be an object { rope_type, rope_theta, ... } (one set for every layer), got ${JSON.stringify(rp)}`);
+    }
+    if (rp.rope_theta !== undefined) c.rope_theta = rp.rope_theta;
+    const { rope_theta: _theta, ...scaling } = rp;
+    c.rope_scaling = (scaling.rope_type ?? "default") === "default" ? null : scaling;
   }
   c.num_key_value_heads ??= c.num_attention_heads;
   checkInt(who, "num_key_value_heads", c.num_key_value_heads, 1);
