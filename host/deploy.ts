@@ -167,7 +167,7 @@ export function quantizeDynamic<M extends Module>(model: M, opts: { layers?: Qua
     }
     // issue 17: a Llama-family model's tied head (x·embed_tokensᵀ) gets an int8 copy of embed_tokens as lm_head
     if (parent instanceof LlamaForCausalLM && !parent.lm_head && kinds.has("Linear")) {
-      (parent as { lm_head: Module | null }).lm_head = new QuantizedLinear(parent.model.embed_tokens.weight, null).eval();
+      (parent as { lm_head: Module | null }).lm_head = new QuantizedLinear(parent.model.embed_tokens.weight, null, dec).eval();
       swapped++;
     }
     const own = parent as unknown as Record<string, unknown>;

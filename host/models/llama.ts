@@ -137,8 +137,9 @@ export interface CausalLMOptions {
   init?: boolean;
   /**
    * "float32" (default) or "int8": the projections (and lm_head) become
-   * nn.QuantizedLinear when loadCausalLMWeights loads the weights (each layer
-   * is quantised as it is loaded and its float copy freed); inference only.
+   * nn.QuantizedLinear (with the weight-only decode rows: { decode: true })
+   * when loadCausalLMWeights loads the weights (each layer quantised and its
+   * float copy freed in turn); inference only.
    * Implies init: false.
    */
   dtype?: "float32" | "int8";
@@ -886,12 +887,19 @@ function isQuantized(model: LlamaForCausalLM): boolean {
   return model.model.layers[0]?.self_attn.q_proj instanceof QuantizedLinear;
 }
 
+/**
+ * The int8 layers keep hk2's weight-only rows too (one more byte a weight): a
+ * batch-1 decoding step streams them through gemv_i8 instead of quantising its
+ * one activation row for the GEMM.
+ */
+const INT8_DECODE = { decode: true };
+
 /** Every projection and the head to int8, the float layers freed as each is swapped. */
 function quantizeProjections(model: LlamaForCausalLM): void {
   const swap = <K extends string>(owner: Record<K, Module>, key: K) => {
     const l = owner[key];
     if (l instanceof Linear) {
-      owner[key] = QuantizedLinear.from(l);
+      owner[key] = QuantizedLinear.from(l, INT8_DECODE);
       l.dispose();
     }
   };
@@ -902,6 +910,6 @@ function quantizeProjections(model: LlamaForCausalLM): void {
   // a tied head gets an int8 copy of embed_tokens (the lookups keep the float table), as quantizeDynamic gives GPT
   const owner = model as unknown as Record<"lm_head", Module | null>;
   if (owner.lm_head) swap(owner as Record<"lm_head", Module>, "lm_head");
-  else owner.lm_head = new QuantizedLinear(model.model.embed_tokens.weight, null).eval();
+  else owner.lm_head = new QuantizedLinear(model.model.embed_tokens.weight, null, INT8_DECODE).eval();
   model.eval();
 }
