@@ -121,6 +121,7 @@ forEachBackend("llama", (backend, test) => {
     assert.equal(a, ref.greedy);
     const b = await model.generate(ids2d([ref.prompt]), { maxNewTokens: 12, stop: [] });
     assert.equal(b, ref.greedy, "greedy by default (generation_config do_sample false)");
+    assert.equal(await model.generate(Int32Array.from(ref.prompt), { maxNewTokens: 3, stop: [] }), ref.greedy.slice(0, 3), "an Int32Array prompt");
     const streamed: number[] = [];
     for await (const id of model.stream(ref.prompt, { maxNewTokens: 5, stop: [] })) streamed.push(id);
     assert.equal(streamed, ref.greedy.slice(0, 5));
@@ -300,6 +301,12 @@ forEachBackend("llama", (backend, test) => {
     ];
     for (const [opts, re] of bad) await rejects(() => m.generate([1, 2], opts as never), re, JSON.stringify(opts));
     await rejects(() => m.generate([], { maxNewTokens: 1 }), /at least one token/);
+    await rejects(() => m.generate("hi" as never, { maxNewTokens: 1 }), /ids must be a number\[\], an Int32Array or an int32 tensor/);
+    m.generationConfig = { max_new_tokens: null as never };
+    await rejects(() => m.generate([1], {}), /give maxNewTokens/);
+    m.generationConfig = { max_new_tokens: 2 };
+    assert.is((await m.generate([1], { stop: [] })).length, 2, "generation_config's max_new_tokens");
+    m.generationConfig = null;
     await rejects(() => m.generate([1, 40], { maxNewTokens: 1 }), /token id 40 is outside the vocabulary of 40/);
     await rejects(() => m.generate(wg.tensor([[1, 2], [3, 4]], { dtype: "int32" }), { maxNewTokens: 1 }), /int32 \[1, S\] \(batch 1\)/);
     assert.throws(() => m.forward(wg.tensor([[1, 2]])), /ids must be an int32 tensor \[B, S\]/);

@@ -690,7 +690,7 @@ export class LlamaForCausalLM extends Module {
    * const out = await llm.generate([1, 2, 3], { maxNewTokens: 4, stop: [] });
    * out.length; // 4
    */
-  async generate(ids: number[] | Tensor, opts: LlamaGenerateOptions = {}): Promise<number[]> {
+  async generate(ids: number[] | Int32Array | Uint32Array | Tensor, opts: LlamaGenerateOptions = {}): Promise<number[]> {
     const out: number[] = [];
     for await (const id of this.decode("generate", ids, opts)) out.push(id);
     return out;
@@ -703,11 +703,11 @@ export class LlamaForCausalLM extends Module {
    * for await (const id of llm.stream([1, 2, 3], { maxNewTokens: 2, stop: [] })) seen.push(id);
    * seen.length; // 2
    */
-  stream(ids: number[] | Tensor, opts: LlamaGenerateOptions = {}): AsyncIterable<number> {
+  stream(ids: number[] | Int32Array | Uint32Array | Tensor, opts: LlamaGenerateOptions = {}): AsyncIterable<number> {
     return this.decode("stream", ids, opts);
   }
 
-  private async *decode(verb: string, ids: number[] | Tensor, opts: LlamaGenerateOptions): AsyncGenerator<number> {
+  private async *decode(verb: string, ids: number[] | Int32Array | Uint32Array | Tensor, opts: LlamaGenerateOptions): AsyncGenerator<number> {
     const who = `${this.constructor.name}.${verb}`;
     const s = this.samplingPlan(who, opts);
     let prompt: number[];
@@ -715,7 +715,8 @@ export class LlamaForCausalLM extends Module {
       if (ids.dtype !== "int32" || ids.rank !== 2 || ids.shape[0] !== 1) throw new Error(`${who}: a prompt tensor must be int32 [1, S] (batch 1), got ${ids.dtype} [${ids.shape}]`);
       prompt = Array.from(await ids.data());
     } else if (Array.isArray(ids)) prompt = ids;
-    else throw new Error(`${who}: ids must be a number[] or an int32 tensor [1, S], got ${typeof ids}`);
+    else if (ids instanceof Int32Array || ids instanceof Uint32Array) prompt = Array.from(ids); // a tokenizer's output
+    else throw new Error(`${who}: ids must be a number[], an Int32Array or an int32 tensor [1, S], got ${typeof ids}`);
     if (prompt.length === 0) throw new Error(`${who}: the prompt needs at least one token`);
     const V = this.config.vocab_size;
     for (const id of prompt) if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`${who}: token id ${id} is outside the vocabulary of ${V}`);
@@ -757,7 +758,7 @@ export class LlamaForCausalLM extends Module {
     if (typeof opts !== "object" || opts === null || Array.isArray(opts)) throw new Error(`${who}: options must be an object, got ${opts === null ? "null" : typeof opts}`);
     checkOptions(who, opts, GENERATE_OPTIONS);
     const gc = this.generationConfig ?? {};
-    const maxNewTokens = opts.maxNewTokens ?? gc.max_new_tokens;
+    const maxNewTokens = opts.maxNewTokens ?? gc.max_new_tokens ?? undefined; // generation_config.json may hold null
     if (maxNewTokens === undefined) throw new Error(`${who}: give maxNewTokens (how many tokens to add at most); the generation config has no max_new_tokens`);
     checkInt(who, "maxNewTokens", maxNewTokens, 0);
     const sampleByDefault = gc.do_sample === true;
