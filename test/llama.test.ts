@@ -202,6 +202,21 @@ forEachBackend("llama", (backend, test) => {
     model.dispose();
   });
 
+  test("training through the sliding-window mask (Mistral, 9 tokens > window 4): every gradient finite, q_proj's not all zero", async () => {
+    const { model } = await loadFolder("tiny-mistral");
+    model.train();
+    const seq = Array.from({ length: 10 }, (_, i) => (i * 13 + 5) % model.config.vocab_size);
+    const loss = model.loss(ids2d([seq.slice(0, 9)]), ids2d([seq.slice(1)]));
+    loss.backward();
+    for (const [n, p] of model.namedParameters()) {
+      const g = await p.grad!.data();
+      assert.ok(g.every(Number.isFinite), `${n}: finite gradient`);
+    }
+    const gq = await model.model.layers[0].self_attn.q_proj.weight.grad!.data();
+    assert.ok(gq.some((v) => v !== 0));
+    model.dispose();
+  });
+
   test("dtype int8: projections and the tied head become QuantizedLinear; logits stay close to float32", async () => {
     const { model: f } = await loadFolder("tiny-qwen2");
     const { model: q, ref } = await loadFolder("tiny-qwen2", { dtype: "int8" });
@@ -248,6 +263,16 @@ forEachBackend("llama", (backend, test) => {
       assertClose(invFreq, c.inv_freq, 0, 2e-6, `${c.name} inv_freq`);
       assertClose([attentionScaling], [c.attention_scaling], 0, 1e-6, `${c.name} attention_scaling`);
     }
+  });
+
+  test("sliding windows per layer as transformers decides them: Mistral every layer, Qwen2 from max_window_layers when use_sliding_window, layer_types first", () => {
+    const windows = (m: LlamaForCausalLM) => m.model.layers.map((l) => l.self_attn.slidingWindow);
+    assert.equal(windows(new MistralForCausalLM({ ...TINY, sliding_window: 8 })), [8, 8]);
+    assert.equal(windows(new MistralForCausalLM({ ...TINY, sliding_window: null })), [null, null]);
+    assert.equal(windows(new Qwen2ForCausalLM({ ...TINY, sliding_window: 8 })), [null, null], "use_sliding_window defaults to false");
+    assert.equal(windows(new Qwen2ForCausalLM({ ...TINY, sliding_window: 8, use_sliding_window: true, max_window_layers: 1 })), [null, 8]);
+    assert.equal(windows(new Qwen2ForCausalLM({ ...TINY, sliding_window: 8, layer_types: ["sliding_attention", "full_attention"] })), [8, null]);
+    assert.equal(windows(new LlamaForCausalLM({ ...TINY, sliding_window: 8 })), [null, null], "LlamaConfig has no window");
   });
 
   test("createCausalLM picks the class from architectures, then model_type; unknown ones name the supported", () => {
