@@ -17,7 +17,7 @@ import {
   createCausalLM, loadCausalLMWeights, ropeInvFreq, applyRepetitionPenalty, LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM,
   type LlamaConfig, type GenerationConfig,
 } from "../host/models/llama.js";
-import { KVCache } from "../host/models/gpt.js";
+import { KVCache, samplingProbabilities } from "../host/models/gpt.js";
 import { StaticKVCache } from "../host/models/kv-cache.js";
 import { QuantizedLinear } from "../host/nn/quantized.js";
 
@@ -358,6 +358,21 @@ forEachBackend("llama", (backend, test) => {
     assert.ok(tied.model.embed_tokens.weight.shape.join() === "40,16", "the float table stays for the lookups");
     const after = wg.noGrad(() => tied.forward(x)).dataSync();
     assertClose(after, before, 0.05, 0.05, "int8 vs float logits");
+  });
+
+  test("sampling a large vocabulary: Float32Array logits (the selection path) give exactly the comparator sort's probabilities", () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (const n of [3, 17, 1000, 70000]) {
+      const l = new Float32Array(n);
+      // coarse values: many ties (lower index first), both zeros, negatives
+      for (let i = 0; i < n; i++) l[i] = Math.round((rand() - 0.6) * 40) / 4;
+      if (n > 3) { l[1] = -0; l[2] = 0; }
+      for (const opts of [{ topK: 5 }, { topK: 0, topP: 0.9 }, { topK: 50, topP: 0.5, temperature: 0.7 }, { topK: n }, {}]) {
+        const fast = samplingProbabilities(l, opts), slow = samplingProbabilities(Array.from(l), opts);
+        for (let i = 0; i < n; i++) if (fast[i] !== slow[i]) assert.unreachable(`n ${n} ${JSON.stringify(opts)}: p[${i}] ${fast[i]} vs ${slow[i]}`);
+      }
+    }
   });
 
   test("logitsToKeep computes the head for the last positions only", () => {
