@@ -326,6 +326,7 @@ forEachBackend("llama", (backend, test) => {
     ];
     for (const [opts, re] of bad) await rejects(() => m.generate([1, 2], opts as never), re, JSON.stringify(opts));
     await rejects(() => m.generate([], { maxNewTokens: 1 }), /at least one token/);
+    assert.throws(() => m.stream([1], { maxNewTokens: 1, topK: -2 }), /stream: topK must be an integer ≥ 0/, "stream checks its options at once");
     await rejects(() => m.generate("hi" as never, { maxNewTokens: 1 }), /ids must be a number\[\], an Int32Array or an int32 tensor/);
     m.generationConfig = { max_new_tokens: null as never };
     await rejects(() => m.generate([1], {}), /give maxNewTokens/);

@@ -548,6 +548,16 @@ export interface LlamaGenerateOptions extends SamplingOptions {
   useCache?: boolean;
 }
 
+/** generate()'s options resolved: generationConfig and transformers' defaults filled in, checked. */
+interface SamplingPlan {
+  maxNewTokens: number;
+  seed: number;
+  repetitionPenalty: number;
+  useCache: boolean;
+  stop: Set<number>;
+  sampling: SamplingOptions;
+}
+
 const GENERATE_OPTIONS = ["maxNewTokens", "temperature", "topK", "topP", "repetitionPenalty", "stop", "seed", "useCache"];
 
 /**
@@ -692,24 +702,26 @@ export class LlamaForCausalLM extends Module {
    */
   async generate(ids: number[] | Int32Array | Uint32Array | Tensor, opts: LlamaGenerateOptions = {}): Promise<number[]> {
     const out: number[] = [];
-    for await (const id of this.decode("generate", ids, opts)) out.push(id);
+    for await (const id of this.decode("generate", ids, this.samplingPlan(`${this.constructor.name}.generate`, opts))) out.push(id);
     return out;
   }
 
   /**
    * generate() one token at a time: yields each new id as it is chosen.
+   * Options are checked at once (a bad one throws here, not at the first
+   * token). The cache is freed when the loop ends or breaks; an iterator
+   * dropped half-way keeps it until it is garbage-collected.
    * @example
    * const seen = [];
    * for await (const id of llm.stream([1, 2, 3], { maxNewTokens: 2, stop: [] })) seen.push(id);
    * seen.length; // 2
    */
   stream(ids: number[] | Int32Array | Uint32Array | Tensor, opts: LlamaGenerateOptions = {}): AsyncIterable<number> {
-    return this.decode("stream", ids, opts);
+    return this.decode("stream", ids, this.samplingPlan(`${this.constructor.name}.stream`, opts));
   }
 
-  private async *decode(verb: string, ids: number[] | Int32Array | Uint32Array | Tensor, opts: LlamaGenerateOptions): AsyncGenerator<number> {
+  private async *decode(verb: string, ids: number[] | Int32Array | Uint32Array | Tensor, s: SamplingPlan): AsyncGenerator<number> {
     const who = `${this.constructor.name}.${verb}`;
-    const s = this.samplingPlan(who, opts);
     let prompt: number[];
     if (ids instanceof Tensor) {
       if (ids.dtype !== "int32" || ids.rank !== 2 || ids.shape[0] !== 1) throw new Error(`${who}: a prompt tensor must be int32 [1, S] (batch 1), got ${ids.dtype} [${ids.shape}]`);
@@ -754,7 +766,7 @@ export class LlamaForCausalLM extends Module {
   }
 
   /** The options with generationConfig's values and transformers' defaults filled in, checked. */
-  private samplingPlan(who: string, opts: LlamaGenerateOptions) {
+  private samplingPlan(who: string, opts: LlamaGenerateOptions): SamplingPlan {
     if (typeof opts !== "object" || opts === null || Array.isArray(opts)) throw new Error(`${who}: options must be an object, got ${opts === null ? "null" : typeof opts}`);
     checkOptions(who, opts, GENERATE_OPTIONS);
     const gc = this.generationConfig ?? {};
