@@ -14,6 +14,8 @@ import { join } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import * as wg from "../host/index.js";
 import { GPT, gpt2StateDict } from "../host/models/gpt.js";
+import { LlamaForCausalLM, createCausalLM } from "../host/models/llama.js";
+import { QuantizedLinear } from "../host/nn/quantized.js";
 import { randomF32 } from "./harness.js";
 
 await wg.init({ threads: 1, verbose: false });
@@ -38,7 +40,7 @@ async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
   try {
     await fn();
   } catch (e) {
-    assert.match((e as Error).message, re);
+    if (!re.test((e as Error).message)) assert.unreachable(`the error ${JSON.stringify((e as Error).message)} does not match ${re}`);
     return;
   }
   assert.unreachable(`expected a rejection matching ${re}`);
@@ -70,7 +72,7 @@ test("folder: config, weights, tokenizer and generation_config; the logits are t
   assert.ok(model instanceof GPT);
   assert.is(config.model_type, "gpt2");
   assert.equal(maxDiff(logitsOf(model, PROMPT), want), 0);
-  assert.equal(generationConfig, { eosTokenId: [383, 384], bosTokenId: 382, padTokenId: 384, temperature: 0.7, topK: 20, topP: 0.9, repetitionPenalty: 1.1 });
+  assert.equal(generationConfig, { bos_token_id: 382, eos_token_id: [383, 384], pad_token_id: 384, do_sample: true, temperature: 0.7, top_k: 20, top_p: 0.9, repetition_penalty: 1.1 });
   assert.ok(tokenizer && chatTemplate && chatTemplate.includes("add_generation_prompt"));
   assert.is(model.training, false);
 });
@@ -107,7 +109,7 @@ test("http URL base: a local server's files load to the same logits, each file f
     const { model, tokenizer, generationConfig } = await wg.models.loadPretrained(url);
     assert.is(maxDiff(logitsOf(model, PROMPT), want), 0);
     assert.ok(tokenizer);
-    assert.equal(generationConfig.eosTokenId, [383, 384]);
+    assert.equal(generationConfig.eos_token_id, [383, 384]);
     assert.is(gets.get("model.safetensors"), 1);
     await rejects(() => wg.models.loadPretrained(url + "/nowhere"), /has no config\.json/);
   } finally {
@@ -218,6 +220,130 @@ test("int8 GPT-2: the Linear projections become QuantizedLinear, logits within 5
   const d = maxDiff(got, want);
   assert.ok(d > 0 && d < 0.05 * range, `int8 logits differ by ${d} against a range of ${range}`);
   assert.ok(String(model).includes("QuantizedLinear"));
+});
+
+// ------------------------------------------------------- Llama family
+
+const LLAMA = { architectures: ["LlamaForCausalLM"], model_type: "llama", vocab_size: 400, hidden_size: 64, intermediate_size: 192, num_hidden_layers: 2,
+  num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64, rms_norm_eps: 1e-6, tie_word_embeddings: false, bos_token_id: 382, eos_token_id: 383 };
+const QWEN2 = { ...LLAMA, architectures: ["Qwen2ForCausalLM"], model_type: "qwen2", tie_word_embeddings: true };
+
+/** A model of `config` with every weight (biases too) random and large enough to matter, saved as an HF folder with the fixture tokenizer. */
+function llmFolder(name: string, config: Record<string, unknown>, seed: number): { dir: string; model: LlamaForCausalLM } {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  const model = createCausalLM(config as never).eval();
+  for (const [k, p] of model.namedParameters()) {
+    const v = randomF32(p.size, seed++);
+    (p.view() as Float32Array).set(k.endsWith("norm.weight") ? v.map((x) => 1 + 0.2 * x) : v.map((x) => 0.15 * x));
+  }
+  writeFileSync(join(dir, "model.safetensors"), wg.io.serializeSafetensors(model.stateDict()));
+  writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+  writeFileSync(join(dir, "generation_config.json"), JSON.stringify({ bos_token_id: 382, eos_token_id: [383, 384], max_new_tokens: 5 }));
+  for (const f of readdirSync(TOKENIZER_DIR)) copyFileSync(join(TOKENIZER_DIR, f), join(dir, f));
+  return { dir, model };
+}
+
+const llama = llmFolder("llama", LLAMA, 100);
+const llamaWant = logitsOf(llama.model, PROMPT);
+const qwen = llmFolder("qwen2", QWEN2, 300);
+const qwenWant = logitsOf(qwen.model, PROMPT);
+
+test("Llama folder: the model createCausalLM builds, its logits the saved model's bit for bit; generate reads generation_config.json", async () => {
+  const { model, generationConfig, tokenizer } = await wg.models.loadPretrained(llama.dir);
+  assert.ok(model instanceof LlamaForCausalLM);
+  assert.is(maxDiff(logitsOf(model, PROMPT), llamaWant), 0);
+  assert.equal(generationConfig.eos_token_id, [383, 384]);
+  const llm = model as LlamaForCausalLM;
+  assert.is(llm.generationConfig, generationConfig);
+  const out = await llm.generate(tokenizer!.encode("the moon"));
+  assert.ok(out.length >= 1 && out.length <= 5, `max_new_tokens from generation_config.json: ${out.length} tokens`);
+  const greedy = await llama.model.generate(tokenizer!.encode("the moon"), { maxNewTokens: 5, stop: [383, 384] });
+  assert.equal(out, greedy, "greedy by default (no do_sample), as the saved model");
+});
+
+test("Qwen2, tied embeddings and q/k/v biases, sharded over 2 files: the same logits", async () => {
+  const dir = join(work, "qwen2-sharded");
+  shard(qwen.dir, dir, 2);
+  const { model } = await wg.models.loadPretrained(dir);
+  assert.is((model as LlamaForCausalLM).lm_head, null);
+  assert.is(maxDiff(logitsOf(model, PROMPT), qwenWant), 0);
+});
+
+/** The source of a folder that records the engine's bytes in use each time a file is opened or a range read (one tensor at a time). */
+function watched(dir: string): { source: wg.models.ModelSource; peak: () => number } {
+  const inner = wg.models.modelSource(dir);
+  let peak = 0;
+  const note = () => { peak = Math.max(peak, wg.memory().inUse); };
+  return {
+    peak: () => peak,
+    source: {
+      description: inner.description,
+      has: (n) => inner.has(n),
+      readJson: (n) => inner.readJson(n),
+      readBytes: async (n) => { note(); return inner.readBytes(n); },
+      openRange: async (n) => {
+        const r = await inner.openRange!(n);
+        return { size: r.size, read: async (s, e) => { note(); return r.read(s, e); } };
+      },
+    },
+  };
+}
+
+test("int8: projections and the head QuantizedLinear, the logits createCausalLM's own int8 load gives, within 6% of the f32 range; the f32 projections never allocated", async () => {
+  for (const [which, folder, ref] of [["llama", llama, llamaWant], ["qwen2 (tied head)", qwen, qwenWant]] as const) {
+    const { model } = await wg.models.loadPretrained(folder.dir, { dtype: "int8" });
+    const llm = model as LlamaForCausalLM;
+    assert.ok(llm.model.layers[1].mlp.down_proj instanceof QuantizedLinear, which);
+    assert.ok(llm.lm_head instanceof QuantizedLinear, which);
+    const got = logitsOf(model, PROMPT);
+    // the same numbers as quantising after a whole f32 load (createCausalLM's int8 path): streaming changes memory, not results
+    const whole = createCausalLM(folder.model.config, { dtype: "int8" });
+    wg.models.loadCausalLMWeights(whole, folder.model.stateDict());
+    assert.is(maxDiff(got, logitsOf(whole, PROMPT)), 0, which);
+    whole.dispose();
+    // weights and activations both quantised (7-bit rows): a few percent of the logits' range on random weights
+    const range = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const d = maxDiff(got, ref);
+    assert.ok(d > 0 && d < 0.06 * range, `${which}: int8 logits differ by ${d} against a range of ${range}`);
+    model.dispose();
+  }
+  // peak bytes in use while loading, above what was in use before: the f32 load holds every f32 projection; the int8 one
+  // holds the packed int8 panels (2 bytes a weight in today's layout) and one f32 tensor at a time, so it peaks lower by
+  // about half the projections' f32 bytes
+  const projBytes = 4 * llama.model.namedParameters().filter(([k]) => /_proj\.weight$|lm_head/.test(k)).reduce((a, [, p]) => a + p.size, 0);
+  const measure = async (dtype: "float32" | "int8") => {
+    const before = wg.memory().inUse;
+    const w = watched(llama.dir);
+    const { model } = await wg.models.loadPretrained(w.source, { dtype });
+    const grown = w.peak() - before;
+    model.dispose();
+    return grown;
+  };
+  const f32 = await measure("float32"), int8 = await measure("int8");
+  assert.ok(f32 >= projBytes, `f32 load: ${f32} bytes in use at its peak, the projections alone take ${projBytes}`);
+  assert.ok(int8 < f32 - 0.35 * projBytes, `int8 load: ${int8} bytes in use at its peak, the f32 load ${f32}, the f32 projections ${projBytes}`);
+});
+
+test("Llama folder errors: a tensor of the wrong shape, a missing tensor, an unexpected one", async () => {
+  const dir = join(work, "llama-bad");
+  const reset = (config: object, tensors?: Record<string, wg.io.StoredTensor>) => {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+    if (tensors) writeFileSync(join(dir, "model.safetensors"), wg.io.serializeSafetensors(tensors));
+    else copyFileSync(join(llama.dir, "model.safetensors"), join(dir, "model.safetensors"));
+  };
+  reset({ ...LLAMA, intermediate_size: 128 });
+  await rejects(() => wg.models.loadPretrained(dir), /model\.layers\.0\.mlp\.gate_proj\.weight is \[192,64\] in the file, the model built from config\.json expects \[128,64\]/);
+  await rejects(() => wg.models.loadPretrained(dir, { dtype: "int8" }), /gate_proj\.weight is \[192,64\] in the file, the model built from config\.json expects \[128,64\]/);
+  const { tensors } = wg.io.parseSafetensors(new Uint8Array(readFileSync(join(llama.dir, "model.safetensors"))));
+  const less = { ...tensors };
+  delete less["model.layers.1.input_layernorm.weight"];
+  reset(LLAMA, less);
+  await rejects(() => wg.models.loadPretrained(dir), /has no model\.layers\.1\.input_layernorm\.weight, which the llama model needs/);
+  reset(LLAMA, { ...tensors, "model.layers.2.mlp.up_proj.weight": tensors["model.layers.1.mlp.up_proj.weight"] });
+  await rejects(() => wg.models.loadPretrained(dir), /tensors the llama model built from config\.json does not: model\.layers\.2\.mlp\.up_proj\.weight/);
 });
 
 // -------------------------------------------------------------- tokenizer

@@ -25,7 +25,7 @@ import { isJsonObject } from "../io/strict-json.js";
 import { GPT, loadGPT2Weights, type GPTConfig } from "./gpt.js";
 import { PretrainedTokenizer } from "./tokenizer.js";
 import { modelSource, type ModelSource, type ModelSourceLike } from "./source.js";
-import { createCausalLM, SUPPORTED_MODEL_TYPES } from "./causal-lm.js";
+import { createCausalLM, LlamaForCausalLM, SUPPORTED_ARCHITECTURES, type GenerationConfig, type LlamaConfig } from "./llama.js";
 
 /** Options of loadPretrained. */
 export interface PretrainedOptions {
@@ -35,20 +35,6 @@ export interface PretrainedOptions {
   limits?: SafetensorsLimits;
 }
 
-/** generation_config.json (with config.json's token ids as the fallback), in generate()'s names. */
-export interface GenerationConfig {
-  /** The ids that end a reply (generation_config's eos_token_id may be one id or a list). */
-  eosTokenId: number[];
-  bosTokenId: number | null;
-  padTokenId: number | null;
-  /** Sampling defaults; temperature 0 where the folder asks for greedy decoding (do_sample false). */
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  repetitionPenalty?: number;
-  maxNewTokens?: number;
-}
-
 /** What loadPretrained returns. */
 export interface Pretrained<M extends Module = Module> {
   model: M;
@@ -56,6 +42,12 @@ export interface Pretrained<M extends Module = Module> {
   tokenizer: PretrainedTokenizer | null;
   /** config.json as it is. */
   config: Record<string, unknown>;
+  /**
+   * generation_config.json (transformers' names: eos_token_id, which may be a
+   * list, do_sample, temperature, top_k, top_p, repetition_penalty, …), its
+   * token ids filled from config.json and the tokenizer where it has none; a
+   * Llama-family model's generate() reads it as its defaults (model.generationConfig).
+   */
   generationConfig: GenerationConfig;
   /** The chat template source, where the folder has one. */
   chatTemplate?: string;
@@ -81,7 +73,7 @@ const WEIGHTS = "model.safetensors", INDEX = "model.safetensors.index.json";
  *   { model_type: "gpt2", vocab_size: 50, n_positions: 16, n_embd: 16, n_layer: 1, n_head: 2 })));
  * const { model, generationConfig } = await wg.models.loadPretrained("tiny");
  * model.forward(wg.tensor([[1, 2, 3]], { dtype: "int32" })).shape; // [1, 3, 50]
- * generationConfig.eosTokenId; // []
+ * generationConfig.eos_token_id; // null
  */
 export async function loadPretrained(source: ModelSourceLike, opts: PretrainedOptions = {}): Promise<Pretrained> {
   checkOptions("loadPretrained", opts, ["dtype", "limits"]);
@@ -97,6 +89,7 @@ export async function loadPretrained(source: ModelSourceLike, opts: PretrainedOp
   const model = isGPT2(config) ? await loadGPT2(config, files, dtype) : await loadCausal(config, files, dtype);
   const { tokenizer, chatTemplate } = await loadTokenizer(src);
   const generationConfig = await loadGenerationConfig(src, config, tokenizer);
+  if (model instanceof LlamaForCausalLM) model.generationConfig = generationConfig;
   return { model, tokenizer, config, generationConfig, ...(chatTemplate ? { chatTemplate } : {}) };
 }
 
@@ -223,16 +216,19 @@ function asTensor(t: StoredTensor, name: string, shape: readonly number[]): Tens
   return tensor(t.data as Float32Array, { shape: [...t.shape] });
 }
 
-async function loadCausal(config: Record<string, unknown>, files: WeightFiles, dtype: string): Promise<Module> {
-  const type = config.model_type;
-  if (typeof type !== "string" || !SUPPORTED_MODEL_TYPES.includes(type)) {
-    const arch = Array.isArray(config.architectures) ? ` (architectures ${JSON.stringify(config.architectures)})` : "";
-    throw new Error(`loadPretrained: model_type ${JSON.stringify(type)}${arch} is not supported; webgrad loads ${[...SUPPORTED_MODEL_TYPES, "gpt2"].join(", ")}`);
+async function loadCausal(config: Record<string, unknown>, files: WeightFiles, dtype: string): Promise<LlamaForCausalLM> {
+  const arch = Array.isArray(config.architectures) ? config.architectures[0] : undefined;
+  const known = Object.values(SUPPORTED_ARCHITECTURES);
+  const type = typeof arch === "string" && Object.hasOwn(SUPPORTED_ARCHITECTURES, arch) ? SUPPORTED_ARCHITECTURES[arch] : config.model_type;
+  if (typeof type !== "string" || !known.includes(type)) {
+    const archs = Array.isArray(config.architectures) ? ` (architectures ${JSON.stringify(config.architectures)})` : "";
+    throw new Error(`loadPretrained: model_type ${JSON.stringify(config.model_type ?? null)}${archs} is not supported; webgrad loads ${[...new Set(known), "gpt2"].join(", ")}`);
   }
   const int8 = dtype === "int8";
+  // int8: the projections are never allocated in f32 (see the top of this file); f32: zeros, overwritten tensor by tensor
   const model = int8
-    ? deferLinears(() => createCausalLM(config), (i, o, b) => new PendingLinear(i, o, b))
-    : createCausalLM(config);
+    ? deferLinears(() => createCausalLM(config as LlamaConfig, { dtype: "int8" }), (i, o, b) => new PendingLinear(i, o, b))
+    : createCausalLM(config as LlamaConfig, { init: false });
   const used = new Set<string>();
   try {
     const tied = config.tie_word_embeddings === true;
@@ -263,6 +259,8 @@ async function loadCausal(config: Record<string, unknown>, files: WeightFiles, d
       scope(() => noGrad(() => t.copy_(asTensor(stored, from, t.shape))));
       used.add(from);
     }
+    // a tied head in int8: an int8 copy of embed_tokens (the lookups keep the f32 table), as createCausalLM's own int8 load does
+    if (int8 && model instanceof LlamaForCausalLM && !model.lm_head) model.lm_head = noGrad(() => new QuantizedLinear(model.model.embed_tokens.weight, null).eval());
     // names nobody read: a checkpoint of another shape, or a file from another architecture
     const unexpected = [...files.where.keys()].filter((k) => !used.has(k) && !/\.rotary_emb\.inv_freq$/.test(k) && !(tied && k === "lm_head.weight"));
     if (unexpected.length) {
@@ -296,30 +294,20 @@ async function loadTokenizer(src: ModelSource): Promise<{ tokenizer: PretrainedT
   return { tokenizer, chatTemplate: tokenizer.chatTemplate };
 }
 
-function ids(v: unknown): number[] {
-  if (Number.isInteger(v)) return [v as number];
-  if (Array.isArray(v)) return v.filter((x) => Number.isInteger(x)) as number[];
-  return [];
-}
-
 async function loadGenerationConfig(src: ModelSource, config: Record<string, unknown>, tokenizer: PretrainedTokenizer | null): Promise<GenerationConfig> {
   const g = (await src.has("generation_config.json")) ? await src.readJson("generation_config.json") : {};
   if (!isJsonObject(g)) throw new Error(`loadPretrained: ${src.description}/generation_config.json is not a JSON object`);
-  const pick = (k: string) => (g[k] !== undefined && g[k] !== null ? g[k] : config[k]);
-  let eos = ids(pick("eos_token_id"));
-  if (!eos.length && tokenizer?.eosTokenId != null) eos = [tokenizer.eosTokenId];
-  const one = (k: string, fallback: number | null) => (Number.isInteger(pick(k)) ? (pick(k) as number) : fallback);
-  const out: GenerationConfig = { eosTokenId: eos, bosTokenId: one("bos_token_id", tokenizer?.bosTokenId ?? null), padTokenId: one("pad_token_id", tokenizer?.padTokenId ?? null) };
-  const num = (k: string) => (typeof g[k] === "number" ? (g[k] as number) : undefined);
-  // transformers samples only with do_sample: true (its default is false): greedy otherwise, whatever temperature says
-  if (g.do_sample === true) {
-    if (num("temperature") !== undefined) out.temperature = num("temperature");
-    if (num("top_k") !== undefined) out.topK = num("top_k");
-    if (num("top_p") !== undefined) out.topP = num("top_p");
-  } else {
-    out.temperature = 0;
-  }
-  if (num("repetition_penalty") !== undefined) out.repetitionPenalty = num("repetition_penalty");
-  if (num("max_new_tokens") !== undefined) out.maxNewTokens = num("max_new_tokens");
+  const out: GenerationConfig = { ...g };
+  // transformers fills these from config.json; the tokenizer's special tokens are the last resort
+  const fill = (k: "eos_token_id" | "bos_token_id" | "pad_token_id", fromTokenizer: number | null | undefined) => {
+    const v = out[k] ?? config[k] ?? fromTokenizer ?? null;
+    if (v !== null && !Number.isInteger(v) && !(k === "eos_token_id" && Array.isArray(v) && v.every(Number.isInteger))) {
+      throw new Error(`loadPretrained: ${k} must be a token id${k === "eos_token_id" ? " or a list of them" : ""}, got ${JSON.stringify(v)}`);
+    }
+    out[k] = v as number;
+  };
+  fill("eos_token_id", tokenizer?.eosTokenId);
+  fill("bos_token_id", tokenizer?.bosTokenId);
+  fill("pad_token_id", tokenizer?.padTokenId);
   return out;
 }
