@@ -291,7 +291,7 @@ async function loadTokenizer(src: ModelSource): Promise<{ tokenizer: PretrainedT
   const config = (await src.has("tokenizer_config.json")) ? await src.readJson("tokenizer_config.json") : {};
   const jinja = (await src.has("chat_template.jinja")) ? new TextDecoder().decode(await src.readBytes("chat_template.jinja")) : null;
   if (!(await src.has("tokenizer.json"))) return { tokenizer: null, chatTemplate: jinja };
-  const tokenizer = new PretrainedTokenizer(await src.readJson("tokenizer.json"), config, jinja);
+  const tokenizer = await PretrainedTokenizer.fromJSON(await src.readJson("tokenizer.json"), config, jinja);
   return { tokenizer, chatTemplate: tokenizer.chatTemplate };
 }
 
