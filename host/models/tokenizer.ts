@@ -4,20 +4,34 @@
 // chat_template or chat_template.jinja) rendered by @huggingface/jinja, as
 // transformers' apply_chat_template renders it.
 
-import type { Tokenizer } from "@huggingface/tokenizers";
-import type { Template } from "@huggingface/jinja";
 import { isJsonObject } from "../io/strict-json.js";
+
+/**
+ * The part of @huggingface/tokenizers' Tokenizer used here, declared here: the
+ * package's own .d.ts does not type-check under node16 resolution, and the
+ * shipped types must not make users' strict builds depend on it.
+ */
+export interface HFTokenizer {
+  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+  token_to_id(token: string): number | undefined;
+  get_vocab(withAddedTokens?: boolean): Map<string, number>;
+}
+interface HFTemplate {
+  render(items?: Record<string, unknown>): string;
+}
+type Libraries = { Tokenizer: new (json: object, config: object) => HFTokenizer; Template: new (source: string) => HFTemplate };
 
 // Loaded on first use, not imported at the top: pages that import the unbundled
 // tree (the demo, the runtime tests) have no import map for bare package names,
 // and most programs never tokenize. Literal specifiers, so bundlers still include them.
-let libraries: { Tokenizer: typeof Tokenizer; Template: typeof Template } | null = null;
+let libraries: Libraries | null = null;
 let loading: Promise<void> | null = null;
 
 /** Loads @huggingface/tokenizers and @huggingface/jinja (once). */
 async function loadLibraries(): Promise<NonNullable<typeof libraries>> {
   loading ??= Promise.all([import("@huggingface/tokenizers"), import("@huggingface/jinja")]).then(([t, j]) => {
-    libraries = { Tokenizer: t.Tokenizer, Template: j.Template };
+    libraries = { Tokenizer: t.Tokenizer as unknown as Libraries["Tokenizer"], Template: j.Template };
   }).catch((e) => {
     loading = null;
     throw new Error(`tokenizer: @huggingface/tokenizers and @huggingface/jinja would not load (${(e as Error).message}); in a page without a bundler, map them in an import map`);
@@ -59,7 +73,7 @@ export interface ChatTemplateOptions {
  */
 export class PretrainedTokenizer {
   /** The @huggingface/tokenizers Tokenizer underneath, for what this wrapper does not cover. */
-  readonly tokenizer: Tokenizer;
+  readonly tokenizer: HFTokenizer;
   readonly config: Record<string, unknown>;
   /** The chat template source, or null when the folder has none. */
   readonly chatTemplate: string | null;
@@ -69,7 +83,7 @@ export class PretrainedTokenizer {
   readonly bosTokenId: number | null;
   readonly eosTokenId: number | null;
   readonly padTokenId: number | null;
-  private template: Template | null = null;
+  private template: HFTemplate | null = null;
 
   /**
    * The tokenizer of tokenizer.json and tokenizer_config.json (parsed), with
