@@ -36,8 +36,9 @@ export interface PretrainedOptions {
 }
 
 /** What loadPretrained returns. */
-export interface Pretrained<M extends Module = Module> {
-  model: M;
+export interface Pretrained {
+  /** A LlamaForCausalLM (Llama, Qwen2, Mistral: generate() and stream() read generationConfig) or, for gpt2 folders, a GPT. */
+  model: LlamaForCausalLM | GPT;
   /** null when the folder has no tokenizer.json. */
   tokenizer: PretrainedTokenizer | null;
   /** config.json as it is. */
@@ -167,7 +168,7 @@ function gpt2Config(c: Record<string, unknown>): GPTConfig {
 }
 
 /** GPT-2 keeps the existing model and its name checks; int8 swaps its Linears after the load (GPT-2 sizes fit in f32 first). */
-async function loadGPT2(config: Record<string, unknown>, files: WeightFiles, dtype: string): Promise<Module> {
+async function loadGPT2(config: Record<string, unknown>, files: WeightFiles, dtype: string): Promise<GPT> {
   const model = new GPT(gpt2Config(config));
   const tensors: Record<string, StoredTensor> = {};
   for (const name of files.where.keys()) tensors[name] = await read(files, name);
