@@ -5,13 +5,14 @@
 
 import { toMnist, inkOf } from "./preprocess.js";
 import { drawPlot } from "./plot.js";
+import "./tabs.js";
 
 const $ = (id) => document.getElementById(id);
-const state = (window.demo = {
+const state = (window.demo = Object.assign(window.demo ?? {}, {
   ready: false, backend: "wasm", info: null, training: false, step: 0,
   history: { loss: [], accuracy: [], steps: 0 }, accuracy: null, prediction: null, probs: null,
   saved: null, restored: null, errors: [], gpu: { available: false, reason: "not checked yet" }, input: null,
-});
+}));
 let worker = null;
 
 function status(text, error = false) {

@@ -15,7 +15,7 @@
 //    URLs it holds resolve as in the unbundled tree. No Node built-in is
 //    bundled (node-import.ts hides them from bundlers); npm dependencies stay
 //    imports.
-import { copyFileSync, mkdirSync, readFileSync, existsSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join, basename } from "node:path";
 
@@ -30,6 +30,24 @@ for (const target of Object.values(config.targets)) {
     process.exit(1);
   }
   copyFileSync(from, join(dest, basename(target.outFile)));
+}
+
+// 2a. The Hugging Face libraries model folders need (host/models/hf-libs.ts says
+// why they are imported by relative path): each package's single-file ES module,
+// copied as it is, with its licence named on top.
+const vendor = join(root, "dist", "host", "vendor");
+mkdirSync(vendor, { recursive: true });
+for (const [pkg, file, out] of [
+  ["@huggingface/tokenizers", "dist/tokenizers.mjs", "hf-tokenizers.js"],
+  ["@huggingface/jinja", "dist/index.js", "hf-jinja.js"],
+]) {
+  const dir = join(root, "node_modules", ...pkg.split("/"));
+  if (!existsSync(join(dir, file))) {
+    console.error(`${pkg} is missing: run \`npm install\` (a dependency of webgrad)`);
+    process.exit(1);
+  }
+  const { version, license } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+  writeFileSync(join(vendor, out), `// ${pkg} ${version} (${license} licence): ${file} of the npm package, copied by webgrad's scripts/build-assets.mjs\n` + readFileSync(join(dir, file), "utf8"));
 }
 
 const esbuild = await import("esbuild").catch(() => null);

@@ -215,4 +215,40 @@ test("WebGPU: used when navigator.gpu gives an adapter, otherwise the page says 
   await until("window.demo.ready && window.demo.backend === 'wasm'", 60_000);
 });
 
+// issue 17 item 6: the chat tab opens a model folder the person picks (here the tiny
+// Llama fixture, with its tokenizer and chat template) and streams a reply; at
+// temperature 0 the reply is the greedy continuation Node computes for the same
+// prompt through the same API, token for token.
+const CHAT_MODEL = join(ROOT, "test", "fixtures", "llm", "tiny-llama");
+
+test("chat tab: a picked model folder streams a reply, the one Node's greedy decoding gives", async () => {
+  await page.click("#tab-chat");
+  await until("window.demo.chat.ready", 60_000);
+  assert.ok(await page.isHidden("#digits-view") && await page.isVisible("#chat-view"), "the chat tab shows, the digits hide");
+  await page.setInputFiles("#model-folder", CHAT_MODEL);
+  await until("window.demo.chat.loaded !== null", 60_000);
+  const loaded = await demo<any>("window.demo.chat.loaded");
+  assert.is(loaded.architecture, "LlamaForCausalLM");
+  assert.match((await page.textContent("#chat-status")) ?? "", /LlamaForCausalLM: 2 layers/);
+  await page.fill("#chat-temperature", "0");
+  await page.fill("#chat-max", "12");
+  await page.fill("#chat-input", "hello there");
+  await page.keyboard.press("Enter");
+  await until("window.demo.chat.replies.length === 1", 60_000);
+  const c = await demo<any>("({ reply: window.demo.chat.replies[0], tokens: window.demo.chat.tokens, last: window.demo.chat.last, errors: window.demo.chat.errors, shown: document.querySelector('#chat-log .msg.assistant').textContent })");
+  assert.equal(c.errors, []);
+  assert.ok(c.last.tokens >= 1, `the model produced tokens (${c.last.tokens})`);
+  assert.is(c.shown, c.reply, "the streamed pieces add up to the reply");
+  // the same prompt through the same API in Node, greedy
+  const wg = await import(pathToFileURL(join(ROOT, "dist", "host", "index.js")).href);
+  await wg.init({ backend: "wasm", threads: 1, verbose: false });
+  const { model, tokenizer } = await wg.models.loadPretrained(CHAT_MODEL);
+  const prompt = tokenizer.applyChatTemplate([{ role: "user", content: "hello there" }], { addGenerationPrompt: true });
+  const ids = await model.generate(tokenizer.encode(prompt), { maxNewTokens: 12, temperature: 0 });
+  assert.is(c.reply, tokenizer.decode(ids, { skipSpecialTokens: true }), "the page's reply is Node's greedy continuation");
+  assert.is(c.last.tokens, ids.length);
+  console.log(`  chat: ${c.last.tokens} tokens streamed at ${c.last.tokensPerSec.toFixed(1)} tokens/s: ${JSON.stringify(c.reply)}`);
+  await page.screenshot({ path: join(ARTIFACTS, "demo-chat.png"), fullPage: true });
+});
+
 test.run();
