@@ -43,7 +43,7 @@ for (const [pkg, file, out] of [
 ]) {
   const dir = join(root, "node_modules", ...pkg.split("/"));
   if (!existsSync(join(dir, file))) {
-    console.error(`${pkg} is missing: run \`npm install\` (a dependency of webgrad)`);
+    console.error(`${pkg} is missing: run \`npm install\` (a devDependency, copied into dist/host/vendor)`);
     process.exit(1);
   }
   const { version, license } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));

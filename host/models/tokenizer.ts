@@ -5,6 +5,7 @@
 // transformers' apply_chat_template renders it.
 
 import { isJsonObject } from "../io/strict-json.js";
+import { hfJinja, hfTokenizers } from "./hf-libs.js";
 
 /**
  * The part of @huggingface/tokenizers' Tokenizer used here, declared here: the
@@ -22,19 +23,19 @@ interface HFTemplate {
 }
 type Libraries = { Tokenizer: new (json: object, config: object) => HFTokenizer; Template: new (source: string) => HFTemplate };
 
-// Loaded on first use, not imported at the top: pages that import the unbundled
-// tree (the demo, the runtime tests) have no import map for bare package names,
-// and most programs never tokenize. Literal specifiers, so bundlers still include them.
+// Loaded on first use from the copies under dist/host/vendor (host/models/hf-libs.ts
+// says why): most programs never tokenize, and pages and workers that import the
+// unbundled tree resolve a relative path with no import map.
 let libraries: Libraries | null = null;
 let loading: Promise<void> | null = null;
 
 /** Loads @huggingface/tokenizers and @huggingface/jinja (once). */
 async function loadLibraries(): Promise<NonNullable<typeof libraries>> {
-  loading ??= Promise.all([import("@huggingface/tokenizers"), import("@huggingface/jinja")]).then(([t, j]) => {
+  loading ??= Promise.all([hfTokenizers(), hfJinja()]).then(([t, j]) => {
     libraries = { Tokenizer: t.Tokenizer as unknown as Libraries["Tokenizer"], Template: j.Template };
   }).catch((e) => {
     loading = null;
-    throw new Error(`tokenizer: @huggingface/tokenizers and @huggingface/jinja would not load (${(e as Error).message}); in a page without a bundler, map them in an import map`);
+    throw new Error(`tokenizer: @huggingface/tokenizers and @huggingface/jinja would not load from webgrad's dist/host/vendor (${(e as Error).message}); rebuild with \`npm run build\``);
   });
   await loading;
   return libraries!;

@@ -1,8 +1,8 @@
 // loadPretrained in headless Chromium (issue 17): the tiny-llama fixture from a
 // URL base, from the origin private file system through a
 // FileSystemDirectoryHandle (f32 and int8) and from File objects, in a page that
-// imports the built tree (test/runtimes/llm.html maps the tokenizer libraries
-// in an import map). Asserted: the logits match PyTorch's within 1e-4, the
+// imports the built tree with no import map (the tokenizer libraries load from
+// dist/host/vendor by relative path). Asserted: the logits match PyTorch's within 1e-4, the
 // greedy continuation is the reference's, the chat template renders.
 
 import { test } from "uvu";
