@@ -24,21 +24,16 @@ function filesByName(files) {
   return out;
 }
 
-/** The prompt text: the folder's chat template when it has one, else a plain transcript. */
-function promptOf(tokenizer, messages) {
-  try {
-    return tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
-  } catch (e) {
-    if (!/chat template/i.test(e.message)) throw e;
-    return messages.map((m) => `${m.role}: ${m.content}\n`).join("") + "assistant:";
-  }
+/** The prompt's token ids: the folder's chat template when it has one, else a plain transcript. */
+function promptIds(tokenizer, messages) {
+  if (tokenizer.chatTemplate) return tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true, tokenize: true });
+  return tokenizer.encode(messages.map((m) => `${m.role}: ${m.content}\n`).join("") + "assistant:");
 }
 
 async function chat({ messages, maxNewTokens = 64, temperature = 0.7, topK = 40, topP = 0.95 }) {
   if (!loaded) throw new Error("open a model folder first");
   const { model, tokenizer } = loaded;
-  const prompt = promptOf(tokenizer, messages);
-  const ids = tokenizer.encode(prompt);
+  const ids = promptIds(tokenizer, messages);
   const out = [];
   let shown = "";
   stopping = false;

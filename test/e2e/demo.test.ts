@@ -243,8 +243,8 @@ test("chat tab: a picked model folder streams a reply, the one Node's greedy dec
   const wg = await import(pathToFileURL(join(ROOT, "dist", "host", "index.js")).href);
   await wg.init({ backend: "wasm", threads: 1, verbose: false });
   const { model, tokenizer } = await wg.models.loadPretrained(CHAT_MODEL);
-  const prompt = tokenizer.applyChatTemplate([{ role: "user", content: "hello there" }], { addGenerationPrompt: true });
-  const ids = await model.generate(tokenizer.encode(prompt), { maxNewTokens: 12, temperature: 0 });
+  const prompt = tokenizer.applyChatTemplate([{ role: "user", content: "hello there" }], { addGenerationPrompt: true, tokenize: true });
+  const ids = await model.generate(prompt, { maxNewTokens: 12, temperature: 0 });
   assert.is(c.reply, tokenizer.decode(ids, { skipSpecialTokens: true }), "the page's reply is Node's greedy continuation");
   assert.is(c.last.tokens, ids.length);
   console.log(`  chat: ${c.last.tokens} tokens streamed at ${c.last.tokensPerSec.toFixed(1)} tokens/s: ${JSON.stringify(c.reply)}`);
