@@ -69,6 +69,8 @@ async function until(cond: string, timeout = 30_000): Promise<void> {
 /** Draws polylines on the pad with the mouse, in the pad's own 280×280 coordinates. */
 async function draw(strokes: [number, number][][]): Promise<void> {
   await page.click("#clear");
+  // clicking a control lower down may have scrolled the page: the strokes go where the pad is now
+  await page.locator("#pad").scrollIntoViewIfNeeded();
   const box = (await page.locator("#pad").boundingBox())!;
   const sx = box.width / 280, sy = box.height / 280;
   for (const stroke of strokes) {
