@@ -17,9 +17,11 @@
 //   (error ~1e-4 of max|x|, far below the weights' int8 steps) so that the
 //   products are exact integer sums, one i32x4.dot_i16x8_s per 8 weights.
 //   Measured (one thread, 49152×576, interleaved with a sum() over the same bytes
-//   as the read-bandwidth reference): ~19 GB/s of int8 where sum reads ~22–28.
-//   Tried and slower: two rows a pass sharing the activation loads (7 GB/s), and
-//   the chunk loop in @inline helpers (3–8 GB/s): V8's code for them spills.
+//   as the read-bandwidth reference, loaded machine): ~20 GB/s of int8 where sum
+//   reads 28–33: compute-bound at ~19 wasm ops per 32 weights. Tried: two rows a
+//   pass sharing the activation loads (7 GB/s) and the chunk loop in @inline
+//   helpers (3–8 GB/s), both slower (V8 spills); load8x8_s in place of
+//   load + extend_low/high and a 32-k step: +5%.
 import { madd, hsum4 } from "./simd";
 
 /**
@@ -99,13 +101,22 @@ export function gemv_i8(x: usize, w: usize, scales: usize, bias: usize, y: usize
         let part: f32 = 0;
         for (let cb = g * gs; cb < ge; cb += I8_CHUNK) {
           const ce = min(ge, cb + I8_CHUNK);
-          let a0 = i32x4.splat(0), a1 = a0;
+          let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
           let d = cb;
+          for (; d + 32 <= ce; d += 32) {
+            const wp = wr + <usize>d, xp = xq + (<usize>d << 1);
+            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(wp), v128.load(xp)));
+            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(wp, 8), v128.load(xp, 16)));
+            a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(wp, 16), v128.load(xp, 32)));
+            a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(wp, 24), v128.load(xp, 48)));
+          }
+          a0 = i32x4.add(a0, a2); a1 = i32x4.add(a1, a3);
           for (; d + 16 <= ce; d += 16) {
-            const wv = v128.load(wr + <usize>d);
-            const xp = xq + (<usize>d << 1);
-            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(wv), v128.load(xp)));
-            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(wv), v128.load(xp, 16)));
+            // v128.load8x8_s: load and sign-extend 8 weights in one instruction (pmovsxbw), where
+            // extend_high_i8x16_s costs a shuffle more
+            const wp = wr + <usize>d, xp = xq + (<usize>d << 1);
+            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(wp), v128.load(xp)));
+            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(wp, 8), v128.load(xp, 16)));
           }
           const a = i32x4.add(a0, a1);
           let t = i32x4.extract_lane(a, 0) + i32x4.extract_lane(a, 1) + i32x4.extract_lane(a, 2) + i32x4.extract_lane(a, 3);
