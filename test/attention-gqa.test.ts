@@ -59,6 +59,9 @@ const CASES: number[][] = [
   [2, 1, 3, 5, 5, 8, 1], [2, 2, 1, 1, 1, 8, 1], [1, 3, 1, 7, 12, 13, 1], [3, 4, 2, 33, 40, 64, 1],
   [2, 2, 5, 70, 70, 17, 0], [1, 3, 17, 70, 80, 64, 1], [2, 4, 1, 65, 66, 128, 0], [1, 2, 20, 20, 20, 31, 1],
   [2, 3, 4, 9, 9, 9, 0], [1, 4, 33, 64, 64, 12, 1], [1, 2, 1, 69, 128, 64, 1], [3, 1, 6, 2, 2, 8, 1],
+  // every Sk 1..70 for decoding over a cache (1 or 2 queries, SmolLM's group 3), D cycling 8..128;
+  // every fourth Sk without a stride, so the backward runs too
+  ...Array.from({ length: 70 }, (_, i) => [1, 3, 1 + (i % 2), i + 1, i % 4 === 0 ? i + 1 : 72, [8, 12, 17, 64, 128][i % 5], 1]),
 ];
 
 for (const variant of KERNEL_VARIANTS) {
