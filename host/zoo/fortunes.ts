@@ -6,7 +6,11 @@
 import { existsSync } from "node:fs";
 import { readFortunes } from "../data/text.js";
 import * as ops from "../ops/index.js";
-import { evaluateAsync } from "../train.js";
+import { evaluateAsync, fit, LearningRateSchedule } from "../train.js";
+import { rng } from "../random.js";
+import type { Optimizer } from "../optim/optimizer.js";
+import type { ProgressEvent } from "./command.js";
+import { stepRounds } from "./common.js";
 import { crossEntropy } from "../nn/functional.js";
 import type { Module } from "../nn/module.js";
 import type { Tensor } from "../tensor.js";
@@ -102,4 +106,70 @@ export async function evaluateLoss(model: CausalLanguageModel, ids: Int32Array, 
     loss: (logits, b) => crossEntropy(logits, b.y),
   });
   return { loss, tokens: groups.reduce((n, g) => n + g.starts.length * g.T, 0) };
+}
+
+/** How trainOnWindows trains. */
+export interface WindowTrainOptions {
+  steps: number;
+  batchSize: number;
+  /** Tokens per window. */
+  context: number;
+  /** Seeds the windows' positions (rng(seed + 7)). */
+  seed: number;
+  /** One optimizer, or several stepped together (weight decay on matrices only). */
+  optimizer: Optimizer | Optimizer[];
+  /** Linear warm-up steps before the cosine decay to lr/10. */
+  warmup: number;
+  /** Gradient-norm clipping (default 1). */
+  clip?: number;
+  /** Steps per progress round (default 50). */
+  logEvery?: number;
+  onProgress?: (p: ProgressEvent) => void;
+}
+
+/**
+ * Trains a causal language model on `steps` batches of random windows of
+ * `ids` (next-token cross-entropy), through wg.fit with a warm-up + cosine
+ * schedule and gradient clipping; the gpt and llama entries' loop. Returns
+ * the training loss of every step and the seconds it took.
+ * @example
+ * const ids = Int32Array.from({ length: 200 }, (_, i) => i % 7);
+ * const { losses } = await trainOnWindows(gpt, ids, { steps: 3, batchSize: 2, context: 8, seed: 0, optimizer: new wg.optim.AdamW(gpt.parameters()), warmup: 1 });
+ * losses.length; // 3
+ */
+export async function trainOnWindows(model: CausalLanguageModel, ids: Int32Array, opts: WindowTrainOptions): Promise<{ losses: number[]; seconds: number }> {
+  const { steps, batchSize: B, context: T } = opts;
+  if (ids.length < T + 2) throw new Error(`trainOnWindows: the training text has ${ids.length} tokens, fewer than the context ${T} + 2`);
+  const random = rng(opts.seed + 7), every = opts.logEvery ?? 50;
+  // one pass over random windows has no epochs: fit's epochs are rounds of logEvery steps
+  // (a bar per round on terminals, a log line per round elsewhere); samples are tokens
+  const { source, epochs } = stepRounds(steps, every, () => {
+    const x = new Int32Array(B * T), y = new Int32Array(B * T);
+    for (let b = 0; b < B; b++) {
+      const s = Math.floor(random() * (ids.length - T - 1));
+      x.set(ids.subarray(s, s + T), b * T);
+      y.set(ids.subarray(s + 1, s + 1 + T), b * T);
+    }
+    return { x: ops.tensor(x, { dtype: "int32", shape: [B, T] }), y: ops.tensor(y, { dtype: "int32" }), size: B };
+  });
+  const losses: number[] = [];
+  const t0 = performance.now();
+  let smooth = 0;
+  await fit(model, source, {
+    optimizer: opts.optimizer, epochs, clipGradNorm: opts.clip ?? 1, progress: false, onEpoch: () => {},
+    forward: (m, b) => {
+      const logits = (m as CausalLanguageModel).forward(b.x);
+      return logits.reshape(B * T, logits.shape[logits.shape.length - 1]);
+    },
+    loss: "crossEntropy",
+    callbacks: [LearningRateSchedule.cosine(steps, { warmup: opts.warmup, floor: 0.1 })],
+    onStep: (round, inStep, inRound, _mean, loss) => {
+      const step = round * Math.min(every, steps) + inStep - 1;
+      losses.push(loss);
+      smooth = step === 0 ? loss : 0.95 * smooth + 0.05 * loss;
+      const el = (performance.now() - t0) / 1000, left = Math.min(inRound, steps - round * Math.min(every, steps));
+      opts.onProgress?.({ epoch: round, epochs, step: inStep, steps: left, loss: smooth, samplesPerSec: ((step + 1) * B * T) / el, done: inStep === left });
+    },
+  });
+  return { losses, seconds: (performance.now() - t0) / 1000 };
 }

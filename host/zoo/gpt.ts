@@ -21,13 +21,13 @@ import { AdamW } from "../optim/index.js";
 import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
-import { clipGradNorm, fit, LearningRateSchedule } from "../train.js";
+import { clipGradNorm } from "../train.js";
 import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
 import { GPT, generateAsync, inferGPTConfig, loadGPT2Weights, type GPTConfig, type SamplingOptions } from "../models/gpt.js";
 import type { ZooCommand, ProgressEvent } from "./command.js";
-import { requireWeights, runBench, lossStep, weightsPath, stepRounds, int8Comparison, int8Lines } from "./common.js";
+import { requireWeights, runBench, lossStep, weightsPath, int8Comparison, int8Lines } from "./common.js";
 import { importOptional } from "./packages.js";
-import { SEED_PROMPT, FORTUNES_ZH, readFortuneRecords, splitRecords, unigramCrossEntropy, evaluateLoss } from "./fortunes.js";
+import { SEED_PROMPT, FORTUNES_ZH, readFortuneRecords, splitRecords, unigramCrossEntropy, evaluateLoss, trainOnWindows } from "./fortunes.js";
 
 export { CharVocab };
 // the corpus and the evaluation are shared with the llama entry (host/zoo/fortunes.ts); re-exported where they were
@@ -121,35 +121,9 @@ export async function trainGptChar(opts: GptTrainOptions = {}): Promise<GptTrain
   const lr = opts.lr ?? 3e-3, warmup = opts.warmupSteps ?? Math.min(100, Math.ceil(steps / 10));
   const optA = new AdamW(decay, { lr, betas: [0.9, 0.95], weightDecay: opts.weightDecay ?? 0.1 });
   const optB = new AdamW(noDecay, { lr, betas: [0.9, 0.95], weightDecay: 0 });
-  const random = rng(seed + 7), every = opts.logEvery ?? 50;
-  // one pass over random windows has no epochs: fit's epochs are rounds of logEvery steps
-  // (a bar per round on terminals, a log line per round elsewhere); samples are characters
-  const { source, epochs } = stepRounds(steps, every, () => {
-    const x = new Int32Array(B * T), y = new Int32Array(B * T);
-    for (let b = 0; b < B; b++) {
-      const s = Math.floor(random() * (train.length - T - 1));
-      x.set(train.subarray(s, s + T), b * T);
-      y.set(train.subarray(s + 1, s + 1 + T), b * T);
-    }
-    return { x: ops.tensor(x, { dtype: "int32", shape: [B, T] }), y: ops.tensor(y, { dtype: "int32" }), size: B };
+  const { losses, seconds } = await trainOnWindows(model, train, {
+    steps, batchSize: B, context: T, seed, optimizer: [optA, optB], warmup, clip: opts.clip ?? 1, logEvery: opts.logEvery, onProgress: opts.onProgress,
   });
-  const losses: number[] = [];
-  const t0 = performance.now();
-  let smooth = 0;
-  await fit(model, source, {
-    optimizer: [optA, optB], epochs, clipGradNorm: opts.clip ?? 1, progress: false, onEpoch: () => {},
-    forward: (m, b) => (m as GPT).forward(b.x).reshape(B * T, vocab.size), // GPT.loss's reshape
-    loss: "crossEntropy",
-    callbacks: [LearningRateSchedule.cosine(steps, { warmup, floor: 0.1 })],
-    onStep: (round, inStep, inRound, _mean, loss) => {
-      const step = round * Math.min(every, steps) + inStep - 1;
-      losses.push(loss);
-      smooth = step === 0 ? loss : 0.95 * smooth + 0.05 * loss;
-      const el = (performance.now() - t0) / 1000, left = Math.min(inRound, steps - round * Math.min(every, steps));
-      opts.onProgress?.({ epoch: round, epochs, step: inStep, steps: left, loss: smooth, samplesPerSec: ((step + 1) * B * T) / el, done: inStep === left });
-    },
-  });
-  const seconds = (performance.now() - t0) / 1000;
   let validationLoss = NaN, validationTokens = 0;
   if (opts.evaluate !== false) ({ loss: validationLoss, tokens: validationTokens } = await evaluateLoss(model, validation, T));
   const unigramLoss = unigramCrossEntropy(train, validation.subarray(1), vocab.size);
