@@ -35,6 +35,8 @@ export const fixtures: Record<string, (made: Record<string, any>) => unknown> = 
   loader: () => new wg.data.DataLoader(new wg.data.ArrayDataset(images(), [1, 8, 8], labels()), { batchSize: 4 }),
   /** A tiny GPT: vocabulary 100, 32 positions, 2 layers. */
   gpt: () => { wg.manualSeed(0); return new wg.models.GPT({ vocabSize: 100, nPositions: 32, nEmbd: 32, nLayer: 2, nHead: 4 }); },
+  /** A tiny Llama (issue 17): vocabulary 50, hidden 16, 1 layer, 4 heads / 2 kv heads. */
+  llm: () => { wg.manualSeed(0); return wg.models.createCausalLM({ architectures: ["LlamaForCausalLM"], vocab_size: 50, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2 }); },
   /** Token ids for gpt: int32 [1, 4]. */
   ids: () => wg.tensor([[1, 2, 3, 4]], { dtype: "int32" }),
   /** The bytes of a real 4×4 RGBA PNG (a red-green gradient). */

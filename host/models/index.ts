@@ -1,2 +1,4 @@
 // wg.models: whole models with Hugging Face's names and layouts.
 export * from "./gpt.js";
+// Llama / Qwen2 / Mistral from a Hugging Face config.json (issue 17, helper hm)
+export * from "./llama.js";
