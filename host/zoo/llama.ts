@@ -167,6 +167,7 @@ export function tokenizerConfig(maxLength: number): Record<string, unknown> {
  * A tokenizer.json document (and its tokenizer_config.json) as a LlamaTokenizer,
  * through @huggingface/tokenizers, the reader every runtime has.
  * @example
+ * import { trainByteLevelBpe } from "./bpe.js";
  * const json = await trainByteLevelBpe(["今天天气很好"], { vocabSize: 270 });
  * const tok = jsonTokenizer(json, tokenizerConfig(64));
  * tok.encode("天气")[0]; // 1
@@ -184,6 +185,7 @@ export function jsonTokenizer(json: unknown, config: Record<string, unknown>): L
  * Records as one token stream: <s> record </s> <s> record </s> …, so the model
  * learns where a record starts and ends (generation stops at </s>).
  * @example
+ * import { trainByteLevelBpe } from "./bpe.js";
  * const json = await trainByteLevelBpe(["今天天气很好"], { vocabSize: 270 });
  * const ids = encodeRecords(jsonTokenizer(json, tokenizerConfig(64)), ["天", "气"]);
  * [ids[0], ids[2], ids[3], ids[5]]; // [1, 2, 1, 2]
