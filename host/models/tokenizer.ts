@@ -31,6 +31,7 @@ export interface ChatTemplateOptions {
  * @example
  * const tok = new wg.models.PretrainedTokenizer(
  *   { model: { type: "BPE", vocab: { a: 0, b: 1, ab: 2 }, merges: [["a", "b"]], ignore_merges: false },
+ *     normalizer: null, pre_tokenizer: null, post_processor: null, decoder: { type: "Fuse" },
  *     added_tokens: [{ id: 3, content: "</s>", special: true }] },
  *   { eos_token: "</s>", chat_template: "{% for m in messages %}{{ m.content }}{{ eos_token }}{% endfor %}" });
  * tok.encode("abab"); // [2, 2]
