@@ -17,13 +17,16 @@
 // record to validation), so the Tang poems held out for the fine-tune are the
 // ones the base model never trained on either. Figures: docs/ZOO-LLAMA.md.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { AdamW } from "../optim/index.js";
 import { manualSeed } from "../random.js";
-import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
-import { createCausalLM, loadCausalLMWeights, type LlamaConfig, type LlamaForCausalLM } from "../models/llama.js";
+import { saveSafetensors } from "../io/checkpoint.js";
+import { createCausalLM, LlamaForCausalLM, type LlamaConfig } from "../models/llama.js";
+import { loadPretrained } from "../models/pretrained.js";
+import { PretrainedTokenizer } from "../models/tokenizer.js";
+import { trainable } from "../deploy.js";
+import * as lora from "../lora.js";
 import type { ZooCommand, ProgressEvent, CliContext } from "./command.js";
 import { trainByteLevelBpe, type TokenizerJson } from "./bpe.js";
 import { SEED_PROMPT, FORTUNES_ZH, TANG300, readFortuneRecords, splitRecords, unigramCrossEntropy, evaluateLoss, trainOnWindows } from "./fortunes.js";
@@ -32,8 +35,8 @@ import { SEED_PROMPT, FORTUNES_ZH, TANG300, readFortuneRecords, splitRecords, un
 export const LLAMA_FOLDER = "llama-zh";
 /** Where `webgrad finetune llama --lora` writes the adapter: beside the model folder, this suffix added. */
 export const LORA_SUFFIX = "-lora-tang";
-/** A Tang-style prompt for the fine-tuned model (the first line of 李白's 静夜思, which the Tang 300 holds). */
-export const TANG_PROMPT = "床前明月光，";
+/** A Tang-style prompt for the fine-tuned model: a title and a poet, as the Tang 300's records begin (no such poem is in them). */
+export const TANG_PROMPT = "《春夜》\n作者：李白\n";
 const SPECIALS = { unk: "<unk>", bos: "<s>", eos: "</s>" };
 
 /** The model and training settings of a run. */
@@ -164,8 +167,9 @@ export function tokenizerConfig(maxLength: number): Record<string, unknown> {
 }
 
 /**
- * A tokenizer.json document (and its tokenizer_config.json) as a LlamaTokenizer,
- * through @huggingface/tokenizers, the reader every runtime has.
+ * A tokenizer.json document (and its tokenizer_config.json) as the loader reads
+ * one (wg.models' PretrainedTokenizer, @huggingface/tokenizers underneath), so
+ * the corpus is encoded exactly as the saved folder will be.
  * @example
  * import { trainByteLevelBpe } from "./bpe.js";
  * const json = await trainByteLevelBpe(["今天天气很好"], { vocabSize: 270 });
@@ -174,11 +178,7 @@ export function tokenizerConfig(maxLength: number): Record<string, unknown> {
  * tok.decode(tok.encode("天气"), { skipSpecialTokens: true }); // "天气"
  */
 export function jsonTokenizer(json: unknown, config: Record<string, unknown>): LlamaTokenizer {
-  const tok = new HfTokenizer(json as object, config);
-  return {
-    encode: (text, opts = {}) => tok.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids,
-    decode: (ids, opts = {}) => tok.decode(Array.from(ids), { skip_special_tokens: opts.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false }),
-  };
+  return new PretrainedTokenizer(json, config);
 }
 
 /**
@@ -343,10 +343,9 @@ export interface LoadedLlama {
 }
 
 /**
- * Loads a folder written by saveLlamaFolder (or any Llama-family HF folder
- * with a tokenizer.json): config.json through createCausalLM, the weights
- * through loadCausalLMWeights, the tokenizer through @huggingface/tokenizers.
- * A folder without config.json is an error that says how to make one.
+ * Loads a folder written by saveLlamaFolder (or any Llama-family Hugging Face
+ * folder with a tokenizer.json) with wg.models.loadPretrained. A folder
+ * without config.json is an error that says how to make one.
  * @example
  * const r = await trainLlama({ recipe: { ...QUICK_RECIPE, records: 200 }, steps: 1 });
  * await saveLlamaFolder("tiny-llama", r.model, r.config, r.corpus.tokenizerJson);
@@ -356,13 +355,10 @@ export async function loadLlamaFolder(folder: string): Promise<LoadedLlama> {
   if (!existsSync(join(folder, "config.json"))) {
     throw new Error(`llama: no model at ${folder}/ (no config.json there): train it first with \`webgrad train llama${folder === LLAMA_FOLDER ? "" : ` --weights ${folder}`}\``);
   }
-  const read = (name: string) => JSON.parse(readFileSync(join(folder, name), "utf8"));
-  const config = read("config.json") as LlamaConfig;
-  const model = createCausalLM(config, { init: false });
-  loadCausalLMWeights(model, (await loadSafetensors(join(folder, "model.safetensors"))).tensors);
-  if (existsSync(join(folder, "generation_config.json"))) model.generationConfig = read("generation_config.json");
-  const tokenizer = jsonTokenizer(read("tokenizer.json"), existsSync(join(folder, "tokenizer_config.json")) ? read("tokenizer_config.json") : {});
-  return { model, tokenizer, config, loader: "createCausalLM + loadCausalLMWeights + @huggingface/tokenizers" };
+  const { model, tokenizer, config } = await loadPretrained(folder);
+  if (!(model instanceof LlamaForCausalLM)) throw new Error(`llama: ${folder}/ holds a ${model.constructor.name}, not a Llama-family model`);
+  if (!tokenizer) throw new Error(`llama: ${folder}/ has no tokenizer.json`);
+  return { model, tokenizer, config: config as unknown as LlamaConfig, loader: "wg.models.loadPretrained" };
 }
 
 /**
@@ -391,6 +387,66 @@ export async function tangSplit(): Promise<{ train: string[]; validation: string
   const train: string[] = [], validation: string[] = [];
   tang.forEach((r, i) => ((before.length + i) % 20 === 0 ? validation : train).push(r));
   return { train, validation };
+}
+
+export interface LlamaFinetuneOptions {
+  recipe?: LoraRecipe;
+  /** Overrides the recipe's steps, r, alpha. */
+  steps?: number;
+  r?: number;
+  alpha?: number;
+  seed?: number;
+  onProgress?: (p: ProgressEvent) => void;
+}
+
+export interface LlamaFinetuneResult {
+  /** Validation loss on the held-out Tang poems before and after the fine-tune. */
+  before: LossFigures;
+  after: LossFigures;
+  /** The adapted projections' names. */
+  adapted: string[];
+  trainableParameters: number;
+  parameters: number;
+  losses: number[];
+  seconds: number;
+  tokensPerSecond: number;
+  poems: { train: number; validation: number };
+  trainTokens: number;
+  /** The held-out poems as a token stream. */
+  validation: Int32Array;
+  recipe: LoraRecipe;
+}
+
+/**
+ * LoRA on the Tang poems: the validation loss on the held-out poems, then
+ * wg.lora.attach on q/k/v/o (the base frozen), AdamW on the adapters only
+ * through trainOnWindows, and the validation loss again. The model keeps its adapters.
+ * @example
+ * const r = await trainLlama({ recipe: { ...QUICK_RECIPE, records: 200 }, steps: 2 });
+ * const f = await finetuneLora({ model: r.model, tokenizer: r.corpus.tokenizer }, { recipe: QUICK_LORA_RECIPE, steps: 2 });
+ * f.adapted.length; // 8 (q, k, v, o of 2 layers)
+ */
+export async function finetuneLora(base: Pick<LoadedLlama, "model" | "tokenizer">, opts: LlamaFinetuneOptions = {}): Promise<LlamaFinetuneResult> {
+  const recipe = { ...(opts.recipe ?? LORA_RECIPE) };
+  for (const k of ["steps", "r", "alpha"] as const) if (opts[k] !== undefined) recipe[k] = opts[k]!;
+  const { model, tokenizer } = base, seed = opts.seed ?? 0;
+  const poems = await tangSplit();
+  const train = encodeRecords(tokenizer, poems.train), validation = encodeRecords(tokenizer, poems.validation);
+  const before = await lossFigures(model, validation, recipe.context);
+  manualSeed(seed);
+  const adapted = lora.attach(model, { r: recipe.r, alpha: recipe.alpha, dropout: recipe.dropout, targetModules: LORA_TARGETS });
+  const params = trainable(model);
+  const optimizer = new AdamW(params, { lr: recipe.lr, betas: [0.9, 0.999], weightDecay: 0 });
+  const { losses, seconds } = await trainOnWindows(model, train, {
+    steps: recipe.steps, batchSize: recipe.batchSize, context: recipe.context, seed, optimizer, warmup: recipe.warmup, clip: 1, onProgress: opts.onProgress,
+  });
+  const after = await lossFigures(model, validation, recipe.context);
+  return {
+    before, after, adapted, losses, seconds, recipe,
+    trainableParameters: params.reduce((n, p) => n + p.size, 0), parameters: model.numParameters(),
+    tokensPerSecond: (recipe.steps * recipe.batchSize * recipe.context) / seconds,
+    poems: { train: poems.train.length, validation: poems.validation.length }, trainTokens: train.length, validation,
+  };
 }
 
 // ------------------------------------------------------------ the command line
@@ -461,6 +517,35 @@ export const cli: ZooCommand = {
       ctx.log(`(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       return 0;
     }
-    throw new Error("llama finetune: not wired yet");
+    // finetune
+    if (!v.lora) throw new Error("llama finetune: pass --lora (LoRA adapters on q/k/v/o are the fine-tune this entry has)");
+    const adapterDir = (v.adapter as string | undefined) ?? `${folder.replace(/\/+$/, "")}${LORA_SUFFIX}`;
+    if (existsSync(adapterDir) && !v.force) throw new Error(`llama: ${adapterDir}/ exists: pass --force to overwrite it, or --adapter DIR to write elsewhere`);
+    const base = await loadLlamaFolder(folder);
+    ctx.log(`loaded ${folder}/ with ${base.loader}`);
+    const progress = await ctx.progress();
+    const f = await finetuneLora(base, {
+      recipe: quick ? QUICK_LORA_RECIPE : LORA_RECIPE, steps: ctx.num(v.steps, "steps"), r: ctx.num(v.r, "r"), alpha: ctx.num(v.alpha, "alpha"), seed: ctx.seed, onProgress: progress,
+    });
+    progress.stop();
+    const rc = f.recipe;
+    ctx.log(`Tang poems: ${f.poems.train} to train on (${f.trainTokens} tokens), ${f.poems.validation} held out (the ones the pre-training held out too)`);
+    ctx.log(`LoRA r ${rc.r}, alpha ${rc.alpha}, dropout ${rc.dropout} on ${f.adapted.length} projections (${LORA_TARGETS.join(", ")}): ` +
+      `${f.trainableParameters} trainable parameters of ${f.parameters} (${((100 * f.trainableParameters) / f.parameters).toFixed(2)}%)`);
+    ctx.log(`validation loss before: ${figures(f.before)}`);
+    ctx.log(`${f.losses.length} steps of ${rc.batchSize}×${rc.context} tokens in ${f.seconds.toFixed(1)} s (${Math.round(f.tokensPerSecond)} tokens/s)`);
+    ctx.log(`validation loss after:  ${figures(f.after)} (${(f.after.loss - f.before.loss).toFixed(4)} nats/token)`);
+    await lora.save(base.model, adapterDir, { baseModelNameOrPath: folder });
+    ctx.log(`saved the adapter in PEFT's layout to ${adapterDir}/: adapter_model.safetensors, adapter_config.json`);
+    // the adapter read back onto a fresh copy of the base scores what the trained one scored
+    const fresh = await loadLlamaFolder(folder);
+    await lora.load(fresh.model, adapterDir);
+    const again = await lossFigures(fresh.model, f.validation, rc.context);
+    const same = Math.abs(again.loss - f.after.loss) <= 1e-6 * Math.max(1, f.after.loss);
+    ctx.log(`base + adapter reloaded (wg.lora.load): validation loss ${again.loss.toFixed(6)} (after fine-tune ${f.after.loss.toFixed(6)}: ${same ? "the same" : "DIFFERENT"})`);
+    if (!same) throw new Error(`llama: the reloaded adapter's validation loss ${again.loss} is not the fine-tuned model's ${f.after.loss}`);
+    const prompt = (v.prompt as string | undefined) ?? TANG_PROMPT;
+    ctx.log(`${prompt}${await continueText(fresh.model, fresh.tokenizer, prompt, sampling)}`);
+    return 0;
   },
 };
