@@ -467,7 +467,7 @@ export const cli: ZooCommand = {
     r: { type: "string", help: `llama finetune: LoRA rank (default ${LORA_RECIPE.r})` },
     alpha: { type: "string", help: `llama finetune: LoRA alpha, the update scaled by alpha/r (default ${LORA_RECIPE.alpha})` },
     adapter: { type: "string", help: `llama finetune: where the adapter goes (default the model folder's name + ${LORA_SUFFIX})` },
-    prompt: { type: "string", help: `llama: text to continue (default ${SEED_PROMPT}; finetune ${TANG_PROMPT})` },
+    prompt: { type: "string", help: `llama: text to continue (default ${SEED_PROMPT}; finetune ${TANG_PROMPT.replace(/\n/g, "\\n")})` },
     tokens: { type: "string", help: "llama: how many tokens to generate at most (default 100; stops at </s>)" },
     temperature: { type: "string", help: "llama: sampling temperature, 0 = greedy (default 0.8)" },
     "top-k": { type: "string", help: "llama: keep the k most likely tokens (default 40)" },
