@@ -214,14 +214,23 @@ export interface LlamaCorpus {
 }
 
 /**
+ * fortunes-zh's records split as the gpt entry splits them (every 20th to
+ * validation), each split cut to its share of `recipe.records` when set.
+ * @example (await llamaRecords({ records: 200 })).validation.length; // 11
+ */
+export async function llamaRecords(recipe: Pick<LlamaRecipe, "records">): Promise<{ train: string[]; validation: string[] }> {
+  const split = splitRecords(await readFortuneRecords(FORTUNES_ZH)), all = split.train.length + split.validation.length;
+  const cut = (rs: string[]) => (recipe.records ? rs.slice(0, Math.ceil((recipe.records * rs.length) / all)) : rs);
+  return { train: cut(split.train), validation: cut(split.validation) };
+}
+
+/**
  * Reads fortunes-zh, splits it as the gpt entry does (every 20th record to
  * validation), trains the BPE on the training records only, and encodes both.
  * @example const corpus = await loadLlamaCorpus(QUICK_RECIPE); // a 600-token BPE over 570 training records
  */
 export async function loadLlamaCorpus(recipe: Pick<LlamaRecipe, "vocabSize" | "records" | "context">): Promise<LlamaCorpus> {
-  const split = splitRecords(await readFortuneRecords(FORTUNES_ZH));
-  const cut = (rs: string[]) => (recipe.records ? rs.slice(0, Math.ceil((recipe.records * rs.length) / (split.train.length + split.validation.length))) : rs);
-  const train = cut(split.train), validation = cut(split.validation);
+  const { train, validation } = await llamaRecords(recipe);
   const tokenizerJson = await trainByteLevelBpe(train, { vocabSize: recipe.vocabSize, specialTokens: [SPECIALS.unk, SPECIALS.bos, SPECIALS.eos], bos: SPECIALS.bos });
   const tokenizer = jsonTokenizer(tokenizerJson, tokenizerConfig(recipe.context));
   return {
@@ -502,11 +511,11 @@ export const cli: ZooCommand = {
       return 0;
     }
     if (ctx.verb === "eval") {
-      const back = await loadLlamaFolder(folder);
-      const split = splitRecords(await readFortuneRecords(FORTUNES_ZH));
-      const context = quick ? QUICK_RECIPE.context : LLAMA_RECIPE.context;
-      const f = await lossFigures(back.model, encodeRecords(back.tokenizer, split.validation), context);
-      ctx.log(`validation loss ${figures(f)} over ${split.validation.length} records`);
+      // the validation records and window train scored, so eval prints train's figure
+      const back = await loadLlamaFolder(folder), recipe = quick ? QUICK_RECIPE : LLAMA_RECIPE;
+      const { validation } = await llamaRecords(recipe);
+      const f = await lossFigures(back.model, encodeRecords(back.tokenizer, validation), recipe.context);
+      ctx.log(`validation loss ${figures(f)} over ${validation.length} records`);
       return 0;
     }
     if (ctx.verb === "generate") {

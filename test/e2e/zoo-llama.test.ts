@@ -38,6 +38,11 @@ test("train llama --quick: a Hugging Face folder that reloads to the same valida
   assert.ok(Math.abs(trained - reloaded) < 1e-4, `${trained} vs ${reloaded}`);
   assert.ok(trained < figure(t.stdout, /unigram baseline (\d+\.\d+) nats\/token/), "below the unigram baseline");
   assert.match(t.stdout, /^今天天气很好，阳光明媚。/m);
+  // eval scores the folder on the same validation records: train's figure
+  const e = run("eval", "llama", "--quick");
+  assert.is(e.status, 0, e.stderr);
+  const line = (out: string) => out.match(/^validation loss [\d.]+ nats\/token \(perplexity [\d.]+\) on \d+ tokens/m)?.[0];
+  assert.ok(line(t.stdout) && line(e.stdout) === line(t.stdout), `train: ${line(t.stdout)}\neval:  ${line(e.stdout)}`);
   // the folder is not overwritten by accident
   const again = run("train", "llama", "--quick");
   assert.is(again.status, 1);
