@@ -475,7 +475,7 @@ export const cli: ZooCommand = {
     lora: { type: "boolean", help: "llama finetune: train LoRA adapters (the only fine-tune there is; required)" },
     r: { type: "string", help: `llama finetune: LoRA rank (default ${LORA_RECIPE.r})` },
     alpha: { type: "string", help: `llama finetune: LoRA alpha, the update scaled by alpha/r (default ${LORA_RECIPE.alpha})` },
-    adapter: { type: "string", help: `llama finetune: where the adapter goes (default the model folder's name + ${LORA_SUFFIX})` },
+    adapter: { type: "string", help: `llama finetune: where the adapter goes (default the model folder's name + ${LORA_SUFFIX}); generate: an adapter to apply` },
     prompt: { type: "string", help: `llama: text to continue (default ${SEED_PROMPT}; finetune ${TANG_PROMPT.replace(/\n/g, "\\n")})` },
     tokens: { type: "string", help: "llama: how many tokens to generate at most (default 100; stops at </s>)" },
     temperature: { type: "string", help: "llama: sampling temperature, 0 = greedy (default 0.8)" },
@@ -520,6 +520,7 @@ export const cli: ZooCommand = {
     }
     if (ctx.verb === "generate") {
       const back = await loadLlamaFolder(folder);
+      if (v.adapter) ctx.log(`with the LoRA adapter of ${v.adapter as string}/ on ${(await lora.load(back.model, v.adapter as string)).length} projections`);
       const prompt = (v.prompt as string | undefined) ?? SEED_PROMPT;
       const t0 = performance.now();
       ctx.log(`${prompt}${await continueText(back.model, back.tokenizer, prompt, sampling)}`);

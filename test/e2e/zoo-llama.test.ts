@@ -60,6 +60,10 @@ test("finetune llama --lora --quick: the held-out Tang poems' loss goes down; a 
   const cfg = JSON.parse(readFileSync(join(cwd, "llama-zh-lora-tang", "adapter_config.json"), "utf8"));
   assert.equal([cfg.peft_type, cfg.r, cfg.lora_alpha, [...cfg.target_modules].sort()], ["LORA", 8, 16, ["k_proj", "o_proj", "q_proj", "v_proj"]]);
   assert.match(f.stdout, /^《春夜》\n作者：李白\n/m);
+  // generate applies a saved adapter
+  const g = run("generate", "llama", "--adapter", "llama-zh-lora-tang", "--tokens", "5");
+  assert.is(g.status, 0, g.stderr);
+  assert.match(g.stdout, "with the LoRA adapter of llama-zh-lora-tang/ on 8 projections");
 });
 
 test("finetune without a model, or without --lora: errors that say what to do", () => {
