@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // webgrad's command line: `webgrad train mnist-cnn [--epochs N] [--threads N]`,
 // `webgrad eval mnist-cnn`, `webgrad bench mnist-cnn`, `webgrad generate gpt
-// --prompt ...`, `webgrad --help` for the list, `webgrad --version`.
+// --prompt ...`, `webgrad finetune llama --lora`, `webgrad --help` for the
+// list, `webgrad --version`.
 // Node only. On Node 20 it switches on relaxed SIMD (a V8 flag that newer
 // runtimes no longer need) before the engine looks for it.
 
@@ -20,9 +21,9 @@ import type { ZooCommand, CliContext, Progress } from "./zoo/command.js";
 import { MissingPackageError, OPTIONAL_PACKAGES } from "./zoo/packages.js";
 
 /** The verbs an entry may answer (each entry lists the ones it does). */
-const VERBS = ["train", "eval", "bench", "generate"];
+const VERBS = ["train", "eval", "bench", "generate", "finetune"];
 /** The zoo entries the CLI knows, in the order `--help` lists them. */
-const ENTRIES = ["mnist-cnn", "logistic", "mnist-binary", "mlp-tabular", "convnet", "transformer", "gpt", "lstm", "resnet", "vit", "bert"];
+const ENTRIES = ["mnist-cnn", "logistic", "mnist-binary", "mlp-tabular", "convnet", "transformer", "gpt", "lstm", "resnet", "vit", "bert", "llama"];
 
 async function loadEntry(name: string): Promise<ZooCommand | null> {
   if (!/^[a-z0-9-]+$/.test(name)) return null;
@@ -61,6 +62,9 @@ const NUMERIC: Record<string, { int?: boolean; min?: number; max?: number }> = {
   "train-count": { int: true, min: 1 },
   limit: { int: true, min: 1 },
   shift: { int: true, min: 0 },
+  // llama finetune --lora: the adapters' rank and scale
+  r: { int: true, min: 1 },
+  alpha: { min: 0 },
 };
 
 /**
@@ -194,7 +198,7 @@ async function main(): Promise<number> {
   }
   if (cmd === "train") {
     // every entry's train writes --weights or <entry>.safetensors; say so before training, not after
-    const path = (values.weights as string | undefined) ?? `${what}.safetensors`;
+    const path = (values.weights as string | undefined) ?? entry?.weights ?? `${what}.safetensors`;
     if (existsSync(path) && !values.force) {
       console.error(`webgrad: ${path} exists: pass --force to overwrite it, or --weights FILE to write elsewhere`);
       return 1;

@@ -18,7 +18,7 @@ export type Progress = ((p: ProgressEvent) => void) & { stop(): void };
 
 /** What the CLI hands an entry: the parsed options and a few helpers. */
 export interface CliContext {
-  /** The verb the user typed: "train", "eval", "generate" or "bench". */
+  /** The verb the user typed: "train", "eval", "generate", "bench" or "finetune". */
   verb: string;
   /** Every parsed option, the shared ones and the entry's own. */
   values: Record<string, string | boolean | undefined>;
@@ -41,6 +41,8 @@ export interface ZooCommand {
   summary: string;
   /** The verbs it answers, e.g. ["train"] or ["train", "generate"]. */
   verbs: string[];
+  /** Where `train` writes when --weights does not say, when that is not `<entry>.safetensors` (the llama entry writes a folder). */
+  weights?: string;
   /** Its own options, beyond the shared ones (--epochs, --batch-size, --threads, --isa, --backend, --seed, --weights, --bench-steps). */
   options?: Record<string, { type: "string" | "boolean"; help: string }>;
   /** Runs the verb; resolves to the exit code (0 when omitted). */

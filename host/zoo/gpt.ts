@@ -15,38 +15,23 @@
 // stepped together by fit()), linear warm-up then cosine to lr/10, gradient
 // clipping at 1.0. Measured figures: docs/ZOO-GPT.md.
 
-import { existsSync } from "node:fs";
-import { readFortunes, CharVocab } from "../data/text.js";
+import { CharVocab } from "../data/text.js";
 import * as ops from "../ops/index.js";
 import { AdamW } from "../optim/index.js";
 import { noGrad } from "../autograd.js";
 import { manualSeed, rng } from "../random.js";
 import { scope } from "../scope.js";
-import { clipGradNorm, fit, evaluateAsync, LearningRateSchedule } from "../train.js";
-import { crossEntropy } from "../nn/functional.js";
+import { clipGradNorm } from "../train.js";
 import { saveSafetensors, loadSafetensors } from "../io/checkpoint.js";
 import { GPT, generateAsync, inferGPTConfig, loadGPT2Weights, type GPTConfig, type SamplingOptions } from "../models/gpt.js";
 import type { ZooCommand, ProgressEvent } from "./command.js";
-import { requireWeights, runBench, lossStep, weightsPath, stepRounds, int8Comparison, int8Lines } from "./common.js";
+import { requireWeights, runBench, lossStep, weightsPath, int8Comparison, int8Lines } from "./common.js";
 import { importOptional } from "./packages.js";
+import { SEED_PROMPT, FORTUNES_ZH, readFortuneRecords, splitRecords, unigramCrossEntropy, evaluateLoss, trainOnWindows } from "./fortunes.js";
 
 export { CharVocab };
-
-/** The seed's prompt. */
-export const SEED_PROMPT = "今天天气很好，阳光明媚。";
-/** Debian fortunes-zh's files, in the order they are read. */
-export const FORTUNES_ZH = ["chinese", "tang300", "song100"].map((f) => `/usr/share/games/fortunes/${f}`);
-
-/**
- * The records of fortune files (host/data/text.ts's reader: colour codes,
- * nested ones too, stripped), one list for all the files.
- * @example (await readFortuneRecords(FORTUNES_ZH)).length; // ≈ 5,700 records
- */
-export async function readFortuneRecords(paths: string[] = FORTUNES_ZH): Promise<string[]> {
-  const missing = paths.find((p) => !existsSync(p));
-  if (missing) throw new Error(`fortunes: ${missing} not found (Debian/Ubuntu: apt-get install fortunes-zh)`);
-  return (await Promise.all(paths.map((p) => readFortunes(p)))).flat();
-}
+// the corpus and the evaluation are shared with the llama entry (host/zoo/fortunes.ts); re-exported where they were
+export { SEED_PROMPT, FORTUNES_ZH, readFortuneRecords, unigramCrossEntropy, evaluateLoss };
 
 /** The corpus split by records (every 20th record to validation), encoded with a vocabulary built on the training part. */
 export interface CharCorpus {
@@ -62,71 +47,12 @@ export interface CharCorpus {
  * @example const { vocab, train, validation } = await loadFortuneCorpus();
  */
 export async function loadFortuneCorpus(opts: { paths?: string[]; minCount?: number; maxChars?: number; vocab?: CharVocab } = {}): Promise<CharCorpus> {
-  const records = await readFortuneRecords(opts.paths);
-  const trainText = records.filter((_, i) => i % 20 !== 0).join("\n\n") + "\n\n";
-  const valText = records.filter((_, i) => i % 20 === 0).join("\n\n") + "\n\n";
+  const split = splitRecords(await readFortuneRecords(opts.paths));
+  const trainText = split.train.join("\n\n") + "\n\n";
+  const valText = split.validation.join("\n\n") + "\n\n";
   const cut = (s: string) => (opts.maxChars ? [...s].slice(0, opts.maxChars).join("") : s);
   const vocab = opts.vocab ?? CharVocab.fromText(trainText, { minCount: opts.minCount ?? 2, unk: true });
   return { vocab, train: vocab.encode(cut(trainText)), validation: vocab.encode(cut(valText)) };
-}
-
-/**
- * The unigram baseline: mean −log p(token) over `evaluate`, p being the token
- * frequencies of `train` (add-one smoothed so no token has probability 0), in nats.
- * @example unigramCrossEntropy(Int32Array.of(0, 0, 1), Int32Array.of(0, 1), 2); // ≈ 0.71
- */
-export function unigramCrossEntropy(train: Int32Array, evaluate: Int32Array, vocabSize: number): number {
-  const counts = new Float64Array(vocabSize).fill(1);
-  for (const t of train) counts[t]++;
-  const total = train.length + vocabSize;
-  let nll = 0;
-  for (const t of evaluate) nll -= Math.log(counts[t] / total);
-  return nll / evaluate.length;
-}
-
-/**
- * Mean loss (nats per token) of `model` predicting every token of `ids` after
- * the first, in non-overlapping windows of `context` tokens (each window's
- * first target sees one token of context, as in nanoGPT's evaluation).
- * Returns the loss and how many tokens it averaged over.
- * @example
- * const ids = Int32Array.from({ length: 50 }, (_, i) => i % 7);
- * const { loss, tokens } = await evaluateLoss(gpt, ids, 16); // loss: nats per token
- * tokens; // 49
- */
-export async function evaluateLoss(model: GPT, ids: Int32Array, context: number, batch = 16): Promise<{ loss: number; tokens: number }> {
-  const windows: number[] = [];
-  for (let s = 0; s + 1 < ids.length; s += context) windows.push(s);
-  // windows of one batch must share T: the last, shorter window runs alone
-  const groups: { starts: number[]; T: number }[] = [];
-  for (let w = 0; w < windows.length; w += batch) {
-    const byLen = new Map<number, number[]>();
-    for (const s of windows.slice(w, w + batch)) {
-      const T = Math.min(context, ids.length - 1 - s);
-      byLen.set(T, [...(byLen.get(T) ?? []), s]);
-    }
-    for (const [T, starts] of byLen) groups.push({ starts, T });
-  }
-  // a batch's size is its tokens, so evaluateAsync's mean is per token
-  const batches = {
-    length: groups.length,
-    *[Symbol.iterator]() {
-      for (const { starts, T } of groups) {
-        const x = new Int32Array(starts.length * T), y = new Int32Array(starts.length * T);
-        starts.forEach((s, b) => {
-          x.set(ids.subarray(s, s + T), b * T);
-          y.set(ids.subarray(s + 1, s + 1 + T), b * T);
-        });
-        yield { x: ops.tensor(x, { dtype: "int32", shape: [starts.length, T] }), y: ops.tensor(y, { dtype: "int32" }), size: starts.length * T };
-      }
-    },
-  };
-  // the loss as a function, not the name: a name would also read every logit back for an accuracy
-  const { loss } = await evaluateAsync(model, batches, {
-    forward: (m, b) => (m as GPT).forward(b.x).reshape(b.size, model.config.vocabSize),
-    loss: (logits, b) => crossEntropy(logits, b.y),
-  });
-  return { loss, tokens: groups.reduce((n, g) => n + g.starts.length * g.T, 0) };
 }
 
 export interface GptTrainOptions {
@@ -195,35 +121,9 @@ export async function trainGptChar(opts: GptTrainOptions = {}): Promise<GptTrain
   const lr = opts.lr ?? 3e-3, warmup = opts.warmupSteps ?? Math.min(100, Math.ceil(steps / 10));
   const optA = new AdamW(decay, { lr, betas: [0.9, 0.95], weightDecay: opts.weightDecay ?? 0.1 });
   const optB = new AdamW(noDecay, { lr, betas: [0.9, 0.95], weightDecay: 0 });
-  const random = rng(seed + 7), every = opts.logEvery ?? 50;
-  // one pass over random windows has no epochs: fit's epochs are rounds of logEvery steps
-  // (a bar per round on terminals, a log line per round elsewhere); samples are characters
-  const { source, epochs } = stepRounds(steps, every, () => {
-    const x = new Int32Array(B * T), y = new Int32Array(B * T);
-    for (let b = 0; b < B; b++) {
-      const s = Math.floor(random() * (train.length - T - 1));
-      x.set(train.subarray(s, s + T), b * T);
-      y.set(train.subarray(s + 1, s + 1 + T), b * T);
-    }
-    return { x: ops.tensor(x, { dtype: "int32", shape: [B, T] }), y: ops.tensor(y, { dtype: "int32" }), size: B };
+  const { losses, seconds } = await trainOnWindows(model, train, {
+    steps, batchSize: B, context: T, seed, optimizer: [optA, optB], warmup, clip: opts.clip ?? 1, logEvery: opts.logEvery, onProgress: opts.onProgress,
   });
-  const losses: number[] = [];
-  const t0 = performance.now();
-  let smooth = 0;
-  await fit(model, source, {
-    optimizer: [optA, optB], epochs, clipGradNorm: opts.clip ?? 1, progress: false, onEpoch: () => {},
-    forward: (m, b) => (m as GPT).forward(b.x).reshape(B * T, vocab.size), // GPT.loss's reshape
-    loss: "crossEntropy",
-    callbacks: [LearningRateSchedule.cosine(steps, { warmup, floor: 0.1 })],
-    onStep: (round, inStep, inRound, _mean, loss) => {
-      const step = round * Math.min(every, steps) + inStep - 1;
-      losses.push(loss);
-      smooth = step === 0 ? loss : 0.95 * smooth + 0.05 * loss;
-      const el = (performance.now() - t0) / 1000, left = Math.min(inRound, steps - round * Math.min(every, steps));
-      opts.onProgress?.({ epoch: round, epochs, step: inStep, steps: left, loss: smooth, samplesPerSec: ((step + 1) * B * T) / el, done: inStep === left });
-    },
-  });
-  const seconds = (performance.now() - t0) / 1000;
   let validationLoss = NaN, validationTokens = 0;
   if (opts.evaluate !== false) ({ loss: validationLoss, tokens: validationTokens } = await evaluateLoss(model, validation, T));
   const unigramLoss = unigramCrossEntropy(train, validation.subarray(1), vocab.size);

