@@ -32,9 +32,16 @@ for (const target of Object.values(config.targets)) {
   copyFileSync(from, join(dest, basename(target.outFile)));
 }
 
+const esbuild = await import("esbuild").catch(() => null);
+if (!esbuild) {
+  console.error("esbuild is missing: run `npm install` (it is a devDependency)");
+  process.exit(1);
+}
+
 // 2a. The Hugging Face libraries model folders need (host/models/hf-libs.ts says
 // why they are imported by relative path): each package's single-file ES module,
-// copied as it is, with its licence named on top.
+// minified (the install footprint of issue 12), with its licence named on top.
+// The bundle below leaves them external, so both trees load these same files.
 const vendor = join(root, "dist", "host", "vendor");
 mkdirSync(vendor, { recursive: true });
 for (const [pkg, file, out] of [
@@ -47,14 +54,10 @@ for (const [pkg, file, out] of [
     process.exit(1);
   }
   const { version, license } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
-  writeFileSync(join(vendor, out), `// ${pkg} ${version} (${license} licence): ${file} of the npm package, copied by webgrad's scripts/build-assets.mjs\n` + readFileSync(join(dir, file), "utf8"));
+  const { code } = await esbuild.transform(readFileSync(join(dir, file), "utf8"), { minify: true, format: "esm", target: "es2022", legalComments: "none" });
+  writeFileSync(join(vendor, out), `// ${pkg} ${version} (${license} licence, https://www.npmjs.com/package/${pkg}): ${file}, minified by webgrad's scripts/build-assets.mjs\n${code}`);
 }
 
-const esbuild = await import("esbuild").catch(() => null);
-if (!esbuild) {
-  console.error("esbuild is missing: run `npm install` (it is a devDependency)");
-  process.exit(1);
-}
 // earlier builds' chunks (their names carry a content hash)
 for (const f of readdirSync(dest)) if (/^webgrad(\.[\w-]+)?\.js$/.test(f)) rmSync(join(dest, f));
 await esbuild.build({
@@ -69,6 +72,8 @@ await esbuild.build({
   platform: "neutral",
   target: "es2022",
   packages: "external",
+  // the vendored Hugging Face libraries stay files of their own (2a), reached by the same relative path
+  external: ["../vendor/*"],
   // whitespace and syntax only: names stay, so stack traces still read
   minifyWhitespace: true,
   minifySyntax: true,

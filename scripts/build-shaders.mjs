@@ -53,6 +53,11 @@ function rowKernelsOf(family, from) {
   return m[1].replace(/\b(\w+)_workgroup\b/g, "$1_subgroup");
 }
 
+// The shipped text drops comments, indentation and blank lines (WGSL is free-form): a
+// third of it, twice over (the unbundled tree and the bundle's WebGPU chunk), for
+// issue 12's install footprint. The sources under shaders/ keep them.
+const compact = (wgsl) => wgsl.split("\n").map((l) => l.replace(/\/\/.*$/, "").trim()).filter(Boolean).join("\n") + "\n";
+
 for (const f of names.filter((f) => !f.startsWith("_") && f !== "common.wgsl")) {
   const family = f.slice(0, -5);
   const feature = family.includes(".") ? family.slice(family.indexOf(".") + 1) : null;
@@ -65,7 +70,7 @@ for (const f of names.filter((f) => !f.startsWith("_") && f !== "common.wgsl")) 
   src = expand(src, feature, f);
   const base = feature ? family.slice(0, family.indexOf(".")) : family;
   const directive = !feature ? "" : LANGUAGE_FEATURE[feature] ? `requires ${LANGUAGE_FEATURE[feature]};\n` : `enable ${feature};\n`;
-  families[family] = directive + common + "\n" + wgslPrologue(manifests, base) + "\n" + src;
+  families[family] = compact(directive + common + "\n" + wgslPrologue(manifests, base) + "\n" + src);
   for (const m of src.matchAll(/@compute[^\n]*\n\s*fn\s+(\w+)/g)) {
     if (entries[m[1]]) throw new Error(`build-shaders: entry point ${m[1]} is in both ${entries[m[1]]}.wgsl and ${f}`);
     entries[m[1]] = family;
