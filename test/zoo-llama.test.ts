@@ -43,7 +43,7 @@ test("BPE: the asked-for size, <unk> <s> </s> as ids 0-2, all 256 byte symbols, 
 
 test("BPE: the Rust reader and @huggingface/tokenizers encode alike, and text round-trips (unseen bytes too)", async () => {
   const rust = napi.Tokenizer.fromString(JSON.stringify(json));
-  const js = jsonTokenizer(json, tokenizerConfig(64));
+  const js = await jsonTokenizer(json, tokenizerConfig(64));
   const texts = [...records.slice(0, 30), "今天天气很好，阳光明媚。", "emoji 🦙 and Ωmega, tabs\tand  spaces .", "床前明月光，疑是地上霜。"];
   for (const t of texts) {
     const a = (await rust.encode(t)).getIds(), b = js.encode(t);
@@ -54,8 +54,8 @@ test("BPE: the Rust reader and @huggingface/tokenizers encode alike, and text ro
   assert.ok(js.encode("今天天气很好", { addSpecialTokens: false })[0] !== 1, "no <s> when asked");
 });
 
-test("records as a stream: <s> … </s> per record", () => {
-  const js = jsonTokenizer(json, tokenizerConfig(64));
+test("records as a stream: <s> … </s> per record", async () => {
+  const js = await jsonTokenizer(json, tokenizerConfig(64));
   const ids = encodeRecords(js, ["天气", "很好"]);
   const a = js.encode("天气", { addSpecialTokens: false }), b = js.encode("很好", { addSpecialTokens: false });
   assert.equal(Array.from(ids), [1, ...a, 2, 1, ...b, 2]);

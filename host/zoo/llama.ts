@@ -173,12 +173,12 @@ export function tokenizerConfig(maxLength: number): Record<string, unknown> {
  * @example
  * import { trainByteLevelBpe } from "./bpe.js";
  * const json = await trainByteLevelBpe(["今天天气很好"], { vocabSize: 270 });
- * const tok = jsonTokenizer(json, tokenizerConfig(64));
+ * const tok = await jsonTokenizer(json, tokenizerConfig(64));
  * tok.encode("天气")[0]; // 1
  * tok.decode(tok.encode("天气"), { skipSpecialTokens: true }); // "天气"
  */
-export function jsonTokenizer(json: unknown, config: Record<string, unknown>): LlamaTokenizer {
-  return new PretrainedTokenizer(json, config);
+export function jsonTokenizer(json: unknown, config: Record<string, unknown>): Promise<LlamaTokenizer> {
+  return PretrainedTokenizer.fromJSON(json, config); // async: the tokenizer libraries load on first use
 }
 
 /**
@@ -187,7 +187,7 @@ export function jsonTokenizer(json: unknown, config: Record<string, unknown>): L
  * @example
  * import { trainByteLevelBpe } from "./bpe.js";
  * const json = await trainByteLevelBpe(["今天天气很好"], { vocabSize: 270 });
- * const ids = encodeRecords(jsonTokenizer(json, tokenizerConfig(64)), ["天", "气"]);
+ * const ids = encodeRecords(await jsonTokenizer(json, tokenizerConfig(64)), ["天", "气"]);
  * [ids[0], ids[2], ids[3], ids[5]]; // [1, 2, 1, 2]
  */
 export function encodeRecords(tokenizer: LlamaTokenizer, records: string[]): Int32Array {
@@ -232,7 +232,7 @@ export async function llamaRecords(recipe: Pick<LlamaRecipe, "records">): Promis
 export async function loadLlamaCorpus(recipe: Pick<LlamaRecipe, "vocabSize" | "records" | "context">): Promise<LlamaCorpus> {
   const { train, validation } = await llamaRecords(recipe);
   const tokenizerJson = await trainByteLevelBpe(train, { vocabSize: recipe.vocabSize, specialTokens: [SPECIALS.unk, SPECIALS.bos, SPECIALS.eos], bos: SPECIALS.bos });
-  const tokenizer = jsonTokenizer(tokenizerJson, tokenizerConfig(recipe.context));
+  const tokenizer = await jsonTokenizer(tokenizerJson, tokenizerConfig(recipe.context));
   return {
     tokenizerJson, tokenizer, vocabSize: Object.keys(tokenizerJson.model.vocab).length,
     train: encodeRecords(tokenizer, train), validation: encodeRecords(tokenizer, validation),

@@ -40,6 +40,7 @@ const cases: [string, string[], RegExp][] = [
   ["resnet", ["--epochs", "1", "--train-count", "8", "--test-count", "8", "--batch-size", "4"], /^test accuracy ([\d.]+)% on 8 Fashion-MNIST test images/m],
   ["vit", ["--epochs", "1", "--train-count", "16", "--test-count", "16", "--batch-size", "8"], /^test accuracy ([\d.]+)% on 16 Fashion-MNIST test images/m],
   ["bert", ["--steps", "4", "--batch-size", "8", "--test-count", "16"], /^test accuracy ([\d.]+)% on 16 held-out strings/m],
+  ["llama", ["--quick", "--steps", "4"], /^validation loss (\d+\.\d+) nats\/token/m],
 ];
 
 test("the cases cover every zoo entry", () => {
@@ -66,7 +67,8 @@ for (const [entry, opts, figure] of expected ? cases : []) {
     const m = figure.exec(r.stdout);
     assert.ok(m, `${entry}: the figure ${figure} in:\n${out}`);
     assert.ok(Number.isFinite(Number(m![1])), `${entry}: figure ${m![1]}`);
-    assert.ok(existsSync(join(cwd, entry === "convnet" ? "convnet.safetensors" : `${entry}.safetensors`)), `${entry}: weights saved`);
+    const saved = entry === "convnet" ? "convnet.safetensors" : entry === "llama" ? "llama-zh/model.safetensors" : `${entry}.safetensors`;
+    assert.ok(existsSync(join(cwd, saved)), `${entry}: weights saved`);
     console.log(`  ${entry}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   });
 }
