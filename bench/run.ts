@@ -360,7 +360,7 @@ function vsTorch(row: Row, threads: number): number | null {
 /** Every row against torch, as a Markdown table (the README's Speed table takes its ratios from it). */
 function torchTable(rows: Row[]): void {
   const ts = threadCounts().filter((n) => CONFIGS.some((c) => c.key === `torch ${n}t`) && CONFIGS.some((c) => c.key === `webgrad ${n}t`));
-  if (!ts.length) return;
+  if (!ts.length || !rows.length) return;
   const peers = CONFIGS.some((c) => PEERS.includes(c.engine));
   console.log(`\nwebgrad against native PyTorch, median ms; vs torch = torch ms / webgrad ms (>1: webgrad faster)${peers ? "; vs peer = best wasm peer ms / webgrad ms" : ""}`);
   const head = ["workload", ...ts.flatMap((n) => [`webgrad ${n}t`, `torch ${n}t`, `vs torch ${n}t`, ...(peers ? [`vs peer ${n}t`] : [])])];
