@@ -306,13 +306,20 @@ export function attention_backward_scratch_bytes(Sq: i32, Sk: i32, D: i32): i32 
 
 /**
  * o = softmax(scale·q·kᵀ + mask)·v and lse = log Σ exp(scale·q·kᵀ + mask) per
- * query row. q, o: [BH, Sq, D]; k, v: [BH, Sk, D]; lse: [BH, Sq]. causal ≠ 0
- * hides key j from query i when j > i + (Sk − Sq).
+ * query row. q, o: [BH, Sq, D]; lse: [BH, Sq]; k, v: [BH / group, kvStride, D]
+ * of which the first Sk rows of each head are read (a preallocated KV cache),
+ * query head bh reading kv head ⌊bh / group⌋ (grouped-query attention: with
+ * BH = B·Hq and Hq = group·Hkv that is head ⌊h / group⌋ of the same batch).
+ * group 0 means 1 and kvStride 0 means Sk (the call shape before GQA).
+ * causal ≠ 0 hides key j from query i when j > i + (Sk − Sq).
  */
 export function attention_f32(
   q: usize, k: usize, v: usize, o: usize, lse: usize,
   BH: i32, Sq: i32, Sk: i32, D: i32, scale: f32, causal: i32, scratch: usize,
+  group: i32, kvStride: i32,
 ): void {
+  const G = max(group, 1);
+  const KS = kvStride > 0 ? kvStride : Sk;
   const ld = <usize>D << 2;
   const lds = <usize>FK << 2;
   const S = scratch;                          // FQ × FK scores, then probabilities
@@ -324,8 +331,8 @@ export function attention_f32(
   const iota = i32x4(0, 1, 2, 3);
   for (let bh = 0; bh < BH; bh++) {
     const qh = q + <usize>bh * <usize>Sq * ld;
-    const kh = k + <usize>bh * <usize>Sk * ld;
-    const vh = v + <usize>bh * <usize>Sk * ld;
+    const kh = k + <usize>(bh / G) * <usize>KS * ld;
+    const vh = v + <usize>(bh / G) * <usize>KS * ld;
     const oh = o + <usize>bh * <usize>Sq * ld;
     const lh = lse + (<usize>bh * <usize>Sq << 2);
     for (let q0 = 0; q0 < Sq; q0 += FQ) {
@@ -408,14 +415,20 @@ export function attention_f32(
 }
 
 /**
- * Gradients of attention_f32: writes dq [BH, Sq, D], dk and dv [BH, Sk, D]
- * from q, k, v, the forward's o and lse, and dO. Same mask as the forward.
+ * Gradients of attention_f32: writes dq [BH, Sq, D], dk and dv [BH / group, Sk, D]
+ * from q, k, v (k, v [BH / group, Sk, D]: no kvStride, training keeps no cache),
+ * the forward's o and lse, and dO. Same mask as the forward. Each kv head's dk
+ * and dv sum over its group of query heads, in order g = 0..group−1 inside each
+ * key block, all in this call: the host splits kv heads (not query heads) over
+ * threads, so the bits do not depend on the split. group 0 means 1.
  */
 export function attention_backward_f32(
   q: usize, k: usize, v: usize, o: usize, lse: usize, dO: usize,
   dq: usize, dk: usize, dv: usize,
   BH: i32, Sq: i32, Sk: i32, D: i32, scale: f32, causal: i32, scratch: usize,
+  group: i32,
 ): void {
+  const G = max(group, 1);
   const ld = <usize>D << 2;
   const lds = <usize>BK << 2;
   const P = scratch;                          // BQ × BK probabilities
@@ -425,59 +438,75 @@ export function attention_backward_f32(
   const off = Sk - Sq;
   const iota = i32x4(0, 1, 2, 3);
   const sv = f32x4.splat(scale);
-  for (let bh = 0; bh < BH; bh++) {
-    const qh = q + <usize>bh * <usize>Sq * ld;
-    const oh = o + <usize>bh * <usize>Sq * ld;
-    const gh = dO + <usize>bh * <usize>Sq * ld;
-    const dqh = dq + <usize>bh * <usize>Sq * ld;
-    const kh = k + <usize>bh * <usize>Sk * ld;
-    const vh = v + <usize>bh * <usize>Sk * ld;
-    const dkh = dk + <usize>bh * <usize>Sk * ld;
-    const dvh = dv + <usize>bh * <usize>Sk * ld;
-    const lh = lse + (<usize>bh * <usize>Sq << 2);
-    zeroF32(dqh, Sq * D);
+  const BHkv = BH / G;
+  for (let hk = 0; hk < BHkv; hk++) {
+    const kh = k + <usize>hk * <usize>Sk * ld;
+    const vh = v + <usize>hk * <usize>Sk * ld;
+    const dkh = dk + <usize>hk * <usize>Sk * ld;
+    const dvh = dv + <usize>hk * <usize>Sk * ld;
+    zeroF32(dq + <usize>(hk * G) * <usize>Sq * ld, G * Sq * D);
     for (let j0 = 0; j0 < Sk; j0 += BK) {
       const nk = min(BK, Sk - j0);
       zeroF32(DK, nk * D);
       zeroF32(DV, nk * D);
-      // Queries above the diagonal of the block's first key see none of it.
-      const qstart = causal != 0 ? max(0, j0 - off) : 0;
-      for (let i0 = qstart; i0 < Sq; i0 += BQ) {
-        const nq = min(BQ, Sq - i0);
-        // The block's last query sees the most keys; columns past them are all masked.
-        const jmax = visible(i0 + nq - 1, j0, nk, off, causal);
-        const nj4 = ceil4(jmax);
-        dots(P, lds, qh + <usize>i0 * ld, nq, kh + <usize>j0 * ld, jmax, D, scale);
-        dots(DS, lds, gh + <usize>i0 * ld, nq, vh + <usize>j0 * ld, jmax, D, 1);
-        for (let r = 0; r < nq; r++) {
-          const i = i0 + r;
-          const c = visible(i, j0, nk, off, causal);
-          const cv = i32x4.splat(c);
-          const di = f32x4.splat(dot(gh + <usize>i * ld, oh + <usize>i * ld, D));
-          const mv = f32x4.splat(load<f32>(lh + (<usize>i << 2)));
-          const pr = P + <usize>r * lds, dr = DS + <usize>r * lds;
-          const cf = c & ~3;
-          for (let j = 0; j < nj4; j += 4) {
-            const at = <usize>j << 2;
-            let p = exp4(f32x4.sub(v128.load(pr + at), mv));
-            // Lanes at or past the last visible key are exactly 0 (exp4 never is).
-            if (j >= cf) p = v128.and(p, i32x4.lt_s(i32x4.add(iota, i32x4.splat(j)), cv));
-            v128.store(pr + at, p);
-            // scale·dS = scale · P ∘ (dP − Di)
-            v128.store(dr + at, f32x4.mul(f32x4.mul(p, f32x4.sub(v128.load(dr + at), di)), sv));
+      for (let g = 0; g < G; g++) {
+        const bh = hk * G + g;
+        const qh = q + <usize>bh * <usize>Sq * ld;
+        const oh = o + <usize>bh * <usize>Sq * ld;
+        const gh = dO + <usize>bh * <usize>Sq * ld;
+        const dqh = dq + <usize>bh * <usize>Sq * ld;
+        const lh = lse + (<usize>bh * <usize>Sq << 2);
+        // Queries above the diagonal of the block's first key see none of it.
+        const qstart = causal != 0 ? max(0, j0 - off) : 0;
+        for (let i0 = qstart; i0 < Sq; i0 += BQ) {
+          const nq = min(BQ, Sq - i0);
+          // The block's last query sees the most keys; columns past them are all masked.
+          const jmax = visible(i0 + nq - 1, j0, nk, off, causal);
+          const nj4 = ceil4(jmax);
+          dots(P, lds, qh + <usize>i0 * ld, nq, kh + <usize>j0 * ld, jmax, D, scale);
+          dots(DS, lds, gh + <usize>i0 * ld, nq, vh + <usize>j0 * ld, jmax, D, 1);
+          for (let r = 0; r < nq; r++) {
+            const i = i0 + r;
+            const c = visible(i, j0, nk, off, causal);
+            const cv = i32x4.splat(c);
+            const di = f32x4.splat(dot(gh + <usize>i * ld, oh + <usize>i * ld, D));
+            const mv = f32x4.splat(load<f32>(lh + (<usize>i << 2)));
+            const pr = P + <usize>r * lds, dr = DS + <usize>r * lds;
+            const cf = c & ~3;
+            for (let j = 0; j < nj4; j += 4) {
+              const at = <usize>j << 2;
+              let p = exp4(f32x4.sub(v128.load(pr + at), mv));
+              // Lanes at or past the last visible key are exactly 0 (exp4 never is).
+              if (j >= cf) p = v128.and(p, i32x4.lt_s(i32x4.add(iota, i32x4.splat(j)), cv));
+              v128.store(pr + at, p);
+              // scale·dS = scale · P ∘ (dP − Di)
+              v128.store(dr + at, f32x4.mul(f32x4.mul(p, f32x4.sub(v128.load(dr + at), di)), sv));
+            }
           }
+          // Causal band: key row r is seen by block queries j ≥ r + kLo; query row r sees keys j < r + qHi.
+          const kLo = causal != 0 ? j0 - off - i0 : -OPEN;
+          const qHi = causal != 0 ? i0 + off - j0 + 1 : OPEN;
+          // dV += Pᵀ·dO and dK += (scale·dS)ᵀ·Q: rows are keys, weights read down P's columns.
+          accRows(DV, P, 4, lds, gh + <usize>i0 * ld, jmax, nq, D, kLo, OPEN);
+          accRows(DK, DS, 4, lds, qh + <usize>i0 * ld, jmax, nq, D, kLo, OPEN);
+          // dQ += (scale·dS)·K
+          accRows(dqh + <usize>i0 * ld, DS, lds, 4, kh + <usize>j0 * ld, nq, jmax, D, -OPEN, qHi);
         }
-        // Causal band: key row r is seen by block queries j ≥ r + kLo; query row r sees keys j < r + qHi.
-        const kLo = causal != 0 ? j0 - off - i0 : -OPEN;
-        const qHi = causal != 0 ? i0 + off - j0 + 1 : OPEN;
-        // dV += Pᵀ·dO and dK += (scale·dS)ᵀ·Q: rows are keys, weights read down P's columns.
-        accRows(DV, P, 4, lds, gh + <usize>i0 * ld, jmax, nq, D, kLo, OPEN);
-        accRows(DK, DS, 4, lds, qh + <usize>i0 * ld, jmax, nq, D, kLo, OPEN);
-        // dQ += (scale·dS)·K
-        accRows(dqh + <usize>i0 * ld, DS, lds, 4, kh + <usize>j0 * ld, nq, jmax, D, -OPEN, qHi);
       }
       memory.copy(dkh + <usize>j0 * ld, DK, <usize>nk * ld);
       memory.copy(dvh + <usize>j0 * ld, DV, <usize>nk * ld);
     }
+  }
+}
+
+/**
+ * Appends T rows to a preallocated KV cache: x [BH, T, D] (contiguous) into
+ * rows [pos, pos + T) of each head of cache [BH, maxS, D]. The host checks
+ * pos + T ≤ maxS.
+ */
+export function kv_append_f32(x: usize, cache: usize, BH: i32, T: i32, D: i32, maxS: i32, pos: i32): void {
+  const row = <usize>D << 2;
+  for (let bh = 0; bh < BH; bh++) {
+    memory.copy(cache + (<usize>bh * <usize>maxS + <usize>pos) * row, x + <usize>bh * <usize>T * row, <usize>T * row);
   }
 }

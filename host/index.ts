@@ -32,6 +32,8 @@ export {
   // issue 15 (layers): 1-D and transposed convolutions
   conv1d, convTranspose2d,
 } from "./ops/index.js";
+// issue 17 (hk2): decoding over a preallocated KV cache (wg.models.StaticKVCache uses these)
+export { kvCacheWrite, cachedAttention } from "./ops/attention.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
 export * as metrics from "./metrics.js";

@@ -15,6 +15,12 @@ export default {
       gpu: { entry: "gemmEntry(m, n, k, caps)", grid: "gemmGrid(m, n, k, caps)" },
       entries: ["gemm_f32_small", "gemm_f32_128", "gemm_f32_f16", "gemm_f32_128_f16"],
     },
+    gemv_f32: {
+      doc: "y[i, o] (row stride ldy; += with accumulate ≠ 0) = Σ_k x[i, k]·w[o, k] + bias[o] for m (tiny) rows of x: W [n, k] row-major (nn.Linear's layout) streamed once in place, no packing (batch-1 decoding; the wasm gemm_f32 schedule takes it for op(B) stored n×k and m ≤ 4). The wasm backend splits n over threads; results do not depend on the thread count.",
+      args: { x: "ptr", w: "ptr", bias: "ptr?", y: "ptr", m: "u32", n: "u32", k: "u32", ldx: "u32", ldw: "u32", ldy: "u32", accumulate: "u32" },
+      wasm: { split: { along: "n", step: { w: "ldw", bias: "1", y: "1" }, flops: "2 * m * n * k", align: 4 } },
+      gpu: { grid: "m * n" },
+    },
     gemm_packed_b_bytes: { internal: true, doc: "Bytes gemm_pack_b_f32 writes for a k×n op(B).", args: { k: "u32", n: "u32" }, returns: "i32" },
     gemm_pack_b_f32: { internal: true, doc: "Packs op(B) into 8-column panels (zero-padded), blocked by KC rows; `packed` needs gemm_packed_b_bytes(k, n).", args: { b: "ptr", ldb: "u32", k: "u32", n: "u32", flags: "GemmFlags", packed: "ptr" } },
     gemm_pack_b_panels_f32: { internal: true, doc: "Packs only panels [p0, p1) into their places in that layout (threads pack disjoint ranges; same bytes as one call).", args: { b: "ptr", ldb: "u32", k: "u32", n: "u32", flags: "GemmFlags", packed: "ptr", p0: "u32", p1: "u32" } },

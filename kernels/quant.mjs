@@ -22,6 +22,17 @@ export default {
       gpu: { entry: "gemmI8Entry(caps)", grid: "m * n" },
       entries: ["gemm_i8_dot4"],
     },
+    quantize_weights_i8_rows: {
+      doc: "Weight-only int8 for gemv_i8: per row o of w [n×k] f32 and group of `group` k (0: the whole row; G = ⌈k/group⌉ groups), scales[o·G + g] = max|w|/127 and W_q = round(w/scale) in [−127, 127], written row-major to q (n·k bytes; a group of zeros gets scale 0).",
+      args: { w: "ptr", q: "ptr", scales: "ptr", n: "u32", k: "u32", group: "u32" },
+      gpu: { grid: "n" },
+    },
+    gemv_i8: {
+      doc: "Weight-only int8 GEMV for batch-1 decoding: y[i, o] (row stride ldy) = Σ_g scales[o·G + g]·Σ_{k ∈ g} x[i, k]·W_q[o, k] + bias[o] (bias 0: none) with W_q int8 [n, k] row-major from quantize_weights_i8_rows and x f32 [m, k] (not quantised). Streams 1 byte per weight (the packed panels of gemm_i8 hold 2 on the plain SIMD binary). The wasm backend splits n over threads; results do not depend on the thread count.",
+      args: { x: "ptr", w: "ptr", scales: "ptr", bias: "ptr?", y: "ptr", m: "u32", n: "u32", k: "u32", group: "u32", ldy: "u32" },
+      wasm: { split: { along: "n", step: { w: "k / 4", scales: "(group ? Math.ceil(k / group) : 1)", bias: "1", y: "1" }, flops: "2 * m * n * k", align: 4 } },
+      gpu: { grid: "m * n" },
+    },
     quant_packed_w_bytes: { internal: true, doc: "Bytes of this binary's packed weights for n channels of k (int8 on relaxed, int16 on plain SIMD).", args: { n: "u32", k: "u32" }, returns: "i32" },
     quant_rows_bytes: { internal: true, doc: "Bytes of quantize_rows_u7's q for m rows of k.", args: { m: "u32", k: "u32" }, returns: "i32" },
   },

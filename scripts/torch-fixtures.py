@@ -866,7 +866,300 @@ def check_webgrad_state_dicts():
         sys.exit(f"webgrad state dicts whose torch output differs: {', '.join(bad)}")
 
 
+# ---------------------------------------------------------------- Llama-family LLM folders (issue 17)
+#
+# Tiny random Hugging Face folders (config.json, model.safetensors,
+# generation_config.json) under test/fixtures/llm/<name>/ with a plain-PyTorch
+# reference of transformers' LlamaForCausalLM / Qwen2ForCausalLM /
+# MistralForCausalLM forward (no transformers package): RMSNorm, rotate-half
+# RoPE with the rope_scaling inv_freq variants of modeling_rope_utils.py,
+# repeat_kv GQA, SwiGLU, the causal mask with a sliding window. reference.json
+# holds the logits of a fixed [2, 7] id batch and a greedy continuation of a
+# prompt computed by re-running the whole sequence each step (no cache, so the
+# test checks webgrad's cache too). Weights stored as BF16 / F16 are rounded
+# first and the reference computed from the rounded values.
+
+LLM_OUT = os.path.join(ROOT, "test", "fixtures", "llm")
+
+
+def rope_inv_freq(cfg, seq_len):
+    """(inv_freq [D/2] float32, attention_scaling) as transformers' ROPE_INIT_FUNCTIONS compute them."""
+    dim = cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
+    base = cfg.get("rope_theta", 10000.0)
+    max_pos = cfg.get("max_position_embeddings", 2048)
+    rs = cfg.get("rope_scaling") or {}
+    kind = rs.get("rope_type", rs.get("type", "default"))
+    expo = torch.arange(0, dim, 2, dtype=torch.int64).float() / dim
+
+    def default(b):
+        return 1.0 / (b ** expo)
+    if kind == "default":
+        return default(base), 1.0
+    if kind == "linear":
+        return default(base) / rs["factor"], 1.0
+    if kind == "dynamic":
+        f = rs["factor"]
+        s = seq_len if seq_len > max_pos else max_pos
+        return default(base * ((f * s / max_pos) - (f - 1)) ** (dim / (dim - 2))), 1.0
+    if kind == "llama3":
+        inv = default(base)
+        f, lo_f, hi_f, old = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"], rs["original_max_position_embeddings"]
+        lo_w, hi_w = old / lo_f, old / hi_f
+        wavelen = 2 * math.pi / inv
+        inv_l = torch.where(wavelen > lo_w, inv / f, inv)
+        smooth = (old / wavelen - lo_f) / (hi_f - lo_f)
+        smoothed = (1 - smooth) * inv_l / f + smooth * inv_l
+        medium = ~(wavelen < hi_w) * ~(wavelen > lo_w)
+        return torch.where(medium, smoothed, inv_l), 1.0
+    if kind == "yarn":
+        f = rs["factor"]
+        if "original_max_position_embeddings" in rs:
+            orig = rs["original_max_position_embeddings"]
+            f = max_pos / orig
+        else:
+            orig = max_pos
+
+        def mscale(scale, m=1):
+            return 1.0 if scale <= 1 else 0.1 * m * math.log(scale) + 1.0
+        att = rs.get("attention_factor")
+        if att is None:
+            att = mscale(f, rs["mscale"]) / mscale(f, rs["mscale_all_dim"]) if rs.get("mscale") and rs.get("mscale_all_dim") else mscale(f)
+        fast, slow = rs.get("beta_fast") or 32, rs.get("beta_slow") or 1
+
+        def corr(rot):
+            return (dim * math.log(orig / (rot * 2 * math.pi))) / (2 * math.log(base))
+        lo, hi = corr(fast), corr(slow)
+        if rs.get("truncate", True):
+            lo, hi = math.floor(lo), math.ceil(hi)
+        lo, hi = max(lo, 0), min(hi, dim - 1)
+        if lo == hi:
+            hi += 0.001
+        ramp = torch.clamp((torch.arange(dim // 2, dtype=torch.float32) - lo) / (hi - lo), 0, 1)
+        pos = base ** (torch.arange(0, dim, 2).float() / dim)
+        extra = 1 - ramp
+        return (1.0 / (f * pos)) * (1 - extra) + (1.0 / pos) * extra, float(att)
+    raise ValueError(kind)
+
+
+def llm_window(cfg, i):
+    w = cfg.get("sliding_window")
+    if w is None:
+        return None
+    if cfg["model_type"] == "mistral":
+        return w
+    if cfg["model_type"] == "qwen2":
+        return w if cfg.get("use_sliding_window") and i >= cfg.get("max_window_layers", 28) else None
+    return None
+
+
+def llm_forward(cfg, sd, ids):
+    """Logits [B, S, V] of transformers' *ForCausalLM for ids [B, S] at positions 0..S-1."""
+    B, S = ids.shape
+    H, Hkv = cfg["num_attention_heads"], cfg.get("num_key_value_heads", cfg["num_attention_heads"])
+    D = cfg.get("head_dim") or cfg["hidden_size"] // H
+    eps = cfg.get("rms_norm_eps", 1e-6)
+
+    def rms(x, w):
+        return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+    def lin(x, name):
+        return F.linear(x, sd[name + ".weight"], sd.get(name + ".bias"))
+
+    def rotate_half(x):
+        return torch.cat((-x[..., D // 2:], x[..., :D // 2]), dim=-1)
+
+    def repeat_kv(x):
+        return x[:, :, None].expand(B, Hkv, H // Hkv, S, D).reshape(B, H, S, D)
+
+    inv_freq, att = rope_inv_freq(cfg, S)
+    freqs = torch.arange(S, dtype=torch.float32)[:, None] * inv_freq[None, :]
+    emb = torch.cat((freqs, freqs), dim=-1)
+    cos, sin = emb.cos() * att, emb.sin() * att
+    x = sd["model.embed_tokens.weight"][ids]
+    i_, j_ = torch.arange(S)[:, None], torch.arange(S)[None, :]
+    for layer in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{layer}."
+        h = rms(x, sd[p + "input_layernorm.weight"])
+        q = lin(h, p + "self_attn.q_proj").view(B, S, H, D).transpose(1, 2)
+        k = lin(h, p + "self_attn.k_proj").view(B, S, Hkv, D).transpose(1, 2)
+        v = lin(h, p + "self_attn.v_proj").view(B, S, Hkv, D).transpose(1, 2)
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        k, v = repeat_kv(k), repeat_kv(v)
+        allowed = j_ <= i_
+        w = llm_window(cfg, layer)
+        if w is not None:
+            allowed = allowed & (i_ - j_ < w)
+        scores = (q @ k.transpose(2, 3)) / math.sqrt(D)
+        scores = scores.masked_fill(~allowed, float("-inf"))
+        o = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, S, H * D)
+        x = x + lin(o, p + "self_attn.o_proj")
+        h = rms(x, sd[p + "post_attention_layernorm.weight"])
+        x = x + lin(F.silu(lin(h, p + "mlp.gate_proj")) * lin(h, p + "mlp.up_proj"), p + "mlp.down_proj")
+    x = rms(x, sd["model.norm.weight"])
+    head = sd.get("lm_head.weight", sd["model.embed_tokens.weight"])
+    return F.linear(x, head)
+
+
+def llm_state_dict(cfg, seed):
+    """Random weights under transformers' names, in its order."""
+    g = torch.Generator().manual_seed(seed)
+    C, I, V = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    H = cfg["num_attention_heads"]
+    Hkv = cfg.get("num_key_value_heads", H)
+    D = cfg.get("head_dim") or C // H
+    qwen = cfg["model_type"] == "qwen2"
+    qkv_bias = qwen or cfg.get("attention_bias", False)
+    o_bias = (not qwen) and cfg.get("attention_bias", False)
+    mlp_bias = cfg.get("mlp_bias", False)
+
+    def r(*shape, std=1.0):
+        return torch.randn(shape, generator=g) * std
+    sd = {"model.embed_tokens.weight": r(V, C)}
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        for n, o, b in (("q", H * D, qkv_bias), ("k", Hkv * D, qkv_bias), ("v", Hkv * D, qkv_bias)):
+            sd[p + f"self_attn.{n}_proj.weight"] = r(o, C, std=C ** -0.5)
+            if b:
+                sd[p + f"self_attn.{n}_proj.bias"] = r(o, std=0.1)
+        sd[p + "self_attn.o_proj.weight"] = r(C, H * D, std=(H * D) ** -0.5)
+        if o_bias:
+            sd[p + "self_attn.o_proj.bias"] = r(C, std=0.1)
+        for n, o, i_ in (("gate", I, C), ("up", I, C), ("down", C, I)):
+            sd[p + f"mlp.{n}_proj.weight"] = r(o, i_, std=i_ ** -0.5)
+            if mlp_bias:
+                sd[p + f"mlp.{n}_proj.bias"] = r(o, std=0.1)
+        sd[p + "input_layernorm.weight"] = 1 + r(C, std=0.1)
+        sd[p + "post_attention_layernorm.weight"] = 1 + r(C, std=0.1)
+    sd["model.norm.weight"] = 1 + r(C, std=0.1)
+    if not cfg.get("tie_word_embeddings", False):
+        sd["lm_head.weight"] = r(V, C, std=C ** -0.5)
+    return sd
+
+
+def write_safetensors(path, sd, dtype):
+    """safetensors with every tensor as dtype ("F32", "F16" or "BF16"), name order kept."""
+    header, chunks, off = {}, [], 0
+    for k, t in sd.items():
+        a = t.detach().to(torch.float32).contiguous().numpy()
+        if dtype == "F32":
+            b = a.astype("<f4").tobytes()
+        elif dtype == "F16":
+            b = a.astype("<f2").tobytes()
+        else:  # BF16: the values are bf16-rounded already; their top 16 bits
+            b = (a.astype("<f4").view("<u4") >> 16).astype("<u2").tobytes()
+        header[k] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+        chunks.append(b)
+        off += len(b)
+    header["__metadata__"] = {"format": "pt"}
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(chunks))
+
+
+def round_to(sd, dtype):
+    if dtype == "F32":
+        return sd
+    t = torch.float16 if dtype == "F16" else torch.bfloat16
+    return {k: v.to(t).to(torch.float32) for k, v in sd.items()}
+
+
+LLM_FOLDERS = {
+    # GQA 4/2, untied head, rope_scaling llama3, mlp biases, F32
+    "tiny-llama": ({
+        "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 128, "hidden_size": 32,
+        "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+        "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "max_position_embeddings": 64, "tie_word_embeddings": False,
+        "attention_bias": False, "mlp_bias": True, "hidden_act": "silu", "initializer_range": 0.02,
+        "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 16},
+        "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32",
+    }, "F32", {"bos_token_id": 1, "eos_token_id": 2, "do_sample": False}),
+    # q/k/v biases, tied embeddings, rope_theta 1e6, GQA 6/2, BF16
+    "tiny-qwen2": ({
+        "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 160, "hidden_size": 48,
+        "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 6, "num_key_value_heads": 2,
+        "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "max_position_embeddings": 128, "tie_word_embeddings": True,
+        "use_sliding_window": False, "sliding_window": 4096, "max_window_layers": 2, "hidden_act": "silu",
+        "rope_scaling": None, "bos_token_id": 3, "eos_token_id": 4, "torch_dtype": "bfloat16",
+    }, "BF16", {"bos_token_id": 3, "eos_token_id": [4, 5], "do_sample": False, "repetition_penalty": 1.0}),
+    # sliding window 4 (< the 7-token batch and the generation), GQA 4/1, yarn RoPE, F16
+    "tiny-mistral": ({
+        "architectures": ["MistralForCausalLM"], "model_type": "mistral", "vocab_size": 100, "hidden_size": 32,
+        "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 1,
+        "head_dim": 8, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "max_position_embeddings": 64,
+        "sliding_window": 4, "tie_word_embeddings": False, "hidden_act": "silu",
+        "rope_scaling": {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16},
+        "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float16",
+    }, "F16", {"bos_token_id": 1, "eos_token_id": 2, "do_sample": True, "temperature": 0.7, "top_k": 20, "top_p": 0.9}),
+}
+
+
+def llm_fixtures():
+    """Writes test/fixtures/llm/<name>/ and rope.json (inv_freq of every rope type)."""
+    total = 0
+    for n, (cfg, dtype, gen_cfg) in LLM_FOLDERS.items():
+        d = os.path.join(LLM_OUT, n)
+        os.makedirs(d, exist_ok=True)
+        V = cfg["vocab_size"]
+        # a seed whose greedy choices are clear (top-2 margin > 1e-3), so float32 rounding cannot flip a token
+        for seed in range(100, 200):
+            sd = round_to(llm_state_dict(cfg, seed), dtype)
+            g = torch.Generator().manual_seed(seed)
+            ids = torch.randint(0, V, (2, 7), generator=g)
+            prompt = torch.randint(0, V, (1, 5), generator=g)
+            with torch.no_grad():
+                logits = llm_forward(cfg, sd, ids)
+                seq, margin = prompt, float("inf")
+                for _ in range(12):
+                    last = llm_forward(cfg, sd, seq)[0, -1]
+                    top = torch.topk(last, 2).values
+                    margin = min(margin, float(top[0] - top[1]))
+                    seq = torch.cat([seq, last.argmax().view(1, 1)], dim=1)
+            if margin > 1e-3:
+                break
+        write_safetensors(os.path.join(d, "model.safetensors"), sd, dtype)
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=2)
+            f.write("\n")
+        with open(os.path.join(d, "generation_config.json"), "w") as f:
+            json.dump(gen_cfg, f, indent=2)
+            f.write("\n")
+        ref = {"generator": "scripts/torch-fixtures.py", "torch": torch.__version__, "weights_dtype": dtype, "seed": seed,
+               "ids": ids.tolist(), "logits": enc(logits), "prompt": prompt[0].tolist(),
+               "greedy": seq[0, prompt.shape[1]:].tolist(), "greedy_margin": margin}
+        with open(os.path.join(d, "reference.json"), "w") as f:
+            json.dump(ref, f, separators=(",", ":"))
+            f.write("\n")
+        size = sum(os.path.getsize(os.path.join(d, x)) for x in os.listdir(d))
+        total += size
+        print(f"{os.path.relpath(d, ROOT)}: {dtype}, seed {seed}, greedy margin {margin:.2e}, {size / 1024:.0f} KiB")
+    base = {"hidden_size": 64, "num_attention_heads": 4, "rope_theta": 10000.0, "max_position_embeddings": 32}
+    ropes = [
+        ("default", None, 8), ("linear", {"rope_type": "linear", "factor": 4.0}, 8),
+        ("dynamic short", {"rope_type": "dynamic", "factor": 2.0}, 16), ("dynamic long", {"type": "dynamic", "factor": 2.0}, 80),
+        ("llama3", {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 64}, 8),
+        ("yarn", {"rope_type": "yarn", "factor": 4.0}, 8),
+        ("yarn original", {"rope_type": "yarn", "factor": 2.0, "original_max_position_embeddings": 8, "beta_fast": 16, "beta_slow": 2}, 8),
+        ("yarn mscale", {"rope_type": "yarn", "factor": 4.0, "mscale": 0.707, "mscale_all_dim": 1.0}, 8),
+        ("yarn attention_factor untruncated", {"rope_type": "yarn", "factor": 4.0, "attention_factor": 1.5, "truncate": False}, 8),
+    ]
+    cases = []
+    for name, rs, seq_len in ropes:
+        cfg = dict(base, rope_scaling=rs, rope_theta=500000.0 if name == "llama3" else 10000.0)
+        inv, att = rope_inv_freq(cfg, seq_len)
+        cases.append({"name": name, "config": cfg, "seq_len": seq_len, "inv_freq": inv.tolist(), "attention_scaling": att})
+    p = os.path.join(LLM_OUT, "rope.json")
+    with open(p, "w") as f:
+        json.dump({"generator": "scripts/torch-fixtures.py", "cases": cases}, f, separators=(",", ":"))
+        f.write("\n")
+    total += os.path.getsize(p)
+    print(f"test/fixtures/llm: {total / 1024:.0f} KiB")
+
+
 def main():
+    if "--llm-only" in sys.argv:
+        llm_fixtures()
+        return
     ops_cases()
     reduction_cases()
     shape_cases()
@@ -887,6 +1180,7 @@ def main():
         total += size
         print(f"{os.path.relpath(p, ROOT)}: {len(cases)} cases, {size / 1024:.0f} KiB")
     print(f"total {total / 1024:.0f} KiB")
+    llm_fixtures()
     if "--no-state-dicts" not in sys.argv:
         check_webgrad_state_dicts()
 

@@ -16,6 +16,10 @@
 //   causal key blocks start at the first query row that sees them.
 // - D > ACC: the per-row kernels (`_rows`): one invocation per query row (dq)
 //   or key row (dk, dv), the accumulators in the output rows themselves.
+// Grouped-query attention: query head bh reads kv head ⌊bh / group⌋ (group 0
+// means 1); the forward reads the first Sk rows of kv heads kvStride rows apart
+// (a preallocated KV cache; 0 means Sk); the backward's dk/dv invocations own
+// kv rows and sum over the group's query heads in order (no atomics).
 // Rows that see no key (causal with Sq > Sk) give o = 0, lse = −inf and zero
 // gradients, as the wasm twin. The scratch argument is not used on the GPU.
 // Row accumulators live in private arrays when D ≤ ACC (every head size in use),
@@ -33,6 +37,9 @@ fn att_dot(a: u32, b: u32, D: u32) -> f32 {
 }
 
 /** Keys query row i sees: all Sk, or those up to the causal diagonal (bottom-right aligned). */
+fn att_group(g: u32) -> u32 { return max(g, 1u); }
+fn att_kv_stride(ks: u32, Sk: u32) -> u32 { return select(ks, Sk, ks == 0u); }
+
 fn att_visible(i: u32, Sq: u32, Sk: u32, causal: u32) -> u32 {
   if (causal == 0u) { return Sk; }
   return u32(clamp(i32(i) + i32(Sk) - i32(Sq) + 1, 0, i32(Sk)));
@@ -47,7 +54,8 @@ fn attention_f32_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
   let t = gid.y * nwg.x * 64u + gid.x;
   if (t >= arg.BH * Sq) { return; }
   let bh = t / Sq; let i = t % Sq;
-  let qr = arg.q + t * D; let kh = arg.k + bh * Sk * D; let vh = arg.v + bh * Sk * D; let orow = arg.o + t * D;
+  let kvh = (bh / att_group(arg.group)) * att_kv_stride(arg.kvStride, Sk) * D;
+  let qr = arg.q + t * D; let kh = arg.k + kvh; let vh = arg.v + kvh; let orow = arg.o + t * D;
   let nv = att_visible(i, Sq, Sk, arg.causal);
   if (nv == 0u) {
     for (var d = 0u; d < D; d++) { mem[orow + d] = 0.0; }
@@ -100,8 +108,10 @@ fn attention_backward_f32_rows(@builtin(global_invocation_id) gid: vec3<u32>, @b
   let BH = arg.BH; let Sq = arg.Sq; let Sk = arg.Sk; let D = arg.D; let scale = arg.scale; let causal = arg.causal;
   let t = gid.y * nwg.x * 64u + gid.x;
   let q = arg.q; let k = arg.k; let v = arg.v; let o = arg.o; let lse = arg.lse; let dO = arg.dO;
+  let G = att_group(arg.group);
   if (t < BH * Sq) {
     let bh = t / Sq; let i = t % Sq;
+    let kvb = bh / G; // the kv head this query head reads
     let dq = arg.dq + t * D;
     let nv = att_visible(i, Sq, Sk, causal);
     let Di = att_dot(dO + t * D, o + t * D, D);
@@ -109,9 +119,9 @@ fn attention_backward_f32_rows(@builtin(global_invocation_id) gid: vec3<u32>, @b
     if (D <= ACC) {
       var acc: array<f32, ACC>;
       for (var j = 0u; j < nv; j++) {
-        let kr = k + (bh * Sk + j) * D;
+        let kr = k + (kvb * Sk + j) * D;
         let p = exp(att_dot(q + t * D, kr, D) * scale - L);
-        let ds = p * (att_dot(dO + t * D, v + (bh * Sk + j) * D, D) - Di) * scale;
+        let ds = p * (att_dot(dO + t * D, v + (kvb * Sk + j) * D, D) - Di) * scale;
         for (var d = 0u; d < D; d++) { acc[d] = fma(ds, mem[kr + d], acc[d]); }
       }
       for (var d = 0u; d < D; d++) { mem[dq + d] = acc[d]; }
@@ -119,16 +129,16 @@ fn attention_backward_f32_rows(@builtin(global_invocation_id) gid: vec3<u32>, @b
     }
     for (var d = 0u; d < D; d++) { mem[dq + d] = 0.0; }
     for (var j = 0u; j < nv; j++) {
-      let kr = k + (bh * Sk + j) * D;
+      let kr = k + (kvb * Sk + j) * D;
       let p = exp(att_dot(q + t * D, kr, D) * scale - L);
-      let ds = p * (att_dot(dO + t * D, v + (bh * Sk + j) * D, D) - Di) * scale;
+      let ds = p * (att_dot(dO + t * D, v + (kvb * Sk + j) * D, D) - Di) * scale;
       for (var d = 0u; d < D; d++) { mem[dq + d] = fma(ds, mem[kr + d], mem[dq + d]); }
     }
     return;
   }
   let u = t - BH * Sq;
-  if (u >= BH * Sk) { return; }
-  let bh = u / Sk; let j = u % Sk;
+  if (u >= (BH / G) * Sk) { return; }
+  let hk = u / Sk; let j = u % Sk;
   let dk = arg.dk + u * D; let dv = arg.dv + u * D;
   let kr = k + u * D; let vr = v + u * D;
   // query row i sees key j when j < att_visible(i): from i = j − (Sk − Sq) on when causal
@@ -137,8 +147,10 @@ fn attention_backward_f32_rows(@builtin(global_invocation_id) gid: vec3<u32>, @b
   if (D <= ACC) {
     var ak: array<f32, ACC>;
     var av: array<f32, ACC>;
-    for (var i = i0; i < Sq; i++) {
-      let r = bh * Sq + i;
+    for (var gi = 0u; gi < G * Sq; gi++) {
+      let i = gi % Sq;
+      if (i < i0) { continue; }
+      let r = (hk * G + gi / Sq) * Sq + i;
       let p = exp(att_dot(q + r * D, kr, D) * scale - mem[lse + r]);
       let ds = p * (att_dot(dO + r * D, vr, D) - att_dot(dO + r * D, o + r * D, D)) * scale;
       for (var d = 0u; d < D; d++) {
@@ -150,8 +162,10 @@ fn attention_backward_f32_rows(@builtin(global_invocation_id) gid: vec3<u32>, @b
     return;
   }
   for (var d = 0u; d < D; d++) { mem[dk + d] = 0.0; mem[dv + d] = 0.0; }
-  for (var i = i0; i < Sq; i++) {
-    let r = bh * Sq + i;
+  for (var gi = 0u; gi < G * Sq; gi++) {
+    let i = gi % Sq;
+    if (i < i0) { continue; }
+    let r = (hk * G + gi / Sq) * Sq + i;
     let p = exp(att_dot(q + r * D, kr, D) * scale - mem[lse + r]);
     let ds = p * (att_dot(dO + r * D, vr, D) - att_dot(dO + r * D, o + r * D, D)) * scale;
     for (var d = 0u; d < D; d++) {
@@ -204,7 +218,8 @@ fn attention_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   if (live) { nv = att_visible(i, Sq, Sk, causal); }
   let nvb = att_visible(min(i0 + QB, Sq) - 1u, Sq, Sk, causal); // the block's last row sees the most keys
   let bt = att_tile_rows(D);
-  let kh = arg.k + bh * Sk * D; let vh = arg.v + bh * Sk * D;
+  let kvh = (bh / att_group(arg.group)) * att_kv_stride(arg.kvStride, Sk) * D;
+  let kh = arg.k + kvh; let vh = arg.v + kvh;
   var qv: array<f32, ACC>;
   for (var d = 0u; d < D; d++) { qv[d] = mem[arg.q + row * D + d]; }
   var acc: array<f32, ACC>;
@@ -257,6 +272,7 @@ fn attention_backward_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wo
   let nqb = (Sq + QB - 1u) / QB; let nkb = (Sk + QB - 1u) / QB;
   let blk = wid.y * nwg.x + wid.x;
   let bt = att_tile_rows(D);
+  let G = att_group(arg.group);
   if (blk < BH * nqb) {
     // dq_i = scale · Σ_j p_ij (dO_i·v_j − D_i) k_j over the keys row i sees
     let bh = blk / nqb; let i0 = (blk % nqb) * QB;
@@ -265,7 +281,7 @@ fn attention_backward_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wo
     var nv = 0u;
     if (live) { nv = att_visible(i, Sq, Sk, causal); }
     let nvb = att_visible(min(i0 + QB, Sq) - 1u, Sq, Sk, causal);
-    let kh = arg.k + bh * Sk * D; let vh = arg.v + bh * Sk * D;
+    let kh = arg.k + (bh / G) * Sk * D; let vh = arg.v + (bh / G) * Sk * D;
     var qv: array<f32, ACC>; var gv: array<f32, ACC>; var acc: array<f32, ACC>;
     var Di = 0.0;
     for (var d = 0u; d < D; d++) {
@@ -291,11 +307,12 @@ fn attention_backward_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wo
     return;
   }
   let u = blk - BH * nqb;
-  if (u >= BH * nkb) { return; } // whole workgroup
-  // dv_j = Σ_i p_ij dO_i and dk_j = scale · Σ_i p_ij (dO_i·v_j − D_i) q_i over the query rows that see key j
-  let bh = u / nkb; let j0b = (u % nkb) * QB;
+  if (u >= (BH / G) * nkb) { return; } // whole workgroup
+  // dv_j = Σ_i p_ij dO_i and dk_j = scale · Σ_i p_ij (dO_i·v_j − D_i) q_i over the query rows
+  // (of every query head of the kv head's group, in order) that see key j
+  let hk = u / nkb; let j0b = (u % nkb) * QB;
   let j = j0b + t; let live = j < Sk;
-  let krow = bh * Sk + min(j, Sk - 1u);
+  let krow = hk * Sk + min(j, Sk - 1u);
   // query row i sees key j from i = j − (Sk − Sq) on when causal
   var ifirst = 0u;
   if (causal != 0u) { ifirst = u32(max(i32(j) - (i32(Sk) - i32(Sq)), 0)); }
@@ -303,6 +320,8 @@ fn attention_backward_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wo
   if (causal != 0u) { ib = u32(max(i32(j0b) - (i32(Sk) - i32(Sq)), 0)); }
   var kv: array<f32, ACC>; var vv: array<f32, ACC>; var ak: array<f32, ACC>; var av: array<f32, ACC>;
   for (var d = 0u; d < D; d++) { kv[d] = mem[arg.k + krow * D + d]; vv[d] = mem[arg.v + krow * D + d]; }
+  for (var g = 0u; g < G; g++) {
+  let bh = hk * G + g;
   let qh = arg.q + bh * Sq * D; let gh = arg.dO + bh * Sq * D;
   for (var r0 = ib; r0 < Sq; r0 += bt) {
     let n = min(bt, Sq - r0);
@@ -326,7 +345,19 @@ fn attention_backward_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wo
     }
     workgroupBarrier();
   }
+  }
   if (live) {
     for (var d = 0u; d < D; d++) { mem[arg.dk + krow * D + d] = ak[d]; mem[arg.dv + krow * D + d] = av[d]; }
   }
+}
+
+// kv_append_f32(x, cache, BH, T, D, maxS, pos): one invocation per float of x [BH, T, D]
+@compute @workgroup_size(256)
+fn kv_append_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = kv_append_f32_args();
+  let e = flat_index(gid, nwg);
+  let rowF = arg.T * arg.D;
+  if (e >= arg.BH * rowF) { return; }
+  let bh = e / rowF; let r = e % rowF;
+  mem[arg.cache + (bh * arg.maxS + arg.pos) * arg.D + r] = mem[arg.x + e];
 }

@@ -163,3 +163,21 @@ fn gemm_f32_small(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   }
   mem[c + r * ldc + col] = acc;
 }
+
+// gemv_f32(x, w, bias, y, m, n, k, ldx, ldw, ldy, accumulate): one invocation per
+// output y[i, o], W [n, k] row-major read in place (the twin of assembly/gemv.ts,
+// for agreement: the GPU's decode products run fast enough through gemm_f32).
+@compute @workgroup_size(256)
+fn gemv_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = gemv_f32_args();
+  let e = flat_index(gid, nwg);
+  if (e >= arg.m * arg.n) { return; }
+  let i = e / arg.n; let o = e % arg.n;
+  let xr = arg.x + i * arg.ldx; let wr = arg.w + o * arg.ldw;
+  var s = 0.0;
+  for (var d = 0u; d < arg.k; d++) { s = fma(mem[xr + d], mem[wr + d], s); }
+  if (arg.bias != 0u) { s += mem[arg.bias + o]; }
+  let yi = arg.y + i * arg.ldy + o;
+  if (arg.accumulate != 0u) { s += mem[yi]; }
+  mem[yi] = s;
+}

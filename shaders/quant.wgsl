@@ -113,3 +113,75 @@ fn gemm_i8(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   if (arg.relu != 0u) { r = max(r, 0.0); }
   mem[arg.y + arg.ldy * i + o] = r;
 }
+
+// Weight-only int8 (twins of assembly/gemv.ts): W_q int8 [n, k] row-major, k bytes a
+// row from the byte offset 4·w, read as sign-extended bytes of heap words.
+fn wo_byte(wbase: u32, b: u32) -> i32 {
+  let a = wbase * 4u + b;
+  return sbyte(bitcast<u32>(mem[a >> 2u]), a & 3u);
+}
+
+// quantize_weights_i8_rows(w, q, scales, n, k, group): one invocation per row o. Rows are
+// k bytes long and need not fill words, so the invocation of row o writes the words whose
+// first byte is in its row (reading the next rows' bytes from w to fill them).
+@compute @workgroup_size(256)
+fn quantize_weights_i8_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = quantize_weights_i8_rows_args();
+  let o = flat_index(gid, nwg);
+  let n = arg.n; let k = arg.k;
+  if (o >= n) { return; }
+  var gs = arg.group;
+  if (gs == 0u) { gs = max(k, 1u); }
+  let G = (k + gs - 1u) / gs;
+  for (var g = 0u; g < G; g++) {
+    let kb = g * gs; let ke = min(k, kb + gs);
+    var mx = 0.0;
+    for (var d = kb; d < ke; d++) { mx = max(mx, abs(mem[arg.w + o * k + d])); }
+    mem[arg.scales + o * G + g] = mx / 127.0;
+  }
+  // bytes [o·k, (o+1)·k): words from the first whose first byte is ≥ o·k up to the one holding byte (o+1)·k − 1
+  let b0 = o * k; let b1 = b0 + k;
+  let total = n * k;
+  for (var wd = (b0 + 3u) >> 2u; wd * 4u < b1; wd++) {
+    var word = 0u;
+    var seen = 0xffffffffu; // the (row, group) whose max mx holds
+    var mx = 0.0;
+    for (var t = 0u; t < 4u; t++) {
+      let b = wd * 4u + t;
+      if (b >= total) { break; }
+      let row = b / k; let d = b % k;
+      let g = d / gs; let kb = g * gs; let ke = min(k, kb + gs);
+      if (row * G + g != seen) {
+        seen = row * G + g;
+        mx = 0.0;
+        for (var e = kb; e < ke; e++) { mx = max(mx, abs(mem[arg.w + row * k + e])); }
+      }
+      var qv = 0;
+      if (mx > 0.0) { qv = i32(clamp(nearest(mem[arg.w + row * k + d] * (127.0 / mx)), -127.0, 127.0)); }
+      word = word | ((bitcast<u32>(qv) & 0xffu) << (8u * t));
+    }
+    stu(arg.q + wd, word);
+  }
+}
+
+// gemv_i8(x, w, scales, bias, y, m, n, k, group, ldy): one invocation per output y[i, o]
+@compute @workgroup_size(256)
+fn gemv_i8(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = gemv_i8_args();
+  let e = flat_index(gid, nwg);
+  let n = arg.n; let k = arg.k;
+  if (e >= arg.m * n) { return; }
+  let i = e / n; let o = e % n;
+  var gs = arg.group;
+  if (gs == 0u) { gs = max(k, 1u); }
+  let G = (k + gs - 1u) / gs;
+  var tot = 0.0;
+  for (var g = 0u; g < G; g++) {
+    let kb = g * gs; let ke = min(k, kb + gs);
+    var s = 0.0;
+    for (var d = kb; d < ke; d++) { s = fma(mem[arg.x + i * k + d], f32(wo_byte(arg.w, o * k + d)), s); }
+    tot = fma(s, mem[arg.scales + o * G + g], tot);
+  }
+  if (arg.bias != 0u) { tot += mem[arg.bias + o]; }
+  mem[arg.y + i * arg.ldy + o] = tot;
+}

@@ -1,4 +1,6 @@
 // wg.models: whole models with Hugging Face's names and layouts.
 export * from "./gpt.js";
+// issue 17 (hk2): the preallocated KV cache for decoding
+export { StaticKVCache } from "./kv-cache.js";
 // Llama / Qwen2 / Mistral from a Hugging Face config.json (issue 17, helper hm)
 export * from "./llama.js";

@@ -345,10 +345,12 @@ type LayerCache = { k: Tensor | null; v: Tensor | null };
  * llm.model.layers[0].self_attn.k_proj.weight.shape; // [8, 16]
  */
 export class LlamaAttention extends Module {
-  q_proj: Linear | QuantizedLinear;
-  k_proj: Linear | QuantizedLinear;
-  v_proj: Linear | QuantizedLinear;
-  o_proj: Linear | QuantizedLinear;
+  // typed as nn.Linear, the layer they are built as: dtype "int8" (and wg.quantizeDynamic) put an
+  // nn.QuantizedLinear in their place, wg.lora a LoRA wrapper; the forward only calls .forward()
+  q_proj: Linear;
+  k_proj: Linear;
+  v_proj: Linear;
+  o_proj: Linear;
   readonly numHeads: number;
   readonly numKvHeads: number;
   readonly headDim: number;
@@ -431,9 +433,9 @@ function attend(q: Tensor, k: Tensor, v: Tensor, window: number | null): Tensor 
  * @example new LlamaMLP(16, 64, false, { random: true, std: 0.02 }).forward(wg.ones([1, 2, 16])).shape; // [1, 2, 16]
  */
 export class LlamaMLP extends Module {
-  gate_proj: Linear | QuantizedLinear;
-  up_proj: Linear | QuantizedLinear;
-  down_proj: Linear | QuantizedLinear;
+  gate_proj: Linear;
+  up_proj: Linear;
+  down_proj: Linear;
   constructor(hidden: number, intermediate: number, bias: boolean, init: Init) {
     super();
     this.gate_proj = makeLinear(hidden, intermediate, bias, init);
@@ -525,7 +527,7 @@ const GENERATE_OPTIONS = ["maxNewTokens", "temperature", "topK", "topP", "repeti
  */
 export class LlamaForCausalLM extends Module {
   model: LlamaModel;
-  lm_head: Linear | QuantizedLinear | null;
+  lm_head: Linear | null;
   /** The config.json object with transformers' defaults for its model_type filled in. */
   readonly config: ResolvedConfig;
   /** generation_config.json (eos_token_id, do_sample, temperature, ...), set by the loader; generate() reads it. */
@@ -826,7 +828,7 @@ function isQuantized(model: LlamaForCausalLM): boolean {
 
 /** Every projection and the head to int8, the float layers freed as each is swapped. */
 function quantizeProjections(model: LlamaForCausalLM): void {
-  const swap = <K extends string>(owner: Record<K, Linear | QuantizedLinear>, key: K) => {
+  const swap = <K extends string>(owner: Record<K, Module>, key: K) => {
     const l = owner[key];
     if (l instanceof Linear) {
       owner[key] = QuantizedLinear.from(l);
@@ -834,11 +836,12 @@ function quantizeProjections(model: LlamaForCausalLM): void {
     }
   };
   for (const layer of model.model.layers) {
-    for (const k of ["q_proj", "k_proj", "v_proj", "o_proj"] as const) swap(layer.self_attn, k);
-    for (const k of ["gate_proj", "up_proj", "down_proj"] as const) swap(layer.mlp, k);
+    for (const k of ["q_proj", "k_proj", "v_proj", "o_proj"] as const) swap(layer.self_attn as unknown as Record<typeof k, Module>, k);
+    for (const k of ["gate_proj", "up_proj", "down_proj"] as const) swap(layer.mlp as unknown as Record<typeof k, Module>, k);
   }
   // a tied head gets an int8 copy of embed_tokens (the lookups keep the float table), as quantizeDynamic gives GPT
-  if (model.lm_head) swap(model as unknown as Record<"lm_head", Linear | QuantizedLinear>, "lm_head");
-  else model.lm_head = new QuantizedLinear(model.model.embed_tokens.weight, null).eval() as QuantizedLinear;
+  const owner = model as unknown as Record<"lm_head", Module | null>;
+  if (owner.lm_head) swap(owner as Record<"lm_head", Module>, "lm_head");
+  else owner.lm_head = new QuantizedLinear(model.model.embed_tokens.weight, null).eval();
   model.eval();
 }

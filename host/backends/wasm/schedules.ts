@@ -31,6 +31,8 @@ export interface ScheduleContext {
  */
 const PACK_A_MIN_N = 32;
 const align16 = (x: number) => (x + 15) & ~15;
+/** Rows of C up to which a product with B stored n×k runs as GEMV (W streamed once, x rows from L1). */
+const GEMV_MAX_M = 4;
 const { TRANS_A, TRANS_B } = GemmFlags;
 
 /**
@@ -82,6 +84,14 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
     if (m === 0 || n === 0) return;
     const t = R.threads;
     const flops = 2 * m * n * k;
+    // A few rows times a weight stored n×k (nn.Linear's layout, decoding's x·Wᵀ): stream W once
+    // in place. Packing it for the 4×8 tiles reads W, writes a copy and reads that: 1536×576 at
+    // m = 1 ran 7.2 GB/s of W (1 thread) through gemm_f32, see assembly/gemv.ts.
+    if (m <= GEMV_MAX_M && (flags & TRANS_B) && !(flags & TRANS_A) && k > 0) {
+      const acc = flags & GemmFlags.ACCUMULATE ? 1 : 0;
+      R.split("gemv_f32", n, flops, (s, e) => [a, b + s * ldb * 4, 0, c + s * 4, m, e - s, k, lda, ldb, ldc, acc], 4);
+      return;
+    }
     // relaxed wasm: 5×8 tiles over A packed per block (gemm_packed_pa_f32, same bits, ~5% faster)
     // once C has enough 8-column panels to repay packing A. Not on the plain SIMD
     // binary: without fused madd its 10 chains need temporaries and it runs
@@ -150,6 +160,7 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
   function splitHeads(kernel: ExportName, BH: number, perCall: number, flops: number, args: (s: number, e: number, scratchPtr: number) => number[]): void {
     const t = flops < 1 << 18 ? 1 : R.threads;
     const ranges = splitRange(BH, t);
+    if (ranges.length === 0) return;
     const per = perCall + 64;
     const base = ctx.scratch(per * ranges.length);
     R.parallel(kernel, ranges.map(([s, e], i) => args(s, e, base + i * per)), ranges.length > 1 ? Infinity : 0);
@@ -327,19 +338,24 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
         [a, sa, za, w + s * K4 * 4 * wb, sw + s * 4, wsum + s * 4, bias ? bias + s * 4 : 0, y + s * 4, m, e - s, k, ldy, relu]), macs);
     },
 
+    // Both split kv heads (each with its whole group of query heads), so a range
+    // starts at a kv head and the kernel's ⌊bh / group⌋ is relative to it; the
+    // backward sums each kv head's dk/dv over its group inside one call.
     attention_f32($: AttentionF32Args) {
       const { q, k, v, o, lse, BH, Sq, Sk, D, scale, causal } = $;
-      const qs = Sq * D * 4, ks = Sk * D * 4;
-      splitHeads("attention_f32", BH, E.attention_scratch_bytes(Sq, Sk, D), 4 * BH * Sq * Sk * D, (s, e, sc) =>
-        [q + s * qs, k + s * ks, v + s * ks, o + s * qs, lse + s * Sq * 4, e - s, Sq, Sk, D, scale, causal, sc]);
+      const G = Math.max($.group, 1), KS = $.kvStride || Sk;
+      const qs = G * Sq * D * 4, ks = KS * D * 4;
+      splitHeads("attention_f32", Math.floor(BH / G), E.attention_scratch_bytes(Sq, Sk, D), 4 * BH * Sq * Sk * D, (s, e, sc) =>
+        [q + s * qs, k + s * ks, v + s * ks, o + s * qs, lse + s * G * Sq * 4, (e - s) * G, Sq, Sk, D, scale, causal, sc, G, KS]);
     },
 
     attention_backward_f32($: AttentionBackwardF32Args) {
       const { q, k, v, o, lse, dO, dq, dk, dv, BH, Sq, Sk, D, scale, causal } = $;
-      const qs = Sq * D * 4, ks = Sk * D * 4;
-      splitHeads("attention_backward_f32", BH, E.attention_backward_scratch_bytes(Sq, Sk, D), 8 * BH * Sq * Sk * D, (s, e, sc) =>
-        [q + s * qs, k + s * ks, v + s * ks, o + s * qs, lse + s * Sq * 4, dO + s * qs,
-         dq + s * qs, dk + s * ks, dv + s * ks, e - s, Sq, Sk, D, scale, causal, sc]);
+      const G = Math.max($.group, 1);
+      const qs = G * Sq * D * 4, ks = Sk * D * 4;
+      splitHeads("attention_backward_f32", Math.floor(BH / G), E.attention_backward_scratch_bytes(Sq, Sk, D), 8 * BH * Sq * Sk * D, (s, e, sc) =>
+        [q + s * qs, k + s * ks, v + s * ks, o + s * qs, lse + s * G * Sq * 4, dO + s * qs,
+         dq + s * qs, dk + s * ks, dv + s * ks, (e - s) * G, Sq, Sk, D, scale, causal, sc, G]);
     },
   };
 }
