@@ -51,3 +51,5 @@ export { quantizeWeightInt8, int8Linear, int8Conv2d, disposeInt8, type Int8Packe
 export * as models from "./models/index.js";
 export { backendNamed, withBackend } from "./engine.js";
 export type { WasmOption, WasmSource, KernelVariant } from "./backends/loader.js";
+// issue 17: LoRA adapters in PEFT's layout (attach, save, load, merge)
+export * as lora from "./lora.js";

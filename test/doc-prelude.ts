@@ -2,6 +2,7 @@
 // the example that names it (and only then). Kept small on purpose: an example
 // that needs something else builds it itself, so a reader can copy it whole.
 import { PNG } from "pngjs";
+import { readFileSync } from "node:fs";
 import * as wg from "../host/index.js";
 
 /** A small image classifier, the `net` of the examples: conv1 → conv2 → fc on [N, 1, 8, 8] images, 10 classes. */
@@ -37,6 +38,12 @@ export const fixtures: Record<string, (made: Record<string, any>) => unknown> = 
   gpt: () => { wg.manualSeed(0); return new wg.models.GPT({ vocabSize: 100, nPositions: 32, nEmbd: 32, nLayer: 2, nHead: 4 }); },
   /** A tiny Llama (issue 17): vocabulary 50, hidden 16, 1 layer, 4 heads / 2 kv heads. */
   llm: () => { wg.manualSeed(0); return wg.models.createCausalLM({ architectures: ["LlamaForCausalLM"], vocab_size: 50, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2 }); },
+  /** The LLM fixtures' tokenizer (issue 17): a byte-level BPE of 385 tokens with <|bos|>, <|eos|> and a chat template (scripts/llm-fixture-tokenizer.mjs). */
+  tok: () => {
+    const dir = new URL("../../test/fixtures/llm/tokenizer/", import.meta.url);
+    const json = (f: string) => JSON.parse(readFileSync(new URL(f, dir), "utf8"));
+    return new wg.models.PretrainedTokenizer(json("tokenizer.json"), json("tokenizer_config.json"));
+  },
   /** Token ids for gpt: int32 [1, 4]. */
   ids: () => wg.tensor([[1, 2, 3, 4]], { dtype: "int32" }),
   /** The bytes of a real 4×4 RGBA PNG (a red-green gradient). */

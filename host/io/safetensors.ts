@@ -83,18 +83,133 @@ const TENSOR_FIELDS = new Set(["dtype", "shape", "data_offsets"]);
  * metadata; // { step: "100" }
  */
 export function parseSafetensors(bytes: Uint8Array, limits: SafetensorsLimits = {}): { tensors: Record<string, StoredTensor>; metadata: Record<string, string> } {
-  const maxHeader = positiveLimit(limits.maxHeaderBytes, DEFAULT_MAX_HEADER, "maxHeaderBytes");
-  const maxTensors = positiveLimit(limits.maxTensors, DEFAULT_MAX_TENSORS, "maxTensors");
-  for (const k of Object.keys(limits)) if (k !== "maxHeaderBytes" && k !== "maxTensors") throw new Error(`parseSafetensors: unknown option ${JSON.stringify(k)}`);
   if (!(bytes instanceof Uint8Array)) throw new Error("parseSafetensors: bytes must be a Uint8Array");
-  if (bytes.length < 8) throw new Error(`safetensors: ${bytes.length} bytes is too short for the header length`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const hlen = Number(dv.getBigUint64(0, true));
-  if (8 + hlen > bytes.length) throw new Error(`safetensors: header of ${hlen} bytes does not fit a ${bytes.length}-byte file`);
+  const file = SafetensorsFile.fromBytes(bytes, limits);
+  const tensors: Record<string, StoredTensor> = Object.create(null);
+  for (const name of file.names) tensors[name] = file.readFrom(name, bytes.subarray(file.dataStart));
+  return { tensors, metadata: file.metadata };
+}
+
+/** Where one tensor lies in a safetensors file, as its header says (validated). */
+export interface SafetensorsEntry {
+  name: string;
+  /** The stored dtype: "F32", "BF16", "I64", … */
+  dtype: string;
+  shape: number[];
+  /** Byte range inside the data buffer (which starts at `dataStart` in the file). */
+  begin: number;
+  end: number;
+}
+
+/** Reads bytes [start, end) of a file: a file handle, a Blob slice, a range request. */
+export type ByteRangeReader = (start: number, end: number) => Promise<Uint8Array>;
+
+/**
+ * A safetensors file whose header is parsed and validated once (with the same
+ * checks as parseSafetensors) and whose tensors are decoded one at a time, on
+ * demand: the way to load weights larger than memory allows twice over —
+ * decode a tensor, use it, drop it. Built from the whole file's bytes
+ * (fromBytes) or from a byte-range reader (open), which reads only the header
+ * and then each tensor's own bytes.
+ * @example
+ * const bytes = wg.io.serializeSafetensors({ w: wg.ones([2, 3]), b: wg.zeros([3]) });
+ * const file = wg.io.SafetensorsFile.fromBytes(bytes);
+ * file.names; // ["b", "w"]
+ * file.entry("w").shape; // [2, 3]
+ * (await file.read("w")).data; // Float32Array [1, 1, 1, 1, 1, 1]
+ */
+export class SafetensorsFile {
+  /** Byte offset of the data buffer in the file (8 + the header's length). */
+  readonly dataStart: number;
+  readonly metadata: Record<string, string>;
+  private readonly entries: Map<string, SafetensorsEntry>;
+  private readonly reader: ByteRangeReader;
+
+  private constructor(dataStart: number, metadata: Record<string, string>, entries: SafetensorsEntry[], reader: ByteRangeReader) {
+    this.dataStart = dataStart;
+    this.metadata = metadata;
+    this.entries = new Map(entries.map((e) => [e.name, e]));
+    this.reader = reader;
+  }
+
+  /** A file held whole in memory. @example wg.io.SafetensorsFile.fromBytes(wg.io.serializeSafetensors({ x: wg.ones([2]) })).names; // ["x"] */
+  static fromBytes(bytes: Uint8Array, limits: SafetensorsLimits = {}): SafetensorsFile {
+    if (!(bytes instanceof Uint8Array)) throw new Error("SafetensorsFile.fromBytes: bytes must be a Uint8Array");
+    const hlen = headerLength(bytes, bytes.length, limits);
+    const { metadata, entries } = parseHeader(bytes.subarray(8, 8 + hlen), bytes.length - 8 - hlen, limits);
+    return new SafetensorsFile(8 + hlen, metadata, entries, async (s, e) => bytes.subarray(s, e));
+  }
+
+  /**
+   * A file read through `read(start, end)`, `size` bytes long: only the header
+   * is read now, each tensor's bytes when it is read.
+   * @example
+   * const bytes = wg.io.serializeSafetensors({ x: wg.ones([2]) });
+   * const file = await wg.io.SafetensorsFile.open(async (s, e) => bytes.slice(s, e), bytes.length);
+   * (await file.read("x")).shape; // [2]
+   */
+  static async open(read: ByteRangeReader, size: number, limits: SafetensorsLimits = {}): Promise<SafetensorsFile> {
+    if (!Number.isSafeInteger(size) || size < 0) throw new Error(`SafetensorsFile.open: size must be a byte count, got ${size}`);
+    const head = size >= 8 ? await read(0, 8) : new Uint8Array(size);
+    const hlen = headerLength(head, size, limits);
+    const { metadata, entries } = parseHeader(await read(8, 8 + hlen), size - 8 - hlen, limits);
+    return new SafetensorsFile(8 + hlen, metadata, entries, read);
+  }
+
+  /** Tensor names, in the header's order. */
+  get names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** A tensor's dtype, shape and byte range, without reading it. */
+  entry(name: string): SafetensorsEntry {
+    const e = this.entries.get(name);
+    if (!e) throw new Error(`safetensors: no tensor ${JSON.stringify(name)} in this file (it has ${this.entries.size}: ${this.names.slice(0, 5).join(", ")}${this.entries.size > 5 ? ", …" : ""})`);
+    return e;
+  }
+
+  /** Reads and decodes one tensor (float types to float32, integer types to int32). */
+  async read(name: string): Promise<StoredTensor> {
+    const e = this.entry(name);
+    const bytes = await this.reader(this.dataStart + e.begin, this.dataStart + e.end);
+    if (bytes.length !== e.end - e.begin) throw new Error(`safetensors: reading ${JSON.stringify(name)} gave ${bytes.length} bytes, its range holds ${e.end - e.begin} (was the file truncated?)`);
+    return decodeEntry(e, bytes);
+  }
+
+  /** Decodes one tensor from the data buffer (the file's bytes after the header). */
+  readFrom(name: string, body: Uint8Array): StoredTensor {
+    const e = this.entry(name);
+    return decodeEntry(e, body.subarray(e.begin, e.end));
+  }
+}
+
+function decodeEntry(e: SafetensorsEntry, bytes: Uint8Array): StoredTensor {
+  const n = e.shape.reduce((a, b) => a * b, 1);
+  return { dtype: FLOAT.has(e.dtype) ? "float32" : "int32", shape: e.shape, data: convert(e.dtype, bytes, n, e.name) };
+}
+
+/** The header length from the first 8 bytes, checked against the file size and the limit. */
+function headerLength(first8: Uint8Array, size: number, limits: SafetensorsLimits): number {
+  const maxHeader = positiveLimit(limits.maxHeaderBytes, DEFAULT_MAX_HEADER, "maxHeaderBytes");
+  positiveLimit(limits.maxTensors, DEFAULT_MAX_TENSORS, "maxTensors");
+  for (const k of Object.keys(limits)) if (k !== "maxHeaderBytes" && k !== "maxTensors") throw new Error(`parseSafetensors: unknown option ${JSON.stringify(k)}`);
+  if (size < 8 || first8.length < 8) throw new Error(`safetensors: ${size} bytes is too short for the header length`);
+  const hlen = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  if (8 + hlen > size) throw new Error(`safetensors: header of ${hlen} bytes does not fit a ${size}-byte file`);
   if (hlen > maxHeader) throw new Error(`safetensors: header of ${hlen} bytes is over the limit of ${maxHeader} (raise maxHeaderBytes for a file you trust)`);
+  return hlen;
+}
+
+/** Validates the JSON header against a data buffer of `bodyLength` bytes. */
+function parseHeader(headerBytes: Uint8Array, bodyLength: number, limits: SafetensorsLimits): { metadata: Record<string, string>; entries: SafetensorsEntry[] } {
+  const maxTensors = positiveLimit(limits.maxTensors, DEFAULT_MAX_TENSORS, "maxTensors");
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + hlen));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(headerBytes);
   } catch (e) {
     throw new Error(`safetensors: the header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
@@ -111,9 +226,8 @@ export function parseSafetensors(bytes: Uint8Array, limits: SafetensorsLimits = 
   if (Object.keys(header).length - (Object.hasOwn(header, "__metadata__") ? 1 : 0) > maxTensors) {
     throw new Error(`safetensors: more than ${maxTensors} tensors (raise maxTensors for a file you trust)`);
   }
-  const body = bytes.subarray(8 + hlen);
   const metadata: Record<string, string> = Object.create(null);
-  const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number; n: number }[] = [];
+  const entries: SafetensorsEntry[] = [];
   for (const name of Object.keys(header)) {
     const info = header[name];
     if (name === "__metadata__") {
@@ -133,14 +247,14 @@ export function parseSafetensors(bytes: Uint8Array, limits: SafetensorsLimits = 
     if (!Array.isArray(shape) || !shape.every((d: unknown) => Number.isSafeInteger(d) && (d as number) >= 0)) {
       throw new Error(`safetensors: ${what} has a bad shape ${JSON.stringify(shape)}`);
     }
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((o: unknown) => Number.isSafeInteger(o) && (o as number) >= 0) || off[0] > off[1] || off[1] > body.length) {
-      throw new Error(`safetensors: ${what} has data_offsets ${JSON.stringify(off)} outside the ${body.length}-byte buffer`);
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((o: unknown) => Number.isSafeInteger(o) && (o as number) >= 0) || off[0] > off[1] || off[1] > bodyLength) {
+      throw new Error(`safetensors: ${what} has data_offsets ${JSON.stringify(off)} outside the ${bodyLength}-byte buffer`);
     }
     const n = (shape as number[]).reduce((a, b) => a * b, 1);
     if (!Number.isSafeInteger(n * BYTES[dtype]) || n * BYTES[dtype] !== off[1] - off[0]) {
       throw new Error(`safetensors: ${what} of shape [${shape}] ${dtype} needs ${n * BYTES[dtype]} bytes, its range holds ${off[1] - off[0]}`);
     }
-    entries.push({ name, dtype, shape: shape as number[], begin: off[0], end: off[1], n });
+    entries.push({ name, dtype, shape: shape as number[], begin: off[0], end: off[1] });
   }
   // the ranges must tile the buffer: a hole or trailing bytes hide data no tensor accounts for
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -150,12 +264,8 @@ export function parseSafetensors(bytes: Uint8Array, limits: SafetensorsLimits = 
     if (e.begin > at) throw new Error(`safetensors: bytes ${at}..${e.begin} of the buffer belong to no tensor (a hole before ${JSON.stringify(e.name)})`);
     at = e.end;
   }
-  if (at !== body.length) throw new Error(`safetensors: ${body.length - at} trailing bytes after the last tensor`);
-  const tensors: Record<string, StoredTensor> = Object.create(null);
-  for (const e of entries) {
-    tensors[e.name] = { dtype: FLOAT.has(e.dtype) ? "float32" : "int32", shape: e.shape, data: convert(e.dtype, body.subarray(e.begin, e.end), e.n, e.name) };
-  }
-  return { tensors, metadata };
+  if (at !== bodyLength) throw new Error(`safetensors: ${bodyLength - at} trailing bytes after the last tensor`);
+  return { metadata, entries };
 }
 
 function positiveLimit(v: number | undefined, fallback: number, name: string): number {

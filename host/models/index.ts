@@ -4,3 +4,7 @@ export * from "./gpt.js";
 export { StaticKVCache } from "./kv-cache.js";
 // Llama / Qwen2 / Mistral from a Hugging Face config.json (issue 17, helper hm)
 export * from "./llama.js";
+// issue 17: Hugging Face folders (loadPretrained), their files and tokenizer
+export { loadPretrained, type PretrainedOptions, type Pretrained } from "./pretrained.js";
+export { modelSource, type ModelSource, type ModelSourceLike, type FileSystemDirectoryHandleLike, type BlobLike } from "./source.js";
+export { PretrainedTokenizer, type ChatMessage, type ChatTemplateOptions } from "./tokenizer.js";

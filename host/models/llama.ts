@@ -301,6 +301,8 @@ function weightParam(shape: number[], init: Init): Tensor {
 /** An nn.Linear [out, in] with the given init (its own random init is skipped: a 1×1 layer is built and resized). */
 function makeLinear(inF: number, outF: number, bias: boolean, init: Init): Linear {
   const l = new Linear(1, 1, { bias });
+  // under nn.deferLinears (loadPretrained's int8 load) a placeholder comes back: nothing is allocated, the loader fills it
+  if (!(l instanceof Linear)) return Object.assign(l, { inFeatures: inF, outFeatures: outF });
   l.weight.dispose();
   l.bias?.dispose();
   l.weight = weightParam([outF, inF], init);

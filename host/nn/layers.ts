@@ -14,14 +14,37 @@ function uniformParam(shape: number[], bound: number): Tensor {
   return parameter(ops.rand(shape, { lo: -bound, hi: bound }));
 }
 
+let deferredLinear: ((inFeatures: number, outFeatures: number, bias: boolean) => Module) | null = null;
+
+/**
+ * Builds a model whose every `new Linear(...)` gives `make(in, out, bias)`
+ * instead, allocating nothing: how loadPretrained keeps a large model's
+ * projections from ever existing in f32 when it loads them as int8 (each
+ * placeholder is then replaced by a layer made from its stored weight).
+ * @example
+ * const seq = wg.nn.deferLinears(() => new wg.nn.Sequential(new wg.nn.Linear(4, 2)), () => new wg.nn.ReLU());
+ * String(seq.layers[0]); // "ReLU()"
+ */
+export function deferLinears<T>(build: () => T, make: (inFeatures: number, outFeatures: number, bias: boolean) => Module): T {
+  const prev = deferredLinear;
+  deferredLinear = make;
+  try {
+    return build();
+  } finally {
+    deferredLinear = prev;
+  }
+}
+
 /**
  * y = x·Wᵀ + b. weight [out, in], bias [out].
  * @example const fc = new wg.nn.Linear(784, 10); fc.forward(wg.zeros([64, 784])).shape; // [64, 10]
  */
 export class Linear extends Module {
-  weight: Tensor;
-  bias: Tensor | null;
+  weight!: Tensor;
+  bias!: Tensor | null;
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
+    // issue 17: a model built under deferLinears gets placeholders, filled one by one by the weight loader
+    if (deferredLinear) return deferredLinear(inFeatures, outFeatures, opts?.bias !== false) as unknown as Linear;
     super();
     checkInt("Linear", "inFeatures", inFeatures, 1);
     checkInt("Linear", "outFeatures", outFeatures, 1);

@@ -43,5 +43,14 @@ test("README: the Example runs all 10 steps, its loss falling, with no scope or 
   assert.ok(losses[9][1] < losses[0][1], `the loss fell: ${losses[0][1]} → ${losses[9][1]}`);
 });
 
+// issue 17: the "Large language models" example loads the folder it writes, chats, and its LoRA steps lower the loss
+test("README: the LLM example loads a Hugging Face folder, streams a reply and fine-tunes LoRA adapters", () => {
+  const out = run(blocks.find((b) => b.includes("wg.models.loadPretrained(dir)"))!, "llm.mjs");
+  assert.match(out, /^reply: ".*"$/m);
+  const losses = [...out.matchAll(/^lora step (\d) (\S+)$/gm)].map((m) => +m[2]);
+  assert.is(losses.length, 5, out);
+  assert.ok(losses[4] < losses[0], `the loss fell: ${losses[0]} → ${losses[4]}`);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();
