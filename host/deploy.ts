@@ -145,21 +145,23 @@ export type QuantizableLayer = "Linear" | "Conv2d";
  * String(net.layers[0]); // "QuantizedLinear(in_features=8, out_features=16, dtype=qint8, qscheme=per_channel_symmetric)"
  * net.forward(x).shape; // [4, 2]
  */
-export function quantizeDynamic<M extends Module>(model: M, opts: { layers?: QuantizableLayer[] } = {}): M {
-  checkOptions("quantizeDynamic", opts, ["layers"]);
+export function quantizeDynamic<M extends Module>(model: M, opts: { layers?: QuantizableLayer[]; decode?: boolean; group?: number } = {}): M {
+  checkOptions("quantizeDynamic", opts, ["layers", "decode", "group"]);
+  // issue 17 (hk2): decode: true also keeps weight-only int8 rows for 1–4-row inputs (QuantizedLinear's opts)
+  const dec = { decode: opts.decode, group: opts.group };
   const kinds = new Set(opts.layers ?? ["Linear"]);
   for (const k of kinds) if (k !== "Linear" && k !== "Conv2d") throw new Error(`quantizeDynamic: layers may name "Linear" and "Conv2d", not ${JSON.stringify(k)}`);
   let swapped = 0;
   const swap = (m: Module): Module | null => {
-    if (m instanceof Linear && kinds.has("Linear")) return QuantizedLinear.from(m);
-    if (m instanceof Conv1D && kinds.has("Linear")) return QuantizedLinear.fromInOut(m.weight, m.bias);
+    if (m instanceof Linear && kinds.has("Linear")) return QuantizedLinear.from(m, dec);
+    if (m instanceof Conv1D && kinds.has("Linear")) return QuantizedLinear.fromInOut(m.weight, m.bias, dec);
     if (m instanceof Conv2d && kinds.has("Conv2d") && (m.opts.groups ?? 1) === 1) return QuantizedConv2d.from(m);
     return null;
   };
   const visit = (parent: Module) => {
     // GPT's tied output head (x·wteᵀ, the largest product of a small model): an int8 copy of wte
     if (parent instanceof GPT && !parent.lmHead && kinds.has("Linear")) {
-      parent.lmHead = new QuantizedLinear(parent.wte.weight, null).eval();
+      parent.lmHead = new QuantizedLinear(parent.wte.weight, null, dec).eval();
       swapped++;
     }
     const own = parent as unknown as Record<string, unknown>;

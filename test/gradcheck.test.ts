@@ -156,6 +156,9 @@ forEachBackend("gradcheck", (backend, test) => {
   gradcheck("maxPool2d(relu(x)), the fused backward (2×2 tiled)", (x) => wg.maxPool2d(wg.relu(x), 2), [distinct([2, 2, 4, 6], 13, 0.025)]);
   gradcheck("layerNorm with weight and bias (x, w, b)", (x, w, b) => wg.layerNorm(x, [6], w, b), [rnd([3, 6], 14), rnd([6], 15), rnd([6], 16)]);
   gradcheck("scaledDotProductAttention causal (q, k, v)", (q, k, v) => wg.scaledDotProductAttention(q, k, v, { causal: true }), [rnd([1, 2, 5, 3], 17), rnd([1, 2, 5, 3], 18), rnd([1, 2, 5, 3], 19)]);
+  // issue 17 (hk2): grouped-query attention, k and v with fewer heads (dk, dv summed over each group of 3 and 2)
+  gradcheck("scaledDotProductAttention enableGqa causal, 6 query heads over 2 kv heads", (q, k, v) => wg.scaledDotProductAttention(q, k, v, { causal: true, enableGqa: true }), [rnd([1, 6, 4, 3], 21), rnd([1, 2, 5, 3], 22), rnd([1, 2, 5, 3], 23)]);
+  gradcheck("scaledDotProductAttention enableGqa, batch 2, 4 query heads over 2 kv heads", (q, k, v) => wg.scaledDotProductAttention(q, k, v, { enableGqa: true }), [rnd([2, 4, 3, 5], 24), rnd([2, 2, 4, 5], 25), rnd([2, 2, 4, 5], 26)]);
   gradcheck("embedding (table)", (i, t) => wg.embedding(i, t), [labelInput(7, 4), rnd([4, 3], 20)]);
 
   // indexing along a dim (host/ops/indexing.ts): repeated indices, so the scatter-add / index-add sums are checked

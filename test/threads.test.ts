@@ -32,6 +32,16 @@ function workload(): Record<string, Float32Array | Int32Array> {
     const o = wg.scaledDotProductAttention(q, k, v, { causal: true });
     o.mul(f([2, 4, 64, 32], 13)).sum().backward();
     out.attn = o.dataSync(); out.attn_dq = q.grad!.dataSync(); out.attn_dk = k.grad!.dataSync(); out.attn_dv = v.grad!.dataSync();
+    // issue 17 (hk2): grouped-query attention (kv heads split over threads, dk/dv summed per group), GEMV at M = 1 (f32 and int8 rows)
+    const qg = f([2, 6, 32, 32], 22), kg = f([2, 2, 64, 32], 23), vg = f([2, 2, 64, 32], 24);
+    const og = wg.scaledDotProductAttention(qg, kg, vg, { causal: true, enableGqa: true });
+    og.mul(f([2, 6, 32, 32], 25)).sum().backward();
+    out.gqa = og.dataSync(); out.gqa_dq = qg.grad!.dataSync(); out.gqa_dk = kg.grad!.dataSync(); out.gqa_dv = vg.grad!.dataSync();
+    const wv = f([3001, 301], 26).detach(), xv = f([1, 301], 27).detach();
+    out.gemv = wg.linear(xv, wv).dataSync();
+    const wq = wg.quantizeWeightInt8(wv, { decode: true, group: 64 });
+    out.gemv_i8 = wg.noGrad(() => wg.int8Linear(xv, wq)).dataSync();
+    wg.disposeInt8(wq);
     const big = f([300000], 14);
     out.unary = big.gelu().dataSync();
     out.softmax = f([512, 300], 15).softmax().dataSync();

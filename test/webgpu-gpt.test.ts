@@ -78,7 +78,7 @@ test("kernels: layernorm forward, input and parameter gradients; embedding and i
       const [ow, og] = put(new Float32Array(BH * Sq * D)), [lw, lg] = put(new Float32Array(BH * Sq));
       const sc = box.alloc(box.k.attention_backward_scratch_bytes(Sq, Sk, D) + box.k.attention_scratch_bytes(Sq, Sk, D) + 64);
       box.k.attention_f32(qw, kw, vw, ow, lw, BH, Sq, Sk, D, scale, causal, sc);
-      gpuCall(gpu, "attention_f32", qg, kg, vg, og, lg, BH, Sq, Sk, D, scale, causal, 0);
+      gpuCall(gpu, "attention_f32", qg, kg, vg, og, lg, BH, Sq, Sk, D, scale, causal, 0, 1, Sk);
       await compare(og, ow, BH * Sq * D, `${what} o`, { rtol: 1e-4, atol: 1e-5 });
       // rows that see no key: lse −∞ on both (compared as equal), the rest within rounding
       const lseG = new Float32Array(await gpu.read(lg, BH * Sq * 4)), lseW = box.f32(lw, BH * Sq).slice();
@@ -88,7 +88,7 @@ test("kernels: layernorm forward, input and parameter gradients; embedding and i
       const [dow, dog] = put(randomF32(BH * Sq * D, 4));
       const [dqw, dqg] = put(new Float32Array(BH * Sq * D)), [dkw, dkg] = put(new Float32Array(BH * Sk * D)), [dvw, dvg] = put(new Float32Array(BH * Sk * D));
       box.k.attention_backward_f32(qw, kw, vw, ow, lw, dow, dqw, dkw, dvw, BH, Sq, Sk, D, scale, causal, sc);
-      gpuCall(gpu, "attention_backward_f32", qg, kg, vg, og, lg, dog, dqg, dkg, dvg, BH, Sq, Sk, D, scale, causal, 0);
+      gpuCall(gpu, "attention_backward_f32", qg, kg, vg, og, lg, dog, dqg, dkg, dvg, BH, Sq, Sk, D, scale, causal, 0, 1);
       await compare(dqg, dqw, BH * Sq * D, `${what} dq`, { rtol: 1e-3, atol: 1e-5 });
       await compare(dkg, dkw, BH * Sk * D, `${what} dk`, { rtol: 1e-3, atol: 1e-5 });
       await compare(dvg, dvw, BH * Sk * D, `${what} dv`, { rtol: 1e-3, atol: 1e-5 });

@@ -6,6 +6,12 @@ import { Module } from "./module.js";
 import { Linear, Conv2d } from "./layers.js";
 import { Tensor } from "../tensor.js";
 import { noGrad, isGradEnabled } from "../autograd.js";
+/** Weight-only int8 rows for decoding, beside the int8 GEMM's panels (host/ops/quant.ts, Int8Rows). */
+export interface Int8DecodeOptions {
+  decode?: boolean;
+  group?: number;
+}
+
 import { quantizeWeightInt8, int8Linear, int8Conv2d, type Int8Packed } from "../ops/quant.js";
 import { checkPair } from "../ops/util.js";
 import { scope } from "../scope.js";
@@ -46,23 +52,31 @@ export class QuantizedLinear extends Module {
   relu = false;
   private readonly w: Int8Packed;
 
-  constructor(weight: Tensor, bias: Tensor | null = null) {
+  /**
+   * `decode` also keeps the weight-only int8 rows (1 byte a weight more, scales per
+   * `group` inputs, 0: per channel) that 1–4-row inputs stream (batch-1 decoding).
+   */
+  constructor(weight: Tensor, bias: Tensor | null = null, opts: Int8DecodeOptions = {}) {
     super();
     if (weight.rank !== 2) throw new Error(`QuantizedLinear: weight must be [out, in], got [${weight.shape}]`);
-    this.w = quantizeWeightInt8(weight);
+    this.w = quantizeWeightInt8(weight, opts);
     this.inFeatures = this.w.inFeatures;
     this.outFeatures = this.w.outFeatures;
     this.registerBuffer("packed", this.w.packed);
     this.registerBuffer("scales", this.w.scales);
     this.registerBuffer("wsum", this.w.wsum);
+    if (this.w.rows) {
+      this.registerBuffer("rows", this.w.rows.q);
+      this.registerBuffer("rowScales", this.w.rows.scales);
+    }
     this.bias = biasCopy(bias);
     if (this.bias) this.registerBuffer("bias", this.bias);
   }
 
   /** Quantises a float Linear (its weights are read, not changed). @example wg.nn.QuantizedLinear.from(new wg.nn.Linear(4, 2)).outFeatures; // 2 */
-  static from(l: Linear): QuantizedLinear {
+  static from(l: Linear, opts: Int8DecodeOptions = {}): QuantizedLinear {
     if (!(l instanceof Linear)) throw new Error("QuantizedLinear.from: expects an nn.Linear");
-    return new QuantizedLinear(l.weight, l.bias).eval() as QuantizedLinear;
+    return new QuantizedLinear(l.weight, l.bias, opts).eval() as QuantizedLinear;
   }
 
   /**
@@ -70,9 +84,9 @@ export class QuantizedLinear extends Module {
    * Conv1D) as the Linear it is, W transposed.
    * @example wg.nn.QuantizedLinear.fromInOut(wg.randn([6, 3]), null).outFeatures; // 3
    */
-  static fromInOut(weight: Tensor, bias: Tensor | null): QuantizedLinear {
+  static fromInOut(weight: Tensor, bias: Tensor | null, opts: Int8DecodeOptions = {}): QuantizedLinear {
     if (weight.rank !== 2) throw new Error(`QuantizedLinear.fromInOut: weight must be [in, out], got [${weight.shape}]`);
-    return scope(() => new QuantizedLinear(noGrad(() => weight.transpose(0, 1)), bias).eval() as QuantizedLinear);
+    return scope(() => new QuantizedLinear(noGrad(() => weight.transpose(0, 1)), bias, opts).eval() as QuantizedLinear);
   }
 
   forward(x: Tensor): Tensor {

@@ -25,6 +25,43 @@ export interface Int8Packed {
   readonly scales: Tensor;
   /** Σ_k W_q[o, k] per output channel (int32): the activations' zero-point correction. */
   readonly wsum: Tensor;
+  /** With `decode`: the weight-only row-major form that int8Linear streams for 1–4 rows (gemv_i8). */
+  readonly rows?: Int8Rows;
+}
+
+/**
+ * Weight-only int8 for batch-1 decoding (gemv_i8): W_q int8 [out, in] row-major,
+ * one byte a weight, with an f32 scale per output channel and group of `group`
+ * inputs (0: the whole row); activations stay f32.
+ */
+export interface Int8Rows {
+  /** The int8 rows, out·in bytes (an int32 tensor holding bytes). */
+  readonly q: Tensor;
+  /** [out, ⌈in / group⌉] f32 scales (one column with group 0). */
+  readonly scales: Tensor;
+  readonly group: number;
+}
+
+/** Rows of x up to which int8Linear takes the weight-only GEMV when the weight has `rows`. */
+const GEMV_I8_MAX_M = 4;
+
+/**
+ * Quantises a float weight [out, in] to weight-only int8 rows: scale = max|w|/127
+ * per output channel and group of `group` inputs (0: per channel), W_q = round(w/scale).
+ * @example
+ * const r = quantizeWeightInt8Rows(wg.tensor([[1, -0.25, 0.5, 2]]), 2); // groups [1, -0.25], [0.5, 2]
+ * r.scales.toArray(); // e.g. [[0.007874, 0.015748]]
+ */
+export function quantizeWeightInt8Rows(w: Tensor, group = 0): Int8Rows {
+  requireFloat(w, "quantizeWeightInt8Rows");
+  if (w.rank !== 2) throw new Error(`quantizeWeightInt8Rows: weight must be [out, in], got ${shapeStr(w.shape)}`);
+  if (!Number.isInteger(group) || group < 0) throw new Error(`quantizeWeightInt8Rows: group must be 0 (per channel) or a positive number of inputs, got ${group}`);
+  const [n, k] = w.shape;
+  const G = group > 0 ? Math.ceil(k / group) : 1;
+  const q = Tensor.empty([Math.max(1, Math.ceil((n * k) / 4))], "int32", "int8 weight rows", "persistent");
+  const scales = Tensor.empty([n, G], "float32", "int8 weight row scales", "persistent");
+  if (n * k > 0) backend().kernels.quantize_weights_i8_rows({ w: w.ptr, q: q.ptr, scales: scales.ptr, n, k, group });
+  return { q, scales, group };
 }
 
 /** Bytes the packed panels take: 2 per weight of n rounded up to 8 and k to 4 (the largest binary's layout). */
@@ -39,20 +76,23 @@ const packedBytes = (n: number, k: number) => 2 * Math.ceil(n / 8) * 8 * Math.ce
  * q.scales.toArray(); // e.g. [0.007874, 0.015748]
  * q.wsum.toArray(); // [95, 159]
  */
-export function quantizeWeightInt8(w: Tensor): Int8Packed {
+export function quantizeWeightInt8(w: Tensor, opts: { decode?: boolean; group?: number } = {}): Int8Packed {
   requireFloat(w, "quantizeWeightInt8");
+  if (opts.decode && w.rank !== 2) throw new Error(`quantizeWeightInt8: decode rows need a [out, in] weight, got ${shapeStr(w.shape)}`);
   if (w.rank < 2) throw new Error(`quantizeWeightInt8: weight must be [out, in, …], got ${shapeStr(w.shape)}`);
   const n = w.shape[0], k = w.size / n;
   const packed = Tensor.empty([packedBytes(n, k) / 4], "int32", "int8 weight", "persistent");
   const scales = Tensor.empty([n], "float32", "int8 weight scales", "persistent");
   const wsum = Tensor.empty([n], "int32", "int8 weight sums", "persistent");
   backend().kernels.quantize_weights_i8({ w: w.ptr, packed: packed.ptr, scales: scales.ptr, wsum: wsum.ptr, n, k });
-  return { outFeatures: n, inFeatures: k, shape: [...w.shape], packed, scales, wsum };
+  const rows = opts.decode ? quantizeWeightInt8Rows(w, opts.group ?? 0) : undefined;
+  return { outFeatures: n, inFeatures: k, shape: [...w.shape], packed, scales, wsum, ...(rows ? { rows } : {}) };
 }
 
 /** Frees the tensors of quantizeWeightInt8. */
 export function disposeInt8(w: Int8Packed): void {
   w.packed.dispose(); w.scales.dispose(); w.wsum.dispose();
+  if (w.rows) { w.rows.q.dispose(); w.rows.scales.dispose(); }
 }
 
 /** Inference only: an input that needs a gradient is an error naming the op. */
@@ -81,7 +121,10 @@ export function int8Linear(x: Tensor, w: Int8Packed, b: Tensor | null = null, op
   if (b && (b.rank !== 1 || b.shape[0] !== n)) throw new Error(`int8Linear: bias ${shapeStr(b.shape)} must be [${n}]`);
   const m = x.size / k;
   const y = out([...x.shape.slice(0, -1), n], "float32", "int8Linear");
-  if (m > 0) gemmInt8(x.ptr, m, k, k, false, w, b, y.ptr, n, !!opts.relu);
+  if (m > 0 && w.rows && m <= GEMV_I8_MAX_M && !opts.relu) {
+    // decoding: stream the weight-only int8 rows once (1 byte a weight), x stays f32
+    backend().kernels.gemv_i8({ x: x.ptr, w: w.rows.q.ptr, scales: w.rows.scales.ptr, bias: b ? b.ptr : 0, y: y.ptr, m, n, k, group: w.rows.group, ldy: n });
+  } else if (m > 0) gemmInt8(x.ptr, m, k, k, false, w, b, y.ptr, n, !!opts.relu);
   return y;
 }
 
