@@ -473,6 +473,48 @@ function binary1Dispatch(op: i32, a: f32, b: f32): f32 {
 }
 
 // ---------------------------------------------------------------------------
+// Gated activations
+
+/** silu(g)·u, silu exactly as unary_f32's (so the fused op equals silu(g) then mul, bit for bit). */
+// @ts-ignore: decorator
+@inline function swiglu4(g: v128, u: v128): v128 {
+  return f32x4.mul(unary4(UNARY_SILU, g), u);
+}
+
+/** y = silu(g)·u elementwise (Llama's gated MLP). y may equal g or u. */
+export function swiglu_f32(g: usize, u: usize, y: usize, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  let i: usize = 0;
+  for (; i < n4; i += 16) v128.store(y + i, swiglu4(v128.load(g + i), v128.load(u + i)));
+  for (; i < nb; i += 4) {
+    store<f32>(y + i, f32x4.extract_lane(swiglu4(f32x4.splat(load<f32>(g + i)), f32x4.splat(load<f32>(u + i))), 0));
+  }
+}
+
+/**
+ * dg = (dy·u)·silu'(g) (unary_backward_f32's silu derivative), du = dy·silu(g).
+ * dg may equal dy (each element's dy is read before it is written).
+ */
+export function swiglu_backward_f32(g: usize, u: usize, dy: usize, dg: usize, du: usize, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const nb = <usize>n << 2;
+  let i: usize = 0;
+  for (; i < n4; i += 16) {
+    const gv = v128.load(g + i), dv = v128.load(dy + i);
+    const dgv = unaryBackward4(UNARY_SILU, gv, gv, f32x4.mul(dv, v128.load(u + i)));
+    v128.store(du + i, f32x4.mul(dv, unary4(UNARY_SILU, gv)));
+    v128.store(dg + i, dgv);
+  }
+  for (; i < nb; i += 4) {
+    const gv = f32x4.splat(load<f32>(g + i)), dv = f32x4.splat(load<f32>(dy + i));
+    const dgv = unaryBackward4(UNARY_SILU, gv, gv, f32x4.mul(dv, f32x4.splat(load<f32>(u + i))));
+    store<f32>(du + i, f32x4.extract_lane(f32x4.mul(dv, unary4(UNARY_SILU, gv)), 0));
+    store<f32>(dg + i, f32x4.extract_lane(dgv, 0));
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Selection and clamping
 
 /** y = cond ≠ 0 ? a : b (cond is f32; NaN counts as ≠ 0). */

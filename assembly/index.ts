@@ -19,3 +19,4 @@ export * from "./random";
 export * from "./indexing";
 export * from "./quant";
 export * from "./gemv"; // gemv_f32 (family gemm), gemv_i8 and quantize_weights_i8_rows (family quant): batch-1 decode
+export * from "./rope";

@@ -159,3 +159,123 @@ export function layernorm_param_grad_f32(
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// RMS normalisation (Llama's RMSNorm, PyTorch's rms_norm): no mean is taken
+// out, so Σx² in one pass is the exact quantity, with no cancellation.
+
+/** Σ x². */
+// @ts-ignore: decorator
+@inline function rowSumSq(x: usize, n: i32): f32 {
+  let a = f32x4.splat(0), b = f32x4.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const u = v128.load(at(x, i)), v = v128.load(at(x, i), 16);
+    a = madd(u, u, a);
+    b = madd(v, v, b);
+  }
+  for (; i + 4 <= n; i += 4) {
+    const u = v128.load(at(x, i));
+    a = madd(u, u, a);
+  }
+  let s = hsum4(f32x4.add(a, b));
+  for (; i < n; i++) {
+    const u = load<f32>(at(x, i));
+    s += u * u;
+  }
+  return s;
+}
+
+/**
+ * y = x·rstd·weight per row, rstd = 1/√(Σx²/cols + eps), saved in rstd[r] for
+ * the backward. weight may be 0 (none).
+ * Example (host): rmsnorm_f32(x, weight, y, rstd, 128, 576, 1e-5).
+ */
+export function rmsnorm_f32(x: usize, weight: usize, y: usize, rstd: usize, rows: i32, cols: i32, eps: f32): void {
+  const inv: f32 = cols ? <f32>1 / <f32>cols : 0;
+  for (let r = 0; r < rows; r++) {
+    const xr = at(x, r * cols), yr = at(y, r * cols);
+    const rs: f32 = <f32>1 / Mathf.sqrt(rowSumSq(xr, cols) * inv + eps);
+    store<f32>(at(rstd, r), rs);
+    const vr = f32x4.splat(rs);
+    let i = 0;
+    for (; i + 4 <= cols; i += 4) {
+      let v = f32x4.mul(v128.load(at(xr, i)), vr);
+      if (weight) v = f32x4.mul(v, v128.load(at(weight, i)));
+      v128.store(at(yr, i), v);
+    }
+    for (; i < cols; i++) {
+      let v = load<f32>(at(xr, i)) * rs;
+      if (weight) v *= load<f32>(at(weight, i));
+      store<f32>(at(yr, i), v);
+    }
+  }
+}
+
+/**
+ * Input gradient: with x̂ = x·rstd and g = dy·weight, dx = rstd·(g − x̂·mean(g·x̂)).
+ * Writes dx (no accumulation); dx may equal dy. weight may be 0.
+ * Example (host): rmsnorm_backward_f32(x, dy, weight, rstd, dx, rows, cols).
+ */
+export function rmsnorm_backward_f32(x: usize, dy: usize, weight: usize, rstd: usize, dx: usize, rows: i32, cols: i32): void {
+  const inv: f32 = cols ? <f32>1 / <f32>cols : 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    const xr = at(x, o), gr = at(dy, o), dr = at(dx, o);
+    const rs = load<f32>(at(rstd, r));
+    const vr = f32x4.splat(rs);
+    // pass 1: Σ g·x̂
+    let sgx = f32x4.splat(0);
+    let i = 0;
+    for (; i + 4 <= cols; i += 4) {
+      let g = v128.load(at(gr, i));
+      if (weight) g = f32x4.mul(g, v128.load(at(weight, i)));
+      sgx = madd(g, f32x4.mul(v128.load(at(xr, i)), vr), sgx);
+    }
+    let b = hsum4(sgx);
+    for (; i < cols; i++) {
+      let g = load<f32>(at(gr, i));
+      if (weight) g *= load<f32>(at(weight, i));
+      b += g * (load<f32>(at(xr, i)) * rs);
+    }
+    b *= inv;
+    // pass 2: dx
+    const vb = f32x4.splat(b);
+    i = 0;
+    for (; i + 4 <= cols; i += 4) {
+      let g = v128.load(at(gr, i));
+      if (weight) g = f32x4.mul(g, v128.load(at(weight, i)));
+      const xh = f32x4.mul(v128.load(at(xr, i)), vr);
+      v128.store(at(dr, i), f32x4.mul(vr, f32x4.sub(g, f32x4.mul(xh, vb))));
+    }
+    for (; i < cols; i++) {
+      let g = load<f32>(at(gr, i));
+      if (weight) g *= load<f32>(at(weight, i));
+      const xh = load<f32>(at(xr, i)) * rs;
+      store<f32>(at(dr, i), rs * (g - xh * b));
+    }
+  }
+}
+
+/**
+ * Weight gradient, accumulated: dweight += Σ_r dy·x·rstd. A reduction over
+ * rows: the host runs it on one thread (the host zeroes first).
+ * Example (host): rmsnorm_param_grad_f32(x, dy, rstd, dweight, rows, cols).
+ */
+export function rmsnorm_param_grad_f32(x: usize, dy: usize, rstd: usize, dweight: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    const xr = at(x, o), gr = at(dy, o);
+    const rs = load<f32>(at(rstd, r));
+    const vr = f32x4.splat(rs);
+    let i = 0;
+    for (; i + 4 <= cols; i += 4) {
+      const xh = f32x4.mul(v128.load(at(xr, i)), vr);
+      v128.store(at(dweight, i), madd(v128.load(at(gr, i)), xh, v128.load(at(dweight, i))));
+    }
+    for (; i < cols; i++) {
+      const xh = load<f32>(at(xr, i)) * rs;
+      store<f32>(at(dweight, i), load<f32>(at(dweight, i)) + load<f32>(at(gr, i)) * xh);
+    }
+  }
+}

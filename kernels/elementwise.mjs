@@ -52,6 +52,18 @@ export default {
       args: { x: "ptr", y: "ptr", n: "u32", lo: "f32", hi: "f32" },
       gpu: { grid: "n" },
     },
+    swiglu_f32: {
+      doc: "y = silu(g)·u (Llama's gated MLP), same shape, contiguous; y may equal g or u.",
+      args: { g: "ptr", u: "ptr", y: "ptr", n: "u32" },
+      wasm: { split: { along: "n", step: { g: "1", u: "1", y: "1" }, flops: "8 * n", align: 4 } },
+      gpu: { grid: "n" },
+    },
+    swiglu_backward_f32: {
+      doc: "dg = dy·u·silu'(g), du = dy·silu(g); dg may equal dy.",
+      args: { g: "ptr", u: "ptr", dy: "ptr", dg: "ptr", du: "ptr", n: "u32" },
+      wasm: { split: { along: "n", step: { g: "1", u: "1", dy: "1", dg: "1", du: "1" }, flops: "12 * n", align: 4 } },
+      gpu: { grid: "n" },
+    },
     clamp_backward_f32: {
       doc: "dx = dy where lo ≤ x ≤ hi, else 0.",
       args: { x: "ptr", dy: "ptr", dx: "ptr", n: "u32", lo: "f32", hi: "f32" },

@@ -272,3 +272,24 @@ fn clamp_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
   let x = mem[arg.x + i];
   mem[arg.dx + i] = select(0.0, mem[arg.dy + i], x >= arg.lo && x <= arg.hi);
 }
+
+// swiglu_f32(g, u, y, n): y = silu(g)·u, silu as unary_f32's
+@compute @workgroup_size(256)
+fn swiglu_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = swiglu_f32_args();
+  let i = flat_index(gid, nwg);
+  if (i >= arg.n) { return; }
+  mem[arg.y + i] = unary1(UNARY_SILU, mem[arg.g + i]) * mem[arg.u + i];
+}
+
+// swiglu_backward_f32(g, u, dy, dg, du, n): dg = (dy·u)·silu'(g), du = dy·silu(g)
+@compute @workgroup_size(256)
+fn swiglu_backward_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let arg = swiglu_backward_f32_args();
+  let i = flat_index(gid, nwg);
+  if (i >= arg.n) { return; }
+  let g = mem[arg.g + i]; let dy = mem[arg.dy + i];
+  let dg = unary_backward1(UNARY_SILU, g, g, dy * mem[arg.u + i]);
+  mem[arg.du + i] = dy * unary1(UNARY_SILU, g);
+  mem[arg.dg + i] = dg;
+}

@@ -1,4 +1,4 @@
-// Kernel family: norm, subgroup variants (layernorm_f32 and layernorm_backward_f32, one
+// Kernel family: norm, subgroup variants (layernorm_f32, layernorm_backward_f32 and their rmsnorm twins, one
 // workgroup per row), for adapters with the feature `subgroups`. The kernels are
 // norm.wgsl's row-kernels region, written once: scripts/build-shaders.mjs copies
 // it here with the `_workgroup` entry points renamed `_subgroup` and the

@@ -531,4 +531,72 @@ for (const v of KERNEL_VARIANTS) {
   });
 }
 
+// ---------------------------------------------------------------------------
+// swiglu (issue 17): the fused silu(g)·u and its two gradients, against float64,
+// and against the unfused kernels it replaces (unary silu then binary mul; the
+// backward: mul's gradients then unary silu's backward) bit for bit
+
+const SWIGLU_NS = [...Array.from({ length: 17 }, (_, i) => i + 1), 33, 127, 576, 1536];
+
+for (const v of KERNEL_VARIANTS) {
+  test(`${v}: swiglu_f32 and swiglu_backward_f32 against float64, n 1–17, 33, 127, 576, 1536`, () => {
+    const box = kernels(v);
+    for (const n of SWIGLU_NS) {
+      box.reset();
+      const g = Float32Array.from(randomF32(n, n + 1), (u) => 6 * u), u = randomF32(n, n + 2), dy = randomF32(n, n + 3);
+      const pg = box.putF32(g), pu = box.putF32(u), pdy = box.putF32(dy);
+      const py = box.alloc(n * 4 + 16), pdg = box.alloc(n * 4 + 16), pdu = box.alloc(n * 4 + 16);
+      box.f32(py, n + 1)[n] = 777; box.f32(pdg, n + 1)[n] = 777; box.f32(pdu, n + 1)[n] = 777;
+      box.k.swiglu_f32(pg, pu, py, n);
+      box.k.swiglu_backward_f32(pg, pu, pdy, pdg, pdu, n);
+      for (const p of [py, pdg, pdu]) assert.is(box.f32(p, n + 1)[n], 777, `${v} swiglu n=${n}: wrote past the end`);
+      const silu = (x: number) => x * sigmoid(x);
+      const dsilu = (x: number) => sigmoid(x) * (1 + x * (1 - sigmoid(x)));
+      assertClose(box.f32(py, n), Array.from(g, (gi, i) => silu(gi) * u[i]), { rtol: 1e-5, atol: 1e-6, what: `${v} swiglu y n=${n}` });
+      assertClose(box.f32(pdg, n), Array.from(g, (gi, i) => dy[i] * u[i] * dsilu(gi)), { rtol: 1e-5, atol: 1e-6, what: `${v} swiglu dg n=${n}` });
+      assertClose(box.f32(pdu, n), Array.from(g, (gi, i) => dy[i] * silu(gi)), { rtol: 1e-5, atol: 1e-6, what: `${v} swiglu du n=${n}` });
+      // the unfused kernels
+      const ps = box.alloc(n * 4 + 16), pm = box.alloc(n * 4 + 16), pref = box.alloc(n * 4 + 16), pdu2 = box.alloc(n * 4 + 16);
+      box.k.unary_f32(UNARY.silu, pg, ps, n);
+      box.k.binary_f32(BINARY.mul, ps, pu, pref, n);
+      assert.equal(Array.from(box.f32(py, n)), Array.from(box.f32(pref, n)), `${v} swiglu n=${n}: y equals silu then mul`);
+      box.k.binary_f32(BINARY.mul, pdy, pu, pm, n);
+      box.k.unary_backward_f32(UNARY.silu, pg, ps, pm, pref, n);
+      box.k.binary_f32(BINARY.mul, pdy, ps, pdu2, n);
+      assert.equal(Array.from(box.f32(pdg, n)), Array.from(box.f32(pref, n)), `${v} swiglu n=${n}: dg equals the unfused gradient`);
+      assert.equal(Array.from(box.f32(pdu, n)), Array.from(box.f32(pdu2, n)), `${v} swiglu n=${n}: du equals the unfused gradient`);
+    }
+  });
+
+  test(`${v}: swiglu kernels over sub-ranges give the same bits, in place too; saturation and NaN`, () => {
+    const box = kernels(v);
+    const n = 1000;
+    const g = Float32Array.from(randomF32(n, 1), (x) => 20 * x), u = randomF32(n, 2), dy = randomF32(n, 3);
+    g[0] = -200; g[1] = 200; g[2] = NaN; g[3] = -0;
+    const run = (s: number, c: number) => {
+      const pg = box.putF32(g.subarray(s, s + c)), pu = box.putF32(u.subarray(s, s + c)), pdy = box.putF32(dy.subarray(s, s + c));
+      const py = box.alloc(c * 4 + 16), pdg = box.alloc(c * 4 + 16), pdu = box.alloc(c * 4 + 16);
+      box.k.swiglu_f32(pg, pu, py, c);
+      box.k.swiglu_backward_f32(pg, pu, pdy, pdg, pdu, c);
+      return [py, pdg, pdu].map((p) => Float32Array.from(box.f32(p, c)));
+    };
+    box.reset();
+    const [y, dg, du] = run(0, n);
+    assert.ok(Math.abs(y[0]) < 1e-30, `${v} swiglu(-200) = ${y[0]}`);
+    assertClose([y[1]], [200 * u[1]], { rtol: 1e-6, atol: 0, what: `${v} swiglu(200)` });
+    assert.ok(Number.isNaN(y[2]) && Number.isNaN(dg[2]), `${v} swiglu(NaN) is NaN`);
+    assert.ok(Math.abs(dg[0]) < 1e-30, `${v} swiglu'(-200) = ${dg[0]}`);
+    assertSubRanges(y, (s, c) => run(s, c)[0], `${v} swiglu_f32`);
+    assertSubRanges(dg, (s, c) => run(s, c)[1], `${v} swiglu_backward_f32 dg`);
+    assertSubRanges(du, (s, c) => run(s, c)[2], `${v} swiglu_backward_f32 du`);
+    // y over g, and dg over dy
+    box.reset();
+    const pg = box.putF32(g), pu = box.putF32(u), pdy = box.putF32(dy), pdu = box.alloc(n * 4);
+    box.k.swiglu_backward_f32(pg, pu, pdy, pdy, pdu, n);
+    assert.equal(Array.from(box.f32(pdy, n)), Array.from(dg), `${v} swiglu_backward_f32 with dg = dy`);
+    box.k.swiglu_f32(pg, pu, pg, n);
+    assert.equal(Array.from(box.f32(pg, n)), Array.from(y), `${v} swiglu_f32 with y = g`);
+  });
+}
+
 test.run();

@@ -133,6 +133,17 @@ forEachBackend("gradcheck", (backend, test) => {
   gradcheck("softmax dim 0", (x) => x.softmax(0), [rnd([3, 4], 50)]);
   gradcheck("logSoftmax", (x) => x.logSoftmax(), [rnd([3, 5], 51)]);
   gradcheck("layerNorm", (x, w, b) => wg.layerNorm(x, [6], w, b), [rnd([3, 6], 52, 2), rnd([6], 53), rnd([6], 54)]);
+  // issue 17's fused kernels: rmsNorm (x and weight; without weight), rope (x; cos and sin are a
+  // constant table made inside, and the composite fallback when they require grad too), swiglu
+  gradcheck("rmsNorm (x, w)", (x, w) => wg.rmsNorm(x, [6], w, 1e-5), [rnd([3, 6], 252, 2), rnd([6], 253, 0.5, 1)]);
+  gradcheck("rmsNorm no weight, over two dims", (x) => wg.rmsNorm(x, [2, 5], null), [rnd([2, 2, 5], 254, 2)]);
+  const ropeTable = (S: number, h: number) => {
+    const angle = Array.from({ length: S * h }, (_, j) => Math.floor(j / h) * 10000 ** (-(j % h) / h));
+    return [wg.tensor(angle.map(Math.cos), { shape: [S, h] }), wg.tensor(angle.map(Math.sin), { shape: [S, h] })];
+  };
+  gradcheck("rope (x)", (x) => wg.rope(x, ...(ropeTable(3, 3) as [wg.Tensor, wg.Tensor])), [rnd([2, 2, 3, 6], 255)]);
+  gradcheck("rope (x, cos, sin): the composite fallback", (x, c, s) => wg.rope(x, c, s), [rnd([2, 3, 4], 256), rnd([3, 2], 257), rnd([3, 2], 258)]);
+  gradcheck("swiglu (gate, up)", (g, u) => wg.swiglu(g, u), [rnd([3, 7], 259, 3), rnd([3, 7], 260)]);
   gradcheck("embedding", (t) => wg.embedding(wg.tensor([[1, 3], [3, 0]], { dtype: "int32" }), t), [rnd([4, 3], 55)]);
   gradcheck("attention", (q, k, v) => wg.scaledDotProductAttention(q, k, v), [rnd([1, 2, 5, 4], 56), rnd([1, 2, 6, 4], 57), rnd([1, 2, 6, 4], 58)]);
   gradcheck("attention causal", (q, k, v) => wg.scaledDotProductAttention(q, k, v, { causal: true }), [rnd([2, 6, 3], 59), rnd([2, 6, 3], 60), rnd([2, 6, 3], 61)]);

@@ -226,4 +226,143 @@ for (const v of KERNEL_VARIANTS) {
   });
 }
 
+// ---------------------------------------------------------------------------
+// RMS norm (issue 17): rmsnorm_f32 (y, rstd saved), rmsnorm_backward_f32 (dx),
+// rmsnorm_param_grad_f32 (accumulates dweight), weight present or absent, over
+// cols hitting every remainder of the 8- and 4-wide bodies, and Llama widths.
+
+const RMS_COLS = [...Array.from({ length: 17 }, (_, i) => i + 1), 33, 127, 576];
+
+function rmsForwardRef(x: ArrayLike<number>, w: ArrayLike<number> | null, rows: number, cols: number, eps = EPS) {
+  const y = new Float64Array(rows * cols), rstd = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let q = 0;
+    for (let c = 0; c < cols; c++) q += x[r * cols + c] ** 2;
+    rstd[r] = 1 / Math.sqrt(q / cols + eps);
+    for (let c = 0; c < cols; c++) y[r * cols + c] = x[r * cols + c] * rstd[r] * (w ? w[c] : 1);
+  }
+  return { y, rstd };
+}
+
+/** dx for a given (saved) rstd: rstd·(g − x̂·mean(g·x̂)), g = dy·w; scale: a size for the tolerance. */
+function rmsBackwardRef(x: ArrayLike<number>, dy: ArrayLike<number>, w: ArrayLike<number> | null, rstd: ArrayLike<number>, rows: number, cols: number) {
+  const dx = new Float64Array(rows * cols), scale = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let b = 0, abs = 0;
+    for (let c = 0; c < cols; c++) {
+      const i = r * cols + c, g = dy[i] * (w ? w[c] : 1), xh = x[i] * rstd[r];
+      b += g * xh; abs += Math.abs(g) * (1 + Math.abs(xh));
+    }
+    b /= cols;
+    for (let c = 0; c < cols; c++) {
+      const i = r * cols + c, g = dy[i] * (w ? w[c] : 1);
+      dx[i] = rstd[r] * (g - x[i] * rstd[r] * b);
+    }
+    scale[r] = (rstd[r] * abs) / cols;
+  }
+  return { dx, scale };
+}
+
+for (const v of KERNEL_VARIANTS) {
+  test(`${v}: rmsnorm_f32 with and without weight, rstd saved; cols 1–17, 33, 127, 576`, () => {
+    const box = kernels(v);
+    for (const rows of ROWS) for (const cols of RMS_COLS) for (const useW of [1, 0]) {
+      box.reset();
+      const n = rows * cols, what = `${v} rmsnorm [${rows}, ${cols}] weight ${useW}`;
+      const x = inputs(rows, cols, cols * 5 + rows);
+      const w = useW ? Float32Array.from(randomF32(cols, cols + 9), (u) => 1 + 0.5 * u) : null;
+      const py = outBuf(box, n), prs = outBuf(box, rows);
+      box.k.rmsnorm_f32(box.putF32(x), w ? box.putF32(w) : 0, py, prs, rows, cols, EPS);
+      assertSentinel(box, py, n, `${what} y`);
+      assertSentinel(box, prs, rows, `${what} rstd`);
+      const ref = rmsForwardRef(x, w, rows, cols);
+      assertClose(box.f32(prs, rows), ref.rstd, { rtol: 1e-6, atol: 0, what: `${what} rstd` });
+      assertClose(box.f32(py, n), ref.y, { rtol: 2e-6, atol: 1e-7, what: `${what} y` });
+    }
+  });
+
+  test(`${v}: rmsnorm_backward_f32 with and without weight (reference checked by central differences)`, () => {
+    const box = kernels(v);
+    for (const rows of ROWS) for (const cols of RMS_COLS) for (const useW of [1, 0]) {
+      box.reset();
+      const n = rows * cols, what = `${v} rmsnorm_backward [${rows}, ${cols}] weight ${useW}`;
+      const x = inputs(rows, cols, cols + 5 * rows), dy = randomF32(n, cols * 13 + rows);
+      const w = useW ? Float32Array.from(randomF32(cols, cols + 6), (u) => 1 + 0.5 * u) : null;
+      const rstd = Float32Array.from(rmsForwardRef(x, null, rows, cols).rstd);
+      const pdx = outBuf(box, n);
+      box.k.rmsnorm_backward_f32(box.putF32(x), box.putF32(dy), w ? box.putF32(w) : 0, box.putF32(rstd), pdx, rows, cols);
+      assertSentinel(box, pdx, n, what);
+      const ref = rmsBackwardRef(x, dy, w, rstd, rows, cols);
+      for (let r = 0; r < rows; r++) {
+        assertClose(row(box.f32(pdx, n), r, cols), row(ref.dx, r, cols), { rtol: 2e-6, atol: 4e-7 * ref.scale[r] + 1e-7, what: `${what} row ${r}` });
+      }
+      if (rows === 3 && cols <= 17) {
+        // the reference formula is the true gradient of Σ dy·y (float64 central differences)
+        const x64 = Float64Array.from(x), h = 1e-5;
+        const loss = () => rmsForwardRef(x64, w, rows, cols).y.reduce((s, yi, i) => s + yi * dy[i], 0);
+        const exact = rmsBackwardRef(x64, dy, w, rmsForwardRef(x64, null, rows, cols).rstd, rows, cols).dx;
+        for (let i = 0; i < n; i++) {
+          const x0 = x64[i];
+          x64[i] = x0 + h; const up = loss();
+          x64[i] = x0 - h; const down = loss();
+          x64[i] = x0;
+          assertClose([(up - down) / (2 * h)], [exact[i]], { rtol: 1e-4, atol: 1e-6, what: `${what} finite difference at ${i}` });
+        }
+      }
+    }
+  });
+
+  test(`${v}: rmsnorm_param_grad_f32 accumulates into dweight (+= Σ dy·x·rstd), rows split = one call`, () => {
+    const box = kernels(v);
+    for (const rows of [...ROWS, 64]) for (const cols of RMS_COLS) {
+      box.reset();
+      const n = rows * cols, what = `${v} rms param_grad [${rows}, ${cols}]`;
+      const x = inputs(rows, cols, 3 * cols + rows), dy = randomF32(n, 5 * cols + rows);
+      const rstd = Float32Array.from(rmsForwardRef(x, null, rows, cols).rstd);
+      const w0 = randomF32(cols, cols + 79);
+      const px = box.putF32(x), pdy = box.putF32(dy), prs = box.putF32(rstd);
+      const pdw = outBuf(box, cols);
+      box.f32(pdw, cols).set(w0);
+      box.k.rmsnorm_param_grad_f32(px, pdy, prs, pdw, rows, cols);
+      assertSentinel(box, pdw, cols, `${what} dweight`);
+      const dw = Float64Array.from(w0), tw = new Float64Array(cols);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
+        const i = r * cols + c, t = dy[i] * x[i] * rstd[r];
+        dw[c] += t; tw[c] += Math.abs(t) + Math.abs(w0[c]);
+      }
+      for (let c = 0; c < cols; c++) {
+        assertClose([box.f32(pdw, cols)[c]], [dw[c]], { rtol: 0, atol: 2e-7 * tw[c] + 1e-7, what: `${what} dweight[${c}]` });
+      }
+      const s = rows >> 1, pdw2 = outBuf(box, cols);
+      box.f32(pdw2, cols).set(w0);
+      box.k.rmsnorm_param_grad_f32(px, pdy, prs, pdw2, s, cols);
+      box.k.rmsnorm_param_grad_f32(px + s * cols * 4, pdy + s * cols * 4, prs + s * 4, pdw2, rows - s, cols);
+      assert.equal(Array.from(box.f32(pdw2, cols + 1)), Array.from(box.f32(pdw, cols + 1)), `${what}: dweight over split rows`);
+    }
+  });
+
+  test(`${v}: splitting rows gives the same bits for rmsnorm_f32 and rmsnorm_backward_f32 (dx may be dy)`, () => {
+    const box = kernels(v);
+    for (const cols of [1, 3, 4, 7, 9, 13, 17, 33, 127, 576]) for (const useW of [1, 0]) {
+      box.reset();
+      const rows = 5, n = rows * cols, s = 2, so = s * cols * 4;
+      const x = inputs(rows, cols, cols + 2), dy = randomF32(n, cols + 3);
+      const px = box.putF32(x), pdy = box.putF32(dy), pw = useW ? box.putF32(randomF32(cols, 8)) : 0;
+      const [ya, ra, yb, rb] = [n, rows, n, rows].map((k) => outBuf(box, k));
+      box.k.rmsnorm_f32(px, pw, ya, ra, rows, cols, EPS);
+      box.k.rmsnorm_f32(px, pw, yb, rb, s, cols, EPS);
+      box.k.rmsnorm_f32(px + so, pw, yb + so, rb + s * 4, rows - s, cols, EPS);
+      assert.equal(Array.from(box.f32(yb, n + 1)), Array.from(box.f32(ya, n + 1)), `${v} cols ${cols}: y over split rows`);
+      assert.equal(Array.from(box.f32(rb, rows + 1)), Array.from(box.f32(ra, rows + 1)), `${v} cols ${cols}: rstd over split rows`);
+      const da = outBuf(box, n), db = outBuf(box, n);
+      box.k.rmsnorm_backward_f32(px, pdy, pw, ra, da, rows, cols);
+      box.k.rmsnorm_backward_f32(px, pdy, pw, ra, db, s, cols);
+      box.k.rmsnorm_backward_f32(px + so, pdy + so, pw, ra + s * 4, db + so, rows - s, cols);
+      assert.equal(Array.from(box.f32(db, n + 1)), Array.from(box.f32(da, n + 1)), `${v} cols ${cols}: dx over split rows`);
+      box.k.rmsnorm_backward_f32(px, pdy, pw, ra, pdy, rows, cols);
+      assert.equal(Array.from(box.f32(pdy, n)), Array.from(box.f32(da, n)), `${v} cols ${cols}: dx written over dy`);
+    }
+  });
+}
+
 test.run();

@@ -1,4 +1,4 @@
-// The WebGPU row reductions (softmax family, layer norm, contiguous reduce /
+// The WebGPU row reductions (softmax family, layer and RMS norm, contiguous reduce /
 // argmax / argmin) against their wasm twins, twice: with the device's default
 // features (the subgroup kernels of shaders/*.subgroups.wgsl; SwiftShader has
 // subgroups, of size 4) and with init({ gpuFeatures: [] }) (the workgroup-tree
@@ -20,7 +20,7 @@ import { putBoth, compareTwins, gpuCall } from "./webgpu-twins.js";
 
 const WIDTHS = [1, 2, 3, 4, 5, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257, 1000, 4099];
 const ROW_KERNELS = ["softmax_f32", "log_softmax_f32", "softmax_backward_f32", "log_softmax_backward_f32", "softmax_xent_f32",
-  "layernorm_f32", "layernorm_backward_f32", "reduce_f32", "argmax_f32", "argmin_f32"];
+  "layernorm_f32", "layernorm_backward_f32", "rmsnorm_f32", "rmsnorm_backward_f32", "reduce_f32", "argmax_f32", "argmin_f32"];
 
 let box: KernelBox;
 let gpu: WebGpuBackend;
@@ -81,6 +81,15 @@ async function sweep(pass: string): Promise<void> {
     box.k.layernorm_backward_f32(xnw, dyw, gamw, mw, rw, dxw, rows, cols);
     gpuCall(gpu, "layernorm_backward_f32", xng, dyg, gamg, mg, rg, dxg, rows, cols);
     await compare(dxg, dxw, n, `layernorm_backward ${what}`, { rtol: 2e-4, atol: 2e-4 });
+    // RMS norm (issue 17), with its weight on even widths (gamma), without on odd ones
+    const [rsw, rsg] = put(new Float32Array(rows));
+    box.k.rmsnorm_f32(xnw, gamw, yw, rsw, rows, cols, 1e-5);
+    gpuCall(gpu, "rmsnorm_f32", xng, gamg, yg, rsg, rows, cols, 1e-5);
+    await compare(yg, yw, n, `rmsnorm ${what}`, { rtol: 1e-4, atol: 1e-5 });
+    await compare(rsg, rsw, rows, `rmsnorm rstd ${what}`, { rtol: 1e-5, atol: 0 });
+    box.k.rmsnorm_backward_f32(xnw, dyw, gamw, rsw, dxw, rows, cols);
+    gpuCall(gpu, "rmsnorm_backward_f32", xng, dyg, gamg, rsg, dxg, rows, cols);
+    await compare(dxg, dxw, n, `rmsnorm_backward ${what}`, { rtol: 2e-4, atol: 2e-5 });
     // contiguous reduce / argmax / argmin: ties, signed zeros, and a NaN row (its first NaN wins)
     const q = quarters(n, n + 3);
     if (rows > 1) { q[cols + Math.floor(cols / 2)] = NaN; q[2 * cols - 1] = NaN; }

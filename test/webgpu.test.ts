@@ -2,7 +2,7 @@
 // inputs: gemm over every transpose / accumulate combination with m, n, k below,
 // at and above the 64×64×16 tile (strided, C padding left untouched);
 // every elementwise kernel over lengths hitting each remainder of the 256-wide
-// workgroup, plus one length past 65535 groups (the 2-D launch) that also grows
+// workgroup; RMS norm, rope and swiglu (issue 17); plus one length past 65535 groups (the 2-D launch) that also grows
 // the heap; then what init({ backend: "webgpu" }) alone does (its ops: ops.test.ts).
 //
 // In Node the adapter comes from the `webgpu` package (Dawn); with no GPU,
@@ -255,6 +255,52 @@ test("a launch past 65535 workgroups (2-D grid) and heap growth keep every eleme
   assert.equal(kept[1023], 1023, "data written before the heap grew survived the growth");
   gpu.mm.pool.free(y);
   gpu.mm.pool.free(keep);
+});
+
+// ---------------------------------------------------------------------------
+// issue 17: RMS norm, rope, swiglu
+
+test("rmsnorm_f32 / _backward / _param_grad (short rows per invocation, wide rows per workgroup), rope_f32 (both signs, in place) and swiglu forward and backward match wasm", async () => {
+  for (const cols of [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 127, 576]) for (const weighted of [true, false]) {
+    box.reset();
+    const rows = 3, n = rows * cols, what = `${rows}×${cols} weight ${weighted}`;
+    const [xw, xg] = put(randomF32(n, cols).map((v, i) => 2 * v + (i % 3))), [dyw, dyg] = put(randomF32(n, cols + 1));
+    const [ww, wg_] = weighted ? put(randomF32(cols, cols + 2).map((v) => 1 + v / 2)) : [0, 0];
+    const [yw, yg] = put(new Float32Array(n)), [rw, rg] = put(new Float32Array(rows)), [dxw, dxg] = put(new Float32Array(n));
+    box.k.rmsnorm_f32(xw, ww, yw, rw, rows, cols, 1e-6); gpuCall(gpu, "rmsnorm_f32", xg, wg_, yg, rg, rows, cols, 1e-6);
+    await compareTwins(box, gpu, yg, yw, n, `rmsnorm ${what}`, { rtol: 1e-5, atol: 1e-6 });
+    await compareTwins(box, gpu, rg, rw, rows, `rmsnorm rstd ${what}`, { rtol: 1e-5, atol: 0 });
+    box.k.rmsnorm_backward_f32(xw, dyw, ww, rw, dxw, rows, cols); gpuCall(gpu, "rmsnorm_backward_f32", xg, dyg, wg_, rg, dxg, rows, cols);
+    await compareTwins(box, gpu, dxg, dxw, n, `rmsnorm_backward ${what}`, { rtol: 1e-4, atol: 1e-5 });
+    const w0 = randomF32(cols, 5), [dww, dwg] = put(w0);
+    box.k.rmsnorm_param_grad_f32(xw, dyw, rw, dww, rows, cols); gpuCall(gpu, "rmsnorm_param_grad_f32", xg, dyg, rg, dwg, rows, cols);
+    await compareTwins(box, gpu, dwg, dww, cols, `rmsnorm_param_grad (accumulated) ${what}`, { rtol: 1e-5, atol: 1e-5 });
+  }
+  for (const D of [2, 4, 6, 8, 64, 128]) for (const S of [1, 5]) {
+    box.reset();
+    const rows = 3, h = D / 2, n = rows * S * D, what = `rope ${rows}×${S}×${D}`;
+    const angle = Array.from({ length: S * h }, (_, j) => (Math.floor(j / h) + 3) * 10000 ** (-(j % h) / h));
+    const [xw, xg] = put(randomF32(n, D + S)), [cw, cg] = put(Float32Array.from(angle, Math.cos)), [sw, sg] = put(Float32Array.from(angle, Math.sin));
+    const [yw, yg] = put(new Float32Array(n));
+    for (const sign of [1, -1]) {
+      box.k.rope_f32(xw, cw, sw, yw, rows, S, D, sign); gpuCall(gpu, "rope_f32", xg, cg, sg, yg, rows, S, D, sign);
+      await compareTwins(box, gpu, yg, yw, n, `${what} sign ${sign}`, { rtol: 1e-5, atol: 1e-6 });
+    }
+    box.k.rope_f32(xw, cw, sw, xw, rows, S, D, 1); gpuCall(gpu, "rope_f32", xg, cg, sg, xg, rows, S, D, 1);
+    await compareTwins(box, gpu, xg, xw, n, `${what} in place`, { rtol: 1e-5, atol: 1e-6 });
+  }
+  for (const n of [1, 3, 4, 5, 255, 256, 257, 1536]) {
+    box.reset();
+    const g = randomF32(n, n).map((v) => 8 * v);
+    if (n > 4) { g[0] = -100; g[1] = 100; g[2] = 0; }
+    const [gw, gg] = put(g), [uw, ug] = put(randomF32(n, n + 1)), [dyw, dyg] = put(randomF32(n, n + 2));
+    const [yw, yg] = put(new Float32Array(n)), [dgw, dgg] = put(new Float32Array(n)), [duw, dug] = put(new Float32Array(n));
+    box.k.swiglu_f32(gw, uw, yw, n); gpuCall(gpu, "swiglu_f32", gg, ug, yg, n);
+    await compareTwins(box, gpu, yg, yw, n, `swiglu n=${n}`, { rtol: 1e-5, atol: 1e-6 });
+    box.k.swiglu_backward_f32(gw, uw, dyw, dgw, duw, n); gpuCall(gpu, "swiglu_backward_f32", gg, ug, dyg, dgg, dug, n);
+    await compareTwins(box, gpu, dgg, dgw, n, `swiglu_backward dg n=${n}`, { rtol: 1e-5, atol: 1e-6 });
+    await compareTwins(box, gpu, dug, duw, n, `swiglu_backward du n=${n}`, { rtol: 1e-5, atol: 1e-6 });
+  }
 });
 
 test("the GPU runs every kernel of the manifests, has no sync views, and refuses a misaligned pointer", () => {

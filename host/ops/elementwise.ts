@@ -322,7 +322,18 @@ export { scalarTensor, isGradEnabled as _isGradEnabled, type Shape };
  * @example wg.swiglu(wg.tensor([0, 1]), wg.tensor([5, 2])).toArray(); // [0, 1.4621…]
  */
 export function swiglu(gate: Tensor, up: Tensor): Tensor {
+  requireFloat(gate, "swiglu");
+  requireFloat(up, "swiglu");
   if (gate.shape.join() !== up.shape.join()) throw new Error(`swiglu: gate ${shapeStr(gate.shape)} and up ${shapeStr(up.shape)} must have one shape`);
-  // composite for now (the fused kernel lands with issue 17's kernels)
-  return mul(silu(gate), up);
+  const K = backend().kernels;
+  const y = out(gate.shape, "float32", "swiglu");
+  K.swiglu_f32({ g: gate.ptr, u: up.ptr, y: y.ptr, n: y.size });
+  return record(y, "swiglu", [gate, up], (g) => {
+    // the kernel writes both gradients at once; an unwanted one is dropped
+    const dg = out(gate.shape, "float32", "swiglu backward"), du = out(up.shape, "float32", "swiglu backward");
+    K.swiglu_backward_f32({ g: gate.ptr, u: up.ptr, dy: g.ptr, dg: dg.ptr, du: du.ptr, n: y.size });
+    if (!gate.requiresGrad) { dg.dispose(); return [null, du]; }
+    if (!up.requiresGrad) { du.dispose(); return [dg, null]; }
+    return [dg, du];
+  });
 }

@@ -1,9 +1,7 @@
-// Layer normalisation over the last dim(s). Kernels: assembly/norm.ts.
+// Layer and RMS normalisation over the last dim(s). Kernels: assembly/norm.ts.
 
 import { record } from "../tape.js";
 import { backend, out, Tensor, requireFloat, shapeStr, sizeOf } from "./util.js";
-import { add, mul, rsqrt, square } from "./elementwise.js";
-import { mean } from "./reduce.js";
 
 /**
  * PyTorch's layer_norm: normalises over the trailing `normalizedShape` dims,
@@ -57,10 +55,25 @@ export function rmsNorm(x: Tensor, normalizedShape: number[], weight: Tensor | n
   if (tail.join() !== normalizedShape.join()) {
     throw new Error(`rmsNorm: input ${shapeStr(x.shape)} does not end with normalized shape ${shapeStr(normalizedShape)}`);
   }
-  const cols = sizeOf(normalizedShape);
+  const cols = sizeOf(normalizedShape), rows = cols ? x.size / cols : 0;
   if (weight && weight.size !== cols) throw new Error(`rmsNorm: weight ${shapeStr(weight.shape)} must have ${cols} elements`);
-  // composite for now (the fused kernel lands with issue 17's kernels)
-  const dims = normalizedShape.map((_, i) => x.rank - normalizedShape.length + i);
-  const y = mul(x, rsqrt(add(mean(square(x), dims, true), eps)));
-  return weight ? mul(y, weight) : y;
+  if (weight) requireFloat(weight, "rmsNorm");
+  const be = backend();
+  const y = out(x.shape, "float32", "rmsNorm");
+  const rstd = out([rows], "float32", "rmsNorm rstd");
+  const wp = weight?.ptr ?? 0;
+  be.kernels.rmsnorm_f32({ x: x.ptr, weight: wp, y: y.ptr, rstd: rstd.ptr, rows, cols, eps });
+  return record(y, "rmsNorm", weight ? [x, weight] : [x], (g) => {
+    let dx: Tensor | null = null, dw: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = out(x.shape, "float32", "rmsNorm backward");
+      be.kernels.rmsnorm_backward_f32({ x: x.ptr, dy: g.ptr, weight: wp, rstd: rstd.ptr, dx: dx.ptr, rows, cols });
+    }
+    if (weight && weight.requiresGrad) {
+      dw = out(weight.shape, "float32", "rmsNorm backward");
+      be.kernels.fill_f32({ y: dw.ptr, n: cols, value: 0 });
+      be.kernels.rmsnorm_param_grad_f32({ x: x.ptr, dy: g.ptr, rstd: rstd.ptr, dweight: dw.ptr, rows, cols });
+    }
+    return weight ? [dx, dw] : [dx];
+  }, [rstd]);
 }
