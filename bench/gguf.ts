@@ -97,8 +97,10 @@ export function permuteRope(w: Float32Array, heads: number, rows: number, cols: 
 }
 
 /** IEEE half from a float (round to nearest even), for Q8_0's block scales. */
+const halfScratch = new Float32Array(1), halfBits = new Uint32Array(halfScratch.buffer);
 export function toHalf(x: number): number {
-  const f = new Float32Array([x]), u = new Uint32Array(f.buffer)[0];
+  halfScratch[0] = x;
+  const u = halfBits[0];
   const sign = (u >>> 16) & 0x8000, exp = (u >>> 23) & 0xff, mant = u & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
   let e = exp - 127 + 15;
@@ -123,7 +125,7 @@ export function toHalf(x: number): number {
  */
 export function quantizeQ8_0(x: Float32Array): Uint8Array {
   if (x.length % 32) throw new Error(`gguf: Q8_0 needs a multiple of 32 values, got ${x.length}`);
-  const blocks = x.length / 32, out = new Uint8Array(blocks * 34), view = new DataView(out.buffer);
+  const blocks = x.length / 32, out = new Uint8Array(blocks * 34), view = new DataView(out.buffer), qs = new Int8Array(out.buffer);
   for (let b = 0; b < blocks; b++) {
     let amax = 0;
     for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[b * 32 + j]));
@@ -131,7 +133,7 @@ export function quantizeQ8_0(x: Float32Array): Uint8Array {
     view.setUint16(b * 34, toHalf(d), true);
     for (let j = 0; j < 32; j++) {
       const v = Math.fround(x[b * 32 + j] * id);
-      view.setInt8(b * 34 + 2 + j, Math.sign(v) * Math.round(Math.abs(v))); // roundf: halves away from zero
+      qs[b * 34 + 2 + j] = v < 0 ? -Math.round(-v) : Math.round(v); // roundf: halves away from zero
     }
   }
   return out;

@@ -35,6 +35,8 @@ export interface LlmChildResult {
   error?: string;
   threads: number;
   isa?: string;
+  /** WebGPU: the adapter's description (SwiftShader is a CPU). */
+  adapter?: string;
   f32?: DecodeFigures;
   int8?: DecodeFigures;
   checkTokens?: number[];
@@ -112,10 +114,10 @@ async function decodeFigures(plan: LlmPlan, dtype: "f32" | "int8", job: LlmChild
 
 /** LoRA r 8 on q_proj, v_proj: steps of next-token loss on one sequence, AdamW on the adapters. */
 async function loraFigures(plan: LlmPlan, job: LlmChildJob): Promise<LlmChildResult["lora"]> {
-  const lora = (wg as any).lora;
+  const lora = (wg as { lora?: typeof wg.lora }).lora;
   if (!lora?.attach) return { error: "wg.lora.attach is not in this tree (issue 17 item 4 not merged)" };
   const { llm } = build(plan, "f32");
-  lora.attach(llm, { r: 8, alpha: 16, dropout: 0, targetModules: ["q_proj", "v_proj"] });
+  lora.attach(llm, { r: 8, dropout: 0, targetModules: ["q_proj", "v_proj"] });
   llm.train();
   const params = llm.parameters();
   const trainable = params.filter((p) => p.requiresGrad);
@@ -129,13 +131,15 @@ async function loraFigures(plan: LlmPlan, job: LlmChildJob): Promise<LlmChildRes
   // one untimed step first (tier-up, first touch of the activations' pages)
   for (let s = 0; s <= plan.loraSteps; s++) {
     const t0 = performance.now();
-    const loss = wg.scope(() => {
+    const lossT = wg.scope(() => {
       opt.zeroGrad();
       const l = llm.loss(x, y);
       l.backward();
       opt.step();
-      return l.item();
+      return l;
     });
+    const loss = (await lossT.data())[0]; // waits for the step (WebGPU runs it asynchronously)
+    lossT.dispose();
     if (s > 0) stepMs.push(performance.now() - t0);
     losses.push(loss);
     log(`${job.threads}t lora step ${s}: ${(performance.now() - t0).toFixed(0)} ms, loss ${loss.toFixed(4)}`);
@@ -151,6 +155,7 @@ async function main(): Promise<void> {
   try {
     const info = await wg.init({ threads: job.threads, verbose: false, ...(job.backend === "webgpu" ? { backend: "webgpu" } : {}) } as wg.InitOptions);
     res.isa = info.kernels;
+    if (info.backend === "webgpu") res.adapter = /swiftshader/i.test(info.summary) ? "software (SwiftShader)" : info.summary;
     for (const d of job.dtypes) res[d] = await decodeFigures(job.plan, d, job, res);
     if (job.lora) {
       try {

@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { llmPlan, parameterCount, promptText, weightBytesPerToken, type LlmPlan } from "./llm-weights.js";
 import { writeLlamaGguf, type GgufType } from "./gguf.js";
 import { runWllama, wllamaUnavailable, type WllamaJob, type WllamaResult } from "./wllama.js";
+import { measureBandwidth, type BandwidthResult } from "./ceiling.js";
 import type { LlmChildJob, LlmChildResult } from "./llm-child.js";
 
 export interface LlmRow {
@@ -51,7 +52,10 @@ export interface LlmRow {
 export interface LlmReport {
   plan: LlmPlan;
   parameters: number;
+  /** memory.copy bandwidth (read + written, GB/s) at 1 thread from the bench's ceilings; the roofline's numerator where bandwidth below is missing. */
   copyGBps: number;
+  /** hk2's measureBandwidth at each thread count, measured in this run: each row's roofline uses its thread count's copyGBps. */
+  bandwidth: BandwidthResult[];
   /** How webgrad's and llama.cpp's logprobs of the same greedy continuation agree (F32 weights), or why not compared. */
   check: { tokensCompared: number; maxAbsDiff: number; ok: boolean; detail: string } | { skipped: string };
   rows: LlmRow[];
@@ -62,22 +66,37 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const childScript = fileURLToPath(new URL("./llm-child.js", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-function runChild(job: LlmChildJob, log: (s: string) => void): Promise<LlmChildResult> {
+/** The WebGPU LoRA row's whole budget (start, upload, a warm-up step and a timed one) before it is called off. */
+const WEBGPU_LORA_LIMIT_MS = 6 * 60_000;
+
+function runChild(job: LlmChildJob, log: (s: string) => void, limitMs = 30 * 60_000): Promise<LlmChildResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--experimental-wasm-relaxed-simd", childScript, JSON.stringify(job)], { stdio: ["ignore", "pipe", "pipe"] });
+    const env = { ...process.env };
+    // as run.ts does for the GPU bench: Dawn's Vulkan loader reads these at process start
+    const icd = "/usr/lib/chromium/vk_swiftshader_icd.json";
+    if (job.backend === "webgpu" && !env.VK_ICD_FILENAMES && existsSync(icd) && !existsSync("/dev/nvidia0") && !existsSync("/dev/dri")) {
+      env.VK_ICD_FILENAMES = icd;
+      env.LD_LIBRARY_PATH = ["/usr/lib/chromium", env.LD_LIBRARY_PATH].filter(Boolean).join(":");
+    }
+    const p = spawn(process.execPath, ["--experimental-wasm-relaxed-simd", childScript, JSON.stringify(job)], { stdio: ["ignore", "pipe", "pipe"], env });
+    const timer = setTimeout(() => {
+      log(`llm child (${job.backend ?? "wasm"}, ${job.threads}t) still running after ${limitMs / 1000} s: stopped`);
+      p.kill("SIGKILL");
+    }, limitMs);
+    p.on("exit", () => clearTimeout(timer));
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => String(d).trimEnd().split("\n").forEach((l) => log(l)));
     p.on("exit", (code) => {
       const line = out.trim().split("\n").reverse().find((l) => l.startsWith("{"));
-      resolve(line ? JSON.parse(line) : { ok: false, threads: job.threads, error: `llm child exited with code ${code} and no result` });
+      resolve(line ? JSON.parse(line) : { ok: false, threads: job.threads, error: code === null ? `did not finish within ${limitMs / 1000} s` : `llm child exited with code ${code} and no result` });
     });
   });
 }
 
 /** The GGUF files of this plan, written once into the OS temp folder and reused while the plan is unchanged. */
 function ggufFiles(plan: LlmPlan, log: (s: string) => void): Record<string, string> {
-  const key = createHash("sha256").update(JSON.stringify(plan.config) + readFileVersion()).digest("hex").slice(0, 12);
+  const key = createHash("sha256").update(JSON.stringify(plan.config) + GGUF_CACHE_VERSION).digest("hex").slice(0, 12);
   const dir = join(tmpdir(), "webgrad-bench-llm");
   mkdirSync(dir, { recursive: true });
   const files: Record<string, string> = {};
@@ -94,7 +113,7 @@ function ggufFiles(plan: LlmPlan, log: (s: string) => void): Record<string, stri
   return files;
 }
 /** Bumped when bench/gguf.ts or the weights change what a file holds, so cached files are rewritten. */
-const readFileVersion = () => "gguf-v1";
+const GGUF_CACHE_VERSION = "gguf-v1";
 
 function wllamaVersion(): string {
   try {
@@ -121,8 +140,8 @@ function compareLogprobs(mine: { id: number; logprob: number }[][] | undefined, 
       maxAbsDiff = Math.max(maxAbsDiff, Math.abs(m.logprob - t.logprob));
     }
   }
-  // f32 sums in different orders through 30 layers: 1e-3 in a logprob; a layout error (unpermuted q/k, transposed weight) moves them by ≫ 0.01
-  const ok = problems.length === 0 && maxAbsDiff < 2e-3;
+  // f32 sums in different orders through 30 layers: up to ~2e-3 in a logprob (1.8e-3 seen on the 135M shape); the q/k layout error moved them by 9e-2 on the quick model
+  const ok = problems.length === 0 && maxAbsDiff < 5e-3;
   return { tokensCompared: tokens, maxAbsDiff, ok, detail: problems.length ? problems.slice(0, 3).join("; ") : `max |Δ logprob| ${maxAbsDiff.toExponential(2)} over the top 5 of ${tokens} positions` };
 }
 
@@ -130,9 +149,19 @@ export async function runLlmGroup(opts: { quick: boolean; rounds: number; copyGB
   const { quick, rounds, copyGBps, log } = opts;
   const plan = llmPlan(quick);
   const c = plan.config;
-  const report: LlmReport = { plan, parameters: parameterCount(c), copyGBps, check: { skipped: "not run" }, rows: [], wllama: { skipped: "not asked for (--engines)" } };
-  const roofline = (tokensPerSec: number, bytes: number) => tokensPerSec / ((copyGBps * 1e9) / bytes);
   const threadCounts = [1, 2];
+  // copy bandwidth at each thread count, in this run (buffers of 64 MiB a thread, ≫ L2; 16 MiB in quick mode)
+  const bandwidth: BandwidthResult[] = [];
+  for (const t of threadCounts) {
+    try {
+      bandwidth.push(await measureBandwidth(t, quick ? 16 : 64, quick ? 3 : 7));
+    } catch (e) {
+      log(`  copy bandwidth at ${t} threads not measured: ${(e as Error).message}`);
+    }
+  }
+  const report: LlmReport = { plan, parameters: parameterCount(c), copyGBps, bandwidth, check: { skipped: "not run" }, rows: [], wllama: { skipped: "not asked for (--engines)" } };
+  const copyAt = (threads: number) => bandwidth.find((b) => b.threads === threads)?.copyGBps ?? copyGBps;
+  const roofline = (tokensPerSec: number, bytes: number, threads: number) => tokensPerSec / ((copyAt(threads) * 1e9) / bytes);
   let mine: LlmChildResult["checkLogprobs"];
 
   // webgrad, one process per thread count; LoRA at 2 threads
@@ -148,7 +177,7 @@ export async function runLlmGroup(opts: { quick: boolean; rounds: number; copyGB
         const f = res[dtype];
         if (!f) continue;
         const ms = median(f.decodeMs), tps = 1000 / ms, bytes = weightBytesPerToken(c, dtype);
-        report.rows.push({ task: `decode ${dtype}`, engine: "webgrad", threads, format: dtype, tokensPerSec: tps, medianMs: ms, roundsMs: f.decodeMs, weightBytes: bytes, ofRoofline: roofline(tps, bytes) });
+        report.rows.push({ task: `decode ${dtype}`, engine: "webgrad", threads, format: dtype, tokensPerSec: tps, medianMs: ms, roundsMs: f.decodeMs, weightBytes: bytes, ofRoofline: roofline(tps, bytes, threads) });
         if (f.prefillMs.length) {
           const pm = median(f.prefillMs);
           report.rows.push({ task: `prefill ${dtype}`, engine: "webgrad", threads, format: dtype, tokensPerSec: (plan.prefillTokens / pm) * 1000, medianMs: pm, roundsMs: f.prefillMs });
@@ -167,6 +196,21 @@ export async function runLlmGroup(opts: { quick: boolean; rounds: number; copyGB
             note: `${res.lora.trainable} trainable of ${res.lora.total} parameters; loss ${res.lora.loss0.toFixed(3)} → ${res.lora.lossLast.toFixed(3)}` });
         }
       }
+    }
+  }
+
+  // LoRA on WebGPU (full runs): in Node with the npm webgpu package; on this VM that is SwiftShader, a CPU
+  if (opts.engines.has("webgrad") && !quick) {
+    const res = await runChild({ plan: { ...plan, loraSteps: 1 }, threads: 1, rounds: 1, dtypes: [], prefill: false, check: false, lora: true, backend: "webgpu" },
+      (l) => log(`  ${l}`), WEBGPU_LORA_LIMIT_MS);
+    const fmtName = `f32 + LoRA r 8 (q_proj, v_proj), WebGPU${res.adapter ? ` (${res.adapter})` : ""}`;
+    if (!res.ok || !res.lora) report.rows.push({ task: "lora webgpu", engine: "webgrad", threads: 1, format: fmtName, note: `not run: ${res.error?.split("\n")[0] ?? "no result"}` });
+    else if ("error" in res.lora) report.rows.push({ task: "lora webgpu", engine: "webgrad", threads: 1, format: fmtName, note: `not run: ${res.lora.error}` });
+    else {
+      const sm = median(res.lora.stepMs);
+      report.rows.push({ task: "lora webgpu", engine: "webgrad", threads: 1, format: fmtName, tokensPerSec: (plan.loraSeq / sm) * 1000, medianMs: sm, roundsMs: res.lora.stepMs,
+        memory: { poolHighBytes: res.lora.poolHighBytes, wasmMemoryBytes: res.lora.wasmMemoryBytes, maxRssBytes: res.lora.maxRssBytes },
+        note: `${res.lora.trainable} trainable of ${res.lora.total} parameters; loss ${res.lora.loss0.toFixed(3)} → ${res.lora.lossLast.toFixed(3)}` });
     }
   }
 
@@ -194,7 +238,7 @@ export async function runLlmGroup(opts: { quick: boolean; rounds: number; copyGB
       const note = w.threads !== j.threads || (j.threads > 1 && !w.multithread) ? `asked for ${j.threads} threads, ran ${w.threads}${w.multithread ? "" : " (single-thread)"}` : undefined;
       const ms = median(w.decode.map((d) => d.medianMs)), tps = 1000 / ms, bytes = weightBytesPerToken(c, j.model === "F32" ? "f32" : "q8_0");
       report.rows.push({ task: `decode ${dtype}`, engine: "wllama", threads: j.threads, format: j.model, tokensPerSec: tps, medianMs: ms, roundsMs: w.decode.map((d) => d.medianMs),
-        weightBytes: bytes, ofRoofline: roofline(tps, bytes), selfReported: median(w.decode.map((d) => d.timings?.predicted_per_second ?? NaN)), note });
+        weightBytes: bytes, ofRoofline: roofline(tps, bytes, j.threads), selfReported: median(w.decode.map((d) => d.timings?.predicted_per_second ?? NaN)), note });
       const pm = median(w.prefill.map((p) => p.wallMs));
       const promptN = w.prefill[0]?.timings?.prompt_n;
       report.rows.push({ task: `prefill ${dtype}`, engine: "wllama", threads: j.threads, format: j.model, tokensPerSec: (plan.prefillTokens / pm) * 1000, medianMs: pm, roundsMs: w.prefill.map((p) => p.wallMs),
@@ -214,7 +258,7 @@ export function printLlmReport(r: LlmReport, log: (s: string) => void): void {
   log(`\nllm: Llama ${c.hidden_size} hidden, ${c.num_hidden_layers} layers, ${c.num_attention_heads}/${c.num_key_value_heads} heads (q/kv), head_dim ${c.head_dim}, MLP ${c.intermediate_size}, vocab ${c.vocab_size}, tied embeddings; ` +
     `${(r.parameters / 1e6).toFixed(1)}M parameters, random weights from the bench's generator`);
   log(`  decode: ${r.plan.decodeSteps} greedy tokens after a ${r.plan.promptTokens}-token prompt, median per-token gap; prefill: ${r.plan.prefillTokens} tokens + 1 generated, wall clock; ` +
-    `roofline = copy bandwidth ${r.copyGBps.toFixed(1)} GB/s (memory.copy, 1 thread, read + written) ÷ weight bytes per token`);
+    `roofline = copy bandwidth (memory.copy, read + written, measured in this run: ${r.bandwidth.length ? r.bandwidth.map((b) => `${b.threads}t ${b.copyGBps.toFixed(1)} GB/s, read-only ${b.readGBps.toFixed(1)} GB/s`).join("; ") : `1t ${r.copyGBps.toFixed(1)} GB/s`}) ÷ weight bytes per token`);
   log(`  wllama: ${"skipped" in r.wllama ? `skipped: ${r.wllama.skipped}` : `${r.wllama.version}, ${r.wllama.where}`}`);
   log(`  same function: ${"skipped" in r.check ? `not compared (${r.check.skipped})` : `${r.check.ok ? "yes" : "NO"}: webgrad f32 vs llama.cpp F32 logprobs of the same greedy continuation, ${r.check.detail}`}`);
   const cell = (row: LlmRow | undefined) => {
@@ -235,7 +279,7 @@ export function printLlmReport(r: LlmReport, log: (s: string) => void): void {
     });
     log(`| ${label} | ${cells.join(" | ")} |`);
   }
-  for (const row of r.rows.filter((x) => x.task === "lora")) {
+  for (const row of r.rows.filter((x) => x.task.startsWith("lora"))) {
     const mem = row.memory ? `; peak: pool ${(row.memory.poolHighBytes / 2 ** 20).toFixed(0)} MiB, wasm memory ${(row.memory.wasmMemoryBytes / 2 ** 20).toFixed(0)} MiB, process RSS ${(row.memory.maxRssBytes / 2 ** 20).toFixed(0)} MiB` : "";
     log(`  LoRA fine-tuning, ${r.plan.loraSeq} tokens a step, webgrad ${row.threads}t ${row.format}: ${row.error ? `ERROR: ${row.error}` : !row.tokensPerSec ? `not run: ${row.note}` : `${fmt(row.tokensPerSec)} tok/s (${fmt(row.medianMs, 0)} ms a step)${mem}; ${row.note}`}`);
   }

@@ -28,6 +28,8 @@ window.wllamaBench = async (o) => {
   await w.loadModel([blob], { n_threads: o.threads, n_ctx: o.nCtx, n_batch: o.nBatch, n_ubatch: o.nBatch, n_gpu_layers: 0,
     cache_type_k: "f32", cache_type_v: "f32", seed: 1 });
   const loadMs = performance.now() - t0;
+  const say = (m) => console.info("[progress] " + o.model + " " + o.threads + "t: " + m);
+  say("loaded in " + loadMs.toFixed(0) + " ms");
   const out = { loadMs, multithread: w.isMultithread(), threads: w.getNumThreads(), decode: [], prefill: [], checkText: null };
   const greedy = { temperature: 0, top_k: 1, ignore_eos: true, cache_prompt: false };
   if (o.checkTokens) {
@@ -43,9 +45,11 @@ window.wllamaBench = async (o) => {
       onData: (c) => { times.push(performance.now()); if (c.timings) timings = c.timings; } });
     const gaps = times.slice(1).map((t, i) => t - times[i]).slice(0, o.decodeSteps);
     out.decode.push({ medianMs: median(gaps), chunks: times.length, timings });
+    say("round " + round + ": decode " + median(gaps).toFixed(1) + " ms/token");
     const p0 = performance.now();
     const r = await w.createCompletion({ prompt: o.prefillPrompt, max_tokens: 1, ...greedy });
     out.prefill.push({ wallMs: performance.now() - p0, timings: r.timings });
+    say("round " + round + ": prefill " + (performance.now() - p0).toFixed(0) + " ms");
   }
   await w.exit();
   return out;
@@ -130,7 +134,9 @@ export async function runWllama(files: Record<string, string>, jobs: WllamaJob[]
     for (const job of jobs) {
       const page = await context.newPage();
       page.on("pageerror", (e) => log(`[wllama page] ${e.message}`));
-      page.on("console", (m) => m.type() === "error" && log(`[wllama console] ${m.text()}`));
+      page.on("console", (m) => m.text().startsWith("[progress] ") && log(`[wllama] ${m.text().slice(11)}`));
+      page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && log(`[wllama console] ${m.text()}`));
+      page.on("response", (r) => r.status() >= 400 && !r.url().endsWith("/favicon.ico") && log(`[wllama http ${r.status()}] ${r.url()}`));
       try {
         await page.goto(`${server.origin}/`);
         await page.waitForFunction("window.ready === true", undefined, { timeout: 30_000 });
