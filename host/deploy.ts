@@ -11,6 +11,7 @@ import { scope } from "./scope.js";
 import { checkBool, checkOptions } from "./ops/util.js";
 import { QuantizedLinear, QuantizedConv2d } from "./nn/quantized.js";
 import { Conv1D, GPT } from "./models/gpt.js";
+import { LlamaForCausalLM } from "./models/llama.js";
 
 /** One weight in int8: q[o, …] · scales[o] ≈ w[o, …], symmetric, one scale per output channel (row). */
 export interface Int8Weight {
@@ -162,6 +163,11 @@ export function quantizeDynamic<M extends Module>(model: M, opts: { layers?: Qua
     // GPT's tied output head (x·wteᵀ, the largest product of a small model): an int8 copy of wte
     if (parent instanceof GPT && !parent.lmHead && kinds.has("Linear")) {
       parent.lmHead = new QuantizedLinear(parent.wte.weight, null, dec).eval();
+      swapped++;
+    }
+    // issue 17: a Llama-family model's tied head (x·embed_tokensᵀ) gets an int8 copy of embed_tokens as lm_head
+    if (parent instanceof LlamaForCausalLM && !parent.lm_head && kinds.has("Linear")) {
+      (parent as { lm_head: Module | null }).lm_head = new QuantizedLinear(parent.model.embed_tokens.weight, null, dec).eval();
       swapped++;
     }
     const own = parent as unknown as Record<string, unknown>;

@@ -18,8 +18,10 @@
 // Only the seam ops are used (rmsNorm, rope, swiglu, scaledDotProductAttention):
 // the fused kernels replace their bodies without touching this file.
 //
-// Generation keeps a KV cache per layer; the prompt runs in one forward pass,
-// then each new token runs alone against the cached keys and values.
+// Generation keeps a KV cache per layer (hk2's StaticKVCache, preallocated for
+// prompt + maxNewTokens positions and written in place); the prompt runs in
+// one forward pass, then each new token runs alone against the cached keys
+// and values.
 
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
@@ -32,6 +34,7 @@ import { noGrad } from "../autograd.js";
 import { scope } from "../scope.js";
 import { rng } from "../random.js";
 import { KVCache, sampleToken, type SamplingOptions } from "./gpt.js";
+import { StaticKVCache } from "./kv-cache.js";
 import type { StoredTensor } from "../io/safetensors.js";
 
 // ------------------------------------------------------------------ config
@@ -82,6 +85,8 @@ export interface LlamaConfig {
   /** Default 10000. */
   rope_theta?: number;
   rope_scaling?: RopeScaling | null;
+  /** transformers 5's spelling of both: { rope_type, rope_theta, factor, ... } (read in their place when present). */
+  rope_parameters?: (RopeScaling & { rope_theta?: number }) | null;
   max_position_embeddings?: number;
   /** Default false: lm_head.weight is its own tensor. */
   tie_word_embeddings?: boolean;
@@ -132,8 +137,9 @@ export interface CausalLMOptions {
   init?: boolean;
   /**
    * "float32" (default) or "int8": the projections (and lm_head) become
-   * nn.QuantizedLinear when loadCausalLMWeights loads the weights (each layer
-   * is quantised as it is loaded and its float copy freed); inference only.
+   * nn.QuantizedLinear (with the weight-only decode rows: { decode: true })
+   * when loadCausalLMWeights loads the weights (each layer quantised and its
+   * float copy freed in turn); inference only.
    * Implies init: false.
    */
   dtype?: "float32" | "int8";
@@ -158,9 +164,21 @@ function resolveConfig(who: string, config: LlamaConfig, modelType: string): Req
   "vocab_size" | "hidden_size" | "intermediate_size" | "num_hidden_layers" | "num_attention_heads" | "num_key_value_heads" | "head_dim" | "rms_norm_eps" | "rope_theta" | "max_position_embeddings" | "tie_word_embeddings" | "attention_bias" | "mlp_bias">> & LlamaConfig {
   if (typeof config !== "object" || config === null || Array.isArray(config)) throw new Error(`${who}: expected a config.json object, got ${config === null ? "null" : typeof config}`);
   const c: LlamaConfig = { ...MODEL_TYPE_DEFAULTS[modelType], ...config, model_type: modelType };
+  // a config saved as config.json must name its class for transformers' AutoModelForCausalLM
+  c.architectures ??= [Object.keys(SUPPORTED_ARCHITECTURES).find((a) => SUPPORTED_ARCHITECTURES[a] === modelType)!];
   for (const k of ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"] as const) {
     if (c[k] === undefined) throw new Error(`${who}: config.json has no ${k} (needed to build the model)`);
     checkInt(who, k, c[k], 1);
+  }
+  // transformers 5 writes rope_parameters { rope_type, rope_theta, factor, ... } in place of rope_theta and rope_scaling
+  const rp = c.rope_parameters as (RopeScaling & { rope_theta?: number }) | undefined | null;
+  if (rp !== undefined && rp !== null) {
+    if (typeof rp !== "object" || Array.isArray(rp) || !("rope_type" in rp || "rope_theta" in rp)) {
+      throw new Error(`${who}: rope_parameters must be an object { rope_type, rope_theta, ... } (one set for every layer), got ${JSON.stringify(rp)}`);
+    }
+    if (rp.rope_theta !== undefined) c.rope_theta = rp.rope_theta;
+    const { rope_theta: _theta, ...scaling } = rp;
+    c.rope_scaling = (scaling.rope_type ?? "default") === "default" ? null : scaling;
   }
   c.num_key_value_heads ??= c.num_attention_heads;
   checkInt(who, "num_key_value_heads", c.num_key_value_heads, 1);
@@ -207,7 +225,9 @@ function layerWindow(c: ResolvedConfig, i: number): number | null {
  * The rotary inverse frequencies [head_dim/2] and the attention scaling of
  * cos/sin, computed as transformers' modeling_rope_utils.py does for
  * rope_scaling's rope_type ("default", "linear", "dynamic", "llama3", "yarn").
- * `seqLen` (the longest position + 1) matters for "dynamic" only.
+ * `seqLen` (the longest position + 1) matters for "dynamic" only: as in
+ * transformers, keys already cached keep the rotation they were computed with
+ * when a longer sequence grows the base.
  * @example
  * const { invFreq } = ropeInvFreq("example", { head_dim: 4, rope_theta: 10000, max_position_embeddings: 16 }, 8);
  * Array.from(invFreq); // [1, 0.01]
@@ -337,8 +357,15 @@ export class LlamaRMSNorm extends Module {
   }
 }
 
-/** One layer's cached keys and values [B, Hkv, S, D] (post-RoPE). */
-type LayerCache = { k: Tensor | null; v: Tensor | null };
+/**
+ * One layer's view of a cache: a growing KVCache layer (keys and values
+ * [B, Hkv, S, D] after RoPE, concatenated each step; differentiable), or a
+ * layer of a preallocated StaticKVCache (written in place; decoding only).
+ */
+type LayerCache = { k: Tensor | null; v: Tensor | null } | { cache: StaticKVCache; layer: number };
+
+/** Either kind of cache forward() takes. */
+export type LlamaCache = KVCache | StaticKVCache;
 
 /**
  * Grouped-query self-attention with rotary embeddings (q/k/v/o_proj as nn.Linear).
@@ -381,6 +408,15 @@ export class LlamaAttention extends Module {
     const q = ops.rope(heads(this.q_proj.forward(x), this.numHeads), cos, sin);
     let k = ops.rope(heads(this.k_proj.forward(x), this.numKvHeads), cos, sin);
     let v = heads(this.v_proj.forward(x), this.numKvHeads);
+    if (cache && "cache" in cache) {
+      const { cache: c, layer } = cache;
+      c.append(layer, k, v);
+      const n = c.layerLength(layer), W = this.slidingWindow;
+      // the kernel reads the first n rows; past a sliding window, the rows the queries can see are sliced out
+      const y = W === null || n <= W ? c.attend(layer, q, { causal: true })
+        : attend(q, ops.slice(c.keys[layer], 2, 0, n), ops.slice(c.values[layer], 2, 0, n), W);
+      return this.o_proj.forward(ops.reshape(ops.permute(y, [0, 2, 1, 3]), [B, S, this.numHeads * D]));
+    }
     if (cache) {
       if (cache.k && cache.v) {
         k = ops.cat([cache.k, k], 2);
@@ -486,9 +522,10 @@ export class LlamaModel extends Module {
     this.norm = new LlamaRMSNorm(c.hidden_size, c.rms_norm_eps);
   }
   /** Hidden states [B, S, hidden] after the final norm. */
-  forward(ids: Tensor, cos: Tensor, sin: Tensor, cache?: KVCache): Tensor {
+  forward(ids: Tensor, cos: Tensor, sin: Tensor, cache?: LlamaCache): Tensor {
     let x = ops.embedding(ids, this.embed_tokens.weight);
-    this.layers.forEach((layer, i) => (x = layer.forward(x, cos, sin, cache?.layers[i])));
+    const layerCache = (i: number): LayerCache | undefined => cache instanceof StaticKVCache ? { cache, layer: i } : cache?.layers[i];
+    this.layers.forEach((layer, i) => (x = layer.forward(x, cos, sin, layerCache(i))));
     return this.norm.forward(x);
   }
 }
@@ -573,28 +610,40 @@ export class LlamaForCausalLM extends Module {
    * Logits [B, S, vocab] for int32 token ids [B, S], as transformers'
    * forward(input_ids).logits. With a cache, the ids are the next tokens after
    * the `cache.length` already seen (their positions continue from there) and
-   * the cache grows.
+   * the cache grows: a KVCache (concatenated, differentiable) or a
+   * preallocated StaticKVCache (written in place; run under wg.noGrad()),
+   * see newCache(). `logitsToKeep` n > 0 (transformers' logits_to_keep)
+   * computes the head for the last n positions only ([B, n, vocab]): a prompt's
+   * prefill needs one row of the vocab-wide product, not S.
    * @example
-   * const cache = new wg.models.KVCache(1);
+   * const cache = llm.newCache();
    * llm.forward(wg.tensor([[1, 2, 3]], { dtype: "int32" }), { cache });
    * llm.forward(wg.tensor([[4]], { dtype: "int32" }), { cache }).shape; // [1, 1, 50]
    * cache.dispose();
    */
-  forward(ids: Tensor, opts: { cache?: KVCache } = {}): Tensor {
+  forward(ids: Tensor, opts: { cache?: LlamaCache; logitsToKeep?: number } = {}): Tensor {
     const who = `${this.constructor.name}.forward`;
-    checkOptions(who, opts, ["cache"]);
+    checkOptions(who, opts, ["cache", "logitsToKeep"]);
+    const keep = opts.logitsToKeep === undefined ? 0 : checkInt(who, "logitsToKeep", opts.logitsToKeep, 0);
     if (!(ids instanceof Tensor) || ids.rank !== 2 || ids.dtype !== "int32") {
       throw new Error(`${who}: ids must be an int32 tensor [B, S], got ${ids instanceof Tensor ? `${ids.dtype} [${ids.shape}]` : typeof ids}`);
     }
     const cache = opts.cache;
-    if (cache !== undefined && (!(cache instanceof KVCache) || cache.layers.length !== this.config.num_hidden_layers)) {
-      throw new Error(`${who}: cache must be a wg.models.KVCache with ${this.config.num_hidden_layers} layers`);
+    const c = this.config;
+    if (cache instanceof StaticKVCache) {
+      if (cache.nLayer !== c.num_hidden_layers || cache.kvHeads !== c.num_key_value_heads || cache.headDim !== c.head_dim || cache.batch !== ids.shape[0]) {
+        throw new Error(`${who}: the StaticKVCache holds ${cache.nLayer} layers × batch ${cache.batch} × ${cache.kvHeads} kv heads × head size ${cache.headDim}; ` +
+          `this model and batch need ${c.num_hidden_layers} × ${ids.shape[0]} × ${c.num_key_value_heads} × ${c.head_dim} (make it with model.newCache(maxLength, batch))`);
+      }
+    } else if (cache !== undefined && (!(cache instanceof KVCache) || cache.layers.length !== c.num_hidden_layers)) {
+      throw new Error(`${who}: cache must be a wg.models.KVCache or StaticKVCache with ${c.num_hidden_layers} layers (model.newCache())`);
     }
     const S = ids.shape[1];
     const past = cache?.length ?? 0;
     const [cos, sin] = this.ropeTables(past, S);
-    const h = this.model.forward(ids, cos, sin, cache);
-    if (cache) cache.length += S;
+    let h = this.model.forward(ids, cos, sin, cache);
+    if (cache instanceof KVCache) cache.length += S;
+    if (keep > 0 && keep < S) h = ops.slice(h, 1, S - keep);
     if (this.lm_head) return this.lm_head.forward(h);
     return ops.linear(h, this.model.embed_tokens.weight);
   }
@@ -613,11 +662,24 @@ export class LlamaForCausalLM extends Module {
   }
 
   /**
-   * A fresh KV cache for this model (dispose() it when done).
-   * @example const c = llm.newCache(); c.length; // 0
+   * A fresh KV cache for this model (dispose() it when done): without
+   * maxLength a KVCache that grows by concatenation (any length, gradients
+   * flow); with it a StaticKVCache preallocated for maxLength positions of
+   * `batch` sequences, written in place (decoding under wg.noGrad(); what
+   * generate() uses).
+   * @example
+   * const c = llm.newCache(); c.length; // 0
+   * const s = llm.newCache(64); s.maxSeq; // 64
+   * c.dispose(); s.dispose();
    */
-  newCache(): KVCache {
-    return new KVCache(this.config.num_hidden_layers);
+  newCache(): KVCache;
+  newCache(maxLength: number, batch?: number): StaticKVCache;
+  newCache(maxLength?: number, batch = 1): LlamaCache {
+    const c = this.config;
+    if (maxLength === undefined) return new KVCache(c.num_hidden_layers);
+    checkInt("newCache", "maxLength", maxLength, 1);
+    checkInt("newCache", "batch", batch, 1);
+    return new StaticKVCache(c.num_hidden_layers, batch, c.num_key_value_heads, maxLength, c.head_dim);
   }
 
   /**
@@ -664,14 +726,13 @@ export class LlamaForCausalLM extends Module {
     const seen = new Set(prompt);
     const wasTraining = this.training;
     this.eval();
-    const cache = s.useCache ? this.newCache() : null;
+    const cache = s.useCache ? this.newCache(prompt.length + Math.max(1, s.maxNewTokens)) : null;
     try {
       let feed = seq;
       for (let step = 0; step < s.maxNewTokens; step++) {
         const last = scope(() => noGrad(() => {
           const t = ops.tensor(Int32Array.from(feed), { dtype: "int32", shape: [1, feed.length] });
-          const l = this.forward(t, cache ? { cache } : {});
-          return l.reshape(feed.length, V).slice(0, feed.length - 1, feed.length).reshape(V);
+          return this.forward(t, cache ? { cache, logitsToKeep: 1 } : { logitsToKeep: 1 }).reshape(V);
         }));
         let logits: Float32Array;
         try {
@@ -828,12 +889,19 @@ function isQuantized(model: LlamaForCausalLM): boolean {
   return model.model.layers[0]?.self_attn.q_proj instanceof QuantizedLinear;
 }
 
+/**
+ * The int8 layers keep hk2's weight-only rows too (one more byte a weight): a
+ * batch-1 decoding step streams them through gemv_i8 instead of quantising its
+ * one activation row for the GEMM.
+ */
+const INT8_DECODE = { decode: true };
+
 /** Every projection and the head to int8, the float layers freed as each is swapped. */
 function quantizeProjections(model: LlamaForCausalLM): void {
   const swap = <K extends string>(owner: Record<K, Module>, key: K) => {
     const l = owner[key];
     if (l instanceof Linear) {
-      owner[key] = QuantizedLinear.from(l);
+      owner[key] = QuantizedLinear.from(l, INT8_DECODE);
       l.dispose();
     }
   };
@@ -844,6 +912,6 @@ function quantizeProjections(model: LlamaForCausalLM): void {
   // a tied head gets an int8 copy of embed_tokens (the lookups keep the float table), as quantizeDynamic gives GPT
   const owner = model as unknown as Record<"lm_head", Module | null>;
   if (owner.lm_head) swap(owner as Record<"lm_head", Module>, "lm_head");
-  else owner.lm_head = new QuantizedLinear(model.model.embed_tokens.weight, null).eval();
+  else owner.lm_head = new QuantizedLinear(model.model.embed_tokens.weight, null, INT8_DECODE).eval();
   model.eval();
 }
