@@ -86,21 +86,29 @@ test("file: URL base (with and without a trailing slash) loads the same weights"
   assert.is(maxDiff(logitsOf(model, PROMPT), want), 0, "a URL object");
 });
 
-/** A static server over `dir`, with HEAD and 404s, as a model host is; counts GETs per file. */
-async function serve(dir: string): Promise<{ url: string; server: Server; gets: Map<string, number> }> {
-  const gets = new Map<string, number>();
+/** A static server over `dir`, with HEAD and 404s, as a model host is, and byte ranges when asked; counts GETs and bytes sent per file. */
+async function serve(dir: string, ranges = false): Promise<{ url: string; server: Server; gets: Map<string, number>; sent: Map<string, number> }> {
+  const gets = new Map<string, number>(), sent = new Map<string, number>();
   const server = createServer((req, res) => {
     const name = decodeURIComponent(new URL(req.url!, "http://x").pathname.replace(/^\/models\/tiny\//, ""));
     const path = join(dir, name);
     if (name.includes("..") || !existsSync(path)) { res.writeHead(404).end("not found"); return; }
-    const body = readFileSync(path);
+    let body = readFileSync(path);
+    const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? "");
+    const head = { "content-type": "application/octet-stream", ...(ranges ? { "accept-ranges": "bytes" } : {}) };
     if (req.method === "GET") gets.set(name, (gets.get(name) ?? 0) + 1);
-    res.writeHead(200, { "content-length": body.length, "content-type": "application/octet-stream" });
+    if (ranges && range && req.method === "GET") {
+      body = body.subarray(+range[1], +range[2] + 1);
+      res.writeHead(206, { ...head, "content-length": body.length });
+    } else {
+      res.writeHead(200, { ...head, "content-length": body.length });
+    }
+    if (req.method === "GET") sent.set(name, (sent.get(name) ?? 0) + body.length);
     res.end(req.method === "HEAD" ? undefined : body);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}/models/tiny`, server, gets };
+  return { url: `http://127.0.0.1:${port}/models/tiny`, server, gets, sent };
 }
 
 test("http URL base: a local server's files load to the same logits, each file fetched once", async () => {
@@ -112,6 +120,20 @@ test("http URL base: a local server's files load to the same logits, each file f
     assert.equal(generationConfig.eos_token_id, [383, 384]);
     assert.is(gets.get("model.safetensors"), 1);
     await rejects(() => wg.models.loadPretrained(url + "/nowhere"), /has no config\.json/);
+  } finally {
+    server.close();
+  }
+});
+
+test("http URL base with byte ranges: each tensor fetched on its own, the file's bytes sent once in all", async () => {
+  const { url, server, gets, sent } = await serve(base.dir, true);
+  try {
+    const { model } = await wg.models.loadPretrained(url);
+    assert.is(maxDiff(logitsOf(model, PROMPT), want), 0);
+    const size = readFileSync(join(base.dir, "model.safetensors")).length;
+    const tensors = Object.keys(wg.io.parseSafetensors(new Uint8Array(readFileSync(join(base.dir, "model.safetensors")))).tensors).length;
+    assert.is(gets.get("model.safetensors"), 2 + tensors, "the length, the header, then one request per tensor");
+    assert.is(sent.get("model.safetensors"), size);
   } finally {
     server.close();
   }
@@ -344,6 +366,39 @@ test("Llama folder errors: a tensor of the wrong shape, a missing tensor, an une
   await rejects(() => wg.models.loadPretrained(dir), /has no model\.layers\.1\.input_layernorm\.weight, which the llama model needs/);
   reset(LLAMA, { ...tensors, "model.layers.2.mlp.up_proj.weight": tensors["model.layers.1.mlp.up_proj.weight"] });
   await rejects(() => wg.models.loadPretrained(dir), /tensors the llama model built from config\.json does not: model\.layers\.2\.mlp\.up_proj\.weight/);
+});
+
+// The folders scripts/torch-fixtures.py writes (helper hm's) with their plain-PyTorch reference: F32 (Llama, llama3 RoPE),
+// BF16 (Qwen2, tied, q/k/v biases), F16 (Mistral, sliding window); tiny-llama has the tokenizer scripts/llm-fixture-tokenizer.mjs trains
+const FIXTURES = join(ROOT, "test/fixtures/llm");
+for (const name of ["tiny-llama", "tiny-qwen2", "tiny-mistral"]) {
+  test(`${name} (scripts/torch-fixtures.py) through loadPretrained: logits within 1e-4 of PyTorch's, the reference greedy continuation`, async () => {
+    const ref = JSON.parse(readFileSync(join(FIXTURES, name, "reference.json"), "utf8"));
+    const { model, generationConfig } = await wg.models.loadPretrained(join(FIXTURES, name));
+    const llm = model as LlamaForCausalLM;
+    const b = Buffer.from(ref.logits.b64, "base64");
+    const want = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    const got = wg.noGrad(() => llm.forward(wg.tensor(Int32Array.from(ref.ids.flat()), { dtype: "int32", shape: [ref.ids.length, ref.ids[0].length] })).dataSync());
+    for (let i = 0; i < want.length; i++) if (!(Math.abs(got[i] - want[i]) <= 1e-4 + 1e-4 * Math.abs(want[i]))) assert.unreachable(`logit ${i}: ${got[i]} vs ${want[i]}`);
+    assert.equal(generationConfig.eos_token_id, JSON.parse(readFileSync(join(FIXTURES, name, "generation_config.json"), "utf8")).eos_token_id);
+    assert.equal(await llm.generate(ref.prompt, { maxNewTokens: ref.greedy.length, stop: [], temperature: 0 }), ref.greedy);
+  });
+}
+
+test("tiny-llama's trained tokenizer: ids inside its vocabulary, <s> and </s> at config.json's bos/eos ids, a chat prompt the model continues", async () => {
+  const dir = join(FIXTURES, "tiny-llama");
+  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+  const { model, tokenizer } = await wg.models.loadPretrained(dir);
+  const tok = tokenizer!;
+  assert.is(tok.bosTokenId, config.bos_token_id);
+  assert.is(tok.eosTokenId, config.eos_token_id);
+  assert.ok(tok.vocabSize <= config.vocab_size, `${tok.vocabSize} tokens for vocab_size ${config.vocab_size}`);
+  assert.is(tok.decode(tok.encode("the moon is bright")), "the moon is bright");
+  assert.is(tok.decode(tok.encode("Zebra")), "<unk>ebra", "a symbol the corpus never had is <unk>");
+  const prompt = tok.applyChatTemplate([{ role: "user", content: "hi!" }], { tokenize: true });
+  assert.is(tok.decode(prompt), "<s>user: hi!</s>\nassistant:");
+  const reply = await (model as LlamaForCausalLM).generate(prompt, { maxNewTokens: 4 });
+  assert.ok(reply.length >= 1 && reply.every((id) => id >= 0 && id < config.vocab_size));
 });
 
 // -------------------------------------------------------------- tokenizer

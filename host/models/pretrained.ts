@@ -231,7 +231,8 @@ async function loadCausal(config: Record<string, unknown>, files: WeightFiles, d
     : createCausalLM(config as LlamaConfig, { init: false });
   const used = new Set<string>();
   try {
-    const tied = config.tie_word_embeddings === true;
+    // as the model resolved it (tie_word_embeddings has a default per model_type)
+    const tied = model.config.tie_word_embeddings === true;
     // int8: each projection from its stored weight, one at a time
     for (const { name, layer, put } of int8 ? pendingLinears(model) : []) {
       let wname = `${name}.weight`;
@@ -260,7 +261,7 @@ async function loadCausal(config: Record<string, unknown>, files: WeightFiles, d
       used.add(from);
     }
     // a tied head in int8: an int8 copy of embed_tokens (the lookups keep the f32 table), as createCausalLM's own int8 load does
-    if (int8 && model instanceof LlamaForCausalLM && !model.lm_head) model.lm_head = noGrad(() => new QuantizedLinear(model.model.embed_tokens.weight, null).eval());
+    if (int8 && model instanceof LlamaForCausalLM && !model.lm_head) model.lm_head = noGrad(() => new QuantizedLinear(model.model.embed_tokens.weight, null).eval()) as unknown as Linear;
     // names nobody read: a checkpoint of another shape, or a file from another architecture
     const unexpected = [...files.where.keys()].filter((k) => !used.has(k) && !/\.rotary_emb\.inv_freq$/.test(k) && !(tied && k === "lm_head.weight"));
     if (unexpected.length) {

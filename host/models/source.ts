@@ -154,8 +154,8 @@ class UrlSource extends BaseSource {
     const res = await fetch(url, { method: "HEAD" }).catch(() => null);
     if (res && res.ok) return true;
     if (res && res.status === 404) return false;
-    // a server without HEAD: ask for the file itself
-    const got = await fetch(url).catch(() => null);
+    // a server without HEAD: ask for the file's first byte
+    const got = await fetch(url, { headers: { range: "bytes=0-0" } }).catch(() => null);
     await got?.body?.cancel().catch(() => {});
     return !!got?.ok;
   }
@@ -173,7 +173,20 @@ class UrlSource extends BaseSource {
   async openRange(name: string): Promise<{ size: number; read: (start: number, end: number) => Promise<Uint8Array> }> {
     const file = await this.fileFallback();
     if (file) return file.openRange(name);
-    // range requests are optional for servers: read the file once and slice it
+    // a server that announces byte ranges is read a tensor at a time; any other is read once and sliced
+    const url = this.url(name);
+    const head = await fetch(url, { method: "HEAD" }).catch(() => null);
+    const size = Number(head?.headers.get("content-length") ?? NaN);
+    if (head?.ok && head.headers.get("accept-ranges") === "bytes" && Number.isSafeInteger(size) && !head.headers.get("content-encoding")) {
+      const read = async (start: number, end: number) => {
+        if (end <= start) return new Uint8Array(0);
+        const res = await fetch(url, { headers: { range: `bytes=${start}-${end - 1}` } });
+        if (res.status === 206) return new Uint8Array(await res.arrayBuffer());
+        if (!res.ok) throw new Error(`${this.description}: fetching bytes ${start}..${end} of ${name} gave HTTP ${res.status} ${res.statusText}`);
+        return new Uint8Array(await res.arrayBuffer()).subarray(start, end); // the server sent the whole file after all
+      };
+      return { size, read };
+    }
     const bytes = await this.readBytes(name);
     return { size: bytes.length, read: async (s, e) => bytes.subarray(s, e) };
   }
