@@ -492,9 +492,21 @@ export function swiglu_f32(g: usize, u: usize, y: usize, n: i32): void {
   }
 }
 
+/** dy·s·(1 + x·(1 − s)) given e = e^{−x} and den = 1 + e: unaryBackward4's UNARY_SILU, term for term. */
+// @ts-ignore: decorator
+@inline function siluGrad4(x: v128, e: v128, den: v128, dy: v128): v128 {
+  const one = f32x4.splat(1.0);
+  const s = f32x4.div(one, den);
+  const es = v128.andnot(f32x4.mul(e, s), f32x4.eq(e, f32x4.splat(Infinity)));
+  return f32x4.mul(dy, f32x4.mul(s, madd(x, es, one)));
+}
+
 /**
  * dg = (dy·u)·silu'(g) (unary_backward_f32's silu derivative), du = dy·silu(g).
- * dg may equal dy (each element's dy is read before it is written).
+ * One e^{−g} serves both: silu(g) = g/(1 + e) and s = 1/(1 + e) round as
+ * unary_f32's silu and unary_backward_f32's s do, so both gradients equal the
+ * unfused kernels' bit for bit. dg may equal dy (each element's dy is read before
+ * it is written).
  */
 export function swiglu_backward_f32(g: usize, u: usize, dy: usize, dg: usize, du: usize, n: i32): void {
   const n4 = <usize>(n & ~3) << 2;
@@ -502,15 +514,17 @@ export function swiglu_backward_f32(g: usize, u: usize, dy: usize, dg: usize, du
   let i: usize = 0;
   for (; i < n4; i += 16) {
     const gv = v128.load(g + i), dv = v128.load(dy + i);
-    const dgv = unaryBackward4(UNARY_SILU, gv, gv, f32x4.mul(dv, v128.load(u + i)));
-    v128.store(du + i, f32x4.mul(dv, unary4(UNARY_SILU, gv)));
-    v128.store(dg + i, dgv);
+    const e = exp4(f32x4.neg(gv));
+    const den = f32x4.add(f32x4.splat(1.0), e);
+    v128.store(du + i, f32x4.mul(dv, f32x4.div(gv, den)));
+    v128.store(dg + i, siluGrad4(gv, e, den, f32x4.mul(dv, v128.load(u + i))));
   }
   for (; i < nb; i += 4) {
     const gv = f32x4.splat(load<f32>(g + i)), dv = f32x4.splat(load<f32>(dy + i));
-    const dgv = unaryBackward4(UNARY_SILU, gv, gv, f32x4.mul(dv, f32x4.splat(load<f32>(u + i))));
-    store<f32>(du + i, f32x4.extract_lane(f32x4.mul(dv, unary4(UNARY_SILU, gv)), 0));
-    store<f32>(dg + i, f32x4.extract_lane(dgv, 0));
+    const e = exp4(f32x4.neg(gv));
+    const den = f32x4.add(f32x4.splat(1.0), e);
+    store<f32>(du + i, f32x4.extract_lane(f32x4.mul(dv, f32x4.div(gv, den)), 0));
+    store<f32>(dg + i, f32x4.extract_lane(siluGrad4(gv, e, den, f32x4.mul(dv, f32x4.splat(load<f32>(u + i)))), 0));
   }
 }
 

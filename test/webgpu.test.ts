@@ -2,8 +2,10 @@
 // inputs: gemm over every transpose / accumulate combination with m, n, k below,
 // at and above the 64×64×16 tile (strided, C padding left untouched);
 // every elementwise kernel over lengths hitting each remainder of the 256-wide
-// workgroup; RMS norm, rope and swiglu (issue 17); plus one length past 65535 groups (the 2-D launch) that also grows
-// the heap; then what init({ backend: "webgpu" }) alone does (its ops: ops.test.ts).
+// workgroup, plus one length past 65535 groups (the 2-D launch) that also grows
+// the heap; RMS norm (short rows per invocation, wide rows per workgroup), rope
+// and swiglu (issue 17); then what init({ backend: "webgpu" }) alone does (its
+// ops: ops.test.ts).
 //
 // In Node the adapter comes from the `webgpu` package (Dawn); with no GPU,
 // scripts/test.mjs starts this file with SwiftShader (LD_LIBRARY_PATH and
