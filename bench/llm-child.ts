@@ -49,9 +49,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const ids = (text: string) => Array.from(text, (ch) => ch.charCodeAt(0));
 const log = (s: string) => process.stderr.write(`[llm-child] ${s}\n`);
 
-function weights(plan: LlmPlan): Record<string, wg.Tensor> {
-  const out: Record<string, wg.Tensor> = {};
-  for (const t of llamaTensors(plan.config)) out[t.name] = wg.tensor(t.make(), { shape: t.shape }).keep();
+/**
+ * The weights as JS-side stored tensors (what wg.io.loadSafetensors gives): the
+ * model copies each into its own parameter, so the engine's memory never holds
+ * the weights twice (its high-water mark is the model's, as after a load from disk).
+ */
+function weights(plan: LlmPlan): Record<string, wg.io.StoredTensor> {
+  const out: Record<string, wg.io.StoredTensor> = {};
+  for (const t of llamaTensors(plan.config)) out[t.name] = { dtype: "float32", shape: t.shape, data: t.make() };
   return out;
 }
 
@@ -60,7 +65,6 @@ function build(plan: LlmPlan, dtype: "f32" | "int8"): { llm: wg.models.LlamaForC
   const llm = wg.models.createCausalLM(plan.config as unknown as wg.models.LlamaConfig, { dtype: dtype === "int8" ? "int8" : "float32", init: false });
   const w = weights(plan);
   wg.models.loadCausalLMWeights(llm, w);
-  for (const t of Object.values(w)) t.dispose(); // loadStateDict copied them (int8: quantised them)
   return { llm, loadMs: performance.now() - t0 };
 }
 
@@ -161,7 +165,14 @@ async function main(): Promise<void> {
       try {
         res.lora = await loraFigures(job.plan, job);
       } catch (e) {
-        res.lora = { error: String((e as Error)?.stack ?? e).split("\n").slice(0, 3).join(" | ") };
+        let why = String((e as Error)?.message ?? e).split("\n")[0];
+        if (job.backend === "webgpu") {
+          // webgrad's WebGPU heap is one buffer: the adapter's maxBufferSize / maxStorageBufferBindingSize cap the model plus its training activations
+          try {
+            why += ` (the WebGPU heap is one buffer, at most ${(wg.memory().limit / 2 ** 30).toFixed(2)} GiB on this adapter)`;
+          } catch {}
+        }
+        res.lora = { error: why };
       }
     }
   } catch (e) {

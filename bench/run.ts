@@ -6,6 +6,8 @@
 //                                      (--only "gemm 1024|adam": workloads whose label holds any of them)
 //   WEBGRAD_BASE=../base node dist/bench/run.js --engines webgrad,webgrad-base
 //                                      this tree against another built tree, interleaved
+//   npm run bench -- --only llm [--llm-webgpu]
+//                                      issue 17: a 135M Llama, webgrad beside wllama (bench/llm.ts)
 //   npm run bench -- --threads 1,2,4,8,16
 //                                      thread scaling of GEMM 1024³, conv (c) and the S1 step
 //                                      (webgrad and torch), capped at this machine's cores
@@ -443,7 +445,7 @@ async function main(): Promise<void> {
   // issue 17: the llm group, after the other workloads (its engine processes are closed by then)
   let llm: LlmReport | undefined;
   if (runLlm) {
-    llm = await runLlmGroup({ quick, rounds, copyGBps: ceil.copyGBps, engines: llmEngines, log: (s) => console.log(s) });
+    llm = await runLlmGroup({ quick, rounds, copyGBps: ceil.copyGBps, engines: llmEngines, webgpu: argv.includes("--llm-webgpu"), log: (s) => console.log(s) });
     printLlmReport(llm, (s) => console.log(s));
   }
 
