@@ -24,14 +24,15 @@ import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { llmPlan, parameterCount, promptText, weightBytesPerToken, type LlmPlan } from "./llm-weights.js";
 import { writeLlamaGguf, type GgufType } from "./gguf.js";
-import { runWllama, wllamaUnavailable, type WllamaJob, type WllamaResult } from "./wllama.js";
+import { runWllama, wllamaUnavailable, type WllamaJob, type WllamaResult, type WebgradPageJob, type WebgradPageResult } from "./wllama.js";
 import { measureBandwidth, type BandwidthResult } from "./ceiling.js";
 import type { LlmChildJob, LlmChildResult } from "./llm-child.js";
 
 export interface LlmRow {
   /** "decode f32", "decode int8", "prefill f32", "prefill int8", "lora". */
   task: string;
-  engine: "webgrad" | "wllama";
+  /** webgrad in Node, webgrad-chromium in the page beside wllama's, wllama in Chromium. */
+  engine: "webgrad" | "webgrad-chromium" | "wllama";
   threads: number;
   /** The weights' format: webgrad f32 / int8, wllama F32 / Q8_0. */
   format: string;
@@ -227,10 +228,29 @@ export async function runLlmGroup(opts: { quick: boolean; rounds: number; copyGB
       decodePrompt: promptText(plan.promptTokens, 7), decodeSteps: plan.decodeSteps, prefillPrompt: promptText(plan.prefillTokens, 8),
       checkPrompt: promptText(plan.promptTokens, 7), checkTokens: model === "F32" && threads === 1 ? plan.checkTokens : 0,
     });
-    const jobs = threadCounts.flatMap((t) => [job("F32", t), job("Q8_0", t)]);
+    // per thread count: webgrad in the page, then wllama F32 and Q8_0, one fresh page each
+    const pageJob = (threads: number): { webgrad: true } & WebgradPageJob => ({ webgrad: true, threads, rounds, dtypes: ["f32", "int8"], plan });
+    const jobs = threadCounts.flatMap((t) => [...(opts.engines.has("webgrad") ? [pageJob(t)] : []), job("F32", t), job("Q8_0", t)]);
     const results = await runWllama({ F32: files.F32, Q8_0: files.Q8_0 }, jobs, (l) => log(`  ${l}`));
-    jobs.forEach((j, i) => {
+    jobs.forEach((jb, i) => {
       const r = results[i];
+      if ("webgrad" in jb) {
+        if ("error" in r) {
+          report.rows.push({ task: "decode f32", engine: "webgrad-chromium", threads: jb.threads, format: "f32", error: r.error });
+          return;
+        }
+        const wr = r as WebgradPageResult;
+        for (const dtype of ["f32", "int8"] as const) {
+          const f = wr[dtype];
+          if (!f) continue;
+          const ms = median(f.decodeMs), tps = 1000 / ms, bytes = weightBytesPerToken(c, dtype), pm = median(f.prefillMs);
+          const note = wr.threads !== jb.threads ? `asked for ${jb.threads} threads, ran ${wr.threads}` : undefined;
+          report.rows.push({ task: `decode ${dtype}`, engine: "webgrad-chromium", threads: jb.threads, format: dtype, tokensPerSec: tps, medianMs: ms, roundsMs: f.decodeMs, weightBytes: bytes, ofRoofline: roofline(tps, bytes, jb.threads), note });
+          report.rows.push({ task: `prefill ${dtype}`, engine: "webgrad-chromium", threads: jb.threads, format: dtype, tokensPerSec: (plan.prefillTokens / pm) * 1000, medianMs: pm, roundsMs: f.prefillMs, note });
+        }
+        return;
+      }
+      const j = jb as WllamaJob;
       const dtype = j.model === "F32" ? "f32" : "int8";
       if ("error" in r) {
         report.rows.push({ task: `decode ${dtype}`, engine: "wllama", threads: j.threads, format: j.model, error: r.error });
@@ -271,13 +291,15 @@ export function printLlmReport(r: LlmReport, log: (s: string) => void): void {
   };
   const find = (task: string, engine: string, threads: number) => r.rows.find((x) => x.task === task && x.engine === engine && x.threads === threads);
   const ratio = (a?: LlmRow, b?: LlmRow) => (a?.tokensPerSec && b?.tokensPerSec ? `${(a.tokensPerSec / b.tokensPerSec).toFixed(2)}×` : "");
-  log(`| row | webgrad 1t | wllama 1t | webgrad ÷ wllama 1t | webgrad 2t | wllama 2t | webgrad ÷ wllama 2t |`);
-  log(`|---|---|---|---|---|---|---|`);
+  // the ratio is taken against webgrad in the same browser where it ran there, else against webgrad in Node
+  const inPage = r.rows.some((x) => x.engine === "webgrad-chromium" && !x.error);
+  log(`| row | ${[1, 2].map((t) => `webgrad ${t}t (Node) | ${inPage ? `webgrad ${t}t (Chromium) | ` : ""}wllama ${t}t (Chromium) | webgrad ÷ wllama ${t}t`).join(" | ")} |`);
+  log(`|---|${[1, 2].map(() => (inPage ? "---|---|---|---" : "---|---|---")).join("|")}|`);
   for (const task of ["decode f32", "decode int8", "prefill f32", "prefill int8"]) {
     const label = task.replace("int8", "int8 (wllama Q8_0)").replace("f32", "f32 (wllama F32)");
     const cells = [1, 2].flatMap((t) => {
-      const a = find(task, "webgrad", t), b = find(task, "wllama", t);
-      return [cell(a), cell(b), ratio(a, b)];
+      const node = find(task, "webgrad", t), page = find(task, "webgrad-chromium", t), b = find(task, "wllama", t);
+      return [cell(node), ...(inPage ? [cell(page)] : []), cell(b), ratio(inPage ? page : node, b)];
     });
     log(`| ${label} | ${cells.join(" | ")} |`);
   }

@@ -57,23 +57,71 @@ window.wllamaBench = async (o) => {
 window.ready = true;
 </script>`;
 
+// webgrad in the same browser: the built package (dist/host/index.js, as the demo page imports it) on the
+// page's main thread (its thread pool spins rather than Atomics.wait there), the tokenizer libraries it
+// imports by name mapped to their ESM files, and the very measurements bench/llm-child.ts makes in Node.
+const WEBGRAD_PAGE = `<!doctype html><meta charset="utf-8"><title>webgrad bench</title>
+<script type="importmap">{ "imports": {
+  "@huggingface/tokenizers": "/node_modules/@huggingface/tokenizers/dist/tokenizers.mjs",
+  "@huggingface/jinja": "/node_modules/@huggingface/jinja/dist/index.js" } }</script>
+<script type="module">
+import * as wg from "/dist/host/index.js";
+import { llamaTensors, promptText } from "/dist/bench/llm-weights.js";
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const ids = (t) => Array.from(t, (c) => c.charCodeAt(0));
+window.webgradBench = async (o) => {
+  const info = await wg.init({ threads: o.threads, verbose: false });
+  const say = (m) => console.info("[progress] webgrad " + o.threads + "t: " + m);
+  const out = { threads: info.threads, kernels: info.kernels };
+  for (const dtype of o.dtypes) {
+    const llm = wg.models.createCausalLM(o.plan.config, { dtype: dtype === "int8" ? "int8" : "float32", init: false });
+    const w = {};
+    for (const t of llamaTensors(o.plan.config)) w[t.name] = { dtype: "float32", shape: t.shape, data: t.make() };
+    wg.models.loadCausalLMWeights(llm, w);
+    const decodePrompt = ids(promptText(o.plan.promptTokens, 7)), prefillPrompt = ids(promptText(o.plan.prefillTokens, 8));
+    const gaps = async (steps) => {
+      const times = [];
+      for await (const _ of llm.stream(decodePrompt, { maxNewTokens: steps + 1, stop: [] })) times.push(performance.now());
+      return times.slice(1).map((t, i) => t - times[i]);
+    };
+    await gaps(Math.min(8, o.plan.decodeSteps));
+    await llm.generate(prefillPrompt, { maxNewTokens: 1, stop: [] });
+    const fig = { decodeMs: [], prefillMs: [] };
+    for (let r = 0; r < o.rounds; r++) {
+      fig.decodeMs.push(median(await gaps(o.plan.decodeSteps)));
+      const t0 = performance.now();
+      await llm.generate(prefillPrompt, { maxNewTokens: 1, stop: [] });
+      fig.prefillMs.push(performance.now() - t0);
+      say(dtype + " round " + r + ": decode " + fig.decodeMs.at(-1).toFixed(1) + " ms/token, prefill " + fig.prefillMs.at(-1).toFixed(0) + " ms");
+    }
+    out[dtype] = fig;
+    llm.dispose();
+  }
+  wg.shutdown();
+  return out;
+};
+window.ready = true;
+</script>`;
+
 /** A static server with cross-origin isolation: the page, wllama's ESM build, and GGUF files by name. */
 export function serve(files: Record<string, string>): Promise<{ origin: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     const headers = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp", "Cross-Origin-Resource-Policy": "same-origin", "Cache-Control": "no-store" };
-    if (url.pathname === "/") {
-      res.writeHead(200, { ...headers, "Content-Type": "text/html" }).end(PAGE);
+    if (url.pathname === "/" || url.pathname === "/webgrad.html") {
+      res.writeHead(200, { ...headers, "Content-Type": "text/html" }).end(url.pathname === "/" ? PAGE : WEBGRAD_PAGE);
       return;
     }
     let path: string | null = null;
-    if (url.pathname.startsWith("/wllama/") && !url.pathname.includes("..")) path = join(WLLAMA, url.pathname.slice("/wllama/".length));
+    if (url.pathname.includes("..")) path = null;
+    else if (url.pathname.startsWith("/wllama/")) path = join(WLLAMA, url.pathname.slice("/wllama/".length));
+    else if (url.pathname.startsWith("/dist/") || url.pathname.startsWith("/node_modules/@huggingface/")) path = join(ROOT, url.pathname.slice(1));
     else if (url.pathname.startsWith("/model/")) path = files[url.pathname.slice("/model/".length)] ?? null;
     if (!path || !existsSync(path) || !statSync(path).isFile()) {
       res.writeHead(404, headers).end();
       return;
     }
-    const type = path.endsWith(".js") ? "text/javascript" : path.endsWith(".wasm") ? "application/wasm" : "application/octet-stream";
+    const type = path.endsWith(".js") || path.endsWith(".mjs") ? "text/javascript" : path.endsWith(".wasm") ? "application/wasm" : "application/octet-stream";
     res.writeHead(200, { ...headers, "Content-Type": type, "Content-Length": statSync(path).size });
     createReadStream(path).pipe(res);
   });
@@ -97,6 +145,10 @@ export interface WllamaJob {
   checkTokens: number;
 }
 
+/** What the webgrad page returns: per dtype, per-round decode medians and prefill times (ms). */
+export interface WebgradPageResult { threads: number; kernels: string; f32?: { decodeMs: number[]; prefillMs: number[] }; int8?: { decodeMs: number[]; prefillMs: number[] } }
+export interface WebgradPageJob { threads: number; rounds: number; dtypes: ("f32" | "int8")[]; plan: unknown }
+
 export interface WllamaResult {
   loadMs: number;
   multithread: boolean;
@@ -117,7 +169,7 @@ export function wllamaUnavailable(): string | null {
  * Runs each job in a fresh page of one headless Chromium (a fresh profile), one at a time.
  * `log` gets the page's errors, for the bench to print when a job fails.
  */
-export async function runWllama(files: Record<string, string>, jobs: WllamaJob[], log: (s: string) => void): Promise<(WllamaResult | { error: string })[]> {
+export async function runWllama(files: Record<string, string>, jobs: (WllamaJob | ({ webgrad: true } & WebgradPageJob))[], log: (s: string) => void): Promise<(WllamaResult | WebgradPageResult | { error: string })[]> {
   const pw = await import("playwright-core");
   const server = await serve(files);
   const userDataDir = mkdtempSync(join(tmpdir(), "webgrad-bench-chromium-"));
@@ -129,20 +181,23 @@ export async function runWllama(files: Record<string, string>, jobs: WllamaJob[]
       "--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"],
     timeout: 60_000,
   });
-  const results: (WllamaResult | { error: string })[] = [];
+  const results: (WllamaResult | WebgradPageResult | { error: string })[] = [];
   try {
     for (const job of jobs) {
       const page = await context.newPage();
       page.on("pageerror", (e) => log(`[wllama page] ${e.message}`));
-      page.on("console", (m) => m.text().startsWith("[progress] ") && log(`[wllama] ${m.text().slice(11)}`));
+      page.on("console", (m) => m.text().startsWith("[progress] ") && log(`[chromium] ${m.text().slice(11)}`));
       page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && log(`[wllama console] ${m.text()}`));
       page.on("response", (r) => r.status() >= 400 && !r.url().endsWith("/favicon.ico") && log(`[wllama http ${r.status()}] ${r.url()}`));
       try {
-        await page.goto(`${server.origin}/`);
+        const isWebgrad = "webgrad" in job;
+        await page.goto(`${server.origin}/${isWebgrad ? "webgrad.html" : ""}`);
         await page.waitForFunction("window.ready === true", undefined, { timeout: 30_000 });
         const iso = await page.evaluate("crossOriginIsolated");
         if (!iso) throw new Error("the page is not cross-origin isolated (COOP/COEP headers missing)");
-        results.push((await page.evaluate(`wllamaBench(${JSON.stringify({ ...job, model: `/model/${job.model}` })})`)) as WllamaResult);
+        results.push(isWebgrad
+          ? ((await page.evaluate(`webgradBench(${JSON.stringify(job)})`)) as WebgradPageResult)
+          : ((await page.evaluate(`wllamaBench(${JSON.stringify({ ...job, model: `/model/${(job as WllamaJob).model}` })})`)) as WllamaResult));
       } catch (e) {
         results.push({ error: String((e as Error).message ?? e).split("\n")[0] });
       } finally {

@@ -47,7 +47,8 @@ test("npm run bench -- --quick: every engine runs every quick workload, every re
   const noWllama = wllamaUnavailable();
   for (const threads of [1, 2]) {
     for (const task of ["decode f32", "decode int8", "prefill f32", "prefill int8"]) {
-      for (const engine of noWllama ? ["webgrad"] : ["webgrad", "wllama"]) {
+      // webgrad-chromium: webgrad in the page beside wllama's (the same browser)
+      for (const engine of noWllama ? ["webgrad"] : ["webgrad", "webgrad-chromium", "wllama"]) {
         const x = row(task, engine, threads);
         assert.ok(x, `llm: no ${task} row from ${engine} ${threads}t`);
         assert.not.ok(x.error, `llm ${task} / ${engine} ${threads}t: ${x.error}`);
