@@ -17,7 +17,7 @@ import {
   createCausalLM, loadCausalLMWeights, ropeInvFreq, applyRepetitionPenalty, LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM,
   type LlamaConfig, type GenerationConfig,
 } from "../host/models/llama.js";
-import { KVCache } from "../host/models/gpt.js";
+import { KVCache, samplingProbabilities } from "../host/models/gpt.js";
 import { StaticKVCache } from "../host/models/kv-cache.js";
 import { QuantizedLinear } from "../host/nn/quantized.js";
 
@@ -121,6 +121,7 @@ forEachBackend("llama", (backend, test) => {
     assert.equal(a, ref.greedy);
     const b = await model.generate(ids2d([ref.prompt]), { maxNewTokens: 12, stop: [] });
     assert.equal(b, ref.greedy, "greedy by default (generation_config do_sample false)");
+    assert.equal(await model.generate(Int32Array.from(ref.prompt), { maxNewTokens: 3, stop: [] }), ref.greedy.slice(0, 3), "an Int32Array prompt");
     const streamed: number[] = [];
     for await (const id of model.stream(ref.prompt, { maxNewTokens: 5, stop: [] })) streamed.push(id);
     assert.equal(streamed, ref.greedy.slice(0, 5));
@@ -201,6 +202,21 @@ forEachBackend("llama", (backend, test) => {
     model.dispose();
   });
 
+  test("training through the sliding-window mask (Mistral, 9 tokens > window 4): every gradient finite, q_proj's not all zero", async () => {
+    const { model } = await loadFolder("tiny-mistral");
+    model.train();
+    const seq = Array.from({ length: 10 }, (_, i) => (i * 13 + 5) % model.config.vocab_size);
+    const loss = model.loss(ids2d([seq.slice(0, 9)]), ids2d([seq.slice(1)]));
+    loss.backward();
+    for (const [n, p] of model.namedParameters()) {
+      const g = await p.grad!.data();
+      assert.ok(g.every(Number.isFinite), `${n}: finite gradient`);
+    }
+    const gq = await model.model.layers[0].self_attn.q_proj.weight.grad!.data();
+    assert.ok(gq.some((v) => v !== 0));
+    model.dispose();
+  });
+
   test("dtype int8: projections and the tied head become QuantizedLinear; logits stay close to float32", async () => {
     const { model: f } = await loadFolder("tiny-qwen2");
     const { model: q, ref } = await loadFolder("tiny-qwen2", { dtype: "int8" });
@@ -247,6 +263,16 @@ forEachBackend("llama", (backend, test) => {
       assertClose(invFreq, c.inv_freq, 0, 2e-6, `${c.name} inv_freq`);
       assertClose([attentionScaling], [c.attention_scaling], 0, 1e-6, `${c.name} attention_scaling`);
     }
+  });
+
+  test("sliding windows per layer as transformers decides them: Mistral every layer, Qwen2 from max_window_layers when use_sliding_window, layer_types first", () => {
+    const windows = (m: LlamaForCausalLM) => m.model.layers.map((l) => l.self_attn.slidingWindow);
+    assert.equal(windows(new MistralForCausalLM({ ...TINY, sliding_window: 8 })), [8, 8]);
+    assert.equal(windows(new MistralForCausalLM({ ...TINY, sliding_window: null })), [null, null]);
+    assert.equal(windows(new Qwen2ForCausalLM({ ...TINY, sliding_window: 8 })), [null, null], "use_sliding_window defaults to false");
+    assert.equal(windows(new Qwen2ForCausalLM({ ...TINY, sliding_window: 8, use_sliding_window: true, max_window_layers: 1 })), [null, 8]);
+    assert.equal(windows(new Qwen2ForCausalLM({ ...TINY, sliding_window: 8, layer_types: ["sliding_attention", "full_attention"] })), [8, null]);
+    assert.equal(windows(new LlamaForCausalLM({ ...TINY, sliding_window: 8 })), [null, null], "LlamaConfig has no window");
   });
 
   test("createCausalLM picks the class from architectures, then model_type; unknown ones name the supported", () => {
@@ -300,6 +326,13 @@ forEachBackend("llama", (backend, test) => {
     ];
     for (const [opts, re] of bad) await rejects(() => m.generate([1, 2], opts as never), re, JSON.stringify(opts));
     await rejects(() => m.generate([], { maxNewTokens: 1 }), /at least one token/);
+    assert.throws(() => m.stream([1], { maxNewTokens: 1, topK: -2 }), /stream: topK must be an integer ≥ 0/, "stream checks its options at once");
+    await rejects(() => m.generate("hi" as never, { maxNewTokens: 1 }), /ids must be a number\[\], an Int32Array or an int32 tensor/);
+    m.generationConfig = { max_new_tokens: null as never };
+    await rejects(() => m.generate([1], {}), /give maxNewTokens/);
+    m.generationConfig = { max_new_tokens: 2 };
+    assert.is((await m.generate([1], { stop: [] })).length, 2, "generation_config's max_new_tokens");
+    m.generationConfig = null;
     await rejects(() => m.generate([1, 40], { maxNewTokens: 1 }), /token id 40 is outside the vocabulary of 40/);
     await rejects(() => m.generate(wg.tensor([[1, 2], [3, 4]], { dtype: "int32" }), { maxNewTokens: 1 }), /int32 \[1, S\] \(batch 1\)/);
     assert.throws(() => m.forward(wg.tensor([[1, 2]])), /ids must be an int32 tensor \[B, S\]/);
@@ -326,6 +359,21 @@ forEachBackend("llama", (backend, test) => {
     assert.ok(tied.model.embed_tokens.weight.shape.join() === "40,16", "the float table stays for the lookups");
     const after = wg.noGrad(() => tied.forward(x)).dataSync();
     assertClose(after, before, 0.05, 0.05, "int8 vs float logits");
+  });
+
+  test("sampling a large vocabulary: Float32Array logits (the selection path) give exactly the comparator sort's probabilities", () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (const n of [3, 17, 1000, 70000]) {
+      const l = new Float32Array(n);
+      // coarse values: many ties (lower index first), both zeros, negatives
+      for (let i = 0; i < n; i++) l[i] = Math.round((rand() - 0.6) * 40) / 4;
+      if (n > 3) { l[1] = -0; l[2] = 0; }
+      for (const opts of [{ topK: 5 }, { topK: 0, topP: 0.9 }, { topK: 50, topP: 0.5, temperature: 0.7 }, { topK: n }, {}]) {
+        const fast = samplingProbabilities(l, opts), slow = samplingProbabilities(Array.from(l), opts);
+        for (let i = 0; i < n; i++) if (fast[i] !== slow[i]) assert.unreachable(`n ${n} ${JSON.stringify(opts)}: p[${i}] ${fast[i]} vs ${slow[i]}`);
+      }
+    }
   });
 
   test("logitsToKeep computes the head for the last positions only", () => {

@@ -550,6 +550,16 @@ export interface LlamaGenerateOptions extends SamplingOptions {
   useCache?: boolean;
 }
 
+/** generate()'s options resolved: generationConfig and transformers' defaults filled in, checked. */
+interface SamplingPlan {
+  maxNewTokens: number;
+  seed: number;
+  repetitionPenalty: number;
+  useCache: boolean;
+  stop: Set<number>;
+  sampling: SamplingOptions;
+}
+
 const GENERATE_OPTIONS = ["maxNewTokens", "temperature", "topK", "topP", "repetitionPenalty", "stop", "seed", "useCache"];
 
 /**
@@ -692,32 +702,35 @@ export class LlamaForCausalLM extends Module {
    * const out = await llm.generate([1, 2, 3], { maxNewTokens: 4, stop: [] });
    * out.length; // 4
    */
-  async generate(ids: number[] | Tensor, opts: LlamaGenerateOptions = {}): Promise<number[]> {
+  async generate(ids: number[] | Int32Array | Uint32Array | Tensor, opts: LlamaGenerateOptions = {}): Promise<number[]> {
     const out: number[] = [];
-    for await (const id of this.decode("generate", ids, opts)) out.push(id);
+    for await (const id of this.decode("generate", ids, this.samplingPlan(`${this.constructor.name}.generate`, opts))) out.push(id);
     return out;
   }
 
   /**
    * generate() one token at a time: yields each new id as it is chosen.
+   * Options are checked at once (a bad one throws here, not at the first
+   * token). The cache is freed when the loop ends or breaks; an iterator
+   * dropped half-way keeps it until it is garbage-collected.
    * @example
    * const seen = [];
    * for await (const id of llm.stream([1, 2, 3], { maxNewTokens: 2, stop: [] })) seen.push(id);
    * seen.length; // 2
    */
-  stream(ids: number[] | Tensor, opts: LlamaGenerateOptions = {}): AsyncIterable<number> {
-    return this.decode("stream", ids, opts);
+  stream(ids: number[] | Int32Array | Uint32Array | Tensor, opts: LlamaGenerateOptions = {}): AsyncIterable<number> {
+    return this.decode("stream", ids, this.samplingPlan(`${this.constructor.name}.stream`, opts));
   }
 
-  private async *decode(verb: string, ids: number[] | Tensor, opts: LlamaGenerateOptions): AsyncGenerator<number> {
+  private async *decode(verb: string, ids: number[] | Int32Array | Uint32Array | Tensor, s: SamplingPlan): AsyncGenerator<number> {
     const who = `${this.constructor.name}.${verb}`;
-    const s = this.samplingPlan(who, opts);
     let prompt: number[];
     if (ids instanceof Tensor) {
       if (ids.dtype !== "int32" || ids.rank !== 2 || ids.shape[0] !== 1) throw new Error(`${who}: a prompt tensor must be int32 [1, S] (batch 1), got ${ids.dtype} [${ids.shape}]`);
       prompt = Array.from(await ids.data());
     } else if (Array.isArray(ids)) prompt = ids;
-    else throw new Error(`${who}: ids must be a number[] or an int32 tensor [1, S], got ${typeof ids}`);
+    else if (ids instanceof Int32Array || ids instanceof Uint32Array) prompt = Array.from(ids); // a tokenizer's output
+    else throw new Error(`${who}: ids must be a number[], an Int32Array or an int32 tensor [1, S], got ${typeof ids}`);
     if (prompt.length === 0) throw new Error(`${who}: the prompt needs at least one token`);
     const V = this.config.vocab_size;
     for (const id of prompt) if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`${who}: token id ${id} is outside the vocabulary of ${V}`);
@@ -755,11 +768,11 @@ export class LlamaForCausalLM extends Module {
   }
 
   /** The options with generationConfig's values and transformers' defaults filled in, checked. */
-  private samplingPlan(who: string, opts: LlamaGenerateOptions) {
+  private samplingPlan(who: string, opts: LlamaGenerateOptions): SamplingPlan {
     if (typeof opts !== "object" || opts === null || Array.isArray(opts)) throw new Error(`${who}: options must be an object, got ${opts === null ? "null" : typeof opts}`);
     checkOptions(who, opts, GENERATE_OPTIONS);
     const gc = this.generationConfig ?? {};
-    const maxNewTokens = opts.maxNewTokens ?? gc.max_new_tokens;
+    const maxNewTokens = opts.maxNewTokens ?? gc.max_new_tokens ?? undefined; // generation_config.json may hold null
     if (maxNewTokens === undefined) throw new Error(`${who}: give maxNewTokens (how many tokens to add at most); the generation config has no max_new_tokens`);
     checkInt(who, "maxNewTokens", maxNewTokens, 0);
     const sampleByDefault = gc.do_sample === true;
