@@ -39,10 +39,10 @@ export const fixtures: Record<string, (made: Record<string, any>) => unknown> = 
   /** A tiny Llama (issue 17): vocabulary 50, hidden 16, 1 layer, 4 heads / 2 kv heads. */
   llm: () => { wg.manualSeed(0); return wg.models.createCausalLM({ architectures: ["LlamaForCausalLM"], vocab_size: 50, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2 }); },
   /** The LLM fixtures' tokenizer (issue 17): a byte-level BPE of 385 tokens with <|bos|>, <|eos|> and a chat template (scripts/llm-fixture-tokenizer.mjs). */
-  tok: () => {
+  tok: async () => {
     const dir = new URL("../../test/fixtures/llm/tokenizer/", import.meta.url);
     const json = (f: string) => JSON.parse(readFileSync(new URL(f, dir), "utf8"));
-    return new wg.models.PretrainedTokenizer(json("tokenizer.json"), json("tokenizer_config.json"));
+    return wg.models.PretrainedTokenizer.fromJSON(json("tokenizer.json"), json("tokenizer_config.json"));
   },
   /** Token ids for gpt: int32 [1, 4]. */
   ids: () => wg.tensor([[1, 2, 3, 4]], { dtype: "int32" }),

@@ -95,6 +95,23 @@ forEachBackend("lora", (backend, test) => {
     assert.equal(await q.base_layer.weight.data(), frozen);
   });
 
+  test("wg.fit trains the adapters (the optimizer over every parameter: frozen ones skipped), the loss falls, the base stays", async () => {
+    const model = base();
+    wg.lora.attach(model, { r: 4, alpha: 8 });
+    const frozen = await model.model.embed_tokens.weight.data();
+    // fit releases each batch after its step: one made per step
+    const batches = { length: 4, *[Symbol.iterator]() {
+      for (let i = 0; i < 4; i++) yield { x: wg.tensor([[1, 2, 3, 4, 5, 6, 7, 8]], { dtype: "int32" }), y: wg.tensor([[2, 3, 4, 5, 6, 7, 8, 9]], { dtype: "int32" }), size: 1 };
+    } };
+    const history = await wg.fit(model, batches, {
+      optimizer: new wg.optim.Adam(model.parameters(), { lr: 0.05 }),
+      loss: (out, b) => wg.nn.crossEntropy(out.reshape(-1, CONFIG.vocab_size), b.y.reshape(-1)),
+      epochs: 3, progress: false, onEpoch: () => {},
+    });
+    assert.ok(history[2].loss < history[0].loss - 0.05, `fit loss ${history.map((h) => h.loss.toFixed(3)).join(" → ")}`);
+    assert.equal(await model.model.embed_tokens.weight.data(), frozen);
+  });
+
   test("save writes PEFT's layout (names and adapter_config.json literally); load into a fresh base gives identical logits", async () => {
     const model = base();
     wg.lora.attach(model, { r: 4, alpha: 16, dropout: 0.05 });

@@ -28,19 +28,35 @@ function f16(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
+/** n 16-bit words of `bytes` (copied when they do not start 2-aligned). */
+function halves(bytes: Uint8Array, n: number): Uint16Array {
+  return bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, n) : new Uint16Array(bytes.slice(0, 2 * n).buffer);
+}
+
+let F16_TABLE: Float32Array | null = null;
+/** Every f16 bit pattern's value (256 KiB, made once): a lookup beats decoding each half. */
+function f16Table(): Float32Array {
+  if (!F16_TABLE) {
+    F16_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) F16_TABLE[h] = f16(h);
+  }
+  return F16_TABLE;
+}
+
 function convert(dtype: string, bytes: Uint8Array, n: number, name: string): Float32Array | Int32Array {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
-    case "F32": {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
+    // the host is little-endian, as the file (and wasm) are: F32 is a copy and 16-bit types read through typed views (a weight file is mostly these)
+    case "F32": return new Float32Array(bytes.slice(0, 4 * n).buffer);
+    case "F64": return Float32Array.from({ length: n }, (_, i) => dv.getFloat64(8 * i, true));
+    case "F16": {
+      const h = halves(bytes, n), out = new Float32Array(n), table = f16Table();
+      for (let i = 0; i < n; i++) out[i] = table[h[i]];
       return out;
     }
-    case "F64": return Float32Array.from({ length: n }, (_, i) => dv.getFloat64(8 * i, true));
-    case "F16": return Float32Array.from({ length: n }, (_, i) => f16(dv.getUint16(2 * i, true)));
     case "BF16": {
-      const out = new Float32Array(n), u = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) u[i] = dv.getUint16(2 * i, true) << 16;
+      const h = halves(bytes, n), out = new Float32Array(n), u = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) u[i] = h[i] << 16;
       return out;
     }
     case "I32": return Int32Array.from({ length: n }, (_, i) => dv.getInt32(4 * i, true));

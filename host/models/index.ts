@@ -7,4 +7,4 @@ export * from "./llama.js";
 // issue 17: Hugging Face folders (loadPretrained), their files and tokenizer
 export { loadPretrained, type PretrainedOptions, type Pretrained } from "./pretrained.js";
 export { modelSource, type ModelSource, type ModelSourceLike, type FileSystemDirectoryHandleLike, type BlobLike } from "./source.js";
-export { PretrainedTokenizer, type ChatMessage, type ChatTemplateOptions } from "./tokenizer.js";
+export { PretrainedTokenizer, type ChatMessage, type ChatTemplateOptions, type HFTokenizer } from "./tokenizer.js";

@@ -31,13 +31,21 @@ import { createCausalLM, LlamaForCausalLM, SUPPORTED_ARCHITECTURES, type Generat
 export interface PretrainedOptions {
   /** "float32" (default): every weight in f32. "int8": the Linear projections int8 per output channel (inference only), the rest f32. */
   dtype?: "float32" | "int8";
+  /**
+   * With dtype "int8": keep the weight-only int8 rows batch-1 decoding reads
+   * (gemv_i8; default true, as createCausalLM's int8 load). false saves a byte
+   * a weight (about 1 GB for a 1B model: what makes one fit wasm32's 4 GiB)
+   * and decodes through the int8 GEMM instead.
+   */
+  int8Decode?: boolean;
   /** Limits on each safetensors header (raise them for files you trust). */
   limits?: SafetensorsLimits;
 }
 
 /** What loadPretrained returns. */
-export interface Pretrained<M extends Module = Module> {
-  model: M;
+export interface Pretrained {
+  /** A LlamaForCausalLM (Llama, Qwen2, Mistral: generate() and stream() read generationConfig) or, for gpt2 folders, a GPT. */
+  model: LlamaForCausalLM | GPT;
   /** null when the folder has no tokenizer.json. */
   tokenizer: PretrainedTokenizer | null;
   /** config.json as it is. */
@@ -76,7 +84,8 @@ const WEIGHTS = "model.safetensors", INDEX = "model.safetensors.index.json";
  * generationConfig.eos_token_id; // null
  */
 export async function loadPretrained(source: ModelSourceLike, opts: PretrainedOptions = {}): Promise<Pretrained> {
-  checkOptions("loadPretrained", opts, ["dtype", "limits"]);
+  checkOptions("loadPretrained", opts, ["dtype", "int8Decode", "limits"]);
+  if (opts.int8Decode !== undefined && typeof opts.int8Decode !== "boolean") throw new Error(`loadPretrained: int8Decode must be true or false, got ${JSON.stringify(opts.int8Decode)}`);
   const dtype = opts.dtype ?? "float32";
   if (dtype !== "float32" && dtype !== "int8") throw new Error(`loadPretrained: dtype must be "float32" or "int8", got ${JSON.stringify(dtype)}`);
   const src = modelSource(source);
@@ -86,7 +95,7 @@ export async function loadPretrained(source: ModelSourceLike, opts: PretrainedOp
   const config = await src.readJson("config.json");
   if (!isJsonObject(config)) throw new Error(`loadPretrained: ${src.description}/config.json is not a JSON object`);
   const files = await openWeights(src, opts.limits ?? {});
-  const model = isGPT2(config) ? await loadGPT2(config, files, dtype) : await loadCausal(config, files, dtype);
+  const model = isGPT2(config) ? await loadGPT2(config, files, dtype) : await loadCausal(config, files, dtype, { decode: opts.int8Decode ?? true });
   const { tokenizer, chatTemplate } = await loadTokenizer(src);
   const generationConfig = await loadGenerationConfig(src, config, tokenizer);
   if (model instanceof LlamaForCausalLM) model.generationConfig = generationConfig;
@@ -167,7 +176,7 @@ function gpt2Config(c: Record<string, unknown>): GPTConfig {
 }
 
 /** GPT-2 keeps the existing model and its name checks; int8 swaps its Linears after the load (GPT-2 sizes fit in f32 first). */
-async function loadGPT2(config: Record<string, unknown>, files: WeightFiles, dtype: string): Promise<Module> {
+async function loadGPT2(config: Record<string, unknown>, files: WeightFiles, dtype: string): Promise<GPT> {
   const model = new GPT(gpt2Config(config));
   const tensors: Record<string, StoredTensor> = {};
   for (const name of files.where.keys()) tensors[name] = await read(files, name);
@@ -216,7 +225,7 @@ function asTensor(t: StoredTensor, name: string, shape: readonly number[]): Tens
   return tensor(t.data as Float32Array, { shape: [...t.shape] });
 }
 
-async function loadCausal(config: Record<string, unknown>, files: WeightFiles, dtype: string): Promise<LlamaForCausalLM> {
+async function loadCausal(config: Record<string, unknown>, files: WeightFiles, dtype: string, int8Options: { decode: boolean }): Promise<LlamaForCausalLM> {
   const arch = Array.isArray(config.architectures) ? config.architectures[0] : undefined;
   const known = Object.values(SUPPORTED_ARCHITECTURES);
   const type = typeof arch === "string" && Object.hasOwn(SUPPORTED_ARCHITECTURES, arch) ? SUPPORTED_ARCHITECTURES[arch] : config.model_type;
@@ -240,7 +249,7 @@ async function loadCausal(config: Record<string, unknown>, files: WeightFiles, d
       if (!files.where.has(wname)) throw new Error(`loadPretrained: ${files.description} has no ${name}.weight, which the ${type} model needs`);
       const w = await read(files, wname);
       const b = layer.hasBias ? await read(files, `${name}.bias`).catch(() => { throw new Error(`loadPretrained: ${files.description} has no ${name}.bias, which the ${type} model needs`); }) : null;
-      const q = scope(() => noGrad(() => new QuantizedLinear(asTensor(w, wname, [layer.outFeatures, layer.inFeatures]), b && asTensor(b, `${name}.bias`, [layer.outFeatures])).eval()));
+      const q = scope(() => noGrad(() => new QuantizedLinear(asTensor(w, wname, [layer.outFeatures, layer.inFeatures]), b && asTensor(b, `${name}.bias`, [layer.outFeatures]), int8Options).eval()));
       put(q);
       used.add(wname);
       if (b) used.add(`${name}.bias`);
@@ -261,7 +270,7 @@ async function loadCausal(config: Record<string, unknown>, files: WeightFiles, d
       used.add(from);
     }
     // a tied head in int8: an int8 copy of embed_tokens (the lookups keep the f32 table), as createCausalLM's own int8 load does
-    if (int8 && model instanceof LlamaForCausalLM && !model.lm_head) model.lm_head = noGrad(() => new QuantizedLinear(model.model.embed_tokens.weight, null).eval()) as unknown as Linear;
+    if (int8 && model instanceof LlamaForCausalLM && !model.lm_head) model.lm_head = noGrad(() => new QuantizedLinear(model.model.embed_tokens.weight, null, int8Options).eval()) as unknown as Linear;
     // names nobody read: a checkpoint of another shape, or a file from another architecture
     const unexpected = [...files.where.keys()].filter((k) => !used.has(k) && !/\.rotary_emb\.inv_freq$/.test(k) && !(tied && k === "lm_head.weight"));
     if (unexpected.length) {
@@ -291,7 +300,7 @@ async function loadTokenizer(src: ModelSource): Promise<{ tokenizer: PretrainedT
   const config = (await src.has("tokenizer_config.json")) ? await src.readJson("tokenizer_config.json") : {};
   const jinja = (await src.has("chat_template.jinja")) ? new TextDecoder().decode(await src.readBytes("chat_template.jinja")) : null;
   if (!(await src.has("tokenizer.json"))) return { tokenizer: null, chatTemplate: jinja };
-  const tokenizer = new PretrainedTokenizer(await src.readJson("tokenizer.json"), config, jinja);
+  const tokenizer = await PretrainedTokenizer.fromJSON(await src.readJson("tokenizer.json"), config, jinja);
   return { tokenizer, chatTemplate: tokenizer.chatTemplate };
 }
 

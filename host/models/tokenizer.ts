@@ -4,9 +4,41 @@
 // chat_template or chat_template.jinja) rendered by @huggingface/jinja, as
 // transformers' apply_chat_template renders it.
 
-import { Tokenizer } from "@huggingface/tokenizers";
-import { Template } from "@huggingface/jinja";
 import { isJsonObject } from "../io/strict-json.js";
+
+/**
+ * The part of @huggingface/tokenizers' Tokenizer used here, declared here: the
+ * package's own .d.ts does not type-check under node16 resolution, and the
+ * shipped types must not make users' strict builds depend on it.
+ */
+export interface HFTokenizer {
+  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+  token_to_id(token: string): number | undefined;
+  get_vocab(withAddedTokens?: boolean): Map<string, number>;
+}
+interface HFTemplate {
+  render(items?: Record<string, unknown>): string;
+}
+type Libraries = { Tokenizer: new (json: object, config: object) => HFTokenizer; Template: new (source: string) => HFTemplate };
+
+// Loaded on first use, not imported at the top: pages that import the unbundled
+// tree (the demo, the runtime tests) have no import map for bare package names,
+// and most programs never tokenize. Literal specifiers, so bundlers still include them.
+let libraries: Libraries | null = null;
+let loading: Promise<void> | null = null;
+
+/** Loads @huggingface/tokenizers and @huggingface/jinja (once). */
+async function loadLibraries(): Promise<NonNullable<typeof libraries>> {
+  loading ??= Promise.all([import("@huggingface/tokenizers"), import("@huggingface/jinja")]).then(([t, j]) => {
+    libraries = { Tokenizer: t.Tokenizer as unknown as Libraries["Tokenizer"], Template: j.Template };
+  }).catch((e) => {
+    loading = null;
+    throw new Error(`tokenizer: @huggingface/tokenizers and @huggingface/jinja would not load (${(e as Error).message}); in a page without a bundler, map them in an import map`);
+  });
+  await loading;
+  return libraries!;
+}
 
 /** One turn of a conversation, as chat templates expect it. */
 export interface ChatMessage {
@@ -27,11 +59,11 @@ export interface ChatTemplateOptions {
 
 /**
  * A Hugging Face tokenizer: encode and decode, the special token ids, and the
- * chat template. Made by loadPretrained, or from the parsed JSON files.
+ * chat template. Made by loadPretrained, or from the parsed JSON files by
+ * PretrainedTokenizer.fromJSON.
  * @example
- * const tok = new wg.models.PretrainedTokenizer(
- *   { model: { type: "BPE", vocab: { a: 0, b: 1, ab: 2 }, merges: [["a", "b"]], ignore_merges: false },
- *     normalizer: null, pre_tokenizer: null, post_processor: null, decoder: { type: "Fuse" },
+ * const tok = await wg.models.PretrainedTokenizer.fromJSON(
+ *   { model: { type: "BPE", vocab: { a: 0, b: 1, ab: 2 }, merges: [["a", "b"]], ignore_merges: false }, decoder: { type: "Fuse" },
  *     added_tokens: [{ id: 3, content: "</s>", special: true }] },
  *   { eos_token: "</s>", chat_template: "{% for m in messages %}{{ m.content }}{{ eos_token }}{% endfor %}" });
  * tok.encode("abab"); // [2, 2]
@@ -41,7 +73,7 @@ export interface ChatTemplateOptions {
  */
 export class PretrainedTokenizer {
   /** The @huggingface/tokenizers Tokenizer underneath, for what this wrapper does not cover. */
-  readonly tokenizer: Tokenizer;
+  readonly tokenizer: HFTokenizer;
   readonly config: Record<string, unknown>;
   /** The chat template source, or null when the folder has none. */
   readonly chatTemplate: string | null;
@@ -51,16 +83,33 @@ export class PretrainedTokenizer {
   readonly bosTokenId: number | null;
   readonly eosTokenId: number | null;
   readonly padTokenId: number | null;
-  private template: Template | null = null;
+  private template: HFTemplate | null = null;
 
+  /**
+   * The tokenizer of tokenizer.json and tokenizer_config.json (parsed), with
+   * an optional chat template that overrides the config's (chat_template.jinja).
+   * @example
+   * const tok = await wg.models.PretrainedTokenizer.fromJSON(
+   *   { model: { type: "BPE", vocab: { a: 0, b: 1 }, merges: [], ignore_merges: false }, decoder: { type: "Fuse" } });
+   * tok.encode("ba"); // [1, 0]
+   */
+  static async fromJSON(tokenizerJson: unknown, tokenizerConfig: unknown = {}, chatTemplate?: string | null): Promise<PretrainedTokenizer> {
+    await loadLibraries();
+    return new PretrainedTokenizer(tokenizerJson, tokenizerConfig, chatTemplate);
+  }
+
+  /** Use fromJSON (it loads the tokenizer libraries first); the constructor needs them loaded. */
   constructor(tokenizerJson: unknown, tokenizerConfig: unknown = {}, chatTemplate?: string | null) {
+    if (!libraries) throw new Error("PretrainedTokenizer: create it with `await PretrainedTokenizer.fromJSON(json, config)` (the tokenizer libraries load on first use)");
+    const { Tokenizer } = libraries;
     if (!isJsonObject(tokenizerJson) || !isJsonObject(tokenizerJson.model)) {
       throw new Error("tokenizer: tokenizer.json must be an object with a \"model\" entry (the file transformers and tokenizers save)");
     }
     if (!isJsonObject(tokenizerConfig)) throw new Error("tokenizer: tokenizer_config.json must be a JSON object");
     this.config = tokenizerConfig;
     try {
-      this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+      // the library requires every section; tokenizer.json files written by hand or by older tools leave some out
+      this.tokenizer = new Tokenizer({ normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...tokenizerJson }, tokenizerConfig);
     } catch (e) {
       throw new Error(`tokenizer: tokenizer.json could not be read by @huggingface/tokenizers: ${(e as Error).message}`);
     }
@@ -115,7 +164,7 @@ export class PretrainedTokenizer {
     if (!Array.isArray(messages) || !messages.every((m) => m && typeof m.role === "string" && typeof m.content === "string")) {
       throw new Error("applyChatTemplate: messages must be an array of { role, content } with string values");
     }
-    this.template ??= new Template(this.chatTemplate);
+    this.template ??= new libraries!.Template(this.chatTemplate);
     const text = this.template.render({
       ...opts.extra,
       messages,
