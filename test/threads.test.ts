@@ -48,6 +48,19 @@ function workload(): Record<string, Float32Array | Int32Array> {
     out.randn = wg.randn([300001], { seed: 5 }).dataSync();
     const lnx = f([256, 512], 16);
     out.layernorm = wg.layerNorm(lnx, [512]).dataSync();
+    // issue 17's row / element splits (sizes past the 2-thread threshold), forward and backward
+    const rx = f([512, 576], 22), rw = f([576], 23);
+    const rn = wg.rmsNorm(rx, [576], rw, 1e-5);
+    rn.mul(f([512, 576], 24)).sum().backward();
+    out.rmsnorm = rn.dataSync(); out.rmsnorm_dx = rx.grad!.dataSync(); out.rmsnorm_dw = rw.grad!.dataSync();
+    const px = f([4, 12, 128, 64], 25), cos = f([128, 32], 26).detach(), sin = f([128, 32], 27).detach();
+    const ro = wg.rope(px, cos, sin);
+    ro.mul(f([4, 12, 128, 64], 28)).sum().backward();
+    out.rope = ro.dataSync(); out.rope_dx = px.grad!.dataSync();
+    const sg = f([300000], 29), su = f([300000], 30);
+    const so = wg.swiglu(sg, su);
+    so.mul(f([300000], 31)).sum().backward();
+    out.swiglu = so.dataSync(); out.swiglu_dg = sg.grad!.dataSync(); out.swiglu_du = su.grad!.dataSync();
     const params = [f([400000], 17)];
     params[0].grad = f([400000], 18).detach().keep();
     const opt = new wg.optim.Adam(params, { lr: 0.01 });
