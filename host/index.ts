@@ -34,6 +34,7 @@ export {
 } from "./ops/index.js";
 // issue 17 (hk2): decoding over a preallocated KV cache (wg.models.StaticKVCache uses these)
 export { kvCacheWrite, cachedAttention } from "./ops/attention.js";
+export { quantizeWeightInt8Rows, type Int8Rows } from "./ops/quant.js"; // weight-only int8 rows (gemv_i8) for decoding
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
 export * as metrics from "./metrics.js";

@@ -164,7 +164,9 @@ fn quantize_weights_i8_rows(@builtin(global_invocation_id) gid: vec3<u32>, @buil
   }
 }
 
-// gemv_i8(x, w, scales, bias, y, m, n, k, group, ldy): one invocation per output y[i, o]
+// gemv_i8(x, w, scales, bias, y, m, n, k, group, ldy, scratch): one invocation per output y[i, o].
+// x's row rounded to 15 bits as the wasm twin does (x ≈ x_q·sx), so the group sums are the same
+// integers; each invocation redoes its row's max (a twin for agreement, not speed).
 @compute @workgroup_size(256)
 fn gemv_i8(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let arg = gemv_i8_args();
@@ -172,16 +174,30 @@ fn gemv_i8(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let n = arg.n; let k = arg.k;
   if (e >= arg.m * n) { return; }
   let i = e / n; let o = e % n;
+  let xr = arg.x + i * k;
+  var amax = 0.0;
+  for (var d = 0u; d < k; d++) { amax = max(amax, abs(mem[xr + d])); }
+  let sx = amax / 16383.0;
+  var inv = 0.0;
+  if (amax > 0.0) { inv = 16383.0 / amax; }
   var gs = arg.group;
   if (gs == 0u) { gs = max(k, 1u); }
   let G = (k + gs - 1u) / gs;
   var tot = 0.0;
   for (var g = 0u; g < G; g++) {
-    let kb = g * gs; let ke = min(k, kb + gs);
-    var s = 0.0;
-    for (var d = kb; d < ke; d++) { s = fma(mem[arg.x + i * k + d], f32(wo_byte(arg.w, o * k + d)), s); }
-    tot = fma(s, mem[arg.scales + o * G + g], tot);
+    let ge = min(k, g * gs + gs);
+    var part = 0.0;
+    for (var cb = g * gs; cb < ge; cb += 4096u) {
+      var t = 0;
+      for (var d = cb; d < min(ge, cb + 4096u); d++) {
+        let xq = i32(clamp(nearest(mem[xr + d] * inv), -16383.0, 16383.0));
+        t += xq * wo_byte(arg.w, o * k + d);
+      }
+      part += f32(t);
+    }
+    tot += part * mem[arg.scales + o * G + g];
   }
-  if (arg.bias != 0u) { tot += mem[arg.bias + o]; }
-  mem[arg.y + i * arg.ldy + o] = tot;
+  var r = tot * sx;
+  if (arg.bias != 0u) { r += mem[arg.bias + o]; }
+  mem[arg.y + i * arg.ldy + o] = r;
 }

@@ -7,12 +7,14 @@ import * as assert from "uvu/assert";
 import { KERNEL_VARIANTS, kernels, randomF32, assertClose, variantSupported } from "./harness.js";
 import * as wg from "../host/index.js";
 
+/** Round half to even (wasm's nearest). */
+const rne = (x: number) => { const r = Math.round(x); return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; };
+
 /** scale = max|w|/127 per row and group, q = round-half-even(w · 127/max) as f32 arithmetic. */
 function quantise(w: Float32Array, n: number, k: number, group: number) {
   const gs = group || Math.max(k, 1), G = Math.ceil(k / gs);
   const q = new Int8Array(n * k), scales = new Float32Array(n * G);
   const f = Math.fround;
-  const rne = (x: number) => { const r = Math.round(x); return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; };
   for (let o = 0; o < n; o++) for (let g = 0; g < G; g++) {
     let mx = 0;
     for (let d = g * gs; d < Math.min(k, (g + 1) * gs); d++) mx = Math.max(mx, Math.abs(w[o * k + d]));
@@ -43,17 +45,39 @@ for (const variant of KERNEL_VARIANTS) {
       assert.equal(Array.from(box.f32(s, ref.scales.length)), Array.from(ref.scales), `${what}: scales`);
       const xd = randomF32(m * k, 2), bd = randomF32(n, 3);
       const x = box.putF32(xd), b = box.putF32(bd), ldy = n + 2, y = box.putF32(new Float32Array(m * ldy).fill(-9));
-      box.k.gemv_i8(x, q, s, b, y, m, n, k, group, ldy);
+      const sc = box.alloc(box.k.gemv_i8_scratch_bytes(k));
+      box.k.gemv_i8(x, q, s, b, y, m, n, k, group, ldy, sc);
       const gs = group || k;
-      const want = new Float64Array(m * n);
-      for (let i = 0; i < m; i++) for (let o = 0; o < n; o++) {
-        let t = bd[o];
-        for (let d = 0; d < k; d++) t += xd[i * k + d] * ref.q[o * k + d] * ref.scales[o * ref.G + Math.floor(d / gs)];
-        want[i * n + o] = t;
+      // two references: exact f32 x (the float64 product of the dequantised weights, within x's 15-bit rounding),
+      // and x rounded to 15 bits as the kernel does (then only the f32 epilogue's rounding is left)
+      const want = new Float64Array(m * n), wantQ = new Float64Array(m * n), mag = new Float64Array(m * n), xErr = new Float64Array(m * n);
+      const f = Math.fround;
+      for (let i = 0; i < m; i++) {
+        let amax = 0;
+        for (let d = 0; d < k; d++) amax = Math.max(amax, Math.abs(xd[i * k + d]));
+        const sx = f(amax / 16383), inv = amax > 0 ? f(16383 / amax) : 0;
+        const xq = Array.from({ length: k }, (_, d) => Math.max(-16383, Math.min(16383, rne(f(xd[i * k + d] * inv)))));
+        for (let o = 0; o < n; o++) {
+          let t = bd[o], tq = bd[o], a = Math.abs(bd[o]), wabs = 0;
+          for (let d = 0; d < k; d++) {
+            const wdq = ref.q[o * k + d] * ref.scales[o * ref.G + Math.floor(d / gs)];
+            t += xd[i * k + d] * wdq;
+            tq += xq[d] * sx * wdq;
+            a += Math.abs(xq[d] * sx * wdq);
+            wabs += Math.abs(wdq);
+          }
+          // rounding x to 15 bits moves each term by at most half a step, sx/2
+          want[i * n + o] = t; wantQ[i * n + o] = tq; mag[i * n + o] = a; xErr[i * n + o] = 0.5 * sx * wabs * 1.001;
+        }
       }
       const got = box.f32(y, m * ldy);
       for (let i = 0; i < m; i++) {
-        assertClose(got.subarray(i * ldy, i * ldy + n), want.subarray(i * n, (i + 1) * n), { rtol: 1e-5, atol: 1e-5 * Math.sqrt(k) * 5, what });
+        const row = got.subarray(i * ldy, i * ldy + n);
+        for (let o = 0; o < n; o++) {
+          const j = i * n + o;
+          assert.ok(Math.abs(row[o] - wantQ[j]) <= 1e-5 * mag[j] + 1e-6, `${what}: y[${i}, ${o}] = ${row[o]}, x rounded to 15 bits gives ${wantQ[j]}`);
+          assert.ok(Math.abs(row[o] - want[j]) <= xErr[j] + 1e-5 * mag[j] + 1e-6, `${what}: y[${i}, ${o}] = ${row[o]}, float64 gives ${want[j]}`);
+        }
         assert.is(got[i * ldy + n], -9, `${what}: row padding untouched`);
       }
     }

@@ -82,7 +82,7 @@ test("quantize_weights_i8_rows and gemv_i8 (per channel and groups) match wasm",
     for (let i = 0; i < n * k; i++) assert.ok(Math.abs(qGpu[i] - qWasm[i]) <= 1, `${what}: weight ${i}: ${qGpu[i]} vs ${qWasm[i]}`);
     gpu.write(qg, new Int32Array(box.memory.buffer.slice(qw, qw + qBytes))); // the same int8 rows into both products
     const [xw, xg] = put(randomF32(m * k, 7)), [bw, bg] = put(randomF32(n, 8)), [yw, yg] = put(new Float32Array(m * (n + 1)));
-    box.k.gemv_i8(xw, qw, sw, bw, yw, m, n, k, group, n + 1);
+    box.k.gemv_i8(xw, qw, sw, bw, yw, m, n, k, group, n + 1, box.alloc(box.k.gemv_i8_scratch_bytes(k)));
     gpuCall(gpu, "gemv_i8", xg, qg, sg, bg, yg, m, n, k, group, n + 1);
     await compareTwins(box, gpu, yg, yw, m * (n + 1), `${what} gemv_i8`, { rtol: 1e-4, atol: 1e-4 });
   }

@@ -3,7 +3,7 @@
 // marks them wasm: "custom"). The ops call them through `kernels` like any other.
 import { GemmFlags, type WasmExports, type GemmF32Args, type Conv2dDirectF32Args, type Conv2dWgradF32Args, type ReduceF32Args, type EmbeddingF32Args, type AttentionF32Args, type AttentionBackwardF32Args,
   type GatherDimB32Args, type ScatterDimF32Args, type IndexSelectB32Args, type SortF32Args,
-  type QuantizeRowsU7Args, type GemmI8Args } from "../abi.generated.js";
+  type QuantizeRowsU7Args, type GemmI8Args, type GemvI8Args } from "../abi.generated.js";
 import type { WasmSchedules } from "./kernels.generated.js";
 import type { WasmRunner, ExportName } from "./runner.js";
 import { splitRange } from "../threads.js";
@@ -341,6 +341,18 @@ export function wasmSchedules(E: WasmExports, R: WasmRunner, ctx: ScheduleContex
     // Both split kv heads (each with its whole group of query heads), so a range
     // starts at a kv head and the kernel's ⌊bh / group⌋ is relative to it; the
     // backward sums each kv head's dk/dv over its group inside one call.
+    /** Ranges of output channels over threads, each thread quantising x into its own scratch (rows are independent). */
+    gemv_i8($: GemvI8Args) {
+      const { x, w, scales, bias, y, m, n, k, group, ldy } = $;
+      if (n === 0 || m === 0) return;
+      const G = group ? Math.ceil(k / group) : 1;
+      const ranges = splitRange(n, 2 * m * n * k < 1 << 18 ? 1 : R.threads);
+      const per = align16(E.gemv_i8_scratch_bytes(k));
+      const base = ctx.scratch(per * ranges.length);
+      R.parallel("gemv_i8", ranges.map(([s, e], i) =>
+        [x, w + s * k, scales + s * G * 4, bias ? bias + s * 4 : 0, y + s * 4, m, e - s, k, group, ldy, base + i * per]), 2 * m * n * k);
+    },
+
     attention_f32($: AttentionF32Args) {
       const { q, k, v, o, lse, BH, Sq, Sk, D, scale, causal } = $;
       const G = Math.max($.group, 1), KS = $.kvStride || Sk;
