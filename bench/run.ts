@@ -6,6 +6,8 @@
 //                                      (--only "gemm 1024|adam": workloads whose label holds any of them)
 //   WEBGRAD_BASE=../base node dist/bench/run.js --engines webgrad,webgrad-base
 //                                      this tree against another built tree, interleaved
+//   npm run bench -- --only llm [--llm-webgpu]
+//                                      issue 17: a 135M Llama, webgrad beside wllama (bench/llm.ts)
 //   npm run bench -- --threads 1,2,4,8,16
 //                                      thread scaling of GEMM 1024³, conv (c) and the S1 step
 //                                      (webgrad and torch), capped at this machine's cores
@@ -32,6 +34,7 @@ import { fileURLToPath } from "node:url";
 import { measureCeiling, type Ceiling } from "./ceiling.js";
 import { flops, label, type Workload } from "./workloads.js";
 import { torchUnavailable, torchCommand, checkTorchReply, describeTorch } from "./torch.js";
+import { runLlmGroup, printLlmReport, type LlmReport } from "./llm.js"; // issue 17: the llm group
 
 v8.setFlagsFromString("--experimental-wasm-relaxed-simd"); // Node 20: for the relaxed_madd ceiling
 const argv = process.argv.slice(2);
@@ -69,6 +72,12 @@ const wanted = new Set((opt("--engines") ?? (scaling ? ["webgrad", "torch"] : ["
 const torchSkipped = wanted.has("torch") ? torchUnavailable() : null;
 if (torchSkipped) wanted.delete("torch");
 // ---- end native PyTorch and thread scaling
+// ---- issue 17: the llm group (bench/llm.ts): runs in every run but --threads; --only llm runs it alone
+const llmOnly = only?.split("|").every((o) => o.trim() === "llm") ?? false;
+const runLlm = !scaling && (!only || only.split("|").some((o) => o.trim() === "llm"));
+/** Its engines: webgrad and wllama unless --engines names them. */
+const llmEngines = new Set(opt("--engines")?.split(",") ?? ["webgrad", "wllama"]);
+// ---- end llm group
 
 /** One engine process: name, thread count and variant. */
 interface Config { engine: string; threads: number; variant?: string; key: string; gemmOnly?: boolean }
@@ -353,7 +362,7 @@ function vsTorch(row: Row, threads: number): number | null {
 /** Every row against torch, as a Markdown table (the README's Speed table takes its ratios from it). */
 function torchTable(rows: Row[]): void {
   const ts = threadCounts().filter((n) => CONFIGS.some((c) => c.key === `torch ${n}t`) && CONFIGS.some((c) => c.key === `webgrad ${n}t`));
-  if (!ts.length) return;
+  if (!ts.length || !rows.length) return;
   const peers = CONFIGS.some((c) => PEERS.includes(c.engine));
   console.log(`\nwebgrad against native PyTorch, median ms; vs torch = torch ms / webgrad ms (>1: webgrad faster)${peers ? "; vs peer = best wasm peer ms / webgrad ms" : ""}`);
   const head = ["workload", ...ts.flatMap((n) => [`webgrad ${n}t`, `torch ${n}t`, `vs torch ${n}t`, ...(peers ? [`vs peer ${n}t`] : [])])];
@@ -403,7 +412,7 @@ async function main(): Promise<void> {
   }
   if (torchSkipped) console.log(`torch rows skipped: ${torchSkipped}`);
 
-  const children = CONFIGS.map((c) => new Child(c));
+  const children = llmOnly ? [] : CONFIGS.map((c) => new Child(c));
   // torch's version, BLAS, threading and allocator, once (from its first child)
   const torchChild = children.find((c) => c.cfg.engine === "torch");
   const torchInfo = torchChild ? await torchChild.ask({ op: "info" }) : null;
@@ -433,10 +442,16 @@ async function main(): Promise<void> {
   if (wanted.has("webgrad") && wanted.has("webgrad-base")) abTable(rows);
   torchTable(rows);
   if (scaling) scalingTable(rows);
+  // issue 17: the llm group, after the other workloads (its engine processes are closed by then)
+  let llm: LlmReport | undefined;
+  if (runLlm) {
+    llm = await runLlmGroup({ quick, rounds, copyGBps: ceil.copyGBps, engines: llmEngines, webgpu: argv.includes("--llm-webgpu"), log: (s) => console.log(s) });
+    printLlmReport(llm, (s) => console.log(s));
+  }
 
   const cold: Record<string, number | null> = {};
   // cold start is a JavaScript engine's (import + wasm compile); --threads measures steady state only
-  for (const engine of scaling ? [] : new Set(CONFIGS.map((c) => c.engine).filter((e) => !NATIVE.has(e)))) {
+  for (const engine of scaling || llmOnly ? [] : new Set(CONFIGS.map((c) => c.engine).filter((e) => !NATIVE.has(e)))) {
     const runs: number[] = [];
     for (let i = 0; i < (quick ? 1 : 3); i++) {
       const s = await coldStart(engine);
@@ -444,7 +459,7 @@ async function main(): Promise<void> {
     }
     cold[engine] = runs.length ? median(runs) : null;
   }
-  if (!scaling) console.log(`\ncold start (import + init + first 2×2 matmul), ms: ${Object.entries(cold).map(([k, v]) => `${k} ${v?.toFixed(1) ?? "n/a"}`).join(", ")}`);
+  if (!scaling && !llmOnly) console.log(`\ncold start (import + init + first 2×2 matmul), ms: ${Object.entries(cold).map(([k, v]) => `${k} ${v?.toFixed(1) ?? "n/a"}`).join(", ")}`);
 
   const buildDir = fileURLToPath(new URL("../../build/", import.meta.url));
   const sizes = Object.fromEntries(readdirSync(buildDir).filter((f) => f.endsWith(".wasm")).map((f) => [f, statSync(buildDir + f).size]));
@@ -453,9 +468,14 @@ async function main(): Promise<void> {
   console.log(`load average at the end ${load1.map((x) => x.toFixed(2)).join(" ")}`);
 
   const failed = rows.flatMap((r) => Object.entries(r.cells).filter(([, c]) => c.error).map(([k, c]) => `${r.workload} / ${k}: ${c.error?.split("\n")[0]}`));
+  // issue 17: an llm row that failed, or webgrad and llama.cpp computing different functions, fails like a wrong result
+  if (llm) {
+    failed.push(...llm.rows.filter((r) => r.error).map((r) => `llm ${r.task} ${r.threads}t / ${r.engine}: ${r.error}`));
+    if ("ok" in llm.check && !llm.check.ok) failed.push(`llm same-function check / webgrad: ${llm.check.detail}`);
+  }
   const out = fileURLToPath(new URL("../../bench/results.json", import.meta.url));
   writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), quick, cpu: os.cpus()[0]?.model, loadavg: [load0, load1], ceiling: ceil, rows, cold, sizes,
-    torch: torchInfo ?? { skipped: torchSkipped ?? "not asked for (--engines)" }, threads: scaling ?? undefined }, null, 2));
+    torch: torchInfo ?? { skipped: torchSkipped ?? "not asked for (--engines)" }, threads: scaling ?? undefined, llm }, null, 2));
   console.log(`wrote ${out}`);
   if (failed.length) {
     console.log(`\n${failed.length} engine results were wrong or failed:\n  ${failed.join("\n  ")}`);

@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { torchUnavailable } from "../../bench/torch.js";
+import { wllamaUnavailable } from "../../bench/wllama.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -37,6 +38,31 @@ test("npm run bench -- --quick: every engine runs every quick workload, every re
     for (const row of res.rows) for (const e of ["torch 1t", "torch 2t"]) assert.ok(row.cells[e]?.medianMs > 0 && !row.cells[e].error, `${row.workload} / ${e}: ${row.cells[e]?.error}`);
     assert.match(r.stdout, /webgrad vs torch \(torch ms \/ webgrad ms/);
   }
+  // issue 17: the llm group on a scaled-down Llama (quick), webgrad beside wllama (Chromium) where it can run
+  const llm = res.llm;
+  assert.ok(llm, "results.json has the llm group");
+  assert.ok(llm.plan.config.hidden_size < 576, "quick mode scales the model down");
+  assert.ok(llm.copyGBps > 0);
+  const row = (task: string, engine: string, threads: number) => llm.rows.find((x: any) => x.task === task && x.engine === engine && x.threads === threads);
+  const noWllama = wllamaUnavailable();
+  for (const threads of [1, 2]) {
+    for (const task of ["decode f32", "decode int8", "prefill f32", "prefill int8"]) {
+      // webgrad-chromium: webgrad in the page beside wllama's (the same browser)
+      for (const engine of noWllama ? ["webgrad"] : ["webgrad", "webgrad-chromium", "wllama"]) {
+        const x = row(task, engine, threads);
+        assert.ok(x, `llm: no ${task} row from ${engine} ${threads}t`);
+        assert.not.ok(x.error, `llm ${task} / ${engine} ${threads}t: ${x.error}`);
+        assert.ok(x.tokensPerSec > 0 && x.medianMs > 0, `llm ${task} / ${engine} ${threads}t: no time`);
+        if (task.startsWith("decode")) assert.ok(x.weightBytes > 0 && x.ofRoofline > 0, `llm ${task} / ${engine} ${threads}t: no roofline ratio`);
+      }
+    }
+  }
+  const lora = row("lora", "webgrad", 2);
+  assert.ok(lora && !lora.error, `llm LoRA row: ${lora?.error}`);
+  assert.ok(lora.tokensPerSec > 0 || /wg\.lora\.attach is not in this tree/.test(lora.note), "LoRA steps timed (or the tree has no wg.lora yet)");
+  if (lora.tokensPerSec > 0) assert.ok(lora.memory.poolHighBytes > 0 && lora.memory.wasmMemoryBytes >= lora.memory.poolHighBytes, "LoRA peak memory reported");
+  if (noWllama) assert.ok(r.stdout.includes(`wllama: skipped: ${noWllama}`), "the bench says why wllama is left out");
+  else assert.ok(llm.check.ok, `webgrad and llama.cpp compute the same function: ${llm.check.detail}`);
 });
 
 test.run();
