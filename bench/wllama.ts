@@ -58,12 +58,9 @@ window.ready = true;
 </script>`;
 
 // webgrad in the same browser: the built package (dist/host/index.js, as the demo page imports it) on the
-// page's main thread (its thread pool spins rather than Atomics.wait there), the tokenizer libraries it
-// imports by name mapped to their ESM files, and the very measurements bench/llm-child.ts makes in Node.
+// page's main thread (its thread pool spins rather than Atomics.wait there), and the very measurements
+// bench/llm-child.ts makes in Node.
 const WEBGRAD_PAGE = `<!doctype html><meta charset="utf-8"><title>webgrad bench</title>
-<script type="importmap">{ "imports": {
-  "@huggingface/tokenizers": "/node_modules/@huggingface/tokenizers/dist/tokenizers.mjs",
-  "@huggingface/jinja": "/node_modules/@huggingface/jinja/dist/index.js" } }</script>
 <script type="module">
 import * as wg from "/dist/host/index.js";
 import { llamaTensors, promptText } from "/dist/bench/llm-weights.js";
