@@ -56,7 +56,7 @@ const SYSTEM = [
     pkg: "chromium", have: () => existsSync("/usr/bin/chromium") && existsSync(SWIFTSHADER),
     why: "headless Chromium (runtimes test) and its SwiftShader Vulkan driver, the software GPU of the WebGPU tests",
     // a caller who points Vulkan at a GPU of their own (VK_ICD_FILENAMES) needs no SwiftShader for the WebGPU tests
-    needs: (f) => f.startsWith("runtimes.") || f.startsWith("webgpu-runtimes.") || f.startsWith("demo.") || (f.startsWith("webgpu") && !process.env.VK_ICD_FILENAMES),
+    needs: (f) => f.startsWith("runtimes.") || f.startsWith("webgpu-runtimes.") || f.startsWith("demo.") || f.startsWith("llm-browser.") || (f.startsWith("webgpu") && !process.env.VK_ICD_FILENAMES),
   },
   {
     pkg: "mesa-vulkan-drivers", have: () => existsSync("/usr/share/vulkan/icd.d/lvp_icd.x86_64.json"),
@@ -70,8 +70,8 @@ const SYSTEM = [
   },
   {
     pkg: "fortunes-zh", have: () => existsSync("/usr/share/games/fortunes/chinese") && existsSync("/usr/share/games/fortunes/tang300"),
-    why: "the Chinese fortunes corpus (GPT and LSTM zoo data)",
-    needs: (f) => f.startsWith("gpt.") || f.startsWith("zoo-layers.") || f.startsWith("zoo-webgpu."),
+    why: "the Chinese fortunes corpus (GPT, LSTM and Llama zoo data)",
+    needs: (f) => f.startsWith("gpt.") || f.startsWith("zoo-layers.") || f.startsWith("zoo-webgpu.") || f.startsWith("zoo-llama."),
   },
 ];
 const pretend = new Set((process.env.WEBGRAD_PRETEND_MISSING ?? "").split(",").filter(Boolean));
