@@ -9,6 +9,7 @@
 //               · error {message, during}
 
 import * as wg from "../dist/host/index.js";
+import { serveMessages } from "./serve-messages.js";
 
 let info = null, loaded = null, stopping = false;
 const post = (type, body = {}) => self.postMessage({ type, ...body });
@@ -82,15 +83,4 @@ async function handle(msg) {
 }
 
 // one message at a time, in order, except `stop`, which must reach a running chat
-let queue = Promise.resolve();
-self.onmessage = ({ data: msg }) => {
-  const run = async () => {
-    try {
-      await handle(msg);
-    } catch (e) {
-      post("error", { message: e?.message ?? String(e), during: msg.type });
-    }
-  };
-  if (msg.type === "stop") run();
-  else queue = queue.then(run);
-};
+serveMessages(handle, post, (msg) => msg.type === "stop");

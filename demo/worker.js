@@ -13,6 +13,7 @@
 //               · saved/restored {…} · weights {weights} · accuracy {…} · error {message}
 
 import * as wg from "../dist/host/index.js";
+import { serveMessages } from "./serve-messages.js";
 import { MNIST_MEAN, MNIST_STD, MNIST_AUGMENT, HOLDOUT, HOLDOUT_SEED, CHECKPOINT } from "./settings.js";
 
 class MnistCNN extends wg.nn.Module {
@@ -210,15 +211,4 @@ async function handle(msg) {
 
 // messages are handled one at a time, in order, except `stop` and `predict`, which may
 // arrive while training runs (the loop yields between steps)
-let queue = Promise.resolve();
-self.onmessage = ({ data: msg }) => {
-  const run = async () => {
-    try {
-      await handle(msg);
-    } catch (e) {
-      post("error", { message: e?.message ?? String(e), during: msg.type });
-    }
-  };
-  if ((msg.type === "stop" || msg.type === "predict") && training) run();
-  else queue = queue.then(run);
-};
+serveMessages(handle, post, (msg) => (msg.type === "stop" || msg.type === "predict") && training);

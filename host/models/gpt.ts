@@ -67,6 +67,25 @@ export interface LayerCache {
 }
 
 /**
+ * Appends this step's keys and values [B, H, T, D] to a layer's growing cache
+ * (along the sequence) and returns all of them, to attend over: the cache
+ * keeps detached, persistent copies (the gradient still flows through the
+ * returned tensors), and frees what it held before.
+ * @example const layer = { k: null, v: null }; appendLayerCache(layer, wg.zeros([1, 2, 3, 4]), wg.zeros([1, 2, 3, 4]))[0].shape; // [1, 2, 3, 4]
+ */
+export function appendLayerCache(cache: LayerCache, k: Tensor, v: Tensor): [Tensor, Tensor] {
+  if (cache.k && cache.v) {
+    k = ops.cat([cache.k, k], 2);
+    v = ops.cat([cache.v, v], 2);
+    cache.k.dispose();
+    cache.v.dispose();
+  }
+  cache.k = k.detach().keep();
+  cache.v = v.detach().keep();
+  return [k, v];
+}
+
+/**
  * Keys and values of every layer for the tokens seen so far; `length` is how many.
  * Its tensors are persistent; dispose() gives them back.
  * @example const cache = new KVCache(gpt.config.nLayer); gpt.forward(ids, { cache }); cache.length; // 4
@@ -106,16 +125,7 @@ export class GPT2Attention extends Module {
     const heads = (i: number) => ops.permute(ops.reshape(ops.slice(qkv, 2, i * C, (i + 1) * C), [B, T, H, D]), [0, 2, 1, 3]);
     const q = heads(0);
     let k = heads(1), v = heads(2);
-    if (cache) {
-      if (cache.k && cache.v) {
-        k = ops.cat([cache.k, k], 2);
-        v = ops.cat([cache.v, v], 2);
-        cache.k.dispose();
-        cache.v.dispose();
-      }
-      cache.k = k.detach().keep();
-      cache.v = v.detach().keep();
-    }
+    if (cache) [k, v] = appendLayerCache(cache, k, v);
     const y = ops.scaledDotProductAttention(q, k, v, { causal: true });
     const merged = ops.reshape(ops.permute(y, [0, 2, 1, 3]), [B, T, C]);
     return ops.dropout(this.c_proj.forward(merged), this.dropout, this.training && this.dropout > 0);

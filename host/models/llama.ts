@@ -33,7 +33,7 @@ import { checkOptions, checkInt, checkNumber } from "../ops/util.js";
 import { noGrad } from "../autograd.js";
 import { scope } from "../scope.js";
 import { rng } from "../random.js";
-import { KVCache, sampleToken, type SamplingOptions } from "./gpt.js";
+import { KVCache, appendLayerCache, sampleToken, type SamplingOptions } from "./gpt.js";
 import { StaticKVCache } from "./kv-cache.js";
 import type { StoredTensor } from "../io/safetensors.js";
 
@@ -417,16 +417,7 @@ export class LlamaAttention extends Module {
         : attend(q, ops.slice(c.keys[layer], 2, 0, n), ops.slice(c.values[layer], 2, 0, n), W);
       return this.o_proj.forward(ops.reshape(ops.permute(y, [0, 2, 1, 3]), [B, S, this.numHeads * D]));
     }
-    if (cache) {
-      if (cache.k && cache.v) {
-        k = ops.cat([cache.k, k], 2);
-        v = ops.cat([cache.v, v], 2);
-        cache.k.dispose();
-        cache.v.dispose();
-      }
-      cache.k = k.detach().keep();
-      cache.v = v.detach().keep();
-    }
+    if (cache) [k, v] = appendLayerCache(cache, k, v);
     const y = attend(q, k, v, this.slidingWindow);
     return this.o_proj.forward(ops.reshape(ops.permute(y, [0, 2, 1, 3]), [B, S, this.numHeads * D]));
   }
